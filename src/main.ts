@@ -1,0 +1,143 @@
+/**
+ * Entry point of the `istio-migrate` binary: picks the mode from the command line.
+ * Usage errors exit 2 with the reason (C3).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ProfileError, parseProfile } from './sim/landscape/generate.js';
+import { startSim } from './sim/run-sim.js';
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`${name} must be an integer, e.g. ${name} ${Math.max(min, 1)}`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, e.g. ${name} 0.01`);
+    return n;
+  };
+}
+
+function profileArg(v: string): string {
+  try {
+    parseProfile(v);
+    return v;
+  } catch (e) {
+    if (e instanceof ProfileError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+}
+
+const SIM_HELP = `
+Simulated durations (multiplied by --time-scale; 0.01 makes a minute 0.6 s):
+  LM notices a Kyma change and creates the Manifest   ~5 s
+  istio-controller-manager becomes ready              ~20 s
+  the Istio CR reconciles to Ready                    ~35 s (about a minute in all)
+  scenario "slow": LM takes longer than the 510 s deadline
+
+Files written to --out (C1): config.yaml, kubeconfigs/<env>/{kcp,gardener,<runtimeId>}.yaml, runtimes.json.
+Point kubectl at a cluster:  kubectl --kubeconfig DIR/kubeconfigs/dev/kcp.yaml get kymas -A`;
+
+export function buildProgram(): Command {
+  const program = new Command('istio-migrate')
+    .description('Rolls the Istio module out to SAP BTP, Kyma runtimes through Lifecycle Manager, in waves.')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('sim')
+    .description('run the simulated Kyma landscape (KCP, SKRs, KEB, Gardener) as a real HTTP server')
+    .requiredOption('--out <dir>', 'directory for config.yaml, kubeconfigs/ and runtimes.json')
+    .addOption(new Option('--profile <profile>', 'scenarios | mixed | <scenario> | weights like fresh=70,with-keda=20,custom-cr=10').default('mixed').argParser(profileArg))
+    .addOption(new Option('--runtimes <n>', 'number of runtimes, split Dev 10 % / Stage 30 % / Prod 60 %').default(60).argParser(intArg('--runtimes', 1, 1_000_000)))
+    .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(0).argParser(intArg('--port', 0, 65535)))
+    .addOption(new Option('--seed <s>', 'seed for ids, objects and faults').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)))
+    .addOption(new Option('--time-scale <x>', 'multiplies every simulated duration').default(1).argParser(positiveNumber('--time-scale')))
+    .addHelpText('after', SIM_HELP)
+    .action(async (o: { out: string; profile: string; runtimes: number; port: number; seed: number; timeScale: number }) => {
+      const running = await startSim({ out: o.out, profile: o.profile, runtimes: o.runtimes, port: o.port, seed: o.seed, timeScale: o.timeScale });
+      for (const note of running.sim.landscape.notes) process.stderr.write(`${note}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ready: true, port: running.port, out: running.out, seed: o.seed, profile: o.profile, runtimes: running.sim.landscape.runtimes.length })}\n`,
+      );
+      process.stderr.write(`simulated landscape listening on http://127.0.0.1:${running.port}; try: kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get kymas -n kcp-system\n`);
+      await waitForTermination(() => running.close());
+    });
+
+  return program;
+}
+
+function waitForTermination(close: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      void close().finally(() => {
+        resolve();
+        process.exit(0);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+/** `npm start` until the console exists: the simulator with a readable explanation (README). */
+async function defaultMode(): Promise<void> {
+  const out = 'data/sim';
+  const running = await startSim({ out, profile: 'mixed', runtimes: 60, port: 0, seed: 1, timeScale: 1 });
+  process.stdout.write(
+    [
+      `istio-migrate: the simulated Kyma landscape is running on http://127.0.0.1:${running.port} (profile mixed, 60 runtimes).`,
+      `Its files are in ${running.out}. Point kubectl at it, for example:`,
+      `  kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get manifests -n kcp-system`,
+      `  kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get kymas -n kcp-system`,
+      `  jq -r '.[] | select(.kubeconfig) | .kubeconfig' ${running.out}/runtimes.json | head -1 | xargs -I{} kubectl --kubeconfig {} get kyma -n kyma-system`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await waitForTermination(() => running.close());
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length <= 2) {
+    await defaultMode();
+    return 0;
+  }
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+/** Runs the CLI with this process's arguments and exits with the command's code. */
+export function run(): void {
+  main(process.argv).then(
+    (code) => {
+      if (code !== 0) process.exit(code);
+    },
+    (e: unknown) => {
+      process.stderr.write(`istio-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * Brings a simulated landscape to life: LM and the Istio operator on every materialised SKR, KEB's runtimes
+ * API, Gardener's adminkubeconfig, and the seeded faults.
+ */
+import type { SimServer } from '../http-server.js';
+import type { Simulator } from '../simulator.js';
+import { DEFAULT_FAULTS, faultInterceptor, type FaultOptions } from './faults.js';
+import { adminKubeconfigHandler } from './gardener.js';
+import { kebRoute } from './keb.js';
+import { SkrBehaviour } from './skr-behaviour.js';
+import { DEFAULT_TIMINGS, scaleTimings, type Timings } from './timings.js';
+
+export interface BehaviourOptions {
+  timeScale: number;
+  timings?: Partial<Timings>;
+  faults?: Partial<FaultOptions>;
+}
+
+export interface Behaviour {
+  timings: Timings;
+  /** Stops every controller timer (tests and shutdown). */
+  stop(): void;
+}
+
+export function installBehaviour(sim: Simulator, server: SimServer, opts: BehaviourOptions): Behaviour {
+  const timings = scaleTimings({ ...DEFAULT_TIMINGS, ...opts.timings }, opts.timeScale);
+  const skrs: SkrBehaviour[] = [];
+  sim.addHooks({
+    apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
+    onCluster: (cluster) => {
+      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, timings));
+    },
+  });
+  server.addRoute('keb', kebRoute(sim));
+  server.addInterceptor(faultInterceptor(sim, { ...DEFAULT_FAULTS, ...opts.faults }, opts.timeScale));
+  return {
+    timings,
+    stop: () => {
+      for (const s of skrs) s.stop();
+    },
+  };
+}

@@ -1,0 +1,486 @@
+/**
+ * What happens on one SKR, and on the KCP for it, without any client doing it: the Deployment controller,
+ * the Istio operator (oldest CR reconciles; the others go `Error` on ≤ 1.3 or `Warning`/`OlderCRExists` on
+ * ≥ 1.4) and Lifecycle Manager (module in the Kyma → Manifest, operator Deployment, default Istio CR, state
+ * mirrored into Manifest and Kymas). DOMAIN.md §4–§6 are the reference.
+ *
+ * Every reaction is scheduled with a delay (timings.ts, scaled by the time scale) and never runs inside a store
+ * event, so controllers see the same interleavings a client would. Controller writes use the store directly:
+ * they are not HTTP requests and never count in `/sim/stats`.
+ */
+import { findResource, KYMA_GROUP } from '../k8s/resources.js';
+import { nowTimestamp, type StoreEvent } from '../k8s/store.js';
+import { ApiError } from '../k8s/errors.js';
+import { manifestName } from '../landscape/objects.js';
+import type { Cluster, Simulator } from '../simulator.js';
+import type { K8sObject } from '../types.js';
+import type { Timings } from './timings.js';
+
+const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
+const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
+const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
+const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
+
+export const KYMA_SYSTEM = 'kyma-system';
+export const KCP_SYSTEM = 'kcp-system';
+export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
+export const ISTIO_FQDN = 'kyma-project.io/module/istio';
+export const ISTIO_FINALIZER = 'istios.operator.kyma-project.io/istio-installation';
+export const SKIP_RECONCILIATION = 'operator.kyma-project.io/skip-reconciliation';
+/** LM's message when it cannot apply the Istio CRD the old reconciler owned (lifecycle-manager #653). */
+export const SSA_CONFLICT_MESSAGE =
+  'failed to install raw manifest CRDs: Apply failed with 2 conflicts: conflicts with "reconciler" using apiextensions.k8s.io/v1:\n- .spec.versions\n- .spec.conversion.strategy';
+
+type State = 'Processing' | 'Ready' | 'Error' | 'Warning' | 'Deleting';
+
+interface Status {
+  state?: State;
+  description?: string;
+  conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
+  [k: string]: unknown;
+}
+
+function versionAtLeast(v: string, major: number, minor: number): boolean {
+  const [a, b] = v.split('.').map((x) => Number(x));
+  return a > major || (a === major && b >= minor);
+}
+
+function statusOf(o: K8sObject | undefined): Status {
+  return (o?.status ?? {}) as Status;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class SkrBehaviour {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Whether Istio itself is installed (a first installation takes operatorInstallMs). */
+  private istioInstalled: boolean;
+  /** LM has taken this runtime's istio module on (Manifest exists or is being created). */
+  private lmTracking = false;
+  private readonly runtimeId: string;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly sim: Simulator,
+    private readonly skr: Cluster,
+    private readonly t: Timings,
+  ) {
+    this.runtimeId = skr.runtime!.runtimeId;
+    this.istioInstalled = statusOf(this.istios().find((i) => statusOf(i).state === 'Ready')).state === 'Ready';
+    this.lmTracking = this.kymaHasIstio() && !!this.kcp().store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
+    this.unsubscribe = skr.store.subscribe((e) => this.onEvent(e));
+  }
+
+  private get scenario(): string {
+    return this.skr.runtime!.scenario;
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.pending.values()) clearTimeout(t);
+  }
+
+  private kcp(): Cluster {
+    return this.sim.cluster(`${this.skr.env}-kcp`)!;
+  }
+
+  private manifestName(): string {
+    return manifestName(this.runtimeId, 'istio', ISTIO_FQDN);
+  }
+
+  /** Runs `fn` after `ms`, outside the current store event. */
+  private after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.guard(fn);
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** Like after(), but a newer request for the same key replaces an older pending one (debounce). */
+  private debounce(key: string, ms: number, fn: () => void): void {
+    const old = this.pending.get(key);
+    if (old) return; // already scheduled; it will read the newest state when it runs
+    const timer = setTimeout(() => {
+      this.pending.delete(key);
+      this.guard(fn);
+    }, ms);
+    this.pending.set(key, timer);
+  }
+
+  /** Controllers retry on a conflict with a client write, as real controllers requeue. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof ApiError && (e.code === 409 || e.code === 404)) {
+        this.after(10, fn);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  private kymas(): K8sObject[] {
+    return this.skr.store.list(KYMA, KYMA_SYSTEM);
+  }
+
+  private kyma(): K8sObject | undefined {
+    return this.skr.store.get(KYMA, KYMA_SYSTEM, 'default');
+  }
+
+  private kymaHasIstio(): boolean {
+    const modules = (this.kyma()?.spec as { modules?: { name?: string }[] | null } | undefined)?.modules;
+    return Array.isArray(modules) && modules.some((m) => m?.name === 'istio');
+  }
+
+  private istios(): K8sObject[] {
+    return this.skr.store.list(ISTIO);
+  }
+
+  private deployment(): K8sObject | undefined {
+    return this.skr.store.get(DEPLOYMENT, KYMA_SYSTEM, OPERATOR_DEPLOYMENT);
+  }
+
+  private operatorActive(): boolean {
+    const d = this.deployment();
+    const spec = (d?.spec ?? {}) as { replicas?: number };
+    const status = (d?.status ?? {}) as { readyReplicas?: number };
+    return !!d && (spec.replicas ?? 1) > 0 && (status.readyReplicas ?? 0) > 0;
+  }
+
+  private onEvent(e: StoreEvent): void {
+    switch (e.resource.kind) {
+      case 'Deployment':
+        if (e.object.metadata.name === OPERATOR_DEPLOYMENT) {
+          if (e.type !== 'DELETED') this.scheduleDeploymentStatus(e);
+          this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
+          if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs, () => this.mirror());
+        }
+        break;
+      case 'Istio':
+        this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
+        if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs, () => this.mirror());
+        break;
+      case 'Kyma':
+        // LM reacts to spec changes; its own status writes do not re-trigger it.
+        if (e.type === 'ADDED' || (e.previous && JSON.stringify(e.previous.spec) !== JSON.stringify(e.object.spec)) || e.type === 'DELETED') {
+          this.debounce('lm', this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm());
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private lmDelay(ms: number): number {
+    return this.scenario === 'slow' ? ms * this.t.slowFactor : ms;
+  }
+
+  // ---- Deployment controller -------------------------------------------------------------------------
+
+  private scheduleDeploymentStatus(e: StoreEvent): void {
+    const spec = (e.object.spec ?? {}) as { replicas?: number };
+    const want = spec.replicas ?? 1;
+    const status = (e.object.status ?? {}) as { readyReplicas?: number; replicas?: number };
+    if ((status.readyReplicas ?? 0) === want && (status.replicas ?? 0) === want) return;
+    const delay = e.type === 'ADDED' ? this.t.deploymentReadyMs : this.t.deploymentScaleMs;
+    this.after(delay, () => {
+      const d = this.deployment();
+      if (!d) return;
+      const replicas = ((d.spec ?? {}) as { replicas?: number }).replicas ?? 1;
+      const next: Record<string, unknown> = { ...statusOf(d), replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, observedGeneration: d.metadata.generation };
+      if (replicas === 0) {
+        // A Deployment scaled to zero reports no ready or available replicas at all.
+        delete next.readyReplicas;
+        delete next.availableReplicas;
+      }
+      if (!sameJson(next, d.status)) this.skr.store.update(DEPLOYMENT, { ...d, status: next }, { subresource: 'status', actor: 'controller' });
+    });
+  }
+
+  // ---- Istio operator -----------------------------------------------------------------------------------
+
+  private setIstioStatus(cr: K8sObject, status: Status): void {
+    const cur = statusOf(cr);
+    const next: Status = { ...cur, ...status };
+    if (!status.description) delete next.description;
+    if (sameJson(next, cur)) return;
+    this.skr.store.update(ISTIO, { ...cr, status: next }, { subresource: 'status', actor: 'controller' });
+  }
+
+  private condition(status: 'True' | 'False', reason: string, message: string) {
+    return [{ type: 'Ready', status, reason, message, lastTransitionTime: nowTimestamp() }];
+  }
+
+  /** The operator's reconcile of every Istio CR (only while its Deployment runs). */
+  private reconcileIstio(): void {
+    if (!this.operatorActive()) return;
+    const legacy = !versionAtLeast(this.skr.runtime!.operatorVersion, 1, 4);
+    const all = this.istios();
+    const outside = all.filter((i) => i.metadata.namespace !== KYMA_SYSTEM);
+    for (const cr of outside) {
+      this.setIstioStatus(cr, { state: 'Error', description: 'istio CR is not in kyma-system namespace', conditions: this.condition('False', 'ReconcileFailed', 'istio CR is not in kyma-system namespace') });
+    }
+    const crs = all
+      .filter((i) => i.metadata.namespace === KYMA_SYSTEM)
+      .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name!.localeCompare(b.metadata.name!));
+    if (!crs.length) return;
+    const [oldest, ...others] = crs;
+    for (const cr of others) {
+      if (cr.metadata.deletionTimestamp) {
+        this.removeFinalizer(cr);
+        continue;
+      }
+      const description = `Stopped Istio CR reconciliation: only Istio CR ${oldest.metadata.name} in ${KYMA_SYSTEM} reconciles the module`;
+      if (legacy) this.setIstioStatus(cr, { state: 'Error', description });
+      else {
+        this.setIstioStatus(cr, {
+          state: 'Warning',
+          description,
+          conditions: this.condition('False', 'OlderCRExists', 'This Istio custom resource is not the oldest one and does not represent the module state'),
+        });
+      }
+    }
+    if (oldest.metadata.deletionTimestamp) {
+      this.setIstioStatus(oldest, { state: 'Deleting', description: 'Uninstalling Istio' });
+      this.after(this.t.operatorReconcileMs, () => {
+        const cur = this.skr.store.get(ISTIO, KYMA_SYSTEM, oldest.metadata.name!);
+        if (cur) this.removeFinalizer(cur);
+        this.istioInstalled = false;
+      });
+      return;
+    }
+    let cr = oldest;
+    if (!cr.metadata.finalizers?.includes(ISTIO_FINALIZER)) {
+      cr = this.skr.store.update(ISTIO, { ...cr, metadata: { ...cr.metadata, finalizers: [...(cr.metadata.finalizers ?? []), ISTIO_FINALIZER] } }, { actor: 'controller' });
+    }
+    if (this.scenario === 'istio-error' && this.lmTracking) {
+      this.setIstioStatus(cr, {
+        state: 'Error',
+        description: 'Istio install failed: pilot deployment is not ready: CrashLoopBackOff',
+        conditions: this.condition('False', 'IstioInstallUninstallFailed', 'Istio install or uninstall failed'),
+      });
+      return;
+    }
+    if (statusOf(cr).state === 'Ready') return;
+    if (this.istioInstalled) {
+      this.setIstioStatus(cr, { state: 'Ready', description: undefined, conditions: this.condition('True', 'ReconcileSucceeded', 'Reconciliation succeeded') });
+      return;
+    }
+    this.setIstioStatus(cr, { state: 'Processing', description: 'Installing Istio', conditions: this.condition('False', 'ReconcileUnknown', 'Reconciliation in progress') });
+    this.debounce('install', this.t.operatorInstallMs, () => {
+      this.istioInstalled = true;
+      this.reconcileIstio();
+    });
+  }
+
+  private removeFinalizer(cr: K8sObject): void {
+    if (!cr.metadata.finalizers?.includes(ISTIO_FINALIZER)) return;
+    this.skr.store.update(ISTIO, { ...cr, metadata: { ...cr.metadata, finalizers: cr.metadata.finalizers.filter((f) => f !== ISTIO_FINALIZER) } }, { actor: 'controller' });
+  }
+
+  // ---- Lifecycle Manager --------------------------------------------------------------------------------
+
+  /** LM's reaction to the SKR Kyma: take the istio module on, or drop it (uninstalling Istio). */
+  private reconcileLm(): void {
+    const kymas = this.kymas();
+    const kyma = this.kyma();
+    if (!kyma || kymas.length !== 1) return;
+    if (kyma.metadata.labels?.[SKIP_RECONCILIATION] === 'true') return;
+    if (this.kymaHasIstio() && !this.lmTracking) {
+      this.lmTracking = true;
+      this.syncSkrKymaMetadata();
+      this.createManifest();
+      if (this.scenario === 'manifest-error') {
+        this.after(this.lmDelay(this.t.lmDeployMs), () => this.failManifest());
+        return;
+      }
+      this.after(this.lmDelay(this.t.lmDeployMs), () => {
+        this.ensureDeployment();
+        this.after(this.lmDelay(this.t.lmCreateCrMs), () => this.ensureDefaultCr());
+      });
+    } else if (!this.kymaHasIstio() && this.lmTracking) {
+      // Module removed with policy CreateAndDelete: LM deletes the default CR (Istio uninstalls) and the Manifest.
+      this.lmTracking = false;
+      const cr = this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
+      if (cr) this.skr.store.delete(ISTIO, KYMA_SYSTEM, 'default', { actor: 'controller' });
+      const m = this.kcp().store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
+      if (m) this.kcp().store.delete(MANIFEST, KCP_SYSTEM, this.manifestName(), { actor: 'controller' });
+      this.writeModuleStatus(undefined);
+    }
+  }
+
+  /** LM's remote sync touches the SKR Kyma's metadata (not counted as a client write). */
+  private syncSkrKymaMetadata(): void {
+    const k = this.kyma();
+    if (!k) return;
+    const annotations = { ...(k.metadata.annotations ?? {}), 'operator.kyma-project.io/owned-by': `${KCP_SYSTEM}/${this.runtimeId}` };
+    if (sameJson(annotations, k.metadata.annotations)) return;
+    this.skr.store.update(KYMA, { ...k, metadata: { ...k.metadata, annotations } }, { actor: 'controller' });
+  }
+
+  private channel(): string {
+    const k = this.kyma();
+    return (k?.spec as { channel?: string } | undefined)?.channel ?? 'regular';
+  }
+
+  private template(): K8sObject | undefined {
+    return this.kcp().store.get(TEMPLATE, KCP_SYSTEM, `istio-${this.channel()}`);
+  }
+
+  private createManifest(): void {
+    const kcp = this.kcp();
+    if (kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName())) return;
+    const template = this.template();
+    const version = template?.metadata.annotations?.['operator.kyma-project.io/module-version'] ?? '1.1.2';
+    const created = kcp.store.create(
+      MANIFEST,
+      {
+        apiVersion: `${KYMA_GROUP}/v1beta2`,
+        kind: 'Manifest',
+        metadata: {
+          name: this.manifestName(),
+          namespace: KCP_SYSTEM,
+          labels: {
+            'operator.kyma-project.io/kyma-name': this.runtimeId,
+            'operator.kyma-project.io/channel': this.channel(),
+            'operator.kyma-project.io/managed-by': 'lifecycle-manager',
+            'operator.kyma-project.io/controller-name': '',
+          },
+          annotations: { 'operator.kyma-project.io/fqdn': ISTIO_FQDN },
+          finalizers: ['declarative.kyma-project.io/finalizer'],
+        },
+        spec: {
+          remote: true,
+          version,
+          config: { name: 'config', type: 'oci-ref', ref: 'sha256:0000000000000000000000000000000000000000000000000000000000000000', repo: 'europe-docker.pkg.dev/kyma-project/modules-internal/component-descriptors' },
+          install: { name: 'raw-manifest', source: { name: 'kyma-project.io/module/istio', repo: 'europe-docker.pkg.dev/kyma-project/modules-internal/component-descriptors', ref: 'sha256:e18f3de4328047e3b707de7f136210d5854ed343b9b912d49ea639ac8e1c736f', type: 'oci-ref' } },
+          resource: (template?.spec as { data?: unknown } | undefined)?.data,
+        },
+      },
+      { actor: 'controller' },
+    );
+    kcp.store.update(MANIFEST, { ...created, status: { state: 'Processing', lastOperation: { operation: 'module operator deployment is not ready', lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
+    this.writeModuleStatus('Processing');
+  }
+
+  private failManifest(): void {
+    const kcp = this.kcp();
+    const m = kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
+    if (!m) return;
+    kcp.store.update(MANIFEST, { ...m, status: { state: 'Error', lastOperation: { operation: SSA_CONFLICT_MESSAGE, lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
+    this.writeModuleStatus('Error', SSA_CONFLICT_MESSAGE);
+  }
+
+  /** LM installs the module's operator, or takes over the one the old reconciler installed. */
+  private ensureDeployment(): void {
+    const d = this.deployment();
+    const version = this.skr.runtime!.operatorVersion;
+    const labels = { 'kyma-project.io/module': 'istio', 'app.kubernetes.io/name': 'istio-operator', 'operator.kyma-project.io/managed-by': 'declarative-v2', 'operator.kyma-project.io/watched-by': 'module-manager' };
+    if (d) {
+      if (sameJson({ ...(d.metadata.labels ?? {}), ...labels }, d.metadata.labels)) return;
+      this.skr.store.update(DEPLOYMENT, { ...d, metadata: { ...d.metadata, labels: { ...(d.metadata.labels ?? {}), ...labels } } }, { actor: 'controller' });
+      return;
+    }
+    const selector = { 'app.kubernetes.io/name': 'istio-operator', 'control-plane': 'controller-manager' };
+    this.skr.store.create(
+      DEPLOYMENT,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: OPERATOR_DEPLOYMENT, namespace: KYMA_SYSTEM, labels: { ...labels, 'control-plane': 'controller-manager' } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: selector },
+          template: {
+            metadata: { labels: selector },
+            spec: { containers: [{ name: 'manager', image: `europe-docker.pkg.dev/kyma-project/prod/istio-manager:${version}`, args: ['--leader-elect'] }], serviceAccountName: 'istio-controller-manager' },
+          },
+        },
+      },
+      { actor: 'controller' },
+    );
+  }
+
+  /** CreateAndDelete: LM creates the default CR from the template's `spec.data` when there is none. */
+  private ensureDefaultCr(): void {
+    if (!this.lmTracking || this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default')) {
+      this.mirror();
+      return;
+    }
+    const data: K8sObject = (this.template()?.spec as { data?: K8sObject } | undefined)?.data ?? {
+      apiVersion: `${KYMA_GROUP}/v1alpha2`,
+      kind: 'Istio',
+      metadata: { name: 'default', namespace: KYMA_SYSTEM },
+    };
+    this.skr.store.create(
+      ISTIO,
+      {
+        ...structuredClone(data),
+        metadata: {
+          name: 'default',
+          namespace: KYMA_SYSTEM,
+          labels: { ...(data.metadata?.labels ?? {}), 'operator.kyma-project.io/managed-by': 'declarative-v2', 'operator.kyma-project.io/watched-by': 'module-manager' },
+        },
+      },
+      { actor: 'controller' },
+    );
+    this.mirror();
+  }
+
+  /** The Manifest state: Processing until the operator runs, then the default Istio CR's state. */
+  private mirror(): void {
+    if (!this.lmTracking) return;
+    const kcp = this.kcp();
+    const m = kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
+    if (!m || (statusOf(m).state === 'Error' && this.scenario === 'manifest-error')) return;
+    let state: State = 'Processing';
+    let operation = 'module operator deployment is not ready';
+    if (this.operatorActive()) {
+      const cr = this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
+      state = statusOf(cr).state ?? 'Processing';
+      operation = cr ? `module CR state: ${state}` : 'module CR not found';
+    }
+    const cur = statusOf(m);
+    if (cur.state !== state) {
+      kcp.store.update(MANIFEST, { ...m, status: { ...cur, state, lastOperation: { operation, lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
+    }
+    this.writeModuleStatus(state);
+  }
+
+  /** Mirrors the istio module's state into the KCP Kyma's and the SKR Kyma's `status.modules`. */
+  private writeModuleStatus(state: State | undefined, message?: string): void {
+    const template = this.template();
+    const entry = state
+      ? {
+          name: 'istio',
+          fqdn: ISTIO_FQDN,
+          channel: this.channel(),
+          version: template?.metadata.annotations?.['operator.kyma-project.io/module-version'] ?? '1.1.2',
+          state,
+          ...(message ? { message } : {}),
+          manifest: { apiVersion: `${KYMA_GROUP}/v1beta2`, kind: 'Manifest', metadata: { name: this.manifestName(), namespace: KCP_SYSTEM, generation: 1 } },
+          template: { apiVersion: `${KYMA_GROUP}/v1beta2`, kind: 'ModuleTemplate', metadata: { name: `istio-${this.channel()}`, namespace: KCP_SYSTEM, generation: 1 } },
+        }
+      : undefined;
+    const update = (cluster: Cluster, kyma: K8sObject | undefined) => {
+      if (!kyma) return;
+      const st = statusOf(kyma) as Status & { modules?: { name: string; state?: string }[] };
+      const modules = (st.modules ?? []).filter((x) => x.name !== 'istio');
+      if (entry) modules.push(entry);
+      const worst = modules.some((x) => x.state === 'Error') ? 'Error' : modules.some((x) => x.state === 'Warning') ? 'Warning' : modules.some((x) => x.state !== 'Ready') ? 'Processing' : 'Ready';
+      const next = { ...st, modules, state: worst, lastOperation: { operation: worst === 'Ready' ? 'kyma is ready' : 'waiting for modules to be ready', lastUpdateTime: nowTimestamp() } };
+      if (sameJson({ ...next, lastOperation: undefined }, { ...st, lastOperation: undefined })) return;
+      cluster.store.update(KYMA, { ...kyma, status: next }, { subresource: 'status', actor: 'controller' });
+    };
+    const kcp = this.kcp();
+    update(kcp, kcp.store.get(KYMA, KCP_SYSTEM, this.runtimeId));
+    update(this.skr, this.kyma());
+  }
+}

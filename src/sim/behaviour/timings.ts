@@ -1,0 +1,46 @@
+/**
+ * How long the simulated controllers take, in real-landscape milliseconds. `--time-scale X` multiplies all of
+ * them. The defaults follow what the rollout saw: LM takes about a minute from the Kyma patch to a Ready
+ * Istio on a fresh cluster, and some seconds to take over an existing installation.
+ */
+export interface Timings {
+  /** LM notices a changed SKR Kyma and creates the Manifest (Processing). */
+  lmNoticeMs: number;
+  /** Then LM deploys (or takes over) istio-controller-manager. */
+  lmDeployMs: number;
+  /** A new Deployment's pods become ready. */
+  deploymentReadyMs: number;
+  /** A scaled Deployment reaches its replica count. */
+  deploymentScaleMs: number;
+  /** LM creates the default Istio CR after the Deployment exists. */
+  lmCreateCrMs: number;
+  /** LM mirrors the Istio CR state into the Manifest and the Kyma statuses. */
+  lmMirrorMs: number;
+  /** The Istio operator reacts to a change of an Istio CR. */
+  operatorReconcileMs: number;
+  /** A first Istio installation (no Istio on the cluster yet) takes this long to become Ready. */
+  operatorInstallMs: number;
+  /** Scenario `slow`: LM's delays are multiplied by this (past the script's 510 s deadline). */
+  slowFactor: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  lmNoticeMs: 5_000,
+  lmDeployMs: 3_000,
+  deploymentReadyMs: 15_000,
+  deploymentScaleMs: 2_000,
+  lmCreateCrMs: 2_000,
+  lmMirrorMs: 2_000,
+  operatorReconcileMs: 3_000,
+  operatorInstallMs: 35_000,
+  slowFactor: 60,
+};
+
+/** The timings with every duration multiplied by the time scale. */
+export function scaleTimings(t: Timings, timeScale: number): Timings {
+  const out = { ...t };
+  for (const k of Object.keys(out) as (keyof Timings)[]) {
+    if (k !== 'slowFactor') out[k] = t[k] * timeScale;
+  }
+  return out;
+}
