@@ -3,12 +3,9 @@
  * Usage errors exit 2 with the reason (C3).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
 import { ProfileError, parseProfile } from './sim/landscape/generate.js';
-import { startSim } from './sim/run-sim.js';
-
-export class UsageError extends Error {
-  readonly code = 'usage';
-}
+import type * as RunSim from './sim/run-sim.js';
 
 function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -47,7 +44,7 @@ Simulated durations (multiplied by --time-scale; 0.01 makes a minute 0.6 s):
 Files written to --out (C1): config.yaml, kubeconfigs/<env>/{kcp,gardener,<runtimeId>}.yaml, runtimes.json.
 Point kubectl at a cluster:  kubectl --kubeconfig DIR/kubeconfigs/dev/kcp.yaml get kymas -A`;
 
-export function buildProgram(): Command {
+export function buildProgram(setExit: (code: number) => void = () => undefined): Command {
   const program = new Command('istio-migrate')
     .description('Rolls the Istio module out to SAP BTP, Kyma runtimes through Lifecycle Manager, in waves.')
     .exitOverride()
@@ -64,34 +61,53 @@ export function buildProgram(): Command {
     .addOption(new Option('--time-scale <x>', 'multiplies every simulated duration').default(1).argParser(positiveNumber('--time-scale')))
     .addHelpText('after', SIM_HELP)
     .action(async (o: { out: string; profile: string; runtimes: number; port: number; seed: number; timeScale: number }) => {
+      const signalled = terminationSignal();
+      const { startSim } = await loadSim();
       const running = await startSim({ out: o.out, profile: o.profile, runtimes: o.runtimes, port: o.port, seed: o.seed, timeScale: o.timeScale });
       for (const note of running.sim.landscape.notes) process.stderr.write(`${note}\n`);
       process.stdout.write(
         `${JSON.stringify({ ready: true, port: running.port, out: running.out, seed: o.seed, profile: o.profile, runtimes: running.sim.landscape.runtimes.length })}\n`,
       );
       process.stderr.write(`simulated landscape listening on http://127.0.0.1:${running.port}; try: kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get kymas -n kcp-system\n`);
-      await waitForTermination(() => running.close());
+      await closeOnTermination(signalled, () => running.close());
     });
 
+  registerMigrationCommands(program, setExit);
   return program;
 }
 
-function waitForTermination(close: () => Promise<void>): Promise<void> {
+/** The simulator is loaded on demand, so that usage errors and `--help` answer without loading it. */
+function loadSim(): Promise<typeof RunSim> {
+  return import('./sim/run-sim.js');
+}
+
+/**
+ * Resolves on SIGTERM or SIGINT. Call it before starting anything: until a listener exists a signal takes its
+ * default action (the process dies by the signal instead of exiting 0), and a client may send SIGTERM as soon
+ * as it has read the ready line.
+ */
+function terminationSignal(): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => {
-      void close().finally(() => {
-        resolve();
-        process.exit(0);
-      });
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
+}
+
+/** Waits for the signal, closes, and exits 0 (C1), also when closing fails. */
+async function closeOnTermination(signalled: Promise<void>, close: () => Promise<void>): Promise<void> {
+  await signalled;
+  try {
+    await close();
+  } finally {
+    process.exit(0);
+  }
 }
 
 /** `npm start` until the console exists: the simulator with a readable explanation (README). */
 async function defaultMode(): Promise<void> {
   const out = 'data/sim';
+  const signalled = terminationSignal();
+  const { startSim } = await loadSim();
   const running = await startSim({ out, profile: 'mixed', runtimes: 60, port: 0, seed: 1, timeScale: 1 });
   process.stdout.write(
     [
@@ -104,18 +120,65 @@ async function defaultMode(): Promise<void> {
       '',
     ].join('\n'),
   );
-  await waitForTermination(() => running.close());
+  await closeOnTermination(signalled, () => running.close());
+}
+
+/** `istio-migrate <chat command> …`: the same command specs as Slack and the console (DESIGN.md §3). */
+async function chatCommand(name: string, rest: string[]): Promise<number> {
+  const { dispatch } = await import('../commands/index.js');
+  const { Services } = await import('./app/services.js');
+  const { ConfigError } = await import('./config/load-config.js');
+  // `--config F` is global; everything else belongs to the command.
+  let configFile: string | undefined;
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--config') configFile = rest[++i];
+    else if (rest[i].startsWith('--config=')) configFile = rest[i].slice('--config='.length);
+    else args.push(rest[i]);
+  }
+  const json = args.includes('--json');
+  let services;
+  try {
+    services = await Services.create({ configFile, notice: (l) => process.stderr.write(`${l}\n`) });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    const result = await dispatch(
+      {
+        user: process.env.ISTIO_MIGRATE_USER ?? process.env.USER ?? 'shell-user',
+        via: 'shell',
+        interactive: !!(process.stdin.isTTY && process.stdout.isTTY),
+        services,
+        progress: (l) => process.stderr.write(`${l}\n`),
+      },
+      name,
+      args,
+    );
+    if (json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+    else (result.exitCode === 0 || result.exitCode === 3 ? process.stdout : process.stderr).write(`${result.text}\n`);
+    return result.exitCode;
+  } finally {
+    await services.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const { findCommand } = await import('../commands/index.js');
+  if (argv[2] && findCommand(argv[2])) return chatCommand(argv[2], argv.slice(3));
   if (argv.length <= 2) {
     await defaultMode();
     return 0;
   }
-  const program = buildProgram();
+  let exitCode = 0;
+  const program = buildProgram((code) => (exitCode = code));
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.

@@ -21,6 +21,12 @@ export const environmentConfigSchema = z
     kcp: kubeconfigRef,
     gardener: z.object({ kubeconfig: absolutePath, namespace: z.string().min(1) }).strict(),
     keb: z.object({ url: z.url(), tokenFile: absolutePath }).strict(),
+    /**
+     * The operator's acknowledgement that the old reconciler no longer reconciles Istio in this environment
+     * (management-plane-config PRs #4600–#4602). No API can tell, so the plan shows who said so; the
+     * simulator writes it for its landscape.
+     */
+    reconciliationDisabled: z.object({ confirmed: z.boolean(), by: z.string().min(1), reference: z.string().optional() }).strict().optional(),
     /** Named target sets, e.g. `kyma-test`, `kyma-integration`, `trial`, `canary`, `factory`, `all`. */
     targets: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'target names are lower-case words joined by "-"'), targetSpecs).default({}),
   })

@@ -5,7 +5,6 @@
  * - `flaky` SKRs: 5xx, 429 with Retry-After, added latency, and connection resets — some after the write was
  *   applied (the client then cannot know whether its patch landed).
  * - `skr-down` SKRs: every request is reset; the API never answers.
- * - optionally, the same mix at a chosen rate on every SKR (`faultRate`), for soak runs.
  */
 import { createHash } from 'node:crypto';
 import { errors } from '../k8s/errors.js';

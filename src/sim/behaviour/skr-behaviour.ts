@@ -27,6 +27,8 @@ export const KCP_SYSTEM = 'kcp-system';
 export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
 export const ISTIO_FQDN = 'kyma-project.io/module/istio';
 export const ISTIO_FINALIZER = 'istios.operator.kyma-project.io/istio-installation';
+/** LM's finalizer on the Manifests it creates. */
+export const MANIFEST_FINALIZER = 'declarative.kyma-project.io/finalizer';
 export const SKIP_RECONCILIATION = 'operator.kyma-project.io/skip-reconciliation';
 /** LM's message when it cannot apply the Istio CRD the old reconciler owned (lifecycle-manager #653). */
 export const SSA_CONFLICT_MESSAGE =
@@ -168,8 +170,9 @@ export class SkrBehaviour {
         if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs, () => this.mirror());
         break;
       case 'Kyma':
-        // LM reacts to spec changes; its own status writes do not re-trigger it.
-        if (e.type === 'ADDED' || (e.previous && JSON.stringify(e.previous.spec) !== JSON.stringify(e.object.spec)) || e.type === 'DELETED') {
+        // LM reacts to spec changes and to the skip-reconciliation label coming or going; its own status and
+        // annotation writes do not re-trigger it.
+        if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec) || e.previous?.metadata.labels?.[SKIP_RECONCILIATION] !== e.object.metadata.labels?.[SKIP_RECONCILIATION]) {
           this.debounce('lm', this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm());
         }
         break;
@@ -310,9 +313,23 @@ export class SkrBehaviour {
       this.lmTracking = false;
       const cr = this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
       if (cr) this.skr.store.delete(ISTIO, KYMA_SYSTEM, 'default', { actor: 'controller' });
-      const m = this.kcp().store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
-      if (m) this.kcp().store.delete(MANIFEST, KCP_SYSTEM, this.manifestName(), { actor: 'controller' });
+      this.deleteManifest();
       this.writeModuleStatus(undefined);
+    }
+  }
+
+  /**
+   * Deletes the Manifest. It carries LM's own finalizer, so the delete only marks it; LM then clears the
+   * finalizer itself (the default CR's uninstall runs on the SKR on its own), and the Manifest goes.
+   */
+  private deleteManifest(): void {
+    const kcp = this.kcp();
+    const name = this.manifestName();
+    if (!kcp.store.get(MANIFEST, KCP_SYSTEM, name)) return;
+    kcp.store.delete(MANIFEST, KCP_SYSTEM, name, { actor: 'controller' });
+    const marked = kcp.store.get(MANIFEST, KCP_SYSTEM, name);
+    if (marked?.metadata.finalizers?.length) {
+      kcp.store.update(MANIFEST, { ...marked, metadata: { ...marked.metadata, finalizers: marked.metadata.finalizers.filter((f) => f !== MANIFEST_FINALIZER) } }, { actor: 'controller' });
     }
   }
 
@@ -354,7 +371,7 @@ export class SkrBehaviour {
             'operator.kyma-project.io/controller-name': '',
           },
           annotations: { 'operator.kyma-project.io/fqdn': ISTIO_FQDN },
-          finalizers: ['declarative.kyma-project.io/finalizer'],
+          finalizers: [MANIFEST_FINALIZER],
         },
         spec: {
           remote: true,

@@ -76,15 +76,53 @@ function parseBody(req: ApiRequest): unknown {
   }
 }
 
+/** The JSON type name Go's decoder reports (`cannot unmarshal string into ...`). */
+function jsonTypeOf(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+const isStringMap = (v: unknown): boolean => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** Typed ObjectMeta fields; `null` is allowed everywhere, as Go's decoder leaves the field empty. */
+const META_FIELDS: Record<string, { goType: string; ok: (v: unknown) => boolean }> = {
+  name: { goType: 'string', ok: (v) => typeof v === 'string' },
+  generateName: { goType: 'string', ok: (v) => typeof v === 'string' },
+  namespace: { goType: 'string', ok: (v) => typeof v === 'string' },
+  resourceVersion: { goType: 'string', ok: (v) => typeof v === 'string' },
+  uid: { goType: 'types.UID', ok: (v) => typeof v === 'string' },
+  labels: { goType: 'map[string]string', ok: isStringMap },
+  annotations: { goType: 'map[string]string', ok: isStringMap },
+  finalizers: { goType: '[]string', ok: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string') },
+  ownerReferences: { goType: '[]v1.OwnerReference', ok: (v) => Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x)) },
+};
+
 function asObject(body: unknown): K8sObject {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw errors.badRequest("Object 'Kind' is missing in the request body: the body must be a JSON object");
   }
   const obj = body as K8sObject;
-  if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object')) {
-    throw errors.badRequest('json: cannot unmarshal metadata: expected an object');
+  if (obj.metadata !== undefined && obj.metadata !== null && (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+    throw errors.badRequest(`json: cannot unmarshal ${jsonTypeOf(obj.metadata)} into Go struct field .metadata of type v1.ObjectMeta`);
   }
-  return { ...obj, metadata: { ...(obj.metadata ?? {}) } };
+  // The API server decodes metadata into typed fields: a wrongly typed one never reaches the store (nor the
+  // simulated controllers, which rely on the types).
+  const metadata: Record<string, unknown> = { ...(obj.metadata ?? {}) };
+  for (const [field, { goType, ok }] of Object.entries(META_FIELDS)) {
+    const v = metadata[field];
+    if (v === null) delete metadata[field];
+    else if (v !== undefined && !ok(v)) {
+      // For a map, Go names the offending value's type.
+      const got = goType.startsWith('map') && isPlainObject(v) ? jsonTypeOf(Object.values(v).find((x) => typeof x !== 'string')) : jsonTypeOf(v);
+      throw errors.badRequest(`json: cannot unmarshal ${got} into Go struct field ObjectMeta.metadata.${field} of type ${goType}`);
+    }
+  }
+  return { ...obj, metadata };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Serves a stored object at the version the client asked for (Istio is served at v1alpha1 and v1alpha2). */
@@ -111,6 +149,8 @@ function humanAge(ts: string | undefined): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
+const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
 function wantsTable(accept: string | undefined): boolean {
   return !!accept && /as=Table/.test(accept);
 }
@@ -128,6 +168,7 @@ function toTable(t: ResourceType, version: string, items: K8sObject[], listMeta:
       cells: [
         o.metadata.name,
         ...t.printerColumns.map((c) => {
+          if (c.value) return c.value(o);
           const v = getPath(o, c.jsonPath);
           if (c.type === 'date') return humanAge(v as string | undefined);
           return v ?? null;
@@ -139,10 +180,23 @@ function toTable(t: ResourceType, version: string, items: K8sObject[], listMeta:
 }
 
 export class ClusterApi {
+  /** Ends of the open watch streams. */
+  private readonly openWatches = new Set<() => void>();
+
   constructor(
     readonly store: ClusterStore,
     private readonly options: ClusterApiOptions = {},
   ) {}
+
+  /**
+   * Ends every open watch stream cleanly, as kube-apiserver does when a watch's timeout elapses or it restarts;
+   * clients then re-watch from the last resourceVersion they saw. Returns how many were open.
+   */
+  closeWatches(): number {
+    const ends = [...this.openWatches];
+    for (const end of ends) end();
+    return ends.length;
+  }
 
   /** Answers one request; never throws. */
   handle(req: ApiRequest): ApiResult {
@@ -155,7 +209,12 @@ export class ClusterApi {
   }
 
   private route(req: ApiRequest): ApiResult {
-    const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw errors.badRequest(`invalid URL escape in path ${JSON.stringify(req.path)}`); // a malformed %-escape
+    }
     const accept = req.headers.accept;
     if (parts[0] === 'version' && parts.length === 1) return json(200, VERSION_INFO);
     if (parts[0] === 'openapi') return this.openapi(parts.slice(1));
@@ -217,6 +276,8 @@ export class ClusterApi {
     const { type, name, subresource } = t;
     const method = req.method.toUpperCase();
     const dryRun = req.query.getAll('dryRun').includes('All');
+    // Across namespaces, a namespaced resource can only be listed and watched.
+    if (type.namespaced && t.namespace === undefined && method !== 'GET') throw errors.methodNotAllowed();
     if (!name) {
       switch (method) {
         case 'GET':
@@ -241,8 +302,10 @@ export class ClusterApi {
     }
     switch (method) {
       case 'GET': {
-        const obj = this.store.mustGet(type, t.namespace, name);
-        return json(200, asVersion(obj, type, version));
+        const obj = asVersion(this.store.mustGet(type, t.namespace, name), type, version);
+        // kubectl's default output asks for a Table for one object too (`get deploy NAME`), not only for lists.
+        if (wantsTable(req.headers.accept)) return json(200, toTable(type, version, [obj], { resourceVersion: obj.metadata.resourceVersion }), TABLE_CONTENT_TYPE);
+        return json(200, obj);
       }
       case 'PUT':
         return this.put(req, t, dryRun);
@@ -290,13 +353,16 @@ export class ClusterApi {
       items = items.slice(0, limit);
     }
     const served = items.map((o) => asVersion(o, t.type, t.version));
-    if (wantsTable(req.headers.accept)) return json(200, toTable(t.type, t.version, served, meta), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+    if (wantsTable(req.headers.accept)) return json(200, toTable(t.type, t.version, served, meta), TABLE_CONTENT_TYPE);
     return json(200, { apiVersion: apiVersionOf(t.type, t.version), kind: t.type.listKind, metadata: meta, items: served });
   }
 
   private watch(req: ApiRequest, t: Target): ApiResult {
     const matches = this.selectors(req);
     const rv = req.query.get('resourceVersion') ?? undefined;
+    // A malformed resourceVersion is refused before the stream starts (400), as the API server does;
+    // a too-old one is reported inside the stream (410).
+    if (rv && !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
     const timeoutSeconds = Number(req.query.get('timeoutSeconds') ?? '0');
     const bookmarks = req.query.get('allowWatchBookmarks') === 'true';
     return {
@@ -311,6 +377,7 @@ export class ClusterApi {
         let timer: NodeJS.Timeout | undefined;
         let bookmarkTimer: NodeJS.Timeout | undefined;
         const end = () => {
+          this.openWatches.delete(end);
           stop();
           if (timer) clearTimeout(timer);
           if (bookmarkTimer) clearInterval(bookmarkTimer);
@@ -332,6 +399,7 @@ export class ClusterApi {
           }, 10_000);
           bookmarkTimer.unref();
         }
+        this.openWatches.add(end);
         res.on('close', end);
       },
     };

@@ -2,12 +2,15 @@
  * The resource types every simulated cluster serves, with what discovery, OpenAPI and the REST layer need to
  * know about them. One table, so discovery and routing can never disagree.
  */
+import type { K8sObject } from '../types.js';
 
 export interface PrinterColumn {
   name: string;
   type: 'string' | 'date' | 'integer';
   /** Simple dotted JSON path such as `.status.state`. */
   jsonPath: string;
+  /** Computes the cell where a path is not enough (a Deployment's READY is `ready/desired`, as kubectl prints it). */
+  value?: (obj: K8sObject) => string | number;
 }
 
 export interface ResourceType {
@@ -38,6 +41,12 @@ export const VERBS: readonly string[] = ALL_VERBS;
 const AGE: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 const STATE: PrinterColumn = { name: 'State', type: 'string', jsonPath: '.status.state' };
 
+/** A replica count of a Deployment's spec or status; `spec.replicas` defaults to 1, as the API server defaults it. */
+function replicaCount(part: unknown, key: string, fallback: number): number {
+  const v = (part as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' ? v : fallback;
+}
+
 function rt(r: Partial<ResourceType> & Pick<ResourceType, 'group' | 'versions' | 'plural' | 'singular' | 'kind'>): ResourceType {
   return {
     listKind: `${r.kind}List`,
@@ -56,16 +65,20 @@ export const KYMA_GROUP = 'operator.kyma-project.io';
 export const GARDENER_GROUP = 'core.gardener.cloud';
 
 export const RESOURCE_TYPES: readonly ResourceType[] = [
-  rt({ group: '', versions: ['v1'], plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true }),
+  rt({
+    group: '', versions: ['v1'], plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true,
+    printerColumns: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }, AGE],
+  }),
   rt({ group: '', versions: ['v1'], plural: 'secrets', singular: 'secret', kind: 'Secret' }),
   rt({ group: '', versions: ['v1'], plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', shortNames: ['cm'] }),
   rt({
     group: 'apps', versions: ['v1'], plural: 'deployments', singular: 'deployment', kind: 'Deployment', shortNames: ['deploy'],
     categories: ['all'], statusSubresource: true, scaleSubresource: true,
     printerColumns: [
-      { name: 'Ready', type: 'string', jsonPath: '.status.readyReplicas' },
-      { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas' },
-      { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas' },
+      // kube-apiserver's Deployment printer: READY is `readyReplicas/spec.replicas`; absent counts are 0.
+      { name: 'Ready', type: 'string', jsonPath: '.status.readyReplicas', value: (o) => `${replicaCount(o.status, 'readyReplicas', 0)}/${replicaCount(o.spec, 'replicas', 1)}` },
+      { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas', value: (o) => replicaCount(o.status, 'updatedReplicas', 0) },
+      { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas', value: (o) => replicaCount(o.status, 'availableReplicas', 0) },
       AGE,
     ],
   }),

@@ -64,6 +64,8 @@ export function simConfig(dir: string, landscape: Landscape, ctx: SimFilesContex
       kcp: { kubeconfig: path.join(dir, 'kubeconfigs', env, 'kcp.yaml') },
       gardener: { kubeconfig: path.join(dir, 'kubeconfigs', env, 'gardener.yaml'), namespace: gardenNamespace(env) },
       keb: { url: `http://127.0.0.1:${ctx.port}/keb/${env}`, tokenFile: path.join(dir, 'tokens', `${env}-keb.token`) },
+      // A simulated landscape has no old reconciler: its acknowledgement is the simulator's.
+      reconciliationDisabled: { confirmed: true, by: 'istio-migrate simulator' },
       targets,
     };
   }

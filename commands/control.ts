@@ -1,0 +1,136 @@
+/**
+ * The wave controls: pause, resume, drain, abort, set-concurrency, retry-failed, status. They act through the
+ * journal, so they reach a wave running in another process within a second; `resume` and `retry-failed` run
+ * the wave here when no runner holds it (after a crash: C5 resume).
+ */
+import type { WaveControl } from '../src/journal/journal.js';
+import { waveStatus } from '../src/rollout/wave-status.js';
+import { checkApproval, driveWave } from './run.js';
+import { intOption, waveArg } from './shared.js';
+import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
+import type { EnvName } from '../src/config/config.js';
+
+async function loadWave(ctx: CommandContext, id: string) {
+  const journal = await ctx.services.journal();
+  const wave = await journal.getWave(id);
+  if (!wave) throw new CommandError(`no wave ${id} (see status)`, 1);
+  return { journal, wave };
+}
+
+function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl, summary: string): CommandSpec {
+  const spec: CommandSpec = {
+    name,
+    summary,
+    usage: `${name} WAVE`,
+    examples: [`${name} stage-20261125-1`],
+    permission: 'operate',
+    mutates: name === 'abort',
+    options: { json: { type: 'boolean' } },
+    async run(ctx, args) {
+      const id = waveArg(args.positionals[0], spec);
+      const { journal, wave } = await loadWave(ctx, id);
+      if (['finished', 'aborted'].includes(wave.state)) throw new CommandError(`wave ${id} is ${wave.state}: nothing to ${name}`, 1);
+      await journal.setWaveControl(id, control);
+      await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
+      const status = await waveStatus(journal, (await journal.getWave(id))!);
+      return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
+    },
+  };
+  return spec;
+}
+
+export const pause = controlCommand('pause', 'pause', 'stop starting new runtimes (in-flight ones finish)');
+export const drain = controlCommand('drain', 'drain', 'finish the runtimes in flight, start no more, end the wave');
+export const abort = controlCommand('abort', 'abort', 'stop the wave now; in-flight runtimes are left as they are (resumable)');
+
+export const resume: CommandSpec = {
+  name: 'resume',
+  summary: 'continue a paused wave, or an interrupted one (after a crash) in this process',
+  usage: 'resume WAVE [--yes] [--json]',
+  examples: ['resume stage-20261125-1 --yes'],
+  permission: 'operate',
+  mutates: true,
+  options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const id = waveArg(args.positionals[0], resume);
+    const { journal, wave } = await loadWave(ctx, id);
+    const status = await waveStatus(journal, wave);
+    if (status.state === 'aborted') await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'resume');
+    await journal.setWaveControl(id, 'none');
+    await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
+    if (status.state === 'paused' || status.state === 'running' || status.state === 'draining') {
+      return ok(`${id} resumed (its runner continues)`, await waveStatus(journal, (await journal.getWave(id))!));
+    }
+    if (!ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
+    const all = await journal.listWaveRuntimes(id);
+    if (!all.some((r) => r.state !== 'finished')) return ok(`${id} has nothing left to run`, status);
+    return driveWave(ctx, (await journal.getWave(id))!, all.length);
+  },
+};
+
+export const retryFailed: CommandSpec = {
+  name: 'retry-failed',
+  summary: 'run the runtimes of a wave that failed on the platform side again',
+  usage: 'retry-failed WAVE [--yes]',
+  examples: ['retry-failed stage-20261125-1 --yes'],
+  permission: 'operate',
+  mutates: true,
+  options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const id = waveArg(args.positionals[0], retryFailed);
+    const { journal, wave } = await loadWave(ctx, id);
+    const status = await waveStatus(journal, wave);
+    if (!['finished', 'budget-stopped', 'aborted', 'interrupted'].includes(status.state)) throw new CommandError(`wave ${id} is ${status.state}; retry when it has ended`, 1);
+    await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed');
+    if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
+    const failed = (await journal.listWaveRuntimes(id)).filter((r) => r.state === 'finished' && r.result?.class === 'platform').map((r) => r.runtimeId);
+    if (!failed.length) return ok(`${id} has no platform failures to retry`, status);
+    await journal.resetRuntimes(id, failed);
+    await journal.setWaveControl(id, 'none');
+    await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
+    ctx.progress?.(`retrying ${failed.length} runtimes of ${id}`);
+    return driveWave(ctx, (await journal.getWave(id))!, (await journal.listWaveRuntimes(id)).length);
+  },
+};
+
+export const setConcurrency: CommandSpec = {
+  name: 'set-concurrency',
+  summary: 'change how many runtimes a wave runs at once',
+  usage: 'set-concurrency WAVE N',
+  examples: ['set-concurrency stage-20261125-1 16'],
+  permission: 'operate',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const id = waveArg(args.positionals[0], setConcurrency);
+    const n = intOption(args.positionals[1], 'N', setConcurrency);
+    if (n === undefined || n > 1000) throw new CommandError('give a concurrency between 1 and 1000', 2, setConcurrency.examples[0]);
+    const { journal } = await loadWave(ctx, id);
+    await journal.setWaveConcurrency(id, n);
+    await journal.audit({ actor: ctx.user, action: 'set-concurrency', subject: id, detail: { concurrency: n } });
+    return ok(`${id}: concurrency ${n}`, await waveStatus(journal, (await journal.getWave(id))!));
+  },
+};
+
+export const status: CommandSpec = {
+  name: 'status',
+  summary: 'the waves and their counts, or one wave',
+  usage: 'status [WAVE] [--json]',
+  examples: ['status', 'status stage-20261125-1 --json'],
+  permission: 'read',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const journal = await ctx.services.journal();
+    if (args.positionals[0]) {
+      const id = waveArg(args.positionals[0], status);
+      const { wave } = await loadWave(ctx, id);
+      const s = await waveStatus(journal, wave);
+      const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+      return ok(`${s.waveId} (${s.env}, ${s.target}) ${s.state}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}`, s);
+    }
+    const waves = await Promise.all((await journal.listWaves()).map((w) => waveStatus(journal, w)));
+    const text = waves.length ? waves.map((s) => `${s.waveId} ${s.state} ${s.target}: ${Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`).join('\n') : 'no waves yet';
+    return ok(text, { waves });
+  },
+};

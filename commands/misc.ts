@@ -1,0 +1,142 @@
+/** Smaller commands: approve (simulated landscapes only), freeze/unfreeze, show, export, tasks. */
+import { envArg, waveArg } from './shared.js';
+import { CommandError, ok, type CommandSpec } from './types.js';
+import type { EnvName } from '../src/config/config.js';
+
+export const approve: CommandSpec = {
+  name: 'approve',
+  summary: 'record an on-call approval of a plan hash (shell/console: simulated landscapes only; Slack otherwise)',
+  usage: 'approve HASH --as USER [--action run|resume|retry-failed|force]',
+  examples: ['approve 3f2a9c1b7d4e --as oncall-1'],
+  permission: 'approve',
+  mutates: false,
+  options: { as: { type: 'string' }, action: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const services = ctx.services;
+    if (ctx.via !== 'slack' && !services.simulated) throw new CommandError('approvals for a real landscape come only through Slack, where identity is authenticated', 1);
+    const hash = args.positionals[0];
+    if (!hash) throw new CommandError('name the plan hash to approve', 2, approve.examples[0]);
+    const journal = await services.journal();
+    const plan = await journal.getPlan(hash);
+    if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
+    const approver = (args.values.as as string | undefined) ?? ctx.user;
+    const env = plan.env as EnvName;
+    const cfg = services.envConfig(env).approval;
+    if (plan.createdBy === approver) throw new CommandError(`${approver} requested plan ${hash.slice(0, 12)} and cannot approve it`, 1);
+    if (cfg.approvers.length && !cfg.approvers.includes(approver)) throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${cfg.approvers.join(', ')})`, 1);
+    const now = new Date();
+    const action = (args.values.action as string | undefined) ?? 'run';
+    await journal.recordApproval({ planHash: plan.hash, approver, requestedBy: plan.createdBy, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + cfg.expiryMinutes * 60_000).toISOString(), action });
+    await journal.audit({ actor: approver, action: 'approve', subject: plan.hash, detail: { action, via: ctx.via } });
+    return ok(`plan ${plan.hash.slice(0, 12)} approved by ${approver} for ${action} (valid ${cfg.expiryMinutes} min)`, { planHash: plan.hash, approver, action });
+  },
+};
+
+function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
+  const spec: CommandSpec = {
+    name,
+    summary: name === 'freeze' ? 'no new starts anywhere in an environment (or all)' : 'lift a freeze',
+    usage: `${name} [env|all]`,
+    examples: [`${name} prod`, `${name} all`],
+    permission: 'operate',
+    mutates: false,
+    options: { json: { type: 'boolean' } },
+    async run(ctx, args) {
+      const scope = args.positionals[0] ?? 'all';
+      if (scope !== 'all') envArg(scope, spec);
+      const journal = await ctx.services.journal();
+      await journal.setSetting(`freeze:${scope}`, name === 'freeze' ? 'true' : null);
+      await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: {} });
+      return ok(`${scope} ${name === 'freeze' ? 'frozen: no new runtime starts' : 'unfrozen'}`, { scope, frozen: name === 'freeze' });
+    },
+  };
+  return spec;
+}
+export const freeze = freezeCommand('freeze');
+export const unfreeze = freezeCommand('unfreeze');
+
+export const show: CommandSpec = {
+  name: 'show',
+  summary: "every wave's record for a runtime (by runtime id, shoot or subaccount)",
+  usage: 'show <runtime-id|shoot|subaccount> [--json]',
+  examples: ['show c-3f2a9c1', 'show 5a7f0e12-…'],
+  permission: 'read',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const key = args.positionals[0];
+    if (!key) throw new CommandError('name a runtime id, shoot or subaccount', 2, show.examples[0]);
+    const journal = await ctx.services.journal();
+    const records = [];
+    for (const w of await journal.listWaves()) {
+      for (const r of await journal.listWaveRuntimes(w.waveId)) {
+        if ([r.runtimeId, r.runtime.shootName, r.runtime.subaccountId].includes(key)) records.push(r);
+      }
+    }
+    if (!records.length) return ok(`no wave touched ${key}`, { records });
+    const text = records.map((r) => `${r.waveId} ${r.runtimeId} (${r.runtime.shootName}): ${r.state}${r.result ? ` ${r.result.outcome}${r.result.reason ? `/${r.result.reason}` : ''} — ${r.result.message}${r.result.detail ? ` (${r.result.detail})` : ''}` : ''}`).join('\n');
+    return ok(text, { records });
+  },
+};
+
+function csvCell(v: string | number | null | undefined): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const exportWave: CommandSpec = {
+  name: 'export',
+  summary: "a wave's per-runtime results for the change record",
+  usage: 'export WAVE --format csv|json',
+  examples: ['export prod-20261125-1 --format csv'],
+  permission: 'read',
+  mutates: false,
+  options: { format: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const id = waveArg(args.positionals[0], exportWave);
+    const format = (args.values.format as string | undefined) ?? 'csv';
+    if (!['csv', 'json'].includes(format)) throw new CommandError(`--format must be csv or json, got "${format}"`, 2, exportWave.examples[0]);
+    const journal = await ctx.services.journal();
+    const rows = await journal.listWaveRuntimes(id);
+    if (!rows.length && !(await journal.getWave(id))) throw new CommandError(`no wave ${id}`, 1);
+    const records = rows.map((r) => ({
+      waveId: id,
+      runtimeId: r.runtimeId,
+      shootName: r.runtime.shootName,
+      globalAccountId: r.runtime.globalAccountId,
+      subaccountId: r.runtime.subaccountId,
+      plan: r.runtime.plan,
+      region: r.runtime.region,
+      state: r.state,
+      outcome: r.result?.outcome ?? null,
+      reason: r.result?.reason ?? null,
+      message: r.result?.message ?? null,
+      detail: r.result?.detail ?? null,
+      finishedAt: r.result?.finishedAt ?? null,
+    }));
+    if (format === 'json') return ok(JSON.stringify(records, null, 2), records);
+    const cols = Object.keys(records[0] ?? { waveId: '' }) as (keyof (typeof records)[number])[];
+    const csv = [cols.join(','), ...records.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n');
+    return ok(csv, records);
+  },
+};
+
+export const tasks: CommandSpec = {
+  name: 'tasks',
+  summary: 'customer-contact tasks (runtimes with more than one Istio CR)',
+  usage: 'tasks [open|all] [--json]',
+  examples: ['tasks', 'tasks all --json'],
+  permission: 'read',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const which = args.positionals[0] ?? 'open';
+    if (!['open', 'all'].includes(which)) throw new CommandError(`tasks takes open or all, got "${which}"`, 2, tasks.examples[0]);
+    const journal = await ctx.services.journal();
+    const list = await journal.listTasks(which === 'open' ? { states: ['open', 'agreed', 'renaming', 'rename-failed'] } : undefined);
+    const text = list.length
+      ? list.map((t) => `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName}, GA ${t.globalAccountId}): Istio CRs ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`).join('\n')
+      : `no ${which === 'open' ? 'open ' : ''}customer-contact tasks`;
+    return ok(text, { tasks: list });
+  },
+};

@@ -1,0 +1,24 @@
+/** Argument helpers the command specs share: every problem becomes a CommandError with an example. */
+import type { EnvName } from '../src/config/config.js';
+import { CommandError, type CommandSpec } from './types.js';
+
+const ENVS = ['dev', 'stage', 'prod'] as const;
+
+export function envArg(v: string | undefined, spec: CommandSpec): EnvName {
+  if (!v) throw new CommandError(`name an environment (${ENVS.join(', ')})`, 2, spec.examples[0]);
+  if (!(ENVS as readonly string[]).includes(v)) throw new CommandError(`unknown environment "${v}": use one of ${ENVS.join(', ')}`, 2, spec.examples[0]);
+  return v as EnvName;
+}
+
+export function intOption(v: string | boolean | string[] | undefined, name: string, spec: CommandSpec, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const s = Array.isArray(v) ? v.join(' ') : String(v);
+  if (!/^\d+$/.test(s) || Number(s) < min) throw new CommandError(`${name} must be a whole number ≥ ${min}, got "${s}"`, 2, spec.examples.find((e) => e.includes(name)) ?? spec.examples[0]);
+  return Number(s);
+}
+
+export function waveArg(v: string | undefined, spec: CommandSpec): string {
+  if (!v) throw new CommandError('name a wave, e.g. stage-20261125-1 (see `status`)', 2, spec.examples[0]);
+  if (!/^(dev|stage|prod)-\d{8}-\d+$/.test(v)) throw new CommandError(`"${v}" is not a wave id: wave ids look like stage-20261125-1`, 2, spec.examples[0]);
+  return v;
+}

@@ -1,0 +1,61 @@
+/**
+ * Commands as data (STYLE.md §1): every file in commands/ exports a CommandSpec — name, summary, usage,
+ * examples, options, who may run it, whether it changes clusters, and the handler. The shell CLI, the console
+ * and Slack all dispatch through the same specs; `help` is generated from them.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import type { Services } from '../src/app/services.js';
+
+export type Permission = 'read' | 'operate' | 'approve';
+
+export interface CommandContext {
+  /** Who asked: a Slack user id, the console identity, or the shell user. */
+  user: string;
+  via: 'shell' | 'console' | 'slack';
+  /** A person at a terminal who can be asked (`run` without `--yes` needs it, C5). */
+  interactive: boolean;
+  services: Services;
+  /** Progress lines while the command works (the shell prints them on stderr). */
+  progress?: (line: string) => void;
+}
+
+export interface CommandResult {
+  /** C3: 0 ok; 1 refused or failed; 2 usage or config error; 3 the wave ended with failures. */
+  exitCode: 0 | 1 | 2 | 3;
+  /** Human-readable answer. */
+  text: string;
+  /** The `--json` document (C5). */
+  json: unknown;
+}
+
+export interface ParsedArgs {
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  examples: string[];
+  permission: Permission;
+  /** Whether it can change clusters (chat asks for a confirmation). */
+  mutates: boolean;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: CommandContext, args: ParsedArgs): Promise<CommandResult>;
+}
+
+/** A refusal or usage problem, answered with what was wrong and an example. */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+    readonly example?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function ok(text: string, json: unknown): CommandResult {
+  return { exitCode: 0, text, json };
+}

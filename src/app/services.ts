@@ -1,0 +1,120 @@
+/**
+ * What the commands run on: the configuration (a file, or the embedded simulated landscape), the journal,
+ * each environment's access (kubeconfigs read once, held in memory), the shared rate limiter and the wave
+ * event stream. Opened lazily, closed once.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { approvalRequired, concurrencyOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
+import { configFileFrom, loadConfigFile } from '../config/load-config.js';
+import type { Journal } from '../journal/journal.js';
+import { openJournal } from '../journal/open-journal.js';
+import { RateLimiter } from '../rollout/rate-limiter.js';
+import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
+
+export interface ServicesOptions {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the embedded default keeps its files (default ./data). */
+  dataDir?: string;
+  /** Told when the embedded default is used (the CLI prints it on stderr). */
+  notice?: (line: string) => void;
+}
+
+/** The embedded default landscape: big enough for a Stage wave of about 50 runtimes, fast enough to watch. */
+export const EMBEDDED = { profile: 'mixed', runtimes: 170, seed: 1, timeScale: 0.05 } as const;
+
+export class Services {
+  private journalPromise?: Promise<Journal>;
+  private readonly accessCache = new Map<EnvName, Promise<EnvAccess>>();
+  readonly limiter: RateLimiter;
+  readonly events = new WaveEvents();
+  readonly holder = `${os.hostname()}:${process.pid}`;
+
+  private constructor(
+    readonly config: Config,
+    readonly configSource: string,
+    private readonly closeEmbedded?: () => Promise<void>,
+  ) {
+    const caps: Record<string, number> = {};
+    for (const env of ['dev', 'stage', 'prod'] as const) {
+      const rps = config.environments[env]?.limits.requestsPerSecond ?? {};
+      for (const [system, rate] of Object.entries(rps)) if (rate) caps[system] = Math.min(caps[system] ?? Infinity, rate);
+    }
+    this.limiter = new RateLimiter(caps);
+  }
+
+  get simulated(): boolean {
+    return this.config.simulated;
+  }
+
+  static async create(opts: ServicesOptions = {}): Promise<Services> {
+    const file = configFileFrom(opts.configFile, opts.env ?? process.env);
+    if (file) return new Services(await loadConfigFile(file), file);
+    const dataDir = path.resolve(opts.dataDir ?? 'data');
+    opts.notice?.(`no configuration given (--config or ISTIO_MIGRATE_CONFIG): using the embedded simulated landscape (profile ${EMBEDDED.profile}, ${EMBEDDED.runtimes} runtimes) and the SQLite journal ${path.join(dataDir, 'journal.db')}`);
+    // The only import of the simulator outside tests (DESIGN.md §2).
+    const { startSim } = await import('../sim/run-sim.js');
+    const sim = await startSim({ out: path.join(dataDir, 'sim'), port: 0, ...EMBEDDED });
+    const config = await loadConfigFile(path.join(sim.out, 'config.yaml'));
+    config.journal = { sqlite: { file: path.join(dataDir, 'journal.db') } };
+    return new Services(config, 'embedded simulated landscape', () => sim.close());
+  }
+
+  journal(): Promise<Journal> {
+    this.journalPromise ??= (async () => {
+      const j = this.config.journal;
+      if ('sqlite' in j) return openJournal({ kind: 'sqlite', file: j.sqlite.file });
+      const url = j.postgres.urlEnv ? process.env[j.postgres.urlEnv] : (await readFile(j.postgres.urlFile!, 'utf8')).trim();
+      if (!url) throw new Error(`the PostgreSQL URL variable ${j.postgres.urlEnv} is not set`);
+      return openJournal({ kind: 'postgres', url });
+    })();
+    return this.journalPromise;
+  }
+
+  envConfig(env: EnvName) {
+    const e = this.config.environments[env];
+    if (!e) throw new Error(`environment ${env} is not configured (configured: ${this.envs().join(', ')})`);
+    return e;
+  }
+
+  envs(): EnvName[] {
+    return (['dev', 'stage', 'prod'] as const).filter((e) => this.config.environments[e]);
+  }
+
+  /** Kubeconfigs of an environment, read once and held in memory only. */
+  access(env: EnvName): Promise<EnvAccess> {
+    let p = this.accessCache.get(env);
+    if (!p) {
+      const e = this.envConfig(env);
+      const timing = this.config.timing;
+      p = (async () => ({
+        kcpKubeconfig: await readFile(e.kcp.kubeconfig, 'utf8'),
+        gardener: e.skrAccess === 'kcp-secret' ? undefined : { kubeconfig: await readFile(e.gardener.kubeconfig, 'utf8'), namespace: e.gardener.namespace },
+        deadlineMs: (e.limits.deadlineSeconds ?? timing.deadlineSeconds) * 1000,
+        pollIntervalMs: timing.pollIntervalSeconds * 1000,
+        onConflict: e.onConflict,
+      }))();
+      this.accessCache.set(env, p);
+    }
+    return p;
+  }
+
+  concurrency(env: EnvName): number {
+    return concurrencyOf(this.config, env);
+  }
+
+  budget(env: EnvName, eligible: number): number {
+    return resolveBudget(this.envConfig(env).budgets.wave, eligible);
+  }
+
+  approvalRequired(env: EnvName): boolean {
+    return approvalRequired(this.config, env);
+  }
+
+  async close(): Promise<void> {
+    if (this.journalPromise) await (await this.journalPromise).close();
+    await this.closeEmbedded?.();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `istio-migrate migrate` and `istio-migrate rename-to-default`: the per-runtime shell commands (DESIGN.md §3,
+ * C3). `migrate` is a drop-in for migrate.sh under `kcp taskrun` (it reads $KUBECONFIG and $RUNTIME_ID, prints
+ * the script's messages and uses its exit codes); `--json` prints the result record as one line instead.
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { exitCodeOf } from '../migration/outcomes.js';
+import { migrateRuntime, type ConflictPolicy } from '../migration/migrate-runtime.js';
+import { renameExitCode, renameToDefault } from '../migration/rename-to-default.js';
+
+export class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+async function readKubeconfig(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the ${what} kubeconfig ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function seconds(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!v.trim() || !Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number of seconds, e.g. ${name} 510`);
+    return n;
+  };
+}
+
+interface MigrateFlags {
+  kubeconfig?: string;
+  kcpKubeconfig?: string;
+  runtimeId?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  timeout?: number;
+  onConflict: ConflictPolicy;
+}
+
+/** Registers both commands; `setExit` receives the C3 exit code. */
+export function registerMigrationCommands(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('migrate')
+    .description('migrate ONE runtime: a safer drop-in for migrate.sh (messages and exit codes 0/1/2 of the script)')
+    .option('--kubeconfig <file>', 'SKR kubeconfig (default: $KUBECONFIG, as kcp taskrun sets it)')
+    .option('--kcp-kubeconfig <file>', 'KCP kubeconfig: SKR access via the kubeconfig-<runtime-id> secret, and the Manifest as evidence')
+    .option('--runtime-id <id>', 'runtime id (default: $RUNTIME_ID, as kcp taskrun sets it)')
+    .option('--json', 'print the result record as one JSON line; progress goes to stderr')
+    .option('--dry-run', 'change nothing; say what would be done')
+    .addOption(new Option('--timeout <seconds>', 'deadline for LM and the operator after the patch (default 510, the script\'s)').argParser(seconds('--timeout')))
+    .addOption(new Option('--on-conflict <policy>', 'an Istio CR not named default found before the patch: hold (do not patch) or proceed (the script\'s way)').choices(['hold', 'proceed']).default('hold'))
+    .addHelpText('after', '\nExamples:\n  KUBECONFIG=skr.yaml istio-migrate migrate\n  istio-migrate migrate --kcp-kubeconfig kcp.yaml --runtime-id 5a7f… --json\nExit codes: 0 migrated / already migrated / dry run, 2 timeout, 1 anything else.')
+    .action(async (f: MigrateFlags) => {
+      const skrFile = f.kubeconfig ?? process.env.KUBECONFIG;
+      const runtimeId = f.runtimeId ?? process.env.RUNTIME_ID;
+      if (!skrFile && !(f.kcpKubeconfig && runtimeId)) {
+        throw new UsageError('give the SKR kubeconfig (--kubeconfig F or $KUBECONFIG), or --kcp-kubeconfig F with --runtime-id ID; e.g. istio-migrate migrate --kubeconfig skr.yaml');
+      }
+      const skrKubeconfig = skrFile ? await readKubeconfig(skrFile, 'SKR') : undefined;
+      const kcpKubeconfig = f.kcpKubeconfig ? await readKubeconfig(f.kcpKubeconfig, 'KCP') : undefined;
+      const out = f.json ? process.stderr : process.stdout;
+      const result = await migrateRuntime({
+        runtimeId,
+        skrKubeconfig,
+        kcpKubeconfig: runtimeId ? kcpKubeconfig : undefined,
+        dryRun: f.dryRun,
+        onConflict: f.onConflict,
+        deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : undefined,
+        log: (line) => out.write(`${line}\n`),
+      });
+      if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else if (result.detail) process.stderr.write(`${result.outcome}${result.reason ? `/${result.reason}` : ''}: ${result.detail}\n`);
+      setExit(exitCodeOf(result.outcome, result.reason));
+    });
+
+  program
+    .command('rename-to-default')
+    .description("move the customer's Istio CR configuration into `default` (the safe rename-to-default.sh)")
+    .option('--kubeconfig <file>', 'SKR kubeconfig (default: $KUBECONFIG)')
+    .option('--customer-agreed', 'the customer agreed to the change (required)')
+    .option('--json', 'print the result as one JSON line; progress goes to stderr')
+    .option('--dry-run', 'change nothing; show the steps')
+    .addOption(new Option('--timeout <seconds>', 'deadline for default to become Ready (default 300)').argParser(seconds('--timeout')))
+    .action(async (f: { kubeconfig?: string; customerAgreed?: boolean; json?: boolean; dryRun?: boolean; timeout?: number }) => {
+      const file = f.kubeconfig ?? process.env.KUBECONFIG;
+      if (!file) throw new UsageError('give the SKR kubeconfig: --kubeconfig F or $KUBECONFIG; e.g. istio-migrate rename-to-default --kubeconfig skr.yaml --customer-agreed');
+      const skrKubeconfig = await readKubeconfig(file, 'SKR');
+      const out = f.json ? process.stderr : process.stdout;
+      const result = await renameToDefault({
+        skrKubeconfig,
+        customerAgreed: !!f.customerAgreed,
+        dryRun: f.dryRun,
+        deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : undefined,
+        log: (line) => out.write(`${line}\n`),
+      });
+      if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      setExit(renameExitCode(result.outcome));
+    });
+}

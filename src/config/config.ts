@@ -1,0 +1,105 @@
+/**
+ * The bot's whole configuration: the landscape part the simulator writes (landscape.ts) plus, per
+ * environment, how the rollout may act — SKR access, the reconciliation acknowledgement, limits, error
+ * budgets, the conflict policy, approvals — and the journal. Secrets are referenced by file path or
+ * environment variable name, never written here and never printed.
+ */
+import { z } from 'zod';
+import { environmentConfigSchema, landscapeConfigSchema } from './landscape.js';
+
+/** An error budget: a number of runtimes, or a percentage of the eligible ones (`"5%"`). */
+const budget = z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a budget is a count (e.g. 10) or a percentage (e.g. "5%")')]);
+
+const ENV_DEFAULTS = {
+  dev: { concurrency: 16, approval: false },
+  stage: { concurrency: 8, approval: false },
+  prod: { concurrency: 4, approval: true },
+} as const;
+
+export const rolloutEnvSchema = environmentConfigSchema.extend({
+  /** How the bot reaches an SKR: the KCP secret, Gardener's adminkubeconfig, or the secret with Gardener as fallback. */
+  skrAccess: z.enum(['kcp-secret', 'gardener', 'kcp-secret-then-gardener']).default('kcp-secret-then-gardener'),
+  limits: z
+    .object({
+      /** Runtimes in flight (kcp taskrun -p; the doc used 16; hundreds are allowed). */
+      concurrency: z.number().int().min(1).max(1000).optional(),
+      /** Request-rate caps per remote system, shared by every running wave. */
+      requestsPerSecond: z
+        .object({ kcp: z.number().positive().optional(), skr: z.number().positive().optional(), gardener: z.number().positive().optional(), keb: z.number().positive().optional() })
+        .strict()
+        .default({}),
+      /** Overrides timing.deadlineSeconds for this environment. */
+      deadlineSeconds: z.number().positive().optional(),
+    })
+    .strict()
+    .default({ requestsPerSecond: {} }),
+  budgets: z
+    .object({
+      /** Platform failures + runtimes in flight allowed per wave before new starts stop (C4). */
+      wave: budget.default('5%'),
+    })
+    .strict()
+    .default({ wave: '5%' }),
+  /** An Istio CR not named default before the patch: hold the runtime (default) or proceed as the script did. */
+  onConflict: z.enum(['hold', 'proceed']).default('hold'),
+  approval: z
+    .object({
+      /** Whether a run needs an on-call approval (default: only in prod). */
+      required: z.boolean().optional(),
+      /** User ids allowed to approve. */
+      approvers: z.array(z.string().min(1)).default([]),
+      /** A Slack user group whose members may approve (the on-call group). */
+      approverGroup: z.string().min(1).optional(),
+      /** User ids allowed to plan and run in this environment (empty: everyone). */
+      operators: z.array(z.string().min(1)).default([]),
+      expiryMinutes: z.number().positive().default(60),
+    })
+    .strict()
+    .default({ approvers: [], operators: [], expiryMinutes: 60 }),
+});
+
+export const configSchema = landscapeConfigSchema.extend({
+  environments: z
+    .object({ dev: rolloutEnvSchema.optional(), stage: rolloutEnvSchema.optional(), prod: rolloutEnvSchema.optional() })
+    .strict()
+    .refine((e) => e.dev !== undefined || e.stage !== undefined || e.prod !== undefined, { message: 'at least one environment (dev, stage or prod) is required' }),
+  /** A global error budget over all running waves. */
+  globalBudget: budget.optional(),
+  journal: z
+    .union([
+      z.object({ sqlite: z.object({ file: z.string().min(1) }).strict() }).strict(),
+      z
+        .object({
+          postgres: z
+            .object({ urlEnv: z.string().min(1).optional(), urlFile: z.string().min(1).optional() })
+            .strict()
+            .refine((p) => !!p.urlEnv !== !!p.urlFile, { message: 'give exactly one of urlEnv (an environment variable name) or urlFile (a file path)' }),
+        })
+        .strict(),
+    ])
+    .default({ sqlite: { file: 'data/journal.db' } }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type RolloutEnvConfig = z.infer<typeof rolloutEnvSchema>;
+export type EnvName = 'dev' | 'stage' | 'prod';
+
+export function envDefaults(env: EnvName) {
+  return ENV_DEFAULTS[env];
+}
+
+/** Concurrency of an environment: configured, else the environment's default. */
+export function concurrencyOf(config: Config, env: EnvName): number {
+  return config.environments[env]?.limits.concurrency ?? ENV_DEFAULTS[env].concurrency;
+}
+
+export function approvalRequired(config: Config, env: EnvName): boolean {
+  return config.environments[env]?.approval.required ?? ENV_DEFAULTS[env].approval;
+}
+
+/** A budget resolved against the eligible count: a percentage rounds down, at least 1 (C4). */
+export function resolveBudget(b: number | string, eligible: number): number {
+  if (typeof b === 'number') return b;
+  const pct = Number(b.slice(0, -1));
+  return Math.max(1, Math.floor((eligible * pct) / 100));
+}

@@ -1,0 +1,70 @@
+/**
+ * Loads and validates the configuration before anything is touched (STYLE.md §8): `--config F` or
+ * `ISTIO_MIGRATE_CONFIG`. An invalid file gives ONE error listing every problem with its path and a hint.
+ */
+import { readFile } from 'node:fs/promises';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './config.js';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'config';
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`invalid configuration ${file}:\n${problems.map((p) => `  - ${p.path || '(top level)'}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`).join('\n')}`);
+  }
+}
+
+function hintFor(issue: z.core.$ZodIssue): string | undefined {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return 'remove it or check its spelling';
+    case 'invalid_type':
+      return issue.input === undefined ? 'this key is required' : undefined;
+    case 'invalid_value':
+      return 'values' in issue ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Validates parsed YAML; throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown, file = '<config>'): Config {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : i.message,
+    hint: hintFor(i),
+  }));
+  throw new ConfigError(file, problems);
+}
+
+export async function loadConfigFile(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, hint: 'give --config FILE or set ISTIO_MIGRATE_CONFIG' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
+  }
+  return validateConfig(raw, file);
+}
+
+/** Which file to load: the flag, else ISTIO_MIGRATE_CONFIG, else none (the embedded default applies). */
+export function configFileFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? (env.ISTIO_MIGRATE_CONFIG || undefined);
+}

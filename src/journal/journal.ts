@@ -1,0 +1,158 @@
+/**
+ * The journal: the single source of truth of the rollout (DESIGN.md §6). One interface, two implementations
+ * (SQLite for the embedded default, PostgreSQL for production and HA), one contract test suite. Each part of
+ * the bot writes only its own records through it: rollout writes waves, checkpoints and results; tasks write
+ * tasks; chat writes message references, approvals and clicks. Everything shown anywhere is derived from it.
+ *
+ * All methods are async (PostgreSQL); the SQLite implementation resolves at once. Timestamps are ISO strings.
+ */
+import type { MigrationResult } from '../migration/result.js';
+
+export type WaveState = 'running' | 'paused' | 'draining' | 'budget-stopped' | 'aborted' | 'finished' | 'interrupted';
+
+/** What an operator asked a wave to do; the runner polls it (control from another process, C5). */
+export type WaveControl = 'none' | 'pause' | 'drain' | 'abort';
+
+export interface PlannedRuntime {
+  runtimeId: string;
+  shootName: string;
+  globalAccountId: string;
+  subaccountId: string;
+  plan: string;
+  region: string;
+  instanceId?: string;
+}
+
+export interface StoredPlan {
+  hash: string;
+  env: string;
+  target: string;
+  /** The whole plan document (C5 `plan --json`), as produced by the planner. */
+  document: unknown;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface Wave {
+  waveId: string;
+  env: string;
+  target: string;
+  planHash: string;
+  state: WaveState;
+  control: WaveControl;
+  concurrency: number;
+  requestedBy: string;
+  approvedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** A runtime's progress inside a wave: `pending` → `before-patch` → `patched` → `finished`. */
+export type CheckpointState = 'pending' | 'running' | 'before-patch' | 'patched' | 'finished';
+
+export interface WaveRuntime {
+  waveId: string;
+  runtimeId: string;
+  runtime: PlannedRuntime;
+  state: CheckpointState;
+  /** Attempts started (a resume or retry-failed starts another). */
+  attempts: number;
+  result: MigrationResult | null;
+  updatedAt: string;
+}
+
+export interface Approval {
+  planHash: string;
+  approver: string;
+  requestedBy: string;
+  createdAt: string;
+  expiresAt: string;
+  /** What it approves: `run`, `resume`, `retry-failed`, `force`, `rename:<runtimeId>`. */
+  action: string;
+}
+
+export type TaskState = 'open' | 'agreed' | 'declined' | 'resolved' | 'renaming' | 'renamed' | 'rename-failed';
+
+export interface CustomerTask {
+  taskId: string;
+  runtimeId: string;
+  waveId: string | null;
+  env: string;
+  globalAccountId: string;
+  subaccountId: string;
+  shootName: string;
+  /** The Istio CRs with names, ages and states, as the migration saw them. */
+  istioCrs: { name: string; createdAt: string | null; state: string | null }[];
+  message: string;
+  state: TaskState;
+  updatedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AuditEntry {
+  id?: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: unknown;
+}
+
+export interface Lease {
+  waveId: string;
+  holder: string;
+  expiresAt: string;
+}
+
+export interface Journal {
+  /** Applies pending schema migrations (versioned, idempotent). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  savePlan(plan: StoredPlan): Promise<void>;
+  getPlan(hash: string): Promise<StoredPlan | undefined>;
+
+  /** Creates a wave with its runtimes (all `pending`) in one transaction; the waveId is `<env>-<yyyymmdd>-<n>`. */
+  createWave(w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>, runtimes: PlannedRuntime[], now?: Date): Promise<Wave>;
+  getWave(waveId: string): Promise<Wave | undefined>;
+  listWaves(filter?: { env?: string; states?: WaveState[] }): Promise<Wave[]>;
+  setWaveState(waveId: string, state: WaveState): Promise<void>;
+  setWaveControl(waveId: string, control: WaveControl): Promise<void>;
+  setWaveConcurrency(waveId: string, concurrency: number): Promise<void>;
+  setWaveApprover(waveId: string, approver: string): Promise<void>;
+
+  listWaveRuntimes(waveId: string): Promise<WaveRuntime[]>;
+  /** Marks a runtime started (attempts + 1, state `running`). */
+  startRuntime(waveId: string, runtimeId: string): Promise<void>;
+  checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void>;
+  finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void>;
+  /** Puts finished runtimes whose result class is in `classes` back to `pending` (retry-failed). */
+  resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void>;
+  /** Every wave's record for one runtime (`show`). */
+  runtimeHistory(runtimeId: string): Promise<WaveRuntime[]>;
+
+  recordApproval(a: Approval): Promise<void>;
+  listApprovals(planHash: string): Promise<Approval[]>;
+
+  /** Opens a task for a runtime unless one is open already (one per runtime); returns the task. */
+  openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask>;
+  getTask(taskId: string): Promise<CustomerTask | undefined>;
+  listTasks(filter?: { states?: TaskState[] }): Promise<CustomerTask[]>;
+  setTaskState(taskId: string, state: TaskState, by: string): Promise<void>;
+
+  audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void>;
+  listAudit(filter?: { subject?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  /** Key-value settings (freeze flags, chat message references): `freeze:<env|all>`, `slack:wave:<id>`. */
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string | null): Promise<void>;
+
+  /**
+   * Takes or renews the lease on a wave: at most one runner per wave. Returns the current lease; it is yours
+   * when `holder` equals the one you passed. An expired lease can be taken over.
+   */
+  acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease>;
+  releaseLease(waveId: string, holder: string): Promise<void>;
+}

@@ -1,0 +1,538 @@
+/**
+ * The journal in PostgreSQL (pg): for production and HA, several bot replicas on one database. Statements are
+ * named, so each pooled connection prepares them once. JSON documents are JSONB; timestamps timestamptz.
+ *
+ * Across processes: the waveId counter is a row per environment and day, incremented inside the createWave
+ * transaction (its row lock serialises concurrent creators); a lease is a row per wave taken or renewed by one
+ * atomic upsert that only succeeds when the lease is free, expired or already the caller's, so two runners on
+ * one wave never both hold it and the second learns who does. Lease expiry is judged by the database clock.
+ *
+ * Limits: a lease is advisory — a runner that stalls past its TTL (GC pause, network partition) can lose it to
+ * another while still working; renew well within the TTL and stop starting runtimes once a renewal is refused.
+ */
+import pg from 'pg';
+import type {
+  Approval,
+  AuditEntry,
+  CheckpointState,
+  CustomerTask,
+  Journal,
+  Lease,
+  PlannedRuntime,
+  StoredPlan,
+  TaskState,
+  Wave,
+  WaveControl,
+  WaveRuntime,
+  WaveState,
+} from './journal.js';
+import type { MigrationResult } from '../migration/result.js';
+import { pendingMigrations, SCHEMA_VERSION_TABLE } from './migrations.js';
+import {
+  ACTIVE_TASK_STATES,
+  formatTaskId,
+  formatWaveId,
+  isFinalWaveState,
+  JournalNotFoundError,
+  START_KEEPS_CHECKPOINT,
+  taskSeqOf,
+  waveDay,
+} from './records.js';
+
+export interface PostgresJournalOptions {
+  /** A schema of its own (created if absent, first on every connection's search_path); tests isolate with it. */
+  schema?: string;
+  /** Pool size (default 20): the wave runner's concurrency is served by this many connections. */
+  poolMax?: number;
+  /** Errors of idle pooled connections (the pool drops such a connection); ignored unless given. */
+  onError?: (err: Error) => void;
+}
+
+interface WaveRow {
+  wave_id: string;
+  env: string;
+  target: string;
+  plan_hash: string;
+  state: WaveState;
+  control: WaveControl;
+  concurrency: number;
+  requested_by: string;
+  approved_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+interface WaveRuntimeRow {
+  wave_id: string;
+  runtime_id: string;
+  runtime: PlannedRuntime;
+  state: CheckpointState;
+  attempts: number;
+  result: MigrationResult | null;
+  updated_at: Date;
+}
+
+interface TaskRow {
+  id: string;
+  runtime_id: string;
+  wave_id: string | null;
+  env: string;
+  global_account_id: string;
+  subaccount_id: string;
+  shoot_name: string;
+  istio_crs: CustomerTask['istioCrs'];
+  message: string;
+  state: TaskState;
+  updated_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface LeaseRow {
+  wave_id: string;
+  holder: string;
+  expires_at: Date;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const WAVE_COLUMNS = 'wave_id, env, target, plan_hash, state, control, concurrency, requested_by, approved_by, created_at, updated_at, finished_at';
+const RUNTIME_COLUMNS = 'wave_id, runtime_id, runtime, state, attempts, result, updated_at';
+const TASK_COLUMNS =
+  'id, runtime_id, wave_id, env, global_account_id, subaccount_id, shoot_name, istio_crs, message, state, updated_by, created_at, updated_at';
+const ACTIVE_STATES_SQL = ACTIVE_TASK_STATES.map((s) => `'${s}'`).join(', ');
+const KEPT_CHECKPOINTS_SQL = START_KEEPS_CHECKPOINT.map((s) => `'${s}'`).join(', ');
+
+function toWave(r: WaveRow): Wave {
+  return {
+    waveId: r.wave_id,
+    env: r.env,
+    target: r.target,
+    planHash: r.plan_hash,
+    state: r.state,
+    control: r.control,
+    concurrency: r.concurrency,
+    requestedBy: r.requested_by,
+    approvedBy: r.approved_by,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  };
+}
+
+function toWaveRuntime(r: WaveRuntimeRow): WaveRuntime {
+  return {
+    waveId: r.wave_id,
+    runtimeId: r.runtime_id,
+    runtime: r.runtime,
+    state: r.state,
+    attempts: r.attempts,
+    result: r.result,
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function toTask(r: TaskRow): CustomerTask {
+  return {
+    taskId: formatTaskId(Number(r.id)),
+    runtimeId: r.runtime_id,
+    waveId: r.wave_id,
+    env: r.env,
+    globalAccountId: r.global_account_id,
+    subaccountId: r.subaccount_id,
+    shootName: r.shoot_name,
+    istioCrs: r.istio_crs,
+    message: r.message,
+    state: r.state,
+    updatedBy: r.updated_by,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+function toLease(r: LeaseRow): Lease {
+  return { waveId: r.wave_id, holder: r.holder, expiresAt: r.expires_at.toISOString() };
+}
+
+/** JSON parameters are always sent as text: pg would turn a JS array into a PostgreSQL array. */
+const json = (v: unknown): string => JSON.stringify(v ?? null);
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PostgresJournal implements Journal {
+  private closed = false;
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Connects a pool (and creates `opts.schema` if given); fails fast when the server cannot be reached.
+   * Does not migrate: call `migrate()` (or use `openJournal`).
+   */
+  static async connect(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
+    const { schema } = opts;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid journal schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolMax ?? 20,
+      options: schema ? `-c search_path=${schema}` : undefined,
+    });
+    pool.on('error', (err) => opts.onError?.(err));
+    try {
+      if (schema) {
+        try {
+          await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        } catch (e) {
+          // Two processes creating the same schema at once: the loser gets a unique violation; the schema exists.
+          if ((e as { code?: string }).code !== '23505') throw e;
+        }
+      } else {
+        await pool.query('SELECT 1');
+      }
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return new PostgresJournal(pool);
+  }
+
+  private async q<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
+    return on.query<R>({ name, text, values });
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private mustChange(rowCount: number | null, what: string): void {
+    if (!rowCount) throw new JournalNotFoundError(what);
+  }
+
+  async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      // Replicas starting together: one applies, the others wait and then find nothing pending.
+      await c.query(`SELECT pg_advisory_xact_lock(hashtext('istio-migrate:journal:migrate:' || current_schema()))`);
+      await c.query(SCHEMA_VERSION_TABLE.postgres);
+      const { rows } = await c.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
+      for (const m of pendingMigrations(rows[0].v)) {
+        for (const sql of m.postgres) await c.query(sql);
+        await c.query('INSERT INTO schema_version (version, description) VALUES ($1, $2)', [m.version, m.description]);
+      }
+    });
+  }
+
+  /** The schema version this store is at (0 before the first migration). */
+  async schemaVersion(): Promise<number> {
+    const exists = await this.pool.query<{ t: string | null }>(`SELECT to_regclass('schema_version')::text AS t`);
+    if (!exists.rows[0].t) return 0;
+    const { rows } = await this.pool.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
+    return rows[0].v;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  async savePlan(plan: StoredPlan): Promise<void> {
+    await this.q(
+      'save-plan',
+      `INSERT INTO plans (hash, env, target, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (hash) DO UPDATE SET env = EXCLUDED.env, target = EXCLUDED.target, document = EXCLUDED.document,
+         created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at`,
+      [plan.hash, plan.env, plan.target, json(plan.document), plan.createdBy, new Date(plan.createdAt)],
+    );
+  }
+
+  async getPlan(hash: string): Promise<StoredPlan | undefined> {
+    const { rows } = await this.q<{ hash: string; env: string; target: string; document: unknown; created_by: string; created_at: Date }>(
+      'get-plan',
+      'SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash = $1',
+      [hash],
+    );
+    const r = rows[0];
+    return r && { hash: r.hash, env: r.env, target: r.target, document: r.document, createdBy: r.created_by, createdAt: r.created_at.toISOString() };
+  }
+
+  async createWave(
+    w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
+    runtimes: PlannedRuntime[],
+    now: Date = new Date(),
+  ): Promise<Wave> {
+    const day = waveDay(now);
+    return this.tx(async (c) => {
+      const counter = await this.q<{ n: number }>(
+        'next-wave-number',
+        `INSERT INTO wave_counters (env, day, n) VALUES ($1, $2, 1)
+         ON CONFLICT (env, day) DO UPDATE SET n = wave_counters.n + 1 RETURNING n`,
+        [w.env, day],
+        c,
+      );
+      const waveId = formatWaveId(w.env, day, counter.rows[0].n);
+      const { rows } = await this.q<WaveRow>(
+        'insert-wave',
+        `INSERT INTO waves (wave_id, env, target, plan_hash, state, control, concurrency, requested_by, approved_by, created_at, updated_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, 'none', $6, $7, $8, $9, $9, NULL) RETURNING ${WAVE_COLUMNS}`,
+        [waveId, w.env, w.target, w.planHash, w.state, w.concurrency, w.requestedBy, w.approvedBy, now],
+        c,
+      );
+      await this.q(
+        'insert-wave-runtimes',
+        `INSERT INTO wave_runtimes (wave_id, runtime_id, ord, runtime, state, attempts, result, updated_at)
+         SELECT $1, x.runtime_id, x.ord - 1, x.runtime, 'pending', 0, NULL, $2
+         FROM unnest($3::text[], $4::jsonb[]) WITH ORDINALITY AS x (runtime_id, runtime, ord)`,
+        [waveId, now, runtimes.map((r) => r.runtimeId), runtimes.map((r) => JSON.stringify(r))],
+        c,
+      );
+      return toWave(rows[0]);
+    });
+  }
+
+  async getWave(waveId: string): Promise<Wave | undefined> {
+    const { rows } = await this.q<WaveRow>('get-wave', `SELECT ${WAVE_COLUMNS} FROM waves WHERE wave_id = $1`, [waveId]);
+    return rows[0] && toWave(rows[0]);
+  }
+
+  /** Newest first. */
+  async listWaves(filter: { env?: string; states?: WaveState[] } = {}): Promise<Wave[]> {
+    const { rows } = await this.q<WaveRow>(
+      'list-waves',
+      `SELECT ${WAVE_COLUMNS} FROM waves
+       WHERE ($1::text IS NULL OR env = $1) AND ($2::text[] IS NULL OR state = ANY ($2::text[]))
+       ORDER BY seq DESC`,
+      [filter.env ?? null, filter.states ?? null],
+    );
+    return rows.map(toWave);
+  }
+
+  async setWaveState(waveId: string, state: WaveState): Promise<void> {
+    const { rowCount } = await this.q(
+      'set-wave-state',
+      `UPDATE waves SET state = $2, updated_at = now(),
+         finished_at = CASE WHEN $3::boolean THEN COALESCE(finished_at, now()) ELSE NULL END
+       WHERE wave_id = $1`,
+      [waveId, state, isFinalWaveState(state)],
+    );
+    this.mustChange(rowCount, `wave ${waveId}`);
+  }
+
+  async setWaveControl(waveId: string, control: WaveControl): Promise<void> {
+    const { rowCount } = await this.q('set-wave-control', 'UPDATE waves SET control = $2, updated_at = now() WHERE wave_id = $1', [waveId, control]);
+    this.mustChange(rowCount, `wave ${waveId}`);
+  }
+
+  async setWaveConcurrency(waveId: string, concurrency: number): Promise<void> {
+    const { rowCount } = await this.q('set-wave-concurrency', 'UPDATE waves SET concurrency = $2, updated_at = now() WHERE wave_id = $1', [
+      waveId,
+      concurrency,
+    ]);
+    this.mustChange(rowCount, `wave ${waveId}`);
+  }
+
+  async setWaveApprover(waveId: string, approver: string): Promise<void> {
+    const { rowCount } = await this.q('set-wave-approver', 'UPDATE waves SET approved_by = $2, updated_at = now() WHERE wave_id = $1', [waveId, approver]);
+    this.mustChange(rowCount, `wave ${waveId}`);
+  }
+
+  /** In plan order. */
+  async listWaveRuntimes(waveId: string): Promise<WaveRuntime[]> {
+    const { rows } = await this.q<WaveRuntimeRow>('list-wave-runtimes', `SELECT ${RUNTIME_COLUMNS} FROM wave_runtimes WHERE wave_id = $1 ORDER BY ord`, [
+      waveId,
+    ]);
+    return rows.map(toWaveRuntime);
+  }
+
+  /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
+  async startRuntime(waveId: string, runtimeId: string): Promise<void> {
+    const { rowCount } = await this.q(
+      'start-runtime',
+      `UPDATE wave_runtimes SET state = CASE WHEN state IN (${KEPT_CHECKPOINTS_SQL}) THEN state ELSE 'running' END,
+         attempts = attempts + 1, updated_at = now()
+       WHERE wave_id = $1 AND runtime_id = $2`,
+      [waveId, runtimeId],
+    );
+    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+  }
+
+  async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void> {
+    const { rowCount } = await this.q('checkpoint', 'UPDATE wave_runtimes SET state = $3, updated_at = now() WHERE wave_id = $1 AND runtime_id = $2', [
+      waveId,
+      runtimeId,
+      state,
+    ]);
+    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+  }
+
+  async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void> {
+    const { rowCount } = await this.q(
+      'finish-runtime',
+      `UPDATE wave_runtimes SET state = 'finished', result = $3, updated_at = now() WHERE wave_id = $1 AND runtime_id = $2`,
+      [waveId, runtimeId, json(result)],
+    );
+    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+  }
+
+  /** Finished runtimes among `runtimeIds` go back to `pending` with no result; attempts are kept; others are left alone. */
+  async resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void> {
+    await this.q(
+      'reset-runtimes',
+      `UPDATE wave_runtimes SET state = 'pending', result = NULL, updated_at = now()
+       WHERE wave_id = $1 AND state = 'finished' AND runtime_id = ANY ($2::text[])`,
+      [waveId, runtimeIds],
+    );
+  }
+
+  /** Oldest wave first. */
+  async runtimeHistory(runtimeId: string): Promise<WaveRuntime[]> {
+    const { rows } = await this.q<WaveRuntimeRow>(
+      'runtime-history',
+      `SELECT r.wave_id, r.runtime_id, r.runtime, r.state, r.attempts, r.result, r.updated_at
+       FROM wave_runtimes r JOIN waves w ON w.wave_id = r.wave_id WHERE r.runtime_id = $1 ORDER BY w.seq`,
+      [runtimeId],
+    );
+    return rows.map(toWaveRuntime);
+  }
+
+  async recordApproval(a: Approval): Promise<void> {
+    await this.q(
+      'record-approval',
+      'INSERT INTO approvals (plan_hash, approver, requested_by, action, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [a.planHash, a.approver, a.requestedBy, a.action, new Date(a.createdAt), new Date(a.expiresAt)],
+    );
+  }
+
+  /** In the order recorded. */
+  async listApprovals(planHash: string): Promise<Approval[]> {
+    const { rows } = await this.q<{ plan_hash: string; approver: string; requested_by: string; action: string; created_at: Date; expires_at: Date }>(
+      'list-approvals',
+      'SELECT plan_hash, approver, requested_by, action, created_at, expires_at FROM approvals WHERE plan_hash = $1 ORDER BY id',
+      [planHash],
+    );
+    return rows.map((r) => ({
+      planHash: r.plan_hash,
+      approver: r.approver,
+      requestedBy: r.requested_by,
+      action: r.action,
+      createdAt: r.created_at.toISOString(),
+      expiresAt: r.expires_at.toISOString(),
+    }));
+  }
+
+  async openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask> {
+    // Insert unless an active task exists (the partial unique index arbitrates concurrent openers), else read it.
+    // Between the two statements the active task may be closed: then try again.
+    for (let i = 0; i < 5; i++) {
+      const inserted = await this.q<TaskRow>(
+        'open-task',
+        `INSERT INTO tasks (runtime_id, wave_id, env, global_account_id, subaccount_id, shoot_name, istio_crs, message, state)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open')
+         ON CONFLICT (runtime_id) WHERE state IN (${ACTIVE_STATES_SQL}) DO NOTHING
+         RETURNING ${TASK_COLUMNS}`,
+        [t.runtimeId, t.waveId, t.env, t.globalAccountId, t.subaccountId, t.shootName, json(t.istioCrs), t.message],
+      );
+      if (inserted.rows[0]) return toTask(inserted.rows[0]);
+      const existing = await this.q<TaskRow>(
+        'active-task',
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE runtime_id = $1 AND state IN (${ACTIVE_STATES_SQL})`,
+        [t.runtimeId],
+      );
+      if (existing.rows[0]) return toTask(existing.rows[0]);
+    }
+    throw new Error(`could not open a task for runtime ${t.runtimeId}: its active task kept changing`);
+  }
+
+  async getTask(taskId: string): Promise<CustomerTask | undefined> {
+    const seq = taskSeqOf(taskId);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.q<TaskRow>('get-task', `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1`, [seq]);
+    return rows[0] && toTask(rows[0]);
+  }
+
+  /** Oldest first. */
+  async listTasks(filter: { states?: TaskState[] } = {}): Promise<CustomerTask[]> {
+    const { rows } = await this.q<TaskRow>(
+      'list-tasks',
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE ($1::text[] IS NULL OR state = ANY ($1::text[])) ORDER BY id`,
+      [filter.states ?? null],
+    );
+    return rows.map(toTask);
+  }
+
+  async setTaskState(taskId: string, state: TaskState, by: string): Promise<void> {
+    const seq = taskSeqOf(taskId);
+    if (seq === undefined) throw new JournalNotFoundError(`task ${taskId}`);
+    const { rowCount } = await this.q('set-task-state', 'UPDATE tasks SET state = $2, updated_by = $3, updated_at = now() WHERE id = $1', [seq, state, by]);
+    this.mustChange(rowCount, `task ${taskId}`);
+  }
+
+  async audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void> {
+    await this.q('audit', 'INSERT INTO audit (at, actor, action, subject, detail) VALUES (COALESCE($1, now()), $2, $3, $4, $5)', [
+      e.at === undefined ? null : new Date(e.at),
+      e.actor,
+      e.action,
+      e.subject,
+      json(e.detail),
+    ]);
+  }
+
+  /** Newest first; `limit` keeps the newest. */
+  async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const { rows } = await this.q<{ id: string; at: Date; actor: string; action: string; subject: string; detail: unknown }>(
+      'list-audit',
+      'SELECT id, at, actor, action, subject, detail FROM audit WHERE ($1::text IS NULL OR subject = $1) ORDER BY id DESC LIMIT $2',
+      [filter.subject ?? null, filter.limit ?? null],
+    );
+    return rows.map((r) => ({ id: Number(r.id), at: r.at.toISOString(), actor: r.actor, action: r.action, subject: r.subject, detail: r.detail }));
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const { rows } = await this.q<{ value: string }>('get-setting', 'SELECT value FROM settings WHERE key = $1', [key]);
+    return rows[0]?.value;
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    if (value === null) await this.q('delete-setting', 'DELETE FROM settings WHERE key = $1', [key]);
+    else
+      await this.q(
+        'set-setting',
+        'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()',
+        [key, value],
+      );
+  }
+
+  async acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease> {
+    // The upsert takes the lease when it is free, expired or ours; otherwise it changes nothing and the holder is
+    // read. Between the two statements the holder may release it: then try again.
+    for (let i = 0; i < 5; i++) {
+      const taken = await this.q<LeaseRow>(
+        'acquire-lease',
+        `INSERT INTO leases (wave_id, holder, expires_at, acquired_at)
+         VALUES ($1, $2, now() + $3::double precision * interval '1 millisecond', now())
+         ON CONFLICT (wave_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
+           acquired_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.acquired_at ELSE EXCLUDED.acquired_at END
+         WHERE leases.expires_at <= now() OR leases.holder = EXCLUDED.holder
+         RETURNING wave_id, holder, expires_at`,
+        [waveId, holder, ttlMs],
+      );
+      if (taken.rows[0]) return toLease(taken.rows[0]);
+      const current = await this.q<LeaseRow>('get-lease', 'SELECT wave_id, holder, expires_at FROM leases WHERE wave_id = $1', [waveId]);
+      if (current.rows[0]) return toLease(current.rows[0]);
+    }
+    throw new Error(`could not acquire or read the lease of wave ${waveId}: it kept changing hands`);
+  }
+
+  async releaseLease(waveId: string, holder: string): Promise<void> {
+    await this.q('release-lease', 'DELETE FROM leases WHERE wave_id = $1 AND holder = $2', [waveId, holder]);
+  }
+}

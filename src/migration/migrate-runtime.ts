@@ -1,0 +1,306 @@
+/**
+ * `migrateRuntime`: what happens to ONE Kyma runtime (DESIGN.md §4, DOMAIN.md §2 and §9.3). The steps of
+ * migrate.sh, in its order and with its messages, made safe:
+ *
+ *   access → template → kyma → already-migrated → skip-reconciliation → inventory → conflict → patch → wait
+ *
+ * Each step either passes to the next or ends the run with an outcome. Nothing ever removes `istio` from a
+ * Kyma. The patch is one JSON patch guarded by a `test` op; a reset after the server applied it is detected by
+ * re-reading, so a runtime is never patched twice. Kubeconfigs are held in memory only.
+ */
+import { RemoteError } from '../landscape/errors.js';
+import { KubeClient, RequestCounter, type KubeObject, type Throttle } from '../landscape/kube-client.js';
+import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../landscape/retry.js';
+import { classOf, SCRIPT_MESSAGES, type ErrorReason, type Outcome, type Reason } from './outcomes.js';
+import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS, MODULE_TEMPLATES, SKIP_RECONCILIATION_LABEL } from './resources.js';
+import type { IstioCrInfo, MigrationResult, Transition } from './result.js';
+import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
+import { istioInfo, waitForDecision, type Evidence } from './wait.js';
+
+export type ConflictPolicy = 'hold' | 'proceed';
+
+/** Where the run stands, for the journal: a resumed run can tell "never patched" from "maybe patched". */
+export type Checkpoint = 'before-patch' | 'patched';
+
+export interface MigrateOptions {
+  runtimeId?: string;
+  /** SKR kubeconfig given directly (as `kcp taskrun` does through $KUBECONFIG). */
+  skrKubeconfig?: string;
+  /** KCP kubeconfig: SKR access through the `kubeconfig-<runtime-id>` secret, and the Manifest as evidence. */
+  kcpKubeconfig?: string;
+  /** Gardener fallback for SKR access. */
+  gardener?: { kubeconfig: string; namespace: string; shootName: string };
+  dryRun?: boolean;
+  onConflict?: ConflictPolicy;
+  /** How long to wait for a decision after the patch. Default: the script's ≈ 8.5 min. */
+  deadlineMs?: number;
+  /** Base interval of the polling fallback. */
+  pollIntervalMs?: number;
+  retry?: RetryPolicy;
+  signal?: AbortSignal;
+  throttle?: Throttle;
+  /**
+   * A previous attempt of this wave may have sent the patch (its last checkpoint was "before patch"): `istio`
+   * found in the Kyma then counts as patched by this wave (C5), never as already migrated.
+   */
+  resumeAfterPatch?: boolean;
+  /** Script-compatible progress lines (the CLI prints them). */
+  log?: (line: string) => void;
+  onCheckpoint?: (c: Checkpoint) => void | Promise<void>;
+}
+
+/** The default deadline: migrate.sh's 100 × 5 s sleeps plus its 15 s head start and call time (≈ 8.5 min). */
+export const DEFAULT_DEADLINE_MS = 510_000;
+
+/** An early end of the run with its outcome. */
+class Finish extends Error {
+  constructor(
+    readonly outcome: Outcome,
+    readonly reason: Reason | null,
+    override readonly message: string,
+    readonly detail: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+function modulesOf(kyma: KubeObject): { name?: string }[] | null | undefined {
+  return (kyma.spec as { modules?: { name?: string }[] | null } | undefined)?.modules;
+}
+
+function hasIstio(kyma: KubeObject): boolean {
+  const m = modulesOf(kyma);
+  return Array.isArray(m) && m.some((x) => x?.name === 'istio');
+}
+
+/** One JSON patch: `test` that the modules are what we read, then add istio (initialising the list when absent). */
+export function istioPatch(kyma: KubeObject): unknown[] {
+  const modules = modulesOf(kyma);
+  if (modules === undefined || modules === null) {
+    return [
+      { op: 'test', path: '/spec/modules', value: null },
+      { op: 'add', path: '/spec/modules', value: [{ name: 'istio' }] },
+    ];
+  }
+  return [
+    { op: 'test', path: '/spec/modules', value: modules },
+    { op: 'add', path: '/spec/modules/-', value: { name: 'istio' } },
+  ];
+}
+
+export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationResult> {
+  const started = Date.now();
+  const counter = new RequestCounter();
+  const transitions: Transition[] = [];
+  const record = (t: Omit<Transition, 'at'>) => transitions.push({ at: new Date().toISOString(), ...t });
+  const log = opts.log ?? (() => undefined);
+  const retry = opts.retry ?? DEFAULT_RETRY;
+  const clientOpts = { counter, retry, signal: opts.signal, throttle: opts.throttle };
+  const runtimeId = opts.runtimeId ?? null;
+
+  let patched = false;
+  let kymaName: string | null = null;
+  let inventoryBefore: IstioCrInfo[] = [];
+  let inventoryAfter: IstioCrInfo[] = [];
+  let manifest: MigrationResult['manifest'] = null;
+  let access: MigrationResult['access'] = null;
+
+  const finish = (outcome: Outcome, reason: Reason | null, message: string, detail: string | null): MigrationResult => {
+    const finished = Date.now();
+    return {
+      runtimeId,
+      outcome,
+      reason,
+      class: classOf(outcome),
+      patched,
+      dryRun: !!opts.dryRun,
+      message,
+      detail,
+      kymaName,
+      inventoryBefore,
+      inventoryAfter,
+      transitions,
+      manifest,
+      requests: { ...counter.counts, total: counter.total },
+      access,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - started,
+    };
+  };
+
+  try {
+    // Step: SKR access.
+    const client = (kubeconfig: string, system: 'kcp' | 'skr' | 'gardener') => {
+      try {
+        return new KubeClient(kubeconfig, { system, ...clientOpts });
+      } catch (e) {
+        throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, `the ${system} kubeconfig is not usable: ${(e as Error).message}`);
+      }
+    };
+    const kcp = opts.kcpKubeconfig ? client(opts.kcpKubeconfig, 'kcp') : undefined;
+    let skrKubeconfig = opts.skrKubeconfig;
+    if (skrKubeconfig) access = 'kubeconfig';
+    else {
+      if (!runtimeId) throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, 'no SKR kubeconfig and no runtime id to look one up');
+      const gardener = opts.gardener ? { client: client(opts.gardener.kubeconfig, 'gardener'), namespace: opts.gardener.namespace, shootName: opts.gardener.shootName } : undefined;
+      try {
+        const a = await resolveSkrAccess(runtimeId, kcp, gardener);
+        skrKubeconfig = a.kubeconfig;
+        access = a.via;
+      } catch (e) {
+        if (e instanceof KubeconfigUnavailableError) throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, e.message);
+        throw e;
+      }
+    }
+    const skr = client(skrKubeconfig, 'skr');
+    const manifestName = runtimeId ? istioManifestName(runtimeId) : null;
+
+    // Step: the SKR catalog has an Istio ModuleTemplate.
+    const templates = await skr.listOrEmpty(MODULE_TEMPLATES, undefined);
+    const istioTemplates = templates.items.filter((t) => (t.spec as { data?: { kind?: string } } | undefined)?.data?.kind === 'Istio');
+    if (!istioTemplates.length) throw new Finish('module-template-missing', null, SCRIPT_MESSAGES.templateMissing, `no ModuleTemplate with spec.data.kind Istio among ${templates.items.length} on the SKR`);
+
+    // Step: exactly one Kyma in kyma-system.
+    const kymas = await skr.listOrEmpty(KYMAS, KYMA_SYSTEM);
+    if (kymas.items.length === 0) throw new Finish('kyma-cr-missing', null, `No Kyma CR found in ${KYMA_SYSTEM}`, 'LM has not synced a Kyma to this SKR (or it was removed)');
+    if (kymas.items.length > 1) {
+      const names = kymas.items.map((k) => k.metadata.name).join(', ');
+      throw new Finish('kyma-cr-ambiguous', null, `More than one Kyma CR found in ${KYMA_SYSTEM}: ${names}`, `expected exactly one Kyma (normally "default"), found ${names}`);
+    }
+    let kyma = kymas.items[0];
+    kymaName = kyma.metadata.name;
+
+    // Step: already migrated (unless a previous attempt of this wave may have sent the patch).
+    if (hasIstio(kyma)) {
+      if (!opts.resumeAfterPatch) {
+        if (kcp && manifestName) {
+          const m = await kcp.get(MANIFESTS, KCP_SYSTEM, manifestName);
+          manifest = { name: manifestName, state: ((m?.status as { state?: string } | undefined)?.state) ?? null, message: null };
+        }
+        log(SCRIPT_MESSAGES.alreadyPresent);
+        return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, manifest ? `Manifest ${manifest.name}: ${manifest.state ?? 'absent'}` : null);
+      }
+      patched = true;
+    }
+
+    // Step: skip-reconciliation — LM would not act, so patching would only leave a dangling module entry.
+    if (!patched && kyma.metadata.labels?.[SKIP_RECONCILIATION_LABEL] === 'true') {
+      throw new Finish('skipped', 'skip-reconciliation', `Kyma CR ${kymaName} is labelled ${SKIP_RECONCILIATION_LABEL}=true, skipping migration`, 'LM does not reconcile this Kyma; not patched');
+    }
+
+    // Step: pre-patch Istio CR inventory (all namespaces; its resourceVersion anchors the watch).
+    const istios = await skr.listOrEmpty(ISTIOS, undefined);
+    inventoryBefore = istios.items.map(istioInfo);
+    inventoryAfter = inventoryBefore;
+    for (const c of inventoryBefore) record({ object: `istio/${c.namespace}/${c.name}`, state: c.state ?? 'no state', detail: 'before patch' });
+
+    // Step: conflict — a CR not named default means LM's default would be the newer one and never reconcile.
+    const foreign = inventoryBefore.filter((c) => c.namespace === KYMA_SYSTEM && c.name !== 'default');
+    if (!patched && foreign.length && (opts.onConflict ?? 'hold') === 'hold') {
+      const list = foreign.map((c) => `${c.name} (created ${c.createdAt ?? '?'}, ${c.state ?? 'no state'})`).join(', ');
+      throw new Finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, `held before the patch: Istio CR ${list} in ${KYMA_SYSTEM} is not named default; LM's default would not reconcile. Not patched; rename-to-default needs the customer's agreement.`);
+    }
+
+    // Step: the patch.
+    if (!patched) {
+      if (opts.dryRun) {
+        const ops = istioPatch(kyma);
+        await skr.jsonPatch(KYMAS, KYMA_SYSTEM, kymaName, ops, { dryRun: true });
+        const message = `Dry run: would add {"name":"istio"} to Kyma CR ${kymaName} with the JSON patch ${JSON.stringify(ops)}; nothing was changed`;
+        log(message);
+        return finish('skipped', 'dry-run', message, foreign.length ? `Istio CRs not named default: ${foreign.map((c) => c.name).join(', ')}` : null);
+      }
+      await opts.onCheckpoint?.('before-patch');
+      if (modulesOf(kyma) === undefined || modulesOf(kyma) === null) log(SCRIPT_MESSAGES.initModules);
+      log(SCRIPT_MESSAGES.proceeding(kymaName));
+      const r = await patchOnce(skr, kyma, retry, opts.signal);
+      kyma = r.kyma;
+      if (r.outcome === 'already-migrated') {
+        log(SCRIPT_MESSAGES.alreadyPresent);
+        return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, 'istio was added to the Kyma by someone else while this run was reading it');
+      }
+      patched = true;
+      record({ object: `kyma/${kymaName}`, state: 'patched', detail: 'istio added to spec.modules' });
+      await opts.onCheckpoint?.('patched');
+    }
+
+    // Step: wait for LM and the operator, and decide.
+    const waited = await waitForDecision({
+      skr,
+      kcp: kcp && manifestName ? kcp : undefined,
+      manifestName: manifestName ?? '',
+      kymaName,
+      istioResourceVersion: istios.metadata.resourceVersion,
+      initialCrs: inventoryBefore,
+      deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS,
+      pollIntervalMs: opts.pollIntervalMs ?? 5000,
+      signal: opts.signal,
+      record,
+    });
+    inventoryAfter = waited.crs;
+    manifest = kcp && manifestName ? manifestRecord(manifestName, waited.evidence) : null;
+    const d = waited.decision;
+    switch (d.outcome) {
+      case 'migrated':
+        log(SCRIPT_MESSAGES.success);
+        return finish('migrated', null, SCRIPT_MESSAGES.success, null);
+      case 'multiple-istio-crs':
+        log(SCRIPT_MESSAGES.multipleCrs);
+        return finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, d.detail);
+      case 'error':
+        log(SCRIPT_MESSAGES.failed);
+        return finish('error', d.reason, SCRIPT_MESSAGES.failed, d.detail);
+      case 'timeout':
+        log(SCRIPT_MESSAGES.failed);
+        return finish('timeout', null, SCRIPT_MESSAGES.failed, d.detail);
+    }
+  } catch (e) {
+    if (e instanceof Finish) {
+      log(e.message);
+      return finish(e.outcome, e.reason, e.message, e.detail);
+    }
+    if (opts.signal?.aborted) throw e;
+    if (e instanceof RemoteError) {
+      const reason: ErrorReason = 'api-error';
+      log(SCRIPT_MESSAGES.failed);
+      return finish('error', reason, SCRIPT_MESSAGES.failed, e.message);
+    }
+    throw e;
+  }
+}
+
+function manifestRecord(name: string, evidence: Evidence | undefined): MigrationResult['manifest'] {
+  return { name, state: evidence?.state ?? null, message: evidence?.message ?? null };
+}
+
+/**
+ * Sends the guarded patch, each attempt exactly once. A 422 (the `test` failed: someone changed the modules)
+ * re-reads and retries; a lost answer re-reads to learn whether the patch landed — if istio is then present,
+ * it was ours.
+ */
+async function patchOnce(skr: KubeClient, kyma: KubeObject, retry: RetryPolicy, signal?: AbortSignal): Promise<{ kyma: KubeObject; outcome: 'patched' | 'already-migrated' }> {
+  let current = kyma;
+  let maybeLanded = false;
+  for (let attempt = 0; attempt < retry.attempts + 4; attempt++) {
+    try {
+      const out = await skr.jsonPatch(KYMAS, KYMA_SYSTEM, current.metadata.name, istioPatch(current), { once: true });
+      return { kyma: out, outcome: 'patched' };
+    } catch (e) {
+      if (!(e instanceof RemoteError)) throw e;
+      if (e.status === 422 || e.status === 409) {
+        // The modules changed under us (or our own earlier attempt landed).
+      } else if (e.kind === 'permanent' || attempt + 1 >= retry.attempts) {
+        throw e;
+      } else {
+        maybeLanded = true;
+        await sleep(backoffDelay(retry, attempt, e.kind, e.retryAfterSeconds), signal);
+      }
+      const fresh = await skr.get(KYMAS, KYMA_SYSTEM, current.metadata.name);
+      if (!fresh) throw new Finish('kyma-cr-missing', null, `No Kyma CR found in ${KYMA_SYSTEM}`, `Kyma ${current.metadata.name} disappeared during the migration`);
+      if (hasIstio(fresh)) return { kyma: fresh, outcome: maybeLanded ? 'patched' : 'already-migrated' };
+      current = fresh;
+    }
+  }
+  throw new RemoteError(`patch kymas/${current.metadata.name} on skr: the modules kept changing; gave up`, 'skr', 'permanent', 422);
+}

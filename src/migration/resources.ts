@@ -1,0 +1,35 @@
+/** The remote resources the migration reads and writes (DOMAIN.md §5–§6), in one place. */
+import type { CrRef } from '../landscape/kube-client.js';
+
+const KYMA_GROUP = 'operator.kyma-project.io';
+
+export const KYMAS: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'kymas' };
+export const MODULE_TEMPLATES: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'moduletemplates' };
+export const MANIFESTS: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'manifests' };
+export const ISTIOS: CrRef = { group: KYMA_GROUP, version: 'v1alpha2', plural: 'istios' };
+export const SHOOTS: CrRef = { group: 'core.gardener.cloud', version: 'v1beta1', plural: 'shoots' };
+
+export const KYMA_SYSTEM = 'kyma-system';
+export const KCP_SYSTEM = 'kcp-system';
+export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
+export const SKIP_RECONCILIATION_LABEL = 'operator.kyma-project.io/skip-reconciliation';
+export const ISTIO_FQDN = 'kyma-project.io/module/istio';
+
+/** FNV-1 (not 1a), 32 bit, as LM's `CreateModuleName` uses it. */
+function fnv1(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(s, 'utf8')) {
+    h = Math.imul(h, 0x01000193) >>> 0;
+    h = (h ^ b) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** `<kyma-name>-<last FQDN segment>-<fnv1(fqdn + module)>`, at most 62 chars: `<runtime-id>-istio-4034478325`. */
+export function istioManifestName(runtimeId: string): string {
+  return `${runtimeId}-${ISTIO_FQDN.split('/').pop()}-${fnv1(ISTIO_FQDN + 'istio')}`.slice(0, 62);
+}
+
+export function collectionPath(ref: CrRef, namespace?: string): string {
+  return `/apis/${ref.group}/${ref.version}${namespace ? `/namespaces/${namespace}` : ''}/${ref.plural}`;
+}

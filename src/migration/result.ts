@@ -1,0 +1,55 @@
+/**
+ * The result record of one runtime's migration: a zod schema, JSON-serialisable and stable. The journal
+ * stores it as is and chat renders from it, so fields are only ever added, never renamed.
+ */
+import { z } from 'zod';
+import { ERROR_REASONS, OUTCOMES, SKIP_REASONS } from './outcomes.js';
+
+export const istioCrInfoSchema = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  createdAt: z.string().nullable(),
+  state: z.string().nullable(),
+  description: z.string().nullable(),
+  /** Reason of the Ready condition, when there is one (`OlderCRExists`, …). */
+  reason: z.string().nullable(),
+});
+export type IstioCrInfo = z.infer<typeof istioCrInfoSchema>;
+
+export const transitionSchema = z.object({
+  /** ISO timestamp of the observation. */
+  at: z.string(),
+  /** `istio/<namespace>/<name>`, `manifest/<name>`, `kyma/<name>` or `deployment/<name>`. */
+  object: z.string(),
+  /** The state seen (`Ready`, `Processing`, `absent`, …). */
+  state: z.string(),
+  detail: z.string().optional(),
+});
+export type Transition = z.infer<typeof transitionSchema>;
+
+export const migrationResultSchema = z.object({
+  runtimeId: z.string().nullable(),
+  outcome: z.enum(OUTCOMES),
+  reason: z.enum([...ERROR_REASONS, ...SKIP_REASONS]).nullable(),
+  class: z.enum(['none', 'customer', 'platform', 'not-eligible']),
+  /** Whether this run changed the Kyma (or, after an unanswered patch, may have). */
+  patched: z.boolean(),
+  dryRun: z.boolean(),
+  /** The script-compatible message (migrate.sh's where it has one). */
+  message: z.string(),
+  /** What went wrong, in detail (cause of an error, Manifest message, last state at a timeout). */
+  detail: z.string().nullable(),
+  kymaName: z.string().nullable(),
+  inventoryBefore: z.array(istioCrInfoSchema),
+  inventoryAfter: z.array(istioCrInfoSchema),
+  transitions: z.array(transitionSchema),
+  manifest: z.object({ name: z.string(), state: z.string().nullable(), message: z.string().nullable() }).nullable(),
+  /** Requests made per remote system, watch (re-)establishments and the SKR access lookup included. */
+  requests: z.object({ kcp: z.number().int(), skr: z.number().int(), gardener: z.number().int(), total: z.number().int() }),
+  /** How the SKR was reached. */
+  access: z.enum(['kubeconfig', 'kcp-secret', 'gardener']).nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+});
+export type MigrationResult = z.infer<typeof migrationResultSchema>;

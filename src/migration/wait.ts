@@ -1,0 +1,251 @@
+/**
+ * Waiting for LM and the Istio operator after the patch (DOMAIN.md §9.3 steps 7–8, improved): watch the
+ * Istio CRs on the SKR and the evidence that LM manages the module (the istio Manifest on KCP, or the SKR
+ * Kyma's `status.modules` entry without KCP access), decide as soon as the states allow, and give up at the
+ * deadline. No blind initial sleep. A watch that ends is resumed from its last resourceVersion; one that
+ * cannot be established falls back to polling with backoff. Objects that do not exist yet are "not yet".
+ */
+import type { KubeClient, KubeObject, WatchEvent } from '../landscape/kube-client.js';
+import { RemoteError } from '../landscape/errors.js';
+import { sleep } from '../landscape/retry.js';
+import type { IstioCrInfo, Transition } from './result.js';
+import { collectionPath, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
+
+export interface Evidence {
+  /** `Ready`, `Error`, … or null while the object does not exist (yet). */
+  state: string | null;
+  message: string | null;
+}
+
+export type Decision =
+  | { outcome: 'migrated' }
+  | { outcome: 'multiple-istio-crs'; detail: string }
+  | { outcome: 'error'; reason: 'istio-error' | 'manifest-error' | 'manifest-missing'; detail: string }
+  | { outcome: 'timeout'; detail: string };
+
+export function istioInfo(o: KubeObject): IstioCrInfo {
+  const status = (o.status ?? {}) as { state?: string; description?: string; conditions?: { type?: string; reason?: string }[] };
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  return {
+    name: o.metadata.name,
+    namespace: o.metadata.namespace ?? '',
+    createdAt: o.metadata.creationTimestamp ?? null,
+    state: status.state ?? null,
+    description: status.description ?? null,
+    reason: ready?.reason ?? null,
+  };
+}
+
+/** The operator's words for "not the oldest CR" (≤ 1.3 sets only this description). */
+const ONLY_CR_RECONCILES = 'only Istio CR';
+
+/**
+ * The decision rule (DESIGN.md §4, DOMAIN.md §9.3 step 7), given what has been observed so far. Pure, so it is
+ * tested by tables.
+ */
+export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined): Decision | undefined {
+  const inNs = crs.filter((c) => c.namespace === KYMA_SYSTEM);
+  const def = inNs.find((c) => c.name === 'default');
+  const notOldest = crs.filter((c) => c.reason === 'OlderCRExists' || (c.description ?? '').includes(ONLY_CR_RECONCILES));
+  if (notOldest.length || (inNs.length > 1 && inNs.some((c) => c.state === 'Error' || c.state === 'Warning'))) {
+    const names = inNs.map((c) => `${c.name} (${c.state ?? 'no state'})`).join(', ');
+    return { outcome: 'multiple-istio-crs', detail: `Istio CRs in ${KYMA_SYSTEM}: ${names}` };
+  }
+  if (def?.state === 'Error' && inNs.length === 1) {
+    return { outcome: 'error', reason: 'istio-error', detail: `Istio CR default is in Error: ${def.description ?? 'no description'}${def.reason ? ` (${def.reason})` : ''}` };
+  }
+  if (evidence?.state === 'Error') {
+    return { outcome: 'error', reason: 'manifest-error', detail: evidence.message ?? 'the istio module is in Error' };
+  }
+  if (def?.state === 'Ready' && evidence?.state === 'Ready') return { outcome: 'migrated' };
+  return undefined;
+}
+
+export interface WaitOptions {
+  skr: KubeClient;
+  /** KCP access for the Manifest; without it the SKR Kyma's `status.modules` is the evidence. */
+  kcp?: KubeClient;
+  manifestName: string;
+  kymaName: string;
+  /** resourceVersion of the pre-patch Istio list, so no change after it is missed. */
+  istioResourceVersion?: string;
+  initialCrs: IstioCrInfo[];
+  deadlineMs: number;
+  pollIntervalMs: number;
+  signal?: AbortSignal;
+  record: (t: Omit<Transition, 'at'>) => void;
+}
+
+export interface WaitResult {
+  decision: Decision;
+  crs: IstioCrInfo[];
+  evidence: Evidence | undefined;
+}
+
+type Source = 'istio' | 'evidence';
+
+export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
+  const crs = new Map<string, IstioCrInfo>(o.initialCrs.map((c) => [`${c.namespace}/${c.name}`, c]));
+  let evidence: Evidence | undefined;
+  let settle!: (d: Decision) => void;
+  const decided = new Promise<Decision>((resolve) => (settle = resolve));
+  let finished = false;
+  const handles: { stop(): void }[] = [];
+  const lastRv: Record<Source, string | undefined> = { istio: o.istioResourceVersion, evidence: undefined };
+
+  const evaluate = () => {
+    if (finished) return;
+    const d = decide([...crs.values()], evidence);
+    if (d) {
+      finished = true;
+      settle(d);
+    }
+  };
+
+  // Whether `default` turned Ready after the patch (LM created or reconciled it): only then does a missing
+  // Manifest at the deadline mean "manifest-missing" rather than "LM never came" (timeout).
+  let defaultReadyAfterPatch = false;
+  const onIstio = (type: string, obj: KubeObject) => {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const prev = crs.get(key);
+    if (key === `${KYMA_SYSTEM}/default` && type !== 'DELETED' && istioInfo(obj).state === 'Ready' && prev?.state !== 'Ready') defaultReadyAfterPatch = true;
+    if (type === 'DELETED') {
+      crs.delete(key);
+      o.record({ object: `istio/${key}`, state: 'deleted' });
+    } else {
+      const info = istioInfo(obj);
+      crs.set(key, info);
+      if (!prev || prev.state !== info.state) o.record({ object: `istio/${key}`, state: info.state ?? 'no state', detail: info.description ?? undefined });
+    }
+    evaluate();
+  };
+
+  const setEvidence = (next: Evidence, object: string) => {
+    if (!evidence || evidence.state !== next.state) o.record({ object, state: next.state ?? 'absent', detail: next.message ?? undefined });
+    evidence = next;
+    evaluate();
+  };
+
+  const onEvidence = (type: string, obj: KubeObject) => {
+    if (o.kcp) {
+      const st = (obj.status ?? {}) as { state?: string; lastOperation?: { operation?: string } };
+      setEvidence(type === 'DELETED' ? { state: null, message: null } : { state: st.state ?? null, message: st.lastOperation?.operation ?? null }, `manifest/${o.manifestName}`);
+    } else {
+      const mods = ((obj.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules ?? [];
+      const m = mods.find((x) => x.name === 'istio');
+      setEvidence({ state: m?.state ?? null, message: m?.message ?? null }, `kyma/${o.kymaName}`);
+    }
+  };
+
+  const istioPath = collectionPath(ISTIOS);
+  const evidenceClient = o.kcp ?? o.skr;
+  const evidencePath = o.kcp ? collectionPath(MANIFESTS, KCP_SYSTEM) : collectionPath(KYMAS, KYMA_SYSTEM);
+  const evidenceSelector = `metadata.name=${o.kcp ? o.manifestName : o.kymaName}`;
+
+  /** Polls one source until decided (the fallback when watching fails). */
+  const poll = async (source: Source) => {
+    let interval = o.pollIntervalMs;
+    while (!finished) {
+      try {
+        if (source === 'istio') {
+          const list = await o.skr.list(ISTIOS, undefined);
+          const seen = new Set(list.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`));
+          for (const key of [...crs.keys()]) if (!seen.has(key)) onIstio('DELETED', { metadata: { name: key.split('/')[1], namespace: key.split('/')[0] } });
+          for (const i of list.items) onIstio('MODIFIED', i);
+        } else {
+          const obj = o.kcp ? await o.kcp.get(MANIFESTS, KCP_SYSTEM, o.manifestName) : await o.skr.get(KYMAS, KYMA_SYSTEM, o.kymaName);
+          if (obj) onEvidence('MODIFIED', obj);
+          else if (o.kcp) setEvidence({ state: null, message: null }, `manifest/${o.manifestName}`);
+        }
+      } catch (e) {
+        if (!(e instanceof RemoteError)) throw e;
+        // A failing poll is tried again at the next interval; the deadline bounds it all.
+      }
+      if (finished) return;
+      await sleep(interval, o.signal);
+      interval = Math.min(interval * 1.5, o.pollIntervalMs * 4);
+    }
+  };
+
+  /** Watches one source, resuming after each clean end; falls back to polling when watching fails. */
+  const watchLoop = async (source: Source) => {
+    const client = source === 'istio' ? o.skr : evidenceClient;
+    const path = source === 'istio' ? istioPath : evidencePath;
+    const handler = source === 'istio' ? onIstio : onEvidence;
+    let failures = 0;
+    while (!finished) {
+      let gone = false;
+      let handle;
+      try {
+        handle = await client.watch(
+          path,
+          {
+            allowWatchBookmarks: true,
+            resourceVersion: lastRv[source] ?? '0',
+            ...(source === 'evidence' ? { fieldSelector: evidenceSelector } : {}),
+          },
+          (e: WatchEvent) => {
+            if (e.type === 'ERROR') {
+              if (e.object.code === 410) gone = true;
+              return;
+            }
+            if (e.object.metadata?.resourceVersion) lastRv[source] = e.object.metadata.resourceVersion;
+            if (e.type === 'BOOKMARK') return;
+            handler(e.type, e.object);
+          },
+        );
+      } catch (e) {
+        if (!(e instanceof RemoteError)) throw e;
+        failures++;
+        if (failures >= 3) return poll(source);
+        await sleep(o.pollIntervalMs, o.signal);
+        continue;
+      }
+      handles.push(handle);
+      const err = await handle.done;
+      if (finished) return;
+      if (gone) lastRv[source] = undefined; // too old: start again from the current state
+      if (err && !(err instanceof DOMException && err.name === 'TimeoutError') && (err as Error).name !== 'AbortError') {
+        failures++;
+        if (failures >= 3) return poll(source);
+        await sleep(Math.min(o.pollIntervalMs, 1000), o.signal);
+      }
+    }
+  };
+
+  const deadline = setTimeout(() => {
+    if (finished) return;
+    finished = true;
+    const def = crs.get(`${KYMA_SYSTEM}/default`);
+    if (def?.state === 'Ready' && defaultReadyAfterPatch && o.kcp && (!evidence || evidence.state === null)) {
+      settle({ outcome: 'error', reason: 'manifest-missing', detail: `Istio CR default is Ready but Manifest ${KCP_SYSTEM}/${o.manifestName} does not exist` });
+      return;
+    }
+    const states = [...crs.values()].map((c) => `${c.name}=${c.state ?? 'no state'}`).join(', ') || 'no Istio CR';
+    settle({ outcome: 'timeout', detail: `after ${Math.round(o.deadlineMs / 1000)} s: ${states}; ${o.kcp ? 'Manifest' : 'Kyma istio module'}=${evidence?.state ?? 'absent'}` });
+  }, o.deadlineMs);
+
+  const onAbort = () => {
+    finished = true;
+    settle({ outcome: 'timeout', detail: 'aborted' });
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  evaluate();
+  const loops = [watchLoop('istio'), watchLoop('evidence')].map((p) =>
+    p.catch((e: unknown) => {
+      // An abort ends the loops; anything else is a bug worth surfacing through the decision.
+      if (!finished && !(o.signal?.aborted)) {
+        finished = true;
+        settle({ outcome: 'timeout', detail: `waiting failed: ${(e as Error).message}` });
+      }
+    }),
+  );
+  const decision = await decided;
+  clearTimeout(deadline);
+  o.signal?.removeEventListener('abort', onAbort);
+  for (const h of handles) h.stop();
+  await Promise.allSettled(loops);
+  o.signal?.throwIfAborted();
+  return { decision, crs: [...crs.values()], evidence };
+}

@@ -1,0 +1,125 @@
+/**
+ * A wave plan (DESIGN.md §5, C5): resolve the targets, preflight the environment, count, estimate, and hash.
+ * The hash is sha256 over canonical JSON of env, sorted runtime ids, excludes, concurrency, budgets, deadlines
+ * and the preflight's template versions, so an approval covers exactly what was shown.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { KubeClient, RequestCounter } from '../landscape/kube-client.js';
+import { KebClient } from '../landscape/keb-client.js';
+import type { Services } from '../app/services.js';
+import type { EnvName } from '../config/config.js';
+import { parseTargets } from '../targets/selector.js';
+import { resolveTargets } from '../targets/resolve.js';
+import { preflight, type Preflight } from './preflight.js';
+
+export interface PlanRuntime {
+  runtimeId: string;
+  shootName: string;
+  globalAccountId: string;
+  subaccountId: string;
+  plan: string;
+  region: string;
+  instanceId: string;
+}
+
+export interface PlanDocument {
+  hash: string;
+  env: EnvName;
+  target: string;
+  runtimes: PlanRuntime[];
+  skipped: { runtimeId: string; reason: string; detail?: string }[];
+  preflight: Preflight;
+  concurrency: number;
+  /** Expected wall time in seconds. */
+  eta: number;
+  budget: number;
+  deadlineSeconds: number;
+  excludes: string[];
+  sample: number | null;
+  counts: { byRegion: Record<string, number>; byPlan: Record<string, number>; byGlobalAccount: Record<string, number> };
+}
+
+export interface PlanInput {
+  env: EnvName;
+  specs: string[];
+  excludes?: string[];
+  sample?: number;
+  concurrency?: number;
+}
+
+/** JSON with sorted keys: equal content, equal hash. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' | 'concurrency' | 'budget' | 'deadlineSeconds' | 'preflight'>): string {
+  return createHash('sha256')
+    .update(
+      canonical({
+        env: p.env,
+        runtimeIds: p.runtimes.map((r) => r.runtimeId).sort(),
+        excludes: [...p.excludes].sort(),
+        concurrency: p.concurrency,
+        budget: p.budget,
+        deadlineSeconds: p.deadlineSeconds,
+        templates: p.preflight.templates.map((t) => `${t.channel}:${t.name}:${t.version}`).sort(),
+      }),
+    )
+    .digest('hex');
+}
+
+/** Rough duration of one runtime: LM takes about a minute in real time (scaled on a simulated landscape). */
+function perRuntimeSeconds(services: Services): number {
+  return 60 * services.config.timeScale;
+}
+
+export async function planWave(services: Services, input: PlanInput): Promise<PlanDocument> {
+  const envCfg = services.envConfig(input.env);
+  const spec = parseTargets({ specs: input.specs, excludes: input.excludes ?? [], namedSets: envCfg.targets });
+  const counter = new RequestCounter();
+  const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle: services.limiter.throttle });
+  const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle: services.limiter.throttle });
+  const keb = new KebClient({ url: envCfg.keb.url, token: (await readFile(envCfg.keb.tokenFile, 'utf8')).trim() });
+  const [resolution, pre] = await Promise.all([
+    resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.sample }),
+    preflight(kcp, envCfg.reconciliationDisabled),
+  ]);
+  const runtimes: PlanRuntime[] = resolution.runtimes.map((r) => ({
+    runtimeId: r.runtimeId,
+    shootName: r.shootName,
+    globalAccountId: r.globalAccountId,
+    subaccountId: r.subaccountId,
+    plan: r.plan,
+    region: r.region,
+    instanceId: r.instanceId,
+  }));
+  const concurrency = input.concurrency ?? services.concurrency(input.env);
+  const budget = services.budget(input.env, runtimes.length);
+  const deadlineSeconds = envCfg.limits.deadlineSeconds ?? services.config.timing.deadlineSeconds;
+  const excludes = input.excludes ?? [];
+  const doc: Omit<PlanDocument, 'hash'> = {
+    env: input.env,
+    target: spec.canonical,
+    runtimes,
+    skipped: resolution.skipped.map((s) => ({ runtimeId: s.runtimeId, reason: s.reason, detail: s.detail })),
+    preflight: pre,
+    concurrency,
+    eta: Math.ceil((Math.ceil(runtimes.length / Math.max(1, Math.min(concurrency, budget))) * perRuntimeSeconds(services))),
+    budget,
+    deadlineSeconds,
+    excludes,
+    sample: input.sample ?? null,
+    counts: resolution.counts,
+  };
+  return { hash: planHash(doc), ...doc };
+}

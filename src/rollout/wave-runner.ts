@@ -1,0 +1,202 @@
+/**
+ * The wave runner (DESIGN.md §5, C4, C5): runs a wave's pending runtimes through `migrateRuntime` with p-queue
+ * at the wave's concurrency, under the error budget, obeying pause / drain / abort / set-concurrency / freeze
+ * given through the journal (so another process can steer it within a second), and journaling every
+ * checkpoint so that a crash at any moment can be resumed: finished runtimes are left alone, in-flight ones
+ * are re-checked by state and never patched twice.
+ *
+ * Progress is an event stream (`WaveEvents`) for the chat layer; the journal stays the source of truth.
+ */
+import { EventEmitter } from 'node:events';
+import PQueue from 'p-queue';
+import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
+import type { Throttle } from '../landscape/kube-client.js';
+import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
+import type { MigrationResult } from '../migration/result.js';
+import { sleep } from '../landscape/retry.js';
+
+export type WaveEvent =
+  | { type: 'wave-started'; waveId: string; resumed: boolean }
+  | { type: 'runtime-started'; waveId: string; runtimeId: string }
+  | { type: 'runtime-finished'; waveId: string; runtimeId: string; result: MigrationResult }
+  | { type: 'budget-stopped'; waveId: string; failures: number; budget: number }
+  | { type: 'state'; waveId: string; state: WaveState }
+  | { type: 'wave-finished'; waveId: string; state: WaveState };
+
+export class WaveEvents extends EventEmitter<{ event: [WaveEvent] }> {}
+
+/** Access to one environment's remote systems, read from the config once per wave. */
+export interface EnvAccess {
+  kcpKubeconfig: string;
+  gardener?: { kubeconfig: string; namespace: string };
+  deadlineMs: number;
+  pollIntervalMs: number;
+  onConflict: 'hold' | 'proceed';
+}
+
+export interface RunnerDeps {
+  journal: Journal;
+  access: EnvAccess;
+  /** The wave's error budget (already resolved to a count, C4). */
+  budget: number;
+  /** Who runs it (lease holder, e.g. `host:pid`). */
+  holder: string;
+  events?: WaveEvents;
+  throttle?: Throttle;
+  /** How often the runner reads control commands from the journal. */
+  controlIntervalMs?: number;
+  /** Injected for tests of the runner's own logic; defaults to the real migration. */
+  migrate?: (o: MigrateOptions) => Promise<MigrationResult>;
+  leaseTtlMs?: number;
+}
+
+export class LeaseHeldError extends Error {
+  readonly code = 'lease-held';
+  constructor(
+    readonly waveId: string,
+    readonly holder: string,
+    readonly expiresAt: string,
+  ) {
+    super(`wave ${waveId} is being run by ${holder} (lease until ${expiresAt}); not starting a second runner`);
+  }
+}
+
+const IN_FLIGHT = new Set(['running', 'before-patch', 'patched']);
+
+/** Runs (or resumes) a wave until it finishes, is aborted, drained or stopped by its budget. */
+export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
+  const { journal } = deps;
+  const ttl = deps.leaseTtlMs ?? 15_000;
+  const lease = await journal.acquireLease(waveId, deps.holder, ttl);
+  if (lease.holder !== deps.holder) throw new LeaseHeldError(waveId, lease.holder, lease.expiresAt);
+  const emit = (e: WaveEvent) => deps.events?.emit('event', e);
+  const migrate = deps.migrate ?? migrateRuntime;
+  const controlInterval = deps.controlIntervalMs ?? 250;
+
+  let wave = (await journal.getWave(waveId))!;
+  const all = await journal.listWaveRuntimes(waveId);
+  const resumed = all.some((r) => r.state !== 'pending');
+  const pending: WaveRuntime[] = [
+    // In-flight ones first: they are re-checked by state (never patched twice, C5).
+    ...all.filter((r) => IN_FLIGHT.has(r.state)),
+    ...all.filter((r) => r.state === 'pending'),
+  ];
+  let failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
+  await journal.setWaveState(waveId, 'running');
+  if (wave.control === 'pause') await journal.setWaveState(waveId, 'paused');
+  emit({ type: 'wave-started', waveId, resumed });
+
+  const abort = new AbortController();
+  const queue = new PQueue({ concurrency: Math.max(1, wave.concurrency) });
+  let inFlight = 0;
+  let wake: () => void = () => undefined;
+  const nudge = () => wake();
+
+  const leaseTimer = setInterval(() => {
+    void journal.acquireLease(waveId, deps.holder, ttl).catch(() => undefined);
+  }, Math.max(1000, ttl / 3));
+  leaseTimer.unref();
+
+  const runOne = async (r: WaveRuntime) => {
+    const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
+    inFlight++;
+    try {
+      await journal.startRuntime(waveId, r.runtimeId);
+      emit({ type: 'runtime-started', waveId, runtimeId: r.runtimeId });
+      const result = await migrate({
+        runtimeId: r.runtimeId,
+        kcpKubeconfig: deps.access.kcpKubeconfig,
+        gardener: deps.access.gardener ? { ...deps.access.gardener, shootName: r.runtime.shootName } : undefined,
+        deadlineMs: deps.access.deadlineMs,
+        pollIntervalMs: deps.access.pollIntervalMs,
+        onConflict: deps.access.onConflict,
+        signal: abort.signal,
+        throttle: deps.throttle,
+        resumeAfterPatch,
+        onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c),
+      });
+      await journal.finishRuntime(waveId, r.runtimeId, result);
+      if (result.class === 'platform') failures++;
+      if (result.outcome === 'multiple-istio-crs') {
+        await journal.openTask({
+          runtimeId: r.runtimeId,
+          waveId,
+          env: wave.env,
+          globalAccountId: r.runtime.globalAccountId,
+          subaccountId: r.runtime.subaccountId,
+          shootName: r.runtime.shootName,
+          istioCrs: (result.inventoryAfter.length ? result.inventoryAfter : result.inventoryBefore).map((c) => ({ name: c.name, createdAt: c.createdAt, state: c.state })),
+          message: result.message,
+        });
+      }
+      emit({ type: 'runtime-finished', waveId, runtimeId: r.runtimeId, result });
+    } catch (e) {
+      // Aborted: the checkpoint stays as it was; a resume re-checks this runtime by state.
+      if (!abort.signal.aborted) throw e;
+    } finally {
+      inFlight--;
+      nudge();
+    }
+  };
+
+  let final: WaveState;
+  try {
+    let lastControl = 0;
+    while (true) {
+      if (Date.now() - lastControl >= controlInterval) {
+        lastControl = Date.now();
+        wave = (await journal.getWave(waveId))!;
+        if (wave.concurrency !== queue.concurrency) queue.concurrency = Math.max(1, wave.concurrency);
+      }
+      const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      if (wave.control === 'abort') {
+        final = 'aborted';
+        abort.abort(new Error(`wave ${waveId} aborted`));
+        break;
+      }
+      if (wave.control === 'drain') {
+        if (wave.state !== 'draining') await journal.setWaveState(waveId, (wave.state = 'draining'));
+        if (inFlight === 0) {
+          final = 'finished';
+          break;
+        }
+      } else if (wave.control === 'pause' || frozen) {
+        if (wave.state !== 'paused') {
+          await journal.setWaveState(waveId, (wave.state = 'paused'));
+          emit({ type: 'state', waveId, state: 'paused' });
+        }
+      } else {
+        if (wave.state !== 'running') {
+          await journal.setWaveState(waveId, (wave.state = 'running'));
+          emit({ type: 'state', waveId, state: 'running' });
+        }
+        // C4: a new runtime starts only while platform failures + runtimes in flight < the budget.
+        while (pending.length && inFlight < queue.concurrency && failures + inFlight < deps.budget) {
+          const next = pending.shift()!;
+          inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
+          void queue.add(async () => {
+            inFlight--;
+            await runOne(next);
+          });
+        }
+        if (!pending.length && inFlight === 0) {
+          final = 'finished';
+          break;
+        }
+        if (failures >= deps.budget && inFlight === 0) {
+          final = 'budget-stopped';
+          break;
+        }
+      }
+      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(controlInterval)]);
+    }
+    await queue.onIdle();
+  } finally {
+    clearInterval(leaseTimer);
+  }
+  if (final === 'budget-stopped') emit({ type: 'budget-stopped', waveId, failures, budget: deps.budget });
+  await journal.setWaveState(waveId, final);
+  await journal.releaseLease(waveId, deps.holder);
+  emit({ type: 'wave-finished', waveId, state: final });
+  return (await journal.getWave(waveId))!;
+}

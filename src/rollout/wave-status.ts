@@ -1,0 +1,62 @@
+/**
+ * A wave's status as C5 shows it: `{waveId, env, target, state, counts}` with every outcome plus `pending` and
+ * `running`, zeros included. A wave whose state says running but whose runner's lease has lapsed is reported
+ * `interrupted` (its process died; `resume` continues it).
+ */
+import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
+import { OUTCOMES, type Outcome } from '../migration/outcomes.js';
+
+export type Counts = Record<Outcome | 'pending' | 'running', number>;
+
+export interface WaveStatus {
+  waveId: string;
+  env: string;
+  target: string;
+  state: WaveState;
+  counts: Counts;
+  planHash: string;
+  concurrency: number;
+  requestedBy: string;
+  approvedBy: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export function countRuntimes(runtimes: WaveRuntime[]): Counts {
+  const counts = Object.fromEntries([...OUTCOMES, 'pending', 'running'].map((k) => [k, 0])) as Counts;
+  for (const r of runtimes) {
+    if (r.state === 'finished' && r.result) counts[r.result.outcome]++;
+    else if (r.state === 'pending') counts.pending++;
+    else counts.running++;
+  }
+  return counts;
+}
+
+/** The state to show: a "live" state without a live runner is `interrupted`. */
+export async function effectiveState(journal: Journal, wave: Wave, now = Date.now()): Promise<WaveState> {
+  if (!['running', 'paused', 'draining'].includes(wave.state)) return wave.state;
+  const lease = await journal.acquireLease(wave.waveId, '__status-probe__', 1);
+  if (lease.holder === '__status-probe__') {
+    // Nobody held it: release the probe at once and report the wave as interrupted.
+    await journal.releaseLease(wave.waveId, '__status-probe__');
+    return 'interrupted';
+  }
+  return Date.parse(lease.expiresAt) < now ? 'interrupted' : wave.state;
+}
+
+export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStatus> {
+  const runtimes = await journal.listWaveRuntimes(wave.waveId);
+  return {
+    waveId: wave.waveId,
+    env: wave.env,
+    target: wave.target,
+    state: await effectiveState(journal, wave),
+    counts: countRuntimes(runtimes),
+    planHash: wave.planHash,
+    concurrency: wave.concurrency,
+    requestedBy: wave.requestedBy,
+    approvedBy: wave.approvedBy,
+    createdAt: wave.createdAt,
+    finishedAt: wave.finishedAt,
+  };
+}

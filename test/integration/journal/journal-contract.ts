@@ -1,0 +1,372 @@
+/**
+ * The one contract every Journal implementation passes (DESIGN.md §6). `make` returns a fresh, migrated journal
+ * for each test; `cleanup` (optional) runs once after the suite. Timestamps that the store stamps itself are
+ * only compared for order; the ones passed in must come back as the same instants.
+ */
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
+import { JournalNotFoundError } from '../../../src/journal/records.js';
+import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
+
+const NOW = new Date('2025-03-04T10:20:30.000Z');
+const DAY = '20250304';
+
+export function plannedRuntime(n: number, over: Partial<PlannedRuntime> = {}): PlannedRuntime {
+  return {
+    runtimeId: `5f0c1a2b-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    shootName: `c-${n.toString(16).padStart(7, '0')}`,
+    globalAccountId: 'ga-0001',
+    subaccountId: `sa-${n % 7}`,
+    plan: n % 2 ? 'aws' : 'azure',
+    region: n % 3 ? 'eu-central-1' : 'westeurope',
+    ...over,
+  };
+}
+
+/** A result as migrateRuntime produces one for a `custom-cr` runtime (held before the patch). */
+export function migrationResult(runtimeId: string, over: Partial<MigrationResult> = {}): MigrationResult {
+  return migrationResultSchema.parse({
+    runtimeId,
+    outcome: 'multiple-istio-crs',
+    reason: null,
+    class: 'customer',
+    patched: false,
+    dryRun: false,
+    message: 'More than one Istio CR present on the cluster. Script rename-to-default.sh might be required.',
+    detail: 'Istio CR kyma-system/custom (created 2024-11-02T08:00:00Z) is older than the default LM would create',
+    kymaName: runtimeId,
+    inventoryBefore: [
+      { name: 'custom', namespace: 'kyma-system', createdAt: '2024-11-02T08:00:00Z', state: 'Ready', description: null, reason: null },
+      {
+        name: 'default',
+        namespace: 'kyma-system',
+        createdAt: '2025-01-15T12:00:00Z',
+        state: 'Warning',
+        description: 'Istio CR is not in kyma-system namespace or is not the oldest one',
+        reason: 'OlderCRExists',
+      },
+    ],
+    inventoryAfter: [],
+    transitions: [
+      { at: '2025-03-04T10:20:31.120Z', object: 'istio/kyma-system/custom', state: 'Ready' },
+      { at: '2025-03-04T10:20:31.130Z', object: 'istio/kyma-system/default', state: 'Warning', detail: 'OlderCRExists' },
+    ],
+    manifest: null,
+    requests: { kcp: 1, skr: 6, gardener: 0, total: 7 },
+    access: 'kcp-secret',
+    startedAt: '2025-03-04T10:20:31.000Z',
+    finishedAt: '2025-03-04T10:20:31.450Z',
+    durationMs: 450.25,
+    ...over,
+  });
+}
+
+const waveInput = (env: string, over: Partial<{ target: string; planHash: string; concurrency: number }> = {}) => ({
+  env,
+  target: over.target ?? 'kyma-test',
+  planHash: over.planHash ?? 'a'.repeat(64),
+  state: 'running' as const,
+  concurrency: over.concurrency ?? 4,
+  requestedBy: 'sre-1',
+  approvedBy: null,
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function journalContract(name: string, make: () => Promise<Journal>, cleanup?: () => Promise<void>): void {
+  describe(`${name}: Journal contract`, () => {
+    let open: Journal[] = [];
+    const journal = async () => {
+      const j = await make();
+      open.push(j);
+      return j;
+    };
+    afterEach(async () => {
+      await Promise.all(open.map((j) => j.close()));
+      open = [];
+    });
+    if (cleanup) afterAll(cleanup);
+
+    it('migrates idempotently', async () => {
+      const j = await journal();
+      await j.migrate();
+      await j.migrate();
+      await j.setSetting('k', 'v');
+      expect(await j.getSetting('k')).toBe('v');
+    });
+
+    it('saves and reads a plan by hash (saving it again replaces it)', async () => {
+      const j = await journal();
+      const doc = { hash: 'h1', env: 'stage', runtimes: [plannedRuntime(1)], skipped: [{ runtimeId: 'x', reason: 'suspended' }], concurrency: 4, eta: 'PT2M' };
+      await j.savePlan({ hash: 'h1', env: 'stage', target: 'kyma-test', document: doc, createdBy: 'sre-1', createdAt: NOW.toISOString() });
+      expect(await j.getPlan('h1')).toEqual({ hash: 'h1', env: 'stage', target: 'kyma-test', document: doc, createdBy: 'sre-1', createdAt: NOW.toISOString() });
+      await j.savePlan({ hash: 'h1', env: 'stage', target: 'kyma-test', document: { ...doc, concurrency: 8 }, createdBy: 'sre-2', createdAt: NOW.toISOString() });
+      expect((await j.getPlan('h1'))?.createdBy).toBe('sre-2');
+      expect(await j.getPlan('nope')).toBeUndefined();
+    });
+
+    it('numbers waves <env>-<yyyymmdd>-<n> from 1, per environment and day', async () => {
+      const j = await journal();
+      const a = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW);
+      const b = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW);
+      const c = await j.createWave(waveInput('prod'), [plannedRuntime(1)], NOW);
+      const d = await j.createWave(waveInput('stage'), [], new Date('2025-03-05T00:00:01.000Z'));
+      expect([a.waveId, b.waveId, c.waveId, d.waveId]).toEqual([`stage-${DAY}-1`, `stage-${DAY}-2`, `prod-${DAY}-1`, 'stage-20250305-1']);
+      expect(a).toEqual({
+        waveId: `stage-${DAY}-1`,
+        env: 'stage',
+        target: 'kyma-test',
+        planHash: 'a'.repeat(64),
+        state: 'running',
+        control: 'none',
+        concurrency: 4,
+        requestedBy: 'sre-1',
+        approvedBy: null,
+        createdAt: NOW.toISOString(),
+        updatedAt: NOW.toISOString(),
+        finishedAt: null,
+      });
+      expect(await j.getWave(a.waveId)).toEqual(a);
+      expect(await j.getWave('stage-19700101-1')).toBeUndefined();
+    });
+
+    it('creates a wave with its runtimes pending, in plan order', async () => {
+      const j = await journal();
+      const runtimes = [plannedRuntime(3), plannedRuntime(1, { instanceId: 'inst-1' }), plannedRuntime(2)];
+      const w = await j.createWave(waveInput('dev'), runtimes, NOW);
+      const listed = await j.listWaveRuntimes(w.waveId);
+      expect(listed.map((r) => r.runtimeId)).toEqual(runtimes.map((r) => r.runtimeId));
+      expect(listed[1]).toEqual({ waveId: w.waveId, runtimeId: runtimes[1].runtimeId, runtime: runtimes[1], state: 'pending', attempts: 0, result: null, updatedAt: NOW.toISOString() });
+    });
+
+    it('takes a runtime pending → running → before-patch → patched → finished, the result round-tripping', async () => {
+      const j = await journal();
+      const rt = plannedRuntime(1);
+      const w = await j.createWave(waveInput('stage'), [rt, plannedRuntime(2)], NOW);
+      const stateOf = async () => (await j.listWaveRuntimes(w.waveId))[0];
+
+      await j.startRuntime(w.waveId, rt.runtimeId);
+      expect(await stateOf()).toMatchObject({ state: 'running', attempts: 1, result: null });
+      await j.checkpoint(w.waveId, rt.runtimeId, 'before-patch');
+      expect((await stateOf()).state).toBe('before-patch');
+      await j.checkpoint(w.waveId, rt.runtimeId, 'patched');
+      expect((await stateOf()).state).toBe('patched');
+      const result = migrationResult(rt.runtimeId, { outcome: 'migrated', class: 'none', patched: true, message: 'Migration successful', manifest: { name: `${rt.runtimeId}-istio-4034478325`, state: 'Ready', message: null } });
+      await j.finishRuntime(w.waveId, rt.runtimeId, result);
+
+      const done = await stateOf();
+      expect(done.state).toBe('finished');
+      expect(done.result).toEqual(result);
+      expect(migrationResultSchema.parse(done.result)).toEqual(result);
+      expect(Date.parse(done.updatedAt)).toBeGreaterThanOrEqual(NOW.getTime());
+      expect((await j.listWaveRuntimes(w.waveId))[1].state).toBe('pending');
+    });
+
+    it('counts attempts and keeps a before-patch or patched checkpoint when a resumed runtime starts again', async () => {
+      const j = await journal();
+      const [a, b] = [plannedRuntime(1), plannedRuntime(2)];
+      const w = await j.createWave(waveInput('stage'), [a, b], NOW);
+      await j.startRuntime(w.waveId, a.runtimeId);
+      await j.checkpoint(w.waveId, a.runtimeId, 'before-patch');
+      await j.startRuntime(w.waveId, a.runtimeId); // resumed after a crash
+      await j.startRuntime(w.waveId, b.runtimeId);
+      await j.startRuntime(w.waveId, b.runtimeId);
+      await j.startRuntime(w.waveId, b.runtimeId);
+      const [ra, rb] = await j.listWaveRuntimes(w.waveId);
+      expect(ra).toMatchObject({ state: 'before-patch', attempts: 2 });
+      expect(rb).toMatchObject({ state: 'running', attempts: 3 });
+    });
+
+    it('rejects writes to an unknown wave or runtime', async () => {
+      const j = await journal();
+      const w = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW);
+      await expect(j.startRuntime(w.waveId, 'no-such-runtime')).rejects.toBeInstanceOf(JournalNotFoundError);
+      await expect(j.checkpoint('no-such-wave', plannedRuntime(1).runtimeId, 'patched')).rejects.toMatchObject({ code: 'journal-not-found' });
+      await expect(j.setWaveState('no-such-wave', 'paused')).rejects.toBeInstanceOf(JournalNotFoundError);
+      await expect(j.setTaskState('task-999999', 'resolved', 'sre-1')).rejects.toBeInstanceOf(JournalNotFoundError);
+    });
+
+    it('resets finished runtimes (only those named, only finished ones) to pending without a result', async () => {
+      const j = await journal();
+      const rts = [plannedRuntime(1), plannedRuntime(2), plannedRuntime(3)];
+      const w = await j.createWave(waveInput('stage'), rts, NOW);
+      for (const r of rts) await j.startRuntime(w.waveId, r.runtimeId);
+      await j.finishRuntime(w.waveId, rts[0].runtimeId, migrationResult(rts[0].runtimeId, { outcome: 'timeout', class: 'platform' }));
+      await j.finishRuntime(w.waveId, rts[1].runtimeId, migrationResult(rts[1].runtimeId, { outcome: 'error', reason: 'api-error', class: 'platform' }));
+
+      await j.resetRuntimes(w.waveId, [rts[0].runtimeId, rts[2].runtimeId]);
+
+      const [a, b, c] = await j.listWaveRuntimes(w.waveId);
+      expect(a).toMatchObject({ state: 'pending', result: null, attempts: 1 });
+      expect(b).toMatchObject({ state: 'finished', result: { outcome: 'error' } });
+      expect(c).toMatchObject({ state: 'running' });
+    });
+
+    it('lists waves newest first, filtered by environment and states', async () => {
+      const j = await journal();
+      const s1 = await j.createWave(waveInput('stage'), [], NOW);
+      const p1 = await j.createWave(waveInput('prod'), [], NOW);
+      const s2 = await j.createWave(waveInput('stage'), [], NOW);
+      await j.setWaveState(s1.waveId, 'finished');
+      await j.setWaveState(p1.waveId, 'aborted');
+
+      expect((await j.listWaves()).map((w) => w.waveId)).toEqual([s2.waveId, p1.waveId, s1.waveId]);
+      expect((await j.listWaves({ env: 'stage' })).map((w) => w.waveId)).toEqual([s2.waveId, s1.waveId]);
+      expect((await j.listWaves({ states: ['finished', 'aborted'] })).map((w) => w.waveId)).toEqual([p1.waveId, s1.waveId]);
+      expect((await j.listWaves({ env: 'stage', states: ['running'] })).map((w) => w.waveId)).toEqual([s2.waveId]);
+      expect(await j.listWaves({ env: 'dev' })).toEqual([]);
+      expect(await j.listWaves({ states: [] })).toEqual([]);
+    });
+
+    it('sets state (finishedAt on finished/aborted only), control, concurrency and approver', async () => {
+      const j = await journal();
+      const w = await j.createWave(waveInput('prod'), [plannedRuntime(1)], NOW);
+      await j.setWaveControl(w.waveId, 'pause');
+      await j.setWaveConcurrency(w.waveId, 16);
+      await j.setWaveApprover(w.waveId, 'oncall-1');
+      await j.setWaveState(w.waveId, 'paused');
+      let got = (await j.getWave(w.waveId))!;
+      expect(got).toMatchObject({ control: 'pause', concurrency: 16, approvedBy: 'oncall-1', state: 'paused', finishedAt: null });
+      expect(Date.parse(got.updatedAt)).toBeGreaterThan(NOW.getTime());
+
+      await j.setWaveControl(w.waveId, 'abort');
+      await j.setWaveState(w.waveId, 'aborted');
+      got = (await j.getWave(w.waveId))!;
+      expect(got).toMatchObject({ control: 'abort', state: 'aborted' });
+      expect(got.finishedAt).not.toBeNull();
+      await j.setWaveState(w.waveId, 'running');
+      expect((await j.getWave(w.waveId))!.finishedAt).toBeNull();
+    });
+
+    it("gives a runtime's history across waves, oldest wave first", async () => {
+      const j = await journal();
+      const rt = plannedRuntime(7);
+      const w1 = await j.createWave(waveInput('stage'), [rt, plannedRuntime(8)], NOW);
+      await j.startRuntime(w1.waveId, rt.runtimeId);
+      await j.finishRuntime(w1.waveId, rt.runtimeId, migrationResult(rt.runtimeId, { outcome: 'timeout', class: 'platform' }));
+      const w2 = await j.createWave(waveInput('stage'), [rt], NOW);
+
+      const history = await j.runtimeHistory(rt.runtimeId);
+      expect(history.map((h) => [h.waveId, h.state, h.result?.outcome ?? null])).toEqual([
+        [w1.waveId, 'finished', 'timeout'],
+        [w2.waveId, 'pending', null],
+      ]);
+      expect(await j.runtimeHistory('unknown')).toEqual([]);
+    });
+
+    it('records and lists approvals per plan hash, in the order recorded', async () => {
+      const j = await journal();
+      const a1 = { planHash: 'p1', approver: 'oncall-1', requestedBy: 'sre-1', action: 'run', createdAt: '2025-03-04T10:00:00.000Z', expiresAt: '2025-03-04T10:30:00.000Z' };
+      const a2 = { ...a1, approver: 'oncall-2', action: 'rename:rt-1', createdAt: '2025-03-04T10:05:00.000Z' };
+      await j.recordApproval(a1);
+      await j.recordApproval(a2);
+      await j.recordApproval({ ...a1, planHash: 'p2' });
+      expect(await j.listApprovals('p1')).toEqual([a1, a2]);
+      expect(await j.listApprovals('p3')).toEqual([]);
+    });
+
+    it('keeps one active task per runtime, records state changes and who made them, and filters by state', async () => {
+      const j = await journal();
+      const rt = plannedRuntime(1);
+      const input = {
+        runtimeId: rt.runtimeId,
+        waveId: null,
+        env: 'prod',
+        globalAccountId: rt.globalAccountId,
+        subaccountId: rt.subaccountId,
+        shootName: rt.shootName,
+        istioCrs: [
+          { name: 'custom', createdAt: '2024-11-02T08:00:00Z', state: 'Ready' },
+          { name: 'default', createdAt: null, state: null },
+        ],
+        message: 'More than one Istio CR present on the cluster. Script rename-to-default.sh might be required.',
+      };
+      const t1 = await j.openTask(input);
+      expect(t1).toMatchObject({ ...input, state: 'open', updatedBy: null });
+      expect(t1.taskId).toMatch(/^task-\d+$/);
+
+      expect(await j.openTask({ ...input, message: 'again' })).toEqual(t1);
+      const other = await j.openTask({ ...input, runtimeId: plannedRuntime(2).runtimeId });
+      expect(other.taskId).not.toBe(t1.taskId);
+
+      await j.setTaskState(t1.taskId, 'agreed', 'sre-2');
+      expect(await j.getTask(t1.taskId)).toMatchObject({ state: 'agreed', updatedBy: 'sre-2' });
+      expect((await j.openTask(input)).taskId).toBe(t1.taskId); // agreed is still active
+
+      await j.setTaskState(t1.taskId, 'resolved', 'sre-3');
+      const t2 = await j.openTask({ ...input, waveId: 'prod-20250304-1' });
+      expect(t2.taskId).not.toBe(t1.taskId);
+      expect(t2).toMatchObject({ state: 'open', waveId: 'prod-20250304-1' });
+
+      expect((await j.listTasks()).map((t) => t.taskId)).toEqual([t1.taskId, other.taskId, t2.taskId]);
+      expect((await j.listTasks({ states: ['open'] })).map((t) => t.taskId)).toEqual([other.taskId, t2.taskId]);
+      expect((await j.listTasks({ states: ['resolved', 'declined'] })).map((t) => [t.taskId, t.updatedBy])).toEqual([[t1.taskId, 'sre-3']]);
+      expect(await j.getTask('task-424242')).toBeUndefined();
+      expect(await j.getTask('nonsense')).toBeUndefined();
+    });
+
+    it('opens one task when two openers race for the same runtime', async () => {
+      const j = await journal();
+      const rt = plannedRuntime(9);
+      const input = { runtimeId: rt.runtimeId, waveId: null, env: 'prod', globalAccountId: 'ga', subaccountId: 'sa', shootName: 's', istioCrs: [], message: 'm' };
+      const tasks = await Promise.all(Array.from({ length: 5 }, () => j.openTask(input)));
+      expect(new Set(tasks.map((t) => t.taskId)).size).toBe(1);
+      expect(await j.listTasks()).toHaveLength(1);
+    });
+
+    it('appends audit entries and lists them newest first, by subject, with a limit', async () => {
+      const j = await journal();
+      await j.audit({ actor: 'sre-1', action: 'run', subject: 'stage-20250304-1', detail: { planHash: 'p1', runtimes: 3 }, at: '2025-03-04T10:00:00.000Z' });
+      await j.audit({ actor: 'sre-2', action: 'pause', subject: 'stage-20250304-1', detail: null });
+      await j.audit({ actor: 'oncall-1', action: 'approve', subject: 'p1', detail: ['a', 1] });
+      await j.audit({ actor: 'sre-1', action: 'resume', subject: 'stage-20250304-1', detail: undefined });
+
+      const all = await j.listAudit();
+      expect(all.map((e) => e.action)).toEqual(['resume', 'approve', 'pause', 'run']);
+      expect(all[3]).toEqual({ id: expect.any(Number), at: '2025-03-04T10:00:00.000Z', actor: 'sre-1', action: 'run', subject: 'stage-20250304-1', detail: { planHash: 'p1', runtimes: 3 } });
+      expect(all[1].detail).toEqual(['a', 1]);
+      expect(all[0].detail).toBeNull();
+      expect(all[0].id!).toBeGreaterThan(all[1].id!);
+      expect(Number.isNaN(Date.parse(all[0].at))).toBe(false);
+      expect((await j.listAudit({ subject: 'stage-20250304-1', limit: 2 })).map((e) => e.action)).toEqual(['resume', 'pause']);
+      expect((await j.listAudit({ limit: 1 })).map((e) => e.action)).toEqual(['resume']);
+    });
+
+    it('sets, overwrites, reads and deletes (null) settings', async () => {
+      const j = await journal();
+      expect(await j.getSetting('freeze:prod')).toBeUndefined();
+      await j.setSetting('freeze:prod', 'true');
+      await j.setSetting('freeze:prod', 'false');
+      await j.setSetting('slack:wave:stage-20250304-1', 'C123/1700000000.000100');
+      expect(await j.getSetting('freeze:prod')).toBe('false');
+      await j.setSetting('freeze:prod', null);
+      expect(await j.getSetting('freeze:prod')).toBeUndefined();
+      expect(await j.getSetting('slack:wave:stage-20250304-1')).toBe('C123/1700000000.000100');
+      await j.setSetting('never-set', null);
+    });
+
+    it('leases: the second holder is refused while the lease is valid, takes over after expiry; release frees it', async () => {
+      const j = await journal();
+      const a = await j.acquireLease('stage-20250304-1', 'runner-a', 60_000);
+      expect(a.holder).toBe('runner-a');
+      expect(Date.parse(a.expiresAt)).toBeGreaterThan(Date.now() + 50_000);
+
+      const b = await j.acquireLease('stage-20250304-1', 'runner-b', 60_000);
+      expect(b).toEqual(a);
+      const renewed = await j.acquireLease('stage-20250304-1', 'runner-a', 120_000);
+      expect(renewed.holder).toBe('runner-a');
+      expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.parse(a.expiresAt));
+      expect((await j.acquireLease('stage-20250304-2', 'runner-b', 60_000)).holder).toBe('runner-b');
+
+      await j.releaseLease('stage-20250304-1', 'runner-b'); // not the holder: no effect
+      expect((await j.acquireLease('stage-20250304-1', 'runner-b', 60_000)).holder).toBe('runner-a');
+      await j.releaseLease('stage-20250304-1', 'runner-a');
+      expect((await j.acquireLease('stage-20250304-1', 'runner-b', 60_000)).holder).toBe('runner-b');
+
+      await j.acquireLease('w-short', 'runner-a', 50);
+      expect((await j.acquireLease('w-short', 'runner-b', 50)).holder).toBe('runner-a');
+      await sleep(120);
+      expect((await j.acquireLease('w-short', 'runner-b', 60_000)).holder).toBe('runner-b');
+    });
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * The SQLite journal: the shared contract on a fresh in-memory database per test, then what only a file gives —
+ * its directory created, WAL mode, and two connections (as two processes would have) sharing waves and leases.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MIGRATIONS } from '../../../src/journal/migrations.js';
+import { openJournal } from '../../../src/journal/open-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { journalContract, plannedRuntime } from './journal-contract.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('src/journal/sqlite-journal.ts', () => {
+  journalContract('SQLite (:memory:)', () => openJournal({ kind: 'sqlite', file: ':memory:' }));
+
+  it('records applied migrations in schema_version and applies none twice', async () => {
+    const j = SqliteJournal.open(':memory:');
+    expect(await j.schemaVersion()).toBe(0);
+    await j.migrate();
+    await j.migrate();
+    expect(await j.schemaVersion()).toBe(MIGRATIONS.at(-1)!.version);
+    await j.close();
+  });
+
+  it('creates the parent directory of its file and uses WAL mode', async () => {
+    const file = path.join(dir, 'nested', 'deeper', 'journal.db');
+    const j = await openJournal({ kind: 'sqlite', file });
+    await j.setSetting('k', 'v');
+    await j.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect((db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  it('shares one file between two connections: wave numbers, runtimes and leases', async () => {
+    const file = path.join(dir, 'shared.db');
+    const [a, b] = [await openJournal({ kind: 'sqlite', file }), await openJournal({ kind: 'sqlite', file })];
+    const now = new Date('2025-03-04T10:00:00.000Z');
+    const input = { env: 'stage', target: 't', planHash: 'p', state: 'running' as const, concurrency: 4, requestedBy: 'sre-1', approvedBy: null };
+
+    const ids = await Promise.all([a.createWave(input, [plannedRuntime(1)], now), b.createWave(input, [plannedRuntime(1)], now), a.createWave(input, [], now)]);
+    expect(ids.map((w) => w.waveId).sort()).toEqual(['stage-20250304-1', 'stage-20250304-2', 'stage-20250304-3']);
+
+    await a.startRuntime(ids[0].waveId, plannedRuntime(1).runtimeId);
+    expect((await b.listWaveRuntimes(ids[0].waveId))[0]).toMatchObject({ state: 'running', attempts: 1 });
+
+    expect((await a.acquireLease(ids[0].waveId, 'proc-a', 60_000)).holder).toBe('proc-a');
+    const refused = await b.acquireLease(ids[0].waveId, 'proc-b', 60_000);
+    expect(refused.holder).toBe('proc-a');
+    await a.releaseLease(ids[0].waveId, 'proc-a');
+    expect((await b.acquireLease(ids[0].waveId, 'proc-b', 60_000)).holder).toBe('proc-b');
+    expect((await a.acquireLease(ids[0].waveId, 'proc-a', 60_000)).holder).toBe('proc-b');
+
+    await a.close();
+    await b.close();
+  });
+});

@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { migrateRuntime, type MigrateOptions } from '../../../src/migration/migrate-runtime.js';
+import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
+import { findResource } from '../../../src/sim/k8s/resources.js';
+import { gardenNamespace } from '../../../src/sim/landscape/objects.js';
+import type { Env, K8sObject, Scenario } from '../../../src/sim/types.js';
+import { kubeconfigOf, runtimeOf, runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+
+const KYMA = findResource('operator.kyma-project.io', 'v1beta2', 'kymas')!;
+const ISTIO = findResource('operator.kyma-project.io', 'v1alpha2', 'istios')!;
+const MANIFEST = findResource('operator.kyma-project.io', 'v1beta2', 'manifests')!;
+const SECRET = findResource('', 'v1', 'secrets')!;
+
+/** Fast retries for tests; the simulator's time scale makes LM take well under a second. */
+const FAST = { retry: { attempts: 6, baseDelayMs: 20, maxDelayMs: 300 }, pollIntervalMs: 100 };
+
+function options(sim: TestSim, env: Env, scenario: Scenario, extra: Partial<MigrateOptions> = {}): MigrateOptions {
+  const rt = runtimeOf(sim.out, env, scenario);
+  return {
+    runtimeId: rt.runtimeId,
+    kcpKubeconfig: readFileSync(kubeconfigOf(sim.out, env, 'kcp'), 'utf8'),
+    gardener: { kubeconfig: readFileSync(kubeconfigOf(sim.out, env, 'gardener'), 'utf8'), namespace: gardenNamespace(env), shootName: rt.shootName },
+    deadlineMs: 4000,
+    ...FAST,
+    ...extra,
+  };
+}
+
+function skrKyma(sim: TestSim, runtimeId: string): K8sObject | undefined {
+  return sim.sim.cluster(runtimeId)!.store.get(KYMA, 'kyma-system', 'default');
+}
+
+function kymaWrites(sim: TestSim, runtimeId: string): number {
+  return sim.sim.getStats().kymaWrites[runtimeId] ?? 0;
+}
+
+describe('src/migration/migrate-runtime', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  // C2: every scenario of one environment, through the wave path (KCP secret, Gardener fallback).
+  const table: [Scenario, string, string | null, string][] = [
+    ['fresh', 'migrated', null, 'Migration successful'],
+    ['with-keda', 'migrated', null, 'Migration successful'],
+    ['existing-default', 'migrated', null, 'Migration successful'],
+    ['custom-cr-legacy', 'multiple-istio-crs', null, 'More than one Istio CR present on the cluster. Script rename-to-default.sh might be required.'],
+    ['custom-cr', 'multiple-istio-crs', null, 'More than one Istio CR present on the cluster. Script rename-to-default.sh might be required.'],
+    ['already-migrated', 'already-migrated', null, 'Istio module already present on Kyma CR, skipping migration'],
+    ['no-template', 'module-template-missing', null, 'Istio module template is not available on cluster'],
+    ['no-kyma', 'kyma-cr-missing', null, 'No Kyma CR found in kyma-system'],
+    ['two-kymas', 'kyma-cr-ambiguous', null, 'More than one Kyma CR found in kyma-system: default, kyma-copy'],
+    ['slow', 'timeout', null, 'Migration failed'],
+    ['istio-error', 'error', 'istio-error', 'Migration failed'],
+    ['manifest-error', 'error', 'manifest-error', 'Migration failed'],
+    ['skip-reconciliation', 'skipped', 'skip-reconciliation', 'Kyma CR default is labelled operator.kyma-project.io/skip-reconciliation=true, skipping migration'],
+    ['skr-no-secret', 'error', 'kubeconfig-unavailable', 'Migration failed'],
+    ['skr-down', 'error', 'api-error', 'Migration failed'],
+    ['flaky', 'migrated', null, 'Migration successful'],
+  ];
+  it.each(table)('%s → %s %s', async (scenario, outcome, reason, message) => {
+    const res = await migrateRuntime(options(sim, 'dev', scenario));
+    expect(migrationResultSchema.parse(JSON.parse(JSON.stringify(res)))).toEqual(res);
+    expect({ outcome: res.outcome, reason: res.reason, message: res.message }).toEqual({ outcome, reason, message });
+    const rt = runtimeOf(sim.out, 'dev', scenario);
+    // Only runs that reached the patch write the Kyma, and exactly once.
+    expect(kymaWrites(sim, rt.runtimeId)).toBe(res.patched ? 1 : 0);
+    if (outcome === 'migrated') {
+      expect(res.manifest?.state).toBe('Ready');
+      expect(res.requests.total).toBeLessThanOrEqual(8);
+      const modules = (skrKyma(sim, rt.runtimeId)!.spec as { modules: { name: string }[] }).modules.map((m) => m.name);
+      expect(modules.filter((m) => m === 'istio')).toHaveLength(1);
+    }
+  });
+
+  it('keeps keda when it adds istio', async () => {
+    const rt = runtimeOf(sim.out, 'stage', 'with-keda');
+    const res = await migrateRuntime(options(sim, 'stage', 'with-keda'));
+    expect(res.outcome).toBe('migrated');
+    expect((skrKyma(sim, rt.runtimeId)!.spec as { modules: unknown[] }).modules).toEqual([{ name: 'keda' }, { name: 'istio' }]);
+  });
+
+  it('does not lose a concurrent edit of spec.modules between the read and the patch', async () => {
+    const rt = runtimeOf(sim.out, 'stage', 'fresh');
+    const store = sim.sim.cluster(rt.runtimeId)!.store;
+    const res = await migrateRuntime(
+      options(sim, 'stage', 'fresh', {
+        onCheckpoint: (c) => {
+          if (c !== 'before-patch') return;
+          // A user adds keda right after the migration read the Kyma.
+          const k = store.get(KYMA, 'kyma-system', 'default')!;
+          store.update(KYMA, { ...k, spec: { ...(k.spec as object), modules: [{ name: 'keda' }] } });
+        },
+      }),
+    );
+    expect(res.outcome).toBe('migrated');
+    expect((skrKyma(sim, rt.runtimeId)!.spec as { modules: unknown[] }).modules).toEqual([{ name: 'keda' }, { name: 'istio' }]);
+  });
+
+  it('holds a runtime with a customer CR by default, and proceeds as the script did when told to', async () => {
+    const held = await migrateRuntime(options(sim, 'stage', 'custom-cr'));
+    expect(held).toMatchObject({ outcome: 'multiple-istio-crs', patched: false, class: 'customer' });
+    expect(held.detail).toContain('held before the patch');
+    expect(kymaWrites(sim, runtimeOf(sim.out, 'stage', 'custom-cr').runtimeId)).toBe(0);
+
+    for (const scenario of ['custom-cr', 'custom-cr-legacy'] as const) {
+      const res = await migrateRuntime(options(sim, 'prod', scenario, { onConflict: 'proceed' }));
+      expect(res).toMatchObject({ outcome: 'multiple-istio-crs', patched: true });
+      // ≥ 1.4 marks LM's default Warning/OlderCRExists; ≤ 1.3 Error.
+      const def = res.inventoryAfter.find((c) => c.name === 'default');
+      expect(def?.state).toBe(scenario === 'custom-cr' ? 'Warning' : 'Error');
+    }
+  });
+
+  it('changes nothing in a dry run', async () => {
+    for (const scenario of ['fresh', 'existing-default', 'with-keda'] as const) {
+      const rt = runtimeOf(sim.out, 'prod', scenario);
+      const before = JSON.stringify(skrKyma(sim, rt.runtimeId)!.spec);
+      const res = await migrateRuntime(options(sim, 'prod', scenario, { dryRun: true }));
+      expect(res).toMatchObject({ outcome: 'skipped', reason: 'dry-run', patched: false, dryRun: true });
+      expect(res.message).toContain('would add');
+      expect(kymaWrites(sim, rt.runtimeId)).toBe(0);
+      expect(JSON.stringify(skrKyma(sim, rt.runtimeId)!.spec)).toBe(before);
+    }
+  });
+
+  it('uses the SKR Kyma status as evidence without KCP access', async () => {
+    const rt = runtimeOf(sim.out, 'prod', 'existing-default');
+    const res = await migrateRuntime({ runtimeId: rt.runtimeId, skrKubeconfig: readFileSync(rt.kubeconfig!, 'utf8'), deadlineMs: 4000, ...FAST });
+    expect(res).toMatchObject({ outcome: 'migrated', access: 'kubeconfig', manifest: null });
+    expect(res.transitions.some((t) => t.object === 'kyma/default' && t.state === 'Ready')).toBe(true);
+  });
+
+  it('falls back to the Gardener admin kubeconfig when the KCP secret is missing', async () => {
+    const rt = runtimeOf(sim.out, 'prod', 'fresh');
+    const kcp = sim.sim.cluster('prod-kcp')!.store;
+    kcp.delete(SECRET, 'kcp-system', `kubeconfig-${rt.runtimeId}`);
+    const res = await migrateRuntime(options(sim, 'prod', 'fresh'));
+    expect(res).toMatchObject({ outcome: 'migrated', access: 'gardener' });
+  });
+
+  it('counts a Kyma already listing istio as patched when resuming after a possible patch (C5)', async () => {
+    const rt = runtimeOf(sim.out, 'prod', 'with-keda');
+    const store = sim.sim.cluster(rt.runtimeId)!.store;
+    const k = store.get(KYMA, 'kyma-system', 'default')!;
+    store.update(KYMA, { ...k, spec: { ...(k.spec as object), modules: [{ name: 'keda' }, { name: 'istio' }] } });
+    const res = await migrateRuntime(options(sim, 'prod', 'with-keda', { resumeAfterPatch: true }));
+    expect(res).toMatchObject({ outcome: 'migrated', patched: true });
+  });
+
+  it('stops waiting when aborted', async () => {
+    const controller = new AbortController();
+    const p = migrateRuntime(options(sim, 'prod', 'slow', { signal: controller.signal, deadlineMs: 60_000 }));
+    setTimeout(() => controller.abort(new Error('wave aborted')), 300);
+    await expect(p).rejects.toThrow('wave aborted');
+  });
+});
+
+describe('src/migration/migrate-runtime without LM', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    // LM never reacts: an Istio CR that was Ready before the patch must not be taken as success.
+    sim = await startTestSim({ profile: 'existing-default', runtimes: 10, timeScale: 0.01, timings: { lmNoticeMs: 1e9 } });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('times out on existing-default instead of reporting migrated', async () => {
+    const res = await migrateRuntime(options(sim, 'prod', 'existing-default', { deadlineMs: 1500 }));
+    expect(res.outcome).toBe('timeout');
+    expect(res.detail).toContain('default=Ready');
+  });
+});
+
+describe('src/migration/migrate-runtime on flaky SKRs', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'flaky', runtimes: 30, seed: 7, timeScale: 0.01 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('never reports a false migrated and never patches twice', async () => {
+    const results: [string, MigrationResult][] = [];
+    const runtimes = runtimesOf(sim.out).filter((r) => r.kubeconfig);
+    await Promise.all(
+      runtimes.map(async (rt) => {
+        const res = await migrateRuntime({
+          runtimeId: rt.runtimeId,
+          kcpKubeconfig: readFileSync(kubeconfigOf(sim.out, rt.env, 'kcp'), 'utf8'),
+          deadlineMs: 8000,
+          ...FAST,
+        });
+        results.push([rt.runtimeId, res]);
+      }),
+    );
+    expect(results).toHaveLength(runtimes.length);
+    for (const [runtimeId, res] of results) {
+      expect(['migrated', 'error', 'timeout']).toContain(res.outcome);
+      expect(kymaWrites(sim, runtimeId)).toBeLessThanOrEqual(1);
+      const skr = sim.sim.cluster(runtimeId)!.store;
+      const modules = ((skr.get(KYMA, 'kyma-system', 'default')!.spec as { modules?: { name: string }[] }).modules ?? []).map((m) => m.name);
+      expect(modules.filter((m) => m === 'istio').length).toBeLessThanOrEqual(1);
+      if (res.outcome === 'migrated') {
+        // The truth on the clusters agrees: the Istio CR and the Manifest are Ready.
+        expect((skr.get(ISTIO, 'kyma-system', 'default')!.status as { state: string }).state).toBe('Ready');
+        const env = runtimes.find((r) => r.runtimeId === runtimeId)!.env;
+        const m = sim.sim.cluster(`${env}-kcp`)!.store.get(MANIFEST, 'kcp-system', `${runtimeId}-istio-4034478325`)!;
+        expect((m.status as { state: string }).state).toBe('Ready');
+      }
+    }
+    // The seeded faults really happened: more requests than the fault-free minimum.
+    const total = results.reduce((n, [, r]) => n + r.requests.total, 0);
+    expect(total).toBeGreaterThan(7 * results.length);
+    expect(results.filter(([, r]) => r.outcome === 'migrated').length).toBeGreaterThan(results.length / 2);
+  });
+});

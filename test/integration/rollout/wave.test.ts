@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import YAML from 'yaml';
+import { dispatch } from '../../../commands/index.js';
+import type { CommandContext } from '../../../commands/types.js';
+import { Services } from '../../../src/app/services.js';
+import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+
+/** A config for the simulator's landscape with a SQLite journal in a temp dir and chosen budgets. */
+function writeConfig(sim: TestSim, budget: number | string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wave-cfg-'));
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: budget };
+  cfg.environments.prod.approval = { approvers: ['oncall-1'] };
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg));
+  return file;
+}
+
+async function ctxFor(configFile: string, user = 'sre-1'): Promise<CommandContext> {
+  return { user, via: 'shell', interactive: false, services: await Services.create({ configFile }) };
+}
+
+describe('commands run/plan/status through src/rollout/wave-runner', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('runs every eligible Dev runtime and ends with the C2 outcome counts', async () => {
+    const ctx = await ctxFor(writeConfig(sim, 100));
+    try {
+      const planned = await dispatch(ctx, 'plan', ['dev', 'all']);
+      expect(planned.exitCode).toBe(0);
+      const doc = planned.json as { runtimes: unknown[]; skipped: { reason: string }[] };
+      // suspended and deprovisioning are listed, not dropped.
+      expect(doc.skipped.map((s) => s.reason).sort()).toEqual(['deprovisioning', 'suspended']);
+      const res = await dispatch(ctx, 'run', ['dev', 'all', '--yes']);
+      const status = res.json as WaveStatus;
+      expect(status.state).toBe('finished');
+      expect(res.exitCode).toBe(3); // the wave ended with failures (the failing scenarios)
+      expect(status.counts).toEqual({
+        migrated: 4, // fresh, with-keda, existing-default, flaky
+        'already-migrated': 1,
+        'multiple-istio-crs': 2,
+        'kyma-cr-missing': 1,
+        'kyma-cr-ambiguous': 1,
+        'module-template-missing': 1,
+        timeout: 1,
+        error: 4, // istio-error, manifest-error, skr-no-secret, skr-down
+        skipped: 1, // skip-reconciliation
+        pending: 0,
+        running: 0,
+      });
+      const tasks = await dispatch(ctx, 'tasks', []);
+      expect((tasks.json as { tasks: unknown[] }).tasks).toHaveLength(2);
+      const kymaWrites = sim.sim.getStats().kymaWrites;
+      expect(Object.values(kymaWrites).every((n) => n <= 1)).toBe(true);
+    } finally {
+      await ctx.services.close();
+    }
+  });
+
+  it('stops new starts exactly at the error budget', async () => {
+    const ctx = await ctxFor(writeConfig(sim, 2));
+    try {
+      // Only failing runtimes of Stage: every start fails, so exactly `budget` runtimes may start.
+      const failing = runtimesOf(sim.out).filter((r) => r.env === 'stage' && ['no-template', 'no-kyma', 'two-kymas', 'skr-down', 'manifest-error'].includes(r.scenario));
+      const specs = failing.map((r) => `runtime-id=${r.runtimeId}`);
+      const res = await dispatch(ctx, 'run', ['stage', ...specs, '--yes']);
+      const status = res.json as WaveStatus;
+      expect(status.state).toBe('budget-stopped');
+      expect(status.counts.pending).toBe(failing.length - 2);
+      expect(res.exitCode).toBe(3);
+    } finally {
+      await ctx.services.close();
+    }
+  });
+
+  it('refuses to run without --yes when nobody can be asked, and Prod without an approval', async () => {
+    const ctx = await ctxFor(writeConfig(sim, 100));
+    try {
+      const noYes = await dispatch(ctx, 'run', ['dev', 'all']);
+      expect(noYes.exitCode).toBe(1);
+      expect(noYes.text).toContain('--yes');
+      const prod = await dispatch(ctx, 'run', ['prod', 'kyma-test', '--yes']);
+      expect(prod.exitCode).toBe(1);
+      expect(prod.text).toContain('approval');
+      const planned = (await dispatch(ctx, 'plan', ['prod', 'kyma-test'])).json as { hash: string };
+      const self = await dispatch(ctx, 'approve', [planned.hash, '--as', 'sre-1']);
+      expect(self.exitCode).toBe(1);
+      const notOnCall = await dispatch(ctx, 'approve', [planned.hash, '--as', 'someone']);
+      expect(notOnCall.exitCode).toBe(1);
+      const approved = await dispatch(ctx, 'approve', [planned.hash, '--as', 'oncall-1']);
+      expect(approved.exitCode).toBe(0);
+      const run = await dispatch(ctx, 'run', ['--plan', planned.hash, '--yes']);
+      expect((run.json as WaveStatus).approvedBy).toBe('oncall-1');
+      expect((run.json as WaveStatus).state).toBe('finished');
+    } finally {
+      await ctx.services.close();
+    }
+  });
+
+  it.each([
+    [['plan'], 2, 'name an environment'],
+    [['plan', 'qa', 'all'], 2, 'unknown environment'],
+    [['plan', 'dev', 'acount=x'], 2, 'acount'],
+    [['plan', 'dev', 'all', '--sample', 'x'], 2, '--sample'],
+    [['status', 'not-a-wave'], 2, 'not a wave id'],
+    [['frobnicate'], 2, 'unknown command'],
+    [['plan', 'dev', 'all', '--bogus'], 2, 'bogus'],
+  ])('answers bad input %j with exit %i and a hint', async (argv, code, hint) => {
+    const ctx = await ctxFor(writeConfig(sim, 100));
+    try {
+      const res = await dispatch(ctx, argv[0], argv.slice(1));
+      expect(res.exitCode).toBe(code);
+      expect(res.text).toContain(hint);
+    } finally {
+      await ctx.services.close();
+    }
+  });
+});

@@ -1,0 +1,312 @@
+/**
+ * The simulated Lifecycle Manager, Deployment controller and Istio operator on one SKR (issue 4 §1–§3),
+ * driven as a client would drive them: the Kyma is patched over HTTP, the reactions are observed in the
+ * stores. Assertions are about order and eventual state; the only timing checks are lower bounds (a timer
+ * never fires early), so a slow machine cannot make them fail.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_TIMINGS } from '../../../src/sim/behaviour/timings.js';
+import { SSA_CONFLICT_MESSAGE } from '../../../src/sim/behaviour/skr-behaviour.js';
+import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
+import type { StoreEvent } from '../../../src/sim/k8s/store.js';
+import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
+import type { Env, K8sObject, Scenario } from '../../../src/sim/types.js';
+import { loadCrdValidators } from '../../helpers/crd-schemas.js';
+
+const TIME_SCALE = 0.01;
+const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
+const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
+const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
+const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
+
+let running: RunningSim;
+let out: string;
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function request(clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
+  const res = await fetch(`http://127.0.0.1:${running.port}/clusters/${clusterId}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${running.sim.tokenFor(clusterId)}`, 'content-type': contentType },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const KYMA_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default';
+
+/** What migrate.sh does: initialise a null modules list, then append istio (one JSON patch here). */
+async function enableIstio(runtimeId: string): Promise<void> {
+  const kyma = await request(runtimeId, 'GET', KYMA_PATH);
+  expect(kyma.status).toBe(200);
+  const ops: unknown[] = kyma.body.spec.modules ? [] : [{ op: 'add', path: '/spec/modules', value: [] }];
+  ops.push({ op: 'add', path: '/spec/modules/-', value: { name: 'istio' } });
+  const res = await request(runtimeId, 'PATCH', KYMA_PATH, ops, 'application/json-patch+json');
+  expect(res.status).toBe(200);
+}
+
+function runtimeOf(scenario: Scenario, env: Env = 'dev') {
+  return running.sim.landscape.runtimes.find((r) => r.scenario === scenario && r.env === env)!;
+}
+
+function skr(runtimeId: string) {
+  return running.sim.cluster(runtimeId)!.store;
+}
+
+function kcp(env: Env = 'dev') {
+  return running.sim.cluster(`${env}-kcp`)!.store;
+}
+
+const manifestOf = (runtimeId: string, env: Env = 'dev') => kcp(env).get(MANIFEST, 'kcp-system', `${runtimeId}-istio-4034478325`);
+const stateOf = (o: K8sObject | undefined) => (o?.status as { state?: string } | undefined)?.state;
+interface ModuleStatus {
+  name: string;
+  state?: string;
+  message?: string;
+  fqdn?: string;
+  manifest: { metadata: { name: string } };
+}
+const moduleStatus = (kyma: K8sObject | undefined) => ((kyma?.status as { modules?: ModuleStatus[] } | undefined)?.modules ?? []).find((m) => m.name === 'istio');
+
+/** Records, with a timestamp, what LM and the operator do on one runtime. */
+function recorder(runtimeId: string, env: Env = 'dev') {
+  const log: { at: number; what: string }[] = [];
+  const note = (e: StoreEvent) => {
+    const o = e.object;
+    const at = performance.now();
+    if (e.resource.kind === 'Manifest' && o.metadata.name?.startsWith(runtimeId)) log.push({ at, what: `manifest:${e.type === 'ADDED' ? 'created' : (stateOf(o) ?? '-')}` });
+    if (e.resource.kind === 'Deployment' && o.metadata.name === 'istio-controller-manager') {
+      const ready = (o.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+      log.push({ at, what: e.type === 'ADDED' ? 'deployment:created' : ready > 0 ? 'deployment:ready' : 'deployment:modified' });
+    }
+    if (e.resource.kind === 'Istio') log.push({ at, what: `istio/${o.metadata.name}:${e.type === 'ADDED' ? 'created' : (stateOf(o) ?? '-')}` });
+  };
+  const offs = [skr(runtimeId).subscribe(note), kcp(env).subscribe(note)];
+  return {
+    log,
+    first: (what: string) => log.find((l) => l.what === what),
+    stop: () => offs.forEach((off) => off()),
+  };
+}
+
+/** Every object LM or the operator wrote, for the CRD validation at the end. */
+const written: K8sObject[] = [];
+
+beforeAll(async () => {
+  out = mkdtempSync(path.join(os.tmpdir(), 'sim-lm-'));
+  running = await startSim({ out, port: 0, seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE });
+  for (const env of ['dev', 'stage', 'prod'] as const) {
+    kcp(env).subscribe((e) => {
+      if (e.type !== 'DELETED' && (e.resource.kind === 'Manifest' || e.resource.kind === 'Kyma')) written.push(e.object);
+    });
+  }
+});
+
+afterAll(async () => {
+  await running?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe('src/sim/behaviour/skr-behaviour.ts', () => {
+  it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
+    for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
+      const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];
+      expect(scaled).toBeCloseTo(k === 'slowFactor' ? v : v * TIME_SCALE);
+    }
+    const t = DEFAULT_TIMINGS;
+    const fresh = t.lmNoticeMs + t.lmDeployMs + t.deploymentReadyMs + t.operatorReconcileMs + t.operatorInstallMs + t.lmMirrorMs;
+    expect(fresh).toBeGreaterThanOrEqual(40_000);
+    expect(fresh).toBeLessThanOrEqual(120_000);
+  });
+
+  it('fresh: Manifest (FNV-1 name, Processing) → operator Deployment → ready → default CR from the template → Ready everywhere', async () => {
+    const rt = runtimeOf('fresh');
+    const rec = recorder(rt.runtimeId);
+    const skrWatch: K8sObject[] = [];
+    const off = skr(rt.runtimeId).subscribe((e) => {
+      if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) skrWatch.push(e.object);
+    });
+    expect(skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')).toBeUndefined();
+    const before = running.sim.getStats().kymaWrites[rt.runtimeId] ?? 0;
+    const t0 = performance.now();
+    await enableIstio(rt.runtimeId);
+
+    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+    await until('SKR Kyma module Ready', () => moduleStatus(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default'))?.state === 'Ready');
+    rec.stop();
+    off();
+    written.push(...skrWatch);
+
+    const order = ['manifest:created', 'deployment:created', 'istio/default:created', 'deployment:ready', 'istio/default:Processing', 'istio/default:Ready', 'manifest:Ready'];
+    const times = order.map((w) => rec.first(w)?.at);
+    expect(times.every((x) => x !== undefined)).toBe(true);
+    expect([...times].sort((a, b) => a! - b!)).toEqual(times);
+    // Manifest created Processing, with the LM message of the era.
+    const firstManifest = rec.log.findIndex((l) => l.what === 'manifest:created');
+    expect(rec.log[firstManifest + 1]?.what).toBe('manifest:Processing');
+    expect(rec.log.filter((l) => l.what.startsWith('manifest:')).map((l) => l.what)).not.toContain('manifest:Error');
+
+    // Lower bounds only: each step waits at least its scaled delay.
+    const t = running.behaviour.timings;
+    const eps = 2;
+    expect(rec.first('manifest:created')!.at - t0).toBeGreaterThanOrEqual(t.lmNoticeMs - eps);
+    expect(rec.first('deployment:created')!.at - rec.first('manifest:created')!.at).toBeGreaterThanOrEqual(t.lmDeployMs - eps);
+    expect(rec.first('deployment:ready')!.at - rec.first('deployment:created')!.at).toBeGreaterThanOrEqual(t.deploymentReadyMs - eps);
+    expect(rec.first('istio/default:Ready')!.at - rec.first('deployment:ready')!.at).toBeGreaterThanOrEqual(t.operatorReconcileMs + t.operatorInstallMs - eps);
+
+    const m = manifestOf(rt.runtimeId)!;
+    expect(m.metadata.namespace).toBe('kcp-system');
+    expect(m.metadata.labels?.['operator.kyma-project.io/kyma-name']).toBe(rt.runtimeId);
+    const template = kcp().get(TEMPLATE, 'kcp-system', `istio-${rt.channel}`)!;
+    const data = (template.spec as { data: K8sObject }).data;
+    expect((m.spec as { resource: unknown }).resource).toEqual(data);
+    const cr = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
+    expect(cr.spec).toEqual(data.spec);
+    expect(cr.metadata.finalizers).toContain('istios.operator.kyma-project.io/istio-installation');
+    const d = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+    expect(d.metadata.labels?.['kyma-project.io/module']).toBe('istio');
+
+    for (const kyma of [kcp().get(KYMA, 'kcp-system', rt.runtimeId), skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')]) {
+      const mod = moduleStatus(kyma);
+      expect(mod).toMatchObject({ name: 'istio', state: 'Ready', fqdn: 'kyma-project.io/module/istio' });
+      expect(mod!.manifest.metadata.name).toBe(`${rt.runtimeId}-istio-4034478325`);
+      expect(stateOf(kyma)).toBe('Ready');
+    }
+    // LM updated the SKR Kyma (metadata) and its status, yet only the client's patch counts.
+    expect(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')!.metadata.annotations?.['operator.kyma-project.io/owned-by']).toBe(`kcp-system/${rt.runtimeId}`);
+    expect(running.sim.getStats().kymaWrites[rt.runtimeId]).toBe(before + 1);
+  });
+
+  it('with-keda: keda stays in the modules and in the status', async () => {
+    const rt = runtimeOf('with-keda');
+    await enableIstio(rt.runtimeId);
+    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+    const kyma = await until('SKR Kyma module Ready', () => {
+      const k = skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default');
+      return moduleStatus(k)?.state === 'Ready' && k;
+    });
+    expect((kyma.spec as { modules: { name: string }[] }).modules.map((x) => x.name)).toEqual(['keda', 'istio']);
+    written.push(kyma, skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!);
+  });
+
+  it('existing-default: LM takes the running operator and the existing CR over, creating nothing new', async () => {
+    const rt = runtimeOf('existing-default');
+    const d0 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+    const cr0 = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
+    expect(stateOf(cr0)).toBe('Ready');
+    await enableIstio(rt.runtimeId);
+    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+    const d1 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+    expect(d1.metadata.uid).toBe(d0.metadata.uid);
+    expect(d1.metadata.labels?.['operator.kyma-project.io/managed-by']).toBe('declarative-v2');
+    const crs = skr(rt.runtimeId).list(ISTIO);
+    expect(crs.map((c) => [c.metadata.name, c.metadata.uid, stateOf(c)])).toEqual([['default', cr0.metadata.uid, 'Ready']]);
+  });
+
+  it('skip-reconciliation: LM leaves the Kyma alone until the label goes', async () => {
+    const rt = runtimeOf('skip-reconciliation');
+    await enableIstio(rt.runtimeId);
+    const t = running.behaviour.timings;
+    // Far longer than LM needs to create a Manifest elsewhere.
+    await new Promise((r) => setTimeout(r, 3 * (t.lmNoticeMs + t.lmDeployMs + t.lmCreateCrMs) + 100));
+    expect(manifestOf(rt.runtimeId)).toBeUndefined();
+    expect(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')).toBeUndefined();
+    const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, { metadata: { labels: { 'operator.kyma-project.io/skip-reconciliation': null } } }, 'application/merge-patch+json');
+    expect(res.status).toBe(200);
+    await until('Manifest after the label is removed', () => manifestOf(rt.runtimeId));
+  });
+
+  it('istio-error: the only Istio CR goes Error after LM creates it; the Manifest mirrors it', async () => {
+    const rt = runtimeOf('istio-error');
+    await enableIstio(rt.runtimeId);
+    await until('Manifest Error', () => stateOf(manifestOf(rt.runtimeId)) === 'Error');
+    const crs = skr(rt.runtimeId).list(ISTIO);
+    expect(crs.map((c) => [c.metadata.name, stateOf(c)])).toEqual([['default', 'Error']]);
+    await until('KCP Kyma module Error', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.state === 'Error');
+    written.push(...crs);
+  });
+
+  it("manifest-error: the Manifest goes Error with LM's SSA-conflict message and stays so", async () => {
+    const rt = runtimeOf('manifest-error');
+    await enableIstio(rt.runtimeId);
+    const m = await until('Manifest Error', () => {
+      const x = manifestOf(rt.runtimeId);
+      return stateOf(x) === 'Error' && x;
+    });
+    expect((m.status as { lastOperation: { operation: string } }).lastOperation.operation).toBe(SSA_CONFLICT_MESSAGE);
+    expect(SSA_CONFLICT_MESSAGE).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
+    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === SSA_CONFLICT_MESSAGE);
+    const t = running.behaviour.timings;
+    await new Promise((r) => setTimeout(r, 2 * (t.lmCreateCrMs + t.lmMirrorMs + t.operatorReconcileMs)));
+    expect(stateOf(manifestOf(rt.runtimeId))).toBe('Error');
+  });
+
+  it('slow: LM reacts only after its delays times slowFactor', async () => {
+    // A landscape of its own at a smaller time scale: slowFactor makes LM take many minutes unscaled.
+    const slowOut = mkdtempSync(path.join(os.tmpdir(), 'sim-slow-'));
+    const slow = await startSim({ out: slowOut, port: 0, seed: 4, profile: 'slow', runtimes: 10, timeScale: 0.0002 });
+    try {
+      const rt = slow.sim.landscape.runtimes.find((r) => r.state === 'succeeded')!;
+      const name = `${rt.runtimeId}-istio-4034478325`;
+      let createdAt: number | undefined;
+      slow.sim.cluster(`${rt.env}-kcp`)!.store.subscribe((e) => {
+        if (e.type === 'ADDED' && e.object.metadata.name === name) createdAt ??= performance.now();
+      });
+      const kymaPath = `http://127.0.0.1:${slow.port}/clusters/${rt.runtimeId}${KYMA_PATH}`;
+      const t0 = performance.now();
+      const res = await fetch(kymaPath, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${slow.sim.tokenFor(rt.runtimeId)}`, 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ spec: { modules: [{ name: 'istio' }] } }),
+      });
+      expect(res.status).toBe(200);
+      await until('slow Manifest', () => createdAt);
+      const t = slow.behaviour.timings;
+      expect(t.slowFactor).toBeGreaterThan(1);
+      expect(createdAt! - t0).toBeGreaterThanOrEqual(t.lmNoticeMs * t.slowFactor - 2);
+    } finally {
+      await slow.close();
+      rmSync(slowOut, { recursive: true, force: true });
+    }
+  });
+
+  it('removing istio from the Kyma (CreateAndDelete) deletes the default CR and the Manifest', async () => {
+    const rt = runtimeOf('with-keda', 'stage');
+    await enableIstio(rt.runtimeId);
+    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId, 'stage')) === 'Ready');
+    const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, [{ op: 'test', path: '/spec/modules/1/name', value: 'istio' }, { op: 'remove', path: '/spec/modules/1' }], 'application/json-patch+json');
+    expect(res.status).toBe(200);
+    await until('Manifest gone', () => !manifestOf(rt.runtimeId, 'stage'));
+    await until('default CR gone', () => !skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default'));
+    expect(moduleStatus(kcp('stage').get(KYMA, 'kcp-system', rt.runtimeId))).toBeUndefined();
+  });
+
+  it('everything LM and the operator wrote passes the CRDs of the era', () => {
+    const validators = loadCrdValidators();
+    if (!validators) return; // ../shared/fixtures absent (CI has it)
+    expect(written.length).toBeGreaterThan(10);
+    const problems: string[] = [];
+    for (const o of written) {
+      const v = validators.get(`${o.apiVersion}/${o.kind}`);
+      if (!v) {
+        problems.push(`no CRD for ${o.apiVersion}/${o.kind}`);
+        continue;
+      }
+      for (const p of v(o)) problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${p}`);
+    }
+    expect([...new Set(problems)]).toEqual([]);
+  });
+});

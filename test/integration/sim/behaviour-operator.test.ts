@@ -1,0 +1,113 @@
+/**
+ * The simulated Istio operator (issue 4 §2): only the oldest Istio CR in kyma-system reconciles; the others
+ * go `Error` (operator ≤ 1.3) or `Warning` with reason `OlderCRExists` (≥ 1.4); nothing happens while the
+ * operator is scaled to 0. Driven over HTTP like a client; eventual states are polled.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
+import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
+import type { K8sObject, Scenario } from '../../../src/sim/types.js';
+import { loadCrdValidators } from '../../helpers/crd-schemas.js';
+
+const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
+const ISTIOS_PATH = '/apis/operator.kyma-project.io/v1alpha2/namespaces/kyma-system/istios';
+const KYMA_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default';
+const DEPLOYMENT_PATH = '/apis/apps/v1/namespaces/kyma-system/deployments/istio-controller-manager';
+
+let running: RunningSim;
+let out: string;
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function request(clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
+  const res = await fetch(`http://127.0.0.1:${running.port}/clusters/${clusterId}${urlPath}`, {
+    method,
+    headers: { authorization: `Bearer ${running.sim.tokenFor(clusterId)}`, 'content-type': contentType },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function enableIstio(runtimeId: string): Promise<void> {
+  const kyma = await request(runtimeId, 'GET', KYMA_PATH);
+  const ops: unknown[] = kyma.body.spec.modules ? [] : [{ op: 'add', path: '/spec/modules', value: [] }];
+  ops.push({ op: 'add', path: '/spec/modules/-', value: { name: 'istio' } });
+  expect((await request(runtimeId, 'PATCH', KYMA_PATH, ops, 'application/json-patch+json')).status).toBe(200);
+}
+
+const runtimeOf = (scenario: Scenario) => running.sim.landscape.runtimes.find((r) => r.scenario === scenario && r.env === 'prod')!;
+const istios = (runtimeId: string) => running.sim.cluster(runtimeId)!.store.list(ISTIO);
+const istio = (runtimeId: string, name: string) => running.sim.cluster(runtimeId)!.store.get(ISTIO, 'kyma-system', name);
+const status = (o: K8sObject | undefined) => (o?.status ?? {}) as { state?: string; description?: string; conditions?: { type: string; status: string; reason: string; message: string }[] };
+
+const validators = loadCrdValidators();
+function expectValidIstios(runtimeId: string): void {
+  if (!validators) return; // ../shared/fixtures absent
+  const v = validators.get('operator.kyma-project.io/v1alpha2/Istio')!;
+  expect(istios(runtimeId).flatMap((o) => v(o).map((p) => `${o.metadata.name}: ${p}`))).toEqual([]);
+}
+
+beforeAll(async () => {
+  out = mkdtempSync(path.join(os.tmpdir(), 'sim-op-'));
+  running = await startSim({ out, port: 0, seed: 11, profile: 'scenarios', runtimes: 180, timeScale: 0.01 });
+});
+
+afterAll(async () => {
+  await running?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe('src/sim/behaviour/skr-behaviour.ts (Istio operator)', () => {
+  it('operator ≤ 1.3 (custom-cr-legacy): the older customer CR stays Ready, LM’s newer default goes Error', async () => {
+    const rt = runtimeOf('custom-cr-legacy');
+    expect(rt.operatorVersion).toMatch(/^1\.[0-3]\./);
+    const [custom] = istios(rt.runtimeId);
+    expect(status(custom).state).toBe('Ready');
+    await enableIstio(rt.runtimeId);
+    const def = await until('default Error', () => status(istio(rt.runtimeId, 'default')).state === 'Error' && istio(rt.runtimeId, 'default'));
+    expect(status(def).description).toBe(`Stopped Istio CR reconciliation: only Istio CR ${custom.metadata.name} in kyma-system reconciles the module`);
+    expect(status(def).conditions ?? []).toEqual([]);
+    expect(status(istio(rt.runtimeId, custom.metadata.name!)).state).toBe('Ready');
+    expect(def.metadata.creationTimestamp! > custom.metadata.creationTimestamp!).toBe(true);
+    expectValidIstios(rt.runtimeId);
+  });
+
+  it('operator ≥ 1.4 (custom-cr): the newer default goes Warning with Ready condition OlderCRExists', async () => {
+    const rt = runtimeOf('custom-cr');
+    expect(rt.operatorVersion).not.toMatch(/^1\.[0-3]\./);
+    const [custom] = istios(rt.runtimeId);
+    await enableIstio(rt.runtimeId);
+    const def = await until('default Warning', () => status(istio(rt.runtimeId, 'default')).state === 'Warning' && istio(rt.runtimeId, 'default'));
+    expect(status(def).description).toBe(`Stopped Istio CR reconciliation: only Istio CR ${custom.metadata.name} in kyma-system reconciles the module`);
+    expect(status(def).conditions).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'OlderCRExists', message: 'This Istio custom resource is not the oldest one and does not represent the module state' }),
+    ]);
+    expectValidIstios(rt.runtimeId);
+  });
+
+  it('does nothing while scaled to 0, and reconciles again once scaled back', async () => {
+    const rt = runtimeOf('existing-default');
+    const scale = (replicas: number) => request(rt.runtimeId, 'PATCH', DEPLOYMENT_PATH, { spec: { replicas } }, 'application/merge-patch+json');
+    expect((await scale(0)).status).toBe(200);
+    const created = await request(rt.runtimeId, 'POST', ISTIOS_PATH, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'late', namespace: 'kyma-system' }, spec: {} });
+    expect(created.status).toBe(201);
+    const t = running.behaviour.timings;
+    await new Promise((r) => setTimeout(r, 5 * (t.operatorReconcileMs + t.deploymentScaleMs)));
+    expect(istio(rt.runtimeId, 'late')!.status).toBeUndefined();
+    expect((await scale(1)).status).toBe(200);
+    await until('late Warning', () => status(istio(rt.runtimeId, 'late')).state === 'Warning');
+    expect(status(istio(rt.runtimeId, 'default')).state).toBe('Ready');
+    expectValidIstios(rt.runtimeId);
+  });
+});
