@@ -155,4 +155,6 @@ export interface Journal {
    */
   acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease>;
   releaseLease(waveId: string, holder: string): Promise<void>;
+  /** The current lease of a wave, expired or not, without taking it (status shows `interrupted` from it). */
+  getLease(waveId: string): Promise<Lease | undefined>;
 }

@@ -535,4 +535,9 @@ export class PostgresJournal implements Journal {
   async releaseLease(waveId: string, holder: string): Promise<void> {
     await this.q('release-lease', 'DELETE FROM leases WHERE wave_id = $1 AND holder = $2', [waveId, holder]);
   }
+
+  async getLease(waveId: string): Promise<Lease | undefined> {
+    const current = await this.q<LeaseRow>('get-lease', 'SELECT wave_id, holder, expires_at FROM leases WHERE wave_id = $1', [waveId]);
+    return current.rows[0] ? toLease(current.rows[0]) : undefined;
+  }
 }

@@ -519,4 +519,11 @@ export class SqliteJournal implements Journal {
       this.stmt('DELETE FROM leases WHERE wave_id = ? AND holder = ?').run(waveId, holder);
     });
   }
+
+  getLease(waveId: string): Promise<Lease | undefined> {
+    return this.run(() => {
+      const row = this.stmt('SELECT wave_id, holder, expires_at_ms FROM leases WHERE wave_id = ?').get(waveId) as LeaseRow | undefined;
+      return row ? { waveId: row.wave_id, holder: row.holder, expiresAt: new Date(row.expires_at_ms).toISOString() } : undefined;
+    });
+  }
 }

@@ -35,12 +35,8 @@ export function countRuntimes(runtimes: WaveRuntime[]): Counts {
 /** The state to show: a "live" state without a live runner is `interrupted`. */
 export async function effectiveState(journal: Journal, wave: Wave, now = Date.now()): Promise<WaveState> {
   if (!['running', 'paused', 'draining'].includes(wave.state)) return wave.state;
-  const lease = await journal.acquireLease(wave.waveId, '__status-probe__', 1);
-  if (lease.holder === '__status-probe__') {
-    // Nobody held it: release the probe at once and report the wave as interrupted.
-    await journal.releaseLease(wave.waveId, '__status-probe__');
-    return 'interrupted';
-  }
+  const lease = await journal.getLease(wave.waveId);
+  if (!lease) return 'interrupted';
   return Date.parse(lease.expiresAt) < now ? 'interrupted' : wave.state;
 }
 

@@ -129,7 +129,13 @@ export class ClusterStore {
       if (namespace !== undefined && t.namespaced && obj.metadata.namespace !== namespace) continue;
       if (matches(obj)) out.push(obj);
     }
-    return out.sort((a, b2) => keyOf(a.metadata.namespace, a.metadata.name!).localeCompare(keyOf(b2.metadata.namespace, b2.metadata.name!)));
+    // Byte order of namespace/name, as etcd keys sort (and much cheaper than localeCompare on 10,000 objects).
+    const key = (o: K8sObject) => keyOf(o.metadata.namespace, o.metadata.name!);
+    return out.sort((a, b2) => {
+      const ka = key(a);
+      const kb = key(b2);
+      return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
   }
 
   /**

@@ -366,7 +366,11 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       await j.acquireLease('w-short', 'runner-a', 50);
       expect((await j.acquireLease('w-short', 'runner-b', 50)).holder).toBe('runner-a');
       await sleep(120);
+      // getLease reads without taking: the expired lease is still runner-a's until someone takes it.
+      expect((await j.getLease('w-short'))?.holder).toBe('runner-a');
+      expect(Date.parse((await j.getLease('w-short'))!.expiresAt)).toBeLessThan(Date.now());
       expect((await j.acquireLease('w-short', 'runner-b', 60_000)).holder).toBe('runner-b');
+      expect(await j.getLease('never-leased')).toBeUndefined();
     });
   });
 }
