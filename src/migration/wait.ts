@@ -202,6 +202,11 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
         continue;
       }
       handles.push(handle);
+      // Decided while this watch was being established: nothing else will stop it.
+      if (finished) {
+        handle.stop();
+        return;
+      }
       const err = await handle.done;
       if (finished) return;
       if (gone) lastRv[source] = undefined; // too old: start again from the current state
