@@ -1,4 +1,5 @@
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
+import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
 import { envArg, intOption } from './shared.js';
 
@@ -9,7 +10,16 @@ function top(counts: Record<string, number>, n = 8): string {
 }
 
 /** The plan as text: what an SRE (and the on-call approver) reads before running it. */
-export function renderPlan(p: PlanDocument): string {
+export function renderPlan(p: PlanDocument & { preview?: Prediction[] }): string {
+  const preview = p.preview
+    ? [
+        `  preview (read every SKR): ${top(summarisePredictions(p.preview), 12)}`,
+        ...p.preview
+          .filter((x) => x.outcome !== 'migrated')
+          .slice(0, 15)
+          .map((x) => `    ${x.runtimeId}: ${x.outcome}${x.reason ? `/${x.reason}` : ''}${x.detail ? ` — ${x.detail}` : ''}`),
+      ]
+    : [];
   const skippedBy: Record<string, number> = {};
   for (const s of p.skipped) skippedBy[s.reason] = (skippedBy[s.reason] ?? 0) + 1;
   return [
@@ -20,6 +30,7 @@ export function renderPlan(p: PlanDocument): string {
     `  by global account: ${top(p.counts.byGlobalAccount, 5) || '—'}`,
     `  preflight: ${p.preflight.ok ? 'ok' : 'PROBLEMS'}; templates ${p.preflight.templates.map((t) => `${t.channel}=${t.name}@${t.version}`).join(', ') || 'none'}; reconciliation disabled: ${p.preflight.reconciliation.confirmed ? `confirmed by ${p.preflight.reconciliation.by}` : 'NOT confirmed'}; istio Manifests now: ${p.preflight.istioManifests}`,
     ...p.preflight.problems.map((x) => `  ! ${x}`),
+    ...preview,
     `  concurrency ${p.concurrency}, error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
     `  hash ${p.hash}`,
     `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}`,
@@ -29,22 +40,27 @@ export function renderPlan(p: PlanDocument): string {
 export const plan: CommandSpec = {
   name: 'plan',
   summary: 'resolve a target, preflight the environment and show the wave plan (changes nothing)',
-  usage: 'plan <env> <target>… [--exclude SPEC]… [--sample N] [--concurrency N] [--json]',
-  examples: ['plan stage kyma-test --sample 5', 'plan prod trial --exclude region=.*us.*', 'plan dev all'],
+  usage: 'plan <env> <target>… [--exclude SPEC]… [--sample N] [--concurrency N] [--preview] [--json]',
+  examples: ['plan stage kyma-test --sample 5', 'plan prod trial --exclude region=.*us.* --preview', 'plan dev all'],
   permission: 'read',
   mutates: false,
-  options: { exclude: { type: 'string', multiple: true }, sample: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' } },
+  options: { exclude: { type: 'string', multiple: true }, sample: { type: 'string' }, concurrency: { type: 'string' }, preview: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const env = envArg(args.positionals[0], plan);
     const specs = args.positionals.slice(1);
     if (!specs.length) throw new CommandError('name a target: a set from the config or a selector', 2, plan.examples[0]);
-    const doc = await planWave(ctx.services, {
+    const planned = await planWave(ctx.services, {
       env,
       specs,
       excludes: (args.values.exclude as string[] | undefined) ?? [],
       sample: intOption(args.values.sample, '--sample', plan),
       concurrency: intOption(args.values.concurrency, '--concurrency', plan),
     });
+    const doc: PlanDocument & { preview?: Prediction[] } = planned;
+    if (args.values.preview) {
+      ctx.progress?.(`previewing ${doc.runtimes.length} runtimes (read-only)…`);
+      doc.preview = await previewRuntimes(doc.runtimes, await ctx.services.access(env), { concurrency: Math.min(doc.concurrency * 2, 32), throttle: ctx.services.limiter.throttle });
+    }
     const journal = await ctx.services.journal();
     await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input: { specs, excludes: args.values.exclude ?? [], sample: args.values.sample, concurrency: args.values.concurrency } }, createdBy: ctx.user, createdAt: new Date().toISOString() });
     await journal.audit({ actor: ctx.user, action: 'plan', subject: doc.hash, detail: { env, target: doc.target, runtimes: doc.runtimes.length } });

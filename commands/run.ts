@@ -4,6 +4,7 @@ import type { Journal, Wave } from '../src/journal/journal.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
+import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { renderPlan } from './plan.js';
 import { envArg, intOption } from './shared.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
@@ -135,8 +136,17 @@ export const run: CommandSpec = {
       const st = await waveStatus(journal, w);
       if (st.state !== 'interrupted') throw new CommandError(`wave ${w.waveId} is still ${st.state} in ${doc.env}: one wave per environment at a time`, 1);
     }
+    // The doc's order: refuse a runbook step whose earlier steps are not done and verified, unless forced
+    // (recorded; in Prod the approval below covers it like any run).
+    const order = outOfOrder(await runbookState(journal, doc.env, services.envConfig(doc.env).targets), doc.target, doc.sample);
+    if (order && !args.values.force) {
+      throw new CommandError(
+        `out of order: "${order.step.title}" is step ${order.step.index} of the ${doc.env} runbook, but ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} is not done and verified. See runbook ${doc.env}; --force overrides (recorded).`,
+        1,
+      );
+    }
     const approvedBy = await checkApproval(journal, services, doc.env, doc.hash, ctx.user);
-    if (args.values.force) await journal.audit({ actor: ctx.user, action: 'force', subject: doc.hash, detail: { problems: doc.preflight.problems } });
+    if (args.values.force) await journal.audit({ actor: ctx.user, action: 'force', subject: doc.hash, detail: { problems: doc.preflight.problems, outOfOrder: order ? order.missing.map((m) => m.index) : [] } });
     const wave = await journal.createWave(
       { env: doc.env, target: doc.target, planHash: doc.hash, state: 'running', concurrency: doc.concurrency, requestedBy: ctx.user, approvedBy },
       doc.runtimes,

@@ -1,0 +1,41 @@
+import { verifyEnv } from '../src/rollout/verify.js';
+import { envArg } from './shared.js';
+import { ok, type CommandSpec } from './types.js';
+
+export const verify: CommandSpec = {
+  name: 'verify',
+  summary: "the doc's checks: istio Manifests per state, runtimes vs Manifests, the non-Ready list, Istio CRs on a sample",
+  usage: 'verify <env> [target…] [--sample N] [--json]',
+  examples: ['verify stage kyma-test', 'verify prod'],
+  permission: 'read',
+  mutates: false,
+  options: { sample: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const env = envArg(args.positionals[0], verify);
+    const report = await verifyEnv(ctx.services, env, args.positionals.slice(1), args.values.sample ? Number(args.values.sample) : 5);
+    const journal = await ctx.services.journal();
+    // A finished wave of this environment counts as verified when every runtime it reported as migrated (or
+    // already migrated) has a Ready Manifest and the sampled Istio CRs are Ready (the runbook reads this).
+    const bad = new Set([...report.missing, ...report.nonReady.map((n) => n.runtimeId)]);
+    const sampleOk = report.sample.every((s) => s.istio === 'Ready');
+    const marked: string[] = [];
+    for (const w of await journal.listWaves({ env, states: ['finished'] })) {
+      const rts = await journal.listWaveRuntimes(w.waveId);
+      const good = rts.filter((r) => r.result && ['migrated', 'already-migrated'].includes(r.result.outcome));
+      const verdict = sampleOk && good.every((r) => !bad.has(r.runtimeId)) ? 'ok' : 'failed';
+      await journal.setSetting(`verified:${w.waveId}`, verdict);
+      marked.push(`${w.waveId}=${verdict}`);
+    }
+    await journal.audit({ actor: ctx.user, action: 'verify', subject: env, detail: { ok: report.ok, manifests: report.manifests, missing: report.missing.length, nonReady: report.nonReady.length } });
+    const states = Object.entries(report.manifests.byState).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    const text = [
+      `verify ${env} (${report.target}): ${report.ok ? 'OK' : 'ATTENTION'}`,
+      `  runtimes ${report.runtimes}, istio Manifests ${report.manifests.total} (${states})`,
+      `  without a Manifest: ${report.missing.length}${report.missing.length ? ` — ${report.missing.slice(0, 10).join(' ')}${report.missing.length > 10 ? ' …' : ''}` : ''}`,
+      `  not Ready: ${report.nonReady.length}${report.nonReady.length ? `\n${report.nonReady.slice(0, 20).map((n) => `    ${n.manifest} ${n.state}`).join('\n')}` : ''}`,
+      `  Istio CR on a sample of SKRs: ${report.sample.map((s) => `${s.runtimeId.slice(0, 8)} ${s.istio}`).join(', ') || 'none'}`,
+      ...(marked.length ? [`  waves: ${marked.join(', ')}`] : []),
+    ].join('\n');
+    return ok(text, report);
+  },
+};

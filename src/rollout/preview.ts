@@ -1,0 +1,60 @@
+/**
+ * `plan --preview`: reads every target SKR (rate-limited, read-only: the migration's own checks plus a
+ * server-side dry-run patch) and predicts each runtime's outcome — what an on-call engineer wants to see before
+ * approving Prod. Predictable: template missing, Kyma missing/ambiguous, already migrated, a customer CR that
+ * holds the runtime (or, with `proceed`, will end in multiple-istio-crs), skip-reconciliation, no access. A
+ * runtime that passes every check is predicted `migrated`; what LM then does cannot be known in advance.
+ */
+import PQueue from 'p-queue';
+import { migrateRuntime } from '../migration/migrate-runtime.js';
+import type { Outcome, Reason } from '../migration/outcomes.js';
+import type { EnvAccess } from './wave-runner.js';
+import type { Throttle } from '../landscape/kube-client.js';
+import type { PlanRuntime } from './plan-wave.js';
+
+export interface Prediction {
+  runtimeId: string;
+  outcome: Outcome;
+  reason: Reason | null;
+  detail: string | null;
+}
+
+export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess, opts: { concurrency: number; throttle?: Throttle; signal?: AbortSignal }): Promise<Prediction[]> {
+  const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
+  const out: Prediction[] = [];
+  await Promise.all(
+    runtimes.map((rt) =>
+      queue.add(async () => {
+        const r = await migrateRuntime({
+          runtimeId: rt.runtimeId,
+          kcpKubeconfig: access.kcpKubeconfig,
+          gardener: access.gardener ? { ...access.gardener, shootName: rt.shootName } : undefined,
+          onConflict: access.onConflict,
+          dryRun: true,
+          throttle: opts.throttle,
+          signal: opts.signal,
+        });
+        if (r.outcome === 'skipped' && r.reason === 'dry-run') {
+          // Every check passed. With `proceed`, a customer CR means LM's default will not reconcile.
+          const foreign = r.inventoryBefore.filter((c) => c.namespace === 'kyma-system' && c.name !== 'default');
+          out.push(
+            foreign.length
+              ? { runtimeId: rt.runtimeId, outcome: 'multiple-istio-crs', reason: null, detail: `would be patched; Istio CR ${foreign.map((c) => c.name).join(', ')} is not named default` }
+              : { runtimeId: rt.runtimeId, outcome: 'migrated', reason: null, detail: r.inventoryBefore.length ? `Istio CR default ${r.inventoryBefore[0].state ?? ''} exists; LM takes it over` : 'LM creates the default Istio CR' },
+          );
+        } else out.push({ runtimeId: rt.runtimeId, outcome: r.outcome, reason: r.reason, detail: r.detail });
+      }),
+    ),
+  );
+  return out.sort((a, b) => a.runtimeId.localeCompare(b.runtimeId));
+}
+
+/** Counts per predicted outcome, for the plan message. */
+export function summarisePredictions(p: Prediction[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const x of p) {
+    const key = x.reason ? `${x.outcome}/${x.reason}` : x.outcome;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}

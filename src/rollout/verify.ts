@@ -1,0 +1,78 @@
+/**
+ * `verify`: the doc's checks as one command — istio Manifests per state on KCP, runtime count vs Manifest count
+ * (the doc's `kcp rt … | jq .totalCount` vs `grep istio | wc -l`), the non-Ready list (`grep -v Ready`), and the
+ * Istio CR state on a sample of SKRs (Manifest Ready alone is not enough on newer LM, DOMAIN.md §8.10).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Services } from '../app/services.js';
+import type { EnvName } from '../config/config.js';
+import { KubeClient, RequestCounter } from '../landscape/kube-client.js';
+import { KebClient } from '../landscape/keb-client.js';
+import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, MANIFESTS } from '../migration/resources.js';
+import { resolveSkrAccess } from '../migration/skr-access.js';
+import { parseTargets } from '../targets/selector.js';
+import { resolveTargets, sampleSpread } from '../targets/resolve.js';
+
+export interface VerifyReport {
+  env: EnvName;
+  target: string;
+  ok: boolean;
+  runtimes: number;
+  manifests: { total: number; byState: Record<string, number> };
+  /** Runtimes in scope without an istio Manifest. */
+  missing: string[];
+  nonReady: { runtimeId: string; manifest: string; state: string }[];
+  sample: { runtimeId: string; istio: string }[];
+}
+
+export async function verifyEnv(services: Services, env: EnvName, specs: string[], sampleSize = 5): Promise<VerifyReport> {
+  const e = services.envConfig(env);
+  const counter = new RequestCounter();
+  const throttle = services.limiter.throttle;
+  const kcp = new KubeClient(await readFile(e.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
+  const gardener = new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
+  const keb = new KebClient({ url: e.keb.url, token: (await readFile(e.keb.tokenFile, 'utf8')).trim() });
+  const spec = parseTargets({ specs: specs.length ? specs : ['all'], namedSets: e.targets });
+  const [resolution, manifests] = await Promise.all([
+    resolveTargets({ env, spec, keb, gardener: { client: gardener, namespace: e.gardener.namespace } }),
+    kcp.listOrEmpty(MANIFESTS, KCP_SYSTEM),
+  ]);
+  const byName = new Map(manifests.items.map((m) => [m.metadata.name, m]));
+  const byState: Record<string, number> = {};
+  const missing: string[] = [];
+  const nonReady: VerifyReport['nonReady'] = [];
+  let total = 0;
+  for (const rt of resolution.runtimes) {
+    const name = istioManifestName(rt.runtimeId);
+    const m = byName.get(name);
+    if (!m) {
+      missing.push(rt.runtimeId);
+      continue;
+    }
+    total++;
+    const state = ((m.status as { state?: string } | undefined)?.state ?? 'Unknown');
+    byState[state] = (byState[state] ?? 0) + 1;
+    if (state !== 'Ready') nonReady.push({ runtimeId: rt.runtimeId, manifest: name, state });
+  }
+  const sample: VerifyReport['sample'] = [];
+  for (const rt of sampleSpread(resolution.runtimes, Math.min(sampleSize, resolution.runtimes.length), 1)) {
+    try {
+      const access = await resolveSkrAccess(rt.runtimeId, kcp, e.skrAccess === 'kcp-secret' ? undefined : { client: gardener, namespace: e.gardener.namespace, shootName: rt.shootName });
+      const skr = new KubeClient(access.kubeconfig, { system: 'skr', counter, throttle, retry: { attempts: 2, baseDelayMs: 100, maxDelayMs: 500 } });
+      const def = await skr.get(ISTIOS, KYMA_SYSTEM, 'default');
+      sample.push({ runtimeId: rt.runtimeId, istio: def ? ((def.status as { state?: string } | undefined)?.state ?? 'no state') : 'absent' });
+    } catch (err) {
+      sample.push({ runtimeId: rt.runtimeId, istio: `unreachable (${(err as Error).message.slice(0, 80)})` });
+    }
+  }
+  return {
+    env,
+    target: spec.canonical,
+    ok: missing.length === 0 && nonReady.length === 0 && sample.every((s) => s.istio === 'Ready'),
+    runtimes: resolution.runtimes.length,
+    manifests: { total, byState },
+    missing,
+    nonReady,
+    sample,
+  };
+}
