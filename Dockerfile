@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# istio-migrate: the Slack bot image. Multi-stage: build with dev dependencies, run with production ones only.
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+COPY bin ./bin
+COPY tsconfig.json ./
+COPY src ./src
+COPY commands ./commands
+COPY test ./test
+COPY bench ./bench
+RUN npm ci
+RUN npm run build
+RUN npm prune --omit=dev
+
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/package.json ./package.json
+# The journal (SQLite) and the embedded landscape write only under /data: mount a volume there; the root
+# filesystem can be read-only.
+RUN mkdir -p /data && chown node:node /data
+WORKDIR /data
+USER node
+EXPOSE 3000 8080
+ENTRYPOINT ["node", "/app/bin/istio-migrate.js"]
+CMD ["bot"]

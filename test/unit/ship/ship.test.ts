@@ -1,0 +1,104 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+import { chartValuesSchema } from '../../../src/config/chart-schema.js';
+
+const root = process.cwd();
+const chart = path.join(root, 'charts/istio-migrate-bot');
+const read = (p: string) => readFileSync(path.join(root, p), 'utf8');
+
+function merge(base: unknown, over: unknown): unknown {
+  if (over === null || typeof over !== 'object' || Array.isArray(over) || base === null || typeof base !== 'object' || Array.isArray(base)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = merge(out[k], v);
+  return out;
+}
+
+describe('charts/istio-migrate-bot', () => {
+  const schema = JSON.parse(readFileSync(path.join(chart, 'values.schema.json'), 'utf8')) as Record<string, unknown>;
+  const values = YAML.parse(readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validate = ajv.compile(schema);
+
+  it('ships the schema generated from the bot config schema (npm run chart:schema)', () => {
+    expect(schema).toEqual(JSON.parse(JSON.stringify(chartValuesSchema())));
+  });
+
+  it('validates values.yaml and every example (merged over the defaults, as helm does)', () => {
+    expect(validate(values) ? [] : validate.errors).toEqual([]);
+    for (const f of readdirSync(path.join(chart, 'examples'))) {
+      const merged = merge(values, YAML.parse(readFileSync(path.join(chart, 'examples', f), 'utf8')));
+      expect(validate(merged) ? f : validate.errors).toBe(f);
+    }
+  });
+
+  it.each([
+    ['two replicas on SQLite', { replicaCount: 2 }],
+    ['RollingUpdate on SQLite', { strategy: { type: 'RollingUpdate' } }],
+    ['a typo in the bot config', { config: { environments: { prod: { onConflcit: 'hold' } } } }],
+    ['a bad budget', { config: { environments: { prod: { budgets: { wave: 'lots' } } } } }],
+    ['an unknown slack mode', { slack: { mode: 'webhook' } }],
+  ])('rejects %s', (_n, over) => {
+    expect(validate(merge(values, over))).toBe(false);
+  });
+
+  it('parses every non-template file as YAML', () => {
+    for (const f of ['Chart.yaml', 'values.yaml', ...readdirSync(path.join(chart, 'examples')).map((x) => `examples/${x}`)]) {
+      expect(() => YAML.parse(readFileSync(path.join(chart, f), 'utf8'))).not.toThrow();
+    }
+  });
+
+  it('reads only values that exist in values.yaml', () => {
+    const missing: string[] = [];
+    for (const f of readdirSync(path.join(chart, 'templates'))) {
+      const text = readFileSync(path.join(chart, 'templates', f), 'utf8');
+      for (const m of text.matchAll(/\.Values\.([A-Za-z0-9_.]+)/g)) {
+        let cur: unknown = values;
+        for (const part of m[1].split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+        if (cur === undefined) missing.push(`${f}: .Values.${m[1]}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('runs non-root with a read-only root filesystem, probes on /healthz and /readyz, and no secret values', () => {
+    const d = readFileSync(path.join(chart, 'templates/deployment.yaml'), 'utf8');
+    for (const s of ['runAsNonRoot: true', 'readOnlyRootFilesystem: true', 'fsGroup:', 'path: /healthz', 'path: /readyz', 'secretKeyRef:']) expect(d).toContain(s);
+    expect(JSON.stringify(values)).not.toMatch(/xox[abp]-/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const docker = read('Dockerfile');
+  it('builds in stages on a supported Node LTS and runs the built bot as a non-root user', () => {
+    const froms = [...docker.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const f of froms) expect(f).toMatch(/^node:(22|24)[.-]/);
+    for (const s of ['npm ci', 'npm run build', 'npm prune --omit=dev']) expect(docker).toContain(s);
+    expect(docker).toMatch(/^USER\s+(node|\d+)/m);
+    expect(docker).toMatch(/^CMD \["bot"\]/m);
+    expect(docker).not.toMatch(/^HEALTHCHECK/m);
+    expect(existsSync(path.join(root, '.dockerignore'))).toBe(true);
+  });
+
+  it('copies only files that exist, and its entry point exists after the build', () => {
+    for (const m of docker.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const src of m[1].split(/\s+/)) expect(existsSync(path.join(root, src)) ? src : `missing ${src}`).toBe(src);
+    }
+    const entry = /ENTRYPOINT \["node", "\/app\/(.+)"\]/.exec(docker)![1];
+    expect(existsSync(path.join(root, entry))).toBe(true);
+    expect(existsSync(path.join(root, 'dist/src/main.js'))).toBe(true);
+  });
+});
+
+describe('manifest.yaml (Slack app)', () => {
+  const m = YAML.parse(read('manifest.yaml')) as { features: { slash_commands: { command: string }[] }; oauth_config: { scopes: { bot: string[] } }; settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean } };
+  it('has the slash command, interactivity, Socket Mode and only the scopes the bot uses', () => {
+    expect(m.features.slash_commands.map((c) => c.command)).toEqual(['/istio-migrate']);
+    expect(m.settings.interactivity.is_enabled).toBe(true);
+    expect(m.settings.socket_mode_enabled).toBe(true);
+    expect([...m.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write', 'usergroups:read']);
+  });
+});
