@@ -1,0 +1,49 @@
+/**
+ * `/healthz` (the process is alive), `/readyz` (config loaded, journal reachable, Slack connected) and
+ * `/metrics`, on HEALTH_PORT (C6) — and mountable on the HTTP receiver's server in HTTP mode.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Metrics } from './metrics.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<boolean>;
+}
+
+/** Answers a health request; returns false when the path is not one of ours. */
+export async function handleHealth(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: ReadinessCheck[]): Promise<boolean> {
+  const path = (req.url ?? '').split('?')[0];
+  if (path === '/healthz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+    return true;
+  }
+  if (path === '/readyz') {
+    const results = await Promise.all(checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const));
+    const ready = results.every(([, okay]) => okay);
+    res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ ready, checks: Object.fromEntries(results) })}\n`);
+    return true;
+  }
+  if (path === '/metrics') {
+    res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+    return true;
+  }
+  return false;
+}
+
+export async function startHealthServer(port: number, metrics: Metrics, checks: ReadinessCheck[]): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    void handleHealth(req, res, metrics, checks).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', () => resolve()));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
