@@ -102,3 +102,11 @@ describe('manifest.yaml (Slack app)', () => {
     expect([...m.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'commands', 'files:write', 'usergroups:read']);
   });
 });
+
+describe('examples/config.yaml', () => {
+  it('is a valid configuration (the README points to it)', async () => {
+    const { validateConfig } = await import('../../../src/config/load-config.js');
+    const cfg = validateConfig(YAML.parse(read('examples/config.yaml')), 'examples/config.yaml');
+    expect(Object.keys(cfg.environments).sort()).toEqual(['dev', 'prod', 'stage']);
+  });
+});
