@@ -4,11 +4,25 @@
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
 import type { WaveControl } from '../src/journal/journal.js';
+import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { waveStatus } from '../src/rollout/wave-status.js';
 import { checkApproval, driveWave } from './run.js';
 import { intOption, waveArg } from './shared.js';
-import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
+import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
+
+/**
+ * Two processes resuming one interrupted wave race for its lease; the loser refuses (exit 1, one JSON line
+ * with `--json`) naming the holder, instead of dying with an uncaught error.
+ */
+async function leaseHeldAsRefusal(drive: () => Promise<CommandResult>): Promise<CommandResult> {
+  try {
+    return await drive();
+  } catch (e) {
+    if (e instanceof LeaseHeldError) throw new CommandError(e.message, 1);
+    throw e;
+  }
+}
 
 async function loadWave(ctx: CommandContext, id: string) {
   const journal = await ctx.services.journal();
@@ -59,12 +73,17 @@ export const resume: CommandSpec = {
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
     if (status.state === 'paused' || status.state === 'running' || status.state === 'draining') {
-      return ok(`${id} resumed (its runner continues)`, await waveStatus(journal, (await journal.getWave(id))!));
+      // A live runner holds the lease: it picks the cleared control up. Say which one, so that after a crash
+      // (lease not yet lapsed) it is clear why nothing runs here.
+      const lease = await journal.getLease(id);
+      const st = await waveStatus(journal, (await journal.getWave(id))!);
+      return ok(`${id} resumed: its runner ${lease?.holder ?? '?'} continues (lease until ${lease?.expiresAt ?? '?'})`, { ...st, runner: lease?.holder ?? null });
     }
     if (!ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
     const all = await journal.listWaveRuntimes(id);
     if (!all.some((r) => r.state !== 'finished')) return ok(`${id} has nothing left to run`, status);
-    return driveWave(ctx, (await journal.getWave(id))!, all.length);
+    const current = (await journal.getWave(id))!;
+    return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length));
   },
 };
 
@@ -89,7 +108,9 @@ export const retryFailed: CommandSpec = {
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
     ctx.progress?.(`retrying ${failed.length} runtimes of ${id}`);
-    return driveWave(ctx, (await journal.getWave(id))!, (await journal.listWaveRuntimes(id)).length);
+    const wave2 = (await journal.getWave(id))!;
+    const eligible = (await journal.listWaveRuntimes(id)).length;
+    return leaseHeldAsRefusal(() => driveWave(ctx, wave2, eligible));
   },
 };
 

@@ -19,11 +19,18 @@ export const approve: CommandSpec = {
     const journal = await services.journal();
     const plan = await journal.getPlan(hash);
     if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
-    const approver = (args.values.as as string | undefined) ?? ctx.user;
+    // In Slack the identity is Slack's, authenticated; `--as` exists only to try approvals on a simulated landscape.
+    if (ctx.via === 'slack' && args.values.as !== undefined) throw new CommandError('--as is not accepted in Slack: you approve as yourself', 1);
+    const approver = ctx.via === 'slack' ? ctx.user : ((args.values.as as string | undefined) ?? ctx.user);
     const env = plan.env as EnvName;
     const cfg = services.envConfig(env).approval;
-    if (plan.createdBy === approver) throw new CommandError(`${approver} requested plan ${hash.slice(0, 12)} and cannot approve it`, 1);
-    if (cfg.approvers.length && !cfg.approvers.includes(approver)) throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${cfg.approvers.join(', ')})`, 1);
+    if (plan.createdBy === approver) throw new CommandError(`${approver} requested plan ${plan.hash.slice(0, 12)} and cannot approve it`, 1);
+    const byId = cfg.approvers.includes(approver);
+    const byGroup = !byId && cfg.approverGroup && ctx.isInApproverGroup ? await ctx.isInApproverGroup(approver, cfg.approverGroup) : false;
+    const open = !cfg.approvers.length && !cfg.approverGroup;
+    if (!byId && !byGroup && !open) {
+      throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${[...cfg.approvers, ...(cfg.approverGroup ? [`members of ${cfg.approverGroup}`] : [])].join(', ')})`, 1);
+    }
     const now = new Date();
     const action = (args.values.action as string | undefined) ?? 'run';
     await journal.recordApproval({ planHash: plan.hash, approver, requestedBy: plan.createdBy, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + cfg.expiryMinutes * 60_000).toISOString(), action });

@@ -58,7 +58,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget: services.budget(env, eligible), holder: services.holder, events: services.events, throttle: services.limiter.throttle },
+      { journal, access: await services.access(env), budget: services.budget(env, eligible), holder: services.holder, events: services.events, throttle: services.limiter.throttle, leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     const status = await waveStatus(journal, finished);

@@ -15,6 +15,11 @@ export interface CommandContext {
   /** A person at a terminal who can be asked (`run` without `--yes` needs it, C5). */
   interactive: boolean;
   services: Services;
+  /**
+   * Whether a user may approve in an environment beyond the configured user ids — Slack answers it from the
+   * on-call user group (usergroups.users.list). Absent outside Slack.
+   */
+  isInApproverGroup?: (user: string, group: string) => Promise<boolean>;
   /** Progress lines while the command works (the shell prints them on stderr). */
   progress?: (line: string) => void;
 }

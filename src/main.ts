@@ -3,6 +3,7 @@
  * Usage errors exit 2 with the reason (C3).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerBotCommand } from './chat/slack/bot-command.js';
 import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
 import { ProfileError, parseProfile } from './sim/landscape/generate.js';
 import type * as RunSim from './sim/run-sim.js';
@@ -73,6 +74,7 @@ export function buildProgram(setExit: (code: number) => void = () => undefined):
     });
 
   registerMigrationCommands(program, setExit);
+  registerBotCommand(program, setExit);
   return program;
 }
 
@@ -170,6 +172,8 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const { findCommand } = await import('../commands/index.js');
   if (argv[2] && findCommand(argv[2])) return chatCommand(argv[2], argv.slice(3));
+  // `npm start` with a bot token starts the bot (C6).
+  if (argv.length <= 2 && process.env.SLACK_BOT_TOKEN) argv = [...argv, 'bot'];
   if (argv.length <= 2) {
     await defaultMode();
     return 0;

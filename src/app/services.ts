@@ -68,7 +68,7 @@ export class Services {
       if ('sqlite' in j) return openJournal({ kind: 'sqlite', file: j.sqlite.file });
       const url = j.postgres.urlEnv ? process.env[j.postgres.urlEnv] : (await readFile(j.postgres.urlFile!, 'utf8')).trim();
       if (!url) throw new Error(`the PostgreSQL URL variable ${j.postgres.urlEnv} is not set`);
-      return openJournal({ kind: 'postgres', url });
+      return openJournal({ kind: 'postgres', url, schema: j.postgres.schema });
     })();
     return this.journalPromise;
   }

@@ -71,7 +71,7 @@ export const configSchema = landscapeConfigSchema.extend({
       z
         .object({
           postgres: z
-            .object({ urlEnv: z.string().min(1).optional(), urlFile: z.string().min(1).optional() })
+            .object({ urlEnv: z.string().min(1).optional(), urlFile: z.string().min(1).optional(), /** A schema of its own (tests isolate with it). */ schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional() })
             .strict()
             .refine((p) => !!p.urlEnv !== !!p.urlFile, { message: 'give exactly one of urlEnv (an environment variable name) or urlFile (a file path)' }),
         })

@@ -112,6 +112,7 @@ export interface Journal {
   close(): Promise<void>;
 
   savePlan(plan: StoredPlan): Promise<void>;
+  /** By full hash, or by a unique prefix of at least 8 characters (what messages show). */
   getPlan(hash: string): Promise<StoredPlan | undefined>;
 
   /** Creates a wave with its runtimes (all `pending`) in one transaction; the waveId is `<env>-<yyyymmdd>-<n>`. */
@@ -128,7 +129,10 @@ export interface Journal {
   startRuntime(waveId: string, runtimeId: string): Promise<void>;
   checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void>;
   finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void>;
-  /** Puts finished runtimes whose result class is in `classes` back to `pending` (retry-failed). */
+  /**
+   * Puts the named finished runtimes back for another attempt (retry-failed): `pending`, or `patched` when their
+   * last result says this wave patched them (so the retry waits for LM instead of reporting already-migrated).
+   */
   resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void>;
   /** Every wave's record for one runtime (`show`). */
   runtimeHistory(runtimeId: string): Promise<WaveRuntime[]>;

@@ -258,10 +258,13 @@ export class PostgresJournal implements Journal {
   async getPlan(hash: string): Promise<StoredPlan | undefined> {
     const { rows } = await this.q<{ hash: string; env: string; target: string; document: unknown; created_by: string; created_at: Date }>(
       'get-plan',
-      'SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash = $1',
-      [hash],
+      // A unique prefix of at least 8 characters names a plan too (messages show 12).
+      hash.length >= 8 && hash.length < 64
+        ? "SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash LIKE $1 || '%' LIMIT 2"
+        : 'SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash = $1',
+      [hash.length >= 8 && hash.length < 64 ? hash.replace(/[^0-9a-f]/g, '') : hash],
     );
-    const r = rows[0];
+    const r = rows.length === 1 ? rows[0] : undefined;
     return r && { hash: r.hash, env: r.env, target: r.target, document: r.document, createdBy: r.created_by, createdAt: r.created_at.toISOString() };
   }
 
@@ -387,7 +390,9 @@ export class PostgresJournal implements Journal {
   async resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void> {
     await this.q(
       'reset-runtimes',
-      `UPDATE wave_runtimes SET state = 'pending', result = NULL, updated_at = now()
+      // A runtime this wave already patched goes back as `patched`: its retry waits instead of calling it
+      // already migrated (C5).
+      `UPDATE wave_runtimes SET state = CASE WHEN (result->>'patched')::boolean THEN 'patched' ELSE 'pending' END, result = NULL, updated_at = now()
        WHERE wave_id = $1 AND state = 'finished' AND runtime_id = ANY ($2::text[])`,
       [waveId, runtimeIds],
     );

@@ -252,7 +252,11 @@ export class SqliteJournal implements Journal {
 
   getPlan(hash: string): Promise<StoredPlan | undefined> {
     return this.run(() => {
-      const r = this.stmt('SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash = ?').get(hash) as PlanRow | undefined;
+      // A unique prefix of at least 8 characters names a plan too (messages show 12).
+      const rows = (hash.length >= 8 && hash.length < 64
+        ? this.stmt("SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash LIKE ? || '%' LIMIT 2").all(hash.replace(/[^0-9a-f]/g, ''))
+        : this.stmt('SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash = ?').all(hash)) as PlanRow[];
+      const r = rows.length === 1 ? rows[0] : undefined;
       return r && { hash: r.hash, env: r.env, target: r.target, document: JSON.parse(r.document) as unknown, createdBy: r.created_by, createdAt: r.created_at };
     });
   }
@@ -374,7 +378,9 @@ export class SqliteJournal implements Journal {
   resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void> {
     return this.run(() => {
       this.stmt(
-        `UPDATE wave_runtimes SET state = 'pending', result = NULL, updated_at = ?
+        // A runtime this wave already patched goes back as `patched`: its retry waits instead of calling it
+        // already migrated (C5).
+        `UPDATE wave_runtimes SET state = CASE WHEN json_extract(result, '$.patched') THEN 'patched' ELSE 'pending' END, result = NULL, updated_at = ?
          WHERE wave_id = ? AND state = 'finished' AND runtime_id IN (SELECT value FROM json_each(?))`,
       ).run(nowIso(), waveId, JSON.stringify(runtimeIds));
     });

@@ -3,6 +3,7 @@
  * the few calls the migration needs, each counted, each retried per retry.ts, every failure turned into a
  * RemoteError. Kubeconfigs stay in memory here and are never logged.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
@@ -85,6 +86,7 @@ export class KubeClient {
     this.kc = new k8s.KubeConfig();
     this.kc.loadFromString(kubeconfig);
     if (!this.kc.getCurrentCluster()) throw new Error(`the ${opts.system} kubeconfig has no current cluster`);
+    shareDispatcher(this.kc);
     this.custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = this.kc.makeApiClient(k8s.CoreV1Api);
     this.apps = this.kc.makeApiClient(k8s.AppsV1Api);
@@ -249,6 +251,61 @@ export class KubeClient {
     void done.then(() => this.opts.signal?.removeEventListener('abort', onAbort));
     return { done, stop: () => controller.abort() };
   }
+}
+
+/**
+ * client-node (2.x) builds a new undici Agent for every request and watch: a new connection pool each time, so
+ * every request pays a TCP connect and a TLS handshake with a freshly built SecureContext, and leaves an idle
+ * socket behind. In a wave that dominated CPU and memory (bench/wave.bench.ts: 100 runtimes in flight, each with
+ * its own KCP client). The dispatcher depends only on the cluster's address and TLS settings and the user's client
+ * certificate, so clients with the same ones share one keep-alive pool: every migration's KCP client reuses the
+ * KCP connections, and an SKR client its own. Credentials stay per request (headers), as before. Users with exec
+ * or auth-provider credentials (whose TLS identity may change) keep client-node's behaviour.
+ *
+ * The pools are bounded (least recently used dropped first); a dropped pool finishes what it carries and its idle
+ * sockets close by themselves (undici's keep-alive timeout), as every pool client-node made did.
+ */
+const SHARED_DISPATCHERS = new Map<string, Dispatcher>();
+const MAX_SHARED_DISPATCHERS = 256;
+
+type Dispatcher = NonNullable<ReturnType<k8s.RequestContext['getDispatcher']>>;
+
+function dispatcherKey(kc: k8s.KubeConfig): string | undefined {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  if (!cluster || user?.exec || user?.authProvider) return undefined;
+  let origin: string;
+  try {
+    origin = new URL(cluster.server).origin;
+  } catch {
+    return undefined;
+  }
+  // Hashed: the map never holds a copy of key material.
+  return createHash('sha256')
+    .update(JSON.stringify([origin, cluster.caData, cluster.caFile, cluster.skipTLSVerify, cluster.tlsServerName, cluster.proxyUrl, user?.certData, user?.certFile, user?.keyData, user?.keyFile]))
+    .digest('hex');
+}
+
+function shareDispatcher(kc: k8s.KubeConfig): void {
+  const key = dispatcherKey(kc);
+  if (key === undefined) return;
+  const apply = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context: k8s.RequestContext): Promise<void> => {
+    await apply(context);
+    const fresh = context.getDispatcher();
+    if (!fresh) return;
+    const kept = SHARED_DISPATCHERS.get(key);
+    if (kept) {
+      SHARED_DISPATCHERS.delete(key);
+      SHARED_DISPATCHERS.set(key, kept);
+      context.setDispatcher(kept);
+      // Never used: nothing to wait for (it has no connections).
+      fresh.close().catch(() => undefined);
+      return;
+    }
+    SHARED_DISPATCHERS.set(key, fresh);
+    if (SHARED_DISPATCHERS.size > MAX_SHARED_DISPATCHERS) SHARED_DISPATCHERS.delete(SHARED_DISPATCHERS.keys().next().value!);
+  };
 }
 
 function headersOf(h: http.IncomingHttpHeaders): Record<string, string> {

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import PQueue from 'p-queue';
-import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
+import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import type { Throttle } from '../landscape/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
@@ -89,12 +89,26 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   const abort = new AbortController();
   const queue = new PQueue({ concurrency: Math.max(1, wave.concurrency) });
   let inFlight = 0;
+  let failed: unknown;
   let wake: () => void = () => undefined;
   const nudge = () => wake();
 
+  // Renew well before expiry (a third of the TTL: two renewals may be late before another process can take
+  // over). A renewal that finds another holder means this process stalled past the TTL and the wave was taken
+  // over: stop at once, so that two runners never work on one wave.
+  let lostTo: Lease | undefined;
   const leaseTimer = setInterval(() => {
-    void journal.acquireLease(waveId, deps.holder, ttl).catch(() => undefined);
-  }, Math.max(1000, ttl / 3));
+    journal.acquireLease(waveId, deps.holder, ttl).then(
+      (l) => {
+        if (l.holder !== deps.holder && !lostTo) {
+          lostTo = l;
+          abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
+          nudge();
+        }
+      },
+      () => undefined, // a failed renewal is retried on the next tick; the lease only lapses after the TTL
+    );
+  }, ttl / 3);
   leaseTimer.unref();
 
   const runOne = async (r: WaveRuntime) => {
@@ -131,15 +145,20 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       }
       emit({ type: 'runtime-finished', waveId, runtimeId: r.runtimeId, result });
     } catch (e) {
-      // Aborted: the checkpoint stays as it was; a resume re-checks this runtime by state.
-      if (!abort.signal.aborted) throw e;
+      // Aborted: the checkpoint stays as it was; a resume re-checks this runtime by state. Anything else (a
+      // journal write failed, a bug) ends the wave: it is rethrown by the loop below rather than left as an
+      // unhandled rejection of the fire-and-forget queue task, which would kill the process.
+      if (!abort.signal.aborted) {
+        failed ??= e;
+        abort.abort(e);
+      }
     } finally {
       inFlight--;
       nudge();
     }
   };
 
-  let final: WaveState;
+  let final: WaveState = 'interrupted'; // every way out of the loop below sets it, or throws after it
   try {
     let lastControl = 0;
     while (true) {
@@ -149,13 +168,17 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
         if (wave.concurrency !== queue.concurrency) queue.concurrency = Math.max(1, wave.concurrency);
       }
       const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      if (lostTo || failed !== undefined) break;
       if (wave.control === 'abort') {
         final = 'aborted';
         abort.abort(new Error(`wave ${waveId} aborted`));
         break;
       }
       if (wave.control === 'drain') {
-        if (wave.state !== 'draining') await journal.setWaveState(waveId, (wave.state = 'draining'));
+        if (wave.state !== 'draining') {
+          await journal.setWaveState(waveId, (wave.state = 'draining'));
+          emit({ type: 'state', waveId, state: 'draining' });
+        }
         if (inFlight === 0) {
           final = 'finished';
           break;
@@ -193,6 +216,13 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     await queue.onIdle();
   } finally {
     clearInterval(leaseTimer);
+  }
+  // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
+  // checkpoints, which the new holder re-checks.
+  if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
+  if (failed !== undefined) {
+    await journal.releaseLease(waveId, deps.holder).catch(() => undefined);
+    throw failed instanceof Error ? failed : new Error('the wave runner failed', { cause: failed });
   }
   if (final === 'budget-stopped') emit({ type: 'budget-stopped', waveId, failures, budget: deps.budget });
   await journal.setWaveState(waveId, final);

@@ -102,6 +102,11 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getPlan('h1')).toEqual({ hash: 'h1', env: 'stage', target: 'kyma-test', document: doc, createdBy: 'sre-1', createdAt: NOW.toISOString() });
       await j.savePlan({ hash: 'h1', env: 'stage', target: 'kyma-test', document: { ...doc, concurrency: 8 }, createdBy: 'sre-2', createdAt: NOW.toISOString() });
       expect((await j.getPlan('h1'))?.createdBy).toBe('sre-2');
+      // A unique prefix of ≥ 8 characters finds a plan (messages show 12); an ambiguous one does not.
+      await j.savePlan({ hash: 'abcdef0123456789', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
+      await j.savePlan({ hash: 'abcdef0199999999', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
+      expect((await j.getPlan('abcdef012345'))?.hash).toBe('abcdef0123456789');
+      expect(await j.getPlan('abcdef01')).toBeUndefined();
       expect(await j.getPlan('nope')).toBeUndefined();
     });
 
@@ -188,18 +193,21 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
 
     it('resets finished runtimes (only those named, only finished ones) to pending without a result', async () => {
       const j = await journal();
-      const rts = [plannedRuntime(1), plannedRuntime(2), plannedRuntime(3)];
+      const rts = [plannedRuntime(1), plannedRuntime(2), plannedRuntime(3), plannedRuntime(4)];
       const w = await j.createWave(waveInput('stage'), rts, NOW);
       for (const r of rts) await j.startRuntime(w.waveId, r.runtimeId);
-      await j.finishRuntime(w.waveId, rts[0].runtimeId, migrationResult(rts[0].runtimeId, { outcome: 'timeout', class: 'platform' }));
+      await j.finishRuntime(w.waveId, rts[0].runtimeId, migrationResult(rts[0].runtimeId, { outcome: 'kyma-cr-missing', class: 'platform', patched: false }));
       await j.finishRuntime(w.waveId, rts[1].runtimeId, migrationResult(rts[1].runtimeId, { outcome: 'error', reason: 'api-error', class: 'platform' }));
+      await j.finishRuntime(w.waveId, rts[3].runtimeId, migrationResult(rts[3].runtimeId, { outcome: 'timeout', class: 'platform', patched: true }));
 
-      await j.resetRuntimes(w.waveId, [rts[0].runtimeId, rts[2].runtimeId]);
+      await j.resetRuntimes(w.waveId, [rts[0].runtimeId, rts[2].runtimeId, rts[3].runtimeId]);
 
-      const [a, b, c] = await j.listWaveRuntimes(w.waveId);
+      const [a, b, c, d] = await j.listWaveRuntimes(w.waveId);
       expect(a).toMatchObject({ state: 'pending', result: null, attempts: 1 });
       expect(b).toMatchObject({ state: 'finished', result: { outcome: 'error' } });
       expect(c).toMatchObject({ state: 'running' });
+      // Patched by this wave: back as `patched`, so the retry waits for LM (C5).
+      expect(d).toMatchObject({ state: 'patched', result: null, attempts: 1 });
     });
 
     it('lists waves newest first, filtered by environment and states', async () => {

@@ -19,7 +19,8 @@ function merge(base: unknown, over: unknown): unknown {
 describe('charts/istio-migrate-bot', () => {
   const schema = JSON.parse(readFileSync(path.join(chart, 'values.schema.json'), 'utf8')) as Record<string, unknown>;
   const values = YAML.parse(readFileSync(path.join(chart, 'values.yaml'), 'utf8')) as Record<string, unknown>;
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  // Helm does not check string formats either (no `uri` format here).
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
   const validate = ajv.compile(schema);
 
   it('ships the schema generated from the bot config schema (npm run chart:schema)', () => {

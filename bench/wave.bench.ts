@@ -1,0 +1,439 @@
+/**
+ * Wave benchmark: a whole Prod wave of ≈ 10,000 `fresh` runtimes at concurrency 100 through the real wave runner
+ * (`runWave`), with the simulator in ANOTHER process (`istio-migrate sim`, 16,700 runtimes: Prod is 60 %) and LM
+ * scaled so that one runtime takes T ≈ 2 s. Prints one JSON document. Not a test: goals are reported next to the
+ * figures, nothing fails.
+ *
+ * - T: measured, not assumed — a calibration batch of Dev runtimes (same landscape, not part of the wave) migrated
+ *   with `migrateRuntime` at low concurrency; T = their mean duration.
+ * - wall time of `runWave` vs the ideal N·T/C. Goal ≤ 1.05 ×. The config sets request-rate caps on every system
+ *   far above what the wave asks (reported: the observed request rate), so they are in the path but do not bind;
+ *   the error budget is set large so it does not cap concurrency either.
+ * - peak RSS of this (the wave) process, `process.resourceUsage().maxRSS`. Goal ≤ 256 MB.
+ * - resolution: `resolveTargets` for `all` in Prod, the call `planWave` makes (goal ≤ 2 s); `planMs` is the whole
+ *   `planWave` (resolution and preflight in parallel, then the hash).
+ * - journal time per runtime: the journal handed to `runWave` is wrapped in a timing proxy that sums the time spent
+ *   in startRuntime / checkpoint / finishRuntime, divided by N. Goal ≤ 1 ms on SQLite and PostgreSQL. SQLite is
+ *   synchronous, so the sum is the time the journal held the event loop. On PostgreSQL (a second, smaller wave of
+ *   Stage runtimes, only when a server answers at ISTIO_MIGRATE_TEST_PG_URL or the C6 default) calls overlap: the
+ *   sum of latencies is reported, and the goal is judged on the busy time (the union of the intervals in which at
+ *   least one journal write was in flight) per runtime, comparable to bench:journal's throughput figure.
+ *
+ * Run: `npm run build && npm run bench:wave` (the compiled dist/bench/wave.bench.js). BENCH_QUICK=1: ≈ 1,000
+ * runtimes in the wave (1,670 in the landscape). BENCH_TIME_SCALE=X overrides the time scale (default 0.033:
+ * LM's ≈ 1 minute on a fresh cluster becomes ≈ 2 s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
+import { randomBytes } from 'node:crypto';
+import PQueue from 'p-queue';
+import pg from 'pg';
+import YAML from 'yaml';
+import { Services } from '../src/app/services.js';
+import type { Journal, PlannedRuntime } from '../src/journal/journal.js';
+import { openJournal } from '../src/journal/open-journal.js';
+import { KebClient } from '../src/landscape/keb-client.js';
+import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
+import { migrateRuntime } from '../src/migration/migrate-runtime.js';
+import type { MigrationResult } from '../src/migration/result.js';
+import { planWave } from '../src/rollout/plan-wave.js';
+import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
+import { resolveTargets } from '../src/targets/resolve.js';
+import { parseTargets } from '../src/targets/selector.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const LANDSCAPE_RUNTIMES = QUICK ? 1_670 : 16_700;
+const CONCURRENCY = 100;
+const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.033);
+const CALIBRATION_RUNTIMES = 20;
+const CALIBRATION_CONCURRENCY = 5;
+const PG_RUNTIMES = QUICK ? 300 : 1_000;
+const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Request-rate caps per system: in the path, far above what the wave asks (≈ 50 runtimes/s × < 10 requests). */
+const RATE_CAP = 20_000;
+const GOALS = { wallRatio: 1.05, peakRssMb: 256, resolveMs: 2_000, journalMsPerRuntime: 1 };
+/** bin/ relative to this file, in the source tree and in dist/bench alike. */
+const BIN = path.resolve(import.meta.dirname, '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []), 'bin', 'istio-migrate.js');
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const log = (line: string) => process.stderr.write(`wave-bench: ${line}\n`);
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+interface Ready {
+  ready: true;
+  port: number;
+  out: string;
+  runtimes: number;
+}
+
+/** Starts `istio-migrate sim` and resolves with its ready line (C1); its logs go to our stderr. */
+function startSimProcess(out: string): Promise<{ child: ChildProcess; ready: Ready }> {
+  // BENCH_SIM_NODE_ARGS: node flags for the simulator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeArgs = (process.env.BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'sim', '--out', out, '--profile', 'fresh', '--runtimes', String(LANDSCAPE_RUNTIMES), '--time-scale', String(TIME_SCALE), '--seed', '1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      try {
+        resolve({ child, ready: JSON.parse(line) as Ready });
+      } catch (e) {
+        reject(new Error(`the simulator's first line is not its ready line: ${line}`, { cause: e }));
+      }
+    });
+  });
+}
+
+async function simRequests(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/sim/stats`);
+  return ((await res.json()) as { requests: number }).requests;
+}
+
+/** CPU time (user + system) of another process in ms (Linux: /proc/PID/stat), or null. */
+function cpuMsOf(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after "pid (comm) "), in clock ticks (100 Hz on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** Peak RSS of another process in MB (Linux: VmHWM), or null. */
+function peakRssMbOf(pid: number | undefined): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The simulator's config with a SQLite journal in `dir`, concurrency 100, a large budget and non-binding rate caps. */
+function writeBenchConfig(simOut: string, dir: string): string {
+  const cfg = YAML.parse(readFileSync(path.join(simOut, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  for (const env of Object.values(cfg.environments)) {
+    env.limits = { concurrency: CONCURRENCY, requestsPerSecond: { kcp: RATE_CAP, skr: RATE_CAP, gardener: RATE_CAP, keb: RATE_CAP } };
+    env.budgets = { wave: 1_000_000 };
+  }
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg), { mode: 0o600 });
+  return file;
+}
+
+/** Time spent in the journal: the three per-runtime writes (summed and as busy time), and every other call. */
+interface JournalTiming {
+  /** Until each write's promise settled (includes waiting for the event loop, the pool, the server). */
+  writesSumMs: number;
+  /** Until each write returned its promise: for SQLite (synchronous inside) all of its work. */
+  writesSyncMs: number;
+  writesBusyMs: number;
+  writeCalls: number;
+  otherSumMs: number;
+  otherCalls: number;
+}
+
+const WRITES = new Set(['startRuntime', 'checkpoint', 'finishRuntime']);
+
+/** Wraps a journal so every async method's time (call to settled promise) is measured. */
+function timedJournal(inner: Journal): { journal: Journal; timing: JournalTiming } {
+  const timing: JournalTiming = { writesSumMs: 0, writesSyncMs: 0, writesBusyMs: 0, writeCalls: 0, otherSumMs: 0, otherCalls: 0 };
+  let writesInFlight = 0;
+  let busySince = 0;
+  const journal = new Proxy(inner, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const name = String(prop);
+      const isWrite = WRITES.has(name);
+      return async (...args: unknown[]) => {
+        const t0 = performance.now();
+        if (isWrite && writesInFlight++ === 0) busySince = t0;
+        try {
+          const fn = value as (...a: unknown[]) => Promise<unknown>;
+          const pending = fn.apply(target, args);
+          if (isWrite) timing.writesSyncMs += performance.now() - t0;
+          return await pending;
+        } finally {
+          const t1 = performance.now();
+          if (isWrite) {
+            timing.writesSumMs += t1 - t0;
+            timing.writeCalls++;
+            if (--writesInFlight === 0) timing.writesBusyMs += t1 - busySince;
+          } else {
+            timing.otherSumMs += t1 - t0;
+            timing.otherCalls++;
+          }
+        }
+      };
+    },
+  });
+  return { journal, timing };
+}
+
+/** T: the mean duration of a fresh runtime, from a small batch of Dev runtimes at low concurrency. */
+async function calibrate(services: Services, runtimes: PlannedRuntime[]): Promise<{ T_ms: number; p50: number; max: number; outcomes: Record<string, number>; phases: Record<string, number> }> {
+  const access = await services.access('dev');
+  const queue = new PQueue({ concurrency: CALIBRATION_CONCURRENCY });
+  const results: MigrationResult[] = [];
+  for (const r of runtimes) {
+    void queue.add(async () => {
+      results.push(
+        await migrateRuntime({
+          runtimeId: r.runtimeId,
+          kcpKubeconfig: access.kcpKubeconfig,
+          gardener: access.gardener ? { ...access.gardener, shootName: r.shootName } : undefined,
+          deadlineMs: access.deadlineMs,
+          pollIntervalMs: access.pollIntervalMs,
+          onConflict: access.onConflict,
+          throttle: services.limiter.throttle,
+        }),
+      );
+    });
+  }
+  await queue.onIdle();
+  const durations = results.map((r) => r.durationMs).sort((a, b) => a - b);
+  return {
+    T_ms: Math.round(durations.reduce((a, b) => a + b, 0) / Math.max(1, durations.length)),
+    p50: percentile(durations, 50),
+    max: durations[durations.length - 1] ?? NaN,
+    outcomes: countOutcomes(results),
+    phases: phases(results),
+  };
+}
+
+/** Mean time from a runtime's start to each transition it recorded (`object-kind:state`), over the results. */
+function phases(results: MigrationResult[]): Record<string, number> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const r of results) {
+    const start = Date.parse(r.startedAt);
+    const seen = new Set<string>();
+    for (const t of r.transitions) {
+      const key = `${t.object.split('/')[0]}:${t.state}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const s = sums.get(key) ?? { total: 0, n: 0 };
+      s.total += Date.parse(t.at) - start;
+      s.n++;
+      sums.set(key, s);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of [...sums].sort((a, b) => a[1].total / a[1].n - b[1].total / b[1].n)) out[k] = Math.round(v.total / v.n);
+  out.end = Math.round(results.reduce((a, r) => a + r.durationMs, 0) / Math.max(1, results.length));
+  return out;
+}
+
+function countOutcomes(results: (MigrationResult | null)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) {
+    const key = r ? (r.reason ? `${r.outcome}/${r.reason}` : r.outcome) : 'unfinished';
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+interface WaveFigures {
+  runtimes: number;
+  state: string;
+  wallMs: number;
+  timing: JournalTiming;
+  outcomes: Record<string, number>;
+  durations: number[];
+  phases: Record<string, number>;
+  /** How late this process's event loop ran timers during the wave (bursts of runtimes starting together show here). */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+/** Creates a wave of `runtimes` in `journal` and runs it with runWave (default lease TTL), timing the journal. */
+async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 'stage', access: EnvAccess, target: string, runtimes: PlannedRuntime[]): Promise<WaveFigures> {
+  const wave = await journal.createWave({ env, target, planHash: `bench-${env}`, state: 'running', concurrency: CONCURRENCY, requestedBy: 'bench', approvedBy: null }, runtimes);
+  const { journal: timed, timing } = timedJournal(journal);
+  let finished = 0;
+  const onEvent = (e: WaveEvent) => {
+    if (e.type === 'runtime-finished' && e.waveId === wave.waveId) finished++;
+  };
+  services.events.on('event', onEvent);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const t0 = performance.now();
+  const progress = setInterval(() => log(`${wave.waveId}: ${finished}/${runtimes.length} finished after ${Math.round((performance.now() - t0) / 1000)} s`), 10_000);
+  try {
+    const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.limiter.throttle }, wave.waveId);
+    const wallMs = performance.now() - t0;
+    const rows = await journal.listWaveRuntimes(wave.waveId);
+    return {
+      runtimes: runtimes.length,
+      state: ended.state,
+      wallMs,
+      timing,
+      outcomes: countOutcomes(rows.map((r) => r.result)),
+      durations: rows.flatMap((r) => (r.result ? [r.result.durationMs] : [])).sort((a, b) => a - b),
+      phases: phases(rows.flatMap((r) => (r.result ? [r.result] : []))),
+      eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
+    };
+  } finally {
+    clearInterval(progress);
+    loopDelay.disable();
+    services.events.off('event', onEvent);
+  }
+}
+
+/** The PostgreSQL variant: a smaller wave of Stage runtimes with a PostgreSQL journal (a schema of its own, dropped). */
+async function postgresWave(services: Services): Promise<Record<string, unknown>> {
+  const schema = `wbench_${process.pid}_${randomBytes(3).toString('hex')}`;
+  let journal: Journal;
+  try {
+    journal = await openJournal({ kind: 'postgres', url: PG_URL, schema });
+  } catch (e) {
+    return { skipped: `no PostgreSQL reachable (${(e as Error).message})` };
+  }
+  try {
+    const doc = await planWave(services, { env: 'stage', specs: ['all'], concurrency: CONCURRENCY });
+    const runtimes = doc.runtimes.slice(0, PG_RUNTIMES);
+    log(`PostgreSQL variant: ${runtimes.length} Stage runtimes at concurrency ${CONCURRENCY}`);
+    const w = await runBenchWave(services, journal, 'stage', await services.access('stage'), doc.target, runtimes);
+    return {
+      runtimes: w.runtimes,
+      state: w.state,
+      wallMs: Math.round(w.wallMs),
+      outcomes: w.outcomes,
+      busyMsPerRuntime: round(w.timing.writesBusyMs / w.runtimes, 3),
+      latencySumMsPerRuntime: round(w.timing.writesSumMs / w.runtimes, 3),
+      otherCallsMsPerRuntime: round(w.timing.otherSumMs / w.runtimes, 3),
+      eventLoopDelayMs: w.eventLoopDelayMs,
+    };
+  } finally {
+    await journal.close();
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-wave-sim-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-wave-'));
+  const t00 = performance.now();
+  const { child, ready } = await startSimProcess(out);
+  log(`simulator ready in ${Math.round(performance.now() - t00)} ms: ${ready.runtimes} runtimes on port ${ready.port}`);
+  const services = await Services.create({ configFile: writeBenchConfig(out, dir) });
+  try {
+    // Resolution: the call planWave makes, timed alone; then planWave itself.
+    const prod = services.envConfig('prod');
+    const keb = new KebClient({ url: prod.keb.url, token: readFileSync(prod.keb.tokenFile, 'utf8').trim() });
+    const gardener = new KubeClient(readFileSync(prod.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter: new RequestCounter(), throttle: services.limiter.throttle });
+    let t0 = performance.now();
+    const resolution = await resolveTargets({ env: 'prod', spec: parseTargets({ specs: ['all'], excludes: [], namedSets: prod.targets }), keb, gardener: { client: gardener, namespace: prod.gardener.namespace } });
+    const resolveMs = Math.round(performance.now() - t0);
+    t0 = performance.now();
+    const doc = await planWave(services, { env: 'prod', specs: ['all'], concurrency: CONCURRENCY });
+    const planMs = Math.round(performance.now() - t0);
+    const peakRssMbAfterPlan = Math.round(process.resourceUsage().maxRSS / 1024);
+    log(`resolved ${resolution.runtimes.length} Prod runtimes in ${resolveMs} ms (planWave ${planMs} ms; preflight ok: ${doc.preflight.ok})`);
+
+    // T from a calibration batch of Dev runtimes (not part of the wave).
+    const devDoc = await planWave(services, { env: 'dev', specs: ['all'], concurrency: CALIBRATION_CONCURRENCY });
+    const calibration = await calibrate(services, devDoc.runtimes.slice(0, CALIBRATION_RUNTIMES));
+    log(`T = ${calibration.T_ms} ms (mean of ${CALIBRATION_RUNTIMES} Dev runtimes at concurrency ${CALIBRATION_CONCURRENCY}; p50 ${calibration.p50}, max ${calibration.max})`);
+
+    // The wave: SQLite journal, default lease TTL.
+    const requestsBefore = await simRequests(ready.port);
+    const cpuBefore = process.cpuUsage();
+    const simCpuBefore = cpuMsOf(child.pid);
+    const journal = await services.journal();
+    log(`wave: ${doc.runtimes.length} Prod runtimes at concurrency ${CONCURRENCY}; ideal ${Math.round((doc.runtimes.length * calibration.T_ms) / CONCURRENCY)} ms`);
+    const wave = await runBenchWave(services, journal, 'prod', await services.access('prod'), doc.target, doc.runtimes);
+    const requests = (await simRequests(ready.port)) - requestsBefore;
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    // BENCH_HEAP_SNAPSHOT=FILE: what the wave left on the heap (open it in Chrome DevTools › Memory).
+    if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
+    const mem = process.memoryUsage();
+    const memoryAfterWaveMb = { rss: Math.round(mem.rss / 2 ** 20), heapUsed: Math.round(mem.heapUsed / 2 ** 20), external: Math.round(mem.external / 2 ** 20) };
+    const cpu = process.cpuUsage(cpuBefore);
+    const simCpuAfter = cpuMsOf(child.pid);
+    const simPeakRssMb = peakRssMbOf(child.pid);
+
+    const postgres = await postgresWave(services);
+
+    const N = wave.runtimes;
+    const idealMs = (N * calibration.T_ms) / CONCURRENCY;
+    const ratio = wave.wallMs / idealMs;
+    // SQLite works synchronously inside each call: the time until the call returns is all of its work.
+    const sqliteMs = wave.timing.writesSyncMs / N;
+    const pgMs = typeof postgres.busyMsPerRuntime === 'number' ? postgres.busyMsPerRuntime : null;
+    const waveT = wave.durations.reduce((a, b) => a + b, 0) / Math.max(1, wave.durations.length);
+    const report = {
+      runtimes: N,
+      concurrency: CONCURRENCY,
+      timeScale: TIME_SCALE,
+      T_ms: calibration.T_ms,
+      wallMs: Math.round(wave.wallMs),
+      idealMs: Math.round(idealMs),
+      ratio: round(ratio, 3),
+      peakRssMb,
+      resolveMs,
+      journalMsPerRuntime: { sqlite: round(sqliteMs, 3), postgres: pgMs },
+      outcomes: wave.outcomes,
+      goals: {
+        wallLe105xIdeal: ratio <= GOALS.wallRatio,
+        peakRssLe256Mb: peakRssMb <= GOALS.peakRssMb,
+        resolveLe2s: resolveMs <= GOALS.resolveMs,
+        journalSqliteLe1ms: sqliteMs <= GOALS.journalMsPerRuntime,
+        journalPostgresLe1ms: pgMs === null ? null : pgMs <= GOALS.journalMsPerRuntime,
+      },
+      detail: {
+        waveState: wave.state,
+        calibration: { runtimes: CALIBRATION_RUNTIMES, concurrency: CALIBRATION_CONCURRENCY, p50Ms: calibration.p50, maxMs: calibration.max, outcomes: calibration.outcomes, phasesMs: calibration.phases },
+        /** Per-runtime duration inside the wave (result.durationMs): what N·T/C assumes stays T. */
+        inWaveDurationMs: { mean: Math.round(waveT), p50: percentile(wave.durations, 50), p99: percentile(wave.durations, 99), max: wave.durations[wave.durations.length - 1] ?? NaN, phasesMs: wave.phases },
+        planMs,
+        resolvedRuntimes: resolution.runtimes.length,
+        requestsPerSecond: Math.round(requests / (wave.wallMs / 1000)),
+        rateCapPerSystem: RATE_CAP,
+        sqlite: {
+          writesMsPerRuntime: round(sqliteMs, 3),
+          /** Until the promises settled: adds the wait for the busy event loop's microtask queue. */
+          writesAwaitedMsPerRuntime: round(wave.timing.writesSumMs / N, 3),
+          writeCalls: wave.timing.writeCalls,
+          otherCallsMsPerRuntime: round(wave.timing.otherSumMs / N, 3),
+          otherCalls: wave.timing.otherCalls,
+        },
+        postgres,
+        /** Peak RSS once the wave was planned (resolution of the landscape), before any migration ran. */
+        peakRssMbAfterPlan,
+        memoryAfterWaveMb,
+        eventLoopDelayMs: wave.eventLoopDelayMs,
+        /** CPU of this process during the wave, as a share of its wall time (1 = one core busy). */
+        waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
+        /** The same for the simulator process. */
+        simCpuShare: simCpuBefore === null || simCpuAfter === null ? null : round((simCpuAfter - simCpuBefore) / wave.wallMs, 2),
+        simPeakRssMb,
+      },
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await services.close();
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    rmSync(out, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,409 @@
+/**
+ * The Slack app: Bolt wiring only (STYLE.md §2). It acks every slash command and button at once, turns the
+ * payload into a command line, checks who may run it, dispatches it through the command registry, and renders
+ * the result: problems ephemerally to the caller, results to the channel. It decides nothing about clusters.
+ *
+ * Transport (C6): Socket Mode when SLACK_APP_TOKEN is set, else the HTTP receiver on PORT at `/slack/events`
+ * (Bolt checks the request signature and its age). SLACK_API_URL points the Web API — and Socket Mode's
+ * `apps.connections.open`, which Bolt passes through `installerOptions.clientOptions` — at another base URL.
+ *
+ * Extension points for the live wave message, approvals and tasks: `SlackBot.poster` (budgeted Web API),
+ * `SlackBot.actions` (register more `im:` button handlers by prefix), `SlackBot.track` (background work that
+ * `idle()` waits for) and the `slack:plan:<hash>` / `slack:wave:<waveId>` journal settings holding
+ * `{channel, ts}` of the messages posted for them.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import bolt from '@slack/bolt';
+import type { BlockAction, ButtonAction, Logger, SlashCommand, types, webApi } from '@slack/bolt';
+import { dispatch, findCommand } from '../../../commands/index.js';
+import type { CommandContext, CommandResult, CommandSpec } from '../../../commands/types.js';
+import type { Services } from '../../app/services.js';
+import type { EnvName } from '../../config/config.js';
+import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { parseCommandLine } from '../command-line.js';
+import { codeBlock, inlineCode, mention, type ChatMessage } from '../message.js';
+import { decidePermission, envsNamedIn, GroupMembersCache, type EnvRules } from '../permissions.js';
+import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
+import { SlackPoster, type Budget, type PosterMethod } from './poster.js';
+import { readSlackSettings, type SlackSettings } from './settings.js';
+
+const { App, LogLevel, SocketModeReceiver } = bolt;
+type BoltApp = InstanceType<typeof App>;
+
+/** The slash command this app answers (its name in the Slack app manifest). */
+export const SLASH_COMMAND = '/istio-migrate';
+
+/** pino-compatible: a metadata object, then a fixed message (STYLE.md §13). */
+export interface ChatLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export const silentLogger: ChatLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface SlackAppOptions {
+  services: Services;
+  /** process.env or a test's own; read for C6 variables only. */
+  env: Record<string, string | undefined>;
+  logger?: ChatLogger;
+  /** Merged into the Web API client options (tests: `{ retryConfig: { retries: 0 } }`). */
+  clientOptions?: Partial<webApi.WebClientOptions>;
+  /** Web API budgets of the poster (tests make them small or large). */
+  budgets?: Partial<Record<PosterMethod, Budget>>;
+  /** How long user-group members are cached (default 5 minutes). */
+  groupCacheMs?: number;
+  command?: string;
+}
+
+export class SlackSettingsError extends Error {
+  readonly code = 'config';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** The click on an `im:` button, platform data already taken apart. */
+export interface ButtonClick {
+  user: string;
+  channel: string;
+  /** The message carrying the button (a bot message: blocks as posted). */
+  messageTs: string;
+  message: { text: string; blocks: types.KnownBlock[] };
+  actionId: string;
+  value: string;
+}
+
+export type ButtonHandler = (click: ButtonClick) => Promise<void>;
+
+export interface StartedBot {
+  mode: SlackSettings['mode'];
+  /** The HTTP receiver's port (HTTP mode). */
+  port?: number;
+  healthPort: number;
+}
+
+export interface SlackBot {
+  app: BoltApp;
+  mode: SlackSettings['mode'];
+  poster: SlackPoster;
+  /** Button handlers by action-id prefix (longest match wins); add more here. */
+  actions: Map<string, ButtonHandler>;
+  start(): Promise<StartedBot>;
+  stop(): Promise<void>;
+  /** Runs work after an ack; errors are logged. `idle()` waits for it. */
+  track(work: Promise<void>): void;
+  /** Resolves when no acknowledged command or click is still being worked on. */
+  idle(): Promise<void>;
+}
+
+const TOKEN = /xox[a-z]-[A-Za-z0-9-]+/g;
+
+/** Bolt's logger interface onto ours, with anything token-shaped redacted. */
+function boltLogger(log: ChatLogger): Logger {
+  let level = LogLevel.INFO;
+  const text = (m: unknown[]) => m.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' ').replace(TOKEN, 'xox?-[redacted]');
+  return {
+    debug: (...m: unknown[]) => log.debug({ source: 'bolt' }, text(m)),
+    info: (...m: unknown[]) => log.info({ source: 'bolt' }, text(m)),
+    warn: (...m: unknown[]) => log.warn({ source: 'bolt' }, text(m)),
+    error: (...m: unknown[]) => log.error({ source: 'bolt' }, text(m)),
+    setLevel: (l: typeof level) => (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+function slackErrorCode(e: unknown): string | undefined {
+  return (e as { data?: { error?: string } }).data?.error ?? (e as { code?: string }).code;
+}
+
+function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; runtimes: unknown[] } {
+  const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
+  return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
+}
+
+/**
+ * Builds the app and checks the bot token (`auth.test`, awaited here so a bad token fails the start with a clear
+ * error instead of an unhandled rejection later). Throws SlackSettingsError when the C6 variables are incomplete.
+ */
+export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
+  const read = readSlackSettings(opts.env);
+  if (!read.ok) throw new SlackSettingsError(read.problems);
+  const settings = read.settings;
+  const services = opts.services;
+  const log = opts.logger ?? silentLogger;
+  const clientOptions: webApi.WebClientOptions = {
+    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+    ...opts.clientOptions,
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    rejectRateLimitedCalls: true,
+  };
+  const common = {
+    token: settings.botToken,
+    logger: boltLogger(log),
+    logLevel: LogLevel.INFO,
+    // Socket Mode's client mutates the options it gets; give it a copy.
+    clientOptions: { ...clientOptions },
+    deferInitialization: true,
+  };
+  // Socket Mode: the receiver is built here so that stop() can wait for the WebSocket to close. Its Web API
+  // client (apps.connections.open) takes `installerOptions.clientOptions` — that is where SLACK_API_URL goes.
+  const socketReceiver =
+    settings.mode === 'socket'
+      ? new SocketModeReceiver({ appToken: settings.appToken!, logger: common.logger, logLevel: LogLevel.INFO, installerOptions: { clientOptions: { ...clientOptions } } })
+      : undefined;
+  const app: BoltApp = socketReceiver
+    ? new App({ ...common, socketMode: true, receiver: socketReceiver })
+    : new App({
+          ...common,
+          signingSecret: settings.signingSecret,
+          port: settings.port,
+          customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n') }],
+        });
+  try {
+    await app.init(); // auth.test, once
+  } catch (e) {
+    throw new SlackSettingsError([`the bot token was not accepted by auth.test: ${slackErrorCode(e) ?? (e as Error).message}`]);
+  }
+
+  const poster = new SlackPoster(app.client, { budgets: opts.budgets, logger: log });
+  const groups = new GroupMembersCache(async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], opts.groupCacheMs);
+  const pending = new Set<Promise<void>>();
+  const startingPlans = new Set<string>();
+  const actions = new Map<string, ButtonHandler>();
+
+  const track = (work: Promise<void>) => {
+    const p = work.catch((e: unknown) => log.error({ err: (e as Error).message }, 'slack handler failed'));
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+
+  const ctxFor = (user: string): CommandContext => ({
+    user,
+    via: 'slack',
+    interactive: false,
+    services,
+    isInApproverGroup: async (u, group) => (await groups.members(group)).has(u),
+  });
+
+  const envRules = (env: EnvName): EnvRules | undefined => {
+    const e = services.config.environments[env];
+    return e && { env, approvers: e.approval.approvers, approverGroup: e.approval.approverGroup, operators: e.approval.operators };
+  };
+
+  async function planEnv(hash: string): Promise<EnvName | undefined> {
+    const plan = await (await services.journal()).getPlan(hash);
+    return plan?.env as EnvName | undefined;
+  }
+
+  /** Why `user` may not run this command (or undefined). Argument errors are left to `dispatch` to explain. */
+  async function refusal(spec: CommandSpec, argv: string[], user: string, knownEnvs?: EnvName[]): Promise<string | undefined> {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+    } catch {
+      return undefined;
+    }
+    if ('as' in spec.options && parsed.values.as !== undefined) {
+      return `--as is not available in Slack: here you act as yourself (${mention(user)}). Example: ${inlineCode(`/istio-migrate ${spec.name} <plan hash>`)}`;
+    }
+    if (spec.permission === 'read') return undefined;
+    const configured = services.envs();
+    let envs = knownEnvs ?? envsNamedIn(parsed.positionals, configured);
+    if (!envs) {
+      const hash = typeof parsed.values.plan === 'string' ? parsed.values.plan : spec.name === 'approve' ? parsed.positionals[0] : undefined;
+      const env = hash ? await planEnv(hash) : undefined;
+      envs = env ? [env] : configured;
+    }
+    const rules = envs.map(envRules).filter((r): r is EnvRules => !!r);
+    const groupMembers = new Map<string, ReadonlySet<string>>();
+    if (spec.permission === 'approve') {
+      for (const g of new Set(rules.map((r) => r.approverGroup).filter((g): g is string => !!g))) {
+        try {
+          groupMembers.set(g, await groups.members(g));
+        } catch (e) {
+          return `could not look up the members of the approver group <!subteam^${g}> (${slackErrorCode(e) ?? (e as Error).message}); try again in a minute`;
+        }
+      }
+    }
+    const d = decidePermission({ command: spec.name, permission: spec.permission, user, envs: rules, groupMembers });
+    return d.allowed ? undefined : d.reason;
+  }
+
+  /** Posts to the channel; where the bot is not a member, tells the caller instead. */
+  async function share(channel: string, user: string, msg: ChatMessage, threadTs?: string) {
+    try {
+      return await poster.post(channel, msg, { threadTs });
+    } catch (e) {
+      const code = slackErrorCode(e);
+      if (code !== 'not_in_channel' && code !== 'channel_not_found') throw e;
+      await poster.ephemeral(channel, user, { ...msg, blocks: [...msg.blocks, { type: 'context', elements: ['(only you see this: invite the bot to share results here)'] }] });
+      return undefined;
+    }
+  }
+
+  async function onSlashCommand(cmd: SlashCommand): Promise<void> {
+    const user = cmd.user_id;
+    const channel = cmd.channel_id;
+    const shown = cmd.text.trim();
+    const tell = (msg: ChatMessage) => poster.ephemeral(channel, user, msg);
+    const line = parseCommandLine(cmd.text);
+    log.info({ user, channel, command: line.kind === 'command' ? line.name : line.kind }, 'slash command');
+    if (line.kind === 'invalid') return tell(problemReply(shown, `${line.problem}\nexample: /istio-migrate ${line.example}`));
+    if (line.kind === 'empty' || line.name === 'help') {
+      const argv = line.kind === 'empty' ? [] : line.argv;
+      const help = await dispatch(ctxFor(user), 'help', argv);
+      if (help.exitCode !== 0) return tell(problemReply(shown, help.text));
+      return tell(argv.length ? noteReply(codeBlock(help.text)) : helpReply(help.text));
+    }
+    const spec = findCommand(line.name);
+    if (spec) {
+      const why = await refusal(spec, line.argv, user);
+      if (why) return tell(refusalReply(shown, why));
+    }
+    let result: CommandResult;
+    try {
+      result = await dispatch(ctxFor(user), line.name, line.argv);
+    } catch (e) {
+      log.error({ user, command: line.name, err: (e as Error).message }, 'command failed');
+      return tell(problemReply(shown, `failed: ${(e as Error).message}`));
+    }
+    if (result.exitCode === 1 || result.exitCode === 2) return tell(problemReply(shown, result.text));
+    const json = line.argv.includes('--json');
+    if (line.name === 'plan' && !json && isPlanDocument(result.json)) {
+      const doc = result.json;
+      const msg = planMessage({ hash: doc.hash, env: doc.env, target: doc.target, runtimes: doc.runtimes.length }, result.text, user, services.approvalRequired(doc.env as EnvName));
+      const posted = await share(channel, user, msg);
+      if (posted) await (await services.journal()).setSetting(`slack:plan:${doc.hash}`, JSON.stringify(posted));
+      return;
+    }
+    await share(channel, user, commandReply(shown, user, json ? JSON.stringify(result.json, null, 2) : result.text));
+  }
+
+  /** The plan message without its buttons and with a note (after Cancel, or once its wave started). */
+  const settled = (click: ButtonClick, note: string) => poster.updateBlockKit(click.channel, click.messageTs, { text: click.message.text, blocks: [...click.message.blocks.filter((b) => b.type !== 'actions'), { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] });
+
+  actions.set(ACTION.cancel, async (click) => {
+    const env = await planEnv(click.value);
+    const why = await refusal(findCommand('run')!, [], click.user, env ? [env] : undefined);
+    if (why) return poster.ephemeral(click.channel, click.user, noteReply(why));
+    await (await services.journal()).audit({ actor: click.user, action: 'slack-cancel', subject: click.value, detail: {} });
+    await settled(click, `cancelled by ${mention(click.user)}`);
+  });
+
+  actions.set(ACTION.run, async (click) => {
+    const hash = click.value || click.actionId.slice(ACTION.run.length);
+    const tell = (md: string) => poster.ephemeral(click.channel, click.user, noteReply(md));
+    const journal = await services.journal();
+    const plan = await journal.getPlan(hash);
+    if (!plan) return tell(`no stored plan ${inlineCode(hash.slice(0, 12))}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`);
+    const why = await refusal(findCommand('run')!, [], click.user, [plan.env as EnvName]);
+    if (why) return tell(why);
+    if (startingPlans.has(hash)) return tell(`plan ${inlineCode(hash.slice(0, 12))} is already starting`);
+    const existing = (await journal.listWaves({ env: plan.env })).find((w) => w.planHash === hash);
+    if (existing) {
+      const active = ['running', 'paused', 'draining'].includes(existing.state);
+      return tell(active ? `already running as ${inlineCode(existing.waveId)}` : `plan ${inlineCode(hash.slice(0, 12))} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`);
+    }
+    startingPlans.add(hash);
+    const onEvent = (e: WaveEvent) => {
+      if (e.type !== 'wave-started' || e.resumed) return;
+      track(
+        (async () => {
+          const wave = await journal.getWave(e.waveId);
+          if (wave?.planHash !== hash) return;
+          await journal.setSetting(`slack:wave:${e.waveId}`, JSON.stringify({ channel: click.channel, ts: click.messageTs }));
+          await settled(click, `run by ${mention(click.user)} as wave ${inlineCode(e.waveId)}`);
+        })(),
+      );
+    };
+    services.events.on('event', onEvent);
+    let result: CommandResult;
+    try {
+      result = await dispatch(ctxFor(click.user), 'run', ['--plan', hash, '--yes']);
+    } finally {
+      services.events.off('event', onEvent);
+      startingPlans.delete(hash);
+    }
+    if (result.exitCode === 1 || result.exitCode === 2) return poster.ephemeral(click.channel, click.user, problemReply(`run --plan ${hash.slice(0, 12)}`, result.text));
+    await share(click.channel, click.user, commandReply(`run --plan ${hash.slice(0, 12)} (button)`, click.user, result.text), click.messageTs);
+  });
+
+  actions.set(ACTION.requestApproval, async (click) => {
+    const plan = await (await services.journal()).getPlan(click.value);
+    if (!plan) return poster.ephemeral(click.channel, click.user, noteReply(`no stored plan ${inlineCode(click.value.slice(0, 12))}`));
+    const group = envRules(plan.env as EnvName)?.approverGroup;
+    const short = click.value.slice(0, 12);
+    await share(
+      click.channel,
+      click.user,
+      noteReply(`${mention(click.user)} asks for an on-call approval of plan ${inlineCode(short)} (${plan.env}, ${plan.target})${group ? ` — <!subteam^${group}>` : ''}: approve with ${inlineCode(`/istio-migrate approve ${click.value}`)}, then ${inlineCode(`/istio-migrate run --plan ${click.value} --yes`)}`),
+      click.messageTs,
+    );
+  });
+
+  const handlerFor = (actionId: string): ButtonHandler | undefined => {
+    const prefix = [...actions.keys()].filter((p) => actionId === p || actionId.startsWith(p.endsWith(':') ? p : `${p}:`)).sort((a, b) => b.length - a.length)[0];
+    return prefix ? actions.get(prefix) : undefined;
+  };
+
+  app.command(opts.command ?? SLASH_COMMAND, async ({ command, ack }) => {
+    await ack();
+    track(onSlashCommand(command));
+  });
+
+  app.action<BlockAction<ButtonAction>>(/^im:/, async ({ ack, body, action }) => {
+    await ack();
+    const click: ButtonClick = {
+      user: body.user.id,
+      channel: body.channel?.id ?? String((body.container as { channel_id?: string } | undefined)?.channel_id ?? ''),
+      messageTs: body.message?.ts ?? String((body.container as { message_ts?: string } | undefined)?.message_ts ?? ''),
+      message: { text: String((body.message as { text?: string } | undefined)?.text ?? ''), blocks: (body.message as { blocks?: types.KnownBlock[] } | undefined)?.blocks ?? [] },
+      actionId: action.action_id,
+      value: action.value ?? '',
+    };
+    log.info({ user: click.user, action: click.actionId }, 'button');
+    const handler = handlerFor(click.actionId);
+    track(handler ? handler(click) : poster.ephemeral(click.channel, click.user, noteReply(`this button (${inlineCode(click.actionId)}) is not supported by this version of the bot`)));
+  });
+
+  let health: http.Server | undefined;
+  return {
+    app,
+    mode: settings.mode,
+    poster,
+    actions,
+    track,
+    async idle() {
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+    async start() {
+      health = http.createServer((req, res) => {
+        if (req.url === '/healthz') res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+        else res.writeHead(404).end();
+      });
+      const h = health;
+      await new Promise<void>((resolve, reject) => {
+        h.once('error', reject);
+        h.listen(settings.healthPort, resolve);
+      });
+      const healthPort = (h.address() as AddressInfo).port;
+      if (settings.mode === 'socket') {
+        await app.start();
+        return { mode: settings.mode, healthPort };
+      }
+      const server = (await app.start(settings.port)) as http.Server;
+      return { mode: settings.mode, port: (server.address() as AddressInfo).port, healthPort };
+    },
+    async stop() {
+      // Bolt's SocketModeReceiver.stop() does not wait for the close handshake; the client's disconnect() does.
+      if (socketReceiver) await socketReceiver.client.disconnect();
+      else await app.stop().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stopping the receiver'));
+      if (health) await new Promise<void>((resolve) => health!.close(() => resolve()));
+    },
+  };
+}

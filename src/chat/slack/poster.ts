@@ -1,0 +1,157 @@
+/**
+ * Every message the bot sends goes through a SlackPoster: it renders platform-neutral messages to Block Kit,
+ * spends a per-method budget well under Slack's tiers (SLACK.md: chat.postMessage ~1/s per channel, chat.update
+ * Tier 3 ~50/min shared by all waves, chat.postEphemeral Tier 4) and, on HTTP 429, waits the `Retry-After` and
+ * tries again (the whole method waits, not just that call). The WebClient must be built with
+ * `rejectRateLimitedCalls: true` so that 429s reach this class instead of the client's own silent retry.
+ *
+ * Limitation: budgets are per process; replicas sharing a workspace each spend their own.
+ */
+import type { webApi } from '@slack/bolt';
+import type { ChatMessage } from '../message.js';
+import { toBlockKit, type BlockKitMessage } from './blocks.js';
+
+export type PosterMethod = 'chat.postMessage' | 'chat.update' | 'chat.postEphemeral';
+
+/** A token bucket: `burst` calls at once, refilled at `perMinute`. */
+export interface Budget {
+  burst: number;
+  perMinute: number;
+}
+
+export const DEFAULT_BUDGETS: Record<PosterMethod, Budget> = {
+  /** Per channel. */
+  'chat.postMessage': { burst: 3, perMinute: 50 },
+  /** Per workspace, shared by every wave's live message. */
+  'chat.update': { burst: 5, perMinute: 40 },
+  'chat.postEphemeral': { burst: 10, perMinute: 90 },
+};
+
+export interface PosterLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface SlackPosterOptions {
+  budgets?: Partial<Record<PosterMethod, Budget>>;
+  /** How often one call waits out a 429 before giving up (default 3). */
+  maxRateLimitRetries?: number;
+  logger?: PosterLogger;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private blockedUntil = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly budget: Budget,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    this.tokens = budget.burst;
+    this.last = now();
+  }
+
+  /** Waits for a token; callers are served in order. */
+  take(): Promise<void> {
+    const turn = this.queue.then(async () => {
+      for (;;) {
+        const t = this.now();
+        this.tokens = Math.min(this.budget.burst, this.tokens + ((t - this.last) * this.budget.perMinute) / 60_000);
+        this.last = t;
+        const wait = Math.max(this.blockedUntil - t, this.tokens >= 1 ? 0 : ((1 - this.tokens) * 60_000) / this.budget.perMinute);
+        if (wait <= 0) {
+          this.tokens -= 1;
+          return;
+        }
+        await this.sleep(Math.ceil(wait));
+      }
+    });
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  block(ms: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
+  }
+}
+
+function rateLimitedFor(e: unknown): number | undefined {
+  const err = e as { code?: string; retryAfter?: number };
+  return err?.code === 'slack_webapi_rate_limited_error' ? (err.retryAfter ?? 1) : undefined;
+}
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+export class SlackPoster {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly budgets: Record<PosterMethod, Budget>;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly opts: SlackPosterOptions = {},
+  ) {
+    this.budgets = { ...DEFAULT_BUDGETS, ...opts.budgets };
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Posts a message to a channel (or into a thread); returns where it landed, for later `update`s. */
+  async post(channel: string, msg: ChatMessage, opts: { threadTs?: string } = {}): Promise<PostedMessage> {
+    const res = await this.call('chat.postMessage', channel, () =>
+      this.client.chat.postMessage({ channel, ...toBlockKit(msg), ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}), unfurl_links: false, unfurl_media: false }),
+    );
+    return { channel: res.channel ?? channel, ts: res.ts ?? '' };
+  }
+
+  /** Replaces a message the bot posted (a wave's live message, a plan whose buttons were used). */
+  async update(channel: string, ts: string, msg: ChatMessage): Promise<void> {
+    await this.call('chat.update', 'workspace', () => this.client.chat.update({ channel, ts, ...toBlockKit(msg) }));
+  }
+
+  /** Replaces a message with Block Kit as it came from Slack (a clicked message, its buttons removed). */
+  async updateBlockKit(channel: string, ts: string, msg: BlockKitMessage): Promise<void> {
+    await this.call('chat.update', 'workspace', () => this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }));
+  }
+
+  /** A message only `user` sees: refusals, usage errors, "already running". */
+  async ephemeral(channel: string, user: string, msg: ChatMessage, opts: { threadTs?: string } = {}): Promise<void> {
+    await this.call('chat.postEphemeral', 'workspace', () =>
+      this.client.chat.postEphemeral({ channel, user, ...toBlockKit(msg), ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) }),
+    );
+  }
+
+  private bucket(method: PosterMethod, key: string): TokenBucket {
+    const id = `${method}:${key}`;
+    let b = this.buckets.get(id);
+    if (!b) {
+      b = new TokenBucket(this.budgets[method], this.now, this.sleep);
+      this.buckets.set(id, b);
+    }
+    return b;
+  }
+
+  private async call<T>(method: PosterMethod, key: string, fn: () => Promise<T>): Promise<T> {
+    const bucket = this.bucket(method, key);
+    const max = this.opts.maxRateLimitRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      await bucket.take();
+      try {
+        return await fn();
+      } catch (e) {
+        const retryAfter = rateLimitedFor(e);
+        if (retryAfter === undefined || attempt >= max) throw e;
+        this.opts.logger?.warn({ method, retryAfter, attempt: attempt + 1 }, 'slack rate limited; waiting Retry-After');
+        bucket.block(retryAfter * 1000);
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Shared by the Slack end-to-end tests: a bot config for a test simulator (temp SQLite journal, chosen approval
+ * rules) and an in-process bot wired to the fake Slack, in HTTP or Socket Mode.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { Services } from '../../src/app/services.js';
+import { createSlackApp, type SlackBot, type StartedBot } from '../../src/chat/slack/app.js';
+import type { FakeSlack } from '../helpers/fake-slack.js';
+import type { TestSim } from '../helpers/sim.js';
+
+export const SECRET = 'test-signing-secret';
+export const BOT_TOKEN = 'xoxb-test-bot-token';
+export const APP_TOKEN = 'xapp-test-app-token';
+
+export type ApprovalRules = Partial<{ approvers: string[]; approverGroup: string; operators: string[]; required: boolean }>;
+
+/** The simulator's config with a journal of its own and the given approval rules per environment. */
+export function writeBotConfig(sim: TestSim, approval: Partial<Record<'dev' | 'stage' | 'prod', ApprovalRules>> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slack-e2e-'));
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  for (const [env, rules] of Object.entries(approval)) cfg.environments[env].approval = rules;
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg));
+  return file;
+}
+
+export interface TestBot {
+  bot: SlackBot;
+  services: Services;
+  started: StartedBot;
+  /** The HTTP receiver's `/slack/events` (HTTP mode). */
+  eventsUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts the bot in this process against the fake Slack; Web API retries off so failures fail fast. */
+export async function startBot(fake: FakeSlack, configFile: string, mode: 'http' | 'socket', extraEnv: Record<string, string> = {}): Promise<TestBot> {
+  const services = await Services.create({ configFile, env: {} });
+  const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl.replace(/\/$/, ''), PORT: '0', HEALTH_PORT: '0', ...extraEnv };
+  if (mode === 'http') env.SLACK_SIGNING_SECRET = SECRET;
+  else env.SLACK_APP_TOKEN = APP_TOKEN;
+  const bot = await createSlackApp({
+    services,
+    env,
+    clientOptions: { retryConfig: { retries: 0 } },
+    // Generous budgets: the tests measure behaviour, not pacing (the poster's own tests cover that).
+    budgets: { 'chat.postMessage': { burst: 1000, perMinute: 60_000 }, 'chat.update': { burst: 1000, perMinute: 60_000 }, 'chat.postEphemeral': { burst: 1000, perMinute: 60_000 } },
+  });
+  const started = await bot.start();
+  return {
+    bot,
+    services,
+    started,
+    eventsUrl: `http://127.0.0.1:${started.port}/slack/events`,
+    async close() {
+      await bot.idle();
+      await bot.stop();
+      await services.close();
+    },
+  };
+}

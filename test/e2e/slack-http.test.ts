@@ -1,0 +1,133 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import { BOT_TOKEN, SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve, reject) => http.get(url, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+}
+
+describe('src/chat/slack/app.ts — HTTP receiver', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  let t: TestBot;
+
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
+    t = await startBot(fake, writeBotConfig(sim), 'http');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+    await sim?.close();
+  });
+
+  it('checks the bot token once with auth.test at start, through SLACK_API_URL (slash added)', () => {
+    const auth = fake.calls.filter((c) => c.method === 'auth.test');
+    expect(auth).toHaveLength(1);
+    expect(auth[0].headers.authorization).toBe(`Bearer ${BOT_TOKEN}`);
+  });
+
+  it('acks a signed slash command within 3 s and posts the plan with Run/Cancel buttons', async () => {
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload('dev all'), SECRET);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    await t.bot.idle();
+    const posts = fake.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    const { channel, blocks, text } = posts[0].body;
+    expect(channel).toBe('C1');
+    expect(text).toMatch(/^Plan [0-9a-f]{12} — dev, all/);
+    expect(blocks[0]).toMatchObject({ type: 'header' });
+    const actions = blocks.find((b: Json) => b.type === 'actions');
+    expect(actions.elements.map((e: Json) => e.text.text)).toEqual(['Run', 'Cancel']);
+    expect(actions.elements[0].action_id).toMatch(/^im:run:[0-9a-f]{64}$/);
+    expect(actions.elements[0].confirm).toBeDefined();
+    expect(fake.callsTo('chat.postEphemeral')).toHaveLength(0);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it.each([
+    ['a wrong signature', { signature: 'v0=0000000000000000000000000000000000000000000000000000000000000000' }],
+    ['a timestamp 10 minutes old', { timestamp: Math.floor(Date.now() / 1000) - 600 }],
+    ['no signature headers', { unsigned: true }],
+  ])('rejects %s with 401 and runs no handler', async (_what, opts) => {
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload('status'), SECRET, opts);
+    expect(res.status).toBe(401);
+    await t.bot.idle();
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('a signed request signed with another secret is rejected too', async () => {
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload('status'), 'not-the-secret');
+    expect(res.status).toBe(401);
+    await t.bot.idle();
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('answers /healthz on PORT and on HEALTH_PORT', async () => {
+    expect(await get(`http://127.0.0.1:${t.started.port}/healthz`)).toBe(200);
+    expect(await get(`http://127.0.0.1:${t.started.healthPort}/healthz`)).toBe(200);
+  });
+
+  it('Cancel takes the buttons off the plan and says who cancelled', async () => {
+    fake.reset();
+    await postSigned(t.eventsUrl, slashPayload('plan dev all'), SECRET);
+    await t.bot.idle();
+    const posted = fake.callsTo('chat.postMessage')[0].body;
+    const ts = fake.calls.length && [...fake.messages.values()].filter((m) => m.channel === 'C1').at(-1)!.ts;
+    const msg = fake.message('C1', ts as string)!;
+    expect(msg.text).toBe(posted.text);
+    const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(msg, 'im:cancel', 'U2')) }, SECRET);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    await t.bot.idle();
+    const updates = fake.callsTo('chat.update');
+    expect(updates).toHaveLength(1);
+    expect(updates[0].body.ts).toBe(ts);
+    expect(updates[0].body.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
+    expect(JSON.stringify(updates[0].body.blocks)).toContain('cancelled by <@U2>');
+  });
+
+  it('Run starts exactly one wave for a plan; another click is answered ephemerally', async () => {
+    fake.reset();
+    const fresh = runtimeOf(sim.out, 'dev', 'fresh');
+    await postSigned(t.eventsUrl, slashPayload(`dev runtime-id=${fresh.runtimeId}`, { user: 'U3' }), SECRET);
+    await t.bot.idle();
+    const plan = structuredClone([...fake.messages.values()].at(-1)!);
+    const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+    const hash = runId.slice('im:run:'.length);
+    fake.reset();
+    const first = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U3')) }, SECRET);
+    const second = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U4')) }, SECRET);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    await t.bot.idle();
+    const journal = await t.services.journal();
+    const waves = (await journal.listWaves()).filter((w) => w.planHash === hash);
+    expect(waves).toHaveLength(1);
+    expect(waves[0].requestedBy).toBe('U3');
+    const eph = fake.callsTo('chat.postEphemeral');
+    expect(eph).toHaveLength(1);
+    expect(eph[0].body.user).toBe('U4');
+    expect(eph[0].body.text).toMatch(/already (starting|running as|ran as)/);
+    // The plan message lost its buttons and names the wave; the result went into its thread.
+    const updated = fake.message('C1', plan.ts)!; // as updated by the bot
+    expect(JSON.stringify(updated.blocks)).toContain(`wave \`${waves[0].waveId}\``);
+    expect(updated.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
+    const threaded = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === plan.ts);
+    expect(threaded).toHaveLength(1);
+    expect(threaded[0].body.text).toContain(waves[0].waveId);
+    // A click after the wave ended: ephemeral, still one wave.
+    fake.reset();
+    await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U3')) }, SECRET);
+    await t.bot.idle();
+    expect(fake.callsTo('chat.postEphemeral').map((c) => c.body.text)).toEqual([expect.stringContaining(`already ran as \`${waves[0].waveId}\``)]);
+    expect((await journal.listWaves()).filter((w) => w.planHash === hash)).toHaveLength(1);
+    expect(fake.unexpected).toEqual([]);
+  });
+});

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { dispatch } from '../../commands/index.js';
+import { FakeSlack, postSigned, slashPayload } from '../helpers/fake-slack.js';
+import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+
+/** Command texts that must never post to the channel or start anything: each gets one ephemeral answer. */
+const CORPUS: string[] = [
+  '',
+  '   ',
+  'deploy stage kyma-test',
+  'plans stage kyma-test',
+  'Plan stage kyma-test',
+  'stage',
+  'prd kyma-test',
+  'plan',
+  'plan staging kyma-test',
+  'plan stage',
+  'plan stage acount=x',
+  'stage acount=x',
+  'stage region=',
+  'stage plan=openstack',
+  'stage plan=foo',
+  'stage region=[',
+  'stage nosuchset',
+  'stage all,region=x',
+  'stage region=eu-.*,,plan=aws',
+  'stage kyma-test --sample 0',
+  'stage kyma-test --sample abc',
+  'stage kyma-test --concurrency -5',
+  'stage kyma-test --concurrency 0',
+  'stage kyma-test --frobnicate',
+  'stage kyma-test -x',
+  'stage kyma-test --exclude',
+  'stage all --exclude all',
+  'run',
+  'run stage',
+  'run stage kyma-test',
+  'run --yes',
+  'run stage --yes',
+  'run --plan deadbeef --yes',
+  'run --plan',
+  'pause',
+  'pause stage',
+  'pause stage-20261125-1',
+  'abort nowave',
+  'drain stage-2026-1',
+  'resume',
+  'resume stage-20261125-1 --yes',
+  'retry-failed dev-20261125-9 --yes',
+  'set-concurrency stage-20261125-1',
+  'set-concurrency stage-20261125-1 many',
+  'status not-a-wave',
+  'status stage-20261125-1',
+  'export',
+  'export stage-20261125-1 --format xml',
+  'show',
+  'tasks pending',
+  'freeze staging',
+  'approve',
+  'approve deadbeef',
+  'help nosuch',
+  'plan stage kyma\u2011test',
+  '\u{1F4A5}\u{1F4A5}\u{1F4A5}',
+  'plan stage "kyma-test',
+  "stage 'kyma-test",
+  'stage \u0000',
+  `plan stage ${'x'.repeat(2000)}`,
+  `plan stage ${'a=b '.repeat(200)}`,
+  '\u2014help',
+  'status --json --verbose',
+  'plan stage kyma-test --sample',
+  '\uff50\uff4c\uff41\uff4e stage kyma-test',
+  'plan dev runtime-id=(',
+  '&lt;script&gt;alert(1)&lt;/script&gt;',
+  'dev shoot=.*[',
+  'stage \u200bkyma-test',
+];
+
+describe('src/chat/slack/app.ts — malformed commands', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  let t: TestBot;
+
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    fake = await FakeSlack.start({ limits: { 'chat.postEphemeral': null } });
+    t = await startBot(fake, writeBotConfig(sim), 'http');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+    await sim?.close();
+  });
+
+  it('has at least 50 cases', () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(50);
+  });
+
+  it.each(CORPUS.map((text, i): [number, string, string] => [i, JSON.stringify(text).slice(0, 60), text]))('#%i %s is answered with one ephemeral message only', async (i, _shown, text) => {
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload(text, { user: `U${i}`, channel: 'C5' }), SECRET);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    await t.bot.idle();
+    const eph = fake.callsTo('chat.postEphemeral');
+    expect(eph).toHaveLength(1);
+    expect(eph[0].body).toMatchObject({ channel: 'C5', user: `U${i}` });
+    expect(String(eph[0].body.text).length).toBeGreaterThan(0);
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(fake.callsTo('chat.update')).toHaveLength(0);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('created no wave', async () => {
+    const res = await dispatch({ user: 'test', via: 'shell', interactive: false, services: t.services }, 'status', ['--json']);
+    expect(res.json).toEqual({ waves: [] });
+  });
+});

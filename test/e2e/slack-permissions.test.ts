@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+
+describe('src/chat/permissions.ts — refusals through Slack', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  let t: TestBot;
+
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } });
+    t = await startBot(
+      fake,
+      writeBotConfig(sim, { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } }),
+      'http',
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+    await sim?.close();
+  });
+
+  async function say(text: string, user: string) {
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload(text, { user }), SECRET);
+    expect(res.status).toBe(200);
+    await t.bot.idle();
+    return { posts: fake.callsTo('chat.postMessage'), eph: fake.callsTo('chat.postEphemeral') };
+  }
+
+  it.each([
+    ['run stage kyma-test --yes', /may not run `run` in stage: operators there are <@U-OP>/],
+    ['pause stage-20261125-1', /may not run `pause` in stage/],
+    ['freeze all', /may not run `freeze` in stage/],
+  ])('refuses %s to a non-operator, ephemerally', async (text, why) => {
+    const { posts, eph } = await say(text, 'U1');
+    expect(posts).toHaveLength(0);
+    expect(eph).toHaveLength(1);
+    expect(eph[0].body.user).toBe('U1');
+    expect(JSON.stringify(eph[0].body.blocks)).toMatch(why);
+  });
+
+  it('lets everyone read and plan', async () => {
+    expect((await say('status', 'U1')).posts).toHaveLength(1);
+    const { posts } = await say('prod trial', 'U1');
+    expect(posts).toHaveLength(1);
+    const actions = posts[0].body.blocks.find((b: Json) => b.type === 'actions');
+    expect(actions.elements.map((e: Json) => e.text.text)).toEqual(['Request approval', 'Cancel']);
+  });
+
+  it('lets only the on-call group approve (members looked up once, then cached), and never --as', async () => {
+    const { posts } = await say('prod trial', 'U-OP');
+    const hash = posts[0].body.blocks.find((b: Json) => b.type === 'actions').elements[0].value as string;
+    const refused = await say(`approve ${hash}`, 'U1');
+    expect(refused.posts).toHaveLength(0);
+    expect(JSON.stringify(refused.eph[0].body.blocks)).toMatch(/may not approve in prod: approvers are <!subteam\^SONCALL>/);
+    expect(fake.calls.filter((c) => c.method === 'usergroups.users.list').map((c) => c.body.usergroup)).toEqual(['SONCALL']);
+    const asOther = await say(`approve ${hash} --as U-ONCALL`, 'U1');
+    expect(asOther.posts).toHaveLength(0);
+    expect(JSON.stringify(asOther.eph[0].body.blocks)).toContain('--as is not available in Slack');
+    const approved = await say(`approve ${hash}`, 'U-ONCALL');
+    expect(approved.eph).toHaveLength(0);
+    expect(approved.posts[0].body.text).toContain('approved by U-ONCALL');
+    expect(fake.calls.filter((c) => c.method === 'usergroups.users.list')).toHaveLength(0); // cached from the first lookup
+  });
+
+  it('refuses a Run click by a non-operator ephemerally and starts nothing', async () => {
+    const { posts } = await say('stage kyma-test', 'U-OP');
+    const plan = structuredClone([...fake.messages.values()].at(-1)!);
+    expect(plan.text).toBe(posts[0].body.text);
+    const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+    fake.reset();
+    await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U1')) }, SECRET);
+    await t.bot.idle();
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(fake.callsTo('chat.update')).toHaveLength(0);
+    const eph = fake.callsTo('chat.postEphemeral');
+    expect(eph).toHaveLength(1);
+    expect(eph[0].body.user).toBe('U1');
+    expect(eph[0].body.text).toMatch(/may not run `run` in stage/);
+    expect(await (await t.services.journal()).listWaves()).toEqual([]);
+  });
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeSlack, buttonPayload, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { APP_TOKEN, startBot, writeBotConfig, type TestBot } from './harness.js';
+
+describe('src/chat/slack/app.ts — Socket Mode', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  let t: TestBot;
+
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
+    t = await startBot(fake, writeBotConfig(sim), 'socket');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+    await sim?.close();
+  });
+
+  it('connects through apps.connections.open at SLACK_API_URL with the app token', async () => {
+    await fake.connected();
+    expect(t.started.mode).toBe('socket');
+    const open = fake.calls.filter((c) => c.method === 'apps.connections.open');
+    expect(open).toHaveLength(1);
+    expect(open[0].headers.authorization).toBe(`Bearer ${APP_TOKEN}`);
+    expect(fake.connections).toBe(1);
+  });
+
+  it('acks a slash_commands envelope within 3 s and answers through the Web API', async () => {
+    fake.reset();
+    const sent = Date.now();
+    const ack = await fake.push('slash_commands', slashPayload('status', { user: 'U7', channel: 'C9' }));
+    expect(Date.now() - sent).toBeLessThan(3000);
+    expect(ack.envelope_id).toEqual(expect.any(String));
+    await t.bot.idle();
+    const posts = fake.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(posts[0].body.channel).toBe('C9');
+    expect(posts[0].body.text).toBe('no waves yet');
+    expect(JSON.stringify(posts[0].body.blocks)).toContain('by <@U7>');
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('plans with buttons and handles a click pushed as an interactive envelope', async () => {
+    fake.reset();
+    await fake.push('slash_commands', slashPayload('stage kyma-test'));
+    await t.bot.idle();
+    const plan = structuredClone([...fake.messages.values()].at(-1)!);
+    expect(plan.blocks.find((b: Json) => b.type === 'actions').elements.map((e: Json) => e.text.text)).toEqual(['Run', 'Cancel']);
+    const sent = Date.now();
+    const ack = await fake.push('interactive', buttonPayload(plan, 'im:cancel', 'U1'));
+    expect(Date.now() - sent).toBeLessThan(3000);
+    expect(ack.envelope_id).toEqual(expect.any(String));
+    await t.bot.idle();
+    expect(JSON.stringify(fake.message(plan.channel, plan.ts)!.blocks)).toContain('cancelled by <@U1>');
+  });
+
+  it('answers a problem ephemerally over Socket Mode too', async () => {
+    fake.reset();
+    await fake.push('slash_commands', slashPayload('pause', { user: 'U5' }));
+    await t.bot.idle();
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
+    const eph = fake.callsTo('chat.postEphemeral');
+    expect(eph).toHaveLength(1);
+    expect(eph[0].body.user).toBe('U5');
+    expect(eph[0].body.text).toContain('name a wave');
+  });
+});

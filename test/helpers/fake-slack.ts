@@ -1,0 +1,365 @@
+/**
+ * A strict local fake of Slack for end-to-end tests: the Web API over real HTTP (127.0.0.1, any free port) and a
+ * Socket Mode WebSocket on the same port. Every call is recorded with its parsed body and headers; a method it
+ * does not know answers `{ok:false, error:'unknown_method'}` and is recorded as unexpected (tests assert none).
+ * Per-method budgets answer HTTP 429 with `Retry-After` when exceeded, like Slack's tiers (limits configurable).
+ *
+ * Also: a signed-request helper for the HTTP receiver, and payload builders for slash commands and buttons.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/** A parsed JSON value, typed loosely: tests inspect it field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface FakeSlackCall {
+  method: string;
+  /** Form or JSON fields; form fields holding JSON (`blocks`) are parsed. */
+  body: Record<string, Json>;
+  headers: http.IncomingHttpHeaders;
+  /** The answer's HTTP status (429 when over budget). */
+  status: number;
+}
+
+/** At most `max` calls per `windowMs` (per channel when `perChannel`). */
+export interface FakeLimit {
+  max: number;
+  windowMs: number;
+  perChannel?: boolean;
+}
+
+export interface FakeSlackOptions {
+  /** Members of user groups, for `usergroups.users.list`. */
+  usergroups?: Record<string, string[]>;
+  /** Overrides of the default budgets (a method mapped to `null` has none). */
+  limits?: Record<string, FakeLimit | null>;
+  /** Retry-After to answer instead of the computed one (seconds). */
+  retryAfterSeconds?: number;
+  /** What `auth.test` says about the bot. */
+  bot?: { userId: string; botId: string; teamId: string };
+}
+
+/** Roughly Slack's tiers (SLACK.md), with bursts. */
+export const DEFAULT_LIMITS: Record<string, FakeLimit> = {
+  'chat.postMessage': { max: 5, windowMs: 5_000, perChannel: true },
+  'chat.update': { max: 50, windowMs: 60_000 },
+  'chat.postEphemeral': { max: 100, windowMs: 60_000 },
+  'usergroups.users.list': { max: 20, windowMs: 60_000 },
+  'users.info': { max: 100, windowMs: 60_000 },
+  'apps.connections.open': { max: 50, windowMs: 60_000 },
+};
+
+export interface SocketAck {
+  envelope_id: string;
+  payload?: Json;
+}
+
+interface StoredMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: Json[];
+  threadTs?: string;
+}
+
+function parseField(v: string): Json {
+  if (/^\s*[[{]/.test(v)) {
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+export class FakeSlack {
+  readonly calls: FakeSlackCall[] = [];
+  readonly unexpected: FakeSlackCall[] = [];
+  readonly acks: SocketAck[] = [];
+  /** Messages as posted and updated, by `<channel>/<ts>`. */
+  readonly messages = new Map<string, StoredMessage>();
+  readonly uploads: { id: string; body: string }[] = [];
+  private readonly sockets = new Set<WebSocket>();
+  private readonly waitingAcks = new Map<string, (a: SocketAck) => void>();
+  private readonly connectWaiters: (() => void)[] = [];
+  private readonly windows = new Map<string, number[]>();
+  private tsCounter = 0;
+  private fileCounter = 0;
+  private readonly limits: Record<string, FakeLimit>;
+
+  private constructor(
+    private readonly server: http.Server,
+    private readonly wss: WebSocketServer,
+    readonly port: number,
+    private readonly opts: FakeSlackOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS };
+    for (const [m, l] of Object.entries(opts.limits ?? {})) {
+      if (l === null) delete this.limits[m];
+      else this.limits[m] = l;
+    }
+  }
+
+  static async start(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server, path: '/link' });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeSlack(server, wss, (server.address() as AddressInfo).port, opts);
+    server.on('request', (req, res) => void fake.onRequest(req, res));
+    wss.on('connection', (ws) => fake.onSocket(ws));
+    return fake;
+  }
+
+  /** The Web API base, for SLACK_API_URL (with the trailing slash). */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  callsTo(method: string): FakeSlackCall[] {
+    return this.calls.filter((c) => c.method === method && c.status === 200);
+  }
+
+  message(channel: string, ts: string): StoredMessage | undefined {
+    return this.messages.get(`${channel}/${ts}`);
+  }
+
+  /** Forgets recorded calls (not messages, budgets or sockets). */
+  reset(): void {
+    this.calls.length = 0;
+    this.unexpected.length = 0;
+    this.acks.length = 0;
+  }
+
+  // ---- Socket Mode ----
+
+  /** Resolves once an app is connected (hello sent). */
+  connected(): Promise<void> {
+    if (this.sockets.size) return Promise.resolve();
+    return new Promise((resolve) => this.connectWaiters.push(resolve));
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Pushes an envelope to the connected app; resolves with its ack. */
+  push(type: 'slash_commands' | 'interactive' | 'events_api', payload: Json): Promise<SocketAck> {
+    const ws = [...this.sockets][0];
+    if (!ws) return Promise.reject(new Error('no Socket Mode connection'));
+    const envelope_id = crypto.randomUUID();
+    const acked = new Promise<SocketAck>((resolve) => this.waitingAcks.set(envelope_id, resolve));
+    ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api' }));
+    return acked;
+  }
+
+  private onSocket(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('message', (data: Buffer) => {
+      let msg: SocketAck;
+      try {
+        msg = JSON.parse(data.toString('utf8')) as SocketAck;
+      } catch {
+        return;
+      }
+      this.acks.push(msg);
+      this.waitingAcks.get(msg.envelope_id)?.(msg);
+      this.waitingAcks.delete(msg.envelope_id);
+    });
+    ws.send(JSON.stringify({ type: 'hello', num_connections: this.sockets.size, debug_info: { host: 'fake-slack' }, connection_info: { app_id: 'A1' } }));
+    for (const w of this.connectWaiters.splice(0)) w();
+  }
+
+  // ---- Web API ----
+
+  private overBudget(method: string, body: Record<string, Json>): number | undefined {
+    const limit = this.limits[method];
+    if (!limit) return undefined;
+    const key = limit.perChannel ? `${method}:${String(body.channel)}` : method;
+    const now = Date.now();
+    const window = (this.windows.get(key) ?? []).filter((t) => now - t < limit.windowMs);
+    this.windows.set(key, window);
+    if (window.length >= limit.max) return this.opts.retryAfterSeconds ?? Math.max(1, Math.ceil((window[0] + limit.windowMs - now) / 1000));
+    window.push(now);
+    return undefined;
+  }
+
+  private nextTs(): string {
+    this.tsCounter += 1;
+    return `1700000000.${String(this.tsCounter).padStart(6, '0')}`;
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/upload/')) {
+      this.uploads.push({ id: url.pathname.slice('/upload/'.length), body: raw });
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`OK - ${raw.length}`);
+      return;
+    }
+    const method = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : url.pathname;
+    let body: Record<string, Json> = {};
+    if ((req.headers['content-type'] ?? '').includes('application/json')) {
+      try {
+        body = JSON.parse(raw || '{}') as Record<string, Json>;
+      } catch {
+        body = { raw };
+      }
+    } else {
+      for (const [k, v] of new URLSearchParams(raw)) body[k] = parseField(v);
+    }
+    for (const [k, v] of url.searchParams) body[k] ??= parseField(v);
+    const call: FakeSlackCall = { method, body, headers: req.headers, status: 200 };
+    this.calls.push(call);
+    const retryAfter = this.overBudget(method, body);
+    if (retryAfter !== undefined) {
+      call.status = 429;
+      res.writeHead(429, { 'Retry-After': String(retryAfter), 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      return;
+    }
+    const answer = this.answer(method, body);
+    if (!answer) {
+      this.unexpected.push(call);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unknown_method' }));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
+  }
+
+  private answer(method: string, b: Record<string, Json>): Record<string, unknown> | undefined {
+    const bot = this.opts.bot ?? { userId: 'UBOT', botId: 'BBOT', teamId: 'T1' };
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'istio-migrate', team_id: bot.teamId, user_id: bot.userId, bot_id: bot.botId };
+      case 'chat.postMessage': {
+        if (!b.channel) return { ok: false, error: 'channel_not_found' };
+        const ts = this.nextTs();
+        this.messages.set(`${b.channel}/${ts}`, { channel: String(b.channel), ts, text: String(b.text ?? ''), blocks: (b.blocks as Json[]) ?? [], threadTs: b.thread_ts as string | undefined });
+        return { ok: true, channel: b.channel as string, ts, message: { text: b.text as string, blocks: b.blocks as Json[], bot_id: bot.botId, ts } };
+      }
+      case 'chat.update': {
+        const m = this.message(String(b.channel), String(b.ts));
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.text = String(b.text ?? m.text);
+        m.blocks = (b.blocks as Json[]) ?? m.blocks;
+        return { ok: true, channel: b.channel, ts: b.ts, text: m.text };
+      }
+      case 'chat.postEphemeral':
+        if (!b.channel || !b.user) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true, message_ts: this.nextTs() };
+      case 'usergroups.users.list': {
+        const users = this.opts.usergroups?.[String(b.usergroup)];
+        return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
+      }
+      case 'users.info':
+        return { ok: true, user: { id: b.user, name: String(b.user).toLowerCase(), real_name: `User ${String(b.user)}`, is_bot: false } };
+      case 'apps.connections.open':
+        return { ok: true, url: `ws://127.0.0.1:${this.port}/link?ticket=${crypto.randomUUID()}` };
+      case 'files.getUploadURLExternal': {
+        const id = `F${++this.fileCounter}`;
+        return { ok: true, upload_url: `http://127.0.0.1:${this.port}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return { ok: true, files: ((b.files as { id: string; title?: string }[]) ?? []).map((f) => ({ id: f.id, title: f.title ?? '' })) };
+      default:
+        return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+// ---- Payloads and the HTTP receiver ----
+
+export interface SlashOptions {
+  user?: string;
+  channel?: string;
+  command?: string;
+}
+
+/** A slash-command payload as Slack sends it (form fields; Socket Mode sends the same as JSON). */
+export function slashPayload(text: string, o: SlashOptions = {}): Record<string, string> {
+  return {
+    token: 'verification-token',
+    team_id: 'T1',
+    team_domain: 'fake',
+    channel_id: o.channel ?? 'C1',
+    channel_name: 'rollout',
+    user_id: o.user ?? 'U1',
+    user_name: (o.user ?? 'U1').toLowerCase(),
+    command: o.command ?? '/istio-migrate',
+    text,
+    api_app_id: 'A1',
+    is_enterprise_install: 'false',
+    response_url: 'https://hooks.slack.test/commands/T1/1/x',
+    trigger_id: `${Date.now()}.1.abc`,
+  };
+}
+
+/** A `block_actions` payload: `user` clicked the button `actionId` on a message the fake holds. */
+export function buttonPayload(message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user = 'U1'): Json {
+  const button = message.blocks.flatMap((b: Json) => (b.type === 'actions' ? b.elements : [])).find((e: Json) => e.action_id === actionId);
+  return {
+    type: 'block_actions',
+    user: { id: user, username: user.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'verification-token',
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+    trigger_id: `${Date.now()}.1.def`,
+    team: { id: 'T1', domain: 'fake' },
+    channel: { id: message.channel, name: 'rollout' },
+    message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, bot_id: 'BBOT', user: 'UBOT' },
+    response_url: 'https://hooks.slack.test/actions/T1/1/y',
+    actions: [{ action_id: actionId, block_id: 'b1', value: button?.value ?? '', type: 'button', action_ts: `${Date.now() / 1000}`, text: { type: 'plain_text', text: button?.text?.text ?? '' } }],
+  };
+}
+
+export interface SignedOptions {
+  /** Unix seconds (default now). */
+  timestamp?: number;
+  /** A signature to send instead of the right one. */
+  signature?: string;
+  /** Send no signature headers at all. */
+  unsigned?: boolean;
+}
+
+export interface SignedResponse {
+  status: number;
+  body: string;
+  /** Wall time until the response was complete. */
+  ms: number;
+}
+
+/** POSTs a form body to the HTTP receiver, signed like Slack (v0 HMAC-SHA256 over `v0:ts:body`). */
+export function postSigned(url: string, form: Record<string, string>, secret: string, o: SignedOptions = {}): Promise<SignedResponse> {
+  const body = new URLSearchParams(form).toString();
+  const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
+  const sig = o.signature ?? `v0=${crypto.createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) };
+  if (!o.unsigned) {
+    headers['X-Slack-Signature'] = sig;
+    headers['X-Slack-Request-Timestamp'] = String(ts);
+  }
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * Crash-resume (DESIGN.md §5, C5): the real binary runs a 300+-runtime Prod wave in a child process and is
+ * SIGKILLed at seeded random points — before the wave exists, while runtimes are being patched, while they
+ * wait for LM, and during a resume — then resumed. Nothing may be patched twice, lost, or reported
+ * `already-migrated` because of this wave's own patch.
+ *
+ * Cost: one 312-runtime wave takes ~10 s of CPU on 2 cores, so the 10 kills are spread over 2 waves (5 kills
+ * each, every resume but the last killed too) rather than 10 separate waves: the same crash points, within
+ * the time budget, and crashes of a resumed runner are covered as well.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import YAML from 'yaml';
+import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+const WAVES = 2;
+const KILLS_PER_WAVE = 5;
+const LEASE_TTL_MS = 1500;
+const PROFILE = 'fresh=60,existing-default=30,with-keda=10';
+
+/** mulberry32: the kill points are seeded, so a failing trial can be replayed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Child {
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  kill(): void;
+}
+
+function cli(args: string[], configFile: string): Child {
+  const child = spawn(process.execPath, [BIN, ...args, '--config', configFile], {
+    cwd: ROOT,
+    env: { ...process.env, ISTIO_MIGRATE_LEASE_TTL_MS: String(LEASE_TTL_MS), ISTIO_MIGRATE_USER: 'sre-crash' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { exited, kill: () => child.kill('SIGKILL') };
+}
+
+async function cliJson<T>(args: string[], configFile: string): Promise<T> {
+  const r = await cli([...args, '--json'], configFile).exited;
+  const line = r.stdout.trim();
+  if (!line) throw new Error(`istio-migrate ${args.join(' ')} printed nothing (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(line) as T;
+}
+
+function writeConfig(sim: TestSim, dir: string): { configFile: string; journalFile: string } {
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  const prod = cfg.environments.prod;
+  prod.budgets = { wave: 1000 };
+  prod.limits = { ...(prod.limits as object | undefined), concurrency: 50 };
+  prod.approval = { required: false };
+  const journalFile = path.join(dir, 'journal.db');
+  cfg.journal = { sqlite: { file: journalFile } };
+  const configFile = path.join(dir, 'config.yaml');
+  writeFileSync(configFile, YAML.stringify(cfg));
+  return { configFile, journalFile };
+}
+
+/** Runtimes given a Kyma patch so far (the simulator counts client writes to each SKR's Kyma). */
+function patchedSoFar(sim: TestSim): number {
+  return Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
+}
+
+describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, commands/control resume)', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it.each(Array.from({ length: WAVES }, (_, w) => w))(
+    `crash-resume: SIGKILL a real child process at random points of a 300-runtime wave (wave %i: ${KILLS_PER_WAVE} kills), then resume — zero runtimes with kymaWrites > 1, zero lost, identical final counts`,
+    async (w) => {
+      const sim = await startTestSim({ profile: PROFILE, runtimes: 520, seed: 11 + w, timeScale: 0.01 });
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'crash-resume-'));
+      dirs.push(dir);
+      try {
+        const eligible = runtimesOf(sim.out).filter((r) => r.env === 'prod' && r.state === 'succeeded');
+        expect(eligible.length).toBeGreaterThanOrEqual(300);
+        const N = eligible.length;
+        const { configFile, journalFile } = writeConfig(sim, dir);
+        const rand = rng(1000 + w);
+        // Cumulative progress points (fractions of runtimes patched) at which to kill; the first kill is by time
+        // only, so it may land before the wave exists or while the first runtimes start.
+        const points = Array.from({ length: KILLS_PER_WAVE - 1 }, () => 0.03 + rand() * 0.9).sort((a, b) => a - b);
+        let waveId: string | undefined;
+        const kills: string[] = [];
+        for (let k = 0; k < KILLS_PER_WAVE; k++) {
+          const child = cli(waveId ? ['resume', waveId, '--yes', '--json'] : ['run', 'prod', 'all', '--yes', '--force', '--json'], configFile);
+          let done = false;
+          void child.exited.then(() => (done = true));
+          const started = Date.now();
+          if (k === 0) await sleep(300 + rand() * 1500);
+          else {
+            const target = Math.ceil(points[k - 1] * N);
+            while (!done && patchedSoFar(sim) < target && Date.now() - started < 60_000) await sleep(10);
+            await sleep(rand() * 250); // somewhere between two checkpoints
+          }
+          child.kill();
+          const r = await child.exited;
+          kills.push(`${k}: ${r.signal ?? `exit ${r.code}`} after ${Date.now() - started} ms, ${patchedSoFar(sim)}/${N} patched`);
+          if (r.signal !== 'SIGKILL') break; // it finished before the kill point: nothing more to interrupt
+          // The dead runner's lease lapses after the TTL; `status` then says interrupted.
+          for (let i = 0; i < 40; i++) {
+            await sleep(LEASE_TTL_MS / 3);
+            const st = await cliJson<{ waves: WaveStatus[] }>(['status'], configFile);
+            waveId = st.waves[0]?.waveId;
+            if (!st.waves[0] || st.waves[0].state === 'interrupted') break;
+          }
+        }
+        const final = waveId ? await cliJson<WaveStatus & { error?: string }>(['resume', waveId, '--yes'], configFile) : undefined;
+        // If even the first run finished before its kill (a very fast machine), that run is the result.
+        const status = final ?? (await cliJson<{ waves: WaveStatus[] }>(['status'], configFile)).waves[0];
+        expect({ kills, status: status.state }).toEqual({ kills, status: 'finished' });
+        // Identical to an uninterrupted run: every runtime of these scenarios is migrated (C2), none is
+        // `already-migrated` (C5: a runtime patched before the crash counts as patched by this wave).
+        expect(status.counts).toEqual({
+          migrated: N,
+          'already-migrated': 0,
+          'multiple-istio-crs': 0,
+          'kyma-cr-missing': 0,
+          'kyma-cr-ambiguous': 0,
+          'module-template-missing': 0,
+          timeout: 0,
+          error: 0,
+          skipped: 0,
+          pending: 0,
+          running: 0,
+        });
+        // Zero lost: every runtime of the plan has a result in the journal.
+        const journal = SqliteJournal.open(journalFile);
+        try {
+          const rows = await journal.listWaveRuntimes(status.waveId);
+          expect(rows.map((r) => r.runtimeId).sort()).toEqual(eligible.map((r) => r.runtimeId).sort());
+          expect(rows.filter((r) => r.state !== 'finished' || !r.result)).toEqual([]);
+          // Resumed runtimes (more than one attempt) really went through the wait, with evidence.
+          const resumed = rows.filter((r) => r.attempts > 1);
+          expect(resumed.every((r) => r.result?.outcome === 'migrated' && r.result.patched)).toBe(true);
+        } finally {
+          await journal.close();
+        }
+        // Never patched twice, and every runtime exactly once.
+        const writes = sim.sim.getStats().kymaWrites;
+        expect(eligible.filter((r) => (writes[r.runtimeId] ?? 0) !== 1).map((r) => [r.runtimeId, writes[r.runtimeId] ?? 0])).toEqual([]);
+      } finally {
+        await sim.close();
+      }
+    },
+    120_000,
+  );
+});
