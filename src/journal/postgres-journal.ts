@@ -257,7 +257,7 @@ export class PostgresJournal implements Journal {
 
   async getPlan(hash: string): Promise<StoredPlan | undefined> {
     const { rows } = await this.q<{ hash: string; env: string; target: string; document: unknown; created_by: string; created_at: Date }>(
-      'get-plan',
+      hash.length >= 8 && hash.length < 64 ? 'get-plan-by-prefix' : 'get-plan',
       // A unique prefix of at least 8 characters names a plan too (messages show 12).
       hash.length >= 8 && hash.length < 64
         ? "SELECT hash, env, target, document, created_by, created_at FROM plans WHERE hash LIKE $1 || '%' LIMIT 2"
