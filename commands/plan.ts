@@ -1,7 +1,7 @@
-import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
+import type { PlanDocument } from '../src/rollout/plan-wave.js';
 import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
-import { CommandError, ok, type CommandSpec } from './types.js';
-import { envArg, intOption } from './shared.js';
+import { ok, type CommandSpec } from './types.js';
+import { planFromArgs } from './shared.js';
 
 function top(counts: Record<string, number>, n = 8): string {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
@@ -46,24 +46,14 @@ export const plan: CommandSpec = {
   mutates: false,
   options: { exclude: { type: 'string', multiple: true }, sample: { type: 'string' }, concurrency: { type: 'string' }, preview: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
-    const env = envArg(args.positionals[0], plan);
-    const specs = args.positionals.slice(1);
-    if (!specs.length) throw new CommandError('name a target: a set from the config or a selector', 2, plan.examples[0]);
-    const planned = await planWave(ctx.services, {
-      env,
-      specs,
-      excludes: (args.values.exclude as string[] | undefined) ?? [],
-      sample: intOption(args.values.sample, '--sample', plan),
-      concurrency: intOption(args.values.concurrency, '--concurrency', plan),
+    const doc: PlanDocument & { preview?: Prediction[] } = await planFromArgs(ctx, args, plan, async (planned) => {
+      if (!args.values.preview) return planned;
+      ctx.progress?.(`previewing ${planned.runtimes.length} runtimes (read-only)…`);
+      const preview = await previewRuntimes(planned.runtimes, await ctx.services.access(planned.env), { concurrency: Math.min(planned.concurrency * 2, 32), throttle: ctx.services.limiter.throttle });
+      return { ...planned, preview };
     });
-    const doc: PlanDocument & { preview?: Prediction[] } = planned;
-    if (args.values.preview) {
-      ctx.progress?.(`previewing ${doc.runtimes.length} runtimes (read-only)…`);
-      doc.preview = await previewRuntimes(doc.runtimes, await ctx.services.access(env), { concurrency: Math.min(doc.concurrency * 2, 32), throttle: ctx.services.limiter.throttle });
-    }
     const journal = await ctx.services.journal();
-    await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input: { specs, excludes: args.values.exclude ?? [], sample: args.values.sample, concurrency: args.values.concurrency } }, createdBy: ctx.user, createdAt: new Date().toISOString() });
-    await journal.audit({ actor: ctx.user, action: 'plan', subject: doc.hash, detail: { env, target: doc.target, runtimes: doc.runtimes.length } });
+    await journal.audit({ actor: ctx.user, action: 'plan', subject: doc.hash, detail: { env: doc.env, target: doc.target, runtimes: doc.runtimes.length } });
     return ok(renderPlan(doc), doc);
   },
 };

@@ -6,7 +6,7 @@ import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { renderPlan } from './plan.js';
-import { envArg, intOption } from './shared.js';
+import { planFromArgs } from './shared.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
@@ -113,17 +113,7 @@ export const run: CommandSpec = {
         throw new CommandError(`the landscape changed since plan ${saved.hash.slice(0, 12)}: now ${doc.hash.slice(0, 12)} (+${added.length} ${added.slice(0, 5).join(' ')}; −${removed.length} ${removed.slice(0, 5).join(' ')}). Re-plan and review.`, 1);
       }
     } else {
-      const env = envArg(args.positionals[0], run);
-      const specs = args.positionals.slice(1);
-      if (!specs.length) throw new CommandError('name a target', 2, run.examples[0]);
-      doc = await planWave(services, {
-        env,
-        specs,
-        excludes: (args.values.exclude as string[] | undefined) ?? [],
-        sample: intOption(args.values.sample, '--sample', run),
-        concurrency: intOption(args.values.concurrency, '--concurrency', run),
-      });
-      await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input: { specs, excludes: args.values.exclude ?? [], sample: args.values.sample, concurrency: args.values.concurrency } }, createdBy: ctx.user, createdAt: new Date().toISOString() });
+      doc = await planFromArgs(ctx, args, run);
     }
     ctx.progress?.(renderPlan(doc));
     if (!doc.preflight.ok && !args.values.force) {

@@ -1,6 +1,7 @@
 /** Argument helpers the command specs share: every problem becomes a CommandError with an example. */
 import type { EnvName } from '../src/config/config.js';
-import { CommandError, type CommandSpec } from './types.js';
+import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
+import { CommandError, type CommandContext, type CommandSpec, type ParsedArgs } from './types.js';
 
 const ENVS = ['dev', 'stage', 'prod'] as const;
 
@@ -21,4 +22,27 @@ export function waveArg(v: string | undefined, spec: CommandSpec): string {
   if (!v) throw new CommandError('name a wave, e.g. stage-20261125-1 (see `status`)', 2, spec.examples[0]);
   if (!/^(dev|stage|prod)-\d{8}-\d+$/.test(v)) throw new CommandError(`"${v}" is not a wave id: wave ids look like stage-20261125-1`, 2, spec.examples[0]);
   return v;
+}
+
+/**
+ * `<env> <target>… [--exclude S]… [--sample N] [--concurrency N]` → a plan, stored in the journal with the
+ * arguments that made it (so `run --plan HASH` can re-resolve and compare). Shared by plan and run.
+ */
+export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: CommandSpec, extend?: (doc: PlanDocument) => Promise<PlanDocument>): Promise<PlanDocument> {
+  const env = envArg(args.positionals[0], spec);
+  const specs = args.positionals.slice(1);
+  if (!specs.length) throw new CommandError('name a target: a set from the config or a selector', 2, spec.examples[0]);
+  const excludes = (args.values.exclude as string[] | undefined) ?? [];
+  let doc = await planWave(ctx.services, {
+    env,
+    specs,
+    excludes,
+    sample: intOption(args.values.sample, '--sample', spec),
+    concurrency: intOption(args.values.concurrency, '--concurrency', spec),
+  });
+  if (extend) doc = await extend(doc);
+  const journal = await ctx.services.journal();
+  const input = { specs, excludes, sample: args.values.sample, concurrency: args.values.concurrency };
+  await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input }, createdBy: ctx.user, createdAt: new Date().toISOString() });
+  return doc;
 }

@@ -9,19 +9,13 @@ import { KubeClient, RequestCounter } from '../landscape/kube-client.js';
 import { KebClient } from '../landscape/keb-client.js';
 import type { Services } from '../app/services.js';
 import type { EnvName } from '../config/config.js';
+import type { PlannedRuntime } from '../journal/journal.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets } from '../targets/resolve.js';
 import { preflight, type Preflight } from './preflight.js';
 
-export interface PlanRuntime {
-  runtimeId: string;
-  shootName: string;
-  globalAccountId: string;
-  subaccountId: string;
-  plan: string;
-  region: string;
-  instanceId: string;
-}
+/** A runtime of a plan: what the journal stores per planned runtime, instance id included. */
+export type PlanRuntime = Required<PlannedRuntime>;
 
 export interface PlanDocument {
   hash: string;

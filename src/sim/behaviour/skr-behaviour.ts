@@ -11,7 +11,7 @@
 import { findResource, KYMA_GROUP } from '../k8s/resources.js';
 import { nowTimestamp, type StoreEvent } from '../k8s/store.js';
 import { ApiError } from '../k8s/errors.js';
-import { manifestName } from '../landscape/objects.js';
+import { ISTIO_FINALIZER, ISTIO_FQDN, KCP_NAMESPACE, manifestName, OPERATOR_DEPLOYMENT, SKR_NAMESPACE } from '../landscape/objects.js';
 import type { Cluster, Simulator } from '../simulator.js';
 import type { K8sObject } from '../types.js';
 import type { Timings } from './timings.js';
@@ -22,11 +22,9 @@ const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
 const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
 const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
 
-export const KYMA_SYSTEM = 'kyma-system';
-export const KCP_SYSTEM = 'kcp-system';
-export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
-export const ISTIO_FQDN = 'kyma-project.io/module/istio';
-export const ISTIO_FINALIZER = 'istios.operator.kyma-project.io/istio-installation';
+export { ISTIO_FINALIZER, ISTIO_FQDN, OPERATOR_DEPLOYMENT };
+export const KYMA_SYSTEM = SKR_NAMESPACE;
+export const KCP_SYSTEM = KCP_NAMESPACE;
 /** LM's finalizer on the Manifests it creates. */
 export const MANIFEST_FINALIZER = 'declarative.kyma-project.io/finalizer';
 export const SKIP_RECONCILIATION = 'operator.kyma-project.io/skip-reconciliation';
