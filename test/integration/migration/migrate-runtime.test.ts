@@ -222,3 +222,25 @@ describe('src/migration/migrate-runtime on flaky SKRs', () => {
     expect(results.filter(([, r]) => r.outcome === 'migrated').length).toBeGreaterThan(results.length / 2);
   });
 });
+
+describe('src/migration/wait without watches', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'fresh', runtimes: 10, timeScale: 0.01 });
+    // Every watch is refused: the migration must fall back to polling with backoff.
+    sim.server.addInterceptor((req) =>
+      req.query.get('watch') === 'true' ? { kind: 'respond', result: { kind: 'json', status: 503, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 503, reason: 'ServiceUnavailable', message: 'watch disabled' } } } : undefined,
+    );
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('decides by polling when watching fails', async () => {
+    const res = await migrateRuntime(options(sim, 'prod', 'fresh', { deadlineMs: 8000 }));
+    expect(res.outcome).toBe('migrated');
+    // More requests than a watched run: the refused watches and the polls.
+    expect(res.requests.total).toBeGreaterThan(8);
+    expect(res.transitions.some((t) => t.object.startsWith('manifest/') && t.state === 'Ready')).toBe(true);
+  });
+});
