@@ -50,7 +50,7 @@ export function loadCrdValidators(dir = CRD_DIR): Map<string, ObjectValidator> |
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });
   const validators = new Map<string, ObjectValidator>();
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml") || f.endsWith(".yml")).sort()) {
     for (const doc of YAML.parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
       const crd = doc.toJS() as Crd | null;
       if (crd?.kind !== 'CustomResourceDefinition') continue;
