@@ -21,7 +21,9 @@
  *
  * Run: `npm run build && npm run bench:wave` (the compiled dist/bench/wave.bench.js). BENCH_QUICK=1: ≈ 1,000
  * runtimes in the wave (1,670 in the landscape). BENCH_TIME_SCALE=X overrides the time scale (default 0.033:
- * LM's ≈ 1 minute on a fresh cluster becomes ≈ 2 s).
+ * LM's ≈ 1 minute on a fresh cluster becomes ≈ 2 s). Diagnostics: BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=D" profiles
+ * the simulator (run the bench itself with `node --cpu-prof`), BENCH_HEAP_SNAPSHOT=FILE writes this process's heap
+ * after the wave; `detail` has per-phase times, CPU shares, event-loop delay and memory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

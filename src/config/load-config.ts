@@ -23,16 +23,34 @@ export class ConfigError extends Error {
   }
 }
 
-function hintFor(issue: z.core.$ZodIssue): string | undefined {
+const PATH_EXAMPLE = 'an absolute path, e.g. /etc/istio-migrate/landscape/kcp-prod.yaml';
+
+/** A hint for every kind of problem: what would be right, with an example where one helps. */
+function hintFor(issue: z.core.$ZodIssue): string {
+  const last = String(issue.path[issue.path.length - 1] ?? '');
   switch (issue.code) {
     case 'unrecognized_keys':
-      return 'remove it or check its spelling';
+      return 'remove it or check its spelling (examples/config.yaml shows every key)';
     case 'invalid_type':
-      return issue.input === undefined ? 'this key is required' : undefined;
+      return issue.input === undefined ? 'this key is required' : `expected ${issue.expected}`;
     case 'invalid_value':
-      return 'values' in issue ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : undefined;
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' || issue.origin === 'string' ? `needs at least ${String(issue.minimum)} ${issue.origin === 'array' ? 'entries' : 'characters'}` : `at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'a URL, e.g. https://kyma-env-broker.cp.example.com' : issue.format === 'regex' ? `must match ${String((issue as { pattern?: string }).pattern ?? 'the expected pattern')}` : `a valid ${issue.format}`;
+    case 'invalid_union':
+      return last === 'journal'
+        ? 'journal: { sqlite: { file: /data/journal.db } } or journal: { postgres: { urlEnv: ISTIO_MIGRATE_PG_URL } }'
+        : /budget/i.test(issue.path.join('.'))
+          ? 'a count such as 10 or a percentage such as "5%"'
+          : 'see examples/config.yaml for the accepted forms';
+    case 'custom':
+      return /kubeconfig|tokenFile|file$/i.test(last) ? PATH_EXAMPLE : 'see examples/config.yaml';
     default:
-      return undefined;
+      return 'see examples/config.yaml';
   }
 }
 
@@ -59,7 +77,8 @@ export async function loadConfigFile(file: string): Promise<Config> {
   try {
     raw = YAML.parse(text);
   } catch (e) {
-    throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${(e as Error).message.split('\n')[0]}` }]);
+    const first = (e as Error).message.split('\n')[0].replace(/:\s*$/, '');
+    throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${first}`, hint: 'check the indentation and quoting around that line' }]);
   }
   return validateConfig(raw, file);
 }

@@ -62,9 +62,9 @@ describe('src/config/load-config.ts', () => {
 
   it('reports every unknown key (a typo) with its path instead of ignoring it', async () => {
     const e = await configError('typos.yaml');
-    expect(problemAt(e, '', /unknown key "enviroments"/).hint).toBe('remove it or check its spelling');
-    expect(problemAt(e, 'environments.stage', /unknown key "limts"/).hint).toBe('remove it or check its spelling');
-    expect(problemAt(e, 'environments.stage.kcp', /unknown key "kubeconfg"/).hint).toBe('remove it or check its spelling');
+    expect(problemAt(e, '', /unknown key "enviroments"/).hint).toMatch(/^remove it or check its spelling/);
+    expect(problemAt(e, 'environments.stage', /unknown key "limts"/).hint).toMatch(/^remove it or check its spelling/);
+    expect(problemAt(e, 'environments.stage.kcp', /unknown key "kubeconfg"/).hint).toMatch(/^remove it or check its spelling/);
     // The misspelt key leaves the real one missing: reported too.
     expect(problemAt(e, 'environments.stage.kcp.kubeconfig').hint).toBe('this key is required');
     expect(e.problems).toHaveLength(4);
@@ -83,11 +83,8 @@ describe('src/config/load-config.ts', () => {
     expectListed(e);
   });
 
-  // DESIGN/issue: every problem comes with a hint. load-config.ts's hintFor() only knows unknown keys, missing keys and
-  // enum values; the others (absolute path, URL, target-name record key, too small, the budget and journal refinements,
-  // YAML syntax) have none yet. `failing` keeps this visible: it turns red once every problem has a hint — then make it
-  // a plain `it`.
-  it.failing('gives every problem a hint', async () => {
+  // The issue: every problem comes with a hint.
+  it('gives every problem a hint', async () => {
     for (const name of ['many-problems.yaml', 'bad-budget.yaml', 'bad-journal.yaml', 'malformed.yaml']) {
       const e = await configError(name);
       expect(e.problems.filter((p) => !p.hint).map((p) => `${name} ${p.path}: ${p.message}`)).toEqual([]);
