@@ -8,6 +8,7 @@ import { approve, exportWave, freeze, show, tasks, unfreeze } from './misc.js';
 import { plan } from './plan.js';
 import { run } from './run.js';
 import { runbook } from './runbook.js';
+import { task } from './task.js';
 import { verify } from './verify.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -31,7 +32,7 @@ const help: CommandSpec = {
   },
 };
 
-export const COMMANDS: readonly CommandSpec[] = [plan, run, approve, status, show, pause, resume, drain, abort, retryFailed, setConcurrency, freeze, unfreeze, verify, runbook, exportWave, tasks, help];
+export const COMMANDS: readonly CommandSpec[] = [plan, run, approve, status, show, pause, resume, drain, abort, retryFailed, setConcurrency, freeze, unfreeze, verify, runbook, exportWave, tasks, task, help];
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -3,6 +3,7 @@
  * Usage errors exit 2 with the reason (C3).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerConsoleCommand } from './chat/console/console-command.js';
 import { registerBotCommand } from './chat/slack/bot-command.js';
 import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
 import { ProfileError, parseProfile } from './sim/landscape/generate.js';
@@ -75,6 +76,7 @@ export function buildProgram(setExit: (code: number) => void = () => undefined):
 
   registerMigrationCommands(program, setExit);
   registerBotCommand(program, setExit);
+  registerConsoleCommand(program, setExit);
   return program;
 }
 
@@ -103,26 +105,6 @@ async function closeOnTermination(signalled: Promise<void>, close: () => Promise
   } finally {
     process.exit(0);
   }
-}
-
-/** `npm start` until the console exists: the simulator with a readable explanation (README). */
-async function defaultMode(): Promise<void> {
-  const out = 'data/sim';
-  const signalled = terminationSignal();
-  const { startSim } = await loadSim();
-  const running = await startSim({ out, profile: 'mixed', runtimes: 60, port: 0, seed: 1, timeScale: 1 });
-  process.stdout.write(
-    [
-      `istio-migrate: the simulated Kyma landscape is running on http://127.0.0.1:${running.port} (profile mixed, 60 runtimes).`,
-      `Its files are in ${running.out}. Point kubectl at it, for example:`,
-      `  kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get manifests -n kcp-system`,
-      `  kubectl --kubeconfig ${running.out}/kubeconfigs/dev/kcp.yaml get kymas -n kcp-system`,
-      `  jq -r '.[] | select(.kubeconfig) | .kubeconfig' ${running.out}/runtimes.json | head -1 | xargs -I{} kubectl --kubeconfig {} get kyma -n kyma-system`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
-  );
-  await closeOnTermination(signalled, () => running.close());
 }
 
 /** `istio-migrate <chat command> …`: the same command specs as Slack and the console (DESIGN.md §3). */
@@ -172,12 +154,8 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const { findCommand } = await import('../commands/index.js');
   if (argv[2] && findCommand(argv[2])) return chatCommand(argv[2], argv.slice(3));
-  // `npm start` with a bot token starts the bot (C6).
-  if (argv.length <= 2 && process.env.SLACK_BOT_TOKEN) argv = [...argv, 'bot'];
-  if (argv.length <= 2) {
-    await defaultMode();
-    return 0;
-  }
+  // `npm start`: the bot with a bot token (C6), else the console on the embedded simulated landscape.
+  if (argv.length <= 2) argv = [...argv, process.env.SLACK_BOT_TOKEN ? 'bot' : 'console'];
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code));
   try {

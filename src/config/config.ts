@@ -63,6 +63,20 @@ export const configSchema = landscapeConfigSchema.extend({
     .object({ dev: rolloutEnvSchema.optional(), stage: rolloutEnvSchema.optional(), prod: rolloutEnvSchema.optional() })
     .strict()
     .refine((e) => e.dev !== undefined || e.stage !== undefined || e.prod !== undefined, { message: 'at least one environment (dev, stage or prod) is required' }),
+  /**
+   * Slack: where the bot posts, and how often it may edit live wave messages. Channel ids per environment (the plan,
+   * the wave's parent message and its thread go there; unset: the channel the command came from); the channel for
+   * customer-contact tasks (unset: the wave's channel); `chat.update` calls per minute shared by every wave's live
+   * message (Slack's Tier 3 is ~50/min per workspace).
+   */
+  chat: z
+    .object({
+      channels: z.object({ dev: z.string().min(1).optional(), stage: z.string().min(1).optional(), prod: z.string().min(1).optional() }).strict().default({}),
+      customerContactChannel: z.string().min(1).optional(),
+      updatesPerMinute: z.number().positive().max(6000).default(40),
+    })
+    .strict()
+    .optional(),
   /** A global error budget over all running waves. */
   globalBudget: budget.optional(),
   journal: z

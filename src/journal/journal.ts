@@ -125,6 +125,8 @@ export interface Journal {
   setWaveApprover(waveId: string, approver: string): Promise<void>;
 
   listWaveRuntimes(waveId: string): Promise<WaveRuntime[]>;
+  /** How many runtimes of a wave are in each checkpoint state and final outcome (one aggregate query). */
+  countWaveRuntimes(waveId: string): Promise<{ state: CheckpointState; outcome: string | null; n: number }[]>;
   /** Marks a runtime started (attempts + 1, state `running`). */
   startRuntime(waveId: string, runtimeId: string): Promise<void>;
   checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void>;

@@ -387,6 +387,15 @@ export class PostgresJournal implements Journal {
   }
 
   /** Finished runtimes among `runtimeIds` go back to `pending` with no result; attempts are kept; others are left alone. */
+  async countWaveRuntimes(waveId: string): Promise<{ state: CheckpointState; outcome: string | null; n: number }[]> {
+    const { rows } = await this.q<{ state: CheckpointState; outcome: string | null; n: number }>(
+      'count-wave-runtimes',
+      "SELECT state, result->>'outcome' AS outcome, count(*)::int AS n FROM wave_runtimes WHERE wave_id = $1 GROUP BY state, outcome",
+      [waveId],
+    );
+    return rows;
+  }
+
   async resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void> {
     await this.q(
       'reset-runtimes',

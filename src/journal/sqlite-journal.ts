@@ -375,6 +375,15 @@ export class SqliteJournal implements Journal {
   }
 
   /** Finished runtimes among `runtimeIds` go back to `pending` with no result; attempts are kept; others are left alone. */
+  countWaveRuntimes(waveId: string): Promise<{ state: CheckpointState; outcome: string | null; n: number }[]> {
+    return this.run(
+      () =>
+        this.stmt(
+          "SELECT state, json_extract(result, '$.outcome') AS outcome, COUNT(*) AS n FROM wave_runtimes WHERE wave_id = ? GROUP BY state, outcome",
+        ).all(waveId) as { state: CheckpointState; outcome: string | null; n: number }[],
+    );
+  }
+
   resetRuntimes(waveId: string, runtimeIds: string[]): Promise<void> {
     return this.run(() => {
       this.stmt(

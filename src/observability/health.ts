@@ -31,6 +31,34 @@ export async function handleHealth(req: http.IncomingMessage, res: http.ServerRe
   return false;
 }
 
+/** The paths `handleHealth` answers. */
+export const HEALTH_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+
+function isHealthPath(url: string | undefined): boolean {
+  return (HEALTH_PATHS as readonly string[]).includes((url ?? '').split('?')[0]);
+}
+
+/**
+ * The health paths as Bolt `customRoutes` (HTTP receiver), so that PORT answers them too (C6): pass them to
+ * `new App({ customRoutes })`.
+ */
+export function healthRoutes(metrics: Metrics, checks: ReadinessCheck[]): { path: string; method: string[]; handler: (req: http.IncomingMessage, res: http.ServerResponse) => void }[] {
+  return HEALTH_PATHS.map((path) => ({ path, method: ['GET'], handler: (req: http.IncomingMessage, res: http.ServerResponse) => void handleHealth(req, res, metrics, checks) }));
+}
+
+/**
+ * Serves the health paths on a server that already answers other requests (the HTTP receiver's, in HTTP mode):
+ * requests for them are answered here, everything else goes to the server's own listeners unchanged.
+ */
+export function mountHealth(server: http.Server, metrics: Metrics, checks: ReadinessCheck[]): void {
+  const others = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (isHealthPath(req.url)) void handleHealth(req, res, metrics, checks);
+    else for (const l of others) l.call(server, req, res);
+  });
+}
+
 export async function startHealthServer(port: number, metrics: Metrics, checks: ReadinessCheck[]): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     void handleHealth(req, res, metrics, checks).then((handled) => {

@@ -7,7 +7,7 @@
  *
  * Progress is an event stream (`WaveEvents`) for the chat layer; the journal stays the source of truth.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import type { Throttle } from '../landscape/kube-client.js';
@@ -23,7 +23,22 @@ export type WaveEvent =
   | { type: 'state'; waveId: string; state: WaveState }
   | { type: 'wave-finished'; waveId: string; state: WaveState };
 
-export class WaveEvents extends EventEmitter<{ event: [WaveEvent] }> {}
+/**
+ * The in-process wave event stream, and the process's graceful stop: `stopAll()` (SIGTERM) stops every runner
+ * following this stream as `RunnerDeps.stop` would — so that waves started through any command stop too.
+ */
+export class WaveEvents extends EventEmitter<{ event: [WaveEvent] }> {
+  private readonly stopping = new AbortController();
+
+  /** Fires when the process stops taking work (see `RunnerDeps.stop`). */
+  get stopSignal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  stopAll(reason: unknown = new Error('the process is stopping')): void {
+    this.stopping.abort(reason);
+  }
+}
 
 /** Access to one environment's remote systems, read from the config once per wave. */
 export interface EnvAccess {
@@ -48,6 +63,12 @@ export interface RunnerDeps {
   /** Injected for tests of the runner's own logic; defaults to the real migration. */
   migrate?: (o: MigrateOptions) => Promise<MigrationResult>;
   leaseTtlMs?: number;
+  /**
+   * Graceful stop (SIGTERM): no new starts, in-flight runtimes are aborted (their checkpoints stay, so a resume
+   * re-checks them by state), the wave becomes `interrupted` and its lease is released for the next process.
+   * `events.stopSignal` acts the same.
+   */
+  stop?: AbortSignal;
 }
 
 export class LeaseHeldError extends Error {
@@ -87,11 +108,21 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   emit({ type: 'wave-started', waveId, resumed });
 
   const abort = new AbortController();
+  // Every runtime in flight listens on this one signal (hundreds at high concurrency): not a leak.
+  setMaxListeners(0, abort.signal);
   const queue = new PQueue({ concurrency: Math.max(1, wave.concurrency) });
   let inFlight = 0;
   let failed: unknown;
   let wake: () => void = () => undefined;
   const nudge = () => wake();
+  const stops = [deps.stop, deps.events?.stopSignal].filter((sig): sig is AbortSignal => !!sig);
+  const stop = stops.length ? AbortSignal.any(stops) : undefined;
+  const onStop = () => {
+    abort.abort(stop!.reason);
+    nudge();
+  };
+  if (stop?.aborted) abort.abort(stop.reason);
+  else stop?.addEventListener('abort', onStop, { once: true });
 
   // Renew well before expiry (a third of the TTL: two renewals may be late before another process can take
   // over). A renewal that finds another holder means this process stalled past the TTL and the wave was taken
@@ -115,6 +146,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
     inFlight++;
     try {
+      if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
       await journal.startRuntime(waveId, r.runtimeId);
       emit({ type: 'runtime-started', waveId, runtimeId: r.runtimeId });
       const result = await migrate({
@@ -169,6 +201,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       }
       const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
       if (lostTo || failed !== undefined) break;
+      if (stop?.aborted) break; // final stays `interrupted`
       if (wave.control === 'abort') {
         final = 'aborted';
         abort.abort(new Error(`wave ${waveId} aborted`));
@@ -216,6 +249,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     await queue.onIdle();
   } finally {
     clearInterval(leaseTimer);
+    stop?.removeEventListener('abort', onStop);
   }
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.

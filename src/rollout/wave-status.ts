@@ -22,6 +22,19 @@ export interface WaveStatus {
   finishedAt: string | null;
 }
 
+/** Counts from the journal's aggregate (what status and chat render; no need to read every runtime). */
+export async function waveCounts(journal: Journal, waveId: string): Promise<{ counts: Counts; total: number }> {
+  const counts = Object.fromEntries([...OUTCOMES, 'pending', 'running'].map((k) => [k, 0])) as Counts;
+  let total = 0;
+  for (const row of await journal.countWaveRuntimes(waveId)) {
+    total += row.n;
+    if (row.state === 'finished' && row.outcome) counts[row.outcome as Outcome] += row.n;
+    else if (row.state === 'pending') counts.pending += row.n;
+    else counts.running += row.n;
+  }
+  return { counts, total };
+}
+
 export function countRuntimes(runtimes: WaveRuntime[]): Counts {
   const counts = Object.fromEntries([...OUTCOMES, 'pending', 'running'].map((k) => [k, 0])) as Counts;
   for (const r of runtimes) {
@@ -41,13 +54,13 @@ export async function effectiveState(journal: Journal, wave: Wave, now = Date.no
 }
 
 export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStatus> {
-  const runtimes = await journal.listWaveRuntimes(wave.waveId);
+  const { counts } = await waveCounts(journal, wave.waveId);
   return {
     waveId: wave.waveId,
     env: wave.env,
     target: wave.target,
     state: await effectiveState(journal, wave),
-    counts: countRuntimes(runtimes),
+    counts,
     planHash: wave.planHash,
     concurrency: wave.concurrency,
     requestedBy: wave.requestedBy,

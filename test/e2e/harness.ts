@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { Services } from '../../src/app/services.js';
-import { createSlackApp, type SlackBot, type StartedBot } from '../../src/chat/slack/app.js';
-import type { FakeSlack } from '../helpers/fake-slack.js';
+import { createSlackApp, type SlackAppOptions, type SlackBot, type StartedBot } from '../../src/chat/slack/app.js';
+import type { FakeSlack, Json } from '../helpers/fake-slack.js';
 import type { TestSim } from '../helpers/sim.js';
 
 export const SECRET = 'test-signing-secret';
@@ -18,11 +18,12 @@ export const APP_TOKEN = 'xapp-test-app-token';
 export type ApprovalRules = Partial<{ approvers: string[]; approverGroup: string; operators: string[]; required: boolean }>;
 
 /** The simulator's config with a journal of its own and the given approval rules per environment. */
-export function writeBotConfig(sim: TestSim, approval: Partial<Record<'dev' | 'stage' | 'prod', ApprovalRules>> = {}): string {
+export function writeBotConfig(sim: TestSim, approval: Partial<Record<'dev' | 'stage' | 'prod', ApprovalRules>> = {}, patch: (cfg: Record<string, Json>) => void = () => undefined): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'slack-e2e-'));
   const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
   for (const [env, rules] of Object.entries(approval)) cfg.environments[env].approval = rules;
   cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  patch(cfg as Record<string, Json>);
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, YAML.stringify(cfg));
   return file;
@@ -38,7 +39,7 @@ export interface TestBot {
 }
 
 /** Starts the bot in this process against the fake Slack; Web API retries off so failures fail fast. */
-export async function startBot(fake: FakeSlack, configFile: string, mode: 'http' | 'socket', extraEnv: Record<string, string> = {}): Promise<TestBot> {
+export async function startBot(fake: FakeSlack, configFile: string, mode: 'http' | 'socket', extraEnv: Record<string, string> = {}, reporter: SlackAppOptions['reporter'] = {}): Promise<TestBot> {
   const services = await Services.create({ configFile, env: {} });
   const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl.replace(/\/$/, ''), PORT: '0', HEALTH_PORT: '0', ...extraEnv };
   if (mode === 'http') env.SLACK_SIGNING_SECRET = SECRET;
@@ -49,6 +50,8 @@ export async function startBot(fake: FakeSlack, configFile: string, mode: 'http'
     clientOptions: { retryConfig: { retries: 0 } },
     // Generous budgets: the tests measure behaviour, not pacing (the poster's own tests cover that).
     budgets: { 'chat.postMessage': { burst: 1000, perMinute: 60_000 }, 'chat.update': { burst: 1000, perMinute: 60_000 }, 'chat.postEphemeral': { burst: 1000, perMinute: 60_000 } },
+    // Fast pacing of the live wave messages, same scheduler (a test may ask for the real 1 post/s per channel).
+    reporter: { updatesPerMinute: 6000, digestIntervalMs: 50, tickMs: 10, ...reporter },
   });
   const started = await bot.start();
   return {

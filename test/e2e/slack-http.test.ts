@@ -119,9 +119,12 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     const updated = fake.message('C1', plan.ts)!; // as updated by the bot
     expect(JSON.stringify(updated.blocks)).toContain(`wave \`${waves[0].waveId}\``);
     expect(updated.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
-    const threaded = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === plan.ts);
-    expect(threaded).toHaveLength(1);
-    expect(threaded[0].body.text).toContain(waves[0].waveId);
+    // The wave has a parent message of its own (journaled), and its end went into that thread.
+    const ref = JSON.parse((await journal.getSetting(`slack:wave:${waves[0].waveId}`))!);
+    expect(ref.ts).not.toBe(plan.ts);
+    expect(fake.message(ref.channel, ref.ts)!.text).toContain(waves[0].waveId);
+    const threaded = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === ref.ts);
+    expect(threaded.some((c) => String(c.body.text).includes(waves[0].waveId))).toBe(true);
     // A click after the wave ended: ephemeral, still one wave.
     fake.reset();
     await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U3')) }, SECRET);

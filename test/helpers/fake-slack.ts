@@ -22,6 +22,23 @@ export interface FakeSlackCall {
   headers: http.IncomingHttpHeaders;
   /** The answer's HTTP status (429 when over budget). */
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+  /** What the fake answered (a 200 call). */
+  answer?: Record<string, Json>;
+}
+
+/** What the fake saw, for benchmarks in another process (`GET /fake/stats`). */
+export interface FakeSlackStats {
+  total: number;
+  byMethod: Record<string, number>;
+  rateLimited: Record<string, number>;
+  /** The most calls of each method in any 60-s window (sliding over the calls). */
+  maxPerMinute: Record<string, number>;
+  /** Same, per channel, for chat.postMessage (its limit is per channel). */
+  maxPostsPerMinutePerChannel: number;
+  unexpected: number;
+  uploads: number;
 }
 
 /** At most `max` calls per `windowMs` (per channel when `perChannel`). */
@@ -86,6 +103,7 @@ export class FakeSlack {
   private readonly sockets = new Set<WebSocket>();
   private readonly waitingAcks = new Map<string, (a: SocketAck) => void>();
   private readonly connectWaiters: (() => void)[] = [];
+  private readonly callWaiters: { match: (c: FakeSlackCall) => boolean; resolve: (c: FakeSlackCall) => void }[] = [];
   private readonly windows = new Map<string, number[]>();
   private tsCounter = 0;
   private fileCounter = 0;
@@ -125,6 +143,44 @@ export class FakeSlack {
 
   message(channel: string, ts: string): StoredMessage | undefined {
     return this.messages.get(`${channel}/${ts}`);
+  }
+
+  /** Resolves with the first call (already recorded or still to come) that matches: waits on events, not time. */
+  waitFor(match: (c: FakeSlackCall) => boolean): Promise<FakeSlackCall> {
+    const hit = this.calls.find(match);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve) => this.callWaiters.push({ match, resolve }));
+  }
+
+  /** Counts per method, 429s, and the busiest minute of each method. */
+  stats(): FakeSlackStats {
+    const byMethod: Record<string, number> = {};
+    const rateLimited: Record<string, number> = {};
+    const times: Record<string, number[]> = {};
+    const postTimes: Record<string, number[]> = {};
+    for (const c of this.calls) {
+      byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
+      if (c.status === 429) rateLimited[c.method] = (rateLimited[c.method] ?? 0) + 1;
+      (times[c.method] ??= []).push(c.at);
+      if (c.method === 'chat.postMessage') (postTimes[String(c.body.channel)] ??= []).push(c.at);
+    }
+    const busiest = (ts: number[]) => {
+      let best = 0;
+      for (let i = 0, j = 0; i < ts.length; i++) {
+        while (ts[i] - ts[j] >= 60_000) j++;
+        best = Math.max(best, i - j + 1);
+      }
+      return best;
+    };
+    return {
+      total: this.calls.length,
+      byMethod,
+      rateLimited,
+      maxPerMinute: Object.fromEntries(Object.entries(times).map(([m, ts]) => [m, busiest(ts)])),
+      maxPostsPerMinutePerChannel: Math.max(0, ...Object.values(postTimes).map(busiest)),
+      unexpected: this.unexpected.length,
+      uploads: this.uploads.length,
+    };
   }
 
   /** Forgets recorded calls (not messages, budgets or sockets). */
@@ -198,6 +254,10 @@ export class FakeSlack {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/fake/stats') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.stats()));
+      return;
+    }
     if (url.pathname.startsWith('/upload/')) {
       this.uploads.push({ id: url.pathname.slice('/upload/'.length), body: raw });
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end(`OK - ${raw.length}`);
@@ -215,7 +275,7 @@ export class FakeSlack {
       for (const [k, v] of new URLSearchParams(raw)) body[k] = parseField(v);
     }
     for (const [k, v] of url.searchParams) body[k] ??= parseField(v);
-    const call: FakeSlackCall = { method, body, headers: req.headers, status: 200 };
+    const call: FakeSlackCall = { method, body, headers: req.headers, status: 200, at: Date.now() };
     this.calls.push(call);
     const retryAfter = this.overBudget(method, body);
     if (retryAfter !== undefined) {
@@ -229,7 +289,20 @@ export class FakeSlack {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'unknown_method' }));
       return;
     }
+    call.answer = answer;
+    this.notify(call);
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
+  }
+
+  /** Called after the answer is decided (a 200 call) so waiters see the state it produced. */
+  private notify(call: FakeSlackCall): void {
+    setImmediate(() => {
+      for (const w of [...this.callWaiters]) {
+        if (!w.match(call)) continue;
+        this.callWaiters.splice(this.callWaiters.indexOf(w), 1);
+        w.resolve(call);
+      }
+    });
   }
 
   private answer(method: string, b: Record<string, Json>): Record<string, unknown> | undefined {

@@ -7,10 +7,11 @@
  * (Bolt checks the request signature and its age). SLACK_API_URL points the Web API — and Socket Mode's
  * `apps.connections.open`, which Bolt passes through `installerOptions.clientOptions` — at another base URL.
  *
- * Extension points for the live wave message, approvals and tasks: `SlackBot.poster` (budgeted Web API),
- * `SlackBot.actions` (register more `im:` button handlers by prefix), `SlackBot.track` (background work that
- * `idle()` waits for) and the `slack:plan:<hash>` / `slack:wave:<waveId>` journal settings holding
- * `{channel, ts}` of the messages posted for them.
+ * The live wave messages are the `WaveReporter`'s (wave-reporter.ts); the wave, approval and task buttons are
+ * registered by wave-actions.ts. Extension points: `SlackBot.poster` (budgeted Web API), `SlackBot.actions` (more
+ * `im:` button handlers by prefix), `SlackBot.track` (background work that `idle()` waits for),
+ * `SlackBot.reattach(waveIds)` (waves this process resumed) and the journal settings `slack:plan:<hash>`,
+ * `slack:wave:<waveId>`, `slack:task:<taskId>` holding `{channel, ts}` of the messages posted for them.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,13 +22,14 @@ import { dispatch, findCommand } from '../../../commands/index.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
-import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { parseCommandLine } from '../command-line.js';
 import { codeBlock, inlineCode, mention, type ChatMessage } from '../message.js';
 import { decidePermission, envsNamedIn, GroupMembersCache, type EnvRules } from '../permissions.js';
 import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
 import { SlackPoster, type Budget, type PosterMethod } from './poster.js';
 import { readSlackSettings, type SlackSettings } from './settings.js';
+import { cancelledKey, registerWaveActions } from './wave-actions.js';
+import { WaveReporter, waveRefKey, type WaveReporterOptions } from './wave-reporter.js';
 
 const { App, LogLevel, SocketModeReceiver } = bolt;
 type BoltApp = InstanceType<typeof App>;
@@ -56,6 +58,8 @@ export interface SlackAppOptions {
   budgets?: Partial<Record<PosterMethod, Budget>>;
   /** How long user-group members are cached (default 5 minutes). */
   groupCacheMs?: number;
+  /** Pacing of the live wave messages (tests make it fast; default: config `chat`, 1 post/s per channel). */
+  reporter?: Pick<WaveReporterOptions, 'updatesPerMinute' | 'digestIntervalMs' | 'watchIntervalMs' | 'tickMs'>;
   command?: string;
 }
 
@@ -96,9 +100,19 @@ export interface SlackBot {
   stop(): Promise<void>;
   /** Runs work after an ack; errors are logged. `idle()` waits for it. */
   track(work: Promise<void>): void;
-  /** Resolves when no acknowledged command or click is still being worked on. */
+  /** Resolves when no acknowledged command or click is still being worked on and the wave messages are current. */
   idle(): Promise<void>;
+  /** The live wave messages (parent, digests, tasks, final summaries). */
+  reporter: WaveReporter;
+  /**
+   * Waves this process resumed (e.g. interrupted waves resumed at bot start): their parent messages are rendered
+   * again and followed. Waves still run by a live process are re-attached by `start()` itself.
+   */
+  reattach(waveIds: readonly string[]): Promise<void>;
 }
+
+/** Commands that run a wave here until it ends; the wave's parent message reports them. */
+const WAVE_COMMANDS = new Set(['run', 'resume', 'retry-failed']);
 
 const TOKEN = /xox[a-z]-[A-Za-z0-9-]+/g;
 
@@ -173,7 +187,6 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
   const poster = new SlackPoster(app.client, { budgets: opts.budgets, logger: log });
   const groups = new GroupMembersCache(async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], opts.groupCacheMs);
   const pending = new Set<Promise<void>>();
-  const startingPlans = new Set<string>();
   const actions = new Map<string, ButtonHandler>();
 
   const track = (work: Promise<void>) => {
@@ -190,6 +203,11 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     isInApproverGroup: async (u, group) => (await groups.members(group)).has(u),
   });
 
+  /** Who the reporter's own read-only commands (verify, export) run as. */
+  const BOT_USER = 'istio-migrate-bot';
+  const reporter = new WaveReporter({ services, poster, log, dispatch: (name, argv) => dispatch(ctxFor(BOT_USER), name, argv), ...opts.reporter });
+  const envChannel = (env: string | undefined): string | undefined => (env ? services.config.chat?.channels[env as EnvName] : undefined);
+
   const envRules = (env: EnvName): EnvRules | undefined => {
     const e = services.config.environments[env];
     return e && { env, approvers: e.approval.approvers, approverGroup: e.approval.approverGroup, operators: e.approval.operators };
@@ -198,6 +216,14 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
   async function planEnv(hash: string): Promise<EnvName | undefined> {
     const plan = await (await services.journal()).getPlan(hash);
     return plan?.env as EnvName | undefined;
+  }
+
+  /** The environment a command line acts on: named first, or the plan hash's (`run --plan H`). */
+  async function envOfLine(argv: string[]): Promise<EnvName | undefined> {
+    const named = envsNamedIn(argv.filter((a) => !a.startsWith('-')).slice(0, 1), services.envs());
+    if (named?.length === 1) return named[0];
+    const i = argv.indexOf('--plan');
+    return i >= 0 && argv[i + 1] ? planEnv(argv[i + 1]) : undefined;
   }
 
   /** Why `user` may not run this command (or undefined). Argument errors are left to `dispatch` to explain. */
@@ -265,6 +291,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       const why = await refusal(spec, line.argv, user);
       if (why) return tell(refusalReply(shown, why));
     }
+    if (WAVE_COMMANDS.has(line.name)) reporter.expectWave(user, envChannel(await envOfLine(line.argv)) ?? channel);
     let result: CommandResult;
     try {
       result = await dispatch(ctxFor(user), line.name, line.argv);
@@ -277,10 +304,16 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     if (line.name === 'plan' && !json && isPlanDocument(result.json)) {
       const doc = result.json;
       const msg = planMessage({ hash: doc.hash, env: doc.env, target: doc.target, runtimes: doc.runtimes.length }, result.text, user, services.approvalRequired(doc.env as EnvName));
-      const posted = await share(channel, user, msg);
+      // The environment's channel, where configured: plans, waves and their threads of one environment in one place.
+      const target = envChannel(doc.env) ?? channel;
+      const posted = await share(target, user, msg);
       if (posted) await (await services.journal()).setSetting(`slack:plan:${doc.hash}`, JSON.stringify(posted));
+      if (posted && target !== channel) await tell(noteReply(`plan ${inlineCode(doc.hash.slice(0, 12))} posted in <#${target}>`));
       return;
     }
+    // A wave this command ran or resumed has its parent message and thread: they tell how it went.
+    const waveId = (result.json as { waveId?: unknown } | null)?.waveId;
+    if (WAVE_COMMANDS.has(line.name) && !json && typeof waveId === 'string' && (await (await services.journal()).getSetting(waveRefKey(waveId)))) return;
     await share(channel, user, commandReply(shown, user, json ? JSON.stringify(result.json, null, 2) : result.text));
   }
 
@@ -291,59 +324,22 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     const env = await planEnv(click.value);
     const why = await refusal(findCommand('run')!, [], click.user, env ? [env] : undefined);
     if (why) return poster.ephemeral(click.channel, click.user, noteReply(why));
-    await (await services.journal()).audit({ actor: click.user, action: 'slack-cancel', subject: click.value, detail: {} });
+    const journal = await services.journal();
+    await journal.setSetting(cancelledKey(click.value), click.user);
+    await journal.audit({ actor: click.user, action: 'slack-cancel', subject: click.value, detail: {} });
     await settled(click, `cancelled by ${mention(click.user)}`);
   });
 
-  actions.set(ACTION.run, async (click) => {
-    const hash = click.value || click.actionId.slice(ACTION.run.length);
-    const tell = (md: string) => poster.ephemeral(click.channel, click.user, noteReply(md));
-    const journal = await services.journal();
-    const plan = await journal.getPlan(hash);
-    if (!plan) return tell(`no stored plan ${inlineCode(hash.slice(0, 12))}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`);
-    const why = await refusal(findCommand('run')!, [], click.user, [plan.env as EnvName]);
-    if (why) return tell(why);
-    if (startingPlans.has(hash)) return tell(`plan ${inlineCode(hash.slice(0, 12))} is already starting`);
-    const existing = (await journal.listWaves({ env: plan.env })).find((w) => w.planHash === hash);
-    if (existing) {
-      const active = ['running', 'paused', 'draining'].includes(existing.state);
-      return tell(active ? `already running as ${inlineCode(existing.waveId)}` : `plan ${inlineCode(hash.slice(0, 12))} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`);
-    }
-    startingPlans.add(hash);
-    const onEvent = (e: WaveEvent) => {
-      if (e.type !== 'wave-started' || e.resumed) return;
-      track(
-        (async () => {
-          const wave = await journal.getWave(e.waveId);
-          if (wave?.planHash !== hash) return;
-          await journal.setSetting(`slack:wave:${e.waveId}`, JSON.stringify({ channel: click.channel, ts: click.messageTs }));
-          await settled(click, `run by ${mention(click.user)} as wave ${inlineCode(e.waveId)}`);
-        })(),
-      );
-    };
-    services.events.on('event', onEvent);
-    let result: CommandResult;
-    try {
-      result = await dispatch(ctxFor(click.user), 'run', ['--plan', hash, '--yes']);
-    } finally {
-      services.events.off('event', onEvent);
-      startingPlans.delete(hash);
-    }
-    if (result.exitCode === 1 || result.exitCode === 2) return poster.ephemeral(click.channel, click.user, problemReply(`run --plan ${hash.slice(0, 12)}`, result.text));
-    await share(click.channel, click.user, commandReply(`run --plan ${hash.slice(0, 12)} (button)`, click.user, result.text), click.messageTs);
-  });
-
-  actions.set(ACTION.requestApproval, async (click) => {
-    const plan = await (await services.journal()).getPlan(click.value);
-    if (!plan) return poster.ephemeral(click.channel, click.user, noteReply(`no stored plan ${inlineCode(click.value.slice(0, 12))}`));
-    const group = envRules(plan.env as EnvName)?.approverGroup;
-    const short = click.value.slice(0, 12);
-    await share(
-      click.channel,
-      click.user,
-      noteReply(`${mention(click.user)} asks for an on-call approval of plan ${inlineCode(short)} (${plan.env}, ${plan.target})${group ? ` — <!subteam^${group}>` : ''}: approve with ${inlineCode(`/istio-migrate approve ${click.value}`)}, then ${inlineCode(`/istio-migrate run --plan ${click.value} --yes`)}`),
-      click.messageTs,
-    );
+  registerWaveActions({
+    services,
+    poster,
+    reporter,
+    actions,
+    log,
+    track,
+    dispatchAs: (user, name, argv) => dispatch(ctxFor(user), name, argv),
+    refusal: (command, argv, user, envs) => refusal(findCommand(command)!, argv, user, envs),
+    settle: settled,
   });
 
   const handlerFor = (actionId: string): ButtonHandler | undefined => {
@@ -378,8 +374,14 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     poster,
     actions,
     track,
+    reporter,
+    reattach: (waveIds) => reporter.reattach(waveIds),
     async idle() {
-      while (pending.size) await Promise.allSettled([...pending]);
+      for (;;) {
+        while (pending.size) await Promise.allSettled([...pending]);
+        await reporter.idle();
+        if (!pending.size) return;
+      }
     },
     async start() {
       health = http.createServer((req, res) => {
@@ -392,6 +394,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
         h.listen(settings.healthPort, resolve);
       });
       const healthPort = (h.address() as AddressInfo).port;
+      await reporter.start();
       if (settings.mode === 'socket') {
         await app.start();
         return { mode: settings.mode, healthPort };
@@ -400,6 +403,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       return { mode: settings.mode, port: (server.address() as AddressInfo).port, healthPort };
     },
     async stop() {
+      await reporter.stop();
       // Bolt's SocketModeReceiver.stop() does not wait for the close handshake; the client's disconnect() does.
       if (socketReceiver) await socketReceiver.client.disconnect();
       else await app.stop().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stopping the receiver'));

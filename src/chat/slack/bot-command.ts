@@ -2,11 +2,23 @@
  * `istio-migrate bot [--config F | --simulated]`: the Slack bot (DESIGN.md §3, C6). It refuses to start (exit 2,
  * with the reason on stderr) without a configured landscape — `--config`, or ISTIO_MIGRATE_CONFIG — unless
  * `--simulated` asks for the embedded simulated one, without SLACK_BOT_TOKEN, or in HTTP mode without
- * SLACK_SIGNING_SECRET. SIGTERM/SIGINT stop it and exit 0. Logs go to stderr and never carry tokens or secrets.
+ * SLACK_SIGNING_SECRET. Logs (pino JSON) go to stderr and never carry tokens or secrets; child loggers carry
+ * `{ waveId }` and `{ waveId, runtimeId }`.
+ *
+ * Production (C6): `/healthz` (alive), `/readyz` (config loaded, journal reachable, Slack connected) and `/metrics`
+ * on HEALTH_PORT, and in HTTP mode on PORT too. At start — and every 30 s — it resumes the waves whose runner is
+ * gone (`interrupted`). SIGTERM/SIGINT: stop taking work, stop running waves gracefully (checkpoints kept, state
+ * `interrupted`, lease released), stop Slack, exit 0 within SHUTDOWN_TIMEOUT_MS (default 25 s).
  */
+import type { EventEmitter } from 'node:events';
+import type http from 'node:http';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import type { Services } from '../../app/services.js';
-import type { ChatLogger } from './app.js';
+import type { EnvName } from '../../config/config.js';
+import type { ReadinessCheck } from '../../observability/health.js';
+import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
+import { effectiveState, waveStatus } from '../../rollout/wave-status.js';
 import { readSlackSettings } from './settings.js';
 
 export interface BotFlags {
@@ -27,7 +39,115 @@ export function botStartProblems(flags: BotFlags, env: Record<string, string | u
   return problems;
 }
 
-/** Runs the bot until `stopped` resolves; returns the exit code. */
+/** How long SIGTERM may take before the process leaves anyway (within the pod's terminationGracePeriodSeconds). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** How often the bot looks for interrupted waves to resume (a crashed runner's lease lapses after its TTL). */
+export const RESUME_SCAN_MS = 30_000;
+
+/** The bot's actor name in the audit log for what it does on its own (resuming waves). */
+const BOT_ACTOR = 'istio-migrate-bot';
+
+type Log = Logger;
+
+/**
+ * Private parts of Bolt this file reaches while app.ts has no hooks for them: the HTTP receiver's server (to serve
+ * /healthz, /readyz, /metrics on PORT too) and the Socket Mode client (to tell whether Slack is connected).
+ */
+interface BoltInternals {
+  receiver?: { server?: http.Server; client?: EventEmitter & { websocket?: { isActive(): boolean } } };
+}
+
+/** Child loggers per wave and runtime (`{ waveId }`, `{ waveId, runtimeId }`), fed by the wave event stream. */
+function logWaveEvents(events: WaveEvents, log: Log): void {
+  const waves = new Map<string, Log>();
+  const waveLog = (waveId: string) => {
+    let l = waves.get(waveId);
+    if (!l) waves.set(waveId, (l = log.child({ waveId })));
+    return l;
+  };
+  events.on('event', (e: WaveEvent) => {
+    const wl = waveLog(e.waveId);
+    switch (e.type) {
+      case 'wave-started':
+        wl.info({ resumed: e.resumed }, 'wave started');
+        break;
+      case 'runtime-started':
+        wl.child({ runtimeId: e.runtimeId }).debug({}, 'runtime started');
+        break;
+      case 'runtime-finished': {
+        const r = e.result;
+        const rl = wl.child({ runtimeId: e.runtimeId });
+        const meta = { outcome: r.outcome, reason: r.reason, class: r.class, durationMs: r.durationMs, requests: r.requests.total };
+        if (r.class === 'none') rl.info(meta, 'runtime finished');
+        else rl.warn({ ...meta, message: r.message }, 'runtime needs attention');
+        break;
+      }
+      case 'budget-stopped':
+        wl.warn({ failures: e.failures, budget: e.budget }, 'error budget spent');
+        break;
+      case 'state':
+        wl.info({ state: e.state }, 'wave state');
+        break;
+      case 'wave-finished':
+        wl.info({ state: e.state }, 'wave ended');
+        waves.delete(e.waveId);
+        break;
+    }
+  });
+}
+
+/**
+ * Resumes the waves whose runner is gone (`interrupted`: no live lease — a stopped or crashed pod) in the
+ * background, as the runner they lost: paused waves stay paused, done runtimes are skipped, in-flight ones are
+ * re-checked by state. A wave another process holds is left to it.
+ */
+async function resumeInterrupted(services: Services, running: Map<string, Promise<void>>, log: Log): Promise<string[]> {
+  const started: string[] = [];
+  const journal = await services.journal();
+  for (const wave of await journal.listWaves({ states: ['running', 'paused', 'draining', 'interrupted'] })) {
+    if (running.has(wave.waveId) || (await effectiveState(journal, wave)) !== 'interrupted') continue;
+    const eligible = (await journal.listWaveRuntimes(wave.waveId)).length;
+    const env = wave.env as EnvName;
+    const wl = log.child({ waveId: wave.waveId });
+    wl.info({ env }, 'resuming an interrupted wave');
+    const work = (async () => {
+      await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder } });
+      const ended = await runWave(
+        { journal, access: await services.access(env), budget: services.budget(env, eligible), holder: services.holder, events: services.events, throttle: services.limiter.throttle, leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        wave.waveId,
+      );
+      const st = await waveStatus(journal, ended);
+      await journal.audit({ actor: BOT_ACTOR, action: 'wave-ended', subject: wave.waveId, detail: { state: st.state, counts: st.counts } });
+    })().catch((e: unknown) => {
+      if (e instanceof LeaseHeldError) wl.info({ holder: e.holder }, 'another process resumed the wave');
+      else wl.error({ err: (e as Error).message }, 'resuming the wave failed');
+    });
+    running.set(
+      wave.waveId,
+      work.finally(() => running.delete(wave.waveId)),
+    );
+    started.push(wave.waveId);
+  }
+  return started;
+}
+
+/** Resolves true when `work` settles within `ms`, false otherwise. */
+async function within(ms: number, work: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const, () => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Runs the bot until `stopped` resolves; returns the exit code. On stop (SIGTERM): readiness fails, no new work is
+ * taken (Slack disconnected, no more resume scans), running waves stop gracefully (in-flight runtimes keep their
+ * checkpoints, the waves become `interrupted`, their leases are released) — all within SHUTDOWN_TIMEOUT_MS —
+ * and the next process resumes them at its start.
+ */
 export async function runBot(flags: BotFlags, env: Record<string, string | undefined>, stopped: Promise<void>, write: (line: string) => void): Promise<number> {
   const problems = botStartProblems(flags, env);
   if (problems.length) {
@@ -51,12 +171,31 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     throw e;
   }
   const { createLogger } = await import('../../observability/logger.js');
+  const { Metrics } = await import('../../observability/metrics.js');
+  const { mountHealth, startHealthServer } = await import('../../observability/health.js');
   const secrets = [env.SLACK_BOT_TOKEN, env.SLACK_APP_TOKEN, env.SLACK_SIGNING_SECRET].filter((v): v is string => !!v);
-  const logger: ChatLogger = createLogger({ extraSecrets: secrets }).child({ name: 'istio-migrate-bot' });
+  const logger = createLogger({ extraSecrets: secrets }).child({ name: 'istio-migrate-bot' });
+  const settings = readSlackSettings(env);
+  const shutdownMs = Number(env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(env.SHUTDOWN_TIMEOUT_MS) : DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  const metrics = new Metrics();
+  metrics.follow(services.events, (waveId) => waveId.split('-')[0]);
+  logWaveEvents(services.events, logger);
+
+  let slackUp = false;
+  let stopping = false;
+  const checks: ReadinessCheck[] = [
+    { name: 'config', check: () => Promise.resolve(!stopping) },
+    { name: 'journal', check: async () => ((await (await services.journal()).getSetting('ping')), true) },
+    { name: 'slack', check: () => Promise.resolve(slackUp && !stopping) },
+  ];
+  const resumed = new Map<string, Promise<void>>();
+  let health: { port: number; close(): Promise<void> } | undefined;
+  let scan: NodeJS.Timeout | undefined;
   try {
     let bot;
     try {
-      bot = await createSlackApp({ services, env, logger });
+      // The app's own /healthz listener moves off HEALTH_PORT: this file serves health there (see BoltInternals).
+      bot = await createSlackApp({ services, env: { ...env, HEALTH_PORT: '0' }, logger });
     } catch (e) {
       if (e instanceof SlackSettingsError) {
         for (const p of e.problems) write(`istio-migrate bot: ${p}`);
@@ -64,14 +203,52 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
       }
       throw e;
     }
+    health = await startHealthServer(settings.ok ? settings.settings.healthPort : 8080, metrics, checks);
     const started = await bot.start();
-    logger.info({ mode: started.mode, port: started.port, healthPort: started.healthPort, landscape: services.configSource }, started.mode === 'socket' ? 'connected to Slack (Socket Mode)' : 'listening for Slack on /slack/events');
+    const internals = (bot.app as unknown as BoltInternals).receiver;
+    if (started.mode === 'http') {
+      if (internals?.server) mountHealth(internals.server, metrics, checks);
+      else logger.warn({}, 'the HTTP receiver server was not found: /readyz and /metrics are served on HEALTH_PORT only');
+      slackUp = true;
+    } else {
+      const client = internals?.client;
+      slackUp = client?.websocket?.isActive() ?? true;
+      client?.on('connected', () => (slackUp = true));
+      client?.on('disconnected', () => (slackUp = false));
+      client?.on('reconnecting', () => (slackUp = false));
+    }
+    logger.info({ mode: started.mode, port: started.port, healthPort: health.port, landscape: services.configSource }, started.mode === 'socket' ? 'connected to Slack (Socket Mode)' : 'listening for Slack on /slack/events');
+
+    // Resumed waves get their live Slack message back (the reporter follows them again).
+    const scanOnce = () =>
+      resumeInterrupted(services, resumed, logger)
+        .then((ids) => (ids.length ? bot.reattach(ids) : undefined))
+        .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'looking for interrupted waves failed'));
+    await scanOnce();
+    scan = setInterval(() => void scanOnce(), Number(env.ISTIO_MIGRATE_RESUME_SCAN_MS) || RESUME_SCAN_MS);
+    scan.unref();
+
     await stopped;
-    logger.info({}, 'stopping');
-    await bot.stop();
+    stopping = true;
+    clearInterval(scan);
+    logger.info({ waves: [...resumed.keys()], timeoutMs: shutdownMs }, 'stopping: no new work; running waves are checkpointed and left resumable');
+    const deadline = Date.now() + shutdownMs;
+    services.events.stopAll(new Error('the bot is stopping (SIGTERM)'));
+    // The runners end first (interrupted, leases released), then the wave messages say so, then Slack goes.
+    const drained = (async () => {
+      await Promise.all([...resumed.values()]);
+      await bot.idle();
+    })();
+    if (!(await within(Math.max(0, deadline - Date.now()), drained))) {
+      logger.warn({ waves: [...resumed.keys()] }, 'shutdown timeout: leaving with work still stopping (its leases lapse; the next process resumes it)');
+    }
+    if (!(await within(Math.max(2_000, deadline - Date.now()), bot.stop()))) logger.warn({}, 'stopping Slack timed out');
+    logger.info({}, 'stopped');
     return 0;
   } finally {
-    await services.close();
+    clearInterval(scan);
+    await health?.close();
+    await within(2_000, services.close());
   }
 }
 
@@ -84,12 +261,18 @@ export function registerBotCommand(program: Command, setExit: (code: number) => 
     .option('--simulated', 'use the embedded simulated landscape')
     .addHelpText(
       'after',
-      '\nEnvironment: SLACK_BOT_TOKEN (required), SLACK_APP_TOKEN (Socket Mode), SLACK_SIGNING_SECRET (HTTP mode), SLACK_API_URL, PORT (3000), HEALTH_PORT (8080).\nExit codes: 0 stopped by SIGTERM/SIGINT, 2 configuration missing or invalid.',
+      '\nEnvironment: SLACK_BOT_TOKEN (required), SLACK_APP_TOKEN (Socket Mode), SLACK_SIGNING_SECRET (HTTP mode), SLACK_API_URL, PORT (3000), HEALTH_PORT (8080; /healthz /readyz /metrics), SHUTDOWN_TIMEOUT_MS (25000).\nExit codes: 0 stopped by SIGTERM/SIGINT, 2 configuration missing or invalid.',
     )
     .action(async (flags: BotFlags) => {
       const stopped = new Promise<void>((resolve) => {
-        process.once('SIGTERM', () => resolve());
-        process.once('SIGINT', () => resolve());
+        const onSignal = () => {
+          // Whatever hangs, leave within the grace period (the runners' checkpoints are already durable).
+          const limit = (Number(process.env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(process.env.SHUTDOWN_TIMEOUT_MS) : DEFAULT_SHUTDOWN_TIMEOUT_MS) + 3_000;
+          setTimeout(() => process.exit(0), limit).unref();
+          resolve();
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
       });
       const code = await runBot(flags, process.env, stopped, (l) => process.stderr.write(`${l}\n`));
       setExit(code);

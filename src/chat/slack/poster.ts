@@ -11,7 +11,7 @@ import type { webApi } from '@slack/bolt';
 import type { ChatMessage } from '../message.js';
 import { toBlockKit, type BlockKitMessage } from './blocks.js';
 
-export type PosterMethod = 'chat.postMessage' | 'chat.update' | 'chat.postEphemeral';
+export type PosterMethod = 'chat.postMessage' | 'chat.update' | 'chat.postEphemeral' | 'files.uploadV2';
 
 /** A token bucket: `burst` calls at once, refilled at `perMinute`. */
 export interface Budget {
@@ -20,11 +20,13 @@ export interface Budget {
 }
 
 export const DEFAULT_BUDGETS: Record<PosterMethod, Budget> = {
-  /** Per channel. */
-  'chat.postMessage': { burst: 3, perMinute: 50 },
+  /** Per channel: ~1/s with a small burst, never more than 5 in any 5 s (2 at once, then one per 1.5 s). */
+  'chat.postMessage': { burst: 2, perMinute: 40 },
   /** Per workspace, shared by every wave's live message. */
   'chat.update': { burst: 5, perMinute: 40 },
   'chat.postEphemeral': { burst: 10, perMinute: 90 },
+  /** files.getUploadURLExternal + the upload + files.completeUploadExternal (Tier 4 each; a file per ended wave). */
+  'files.uploadV2': { burst: 2, perMinute: 10 },
 };
 
 export interface PosterLogger {
@@ -79,7 +81,8 @@ class TokenBucket {
   }
 }
 
-function rateLimitedFor(e: unknown): number | undefined {
+/** Seconds to wait when `e` is Slack's 429 (after the poster's own retries were used up), else undefined. */
+export function rateLimitedFor(e: unknown): number | undefined {
   const err = e as { code?: string; retryAfter?: number };
   return err?.code === 'slack_webapi_rate_limited_error' ? (err.retryAfter ?? 1) : undefined;
 }
@@ -120,6 +123,18 @@ export class SlackPoster {
   /** Replaces a message with Block Kit as it came from Slack (a clicked message, its buttons removed). */
   async updateBlockKit(channel: string, ts: string, msg: BlockKitMessage): Promise<void> {
     await this.call('chat.update', 'workspace', () => this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }));
+  }
+
+  /**
+   * Uploads a text file into a channel or thread with `files.uploadV2`'s three steps (files.getUploadURLExternal,
+   * the upload itself, files.completeUploadExternal; scope `files:write`).
+   */
+  async upload(channel: string, file: { filename: string; title: string; content: string; threadTs?: string; comment?: string }): Promise<void> {
+    await this.call('files.uploadV2', 'workspace', () =>
+      file.threadTs
+        ? this.client.filesUploadV2({ channel_id: channel, thread_ts: file.threadTs, filename: file.filename, title: file.title, content: file.content, initial_comment: file.comment ?? '' })
+        : this.client.filesUploadV2({ channel_id: channel, filename: file.filename, title: file.title, content: file.content, initial_comment: file.comment ?? '' }),
+    );
   }
 
   /** A message only `user` sees: refusals, usage errors, "already running". */

@@ -208,6 +208,13 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(c).toMatchObject({ state: 'running' });
       // Patched by this wave: back as `patched`, so the retry waits for LM (C5).
       expect(d).toMatchObject({ state: 'patched', result: null, attempts: 1 });
+      const counts = (await j.countWaveRuntimes(w.waveId)).sort((x, y) => `${x.state}${x.outcome}`.localeCompare(`${y.state}${y.outcome}`));
+      expect(counts).toEqual([
+        { state: 'finished', outcome: 'error', n: 1 },
+        { state: 'patched', outcome: null, n: 1 },
+        { state: 'pending', outcome: null, n: 1 },
+        { state: 'running', outcome: null, n: 1 },
+      ]);
     });
 
     it('lists waves newest first, filtered by environment and states', async () => {

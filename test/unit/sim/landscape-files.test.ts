@@ -66,19 +66,15 @@ describe('src/sim/landscape/files', () => {
     }
   });
 
-  it('writes the files of 10,000 runtimes in under 2 s', async () => {
+  // The time it takes is bench:sim's figure (no timed assertions in tests).
+  it('writes the files of 10,000 runtimes', async () => {
     const big = generateLandscape({ seed: 2, profile: 'mixed', runtimes: 10_000 });
-    // This measures the writer, not the disk: on a busy VM disk, creating 10,000 files stalls now and then
-    // for seconds whatever the writer does (typically 0.3–0.6 s there). So: tmpfs when there is one.
     const base = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/istio-migrate-files-') : tmp;
     const dir = path.join(base, 'big');
-    const start = performance.now();
     await writeSimFiles(dir, big, context(1));
-    const elapsed = performance.now() - start;
     const written = ENVS.reduce((n, env) => n + readdirSync(path.join(dir, 'kubeconfigs', env)).length, 0);
     expect(written).toBe(big.runtimes.filter((r) => r.scenario !== 'skr-no-secret' && r.scenario !== 'suspended').length + 2 * ENVS.length);
     expect(statSync(path.join(dir, 'runtimes.json')).size).toBeGreaterThan(1_000_000);
-    expect(elapsed).toBeLessThan(2000);
     if (base !== tmp) rmSync(base, { recursive: true, force: true });
   });
 });

@@ -169,10 +169,9 @@ describe('src/sim/landscape/generate', () => {
       expect(() => generateLandscape({ seed: 1, profile: 'nope', runtimes: 10 })).toThrow(ProfileError);
     });
 
-    it('generates 10,000 runtimes in well under a second', () => {
-      const start = performance.now();
-      generateLandscape({ seed: 42, profile: 'mixed', runtimes: 10_000 });
-      expect(performance.now() - start).toBeLessThan(1000);
+    // Its speed is measured by bench:sim (no timed assertions in tests).
+    it('generates 10,000 runtimes', () => {
+      expect(generateLandscape({ seed: 42, profile: 'mixed', runtimes: 10_000 }).runtimes).toHaveLength(10_000);
     });
   });
 

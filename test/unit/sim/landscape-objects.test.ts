@@ -278,13 +278,12 @@ describe('src/sim/landscape/objects', () => {
     });
   });
 
-  it('builds the objects of 10,000 runtimes quickly', () => {
+  // How fast is a benchmark's question (bench:sim); no timed assertions in tests.
+  it('builds the objects of 10,000 runtimes', () => {
     const big = generateLandscape({ seed: 2, profile: 'mixed', runtimes: 10_000 });
-    const start = performance.now();
     let n = 0;
     for (const env of ENVS) n += kcpObjects(env, big.runtimes, ctx).length + gardenerObjects(env, big.runtimes, ctx).length;
     for (const rt of big.runtimes) n += skrObjects(rt, ctx).length;
     expect(n).toBeGreaterThan(100_000);
-    expect(performance.now() - start).toBeLessThan(5000);
   });
 });

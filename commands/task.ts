@@ -1,0 +1,103 @@
+/**
+ * `task <id> agreed|declined|resolved` records what the customer said about a customer-contact task (a runtime
+ * with more than one Istio CR, DESIGN.md §4); `task <id> rename` runs the safe rename-to-default on that runtime
+ * once the customer agreed. In an environment that needs approvals (Prod) the rename needs an on-call approval of
+ * action `rename:<runtimeId>` on the plan hash of the wave that opened the task, by someone other than the one
+ * who runs it. Every change is journaled with who made it.
+ */
+import { readFile } from 'node:fs/promises';
+import type { EnvName } from '../src/config/config.js';
+import type { CustomerTask, TaskState } from '../src/journal/journal.js';
+import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
+import { renameToDefault } from '../src/migration/rename-to-default.js';
+import { resolveSkrAccess } from '../src/migration/skr-access.js';
+import { checkApproval } from './run.js';
+import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
+
+/** The decision states a person can set, and from which states each may be set. */
+const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState[]> = {
+  agreed: ['open', 'declined', 'rename-failed'],
+  declined: ['open', 'agreed', 'rename-failed'],
+  resolved: ['open', 'agreed', 'declined', 'renamed', 'rename-failed'],
+};
+
+const RENAMABLE: readonly TaskState[] = ['agreed', 'rename-failed'];
+
+export function renameAction(runtimeId: string): string {
+  return `rename:${runtimeId}`;
+}
+
+function describe(t: CustomerTask): string {
+  return `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName})${t.updatedBy ? ` by ${t.updatedBy}` : ''}`;
+}
+
+async function loadTask(ctx: CommandContext, id: string | undefined) {
+  if (!id) throw new CommandError('name a task, e.g. task-3 (see `tasks`)', 2, task.examples[0]);
+  const journal = await ctx.services.journal();
+  const t = await journal.getTask(id);
+  if (!t) throw new CommandError(`no task ${id} (see tasks all)`, 1);
+  return { journal, t };
+}
+
+async function rename(ctx: CommandContext, id: string, yes: boolean) {
+  const { journal, t } = await loadTask(ctx, id);
+  if (!RENAMABLE.includes(t.state)) throw new CommandError(`${t.taskId} is ${t.state}: rename needs the customer's agreement first (task ${t.taskId} agreed)`, 1);
+  if (!ctx.interactive && !yes) throw new CommandError("rename changes the customer's Istio configuration: confirm with --yes", 1, `task ${t.taskId} rename --yes`);
+  const env = t.env as EnvName;
+  const wave = t.waveId ? await journal.getWave(t.waveId) : undefined;
+  let approvedBy: string | null = null;
+  if (ctx.services.approvalRequired(env)) {
+    if (!wave) throw new CommandError(`${t.taskId} belongs to no wave, so there is no plan hash to approve: rename it with the shell command rename-to-default`, 1);
+    approvedBy = await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, renameAction(t.runtimeId));
+  }
+  await journal.setTaskState(t.taskId, 'renaming', ctx.user);
+  await journal.audit({ actor: ctx.user, action: 'task-rename', subject: t.taskId, detail: { runtimeId: t.runtimeId, approvedBy } });
+  const e = ctx.services.envConfig(env);
+  const access = await ctx.services.access(env);
+  const counter = new RequestCounter();
+  const throttle = ctx.services.limiter.throttle;
+  let outcome: string;
+  let message: string;
+  try {
+    const kcp = new KubeClient(access.kcpKubeconfig, { system: 'kcp', counter, throttle });
+    const gardener = e.skrAccess === 'kcp-secret' ? undefined : { client: new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle }), namespace: e.gardener.namespace, shootName: t.shootName };
+    const skr = await resolveSkrAccess(t.runtimeId, e.skrAccess === 'gardener' ? undefined : kcp, gardener);
+    ctx.progress?.(`${t.taskId}: renaming the Istio CR of ${t.runtimeId} to default`);
+    const r = await renameToDefault({ skrKubeconfig: skr.kubeconfig, customerAgreed: true, deadlineMs: access.deadlineMs, pollIntervalMs: access.pollIntervalMs, log: (l) => ctx.progress?.(`${t.taskId}: ${l}`) });
+    outcome = r.outcome;
+    message = r.message;
+  } catch (err) {
+    outcome = 'failed';
+    message = `Rename failed: ${(err as Error).message}`;
+  }
+  const done = outcome === 'renamed' || outcome === 'nothing-to-do';
+  await journal.setTaskState(t.taskId, done ? 'renamed' : 'rename-failed', ctx.user);
+  await journal.audit({ actor: ctx.user, action: done ? 'task-renamed' : 'task-rename-failed', subject: t.taskId, detail: { runtimeId: t.runtimeId, outcome, message } });
+  const after = (await journal.getTask(t.taskId))!;
+  const text = `${t.taskId} ${t.runtimeId}: ${outcome} — ${message}`;
+  return { exitCode: done ? 0 : 1, text, json: { task: after, outcome, message } } as const;
+}
+
+export const task: CommandSpec = {
+  name: 'task',
+  summary: "a customer-contact task: record the customer's answer, or run the safe rename-to-default (Prod: approved)",
+  usage: 'task ID agreed|declined|resolved | task ID rename [--yes] [--json]',
+  examples: ['task task-3 agreed', 'task task-3 rename --yes', 'task task-3 resolved'],
+  permission: 'operate',
+  mutates: true,
+  options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const [id, verb] = args.positionals;
+    if (verb === 'rename') return rename(ctx, id ?? '', !!args.values.yes);
+    if (verb !== 'agreed' && verb !== 'declined' && verb !== 'resolved') {
+      throw new CommandError(`task takes agreed, declined, resolved or rename, got "${verb ?? ''}"`, 2, task.examples[0]);
+    }
+    const { journal, t } = await loadTask(ctx, id);
+    if (t.state === verb) return ok(`${t.taskId} is already ${verb}${t.updatedBy ? ` (by ${t.updatedBy})` : ''}`, { task: t, changed: false });
+    if (!TRANSITIONS[verb].includes(t.state)) throw new CommandError(`${t.taskId} is ${t.state}: it cannot become ${verb}`, 1);
+    await journal.setTaskState(t.taskId, verb, ctx.user);
+    await journal.audit({ actor: ctx.user, action: `task-${verb}`, subject: t.taskId, detail: { runtimeId: t.runtimeId, from: t.state } });
+    const after = (await journal.getTask(t.taskId))!;
+    return ok(describe(after), { task: after, changed: true });
+  },
+};

@@ -1,0 +1,474 @@
+/**
+ * The console adapter (DESIGN.md §7, C7): the bot's chat commands in a terminal, on the same command specs and
+ * reply builders as Slack — and the test harness (STYLE.md §3): `await bot.say('sre-1', 'plan stage kyma-test')`,
+ * then `bot.lastReply()`.
+ *
+ * One input per line. `#` starts a comment (outside quotes); `/as USER` switches identity (to try approvals);
+ * the `/istio-migrate` prefix is optional; `/click <label or number>` presses a button of the last message that
+ * still has one; `/wait [SECONDS]` waits until no wave is running. `$PLAN` stands for the hash of the last plan
+ * shown (scripts cannot know it in advance).
+ *
+ * Long commands (`run`, `resume`, `retry-failed`, the Run button) work in the background: the line returns once
+ * the wave has started (or the command was refused), progress-bar lines follow at most every ~2 s per wave, and a
+ * summary when the wave ends. Everything but the progress-bar lines (`» …`) is deterministic for a given
+ * landscape: no timestamps unless asked for.
+ *
+ * Limitations: identity is whatever `/as` says — approvals by the console are accepted only on a simulated
+ * landscape (the `approve` command enforces it); user-group approvers cannot be looked up here.
+ */
+import { parseArgs } from 'node:util';
+import { dispatch, findCommand } from '../../../commands/index.js';
+import type { CommandContext, CommandResult } from '../../../commands/types.js';
+import type { Services } from '../../app/services.js';
+import type { EnvName } from '../../config/config.js';
+import { OUTCOMES, type Outcome } from '../../migration/outcomes.js';
+import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { countRuntimes, effectiveState, waveStatus } from '../../rollout/wave-status.js';
+import { parseCommandLine } from '../command-line.js';
+import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
+import { decidePermission, envsNamedIn, type EnvRules } from '../permissions.js';
+import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
+import { finalSummary, progressLine } from './progress.js';
+import { findChoice, renderText } from './text.js';
+
+/** What the console prints: an echoed input, a reply, or a (timing-dependent) progress line. */
+export type ConsoleOutputKind = 'input' | 'reply' | 'progress';
+
+export interface ConsoleBotOptions {
+  services: Services;
+  /** The identity until `/as` changes it. */
+  user?: string;
+  /** Called with every piece of output as it happens (the CLI prints it); the transcript keeps it too. */
+  write?: (text: string, kind: ConsoleOutputKind) => void;
+  /** At most one progress line per wave this often (default 2,000 ms; `Infinity`: only the final summary). */
+  progressIntervalMs?: number;
+  /** Prefix replies with the time (off by default: scripts compare transcripts). */
+  timestamps?: boolean;
+  /** `/wait` without a limit gives up after this long (default 15 minutes). */
+  waitLimitMs?: number;
+}
+
+/** Commands that drive a wave in this process until it ends: the console runs them in the background. */
+const WAVE_DRIVERS = new Set(['run', 'resume', 'retry-failed']);
+
+export const APPROVE_ACTION = 'im:approve:';
+
+const DIRECTIVES = '/as USER, /click <label or number>, /wait [SECONDS], /quit';
+
+interface ProgressState {
+  waveId: string;
+  state: string;
+  total: number;
+  counts: Partial<Record<Outcome, number>>;
+  running: number;
+  lastPrinted: number;
+}
+
+/** A message with buttons, as shown; `settled` once its buttons were used up (like Slack's updated message). */
+interface ShownMessage {
+  msg: ChatMessage;
+  settled: boolean;
+}
+
+/** The line without its comment: a `#` at the start or after whitespace, outside quotes. */
+export function stripComment(line: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '#' && (i === 0 || /\s/.test(line[i - 1]))) return line.slice(0, i);
+  }
+  return line;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class ConsoleBot {
+  private identity: string;
+  private readonly out: string[] = [];
+  private last = '';
+  private readonly shown: ShownMessage[] = [];
+  private readonly background = new Set<Promise<void>>();
+  private readonly progress = new Map<string, ProgressState>();
+  private lastPlanHash?: string;
+  private failures = 0;
+  private readonly onEvent = (e: WaveEvent) => this.follow(e);
+
+  constructor(private readonly opts: ConsoleBotOptions) {
+    this.identity = opts.user ?? 'console';
+    opts.services.events.on('event', this.onEvent);
+  }
+
+  /** The current identity (`/as`). */
+  get user(): string {
+    return this.identity;
+  }
+
+  /** How many inputs were refused or failed (exit code 1 of `istio-migrate console` when > 0). */
+  get failed(): number {
+    return this.failures;
+  }
+
+  /** Everything shown so far, inputs echoed as `user> line`. */
+  transcript(): string {
+    return this.out.join('\n');
+  }
+
+  /** The last reply (progress lines excluded). */
+  lastReply(): string {
+    return this.last;
+  }
+
+  /** One input as `user` (the current identity is left as it was). */
+  async say(user: string, line: string): Promise<void> {
+    const before = this.identity;
+    this.identity = user;
+    try {
+      await this.input(line);
+    } finally {
+      if (this.identity === user) this.identity = before;
+    }
+  }
+
+  /** One input as the current identity: a directive, a command line, a comment or nothing. */
+  async input(raw: string): Promise<void> {
+    const line = stripComment(raw).trim();
+    if (!line) return;
+    this.emit(`${this.identity}> ${line}`, 'input');
+    const [word, ...rest] = line.split(/\s+/);
+    switch (word) {
+      case '/as':
+        return this.switchIdentity(rest.join(' '));
+      case '/click':
+        return this.click(rest.join(' '));
+      case '/wait':
+        return this.wait(rest[0]);
+      case '/quit':
+      case '/exit':
+        return;
+      default:
+        if (word.startsWith('/') && word !== '/istio-migrate') {
+          this.failures++;
+          return this.reply(problemReply(line, `unknown console directive ${word}. Directives: ${DIRECTIVES}; commands need no slash, e.g. plan stage kyma-test`));
+        }
+        return this.command(line);
+    }
+  }
+
+  /** Resolves when no wave runs in this console (and no live wave of the journal is running or draining). */
+  async wait(seconds?: string, limitMs = this.opts.waitLimitMs ?? 15 * 60_000): Promise<void> {
+    if (seconds !== undefined && !/^\d+$/.test(seconds)) {
+      this.failures++;
+      return this.reply(problemReply(`/wait ${seconds}`, `/wait takes a number of seconds, e.g. /wait 120`));
+    }
+    const deadline = Date.now() + (seconds !== undefined ? Number(seconds) * 1000 : limitMs);
+    const journal = await this.opts.services.journal();
+    while (Date.now() < deadline) {
+      if (this.background.size) {
+        await Promise.race([Promise.allSettled([...this.background]), sleep(Math.max(0, deadline - Date.now()))]);
+        continue;
+      }
+      const live = [];
+      for (const w of await journal.listWaves({ states: ['running', 'draining'] })) {
+        const st = await effectiveState(journal, w);
+        if (st === 'running' || st === 'draining') live.push(w.waveId);
+      }
+      if (!live.length) return;
+      await sleep(250);
+    }
+    this.failures++;
+    this.reply(noteReply(`still running after ${Math.round((seconds !== undefined ? Number(seconds) * 1000 : limitMs) / 1000)} s; ${inlineCode('status')} shows where the waves stand`));
+  }
+
+  /** Stops following the event stream (the services stay open: they are the caller's). */
+  close(): void {
+    this.opts.services.events.off('event', this.onEvent);
+  }
+
+  // ---- output ----
+
+  private emit(text: string, kind: ConsoleOutputKind): void {
+    const shown = this.opts.timestamps && kind !== 'input' ? `[${new Date().toISOString()}] ${text}` : text;
+    this.out.push(shown);
+    if (kind === 'reply') this.last = text;
+    this.opts.write?.(shown, kind);
+  }
+
+  private reply(msg: ChatMessage): void {
+    if (buttonsOf(msg).length) this.shown.push({ msg, settled: false });
+    this.emit(renderText(msg), 'reply');
+  }
+
+  // ---- directives ----
+
+  private switchIdentity(user: string): void {
+    if (!/^[A-Za-z0-9._@-]{1,64}$/.test(user)) {
+      this.failures++;
+      return this.reply(problemReply(`/as ${user}`, '/as needs a user name (letters, digits, . _ @ -), e.g. /as oncall-1'));
+    }
+    this.identity = user;
+    this.reply(noteReply(`now acting as ${mention(user)}`));
+  }
+
+  private async click(choice: string): Promise<void> {
+    const target = [...this.shown].reverse().find((s) => !s.settled && buttonsOf(s.msg).length);
+    if (!target) {
+      this.failures++;
+      return this.reply(problemReply(`/click ${choice}`, 'no message with buttons to click; plan something first, e.g. stage kyma-test'));
+    }
+    const button = choice ? findChoice(target.msg, choice) : undefined;
+    if (!button) {
+      this.failures++;
+      const options = buttonsOf(target.msg).map((b, i) => `${i + 1} ${b.label}`).join(', ');
+      return this.reply(problemReply(`/click ${choice}`, `no button "${choice}" on the last message with buttons (${options}); e.g. /click 1`));
+    }
+    await this.press(target, button);
+  }
+
+  private async press(target: ShownMessage, button: ChatButton): Promise<void> {
+    const user = this.identity;
+    const services = this.opts.services;
+    if (button.actionId === ACTION.cancel) {
+      await (await services.journal()).audit({ actor: user, action: 'console-cancel', subject: button.value, detail: {} });
+      target.settled = true;
+      return this.reply(noteReply(`plan ${inlineCode(button.value.slice(0, 12))} cancelled by ${mention(user)}`));
+    }
+    if (button.actionId.startsWith(ACTION.requestApproval)) {
+      const plan = await (await services.journal()).getPlan(button.value);
+      if (!plan) return this.reply(noteReply(`no stored plan ${inlineCode(button.value.slice(0, 12))}`));
+      target.settled = true;
+      return this.reply(approvalRequest(user, plan.hash, plan.env, plan.target));
+    }
+    if (button.actionId.startsWith(APPROVE_ACTION)) {
+      const args = [button.value];
+      return this.runCommand(`approve ${button.value.slice(0, 12)} (button)`, 'approve', args);
+    }
+    if (button.actionId.startsWith(ACTION.run)) {
+      const hash = button.value;
+      const journal = await services.journal();
+      const plan = await journal.getPlan(hash);
+      if (!plan) return this.reply(noteReply(`no stored plan ${inlineCode(hash.slice(0, 12))}: plan again (e.g. ${inlineCode('stage kyma-test')})`));
+      const existing = (await journal.listWaves({ env: plan.env })).find((w) => w.planHash === hash);
+      if (existing) {
+        target.settled = true;
+        return this.reply(noteReply(`plan ${inlineCode(hash.slice(0, 12))} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`));
+      }
+      return this.runCommand(`run --plan ${hash.slice(0, 12)} (button)`, 'run', ['--plan', hash, '--yes'], () => (target.settled = true));
+    }
+    this.reply(noteReply(`this button (${inlineCode(button.actionId)}) does nothing in the console`));
+  }
+
+  // ---- commands ----
+
+  private ctx(user: string): CommandContext {
+    return { user, via: 'console', interactive: false, services: this.opts.services };
+  }
+
+  private async command(line: string): Promise<void> {
+    const services = this.opts.services;
+    const expanded = line.replace(/\$PLAN\b/g, this.lastPlanHash ?? '$PLAN');
+    const shown = expanded.replace(/^\/istio-migrate\s*/, '');
+    const parsed = parseCommandLine(expanded, services.envs());
+    if (parsed.kind === 'invalid') {
+      this.failures++;
+      return this.reply(problemReply(shown, `${parsed.problem}\nexample: ${parsed.example}`));
+    }
+    if (parsed.kind === 'empty' || parsed.name === 'help') {
+      const argv = parsed.kind === 'empty' ? [] : parsed.argv;
+      const help = await dispatch(this.ctx(this.identity), 'help', argv);
+      if (help.exitCode !== 0) {
+        this.failures++;
+        return this.reply(problemReply(shown, help.text));
+      }
+      if (argv.length) return this.reply(noteReply(codeBlock(help.text)));
+      const msg = helpReply(help.text);
+      return this.reply({ ...msg, blocks: [...msg.blocks, { type: 'context', elements: [`console: ${DIRECTIVES}; ${inlineCode('$PLAN')} is the last plan's hash`] }] });
+    }
+    if (line.includes('$PLAN') && !this.lastPlanHash) {
+      this.failures++;
+      return this.reply(problemReply(shown, '$PLAN is the hash of the last plan shown, and there is none yet; plan first, e.g. plan prod kyma-test --sample 2'));
+    }
+    await this.runCommand(shown, parsed.name, parsed.argv);
+  }
+
+  /** Why the current identity may not run this (Slack's rule for operators; approvals are the command's). */
+  private async refusal(name: string, argv: string[], user: string): Promise<string | undefined> {
+    const spec = findCommand(name);
+    if (!spec || spec.permission !== 'operate') return undefined;
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+    } catch {
+      return undefined; // dispatch explains argument errors
+    }
+    const services = this.opts.services;
+    let envs = envsNamedIn(parsed.positionals, services.envs());
+    if (!envs && typeof parsed.values.plan === 'string') {
+      const plan = await (await services.journal()).getPlan(parsed.values.plan);
+      if (plan) envs = [plan.env as EnvName];
+    }
+    const rules = (envs ?? services.envs()).map((env): EnvRules => {
+      const a = services.envConfig(env).approval;
+      return { env, approvers: a.approvers, approverGroup: a.approverGroup, operators: a.operators };
+    });
+    const d = decidePermission({ command: name, permission: spec.permission, user, envs: rules });
+    return d.allowed ? undefined : d.reason;
+  }
+
+  /**
+   * Dispatches a command as the current identity and shows its reply. Wave drivers run in the background: this
+   * returns once their wave started (`onStarted` is called) or they ended without one.
+   */
+  private async runCommand(shown: string, name: string, argv: string[], onStarted?: () => void): Promise<void> {
+    const user = this.identity;
+    const why = await this.refusal(name, argv, user);
+    if (why) {
+      this.failures++;
+      return this.reply(refusalReply(shown, why));
+    }
+    const json = argv.includes('--json');
+    const show = (result: CommandResult) => {
+      if (result.exitCode === 1 || result.exitCode === 2) {
+        this.failures++;
+        return this.reply(problemReply(shown, result.text));
+      }
+      if (name === 'plan' && !json && isPlanDocument(result.json)) {
+        const doc = result.json;
+        this.lastPlanHash = doc.hash;
+        return this.reply(planMessage({ hash: doc.hash, env: doc.env, target: doc.target, runtimes: doc.runtimes.length }, result.text, user, this.opts.services.approvalRequired(doc.env as EnvName)));
+      }
+      this.reply(commandReply(shown, user, json ? JSON.stringify(result.json, null, 2) : result.text));
+    };
+    const failed = (e: unknown) => {
+      this.failures++;
+      this.reply(problemReply(shown, `failed: ${(e as Error).message}`));
+    };
+    if (!WAVE_DRIVERS.has(name)) {
+      try {
+        return show(await dispatch(this.ctx(user), name, argv));
+      } catch (e) {
+        return failed(e);
+      }
+    }
+    // A wave driver: wait for its wave to start (or for it to end without one), then leave it in the background.
+    let started: ((waveId: string) => void) | undefined;
+    const waveStarted = new Promise<string>((resolve) => (started = resolve));
+    const onEvent = (e: WaveEvent) => {
+      if (e.type === 'wave-started') started?.(e.waveId);
+    };
+    this.opts.services.events.on('event', onEvent);
+    let startedWave: string | undefined;
+    const work = dispatch(this.ctx(user), name, argv).then(
+      (result) => {
+        // Ended without starting: its answer is the reply. Started: the summary told the outcome; refusals and
+        // `--json` documents are shown all the same.
+        if (startedWave === undefined || result.exitCode === 1 || result.exitCode === 2 || json) show(result);
+      },
+      failed,
+    );
+    const tracked = work.finally(() => {
+      this.background.delete(tracked);
+      this.opts.services.events.off('event', onEvent);
+    });
+    this.background.add(tracked);
+    const first = await Promise.race([waveStarted, tracked.then(() => undefined)]);
+    if (first !== undefined) {
+      startedWave = first;
+      this.opts.services.events.off('event', onEvent);
+      onStarted?.();
+ const journal = await this.opts.services.journal();
+      const wave = await journal.getWave(first);
+      const total = (await journal.listWaveRuntimes(first)).length;
+      this.reply(noteReply(`wave ${inlineCode(first)} started by ${mention(user)} — ${total} runtimes${wave ? `, concurrency ${wave.concurrency}` : ''}; ${inlineCode('/wait')} waits for it, ${inlineCode(`pause ${first}`)} / ${inlineCode(`abort ${first}`)} steer it`));
+    }
+  }
+
+  // ---- progress ----
+
+  private follow(e: WaveEvent): void {
+    const interval = this.opts.progressIntervalMs ?? 2000;
+    const p = this.progress.get(e.waveId);
+    switch (e.type) {
+      case 'wave-started': {
+        const state: ProgressState = { waveId: e.waveId, state: 'running', total: 0, counts: {}, running: 0, lastPrinted: Date.now() };
+        this.progress.set(e.waveId, state);
+        this.track(
+          (async () => {
+            const rts = await (await this.opts.services.journal()).listWaveRuntimes(e.waveId);
+            const c = countRuntimes(rts);
+            state.total = rts.length;
+            for (const o of OUTCOMES) state.counts[o] = (state.counts[o] ?? 0) + c[o];
+          })(),
+        );
+        return;
+      }
+      case 'runtime-started':
+        if (p) p.running++;
+        return;
+      case 'runtime-finished':
+        if (!p) return;
+        p.running = Math.max(0, p.running - 1);
+        p.counts[e.result.outcome] = (p.counts[e.result.outcome] ?? 0) + 1;
+        if (Date.now() - p.lastPrinted >= interval) {
+          p.lastPrinted = Date.now();
+          this.emit(progressLine(p), 'progress');
+        }
+        return;
+      case 'state':
+        if (p) p.state = e.state;
+        this.reply(noteReply(`wave ${inlineCode(e.waveId)} is ${e.state}`));
+        return;
+      case 'budget-stopped':
+        this.reply(noteReply(`:warning: wave ${inlineCode(e.waveId)}: error budget spent (${e.failures} platform failures, budget ${e.budget}); no new runtimes start`));
+        return;
+      case 'wave-finished':
+        this.progress.delete(e.waveId);
+        this.track(this.summary(e.waveId));
+        return;
+    }
+  }
+
+  private async summary(waveId: string): Promise<void> {
+    const journal = await this.opts.services.journal();
+    const wave = await journal.getWave(waveId);
+    if (!wave) return;
+    const runtimes = await journal.listWaveRuntimes(waveId);
+    const tasks = (await journal.listTasks({ states: ['open'] })).filter((t) => t.waveId === waveId).length;
+    this.reply(finalSummary(await waveStatus(journal, wave), runtimes, tasks));
+  }
+
+  private track(work: Promise<void>): void {
+    const p: Promise<void> = work
+      .catch((e: unknown) => this.emit(`(console: ${(e as Error).message})`, 'reply'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
+}
+
+function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; runtimes: unknown[] } {
+  const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
+  return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
+}
+
+/** The on-call approval request: Approve (as whoever clicks it) and Run (once approved). */
+export function approvalRequest(user: string, hash: string, env: string, target: string): ChatMessage {
+  const short = hash.slice(0, 12);
+  return {
+    text: `approval of plan ${short} requested`,
+    blocks: [
+      {
+        type: 'section',
+        markdown: `${mention(user)} asks for an on-call approval of plan ${inlineCode(short)} (${env}, ${target}). An approver (not ${mention(user)}) approves — here: ${inlineCode('/as <approver>')} then Approve — and then anyone may Run it.`,
+      },
+      {
+        type: 'actions',
+        buttons: [
+          { actionId: `${APPROVE_ACTION}${hash}`, label: 'Approve', value: hash, style: 'primary' },
+          { actionId: `${ACTION.run}${hash}`, label: 'Run', value: hash },
+        ],
+      },
+    ],
+  };
+}

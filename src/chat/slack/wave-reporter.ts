@@ -1,0 +1,502 @@
+/**
+ * The live wave messages in Slack (issue 7 §2). A `WaveReporter` listens to the wave event stream, marks waves
+ * dirty and queues what needs attention; ONE scheduler, shared by all waves, then
+ *
+ * - re-renders dirty parent messages FROM THE JOURNAL (state, counts, budget, ETA — never from the events, so a
+ *   skipped or refused update loses nothing: the next one shows the truth), at most `updatesPerMinute` per
+ *   minute over all waves, round robin (`chat.update` is Tier 3, ~50/min per workspace);
+ * - posts into channels at most once per `digestIntervalMs` per channel (chat.postMessage's ~1/s): the parent
+ *   message of a new wave, thread digests (failures, customer-contact tasks, budget stops, pause/drain/abort —
+ *   each digest batches everything pending for that wave), customer-contact tasks, and the wave's end with the
+ *   requester (and on-call where approvals are required) mentioned;
+ * - when a wave ended: runs `verify` and `export` as commands (adapters do not read clusters), renders the final
+ *   summary into the parent and uploads the full list into the thread as a CSV file.
+ *
+ * A 429 that outlasts the poster's own Retry-After retries leaves the wave dirty (or the post queued) and the
+ * scheduler waits the Retry-After before trying again. Message references live in the journal
+ * (`slack:wave:<id>`, `slack:task:<id>`, `slack:wave-final:<id>`), so a restarted bot re-attaches.
+ *
+ * Limitations: budgets and queues are per process; two replicas each run their own scheduler (the journal
+ * references keep them from posting a wave's parent twice only when they do not start at the same instant).
+ */
+import type { CommandResult } from '../../../commands/types.js';
+import type { Services } from '../../app/services.js';
+import type { EnvName } from '../../config/config.js';
+import type { Journal, Wave } from '../../journal/journal.js';
+import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
+import { classOf, OUTCOMES } from '../../migration/outcomes.js';
+import { inlineCode, mention, plain } from '../message.js';
+import { digestMessage, FINAL_LIST_MAX, taskMessage, waveEndedMessage, waveParentMessage, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
+import { rateLimitedFor, type PostedMessage, type SlackPoster } from './poster.js';
+
+export interface ReporterLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WaveReporterOptions {
+  services: Services;
+  poster: SlackPoster;
+  log: ReporterLogger;
+  /** Runs a read-only command (verify, export) on the bot's behalf. */
+  dispatch(name: string, argv: string[]): Promise<CommandResult>;
+  /** chat.update calls per minute over all waves (default: config `chat.updatesPerMinute`, else 40). */
+  updatesPerMinute?: number;
+  /** At most one post per channel per this many ms (default 1000). */
+  digestIntervalMs?: number;
+  /** How often waves run by another process are re-rendered (default 15 s). */
+  watchIntervalMs?: number;
+  /** Scheduler tick (default 50 ms). */
+  tickMs?: number;
+}
+
+/** Lines per digest; more are counted ("… and n more"). */
+const DIGEST_LINES = 20;
+const HINT_TTL_MS = 10 * 60_000;
+const LIVE = ['running', 'paused', 'draining'];
+
+type Item =
+  | { kind: 'parent'; waveId: string }
+  | { kind: 'digest'; waveId: string; lines: string[]; more: number }
+  | { kind: 'ended'; waveId: string; mentions: string[] }
+  | { kind: 'task'; taskId: string };
+
+export const waveRefKey = (waveId: string) => `slack:wave:${waveId}`;
+export const taskRefKey = (taskId: string) => `slack:task:${taskId}`;
+const finalKey = (waveId: string) => `slack:wave-final:${waveId}`;
+
+export class WaveReporter {
+  private readonly inbox: WaveEvent[] = [];
+  private readonly dirty = new Set<string>();
+  private readonly watched = new Set<string>();
+  private readonly queues = new Map<string, Item[]>();
+  private readonly nextPostAt = new Map<string, number>();
+  private readonly posting = new Set<string>();
+  private readonly refs = new Map<string, PostedMessage>();
+  /** The channel of each wave known here (its parent's, or where its parent will go). */
+  private readonly waveChannel = new Map<string, string>();
+  private readonly parentPending = new Set<string>();
+  private readonly finals = new Map<string, FinalView>();
+  private readonly lastRendered = new Map<string, string>();
+  private readonly hints = new Map<string, { channel: string; at: number }>();
+  private readonly taskQueued = new Set<string>();
+  private readonly refWaiters = new Map<string, (() => void)[]>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private busy = 0;
+  private updating = false;
+  private nextUpdateAt = 0;
+  private lastWatch = 0;
+  private ticking = false;
+  private timer?: NodeJS.Timeout;
+  private readonly listener = (e: WaveEvent) => {
+    this.inbox.push(e);
+  };
+  private readonly updateIntervalMs: number;
+  private readonly digestIntervalMs: number;
+  private readonly watchIntervalMs: number;
+
+  constructor(private readonly o: WaveReporterOptions) {
+    const perMinute = o.updatesPerMinute ?? o.services.config.chat?.updatesPerMinute ?? 40;
+    this.updateIntervalMs = 60_000 / perMinute;
+    this.digestIntervalMs = o.digestIntervalMs ?? 1000;
+    this.watchIntervalMs = o.watchIntervalMs ?? 15_000;
+  }
+
+  private journal(): Promise<Journal> {
+    return this.o.services.journal();
+  }
+
+  /** Subscribes, starts the scheduler and re-attaches to live waves (and unposted tasks / final summaries). */
+  async start(): Promise<void> {
+    this.o.services.events.on('event', this.listener);
+    this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 50);
+    this.timer.unref();
+    const journal = await this.journal();
+    for (const w of await journal.listWaves({ states: ['running', 'paused', 'draining'] })) {
+      if (!(await this.ref(w.waveId))) continue;
+      if ((await effectiveState(journal, w)) === 'interrupted') continue; // re-attached only when resumed here: reattach()
+      this.watched.add(w.waveId);
+      this.dirty.add(w.waveId);
+    }
+    const dayAgo = Date.now() - 86_400_000;
+    for (const w of await journal.listWaves({ states: ['finished', 'aborted', 'budget-stopped'] })) {
+      if (w.finishedAt && Date.parse(w.finishedAt) > dayAgo && (await this.ref(w.waveId)) && !(await journal.getSetting(finalKey(w.waveId)))) this.finalize(w.waveId);
+    }
+    for (const t of await journal.listTasks({ states: ['open'] })) await this.queueTask(t.taskId, t.waveId);
+  }
+
+  /** Unsubscribes and stops the scheduler; the journal keeps what is needed to re-attach. */
+  stop(): Promise<void> {
+    this.o.services.events.off('event', this.listener);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    return Promise.resolve();
+  }
+
+  /** Waves this process now runs again (resumed after a restart): render their parents again. */
+  async reattach(waveIds: readonly string[]): Promise<void> {
+    for (const id of waveIds) {
+      if (await this.ref(id)) this.dirty.add(id);
+    }
+  }
+
+  /** The next wave `user` starts is shown in `channel` (a Run click, an approval, a slash `run`). */
+  expectWave(user: string, channel: string): void {
+    this.hints.set(user, { channel, at: Date.now() });
+  }
+
+  /** A customer-contact task whose state changed: re-render its message (task clicks call this). */
+  async renderTask(taskId: string): Promise<void> {
+    const journal = await this.journal();
+    const raw = await journal.getSetting(taskRefKey(taskId));
+    const t = await journal.getTask(taskId);
+    if (!raw || !t) return;
+    const ref = JSON.parse(raw) as PostedMessage;
+    await this.o.poster.update(ref.channel, ref.ts, taskMessage(t, this.o.services.approvalRequired(t.env as EnvName)));
+  }
+
+  /** Resolves when nothing is queued, dirty or in flight (tests and `SlackBot.idle()`). */
+  idle(): Promise<void> {
+    if (this.quiet()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private quiet(): boolean {
+    const queued = [...this.queues.values()].some((q) => q.length);
+    return !this.inbox.length && !this.dirty.size && !queued && !this.busy && !this.updating && !this.posting.size && !this.ticking;
+  }
+
+  // ---- scheduler ----
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      while (this.inbox.length) {
+        const e = this.inbox.shift()!;
+        try {
+          await this.handle(e);
+        } catch (err) {
+          this.o.log.error({ waveId: e.waveId, event: e.type, err: (err as Error).message }, 'slack reporter: handling a wave event failed');
+        }
+      }
+      const now = Date.now();
+      if (this.watched.size && now - this.lastWatch >= this.watchIntervalMs) {
+        this.lastWatch = now;
+        for (const id of this.watched) this.dirty.add(id);
+      }
+      if (!this.updating && now >= this.nextUpdateAt) this.launchUpdate();
+      for (const channel of this.queues.keys()) {
+        if (!this.posting.has(channel) && now >= (this.nextPostAt.get(channel) ?? 0)) this.launchPost(channel);
+      }
+    } finally {
+      this.ticking = false;
+      if (this.quiet()) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async ref(waveId: string): Promise<PostedMessage | undefined> {
+    const hit = this.refs.get(waveId);
+    if (hit) return hit;
+    const raw = await (await this.journal()).getSetting(waveRefKey(waveId));
+    if (!raw) return undefined;
+    const ref = JSON.parse(raw) as PostedMessage;
+    this.refs.set(waveId, ref);
+    this.waveChannel.set(waveId, ref.channel);
+    return ref;
+  }
+
+  private waitRef(waveId: string): Promise<void> {
+    if (this.refs.has(waveId) || !this.parentPending.has(waveId)) return Promise.resolve();
+    return new Promise((resolve) => this.refWaiters.set(waveId, [...(this.refWaiters.get(waveId) ?? []), resolve]));
+  }
+
+  private enqueue(channel: string, item: Item, front = false): void {
+    const q = this.queues.get(channel) ?? [];
+    if (front) q.unshift(item);
+    else q.push(item);
+    this.queues.set(channel, q);
+  }
+
+  private addLine(waveId: string, line: string): void {
+    const channel = this.waveChannel.get(waveId);
+    if (!channel) return; // a wave without a Slack message
+    const q = this.queues.get(channel) ?? [];
+    // Everything pending for a wave goes into its one queued digest.
+    const open = q.find((i): i is Extract<Item, { kind: 'digest' }> => i.kind === 'digest' && i.waveId === waveId);
+    if (open) {
+      if (open.lines.length < DIGEST_LINES) open.lines.push(line);
+      else open.more++;
+    } else this.enqueue(channel, { kind: 'digest', waveId, lines: [line], more: 0 });
+  }
+
+  private async actorOf(waveId: string, actions: string[]): Promise<string | undefined> {
+    const entries = await (await this.journal()).listAudit({ subject: waveId, limit: 10 });
+    return entries.find((a) => actions.includes(a.action))?.actor;
+  }
+
+  private mentionsFor(wave: Wave): string[] {
+    const out = [mention(wave.requestedBy)];
+    const env = wave.env as EnvName;
+    if (this.o.services.approvalRequired(env)) {
+      const a = this.o.services.envConfig(env).approval;
+      if (a.approverGroup) out.push(`<!subteam^${a.approverGroup}>`);
+      for (const u of a.approvers) out.push(mention(u));
+    }
+    return out;
+  }
+
+  private async handle(e: WaveEvent): Promise<void> {
+    const journal = await this.journal();
+    switch (e.type) {
+      case 'wave-started': {
+        const ref = await this.ref(e.waveId);
+        if (!ref && !this.parentPending.has(e.waveId)) {
+          const wave = await journal.getWave(e.waveId);
+          if (!wave) return;
+          const hint = this.hints.get(wave.requestedBy);
+          if (hint) this.hints.delete(wave.requestedBy);
+          const channel = (hint && Date.now() - hint.at < HINT_TTL_MS ? hint.channel : undefined) ?? this.o.services.config.chat?.channels[wave.env as EnvName];
+          if (!channel) return;
+          this.waveChannel.set(e.waveId, channel);
+          this.parentPending.add(e.waveId);
+          this.enqueue(channel, { kind: 'parent', waveId: e.waveId }, true);
+        } else if (e.resumed) this.addLine(e.waveId, ':arrow_forward: resumed after an interruption');
+        this.dirty.add(e.waveId);
+        return;
+      }
+      case 'runtime-started':
+        this.dirty.add(e.waveId);
+        return;
+      case 'runtime-finished': {
+        this.dirty.add(e.waveId);
+        const r = e.result;
+        if (r.class === 'platform') this.addLine(e.waveId, `:x: ${inlineCode(e.runtimeId)} ${r.outcome}${r.reason ? `/${r.reason}` : ''}: ${plain(r.message.slice(0, 200))}`);
+        else if (r.class === 'customer') {
+          const task = (await journal.listTasks({ states: ['open'] })).find((t) => t.runtimeId === e.runtimeId);
+          const where = task ? this.taskChannel(e.waveId) : undefined;
+          this.addLine(e.waveId, `:busts_in_silhouette: ${inlineCode(e.runtimeId)} ${r.outcome}: customer-contact task${task ? ` ${inlineCode(task.taskId)}${where ? ` in <#${where}>` : ''}` : ''}`);
+          if (task) await this.queueTask(task.taskId, e.waveId);
+        }
+        return;
+      }
+      case 'budget-stopped':
+        this.dirty.add(e.waveId);
+        this.addLine(e.waveId, `:octagonal_sign: error budget spent: ${e.failures} platform failures (budget ${e.budget}); no more runtimes start. ${inlineCode(`retry-failed ${e.waveId}`)} once the cause is fixed`);
+        return;
+      case 'state': {
+        this.dirty.add(e.waveId);
+        const actor = await this.actorOf(e.waveId, e.state === 'running' ? ['resume'] : [e.state === 'paused' ? 'pause' : 'drain', 'freeze']);
+        const what = e.state === 'paused' ? ':double_vertical_bar: paused' : e.state === 'draining' ? ':hourglass_flowing_sand: draining' : ':arrow_forward: running again';
+        this.addLine(e.waveId, `${what}${actor ? ` by ${mention(actor)}` : ''}`);
+        return;
+      }
+      case 'wave-finished': {
+        this.dirty.add(e.waveId);
+        if (e.state === 'interrupted') {
+          // This process stopped (SIGTERM) with the wave unfinished: whoever resumes it re-attaches to the parent.
+          this.addLine(e.waveId, ':warning: interrupted: this bot process stopped; the wave continues when it is resumed');
+          return;
+        }
+        if (e.state === 'aborted') {
+          const actor = await this.actorOf(e.waveId, ['abort']);
+          this.addLine(e.waveId, `:x: aborted${actor ? ` by ${mention(actor)}` : ''}`);
+        }
+        this.finalize(e.waveId);
+        return;
+      }
+    }
+  }
+
+  private taskChannel(waveId: string | null): string | undefined {
+    return this.o.services.config.chat?.customerContactChannel ?? (waveId ? this.waveChannel.get(waveId) : undefined);
+  }
+
+  private async queueTask(taskId: string, waveId: string | null): Promise<void> {
+    if (this.taskQueued.has(taskId)) return;
+    if (waveId && !this.waveChannel.has(waveId)) await this.ref(waveId);
+    const channel = this.taskChannel(waveId);
+    if (!channel || (await (await this.journal()).getSetting(taskRefKey(taskId)))) return;
+    this.taskQueued.add(taskId);
+    this.enqueue(channel, { kind: 'task', taskId });
+  }
+
+  /** Verify, final summary, mentions and the full list as a file; once per wave (journaled). */
+  private finalize(waveId: string): void {
+    this.busy++;
+    void (async () => {
+      const journal = await this.journal();
+      const wave = await journal.getWave(waveId);
+      if (!wave || !(await this.ref(waveId)) && !this.parentPending.has(waveId)) return;
+      if (await journal.getSetting(finalKey(waveId))) return;
+      await journal.setSetting(finalKey(waveId), JSON.stringify({ state: 'started' }));
+      const plan = await journal.getPlan(wave.planHash);
+      const specs = (plan?.document as { input?: { specs?: string[] } } | undefined)?.input?.specs ?? [];
+      let check: FinalCheck;
+      try {
+        const v = await this.o.dispatch('verify', [wave.env, ...specs, '--json']);
+        const r = v.json as { ok: boolean; runtimes: number; manifests: { total: number; byState: Record<string, number> }; missing: string[]; nonReady: { runtimeId: string; state: string }[] } & { error?: string };
+        if (v.exitCode !== 0 || !r?.manifests) throw new Error(r?.error ?? v.text);
+        const notReady = [...r.nonReady.map((n) => `${n.runtimeId} ${n.state}`), ...r.missing.map((m) => `${m} no Manifest`)];
+        check = { ok: r.ok, runtimes: r.runtimes, manifests: r.manifests.total, byState: r.manifests.byState, notReady: notReady.slice(0, FINAL_LIST_MAX), notReadyTotal: notReady.length };
+      } catch (err) {
+        check = { ok: false, runtimes: 0, manifests: 0, byState: {}, notReady: [], notReadyTotal: 0, problem: (err as Error).message.slice(0, 300) };
+      }
+      const notMigrated = (await journal.listWaveRuntimes(waveId))
+        .filter((r) => !(r.result && ['migrated', 'already-migrated'].includes(r.result.outcome)))
+        .map((r) => `${r.runtimeId} ${r.result ? `${r.result.outcome}${r.result.reason ? `/${r.result.reason}` : ''}` : r.state}`);
+      const final: FinalView = { check, notMigrated: notMigrated.slice(0, FINAL_LIST_MAX), notMigratedTotal: notMigrated.length };
+      this.finals.set(waveId, final);
+      await journal.setSetting(finalKey(waveId), JSON.stringify({ state: 'done', final }));
+      this.dirty.add(waveId);
+      const channel = this.waveChannel.get(waveId);
+      if (channel) this.enqueue(channel, { kind: 'ended', waveId, mentions: this.mentionsFor(wave) });
+      const csv = await this.o.dispatch('export', [waveId, '--format', 'csv']);
+      await this.waitRef(waveId);
+      const ref = this.refs.get(waveId);
+      if (ref && csv.exitCode === 0) {
+        await this.o.poster.upload(ref.channel, { threadTs: ref.ts, filename: `${waveId}.csv`, title: `${waveId}: every runtime's result`, content: csv.text });
+      }
+    })()
+      .catch((err: unknown) => this.o.log.error({ waveId, err: (err as Error).message }, 'slack reporter: final summary failed'))
+      .finally(() => this.busy--);
+  }
+
+  private async view(waveId: string): Promise<{ view: WaveView; ended: boolean } | undefined> {
+    const journal = await this.journal();
+    const wave = await journal.getWave(waveId);
+    if (!wave) return undefined;
+    const { counts, total } = await waveCounts(journal, waveId);
+    const state = await effectiveState(journal, wave);
+    const done = total - counts.pending - counts.running;
+    const elapsed = (Date.now() - Date.parse(wave.createdAt)) / 1000;
+    const view: WaveView = {
+      waveId,
+      env: wave.env,
+      target: wave.target,
+      state,
+      counts,
+      total,
+      platformFailures: OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0),
+      budget: this.o.services.budget(wave.env as EnvName, total),
+      concurrency: wave.concurrency,
+      requestedBy: wave.requestedBy,
+      approvedBy: wave.approvedBy,
+      planHash: wave.planHash,
+      createdAt: wave.createdAt,
+      finishedAt: wave.finishedAt,
+      etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
+    };
+    return { view, ended: !LIVE.includes(state) && state !== 'interrupted' };
+  }
+
+  private async finalOf(waveId: string): Promise<FinalView | undefined> {
+    const hit = this.finals.get(waveId);
+    if (hit) return hit;
+    const raw = await (await this.journal()).getSetting(finalKey(waveId));
+    const final = raw ? (JSON.parse(raw) as { final?: FinalView }).final : undefined;
+    if (final) this.finals.set(waveId, final);
+    return final;
+  }
+
+  /** Renders one dirty wave (round robin) into its parent message. */
+  private launchUpdate(): void {
+    const waveId = [...this.dirty].find((id) => !this.parentPending.has(id));
+    if (!waveId) return;
+    this.dirty.delete(waveId);
+    this.updating = true;
+    void (async () => {
+      const ref = await this.ref(waveId);
+      if (!ref) return; // not shown in Slack
+      const v = await this.view(waveId);
+      if (!v) return;
+      if (v.ended) this.watched.delete(waveId);
+      const msg = waveParentMessage(v.view, v.ended ? await this.finalOf(waveId) : undefined);
+      const key = JSON.stringify(msg);
+      if (this.lastRendered.get(waveId) === key) return;
+      this.nextUpdateAt = Date.now() + this.updateIntervalMs;
+      try {
+        await this.o.poster.update(ref.channel, ref.ts, msg);
+        this.lastRendered.set(waveId, key);
+      } catch (err) {
+        const retryAfter = rateLimitedFor(err);
+        if (retryAfter === undefined) throw err;
+        this.dirty.add(waveId); // the next render reads the journal again: nothing is lost
+        this.nextUpdateAt = Date.now() + retryAfter * 1000;
+      }
+    })()
+      .catch((err: unknown) => this.o.log.warn({ waveId, err: (err as Error).message }, 'slack reporter: updating the wave message failed'))
+      .finally(() => (this.updating = false));
+  }
+
+  /** Posts the next item of a channel (at most one per digest interval). */
+  private launchPost(channel: string): void {
+    const q = this.queues.get(channel);
+    const item = q?.shift();
+    if (!q || !item) {
+      this.queues.delete(channel);
+      return;
+    }
+    this.posting.add(channel);
+    this.nextPostAt.set(channel, Date.now() + this.digestIntervalMs);
+    void (async () => {
+      try {
+        await this.post(channel, item);
+      } catch (err) {
+        const retryAfter = rateLimitedFor(err);
+        if (retryAfter === undefined) throw err;
+        q.unshift(item);
+        this.nextPostAt.set(channel, Date.now() + retryAfter * 1000);
+      }
+    })()
+      .catch((err: unknown) => this.o.log.warn({ channel, item: item.kind, err: (err as Error).message }, 'slack reporter: posting failed'))
+      .finally(() => {
+        this.posting.delete(channel);
+        if (!q.length && this.queues.get(channel) === q) this.queues.delete(channel);
+      });
+  }
+
+  private async post(channel: string, item: Item): Promise<void> {
+    const journal = await this.journal();
+    switch (item.kind) {
+      case 'parent': {
+        try {
+          const v = await this.view(item.waveId);
+          if (!v) return;
+          const posted = await this.o.poster.post(channel, waveParentMessage(v.view));
+          await journal.setSetting(waveRefKey(item.waveId), JSON.stringify(posted));
+          this.refs.set(item.waveId, posted);
+          this.waveChannel.set(item.waveId, posted.channel);
+        } catch (err) {
+          if (rateLimitedFor(err) !== undefined) throw err;
+          this.o.log.warn({ waveId: item.waveId, channel, err: (err as Error).message }, 'slack reporter: could not post the wave message');
+        }
+        // Posted (or given up on): digests and the final summary stop waiting for it.
+        this.parentPending.delete(item.waveId);
+        for (const w of this.refWaiters.get(item.waveId) ?? []) w();
+        this.refWaiters.delete(item.waveId);
+        return;
+      }
+      case 'digest': {
+        const ref = await this.ref(item.waveId);
+        if (ref) await this.o.poster.post(ref.channel, digestMessage(item.waveId, item.lines, item.more), { threadTs: ref.ts });
+        return;
+      }
+      case 'ended': {
+        const ref = await this.ref(item.waveId);
+        const v = await this.view(item.waveId);
+        if (ref && v) await this.o.poster.post(ref.channel, waveEndedMessage(v.view, item.mentions), { threadTs: ref.ts });
+        return;
+      }
+      case 'task': {
+        const t = await journal.getTask(item.taskId);
+        if (!t || (await journal.getSetting(taskRefKey(t.taskId)))) return;
+        const posted = await this.o.poster.post(channel, taskMessage(t, this.o.services.approvalRequired(t.env as EnvName)));
+        await journal.setSetting(taskRefKey(t.taskId), JSON.stringify(posted));
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeSlack, buttonPayload, postSigned, slashPayload, type FakeSlackCall, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+
+const DEV = 'C-DEV';
+const CUSTOMER = 'C-CUSTOMER';
+
+const isParentPost = (c: FakeSlackCall) => c.method === 'chat.postMessage' && c.status === 200 && !c.body.thread_ts && String(c.body.text).startsWith('Wave ');
+const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
+
+function expectWithinBlockKit(blocks: Json[]) {
+  expect(blocks.length).toBeLessThanOrEqual(50);
+  for (const b of blocks) if (b.type === 'section') expect(b.text.text.length).toBeLessThanOrEqual(3000);
+}
+
+describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → digests → final summary (HTTP receiver)', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  let t: TestBot;
+
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    // chat.update is tight here (4 per second, Retry-After 1 s): the reporter meets 429s and must lose nothing.
+    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null, 'chat.update': { max: 4, windowMs: 1000 } }, retryAfterSeconds: 1 });
+    const config = writeBotConfig(sim, {}, (cfg) => {
+      cfg.chat = { channels: { dev: DEV }, customerContactChannel: CUSTOMER };
+      cfg.environments.dev.budgets = { wave: 100 };
+    });
+    t = await startBot(fake, config, 'http');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake?.close();
+    await sim?.close();
+  });
+
+  const click = async (message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user: string) => {
+    const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(message, actionId, user)) }, SECRET);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+  };
+
+  it('runs a whole Dev wave: one parent edited in place, failure digests in its thread, tasks, the final summary and the full list as a file', async () => {
+    const res = await postSigned(t.eventsUrl, slashPayload('dev all', { user: 'U1', channel: 'C-ASK' }), SECRET);
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    await t.bot.idle();
+    // The plan goes to the environment's channel; the caller is told where.
+    const planPost = fake.callsTo('chat.postMessage').find((c) => String(c.body.text).startsWith('Plan '))!;
+    expect(planPost.body.channel).toBe(DEV);
+    expect(fake.callsTo('chat.postEphemeral').map((c) => c.body.text)).toEqual([expect.stringContaining(`<#${DEV}>`)]);
+    const plan = structuredClone([...fake.messages.values()].find((m) => m.channel === DEV && m.text.startsWith('Plan '))!);
+    const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+    expect(plan.blocks.find((b: Json) => b.type === 'actions').elements[0].confirm).toBeDefined();
+
+    fake.reset();
+    await click(plan, runId, 'U1');
+    await t.bot.idle();
+
+    const journal = await t.services.journal();
+    const [wave] = await journal.listWaves({ env: 'dev' });
+    expect(wave.state).toBe('finished');
+    const ref = JSON.parse((await journal.getSetting(`slack:wave:${wave.waveId}`))!);
+    expect(ref.channel).toBe(DEV);
+    // ONE parent, edited in place.
+    expect(fake.calls.filter(isParentPost)).toHaveLength(1);
+    const updates = fake.callsTo('chat.update').filter((c) => c.body.ts === ref.ts);
+    expect(updates.length).toBeGreaterThanOrEqual(1);
+    // 429s were answered (Retry-After) and nothing was lost: the last render is the truth from the journal.
+    expect(fake.calls.filter((c) => c.method === 'chat.update' && c.status === 429).length).toBeGreaterThan(0);
+    const parent = fake.message(DEV, ref.ts)!;
+    expectWithinBlockKit(parent.blocks);
+    const shown = texts(parent.blocks);
+    const runtimes = await journal.listWaveRuntimes(wave.waveId);
+    expect(shown).toContain(`(${runtimes.length}/${runtimes.length})`);
+    expect(shown).toMatch(/runtimes \*\d+\* vs istio Manifests \*\d+\*/);
+    expect(shown).toContain('Not migrated');
+    expect(shown).toContain('requested by <@U1>');
+    expect(parent.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
+    // The plan message names the wave and lost its buttons.
+    expect(texts(fake.message(DEV, plan.ts)!.blocks)).toContain(`run by <@U1> as wave \`${wave.waveId}\``);
+
+    // The thread: digests of what needs attention, and the end with the requester mentioned.
+    const thread = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === ref.ts);
+    const threadText = thread.map((c) => texts(c.body.blocks)).join('\n');
+    const failed = runtimes.filter((r) => r.result?.class === 'platform');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const r of failed) expect(threadText).toContain(r.runtimeId);
+    const migrated = runtimes.find((r) => r.result?.outcome === 'migrated')!;
+    expect(threadText).not.toContain(migrated.runtimeId); // successes are counted, not posted
+    expect(threadText).toMatch(/customer-contact task `task-\d+` in <#C-CUSTOMER>/);
+    expect(thread.at(-1)!.body.text).toBe(`Wave ${wave.waveId} finished`);
+    expect(texts(thread.at(-1)!.body.blocks)).toContain('<@U1>');
+    for (const c of thread) expectWithinBlockKit(c.body.blocks);
+
+    // Customer-contact tasks, once per runtime, in their channel.
+    const tasks = await journal.listTasks();
+    expect(tasks.length).toBe(runtimes.filter((r) => r.result?.outcome === 'multiple-istio-crs').length);
+    const taskPosts = fake.callsTo('chat.postMessage').filter((c) => c.body.channel === CUSTOMER);
+    expect(taskPosts).toHaveLength(tasks.length);
+    for (const task of tasks) expect(await journal.getSetting(`slack:task:${task.taskId}`)).toBeDefined();
+    expect(texts(taskPosts[0].body.blocks)).toMatch(/Propose to the customer/);
+
+    // The full list: files.uploadV2's three steps into the wave's thread.
+    const getUrl = fake.callsTo('files.getUploadURLExternal');
+    const complete = fake.callsTo('files.completeUploadExternal');
+    expect(getUrl).toHaveLength(1);
+    expect(getUrl[0].body.filename).toBe(`${wave.waveId}.csv`);
+    expect(complete).toHaveLength(1);
+    expect(complete[0].body).toMatchObject({ channel_id: DEV, thread_ts: ref.ts });
+    const upload = fake.uploads.at(-1)!;
+    for (const r of runtimes) expect(upload.body).toContain(r.runtimeId);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('Pause and Abort on the parent message: acked at once, journaled, told in the thread, and the parent shows it', async () => {
+    // A Stage runtime LM is slow on (the Dev one ran above): the wave is certainly still running when clicked.
+    const slow = runtimeOf(sim.out, 'stage', 'slow');
+    fake.reset();
+    await postSigned(t.eventsUrl, slashPayload(`stage runtime-id=${slow.runtimeId}`, { user: 'U2', channel: 'C-STAGE' }), SECRET);
+    await t.bot.idle();
+    const plan = structuredClone([...fake.messages.values()].filter((m) => m.channel === 'C-STAGE' && m.text.startsWith('Plan ')).at(-1)!);
+    const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+    await click(plan, runId, 'U2');
+    const parentTs = String((await fake.waitFor(isParentPost)).answer!.ts);
+    const parent = structuredClone(fake.message('C-STAGE', parentTs)!);
+    const waveId = parent.text.split(' ')[1];
+    const buttons = parent.blocks.find((b: Json) => b.type === 'actions').elements;
+    expect(buttons.map((e: Json) => e.text.text)).toEqual(['Pause', 'Drain', 'Abort']);
+    expect(buttons[2].confirm).toBeDefined();
+
+    await click(parent, `im:wave-pause:${waveId}`, 'U2');
+    await fake.waitFor((c) => c.method === 'chat.postMessage' && c.body.thread_ts === parentTs && texts(c.body.blocks ?? []).includes('paused by <@U2>'));
+    await click(parent, `im:wave-abort:${waveId}`, 'U3');
+    await t.bot.idle();
+
+    const journal = await t.services.journal();
+    expect((await journal.getWave(waveId))!.state).toBe('aborted');
+    expect((await journal.listAudit({ subject: waveId })).map((a) => `${a.action}:${a.actor}`)).toEqual(expect.arrayContaining(['pause:U2', 'abort:U3']));
+    const thread = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === parentTs).map((c) => texts(c.body.blocks)).join('\n');
+    expect(thread).toContain('aborted by <@U3>');
+    expect(thread).toContain('<@U2>'); // the requester is told the wave ended
+    const final = fake.message('C-STAGE', parentTs)!;
+    expect(final.text).toContain('aborted');
+    expect(final.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('re-attaches after a restart: a live wave with a journaled parent is rendered again', async () => {
+    const journal = await t.services.journal();
+    const fresh = runtimeOf(sim.out, 'dev', 'with-keda');
+    const wave = await journal.createWave({ env: 'dev', target: 'reattach', planHash: 'f'.repeat(64), state: 'running', concurrency: 1, requestedBy: 'U9', approvedBy: null }, [
+      { runtimeId: fresh.runtimeId, shootName: fresh.shootName, globalAccountId: fresh.globalAccountId, subaccountId: fresh.subaccountId, plan: fresh.plan, region: fresh.region },
+    ]);
+    await journal.acquireLease(wave.waveId, 'another-replica:1', 60_000);
+    const parent = await t.bot.poster.post(DEV, { text: 'old render', blocks: [] });
+    await journal.setSetting(`slack:wave:${wave.waveId}`, JSON.stringify(parent));
+    await t.bot.reporter.stop();
+    fake.reset();
+    await t.bot.reporter.start();
+    await t.bot.idle();
+    const update = fake.callsTo('chat.update').find((c) => c.body.ts === parent.ts)!;
+    expect(update.body.text).toBe(`Wave ${wave.waveId} running: 0/1 done`);
+    await journal.releaseLease(wave.waveId, 'another-replica:1');
+    await journal.setWaveState(wave.waveId, 'aborted');
+  });
+});

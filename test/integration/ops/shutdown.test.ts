@@ -1,0 +1,108 @@
+/**
+ * Running in production: the bot as a child process resumes an interrupted wave at start, serves /healthz,
+ * /readyz and /metrics (HEALTH_PORT and, in HTTP mode, PORT), and on SIGTERM stops the wave gracefully — exit 0
+ * quickly, the wave `interrupted` with no lease — so that the next bot process resumes and finishes it, with no
+ * runtime patched twice.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { FakeSlack, postSigned, slashPayload } from '../../helpers/fake-slack.js';
+import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { BOT_TOKEN, SIGNING_SECRET, get, sleep, start, writeConfig } from './bot-process.js';
+
+const LEASE_TTL_MS = '1500';
+
+describe('src/chat/slack/bot-command.ts + src/rollout/wave-runner.ts — SIGTERM, resume by the next process, health', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    // 20 Dev runtimes at concurrency 2: a wave of ~10 s, long enough to stop in the middle.
+    sim = await startTestSim({ profile: 'existing-default=60,fresh=40', runtimes: 200, seed: 5, timeScale: 0.03 });
+    fake = await FakeSlack.start();
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await sim?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const patched = () => Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
+
+  it('SIGTERM mid-wave: exit 0, wave interrupted without lease; the next bot resumes and finishes it; kymaWrites ≤ 1 per runtime', async () => {
+    const { dir, configFile, journalFile } = writeConfig(sim, (cfg) => {
+      cfg.environments.dev.limits = { concurrency: 2 };
+      cfg.environments.dev.budgets = { wave: 100 };
+    });
+    dirs.push(dir);
+    const eligible = runtimesOf(sim.out).filter((r) => r.env === 'dev' && r.state === 'succeeded');
+    expect(eligible.length).toBeGreaterThanOrEqual(15);
+    const env = { ISTIO_MIGRATE_LEASE_TTL_MS: LEASE_TTL_MS, ISTIO_MIGRATE_USER: 'sre-ops' };
+    const botEnv = { ...env, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ISTIO_MIGRATE_RESUME_SCAN_MS: '300', SHUTDOWN_TIMEOUT_MS: '10000' };
+
+    // 1. A `run` that dies (SIGKILL) after a few runtimes: the wave exists, interrupted, its lease lapsing.
+    const run = start(['run', 'dev', 'all', '--yes', '--force', '--config', configFile], env);
+    while (patched() < 3) await sleep(20);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const journal = SqliteJournal.open(journalFile);
+    try {
+      const [wave] = await journal.listWaves({ env: 'dev' });
+      expect(wave).toBeDefined();
+
+      // 2. A bot starts: it takes the wave over once the dead runner's lease lapsed.
+      const bot1 = start(['bot', '--config', configFile], botEnv);
+      const listening = await bot1.waitForLog((l) => l.msg === 'listening for Slack on /slack/events');
+      const resumed = await bot1.waitForLog((l) => l.msg === 'wave started' && l.waveId === wave.waveId);
+      expect(resumed.resumed).toBe(true);
+
+      // Health on HEALTH_PORT and on PORT (HTTP mode).
+      for (const port of [listening.healthPort as number, listening.port as number]) {
+        expect((await get(port, '/healthz')).status).toBe(200);
+        const ready = await get(port, '/readyz');
+        expect(ready.status).toBe(200);
+        expect(JSON.parse(ready.text)).toEqual({ ready: true, checks: { config: true, journal: true, slack: true } });
+        const metrics = await get(port, '/metrics');
+        expect(metrics.status).toBe(200);
+        expect(metrics.text).toContain('istio_migrate_runtimes_in_flight');
+      }
+
+      // Slack's own route on PORT still answers through the mounted health paths.
+      const help = await postSigned(`http://127.0.0.1:${listening.port as number}/slack/events`, slashPayload('help'), SIGNING_SECRET);
+      expect(help.status).toBe(200);
+
+      // 3. SIGTERM in the middle of the wave.
+      const before = patched();
+      while (patched() < before + 2) await sleep(20);
+      const counted = (await journal.listWaveRuntimes(wave.waveId)).filter((r) => r.state === 'finished').length;
+      expect(counted).toBeLessThan(eligible.length);
+      const t0 = Date.now();
+      bot1.child.kill('SIGTERM');
+      const exit1 = await bot1.exited;
+      expect(exit1.code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect((await journal.getWave(wave.waveId))?.state).toBe('interrupted');
+      expect(await journal.getLease(wave.waveId)).toBeFalsy();
+      expect(bot1.logs().some((l) => l.msg === 'wave ended' && l.state === 'interrupted' && l.waveId === wave.waveId)).toBe(true);
+      const left = (await journal.listWaveRuntimes(wave.waveId)).filter((r) => r.state !== 'finished').length;
+      expect(left).toBeGreaterThan(0);
+
+      // 4. The next bot resumes it at start and finishes it.
+      const bot2 = start(['bot', '--config', configFile], botEnv);
+      await bot2.waitForLog((l) => l.msg === 'wave ended' && l.waveId === wave.waveId, 60_000);
+      bot2.child.kill('SIGTERM');
+      expect((await bot2.exited).code).toBe(0);
+
+      const final = await journal.getWave(wave.waveId);
+      expect(final?.state).toBe('finished');
+      const rows = await journal.listWaveRuntimes(wave.waveId);
+      expect(rows.map((r) => r.runtimeId).sort()).toEqual(eligible.map((r) => r.runtimeId).sort());
+      expect(rows.every((r) => r.state === 'finished' && (r.result?.outcome === 'migrated' || r.result?.outcome === 'already-migrated'))).toBe(true);
+      const writes = sim.sim.getStats().kymaWrites;
+      expect(Object.entries(writes).filter(([, n]) => n > 1)).toEqual([]);
+    } finally {
+      await journal.close();
+    }
+  }, 90_000);
+});
