@@ -14,13 +14,16 @@ describe('src/chat/slack/poster.ts', () => {
 
   it('waits out a 429 Retry-After and then succeeds', async () => {
     const client = new bolt.webApi.WebClient('xoxb-t', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
-    const poster = new SlackPoster(client, { budgets: { 'chat.update': { burst: 10, perMinute: 6000 } } });
+    const seen: string[] = [];
+    const poster = new SlackPoster(client, { budgets: { 'chat.update': { burst: 10, perMinute: 6000 } }, onCall: (m, limited) => seen.push(`${m}${limited ? ' 429' : ''}`) });
     const posted = await poster.post('C1', { text: 'v0', blocks: [] });
     await poster.update(posted.channel, posted.ts, { text: 'v1', blocks: [{ type: 'section', markdown: 'v1' }] });
     await poster.update(posted.channel, posted.ts, { text: 'v2', blocks: [{ type: 'section', markdown: 'v2' }] });
     expect(fake.calls.filter((c) => c.method === 'chat.update').map((c) => c.status)).toEqual([200, 429, 200]);
     expect(fake.message('C1', posted.ts)!.text).toBe('v2');
     expect(fake.unexpected).toEqual([]);
+    // What the bot's metrics count: every call, and the 429 among them.
+    expect(seen).toEqual(['chat.postMessage', 'chat.update', 'chat.update 429', 'chat.update']);
   });
 
   it('spends its own budget before Slack has to refuse', async () => {

@@ -61,6 +61,8 @@ export interface SlackAppOptions {
   /** Pacing of the live wave messages (tests make it fast; default: config `chat`, 1 post/s per channel). */
   reporter?: Pick<WaveReporterOptions, 'updatesPerMinute' | 'digestIntervalMs' | 'watchIntervalMs' | 'tickMs'>;
   command?: string;
+  /** Every Web API call the poster makes, and whether it was answered 429 (metrics). */
+  onSlackCall?: (method: PosterMethod, rateLimited: boolean) => void;
 }
 
 export class SlackSettingsError extends Error {
@@ -184,7 +186,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     throw new SlackSettingsError([`the bot token was not accepted by auth.test: ${slackErrorCode(e) ?? (e as Error).message}`]);
   }
 
-  const poster = new SlackPoster(app.client, { budgets: opts.budgets, logger: log });
+  const poster = new SlackPoster(app.client, { budgets: opts.budgets, logger: log, onCall: opts.onSlackCall });
   const groups = new GroupMembersCache(async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [], opts.groupCacheMs);
   const pending = new Set<Promise<void>>();
   const actions = new Map<string, ButtonHandler>();

@@ -195,7 +195,15 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     let bot;
     try {
       // The app's own /healthz listener moves off HEALTH_PORT: this file serves health there (see BoltInternals).
-      bot = await createSlackApp({ services, env: { ...env, HEALTH_PORT: '0' }, logger });
+      bot = await createSlackApp({
+        services,
+        env: { ...env, HEALTH_PORT: '0' },
+        logger,
+        onSlackCall: (method, rateLimited) => {
+          metrics.slackCalls.inc({ method });
+          if (rateLimited) metrics.slackRateLimited.inc({ method });
+        },
+      });
     } catch (e) {
       if (e instanceof SlackSettingsError) {
         for (const p of e.problems) write(`istio-migrate bot: ${p}`);

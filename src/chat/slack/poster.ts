@@ -38,6 +38,8 @@ export interface SlackPosterOptions {
   /** How often one call waits out a 429 before giving up (default 3). */
   maxRateLimitRetries?: number;
   logger?: PosterLogger;
+  /** Told of every Web API call and whether Slack answered 429 (the bot's metrics). */
+  onCall?: (method: PosterMethod, rateLimited: boolean) => void;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -160,9 +162,12 @@ export class SlackPoster {
     for (let attempt = 0; ; attempt++) {
       await bucket.take();
       try {
-        return await fn();
+        const out = await fn();
+        this.opts.onCall?.(method, false);
+        return out;
       } catch (e) {
         const retryAfter = rateLimitedFor(e);
+        this.opts.onCall?.(method, retryAfter !== undefined);
         if (retryAfter === undefined || attempt >= max) throw e;
         this.opts.logger?.warn({ method, retryAfter, attempt: attempt + 1 }, 'slack rate limited; waiting Retry-After');
         bucket.block(retryAfter * 1000);
