@@ -4,6 +4,7 @@
  * digests, the customer-contact task and the on-call approval request. Pure functions of views the reporter
  * reads from the journal (and of `verify`'s report for the final summary): nothing here learns a cluster fact.
  */
+import type { CustomerTask } from '../journal/journal.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
 import { outputSections } from './replies.js';
@@ -179,20 +180,8 @@ export function waveEndedMessage(v: WaveView, mentions: string[]): ChatMessage {
   };
 }
 
-export interface TaskView {
-  taskId: string;
-  runtimeId: string;
-  waveId: string | null;
-  env: string;
-  globalAccountId: string;
-  subaccountId: string;
-  shootName: string;
-  istioCrs: { name: string; createdAt: string | null; state: string | null }[];
-  message: string;
-  state: string;
-  updatedBy: string | null;
-  updatedAt: string;
-}
+/** A customer-contact task as the journal keeps it (chat renders from the journal). */
+export type TaskView = CustomerTask;
 
 function age(createdAt: string | null, now: number): string {
   if (!createdAt) return 'age unknown';

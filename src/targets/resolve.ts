@@ -16,6 +16,8 @@
  * Fields of a runtime come from KEB where KEB has them (its account ids, plan, region), from the shoot
  * otherwise; selectors match against that joined record.
  */
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { KubeClient } from '../landscape/kube-client.js';
 import type { KebClient, KebRuntime } from '../landscape/keb-client.js';
 import { listShoots, type Shoot } from '../landscape/gardener.js';
@@ -188,7 +190,7 @@ function countsOf(rts: ResolvedRuntime[]): Resolution['counts'] {
 export function sampleSpread(rts: ResolvedRuntime[], n: number, seed: number): ResolvedRuntime[] {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`sample must be a non-negative integer, got ${n}`);
   if (n >= rts.length) return [...rts].sort((a, b) => cmp(a.runtimeId, b.runtimeId));
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const groups = new Map<string, { region: string; plan: string; queue: ResolvedRuntime[]; rank: number; picked: number }>();
   for (const r of [...rts].sort((a, b) => cmp(a.runtimeId, b.runtimeId))) {
     const key = `${r.region}\u0000${r.plan}`;
@@ -235,16 +237,12 @@ function shuffle<T>(xs: T[], rand: () => number): void {
   }
 }
 
-/** A small seeded PRNG (mulberry32): the sample must be the same for the same seed, everywhere. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded uniform [0, 1) stream (pure-rand): the sample must be the same for the same seed, everywhere. */
+export function seededRandom(seed: number): () => number {
+  const rng = xoroshiro128plus(seed | 0);
+  // Small seeds start low in entropy; skip the first outputs as the landscape generator does.
+  for (let i = 0; i < 32; i++) rng.next();
+  return () => uniformInt(rng, 0, 0xffffffff) / 4294967296;
 }
 
 function cmp(a: string, b: string): number {

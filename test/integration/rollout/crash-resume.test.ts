@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { seededRandom } from '../../../src/targets/resolve.js';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
@@ -25,17 +26,8 @@ const KILLS_PER_WAVE = 5;
 const LEASE_TTL_MS = 1500;
 const PROFILE = 'fresh=60,existing-default=30,with-keda=10';
 
-/** mulberry32: the kill points are seeded, so a failing trial can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The kill points are seeded, so a failing trial can be replayed. */
+const rng = seededRandom;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
