@@ -28,6 +28,7 @@ import type {
 } from './journal.js';
 import type { MigrationResult } from '../migration/result.js';
 import { pendingMigrations, SCHEMA_VERSION_TABLE } from './migrations.js';
+import { WriteBatcher, type BatchedWrite } from './write-batch.js';
 import {
   ACTIVE_TASK_STATES,
   formatTaskId,
@@ -159,10 +160,31 @@ const json = (v: unknown): string => JSON.stringify(v ?? null);
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** A per-runtime write of a wave, as one row of the batched UPDATE. */
+interface RuntimeWrite extends BatchedWrite {
+  waveId: string;
+  runtimeId: string;
+  kind: 'start' | 'checkpoint' | 'finish';
+  state: 'before-patch' | 'patched' | null;
+  /** The MigrationResult as JSON text, for `finish`. */
+  result: string | null;
+}
+
+const runtimeKey = (waveId: string, runtimeId: string) => `${waveId}\u0000${runtimeId}`;
+
 export class PostgresJournal implements Journal {
   private closed = false;
+  private readonly runtimeWrites = new WriteBatcher<RuntimeWrite>({
+    flush: (batch) => this.applyRuntimeWrites(batch),
+    notFound: (w) => new JournalNotFoundError(`runtime ${w.runtimeId} in wave ${w.waveId}`),
+  });
 
   private constructor(private readonly pool: pg.Pool) {}
+
+  /** Statements the group commit sent for start/checkpoint/finish so far (diagnostics and tests). */
+  get runtimeWriteStatements(): number {
+    return this.runtimeWrites.batches;
+  }
 
   /**
    * Connects a pool (and creates `opts.schema` if given); fails fast when the server cannot be reached.
@@ -242,6 +264,7 @@ export class PostgresJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.runtimeWrites.idle();
     await this.pool.end();
   }
 
@@ -357,33 +380,38 @@ export class PostgresJournal implements Journal {
   }
 
   /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
+  // The three per-runtime writes of a wave go through the group commit (write-batch.ts): one statement and
+  // one commit for every write that arrives while earlier ones are in flight.
   async startRuntime(waveId: string, runtimeId: string): Promise<void> {
-    const { rowCount } = await this.q(
-      'start-runtime',
-      `UPDATE wave_runtimes SET state = CASE WHEN state IN (${KEPT_CHECKPOINTS_SQL}) THEN state ELSE 'running' END,
-         attempts = attempts + 1, updated_at = now()
-       WHERE wave_id = $1 AND runtime_id = $2`,
-      [waveId, runtimeId],
-    );
-    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'start', state: null, result: null });
   }
 
   async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void> {
-    const { rowCount } = await this.q('checkpoint', 'UPDATE wave_runtimes SET state = $3, updated_at = now() WHERE wave_id = $1 AND runtime_id = $2', [
-      waveId,
-      runtimeId,
-      state,
-    ]);
-    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'checkpoint', state, result: null });
   }
 
   async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void> {
-    const { rowCount } = await this.q(
-      'finish-runtime',
-      `UPDATE wave_runtimes SET state = 'finished', result = $3, updated_at = now() WHERE wave_id = $1 AND runtime_id = $2`,
-      [waveId, runtimeId, json(result)],
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'finish', state: null, result: json(result) });
+  }
+
+  /** One UPDATE for a batch of runtime writes; the keys of the rows it changed. */
+  private async applyRuntimeWrites(batch: readonly RuntimeWrite[]): Promise<ReadonlySet<string>> {
+    const { rows } = await this.q<{ wave_id: string; runtime_id: string }>(
+      'runtime-writes',
+      `UPDATE wave_runtimes AS w SET
+         state = CASE v.kind
+           WHEN 'start' THEN CASE WHEN w.state IN (${KEPT_CHECKPOINTS_SQL}) THEN w.state ELSE 'running' END
+           WHEN 'finish' THEN 'finished'
+           ELSE v.state END,
+         attempts = w.attempts + CASE WHEN v.kind = 'start' THEN 1 ELSE 0 END,
+         result = CASE WHEN v.kind = 'finish' THEN v.result::jsonb ELSE w.result END,
+         updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(wave_id, runtime_id, kind, state, result)
+       WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id
+       RETURNING w.wave_id, w.runtime_id`,
+      [batch.map((w) => w.waveId), batch.map((w) => w.runtimeId), batch.map((w) => w.kind), batch.map((w) => w.state), batch.map((w) => w.result)],
     );
-    this.mustChange(rowCount, `runtime ${runtimeId} in wave ${waveId}`);
+    return new Set(rows.map((r) => runtimeKey(r.wave_id, r.runtime_id)));
   }
 
   /** Finished runtimes among `runtimeIds` go back to `pending` with no result; attempts are kept; others are left alone. */

@@ -182,6 +182,27 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(rb).toMatchObject({ state: 'running', attempts: 3 });
     });
 
+    it('applies a burst of concurrent runtime writes, each exactly once, failing only the write to an unknown runtime', async () => {
+      const j = await journal();
+      const rts = Array.from({ length: 60 }, (_, i) => plannedRuntime(i + 1));
+      const w = await j.createWave(waveInput('prod'), rts, NOW);
+      // As a wave at concurrency 60 does: every runtime starts at once, then checkpoints, then finishes.
+      const missing = j.startRuntime(w.waveId, 'no-such-runtime');
+      await Promise.all(rts.map((r) => j.startRuntime(w.waveId, r.runtimeId)));
+      await expect(missing).rejects.toBeInstanceOf(JournalNotFoundError);
+      await Promise.all(rts.map((r) => j.checkpoint(w.waveId, r.runtimeId, 'before-patch')));
+      await Promise.all(rts.slice(0, 30).map((r) => j.checkpoint(w.waveId, r.runtimeId, 'patched')));
+      const results = rts.slice(0, 20).map((r) => migrationResult(r.runtimeId, { outcome: 'migrated', class: 'none', patched: true, message: 'Migration successful' }));
+      await Promise.all([...results.map((res, i) => j.finishRuntime(w.waveId, rts[i].runtimeId, res)), ...rts.slice(40).map((r) => j.startRuntime(w.waveId, r.runtimeId))]);
+
+      const rows = await j.listWaveRuntimes(w.waveId);
+      expect(rows.slice(0, 20).map((r) => [r.state, r.attempts, r.result])).toEqual(results.map((res) => ['finished', 1, res]));
+      expect(rows.slice(20, 30).every((r) => r.state === 'patched' && r.attempts === 1 && r.result === null)).toBe(true);
+      expect(rows.slice(30, 40).every((r) => r.state === 'before-patch' && r.attempts === 1)).toBe(true);
+      // Started again after a checkpoint: the checkpoint is kept, the attempt counted.
+      expect(rows.slice(40).every((r) => r.state === 'before-patch' && r.attempts === 2)).toBe(true);
+    });
+
     it('rejects writes to an unknown wave or runtime', async () => {
       const j = await journal();
       const w = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW);

@@ -81,6 +81,20 @@ describePg('src/journal/postgres-journal.ts', () => {
     }
   });
 
+  it('commits a burst of runtime writes in a few statements (group commit), not one per write', async () => {
+    const j = await PostgresJournal.connect(PG_URL, { schema: newSchema() });
+    try {
+      await j.migrate();
+      const rts = Array.from({ length: 100 }, (_, i) => plannedRuntime(i + 1));
+      const w = await j.createWave({ env: 'prod', target: 'all', planHash: 'p', state: 'running', concurrency: 100, requestedBy: 'sre-1', approvedBy: null }, rts);
+      await Promise.all(rts.map((r) => j.startRuntime(w.waveId, r.runtimeId)));
+      expect(j.runtimeWriteStatements).toBeLessThanOrEqual(10);
+      expect((await j.listWaveRuntimes(w.waveId)).every((r) => r.state === 'running' && r.attempts === 1)).toBe(true);
+    } finally {
+      await j.close();
+    }
+  });
+
   it('refuses a schema name that is not a plain identifier', async () => {
     await expect(PostgresJournal.connect(PG_URL, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/invalid journal schema name/);
   });
