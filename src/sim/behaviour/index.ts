@@ -8,7 +8,7 @@ import { DEFAULT_FAULTS, faultInterceptor, type FaultOptions } from './faults.js
 import { adminKubeconfigHandler } from './gardener.js';
 import { kebRoute } from './keb.js';
 import { SkrBehaviour } from './skr-behaviour.js';
-import { DEFAULT_TIMINGS, scaleTimings, type Timings } from './timings.js';
+import { clusterTimings, DEFAULT_TIMINGS, scaleTimings, type Timings } from './timings.js';
 
 export interface BehaviourOptions {
   timeScale: number;
@@ -28,7 +28,7 @@ export function installBehaviour(sim: Simulator, server: SimServer, opts: Behavi
   sim.addHooks({
     apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
     onCluster: (cluster) => {
-      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, timings));
+      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId)));
     },
   });
   server.addRoute('keb', kebRoute(sim));
