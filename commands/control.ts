@@ -69,7 +69,14 @@ export const resume: CommandSpec = {
     const id = waveArg(args.positionals[0], resume);
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
-    if (status.state === 'aborted') await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'resume');
+    if (status.state === 'aborted') {
+      const left = (await journal.listWaveRuntimes(id)).filter((r) => r.state !== 'finished').length;
+      await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'resume', {
+        command: { name: 'resume', argv: [id, '--yes'] },
+        subject: { kind: 'wave', waveId: id },
+        detail: `resume of aborted wave ${id} (${wave.env}, ${wave.target}): its ${left} unfinished runtimes start again (in-flight ones re-checked by state, never patched twice); finished ones stay untouched.`,
+      });
+    }
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
     if (status.state === 'paused' || status.state === 'running' || status.state === 'draining') {
@@ -100,9 +107,18 @@ export const retryFailed: CommandSpec = {
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
     if (!['finished', 'budget-stopped', 'aborted', 'interrupted'].includes(status.state)) throw new CommandError(`wave ${id} is ${status.state}; retry when it has ended`, 1);
-    await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed');
+    const platformFailures = (await journal.listWaveRuntimes(id)).filter((r) => r.state === 'finished' && r.result?.class === 'platform');
+    await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed', {
+      command: { name: 'retry-failed', argv: [id, '--yes'] },
+      subject: { kind: 'wave', waveId: id },
+      detail: [
+        `retry-failed of wave ${id} (${wave.env}, ${wave.target}, ${status.state}): ${platformFailures.length} runtimes that failed on the platform side run again`,
+        ...platformFailures.slice(0, 20).map((r) => `  ${r.runtimeId} ${r.result!.outcome}${r.result!.reason ? `/${r.result!.reason}` : ''}: ${r.result!.message.slice(0, 160)}`),
+        ...(platformFailures.length > 20 ? [`  … and ${platformFailures.length - 20} more (status ${id})`] : []),
+      ].join('\n'),
+    });
     if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
-    const failed = (await journal.listWaveRuntimes(id)).filter((r) => r.state === 'finished' && r.result?.class === 'platform').map((r) => r.runtimeId);
+    const failed = platformFailures.map((r) => r.runtimeId);
     if (!failed.length) return ok(`${id} has no platform failures to retry`, status);
     await journal.resetRuntimes(id, failed);
     await journal.setWaveControl(id, 'none');

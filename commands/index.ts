@@ -10,7 +10,7 @@ import { run } from './run.js';
 import { runbook } from './runbook.js';
 import { task } from './task.js';
 import { verify } from './verify.js';
-import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
+import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 const help: CommandSpec = {
   name: 'help',
@@ -54,7 +54,9 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
     return await spec.run(ctx, { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> });
   } catch (e) {
     if (e instanceof CommandError) {
-      return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
+      const result: CommandResult = { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
+      if (e instanceof ApprovalNeededError) result.approvalNeeded = e.need;
+      return result;
     }
     const code = (e as { code?: string }).code;
     if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };

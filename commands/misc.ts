@@ -6,7 +6,7 @@ import type { EnvName } from '../src/config/config.js';
 export const approve: CommandSpec = {
   name: 'approve',
   summary: 'record an on-call approval of a plan hash (shell/console: simulated landscapes only; Slack otherwise)',
-  usage: 'approve HASH --as USER [--action run|resume|retry-failed|force]',
+  usage: 'approve HASH --as USER [--action run|force|resume|retry-failed|rename:<runtime-id>]',
   examples: ['approve 3f2a9c1b7d4e --as oncall-1'],
   permission: 'approve',
   mutates: false,

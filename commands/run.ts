@@ -7,7 +7,7 @@ import { waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { renderPlan } from './plan.js';
 import { planFromArgs } from './shared.js';
-import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
+import { ApprovalNeededError, CommandError, type ApprovalNeed, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
   specs: string[];
@@ -16,15 +16,20 @@ interface StoredInput {
   concurrency?: string;
 }
 
-/** Prod (or a configured environment) needs a valid approval of exactly this plan hash, by someone else. */
-export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action = 'run'): Promise<string | null> {
+/**
+ * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
+ * than the requester. Without one: an ApprovalNeededError carrying what to ask on-call for and the command to run
+ * again once approved (`ask`), so that Slack can post an approval request; the shell and the console show the text.
+ */
+export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<string | null> {
   if (!services.approvalRequired(env)) return null;
   const now = Date.now();
   const valid = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now);
   if (!valid.length) {
-    throw new CommandError(
-      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid (ask on-call to approve: istio-migrate approve ${hash.slice(0, 12)} --as <on-call user>, or the Slack button)`,
-      1,
+    const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user>${action === 'run' ? '' : ` --action ${action}`}`;
+    throw new ApprovalNeededError(
+      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid (ask on-call to approve: ${how}, or the Slack button)`,
+      { env, planHash: hash, action, requester, ...ask },
     );
   }
   return valid[0].approver;
@@ -127,7 +132,7 @@ export const run: CommandSpec = {
       if (st.state !== 'interrupted') throw new CommandError(`wave ${w.waveId} is still ${st.state} in ${doc.env}: one wave per environment at a time`, 1);
     }
     // The doc's order: refuse a runbook step whose earlier steps are not done and verified, unless forced
-    // (recorded; in Prod the approval below covers it like any run).
+    // (recorded; in Prod a forced run needs an approval of `force`, below).
     const order = outOfOrder(await runbookState(journal, doc.env, services.envConfig(doc.env).targets), doc.target, doc.sample);
     if (order && !args.values.force) {
       throw new CommandError(
@@ -135,7 +140,15 @@ export const run: CommandSpec = {
         1,
       );
     }
-    const approvedBy = await checkApproval(journal, services, doc.env, doc.hash, ctx.user);
+    // A forced run that overrides something (failed preflight, runbook order) needs an approval of `force`: on-call
+    // sees what is overridden. Otherwise an approval of `run`.
+    const overridden = [...(doc.preflight.ok ? [] : doc.preflight.problems.map((p) => `preflight: ${p}`)), ...(order ? [`runbook order: ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} not done and verified before "${order.step.title}"`] : [])];
+    const forced = !!args.values.force && overridden.length > 0;
+    const approvedBy = await checkApproval(journal, services, doc.env, doc.hash, ctx.user, forced ? 'force' : 'run', {
+      command: { name: 'run', argv: ['--plan', doc.hash, '--yes', ...(forced ? ['--force'] : [])] },
+      subject: { kind: 'plan' },
+      detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc)}` : renderPlan(doc),
+    });
     if (args.values.force) await journal.audit({ actor: ctx.user, action: 'force', subject: doc.hash, detail: { problems: doc.preflight.problems, outOfOrder: order ? order.missing.map((m) => m.index) : [] } });
     const wave = await journal.createWave(
       { env: doc.env, target: doc.target, planHash: doc.hash, state: 'running', concurrency: doc.concurrency, requestedBy: ctx.user, approvedBy },

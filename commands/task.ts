@@ -12,7 +12,7 @@ import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
 import { renameToDefault } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
 import { checkApproval } from './run.js';
-import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
+import { CommandError, ok, type ApprovalNeed, type CommandContext, type CommandSpec } from './types.js';
 
 /** The decision states a person can set, and from which states each may be set. */
 const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState[]> = {
@@ -25,6 +25,22 @@ const RENAMABLE: readonly TaskState[] = ['agreed', 'rename-failed'];
 
 export function renameAction(runtimeId: string): string {
   return `rename:${runtimeId}`;
+}
+
+/**
+ * What a Prod rename asks on-call for: `rename:<runtimeId>` on the plan of the task's wave, and the command to run
+ * once approved. The command's own refusal carries it; Slack's Customer agreed asks for it up front.
+ */
+export function renameApprovalNeed(t: CustomerTask, planHash: string, requester: string): ApprovalNeed {
+  return {
+    env: t.env,
+    planHash,
+    action: renameAction(t.runtimeId),
+    requester,
+    command: { name: 'task', argv: [t.taskId, 'rename', '--yes'] },
+    subject: { kind: 'task', taskId: t.taskId, runtimeId: t.runtimeId },
+    detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`,
+  };
 }
 
 function describe(t: CustomerTask): string {
@@ -48,7 +64,8 @@ async function rename(ctx: CommandContext, id: string, yes: boolean) {
   let approvedBy: string | null = null;
   if (ctx.services.approvalRequired(env)) {
     if (!wave) throw new CommandError(`${t.taskId} belongs to no wave, so there is no plan hash to approve: rename it with the shell command rename-to-default`, 1);
-    approvedBy = await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, renameAction(t.runtimeId));
+    const { command, subject, detail } = renameApprovalNeed(t, wave.planHash, ctx.user);
+    approvedBy = await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, renameAction(t.runtimeId), { command, subject, detail });
   }
   await journal.setTaskState(t.taskId, 'renaming', ctx.user);
   await journal.audit({ actor: ctx.user, action: 'task-rename', subject: t.taskId, detail: { runtimeId: t.runtimeId, approvedBy } });

@@ -249,6 +249,10 @@ export interface ApprovalRequestView {
   expiresAt: string;
   /** The plan with its `--preview` predictions (text from the `plan` command), or another description. */
   detail: string;
+  /** What it is about beyond the plan, as markdown ("wave `prod-20261125-1`"); empty for the plan itself. */
+  subject?: string;
+  /** The command that runs as the requester once approved (`retry-failed prod-20261125-1 --yes`). */
+  runs?: string;
 }
 
 /** The request for an on-call approval, with the button that approves exactly this hash and action. */
@@ -257,9 +261,9 @@ export function approvalRequestMessage(r: ApprovalRequestView): ChatMessage {
   return {
     text: `Approval needed: ${r.action} of plan ${short} (${r.env}, ${r.target})`,
     blocks: [
-      { type: 'section', markdown: `:raising_hand: ${r.approvers.join(' ') || 'on-call'}: ${mention(r.requester)} asks for an approval of *${plain(r.action)}* for plan ${inlineCode(short)} (${r.env}, ${plain(r.target)}). It expires ${r.expiresAt}; the requester cannot approve it.` },
+      { type: 'section', markdown: `:raising_hand: ${r.approvers.join(' ') || 'on-call'}: ${mention(r.requester)} asks for an approval of *${plain(r.action)}*${r.subject ? ` of ${r.subject}` : ''} for plan ${inlineCode(short)} (${r.env}, ${plain(r.target)}). It expires ${r.expiresAt}; the requester cannot approve it.` },
       ...outputSections(r.detail),
-      { type: 'context', elements: [`hash ${inlineCode(r.planHash)} · a re-plan needs a new approval`] },
+      { type: 'context', elements: [`hash ${inlineCode(r.planHash)} · a re-plan needs a new approval${r.runs ? ` · once approved, ${inlineCode(`/istio-migrate ${r.runs}`)} runs as ${mention(r.requester)}` : ''}`] },
       {
         type: 'actions',
         buttons: [

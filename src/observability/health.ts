@@ -1,6 +1,7 @@
 /**
- * `/healthz` (the process is alive), `/readyz` (config loaded, journal reachable, Slack connected) and
- * `/metrics`, on HEALTH_PORT (C6) — and mountable on the HTTP receiver's server in HTTP mode.
+ * `/healthz` (the process is alive), `/readyz` (every readiness check passes; 503 naming the failing ones
+ * otherwise) and `/metrics`: served on HEALTH_PORT by `startHealthServer`, and in HTTP mode on PORT too as Bolt
+ * `customRoutes` (`healthRoutes`) — C6. The Slack app (src/chat/slack/app.ts) wires both.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +12,11 @@ export interface ReadinessCheck {
   check: () => Promise<boolean>;
 }
 
+/** The paths `handleHealth` answers. */
+export const HEALTH_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
+
 /** Answers a health request; returns false when the path is not one of ours. */
-export async function handleHealth(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: ReadinessCheck[]): Promise<boolean> {
+export async function handleHealth(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: readonly ReadinessCheck[]): Promise<boolean> {
   const path = (req.url ?? '').split('?')[0];
   if (path === '/healthz') {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
@@ -31,41 +35,41 @@ export async function handleHealth(req: http.IncomingMessage, res: http.ServerRe
   return false;
 }
 
-/** The paths `handleHealth` answers. */
-export const HEALTH_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
-
-function isHealthPath(url: string | undefined): boolean {
-  return (HEALTH_PATHS as readonly string[]).includes((url ?? '').split('?')[0]);
-}
-
-/**
- * The health paths as Bolt `customRoutes` (HTTP receiver), so that PORT answers them too (C6): pass them to
- * `new App({ customRoutes })`.
- */
-export function healthRoutes(metrics: Metrics, checks: ReadinessCheck[]): { path: string; method: string[]; handler: (req: http.IncomingMessage, res: http.ServerResponse) => void }[] {
-  return HEALTH_PATHS.map((path) => ({ path, method: ['GET'], handler: (req: http.IncomingMessage, res: http.ServerResponse) => void handleHealth(req, res, metrics, checks) }));
-}
-
-/**
- * Serves the health paths on a server that already answers other requests (the HTTP receiver's, in HTTP mode):
- * requests for them are answered here, everything else goes to the server's own listeners unchanged.
- */
-export function mountHealth(server: http.Server, metrics: Metrics, checks: ReadinessCheck[]): void {
-  const others = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
-  server.removeAllListeners('request');
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (isHealthPath(req.url)) void handleHealth(req, res, metrics, checks);
-    else for (const l of others) l.call(server, req, res);
-  });
-}
-
-export async function startHealthServer(port: number, metrics: Metrics, checks: ReadinessCheck[]): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    void handleHealth(req, res, metrics, checks).then((handled) => {
+/** `handleHealth`, answering 500 when it fails (a metrics collector throwing) and 404 for other paths. */
+function answer(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: readonly ReadinessCheck[]): void {
+  handleHealth(req, res, metrics, checks).then(
+    (handled) => {
       if (!handled) res.writeHead(404).end();
+    },
+    (e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`${(e as Error).message}\n`);
+    },
+  );
+}
+
+/** A route as Bolt's `customRoutes` takes it (path matched exactly, methods upper-case). */
+export interface HealthRoute {
+  path: string;
+  method: string[];
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+}
+
+/** The health paths as Bolt `customRoutes` of the HTTP receiver, so that PORT answers them too (C6). */
+export function healthRoutes(metrics: Metrics, checks: readonly ReadinessCheck[]): HealthRoute[] {
+  return HEALTH_PATHS.map((path) => ({ path, method: ['GET'], handler: (req: http.IncomingMessage, res: http.ServerResponse) => answer(req, res, metrics, checks) }));
+}
+
+/** Serves the health paths on `port` (0: any free one), all interfaces; rejects when it cannot listen (EADDRINUSE). */
+export async function startHealthServer(port: number, metrics: Metrics, checks: readonly ReadinessCheck[]): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => answer(req, res, metrics, checks));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '0.0.0.0', () => resolve()));
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

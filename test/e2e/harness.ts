@@ -39,7 +39,15 @@ export interface TestBot {
 }
 
 /** Starts the bot in this process against the fake Slack; Web API retries off so failures fail fast. */
-export async function startBot(fake: FakeSlack, configFile: string, mode: 'http' | 'socket', extraEnv: Record<string, string> = {}, reporter: SlackAppOptions['reporter'] = {}): Promise<TestBot> {
+export async function startBot(
+  fake: FakeSlack,
+  configFile: string,
+  mode: 'http' | 'socket',
+  extraEnv: Record<string, string> = {},
+  reporter: SlackAppOptions['reporter'] = {},
+  /** More app options (hooks such as `onApproval`). */
+  more: Partial<Pick<SlackAppOptions, 'onApproval' | 'onSlackCall'>> = {},
+): Promise<TestBot> {
   const services = await Services.create({ configFile, env: {} });
   const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl.replace(/\/$/, ''), PORT: '0', HEALTH_PORT: '0', ...extraEnv };
   if (mode === 'http') env.SLACK_SIGNING_SECRET = SECRET;
@@ -52,6 +60,7 @@ export async function startBot(fake: FakeSlack, configFile: string, mode: 'http'
     budgets: { 'chat.postMessage': { burst: 1000, perMinute: 60_000 }, 'chat.update': { burst: 1000, perMinute: 60_000 }, 'chat.postEphemeral': { burst: 1000, perMinute: 60_000 } },
     // Fast pacing of the live wave messages, same scheduler (a test may ask for the real 1 post/s per channel).
     reporter: { updatesPerMinute: 6000, digestIntervalMs: 50, tickMs: 10, ...reporter },
+    ...more,
   });
   const started = await bot.start();
   return {

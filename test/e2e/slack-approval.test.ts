@@ -87,7 +87,7 @@ describe('src/chat/slack/wave-actions.ts — Prod approval by button, and a Prod
     expect(waves[0]).toMatchObject({ requestedBy: 'U-REQ', approvedBy: 'U-ONCALL', planHash: hash });
     expect((await journal.listApprovals(hash)).filter((a) => Date.parse(a.expiresAt) > Date.now())).toHaveLength(1);
     const audit = await journal.listAudit({ limit: 50 });
-    expect(audit.filter((a) => a.action === 'approve-click').map((a) => (a.detail as { outcome: string }).outcome)).toEqual(expect.arrayContaining(['requester', 'not-an-approver', 'expired', 'approved']));
+    expect(audit.filter((a) => a.action === 'approve-click').map((a) => (a.detail as { outcome: string }).outcome)).toEqual(expect.arrayContaining(['requester', 'not-on-call', 'expired', 'accepted']));
     // The wave's end mentions the requester and on-call.
     const ref = JSON.parse((await journal.getSetting(`slack:wave:${waves[0].waveId}`))!);
     const ended = [...fake.messages.values()].find((m) => m.threadTs === ref.ts && m.text.startsWith(`Wave ${waves[0].waveId}`))!;

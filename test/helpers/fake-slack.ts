@@ -106,6 +106,8 @@ export class FakeSlack {
   private readonly callWaiters: { match: (c: FakeSlackCall) => boolean; resolve: (c: FakeSlackCall) => void }[] = [];
   private readonly windows = new Map<string, number[]>();
   private tsCounter = 0;
+  /** While set, answers to `apps.connections.open` wait for it (`holdConnections`). */
+  private held?: Promise<void>;
   private fileCounter = 0;
   private readonly limits: Record<string, FakeLimit>;
 
@@ -202,6 +204,30 @@ export class FakeSlack {
     return this.sockets.size;
   }
 
+  /** Closes every Socket Mode connection from Slack's side (as when Slack recycles a server); resolves once closed. */
+  async dropConnections(): Promise<void> {
+    await Promise.all(
+      [...this.sockets].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.close(1001, 'going away');
+          }),
+      ),
+    );
+  }
+
+  /** Holds the answers to `apps.connections.open` — no app can (re)connect — until the returned function is called. */
+  holdConnections(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.held = held;
+    return () => {
+      if (this.held === held) this.held = undefined;
+      release();
+    };
+  }
+
   /** Pushes an envelope to the connected app; resolves with its ack. */
   push(type: 'slash_commands' | 'interactive' | 'events_api', payload: Json): Promise<SocketAck> {
     const ws = [...this.sockets][0];
@@ -283,6 +309,7 @@ export class FakeSlack {
       res.writeHead(429, { 'Retry-After': String(retryAfter), 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: false, error: 'ratelimited' }));
       return;
     }
+    if (method === 'apps.connections.open' && this.held) await this.held;
     const answer = this.answer(method, body);
     if (!answer) {
       this.unexpected.push(call);

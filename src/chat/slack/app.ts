@@ -7,13 +7,18 @@
  * (Bolt checks the request signature and its age). SLACK_API_URL points the Web API — and Socket Mode's
  * `apps.connections.open`, which Bolt passes through `installerOptions.clientOptions` — at another base URL.
  *
+ * Health (C6): `/healthz`, `/readyz` and `/metrics` on HEALTH_PORT (a server of its own, started by `start()`)
+ * and, in HTTP mode, on PORT too (Bolt `customRoutes`). Readiness is the caller's checks plus `slack`:
+ * `isConnected()` — HTTP mode: the receiver listens (auth.test passed at init); Socket Mode: the WebSocket is open
+ * and Slack said hello (the receiver's client's `connected` / `disconnected` / `reconnecting` events).
+ *
  * The live wave messages are the `WaveReporter`'s (wave-reporter.ts); the wave, approval and task buttons are
  * registered by wave-actions.ts. Extension points: `SlackBot.poster` (budgeted Web API), `SlackBot.actions` (more
  * `im:` button handlers by prefix), `SlackBot.track` (background work that `idle()` waits for),
  * `SlackBot.reattach(waveIds)` (waves this process resumed) and the journal settings `slack:plan:<hash>`,
  * `slack:wave:<waveId>`, `slack:task:<taskId>` holding `{channel, ts}` of the messages posted for them.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import bolt from '@slack/bolt';
@@ -22,6 +27,9 @@ import { dispatch, findCommand } from '../../../commands/index.js';
 import type { CommandContext, CommandResult, CommandSpec } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
+import { healthRoutes, startHealthServer, type ReadinessCheck } from '../../observability/health.js';
+import { Metrics } from '../../observability/metrics.js';
+import type { ApprovalClickResult } from '../approval-request.js';
 import { parseCommandLine } from '../command-line.js';
 import { codeBlock, inlineCode, mention, type ChatMessage } from '../message.js';
 import { decidePermission, envsNamedIn, GroupMembersCache, type EnvRules } from '../permissions.js';
@@ -63,6 +71,12 @@ export interface SlackAppOptions {
   command?: string;
   /** Every Web API call the poster makes, and whether it was answered 429 (metrics). */
   onSlackCall?: (method: PosterMethod, rateLimited: boolean) => void;
+  /** Every Approve click and what it came to (metrics: `istio_migrate_approval_events_total{env,result}`). */
+  onApproval?: (env: string, result: ApprovalClickResult) => void;
+  /** The registry `/metrics` serves (default: one of its own, process metrics only). */
+  metrics?: Metrics;
+  /** Readiness checks besides the app's own `slack` (`/readyz`: config loaded, journal reachable, ...). */
+  readiness?: readonly ReadinessCheck[];
 }
 
 export class SlackSettingsError extends Error {
@@ -87,8 +101,9 @@ export type ButtonHandler = (click: ButtonClick) => Promise<void>;
 
 export interface StartedBot {
   mode: SlackSettings['mode'];
-  /** The HTTP receiver's port (HTTP mode). */
+  /** The HTTP receiver's port (HTTP mode; it serves the health paths too). */
   port?: number;
+  /** Where `/healthz`, `/readyz` and `/metrics` are served (HEALTH_PORT, or the free port picked for 0). */
   healthPort: number;
 }
 
@@ -98,8 +113,14 @@ export interface SlackBot {
   poster: SlackPoster;
   /** Button handlers by action-id prefix (longest match wins); add more here. */
   actions: Map<string, ButtonHandler>;
+  /** Starts the health server on HEALTH_PORT, then the receiver (Socket Mode: resolves once connected). */
   start(): Promise<StartedBot>;
+  /** Stops the wave messages, Slack (waiting for the WebSocket to close) and the health server. */
   stop(): Promise<void>;
+  /** Whether Slack is connected (the `slack` readiness check); false once `stop()` began. */
+  isConnected(): boolean;
+  /** The registry `/metrics` serves. */
+  metrics: Metrics;
   /** Runs work after an ack; errors are logged. `idle()` waits for it. */
   track(work: Promise<void>): void;
   /** Resolves when no acknowledged command or click is still being worked on and the wave messages are current. */
@@ -166,20 +187,32 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     clientOptions: { ...clientOptions },
     deferInitialization: true,
   };
-  // Socket Mode: the receiver is built here so that stop() can wait for the WebSocket to close. Its Web API
-  // client (apps.connections.open) takes `installerOptions.clientOptions` — that is where SLACK_API_URL goes.
+  // Socket Mode: the receiver is built here so that stop() can wait for the WebSocket to close and readiness can
+  // follow the connection. Its Web API client (apps.connections.open) takes `installerOptions.clientOptions` —
+  // that is where SLACK_API_URL goes.
   const socketReceiver =
     settings.mode === 'socket'
       ? new SocketModeReceiver({ appToken: settings.appToken!, logger: common.logger, logLevel: LogLevel.INFO, installerOptions: { clientOptions: { ...clientOptions } } })
       : undefined;
+
+  // Health (C6). `connected`: HTTP mode — the receiver listens; Socket Mode — Slack said hello on the WebSocket
+  // and no disconnect or reconnect followed. After the server closes the socket the client waits before it
+  // reconnects (and says nothing until then), so the socket's own state is asked too.
+  let connected = false;
+  let stopping = false;
+  const isConnected = () => connected && !stopping && (!socketReceiver || socketReceiver.client.websocket?.isActive() === true);
+  if (socketReceiver) {
+    const client = socketReceiver.client;
+    client.on('connected', () => (connected = true));
+    client.on('disconnected', () => (connected = false));
+    client.on('reconnecting', () => (connected = false));
+  }
+  const metrics = opts.metrics ?? new Metrics();
+  const checks: ReadinessCheck[] = [...(opts.readiness ?? []), { name: 'slack', check: () => Promise.resolve(isConnected()) }];
+
   const app: BoltApp = socketReceiver
     ? new App({ ...common, socketMode: true, receiver: socketReceiver })
-    : new App({
-          ...common,
-          signingSecret: settings.signingSecret,
-          port: settings.port,
-          customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n') }],
-        });
+    : new App({ ...common, signingSecret: settings.signingSecret, port: settings.port, customRoutes: healthRoutes(metrics, checks) });
   try {
     await app.init(); // auth.test, once
   } catch (e) {
@@ -301,6 +334,8 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       log.error({ user, command: line.name, err: (e as Error).message }, 'command failed');
       return tell(problemReply(shown, `failed: ${(e as Error).message}`));
     }
+    // Refused for want of an on-call approval (Prod): the request goes to on-call, the requester is told.
+    if (result.approvalNeeded) return waveActions.askApproval(result.approvalNeeded, { user, channel, commandLine: shown, problem: result.text });
     if (result.exitCode === 1 || result.exitCode === 2) return tell(problemReply(shown, result.text));
     const json = line.argv.includes('--json');
     if (line.name === 'plan' && !json && isPlanDocument(result.json)) {
@@ -332,7 +367,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     await settled(click, `cancelled by ${mention(click.user)}`);
   });
 
-  registerWaveActions({
+  const waveActions = registerWaveActions({
     services,
     poster,
     reporter,
@@ -342,6 +377,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     dispatchAs: (user, name, argv) => dispatch(ctxFor(user), name, argv),
     refusal: (command, argv, user, envs) => refusal(findCommand(command)!, argv, user, envs),
     settle: settled,
+    onApproval: opts.onApproval,
   });
 
   const handlerFor = (actionId: string): ButtonHandler | undefined => {
@@ -369,10 +405,12 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     track(handler ? handler(click) : poster.ephemeral(click.channel, click.user, noteReply(`this button (${inlineCode(click.actionId)}) is not supported by this version of the bot`)));
   });
 
-  let health: http.Server | undefined;
+  let health: { port: number; close(): Promise<void> } | undefined;
   return {
     app,
     mode: settings.mode,
+    metrics,
+    isConnected,
     poster,
     actions,
     track,
@@ -386,30 +424,32 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       }
     },
     async start() {
-      health = http.createServer((req, res) => {
-        if (req.url === '/healthz') res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
-        else res.writeHead(404).end();
-      });
-      const h = health;
-      await new Promise<void>((resolve, reject) => {
-        h.once('error', reject);
-        h.listen(settings.healthPort, resolve);
-      });
-      const healthPort = (h.address() as AddressInfo).port;
-      await reporter.start();
-      if (settings.mode === 'socket') {
-        await app.start();
-        return { mode: settings.mode, healthPort };
+      // Health first: /healthz answers (and /readyz says `slack: false`) while Slack is being connected.
+      health = await startHealthServer(settings.healthPort, metrics, checks);
+      try {
+        await reporter.start();
+        if (settings.mode === 'socket') {
+          await app.start();
+          return { mode: settings.mode, healthPort: health.port };
+        }
+        const server = (await app.start(settings.port)) as http.Server;
+        connected = true;
+        return { mode: settings.mode, port: (server.address() as AddressInfo).port, healthPort: health.port };
+      } catch (e) {
+        await health.close();
+        health = undefined;
+        throw e;
       }
-      const server = (await app.start(settings.port)) as http.Server;
-      return { mode: settings.mode, port: (server.address() as AddressInfo).port, healthPort };
     },
     async stop() {
+      stopping = true;
       await reporter.stop();
       // Bolt's SocketModeReceiver.stop() does not wait for the close handshake; the client's disconnect() does.
       if (socketReceiver) await socketReceiver.client.disconnect();
       else await app.stop().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'stopping the receiver'));
-      if (health) await new Promise<void>((resolve) => health!.close(() => resolve()));
+      connected = false;
+      await health?.close();
+      health = undefined;
     },
   };
 }

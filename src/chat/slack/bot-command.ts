@@ -6,12 +6,11 @@
  * `{ waveId }` and `{ waveId, runtimeId }`.
  *
  * Production (C6): `/healthz` (alive), `/readyz` (config loaded, journal reachable, Slack connected) and `/metrics`
- * on HEALTH_PORT, and in HTTP mode on PORT too. At start — and every 30 s — it resumes the waves whose runner is
- * gone (`interrupted`). SIGTERM/SIGINT: stop taking work, stop running waves gracefully (checkpoints kept, state
+ * on HEALTH_PORT, and in HTTP mode on PORT too — served by the Slack app (app.ts) with this file's metrics and
+ * readiness checks. At start — and every 30 s — it resumes the waves whose runner is gone (`interrupted`).
+ * SIGTERM/SIGINT: stop taking work, stop running waves gracefully (checkpoints kept, state
  * `interrupted`, lease released), stop Slack, exit 0 within SHUTDOWN_TIMEOUT_MS (default 25 s).
  */
-import type { EventEmitter } from 'node:events';
-import type http from 'node:http';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Services } from '../../app/services.js';
@@ -19,6 +18,7 @@ import type { EnvName } from '../../config/config.js';
 import type { ReadinessCheck } from '../../observability/health.js';
 import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
 import { effectiveState, waveStatus } from '../../rollout/wave-status.js';
+import type { SlackBot } from './app.js';
 import { readSlackSettings } from './settings.js';
 
 export interface BotFlags {
@@ -48,14 +48,6 @@ export const RESUME_SCAN_MS = 30_000;
 const BOT_ACTOR = 'istio-migrate-bot';
 
 type Log = Logger;
-
-/**
- * Private parts of Bolt this file reaches while app.ts has no hooks for them: the HTTP receiver's server (to serve
- * /healthz, /readyz, /metrics on PORT too) and the Socket Mode client (to tell whether Slack is connected).
- */
-interface BoltInternals {
-  receiver?: { server?: http.Server; client?: EventEmitter & { websocket?: { isActive(): boolean } } };
-}
 
 /** Child loggers per wave and runtime (`{ waveId }`, `{ waveId, runtimeId }`), fed by the wave event stream. */
 function logWaveEvents(events: WaveEvents, log: Log): void {
@@ -172,33 +164,33 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
   }
   const { createLogger } = await import('../../observability/logger.js');
   const { Metrics } = await import('../../observability/metrics.js');
-  const { mountHealth, startHealthServer } = await import('../../observability/health.js');
   const secrets = [env.SLACK_BOT_TOKEN, env.SLACK_APP_TOKEN, env.SLACK_SIGNING_SECRET].filter((v): v is string => !!v);
   const logger = createLogger({ extraSecrets: secrets }).child({ name: 'istio-migrate-bot' });
-  const settings = readSlackSettings(env);
   const shutdownMs = Number(env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(env.SHUTDOWN_TIMEOUT_MS) : DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const metrics = new Metrics();
   metrics.follow(services.events, (waveId) => waveId.split('-')[0]);
   logWaveEvents(services.events, logger);
 
-  let slackUp = false;
+  // The app adds `slack` (connected); on SIGTERM readiness fails at once.
   let stopping = false;
-  const checks: ReadinessCheck[] = [
+  const readiness: ReadinessCheck[] = [
     { name: 'config', check: () => Promise.resolve(!stopping) },
     { name: 'journal', check: async () => ((await (await services.journal()).getSetting('ping')), true) },
-    { name: 'slack', check: () => Promise.resolve(slackUp && !stopping) },
   ];
   const resumed = new Map<string, Promise<void>>();
-  let health: { port: number; close(): Promise<void> } | undefined;
+  let bot: SlackBot | undefined;
+  /** Set while the app is started and not deliberately stopped (an error leaving early stops it in `finally`). */
+  let toStop = false;
   let scan: NodeJS.Timeout | undefined;
   try {
-    let bot;
     try {
-      // The app's own /healthz listener moves off HEALTH_PORT: this file serves health there (see BoltInternals).
       bot = await createSlackApp({
         services,
-        env: { ...env, HEALTH_PORT: '0' },
+        env,
         logger,
+        metrics,
+        readiness,
+        onApproval: (env, result) => metrics.approvals.inc({ env, result }),
         onSlackCall: (method, rateLimited) => {
           metrics.slackCalls.inc({ method });
           if (rateLimited) metrics.slackRateLimited.inc({ method });
@@ -211,26 +203,16 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
       }
       throw e;
     }
-    health = await startHealthServer(settings.ok ? settings.settings.healthPort : 8080, metrics, checks);
-    const started = await bot.start();
-    const internals = (bot.app as unknown as BoltInternals).receiver;
-    if (started.mode === 'http') {
-      if (internals?.server) mountHealth(internals.server, metrics, checks);
-      else logger.warn({}, 'the HTTP receiver server was not found: /readyz and /metrics are served on HEALTH_PORT only');
-      slackUp = true;
-    } else {
-      const client = internals?.client;
-      slackUp = client?.websocket?.isActive() ?? true;
-      client?.on('connected', () => (slackUp = true));
-      client?.on('disconnected', () => (slackUp = false));
-      client?.on('reconnecting', () => (slackUp = false));
-    }
-    logger.info({ mode: started.mode, port: started.port, healthPort: health.port, landscape: services.configSource }, started.mode === 'socket' ? 'connected to Slack (Socket Mode)' : 'listening for Slack on /slack/events');
+    const slack = bot;
+    // Health on HEALTH_PORT (and PORT in HTTP mode) comes up first, then Slack.
+    toStop = true;
+    const started = await slack.start();
+    logger.info({ mode: started.mode, port: started.port, healthPort: started.healthPort, landscape: services.configSource }, started.mode === 'socket' ? 'connected to Slack (Socket Mode)' : 'listening for Slack on /slack/events');
 
     // Resumed waves get their live Slack message back (the reporter follows them again).
     const scanOnce = () =>
       resumeInterrupted(services, resumed, logger)
-        .then((ids) => (ids.length ? bot.reattach(ids) : undefined))
+        .then((ids) => (ids.length ? slack.reattach(ids) : undefined))
         .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'looking for interrupted waves failed'));
     await scanOnce();
     scan = setInterval(() => void scanOnce(), Number(env.ISTIO_MIGRATE_RESUME_SCAN_MS) || RESUME_SCAN_MS);
@@ -245,17 +227,19 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     // The runners end first (interrupted, leases released), then the wave messages say so, then Slack goes.
     const drained = (async () => {
       await Promise.all([...resumed.values()]);
-      await bot.idle();
+      await slack.idle();
     })();
     if (!(await within(Math.max(0, deadline - Date.now()), drained))) {
       logger.warn({ waves: [...resumed.keys()] }, 'shutdown timeout: leaving with work still stopping (its leases lapse; the next process resumes it)');
     }
-    if (!(await within(Math.max(2_000, deadline - Date.now()), bot.stop()))) logger.warn({}, 'stopping Slack timed out');
+    toStop = false;
+    if (!(await within(Math.max(2_000, deadline - Date.now()), slack.stop()))) logger.warn({}, 'stopping Slack timed out');
     logger.info({}, 'stopped');
     return 0;
   } finally {
     clearInterval(scan);
-    await health?.close();
+    // Left early (an error): Slack and the health server go too.
+    if (bot && toStop) await within(2_000, bot.stop());
     await within(2_000, services.close());
   }
 }

@@ -5,23 +5,31 @@
  * dispatches a command as the clicker (or, after an approval, as the requester) and says what happened; the
  * commands decide. Every handler runs after the ack; long work (a wave, a rename) is handed to `track()`.
  *
- * On-call approvals by button: the request is journaled as `slack:approval:<id>` (id from plan hash + action) with
- * its expiry; the Approve click is checked on the server — not the requester, an approver (the `approve` command
- * checks the on-call group through `ctx.isInApproverGroup`), not expired, the plan not cancelled — and is
- * idempotent: a second click (or a Slack retry) only hears who approved it. Limitation: the in-process guard
- * against two simultaneous clicks is per process; the journal's approval record is what `run` trusts.
+ * On-call approvals by button (approval-request.ts): a request is journaled as `slack:approval:<id>` (id from plan
+ * hash + action) with its expiry. It comes from the plan's Request approval, from Customer agreed in Prod, or from
+ * any command refused for want of an approval (`CommandResult.approvalNeeded`: a slash `resume` of an aborted
+ * wave, `retry-failed`, `run [--force]`, `task … rename`, or the Resume button) — `askApproval` posts it in the
+ * wave's or task's thread, else the environment's channel, and tells the requester. The Approve click is checked
+ * on the server — not the requester, an approver (the `approve` command checks the on-call group through
+ * `ctx.isInApproverGroup`), not expired, the plan still the one requested — and is idempotent: a second click (or
+ * a Slack retry) only hears who approved it. Once approved, the requested command runs again as the requester and
+ * checks everything once more (the journal approval of exactly that hash and action among it); its result goes to
+ * the request's thread. Every click is audited (`approve-click`) and reported to `onApproval` (metrics).
+ * Limitation: the in-process guard against two simultaneous clicks is per process; the journal's approval record
+ * is what the commands trust.
  */
-import { createHash } from 'node:crypto';
-import type { CommandResult } from '../../../commands/types.js';
+import { renameApprovalNeed } from '../../../commands/task.js';
+import type { ApprovalNeed, CommandResult } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { approvalKey, approvalRequestId, followUpLine, followUpOf, judgeApprovalClick, subjectText, type ApprovalClickResult, type ApprovalRequest, type FollowUp } from '../approval-request.js';
 import { inlineCode, mention, type ChatMessage } from '../message.js';
 import { commandReply, noteReply, problemReply } from '../replies.js';
 import { APPROVAL_ACTION, approvalRequestMessage, TASK_ACTION, WAVE_ACTION } from '../wave-message.js';
 import type { ButtonClick, ButtonHandler } from './app.js';
 import type { PostedMessage, SlackPoster } from './poster.js';
-import { taskRefKey, type WaveReporter } from './wave-reporter.js';
+import { taskRefKey, waveRefKey, type WaveReporter } from './wave-reporter.js';
 
 /** What these handlers need from the app (app.ts builds it). */
 export interface SlackCore {
@@ -37,44 +45,40 @@ export interface SlackCore {
   refusal(command: string, argv: string[], user: string, envs: EnvName[]): Promise<string | undefined>;
   /** The clicked message without its buttons and with a note. */
   settle(click: ButtonClick, note: string): Promise<void>;
+  /** Every Approve click and what it came to (metrics: `istio_migrate_approval_events_total`). */
+  onApproval?: (env: string, result: ApprovalClickResult) => void;
 }
 
-/** What an approved request runs, as the requester. */
-type FollowUp = { kind: 'run' } | { kind: 'task-rename'; taskId: string };
-
-export interface ApprovalRequest {
-  id: string;
-  planHash: string;
-  action: string;
-  env: EnvName;
-  target: string;
-  requester: string;
-  channel: string;
-  /** The approval message. */
-  ts: string;
-  threadTs?: string;
-  then: FollowUp;
-  requestedAt: string;
-  expiresAt: string;
-  state: 'pending' | 'approved';
-  approvedBy?: string;
-  approvedAt?: string;
-}
-
-export const approvalKey = (id: string) => `slack:approval:${id}`;
+export { approvalKey, approvalRequestId, type ApprovalRequest };
 export const cancelledKey = (hash: string) => `slack:cancelled:${hash}`;
 
-export function approvalRequestId(planHash: string, action: string): string {
-  return createHash('sha256').update(`${planHash}\n${action}`).digest('hex').slice(0, 16);
+/** Where a refused command was typed or clicked, and what the requester saw. */
+export interface ApprovalAsker {
+  user: string;
+  channel: string;
+  /** The command line as shown to the requester. */
+  commandLine: string;
+  /** The command's refusal text. */
+  problem: string;
 }
 
-function renameAction(runtimeId: string): string {
-  return `rename:${runtimeId}`;
+interface StartRun {
+  hash: string;
+  user: string;
+  channel: string;
+  /** The run's arguments (default `--plan HASH --yes`; an approved forced run adds `--force`). */
+  argv?: string[];
+  onStarted?: (waveId: string) => Promise<void>;
 }
 
 export interface WaveActions {
   /** Starts `run --plan HASH --yes` as `user` in the background; a reason when it does not. */
-  startRun(o: { hash: string; user: string; channel: string; onStarted?: (waveId: string) => Promise<void> }): Promise<string | undefined>;
+  startRun(o: StartRun): Promise<string | undefined>;
+  /**
+   * A command was refused for want of an on-call approval: posts the approval request (the wave's or task's thread,
+   * else the environment's channel, else where it was asked) and tells the requester, ephemerally.
+   */
+  askApproval(need: ApprovalNeed, from: ApprovalAsker): Promise<void>;
 }
 
 export function registerWaveActions(core: SlackCore): WaveActions {
@@ -84,7 +88,7 @@ export function registerWaveActions(core: SlackCore): WaveActions {
   const journal = () => services.journal();
   const tell = (channel: string, user: string, md: string, threadTs?: string) => poster.ephemeral(channel, user, noteReply(md), { threadTs });
 
-  async function startRun(o: { hash: string; user: string; channel: string; onStarted?: (waveId: string) => Promise<void> }): Promise<string | undefined> {
+  async function startRun(o: StartRun): Promise<string | undefined> {
     const j = await journal();
     const plan = await j.getPlan(o.hash);
     const short = inlineCode(o.hash.slice(0, 12));
@@ -112,7 +116,7 @@ export function registerWaveActions(core: SlackCore): WaveActions {
       (async () => {
         let result: CommandResult;
         try {
-          result = await core.dispatchAs(o.user, 'run', ['--plan', plan.hash, '--yes']);
+          result = await core.dispatchAs(o.user, 'run', o.argv ?? ['--plan', plan.hash, '--yes']);
         } catch (e) {
           result = { exitCode: 1, text: `failed: ${(e as Error).message}`, json: null };
         } finally {
@@ -120,7 +124,7 @@ export function registerWaveActions(core: SlackCore): WaveActions {
           startingPlans.delete(plan.hash);
         }
         // The wave's parent message and thread show how it went; only a refusal is told, to the one who asked.
-        if (result.exitCode === 1 || result.exitCode === 2) await poster.ephemeral(o.channel, o.user, problemReply(`run --plan ${o.hash.slice(0, 12)}`, result.text));
+        if (result.exitCode === 1 || result.exitCode === 2) await poster.ephemeral(o.channel, o.user, problemReply(`run ${(o.argv ?? ['--plan', o.hash.slice(0, 12)]).join(' ')}`, result.text));
       })(),
     );
     return undefined;
@@ -136,20 +140,91 @@ export function registerWaveActions(core: SlackCore): WaveActions {
     return (await (await journal()).listApprovals(hash)).some((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now);
   }
 
+  type Requested = { posted: PostedMessage } | { refused: string };
+
   /** Posts an approval request (once per plan hash and action while it is pending) and journals it. */
-  async function requestApproval(o: { planHash: string; action: string; env: EnvName; target: string; requester: string; channel: string; threadTs?: string; then: FollowUp; detail: string }): Promise<string | undefined> {
+  async function requestApproval(o: { planHash: string; action: string; env: EnvName; target: string; requester: string; channel: string; threadTs?: string; then: FollowUp; subject?: ApprovalNeed['subject']; detail: string }): Promise<Requested> {
     const j = await journal();
     const id = approvalRequestId(o.planHash, o.action);
     const raw = await j.getSetting(approvalKey(id));
     const prior = raw ? (JSON.parse(raw) as ApprovalRequest) : undefined;
-    if (prior?.state === 'pending' && Date.parse(prior.expiresAt) > Date.now()) return `an approval of ${o.action} was already requested by ${mention(prior.requester)} (see the thread)`;
+    if (prior?.state === 'pending' && Date.parse(prior.expiresAt) > Date.now()) return { refused: `an approval of ${o.action} was already requested by ${mention(prior.requester)} (see <#${prior.channel}>, the thread of the request)` };
     const now = new Date();
     const expiresAt = new Date(now.getTime() + services.envConfig(o.env).approval.expiryMinutes * 60_000).toISOString();
-    const msg = approvalRequestMessage({ requestId: id, env: o.env, target: o.target, planHash: o.planHash, action: o.action, requester: o.requester, approvers: approversOf(o.env), expiresAt, detail: o.detail });
+    const runs = o.then.kind === 'command' ? followUpLine({ then: o.then, planHash: o.planHash }) : undefined;
+    const msg = approvalRequestMessage({ requestId: id, env: o.env, target: o.target, planHash: o.planHash, action: o.action, requester: o.requester, approvers: approversOf(o.env), expiresAt, detail: o.detail, subject: subjectText(o.subject), runs });
     const posted = await poster.post(o.channel, msg, { threadTs: o.threadTs });
-    const req: ApprovalRequest = { id, planHash: o.planHash, action: o.action, env: o.env, target: o.target, requester: o.requester, channel: posted.channel, ts: posted.ts, threadTs: o.threadTs, then: o.then, requestedAt: now.toISOString(), expiresAt, state: 'pending' };
+    const req: ApprovalRequest = { id, planHash: o.planHash, action: o.action, env: o.env, target: o.target, requester: o.requester, channel: posted.channel, ts: posted.ts, threadTs: o.threadTs, then: o.then, subject: o.subject, requestedAt: now.toISOString(), expiresAt, state: 'pending' };
     await j.setSetting(approvalKey(id), JSON.stringify(req));
-    await j.audit({ actor: o.requester, action: 'approval-requested', subject: o.planHash, detail: { action: o.action, requestId: id, expiresAt } });
+    await j.audit({ actor: o.requester, action: 'approval-requested', subject: o.planHash, detail: { action: o.action, requestId: id, expiresAt, ...(runs ? { runs } : {}) } });
+    return { posted };
+  }
+
+  /** The message (thread) an approval need belongs to: the wave's parent, the task's message, the plan's message. */
+  async function homeOf(need: ApprovalNeed): Promise<PostedMessage | undefined> {
+    const j = await journal();
+    const key = need.subject.kind === 'wave' ? waveRefKey(need.subject.waveId) : need.subject.kind === 'task' ? taskRefKey(need.subject.taskId) : `slack:plan:${need.planHash}`;
+    const raw = await j.getSetting(key);
+    return raw ? (JSON.parse(raw) as PostedMessage) : undefined;
+  }
+
+  async function askApproval(need: ApprovalNeed, from: ApprovalAsker): Promise<void> {
+    const env = need.env as EnvName;
+    const home = await homeOf(need);
+    const channel = home?.channel ?? services.config.chat?.channels[env] ?? from.channel;
+    const target = (await (await journal()).getPlan(need.planHash))?.target ?? '?';
+    let said: string;
+    try {
+      const r = await requestApproval({ planHash: need.planHash, action: need.action, env, target, requester: need.requester, channel, threadTs: home?.ts, then: followUpOf(need), subject: need.subject, detail: need.detail });
+      said =
+        'posted' in r
+          ? `:raising_hand: approval requested from ${approversOf(env).join(' ') || 'on-call'} in <#${r.posted.channel}>: once someone on call other than you approves, ${inlineCode(`/istio-migrate ${followUpLine({ then: followUpOf(need), planHash: need.planHash })}`)} runs as you.`
+          : `:hourglass_flowing_sand: ${r.refused}`;
+    } catch (e) {
+      core.log.error({ channel, err: (e as Error).message }, 'slack: could not post an approval request');
+      said = `:warning: the approval request could not be posted in <#${channel}> (${(e as { data?: { error?: string } }).data?.error ?? (e as Error).message}); invite the bot there, or ask on-call directly`;
+    }
+    const refusal = problemReply(from.commandLine, from.problem);
+    await poster.ephemeral(from.channel, from.user, { text: refusal.text, blocks: [...refusal.blocks, { type: 'section', markdown: said }] });
+  }
+
+  /** A follow-up other than a wave start or a task rename (resume, retry-failed): its result in the request's thread. */
+  async function runAsRequester(req: ApprovalRequest, name: string, argv: string[]): Promise<void> {
+    const where: PostedMessage = { channel: req.channel, ts: req.threadTs ?? req.ts };
+    const line = followUpLine(req);
+    const why = await core.refusal(name, argv, req.requester, [req.env as EnvName]);
+    if (why) return say(where, noteReply(`:no_entry: ${inlineCode(`/istio-migrate ${line}`)} was not run as ${mention(req.requester)}: ${why}`));
+    const res = await core.dispatchAs(req.requester, name, argv);
+    await say(where, res.exitCode === 1 || res.exitCode === 2 ? problemReply(line, res.text) : commandReply(line, req.requester, res.text));
+  }
+
+  /** Runs what an approved request asked for, as the requester; each command checks everything again. */
+  async function carryOut(req: ApprovalRequest): Promise<void> {
+    const thread = req.threadTs ?? req.ts;
+    const t = req.then;
+    const startWave = async (argv?: string[]) => {
+      const refused = await startRun({ hash: req.planHash, user: req.requester, channel: req.channel, argv });
+      if (refused) await poster.post(req.channel, noteReply(`could not start: ${refused}`), { threadTs: thread });
+    };
+    if (t.kind === 'run') return startWave();
+    if (t.kind === 'task-rename') return core.track(renameTask(t.taskId, req.requester));
+    if (t.name === 'run') return startWave(t.argv);
+    if (t.name === 'task' && t.argv[1] === 'rename') return core.track(renameTask(t.argv[0], req.requester));
+    core.track(runAsRequester(req, t.name, t.argv));
+  }
+
+  /** Why a request's plan is no longer the one requested (read from the journal), or undefined. */
+  async function staleness(req: ApprovalRequest): Promise<string | undefined> {
+    const j = await journal();
+    const short = inlineCode(req.planHash.slice(0, 12));
+    if (await j.getSetting(cancelledKey(req.planHash))) return `plan ${short} was cancelled`;
+    if (!(await j.getPlan(req.planHash))) return `plan ${short} is no longer in the journal`;
+    const s = req.subject;
+    const waveId = s?.kind === 'wave' ? s.waveId : s?.kind === 'task' ? (await j.getTask(s.taskId))?.waveId : undefined;
+    if (s && s.kind !== 'plan') {
+      const wave = waveId ? await j.getWave(waveId) : undefined;
+      if (wave?.planHash !== req.planHash) return `${subjectText(s)} no longer belongs to plan ${short}`;
+    }
     return undefined;
   }
 
@@ -185,44 +260,47 @@ export function registerWaveActions(core: SlackCore): WaveActions {
     if (now !== plan.hash) {
       return tell(click.channel, click.user, `the landscape changed since plan ${inlineCode(plan.hash.slice(0, 12))}: it is now ${inlineCode(String(now).slice(0, 12))}. Plan again and request the approval of the new plan.`);
     }
-    const refused = await requestApproval({ planHash: plan.hash, action: 'run', env, target: plan.target, requester: click.user, channel: click.channel, threadTs: click.messageTs, then: { kind: 'run' }, detail: preview.text });
-    if (refused) return tell(click.channel, click.user, refused);
+    const r = await requestApproval({ planHash: plan.hash, action: 'run', env, target: plan.target, requester: click.user, channel: click.channel, threadTs: click.messageTs, then: { kind: 'run' }, subject: { kind: 'plan' }, detail: preview.text });
+    if ('refused' in r) return tell(click.channel, click.user, r.refused);
     await core.settle(click, `approval requested by ${mention(click.user)}: see the thread`);
   });
 
   actions.set(APPROVAL_ACTION.approve, async (click) => {
     const j = await journal();
     const raw = await j.getSetting(approvalKey(click.value));
-    const reject = async (reason: string, outcome: string) => {
-      await j.audit({ actor: click.user, action: 'approve-click', subject: click.value, detail: { outcome, reason } });
-      await tell(click.channel, click.user, `:no_entry: not approved: ${reason}`, undefined);
+    const req = raw ? (JSON.parse(raw) as ApprovalRequest) : undefined;
+    const count = (result: ApprovalClickResult) => {
+      try {
+        core.onApproval?.(req?.env ?? 'unknown', result);
+      } catch (e) {
+        core.log.error({ err: (e as Error).message }, 'slack: the approval hook failed');
+      }
     };
-    if (!raw) return reject('this approval request is unknown (request it again)', 'unknown');
-    const req = JSON.parse(raw) as ApprovalRequest;
-    if (req.state === 'approved') return tell(click.channel, click.user, `already approved by ${mention(req.approvedBy ?? '?')} at ${req.approvedAt ?? '?'}`);
-    if (approving.has(req.id)) return tell(click.channel, click.user, 'this approval is being recorded right now');
-    if (Date.parse(req.expiresAt) <= Date.now()) return reject(`the request expired at ${req.expiresAt}; request a new approval`, 'expired');
-    if (click.user === req.requester) return reject('you requested this approval; someone else on call has to approve it', 'requester');
-    if (await j.getSetting(cancelledKey(req.planHash))) return reject(`plan ${inlineCode(req.planHash.slice(0, 12))} was cancelled`, 'cancelled');
-    const why = await core.refusal('approve', [req.planHash], click.user, [req.env]);
-    if (why) return reject(why, 'not-an-approver');
+    const answer = async (result: Exclude<ApprovalClickResult, 'accepted'>, reason: string) => {
+      count(result);
+      await j.audit({ actor: click.user, action: 'approve-click', subject: click.value, detail: { outcome: result, reason } });
+      await tell(click.channel, click.user, result === 'duplicate' ? reason : `:no_entry: not approved: ${reason}`);
+    };
+    const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), stale: req && req.state === 'pending' ? await staleness(req) : undefined });
+    if (verdict) return answer(verdict.result, verdict.reason);
+    if (!req) return; // judgeApprovalClick answered 'unknown'
+    const why = await core.refusal('approve', [req.planHash], click.user, [req.env as EnvName]);
+    if (why) return answer('not-on-call', why);
     approving.add(req.id);
     try {
       const res = await core.dispatchAs(click.user, 'approve', [req.planHash, '--action', req.action]);
-      if (res.exitCode !== 0) return await reject(res.text, 'refused');
+      if (res.exitCode !== 0) return await answer('refused', res.text);
       const at = new Date().toISOString();
       const done: ApprovalRequest = { ...req, state: 'approved', approvedBy: click.user, approvedAt: at };
       await j.setSetting(approvalKey(req.id), JSON.stringify(done));
-      await j.audit({ actor: click.user, action: 'approve-click', subject: req.id, detail: { outcome: 'approved', planHash: req.planHash, action: req.action } });
+      count('accepted');
+      await j.audit({ actor: click.user, action: 'approve-click', subject: req.id, detail: { outcome: 'accepted', planHash: req.planHash, action: req.action, runs: followUpLine(req) } });
       await core.settle(click, `:white_check_mark: approved by ${mention(click.user)} at ${at}`);
-      await poster.post(req.channel, noteReply(`:white_check_mark: ${req.action} of plan ${inlineCode(req.planHash.slice(0, 12))} approved by ${mention(click.user)} at ${at}; it runs as ${mention(req.requester)}`), { threadTs: req.threadTs ?? req.ts });
+      await poster.post(req.channel, noteReply(`:white_check_mark: ${req.action} of plan ${inlineCode(req.planHash.slice(0, 12))} approved by ${mention(click.user)} at ${at}; ${inlineCode(`/istio-migrate ${followUpLine(req)}`)} runs as ${mention(req.requester)}`), { threadTs: req.threadTs ?? req.ts });
     } finally {
       approving.delete(req.id);
     }
-    if (req.then.kind === 'run') {
-      const refused = await startRun({ hash: req.planHash, user: req.requester, channel: req.channel });
-      if (refused) await poster.post(req.channel, noteReply(`could not start: ${refused}`), { threadTs: req.threadTs ?? req.ts });
-    } else core.track(renameTask(req.then.taskId, req.requester));
+    await carryOut(req);
   });
 
   // ---- Pause / Drain / Abort / Resume on a wave's parent message ----
@@ -239,7 +317,9 @@ export function registerWaveActions(core: SlackCore): WaveActions {
       // `resume` of an interrupted wave drives it here until it ends: in the background.
       const work = (async () => {
         const res = await core.dispatchAs(click.user, kind, argv);
-        if (res.exitCode === 1 || res.exitCode === 2) await poster.ephemeral(click.channel, click.user, problemReply(`${kind} ${waveId}`, res.text));
+        // Resume of an aborted wave in Prod: ask on-call instead of only saying no.
+        if (res.approvalNeeded) await askApproval(res.approvalNeeded, { user: click.user, channel: click.channel, commandLine: `${kind} ${waveId}`, problem: res.text });
+        else if (res.exitCode === 1 || res.exitCode === 2) await poster.ephemeral(click.channel, click.user, problemReply(`${kind} ${waveId}`, res.text));
       })();
       if (kind === 'resume') core.track(work);
       else await work;
@@ -287,24 +367,15 @@ export function registerWaveActions(core: SlackCore): WaveActions {
     if (!services.approvalRequired(env)) return core.track(renameTask(t.taskId, click.user));
     const wave = t.waveId ? await j.getWave(t.waveId) : undefined;
     if (!wave) return tell(click.channel, click.user, `${t.taskId} belongs to no wave, so there is no plan hash to approve`);
-    const action = renameAction(t.runtimeId);
-    if (await hasValidApproval(wave.planHash, action, click.user)) return core.track(renameTask(t.taskId, click.user));
-    const refused = await requestApproval({
-      planHash: wave.planHash,
-      action,
-      env,
-      target: wave.target,
-      requester: click.user,
-      channel: where?.channel ?? click.channel,
-      threadTs: where?.ts,
-      then: { kind: 'task-rename', taskId: t.taskId },
-      detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`,
-    });
-    if (refused) await tell(click.channel, click.user, refused);
+    const need = renameApprovalNeed(t, wave.planHash, click.user);
+    if (await hasValidApproval(wave.planHash, need.action, click.user)) return core.track(renameTask(t.taskId, click.user));
+    // The same request a refused `task <id> rename` makes, in the task's thread, where the click was.
+    const r = await requestApproval({ planHash: need.planHash, action: need.action, env, target: wave.target, requester: click.user, channel: where?.channel ?? click.channel, threadTs: where?.ts, then: followUpOf(need), subject: need.subject, detail: need.detail });
+    if ('refused' in r) await tell(click.channel, click.user, r.refused);
   };
   actions.set(TASK_ACTION.agreed, decision('agreed'));
   actions.set(TASK_ACTION.declined, decision('declined'));
   actions.set(TASK_ACTION.resolved, decision('resolved'));
 
-  return { startRun };
+  return { startRun, askApproval };
 }

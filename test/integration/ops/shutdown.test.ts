@@ -68,7 +68,7 @@ describe('src/chat/slack/bot-command.ts + src/rollout/wave-runner.ts — SIGTERM
         expect(metrics.text).toContain('istio_migrate_runtimes_in_flight');
       }
 
-      // Slack's own route on PORT still answers through the mounted health paths.
+      // Slack's own route on PORT still answers next to the health routes.
       const help = await postSigned(`http://127.0.0.1:${listening.port as number}/slack/events`, slashPayload('help'), SIGNING_SECRET);
       expect(help.status).toBe(200);
 

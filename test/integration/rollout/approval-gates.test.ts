@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import YAML from 'yaml';
+import { dispatch } from '../../../commands/index.js';
+import type { CommandContext } from '../../../commands/types.js';
+import { Services } from '../../../src/app/services.js';
+import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { startTestSim, type TestSim } from '../../helpers/sim.js';
+
+function writeConfig(sim: TestSim): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'approval-gates-cfg-'));
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  cfg.environments.prod.budgets = { wave: 100 };
+  cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg));
+  return file;
+}
+
+describe('commands/run.ts checkApproval — a Prod refusal for want of an approval carries what to ask on-call for', () => {
+  let sim: TestSim;
+  let ctx: CommandContext;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
+  });
+  afterAll(async () => {
+    await ctx.services.close();
+    await sim.close();
+  });
+
+  it('run --force out of the runbook order needs an approval of "force" (a "run" approval does not cover it), then runs the command it named', async () => {
+    const journal = await ctx.services.journal();
+    // Step 2 of the Prod runbook before step 1: refused as out of order, which is no approval matter.
+    const unforced = await dispatch(ctx, 'run', ['prod', 'trial', '--yes']);
+    expect(unforced.exitCode).toBe(1);
+    expect(unforced.text).toContain('out of order');
+    expect(unforced.approvalNeeded).toBeUndefined();
+
+    // Forced: the refusal keeps its shell text and exit code, and says what to ask for.
+    const forced = await dispatch(ctx, 'run', ['prod', 'trial', '--yes', '--force']);
+    expect(forced.exitCode).toBe(1);
+    expect(forced.json).toEqual({ error: expect.stringContaining('needs an on-call approval') });
+    const need = forced.approvalNeeded!;
+    expect(forced.text).toContain(`run: prod needs an on-call approval of plan ${need.planHash.slice(0, 12)} for "force" by someone other than sre-1; none is valid`);
+    expect(forced.text).toContain(`istio-migrate approve ${need.planHash.slice(0, 12)} --as <on-call user> --action force`);
+    expect(need).toMatchObject({ env: 'prod', action: 'force', requester: 'sre-1', subject: { kind: 'plan' }, command: { name: 'run', argv: ['--plan', need.planHash, '--yes', '--force'] } });
+    expect(need.detail).toContain('runbook order: step 1 (a few SKRs of Kyma-Test/Kyma-Integration) not done and verified');
+    expect((await journal.getPlan(need.planHash))?.target).toBe('plan=trial');
+
+    const now = Date.now();
+    const approval = (action: string, approver: string) => ({ planHash: need.planHash, approver, requestedBy: 'sre-1', action, createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 3_600_000).toISOString() });
+    await journal.recordApproval(approval('run', 'oncall-1'));
+    await journal.recordApproval(approval('force', 'sre-1')); // the requester's own: never valid
+    const stillRefused = await dispatch(ctx, 'run', need.command.argv);
+    expect(stillRefused.approvalNeeded).toMatchObject({ action: 'force', planHash: need.planHash });
+    expect(await journal.listWaves({ env: 'prod' })).toEqual([]);
+
+    await journal.recordApproval(approval('force', 'oncall-1'));
+    const ran = await dispatch(ctx, 'run', need.command.argv);
+    expect(ran.approvalNeeded).toBeUndefined();
+    const status = ran.json as WaveStatus;
+    expect(status).toMatchObject({ planHash: need.planHash, requestedBy: 'sre-1', approvedBy: 'oncall-1' });
+    expect((await journal.listAudit({ limit: 50 })).filter((a) => a.action === 'force').map((a) => a.subject)).toEqual([need.planHash]);
+  });
+});
