@@ -5,8 +5,8 @@
  * the requester, the exact plan hash, not expired).
  *
  * Rules: `read` — everyone. `operate` — the env's `operators` (an empty list: everyone). `approve` — the env's
- * `approvers` or members of its `approverGroup` (neither configured: everyone, as the approve command itself
- * allows). A command that names no environment is checked against every configured one.
+ * `approvers` or members of its `approverGroup` (neither configured: left to the approve command, which allows
+ * it only on a simulated landscape; a real configuration naming no approver is refused when it is loaded). A command that names no environment is checked against every configured one.
  */
 import type { Permission } from '../../commands/types.js';
 import type { EnvName } from '../config/config.js';

@@ -117,3 +117,23 @@ export function resolveBudget(b: number | string, eligible: number): number {
   const pct = Number(b.slice(0, -1));
   return Math.max(1, Math.floor((eligible * pct) / 100));
 }
+
+/**
+ * Rules the schema alone cannot say. An environment that needs approvals must name who may give them: on a real
+ * landscape an empty list would let anyone but the requester approve a Prod step. (A simulated landscape may
+ * leave it open, so that approvals can be tried with `/as USER` in the console.)
+ */
+export function configProblems(config: Config): { path: string; message: string; hint: string }[] {
+  if (config.simulated) return [];
+  const out: { path: string; message: string; hint: string }[] = [];
+  for (const env of ['dev', 'stage', 'prod'] as const) {
+    const e = config.environments[env];
+    if (!e || !approvalRequired(config, env) || e.approval.approvers.length || e.approval.approverGroup) continue;
+    out.push({
+      path: `environments.${env}.approval`,
+      message: `${env} needs an on-call approval for every run, but no approver is named`,
+      hint: 'set approverGroup to the on-call Slack user group (e.g. approverGroup: S0ONCALL1) and/or approvers: [U0123ABCD]',
+    });
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './config.js';
+import { configProblems, configSchema, type Config } from './config.js';
 
 export interface ConfigProblem {
   path: string;
@@ -57,7 +57,11 @@ function hintFor(issue: z.core.$ZodIssue): string {
 /** Validates parsed YAML; throws ConfigError listing every problem. */
 export function validateConfig(raw: unknown, file = '<config>'): Config {
   const parsed = configSchema.safeParse(raw ?? {});
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problems = configProblems(parsed.data);
+    if (problems.length) throw new ConfigError(file, problems);
+    return parsed.data;
+  }
   const problems = parsed.error.issues.map((i) => ({
     path: i.path.map(String).join('.'),
     message: i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}` : i.message,

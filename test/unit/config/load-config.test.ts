@@ -116,6 +116,29 @@ describe('src/config/load-config.ts', () => {
     }
   });
 
+  it('refuses a real landscape whose Prod needs approvals but names no approver, with a hint; a simulated one may leave it open', () => {
+    const env = (approval: Record<string, unknown>) => ({
+      kcp: { kubeconfig: '/k/kcp.yaml' },
+      gardener: { kubeconfig: '/k/gardener.yaml', namespace: 'garden-kyma' },
+      keb: { url: 'https://keb.example.com', tokenFile: '/k/keb.token' },
+      approval,
+    });
+    let e: unknown;
+    try {
+      validateConfig({ environments: { prod: env({}), stage: env({ required: true, approvers: [] }), dev: env({}) } }, 'real.yaml');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(ConfigError);
+    const ce = e as ConfigError;
+    expect(ce.problems.map((p) => p.path)).toEqual(['environments.stage.approval', 'environments.prod.approval']);
+    expect(problemAt(ce, 'environments.prod.approval').hint).toMatch(/approverGroup: S0ONCALL1/);
+    expectListed(ce);
+    // Named by group or by id: accepted. Not required (dev's default): nothing to name.
+    expect(() => validateConfig({ environments: { prod: env({ approverGroup: 'S0ONCALL' }), stage: env({ approvers: ['U1'], required: true }), dev: env({}) } }, 'ok.yaml')).not.toThrow();
+    expect(() => validateConfig({ simulated: true, environments: { prod: env({}) } }, 'sim.yaml')).not.toThrow();
+  });
+
   it('reports a file that is not YAML as one problem, without a stack', async () => {
     const e = await configError('malformed.yaml');
     expect(e.problems).toHaveLength(1);
@@ -181,6 +204,7 @@ describe('src/config/config.ts', () => {
             gardener: { kubeconfig: `/k/${env}/gardener.yaml`, namespace: `garden-${env}` },
             keb: { url: `https://keb.${env}.example.com`, tokenFile: `/k/${env}/keb.token` },
             ...(env === 'stage' ? { limits: { concurrency: 32 } } : {}),
+            ...(env === 'prod' ? { approval: { approverGroup: 'S0ONCALL' } } : {}),
           },
         ]),
       ),
