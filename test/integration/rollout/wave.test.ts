@@ -127,3 +127,58 @@ describe('commands run/plan/status through src/rollout/wave-runner', () => {
     }
   });
 });
+
+/** C2 (and the extra scenarios' documented outcomes): what each eligible runtime of a scenario must end as. */
+const OUTCOME_OF: Record<string, string> = {
+  fresh: 'migrated',
+  'with-keda': 'migrated',
+  'existing-default': 'migrated',
+  flaky: 'migrated',
+  'already-migrated': 'already-migrated',
+  'custom-cr': 'multiple-istio-crs',
+  'custom-cr-legacy': 'multiple-istio-crs',
+  'no-kyma': 'kyma-cr-missing',
+  'two-kymas': 'kyma-cr-ambiguous',
+  'no-template': 'module-template-missing',
+  slow: 'timeout',
+  'istio-error': 'error',
+  'manifest-error': 'error',
+  'skr-no-secret': 'error',
+  'skr-down': 'error',
+  'skip-reconciliation': 'skipped',
+};
+
+describe('a wave over profile mixed', () => {
+  let sim: TestSim;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'mixed', runtimes: 400, seed: 21, timeScale: 0.01 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('ends with the C2 outcome counts of its runtimes’ scenarios, each runtime as its scenario says, no Kyma written twice', async () => {
+    const configFile = writeConfig(sim, 1000);
+    const cfg = YAML.parse(readFileSync(configFile, 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+    cfg.environments.stage.limits = { ...(cfg.environments.stage.limits as object | undefined), concurrency: 40 };
+    writeFileSync(configFile, YAML.stringify(cfg));
+    const ctx = await ctxFor(configFile);
+    try {
+      const eligible = runtimesOf(sim.out).filter((r) => r.env === 'stage' && r.state === 'succeeded');
+      const res = await dispatch(ctx, 'run', ['stage', 'all', '--yes', '--force']); // --force: the Stage runbook starts with a sample
+      const status = res.json as WaveStatus;
+      expect(status.state).toBe('finished');
+      const expected: Record<string, number> = { ...Object.fromEntries(Object.keys(status.counts).map((k) => [k, 0])) };
+      for (const r of eligible) expected[OUTCOME_OF[r.scenario]]++;
+      // The landscape really is mixed: most outcomes occur.
+      expect(Object.values(expected).filter((n) => n > 0).length).toBeGreaterThanOrEqual(6);
+      expect(status.counts).toEqual(expected);
+      const rows = await (await ctx.services.journal()).listWaveRuntimes(status.waveId);
+      const scenarioOf = new Map(eligible.map((r) => [r.runtimeId, r.scenario]));
+      expect(rows.filter((r) => r.result?.outcome !== OUTCOME_OF[scenarioOf.get(r.runtimeId)!]).map((r) => [scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
+      expect(Object.values(sim.sim.getStats().kymaWrites).every((n) => n <= 1)).toBe(true);
+    } finally {
+      await ctx.services.close();
+    }
+  }, 120_000);
+});
