@@ -21,6 +21,21 @@ import { startTestSim, type TestSim } from '../../helpers/sim.js';
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/istio-migrate.js');
 const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Why no PostgreSQL answers at PG_URL, or undefined when one does. */
+async function pgUnreachable(): Promise<string | undefined> {
+  const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await probe.connect();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+}
+const pgDown = await pgUnreachable();
+if (pgDown) console.warn(`test/integration/rollout/controls.test.ts: SKIPPED the PostgreSQL tests — no PostgreSQL at ${PG_URL} (${pgDown}); set ISTIO_MIGRATE_TEST_PG_URL`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dirs: string[] = [];
 
@@ -270,17 +285,9 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
     }
   });
 
-  describe('with PostgreSQL', () => {
+  // Skipped (reported as skipped, with a notice) only when no server answers at all; CI has one.
+  (pgDown ? describe.skip : describe)('with PostgreSQL', () => {
     it('two processes on one wave never both run it; the second says who holds it', async () => {
-      const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-      try {
-        await probe.connect();
-      } catch (e) {
-        console.warn(`SKIPPED: no PostgreSQL at ${PG_URL} (${(e as Error).message}); set ISTIO_MIGRATE_TEST_PG_URL`);
-        return;
-      } finally {
-        await probe.end().catch(() => undefined);
-      }
       const schema = `controls_${process.pid}_${Date.now()}`;
       const sim = await freshSim();
       process.env.ISTIO_MIGRATE_TEST_PG_URL = PG_URL; // Services and the children read the URL from it
