@@ -7,13 +7,14 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY bin ./bin
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
-COPY test ./test
-COPY bench ./bench
+# Only the bot's own sources are compiled for the image (tsconfig.build.json: src/ and commands/); the tests and
+# benches are not copied in. `npm ci` runs `prepare` (the development build) over the same sources; the image's
+# build starts from a clean dist.
 RUN npm ci
-RUN npm run build
+RUN rm -rf dist && npm run build:image
 RUN npm prune --omit=dev
 
 FROM node:22-bookworm-slim
@@ -24,7 +25,8 @@ ENV NODE_ENV=production
 ENV MALLOC_ARENA_MAX=2 NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=4"
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/commands ./dist/commands
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/package.json ./package.json
 # The journal (SQLite) and the embedded landscape write only under /data: mount a volume there; the root

@@ -212,7 +212,7 @@ async function calibrate(services: Services, runtimes: PlannedRuntime[]): Promis
           deadlineMs: access.deadlineMs,
           pollIntervalMs: access.pollIntervalMs,
           onConflict: access.onConflict,
-          throttle: services.limiter.throttle,
+          throttle: services.throttle('dev'),
         }),
       );
     });
@@ -291,7 +291,7 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
     log(`${wave.waveId}: ${finished}/${runtimes.length} finished after ${Math.round((performance.now() - t0) / 1000)} s; rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`);
   }, 10_000);
   try {
-    const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.limiter.throttle }, wave.waveId);
+    const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.throttle(env) }, wave.waveId);
     const wallMs = performance.now() - t0;
     // Before this bench reads back every runtime's result for its own figures.
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -362,7 +362,7 @@ async function main(): Promise<void> {
     // Resolution: the call planWave makes, timed alone; then planWave itself.
     const prod = services.envConfig('prod');
     const keb = new KebClient({ url: prod.keb.url, token: readFileSync(prod.keb.tokenFile, 'utf8').trim() });
-    const gardener = new KubeClient(readFileSync(prod.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter: new RequestCounter(), throttle: services.limiter.throttle });
+    const gardener = new KubeClient(readFileSync(prod.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter: new RequestCounter(), throttle: services.throttle('prod') });
     let t0 = performance.now();
     const resolution = await resolveTargets({ env: 'prod', spec: parseTargets({ specs: ['all'], excludes: [], namedSets: prod.targets }), keb, gardener: { client: gardener, namespace: prod.gardener.namespace } });
     const resolveMs = Math.round(performance.now() - t0);

@@ -5,9 +5,9 @@
  */
 import type { WaveControl } from '../src/journal/journal.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
-import { waveStatus } from '../src/rollout/wave-status.js';
+import { effectiveState, waveStatus } from '../src/rollout/wave-status.js';
 import { checkApproval, driveWave } from './run.js';
-import { intOption, waveArg } from './shared.js';
+import { confirmChange, intOption, waveArg } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -45,6 +45,11 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
       const { journal, wave } = await loadWave(ctx, id);
       if (['finished', 'aborted'].includes(wave.state)) throw new CommandError(`wave ${id} is ${wave.state}: nothing to ${name}`, 1);
       await journal.setWaveControl(id, control);
+      // No live runner to obey (interrupted): abort ends the wave here, so that it stops holding its environment
+      // (one wave per environment). A runner that resumes it meanwhile sees the control and aborts as well.
+      if (name === 'abort' && (await effectiveState(journal, wave)) === 'interrupted') await journal.setWaveState(id, 'aborted');
+      // An aborted wave's failures no longer count against the global error budget (see global-budget.ts).
+      if (name === 'abort') ctx.services.globalBudget?.release(id);
       await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
       const status = await waveStatus(journal, (await journal.getWave(id))!);
       return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
@@ -88,7 +93,9 @@ export const resume: CommandSpec = {
     }
     if (!ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
     const all = await journal.listWaveRuntimes(id);
-    if (!all.some((r) => r.state !== 'finished')) return ok(`${id} has nothing left to run`, status);
+    const left = all.filter((r) => r.state !== 'finished').length;
+    if (!left) return ok(`${id} has nothing left to run`, status);
+    await confirmChange(ctx, !!args.values.yes, `resume ${id} (${wave.env}, ${wave.target}, ${status.state}): ${left} unfinished runtimes run here`, 'resume runs the wave here: confirm with --yes', resume.examples[0]);
     const current = (await journal.getWave(id))!;
     return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length));
   },
@@ -120,6 +127,7 @@ export const retryFailed: CommandSpec = {
     if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
     const failed = platformFailures.map((r) => r.runtimeId);
     if (!failed.length) return ok(`${id} has no platform failures to retry`, status);
+    await confirmChange(ctx, !!args.values.yes, `retry-failed ${id} (${wave.env}, ${wave.target}): ${failed.length} runtimes that failed on the platform side run again`, 'retry-failed changes clusters: confirm with --yes', retryFailed.examples[0]);
     await journal.resetRuntimes(id, failed);
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });

@@ -27,7 +27,8 @@ export const approve: CommandSpec = {
     if (plan.createdBy === approver) throw new CommandError(`${approver} requested plan ${plan.hash.slice(0, 12)} and cannot approve it`, 1);
     const byId = cfg.approvers.includes(approver);
     const byGroup = !byId && cfg.approverGroup && ctx.isInApproverGroup ? await ctx.isInApproverGroup(approver, cfg.approverGroup) : false;
-    const open = !cfg.approvers.length && !cfg.approverGroup;
+    // Nobody named: open only on a simulated landscape (a real configuration is refused at load, configProblems).
+    const open = services.simulated && !cfg.approvers.length && !cfg.approverGroup;
     if (!byId && !byGroup && !open) {
       throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${[...cfg.approvers, ...(cfg.approverGroup ? [`members of ${cfg.approverGroup}`] : [])].join(', ')})`, 1);
     }
@@ -39,10 +40,12 @@ export const approve: CommandSpec = {
   },
 };
 
+const FREEZE_SCOPES: readonly string[] = ['all', 'dev', 'stage', 'prod'];
+
 function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
   const spec: CommandSpec = {
     name,
-    summary: name === 'freeze' ? 'no new starts anywhere in an environment (or all)' : 'lift a freeze',
+    summary: name === 'freeze' ? 'no new starts anywhere in an environment (or all)' : 'lift a freeze (no argument or all: every freeze)',
     usage: `${name} [env|all]`,
     examples: [`${name} prod`, `${name} all`],
     permission: 'operate',
@@ -52,9 +55,29 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
       const scope = args.positionals[0] ?? 'all';
       if (scope !== 'all') envArg(scope, spec);
       const journal = await ctx.services.journal();
-      await journal.setSetting(`freeze:${scope}`, name === 'freeze' ? 'true' : null);
-      await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: {} });
-      return ok(`${scope} ${name === 'freeze' ? 'frozen: no new runtime starts' : 'unfrozen'}`, { scope, frozen: name === 'freeze' });
+      const frozenNow = async () => {
+        const out: string[] = [];
+        for (const s of FREEZE_SCOPES) if ((await journal.getSetting(`freeze:${s}`)) === 'true') out.push(s);
+        return out;
+      };
+      if (name === 'freeze') {
+        await journal.setSetting(`freeze:${scope}`, 'true');
+        await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: {} });
+        return ok(`${scope} frozen: no new runtime starts`, { scope, frozen: true, frozenScopes: await frozenNow() });
+      }
+      // `unfreeze` / `unfreeze all` lifts every freeze (all and each environment): "all unfrozen" must be true.
+      // `unfreeze <env>` lifts that environment's and says what still holds it.
+      const before = await frozenNow();
+      const lift = scope === 'all' ? FREEZE_SCOPES : [scope];
+      for (const s of lift) await journal.setSetting(`freeze:${s}`, null);
+      const cleared = before.filter((s) => lift.includes(s));
+      const remaining = await frozenNow();
+      await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: { cleared, remaining } });
+      const text =
+        scope === 'all'
+          ? `all unfrozen${cleared.length ? ` (lifted: ${cleared.join(', ')})` : ' (nothing was frozen)'}`
+          : `${scope} unfrozen${cleared.length ? '' : ' (it was not frozen)'}${remaining.length ? `; still frozen: ${remaining.join(', ')}${remaining.includes('all') ? ` — ${scope} stays frozen until \`unfreeze all\`` : ''}` : ''}`;
+      return ok(text, { scope, frozen: false, cleared, frozenScopes: remaining });
     },
   };
   return spec;

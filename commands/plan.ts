@@ -49,7 +49,7 @@ export const plan: CommandSpec = {
     const doc: PlanDocument & { preview?: Prediction[] } = await planFromArgs(ctx, args, plan, async (planned) => {
       if (!args.values.preview) return planned;
       ctx.progress?.(`previewing ${planned.runtimes.length} runtimes (read-only)…`);
-      const preview = await previewRuntimes(planned.runtimes, await ctx.services.access(planned.env), { concurrency: Math.min(planned.concurrency * 2, 32), throttle: ctx.services.limiter.throttle });
+      const preview = await previewRuntimes(planned.runtimes, await ctx.services.access(planned.env), { concurrency: Math.min(planned.concurrency * 2, 32), throttle: ctx.services.throttle(planned.env) });
       return { ...planned, preview };
     });
     const journal = await ctx.services.journal();

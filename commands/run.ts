@@ -1,12 +1,13 @@
 import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
-import type { Journal, Wave } from '../src/journal/journal.js';
+import type { Journal, Wave, WaveState } from '../src/journal/journal.js';
+import { ACTIVE_WAVE_STATES, WaveActiveError } from '../src/journal/records.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
-import { waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
+import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { renderPlan } from './plan.js';
-import { planFromArgs } from './shared.js';
+import { confirmChange, planFromArgs } from './shared.js';
 import { ApprovalNeededError, CommandError, type ApprovalNeed, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
@@ -35,6 +36,36 @@ export async function checkApproval(journal: Journal, services: Services, env: E
   return valid[0].approver;
 }
 
+/** What differs between a stored plan and its re-resolution, in the hash's terms (C5), one line per item. */
+export function planDifference(saved: PlanDocument, now: PlanDocument): string[] {
+  const out: string[] = [];
+  const list = (ids: string[]) => `${ids.slice(0, 10).join(' ')}${ids.length > 10 ? ` … (${ids.length})` : ''}`;
+  const before = new Set(saved.runtimes.map((r) => r.runtimeId));
+  const after = new Set(now.runtimes.map((r) => r.runtimeId));
+  const skipped = new Map(now.skipped.map((s) => [s.runtimeId, s.reason]));
+  const removed = [...before].filter((r) => !after.has(r));
+  const added = [...after].filter((r) => !before.has(r));
+  if (removed.length) out.push(`no longer eligible (${removed.length}): ${list(removed.map((r) => `${r} (${skipped.get(r) ?? 'gone: not in KEB/Gardener or no longer in the target'})`))}`);
+  if (added.length) out.push(`newly eligible (${added.length}): ${list(added)}`);
+  const templates = (d: PlanDocument) => d.preflight.templates.map((t) => `${t.channel}:${t.name}:${t.version}`).sort().join(' ') || 'none';
+  if (templates(saved) !== templates(now)) out.push(`module templates: ${templates(saved)} → ${templates(now)}`);
+  for (const k of ['budget', 'deadlineSeconds', 'concurrency'] as const) if (saved[k] !== now[k]) out.push(`${k}: ${saved[k]} → ${now[k]}`);
+  const ex = (d: PlanDocument) => [...d.excludes].sort().join(' ') || 'none';
+  if (ex(saved) !== ex(now)) out.push(`excludes: ${ex(saved)} → ${ex(now)}`);
+  return out;
+}
+
+/** One wave per environment: the refusal naming the active wave and what to do about it. */
+function activeWaveRefusal(env: string, waveId: string, state: WaveState): CommandError {
+  const what =
+    state === 'interrupted'
+      ? `it has no live runner and the bot resumes it (or: resume ${waveId}); abort ${waveId} to give it up`
+      : state === 'paused'
+        ? `resume ${waveId} to continue it, or abort ${waveId}`
+        : `wait for it to end, or drain ${waveId} (finish in-flight runtimes, start no more) / abort ${waveId}`;
+  return new CommandError(`wave ${waveId} is still ${state} in ${env}: one wave per environment at a time — ${what}; then run again`, 1, `status ${waveId}`);
+}
+
 function renderStatus(s: WaveStatus): string {
   const c = s.counts;
   const parts = Object.entries(c)
@@ -57,13 +88,13 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   const onEvent = (e: WaveEvent) => {
     if (e.waveId !== wave.waveId) return;
     if (e.type === 'runtime-finished') ctx.progress?.(`${e.runtimeId} ${e.result.outcome}${e.result.reason ? `/${e.result.reason}` : ''}: ${e.result.message}`);
-    else if (e.type === 'budget-stopped') ctx.progress?.(`error budget spent: ${e.failures} platform failures, budget ${e.budget}; the wave stops starting runtimes`);
+    else if (e.type === 'budget-stopped') ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${e.failures} platform failures, budget ${e.budget}; the wave stops starting runtimes`);
     else if (e.type === 'state') ctx.progress?.(`wave ${e.waveId} is ${e.state}`);
   };
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget: services.budget(env, eligible), holder: services.holder, events: services.events, throttle: services.limiter.throttle, leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget: services.budget(env, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     const status = await waveStatus(journal, finished);
@@ -108,14 +139,15 @@ export const run: CommandSpec = {
         excludes: saved.input.excludes,
         sample: saved.input.sample ? Number(saved.input.sample) : undefined,
         concurrency: saved.input.concurrency ? Number(saved.input.concurrency) : undefined,
+        // A sample is not drawn again: the stored runtimes must all still be eligible (a new draw could differ).
+        only: saved.input.sample ? saved.runtimes.map((r) => r.runtimeId) : undefined,
       });
-      if (saved.input.sample) doc = { ...doc, runtimes: saved.runtimes, hash: saved.hash };
       if (doc.hash !== saved.hash) {
-        const before = new Set(saved.runtimes.map((r) => r.runtimeId));
-        const now = new Set(doc.runtimes.map((r) => r.runtimeId));
-        const added = [...now].filter((r) => !before.has(r));
-        const removed = [...before].filter((r) => !now.has(r));
-        throw new CommandError(`the landscape changed since plan ${saved.hash.slice(0, 12)}: now ${doc.hash.slice(0, 12)} (+${added.length} ${added.slice(0, 5).join(' ')}; −${removed.length} ${removed.slice(0, 5).join(' ')}). Re-plan and review.`, 1);
+        const diff = planDifference(saved, doc);
+        throw new CommandError(
+          `the landscape changed since plan ${saved.hash.slice(0, 12)}: now ${doc.hash.slice(0, 12)}${diff.length ? `:\n${diff.map((d) => `  ${d}`).join('\n')}\n` : ' '}Re-plan and review.`,
+          1,
+        );
       }
     } else {
       doc = await planFromArgs(ctx, args, run);
@@ -126,11 +158,10 @@ export const run: CommandSpec = {
     }
     const frozen = (await journal.getSetting(`freeze:${doc.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
     if (frozen) throw new CommandError(`${doc.env} is frozen: no new waves (unfreeze ${doc.env} first)`, 1);
-    const running = (await journal.listWaves({ env: doc.env, states: ['running', 'paused', 'draining'] })).filter((w) => w.waveId);
-    for (const w of running) {
-      const st = await waveStatus(journal, w);
-      if (st.state !== 'interrupted') throw new CommandError(`wave ${w.waveId} is still ${st.state} in ${doc.env}: one wave per environment at a time`, 1);
-    }
+    // One wave per environment; an interrupted wave counts (the bot resumes it). Checked early for a quick answer,
+    // and again atomically by createWave below (two concurrent runs, or another process, pass this check together).
+    const [active] = await journal.listWaves({ env: doc.env, states: [...ACTIVE_WAVE_STATES] });
+    if (active) throw activeWaveRefusal(doc.env, active.waveId, await effectiveState(journal, active));
     // The doc's order: refuse a runbook step whose earlier steps are not done and verified, unless forced
     // (recorded; in Prod a forced run needs an approval of `force`, below).
     const order = outOfOrder(await runbookState(journal, doc.env, services.envConfig(doc.env).targets), doc.target, doc.sample);
@@ -149,11 +180,27 @@ export const run: CommandSpec = {
       subject: { kind: 'plan' },
       detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc)}` : renderPlan(doc),
     });
-    if (args.values.force) await journal.audit({ actor: ctx.user, action: 'force', subject: doc.hash, detail: { problems: doc.preflight.problems, outOfOrder: order ? order.missing.map((m) => m.index) : [] } });
-    const wave = await journal.createWave(
-      { env: doc.env, target: doc.target, planHash: doc.hash, state: 'running', concurrency: doc.concurrency, requestedBy: ctx.user, approvedBy },
-      doc.runtimes,
+    await confirmChange(
+      ctx,
+      !!args.values.yes,
+      `run ${doc.env} ${doc.target}: migrate ${doc.runtimes.length} runtimes as a new wave (plan ${doc.hash.slice(0, 12)}, concurrency ${doc.concurrency}${forced ? `, FORCED: ${overridden.join('; ')}` : ''})`,
+      'run changes clusters: confirm with --yes',
+      run.examples[0],
     );
+    if (args.values.force) await journal.audit({ actor: ctx.user, action: 'force', subject: doc.hash, detail: { problems: doc.preflight.problems, outOfOrder: order ? order.missing.map((m) => m.index) : [] } });
+    let wave: Wave;
+    try {
+      wave = await journal.createWave(
+        { env: doc.env, target: doc.target, planHash: doc.hash, state: 'running', concurrency: doc.concurrency, requestedBy: ctx.user, approvedBy },
+        doc.runtimes,
+        undefined,
+        { exclusive: true },
+      );
+    } catch (e) {
+      // Another run created its wave since the check above (it may not hold its lease yet: show the stored state).
+      if (e instanceof WaveActiveError) throw activeWaveRefusal(doc.env, e.waveId, e.state);
+      throw e;
+    }
     await journal.audit({ actor: ctx.user, action: 'run', subject: wave.waveId, detail: { planHash: doc.hash, runtimes: doc.runtimes.length, approvedBy } });
     ctx.progress?.(`wave ${wave.waveId} started: ${doc.runtimes.length} runtimes, concurrency ${doc.concurrency}`);
     return driveWave(ctx, wave, doc.runtimes.length);

@@ -5,6 +5,17 @@ import { CommandError, type CommandContext, type CommandSpec, type ParsedArgs } 
 
 const ENVS = ['dev', 'stage', 'prod'] as const;
 
+/**
+ * C5: a command that changes clusters runs with `--yes`, or after the person at the terminal answered y to
+ * `question` (what will happen); without a terminal to ask it is refused with `refusal`, and any other answer
+ * is refused as "not confirmed" (exit 1).
+ */
+export async function confirmChange(ctx: CommandContext, yes: boolean, question: string, refusal: string, example?: string): Promise<void> {
+  if (yes) return;
+  if (!ctx.interactive || !ctx.confirm) throw new CommandError(`${refusal} (no terminal to ask)`, 1, example);
+  if (!(await ctx.confirm(question))) throw new CommandError('not confirmed', 1);
+}
+
 export function envArg(v: string | undefined, spec: CommandSpec): EnvName {
   if (!v) throw new CommandError(`name an environment (${ENVS.join(', ')})`, 2, spec.examples[0]);
   if (!(ENVS as readonly string[]).includes(v)) throw new CommandError(`unknown environment "${v}": use one of ${ENVS.join(', ')}`, 2, spec.examples[0]);

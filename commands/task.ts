@@ -12,6 +12,7 @@ import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
 import { renameToDefault } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
 import { checkApproval } from './run.js';
+import { confirmChange } from './shared.js';
 import { CommandError, ok, type ApprovalNeed, type CommandContext, type CommandSpec } from './types.js';
 
 /** The decision states a person can set, and from which states each may be set. */
@@ -67,12 +68,13 @@ async function rename(ctx: CommandContext, id: string, yes: boolean) {
     const { command, subject, detail } = renameApprovalNeed(t, wave.planHash, ctx.user);
     approvedBy = await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, renameAction(t.runtimeId), { command, subject, detail });
   }
+  await confirmChange(ctx, yes, `task ${t.taskId} rename: rename-to-default on ${t.runtimeId} (${t.shootName}, ${t.env}) — Istio CRs ${t.istioCrs.map((c) => c.name).join(', ')} become one named default`, "rename changes the customer's Istio configuration: confirm with --yes", `task ${t.taskId} rename --yes`);
   await journal.setTaskState(t.taskId, 'renaming', ctx.user);
   await journal.audit({ actor: ctx.user, action: 'task-rename', subject: t.taskId, detail: { runtimeId: t.runtimeId, approvedBy } });
   const e = ctx.services.envConfig(env);
   const access = await ctx.services.access(env);
   const counter = new RequestCounter();
-  const throttle = ctx.services.limiter.throttle;
+  const throttle = ctx.services.throttle(env);
   let outcome: string;
   let message: string;
   try {

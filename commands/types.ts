@@ -20,6 +20,12 @@ export interface CommandContext {
    * on-call user group (usergroups.users.list). Absent outside Slack.
    */
   isInApproverGroup?: (user: string, group: string) => Promise<boolean>;
+  /**
+   * Asks the person at the terminal (`interactive`) whether to go ahead: `question` says what will happen; the
+   * adapter adds "Proceed? [y/N]" and resolves true only on y/yes. The shell provides it; the console and Slack
+   * confirm by their own buttons and pass `--yes`. Commands call it through `confirmChange` (commands/shared.ts).
+   */
+  confirm?: (question: string) => Promise<boolean>;
   /** Progress lines while the command works (the shell prints them on stderr). */
   progress?: (line: string) => void;
 }

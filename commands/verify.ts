@@ -15,12 +15,18 @@ export const verify: CommandSpec = {
     const report = await verifyEnv(ctx.services, env, args.positionals.slice(1), args.values.sample ? Number(args.values.sample) : 5);
     const journal = await ctx.services.journal();
     // A finished wave of this environment counts as verified when every runtime it reported as migrated (or
-    // already migrated) has a Ready Manifest and the sampled Istio CRs are Ready (the runbook reads this).
+    // already migrated) has a Ready Manifest and the sampled Istio CRs are Ready (the runbook reads this). Only
+    // waves this check covers are marked: the wave's target is the verified one, or every runtime the wave did
+    // not skip was among those checked (so `verify stage kyma-test` never marks the Canary wave).
     const bad = new Set([...report.missing, ...report.nonReady.map((n) => n.runtimeId)]);
+    const checked = new Set(report.runtimeIds);
     const sampleOk = report.sample.every((s) => s.istio === 'Ready');
     const marked: string[] = [];
     for (const w of await journal.listWaves({ env, states: ['finished'] })) {
       const rts = await journal.listWaveRuntimes(w.waveId);
+      const judged = rts.filter((r) => r.result?.outcome !== 'skipped');
+      const covered = w.target === report.target || (judged.length > 0 && judged.every((r) => checked.has(r.runtimeId)));
+      if (!covered) continue;
       const good = rts.filter((r) => r.result && ['migrated', 'already-migrated'].includes(r.result.outcome));
       const verdict = sampleOk && good.every((r) => !bad.has(r.runtimeId)) ? 'ok' : 'failed';
       await journal.setSetting(`verified:${w.waveId}`, verdict);

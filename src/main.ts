@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerConsoleCommand } from './chat/console/console-command.js';
 import { registerBotCommand } from './chat/slack/bot-command.js';
+import { askToProceed } from './cli/confirm.js';
 import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
 import { ProfileError, parseProfile } from './sim/landscape/generate.js';
 import type * as RunSim from './sim/run-sim.js';
@@ -121,6 +122,8 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
     else args.push(rest[i]);
   }
   const json = args.includes('--json');
+  // Someone to ask: the question goes to stderr and the answer comes from stdin (stdout may be piped, e.g. --json).
+  const interactive = !!(process.stdin.isTTY && process.stderr.isTTY);
   let services;
   try {
     services = await Services.create({ configFile, notice: (l) => process.stderr.write(`${l}\n`) });
@@ -136,7 +139,9 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
       {
         user: process.env.ISTIO_MIGRATE_USER ?? process.env.USER ?? 'shell-user',
         via: 'shell',
-        interactive: !!(process.stdin.isTTY && process.stdout.isTTY),
+        interactive,
+        // Only at a terminal: C5 refuses a change with neither a TTY nor --yes.
+        confirm: interactive ? (question) => askToProceed(question, process.stdin, process.stderr) : undefined,
         services,
         progress: (l) => process.stderr.write(`${l}\n`),
       },

@@ -10,8 +10,9 @@ import { approvalRequired, concurrencyOf, resolveBudget, type Config, type EnvNa
 import { configFileFrom, loadConfigFile } from '../config/load-config.js';
 import type { Journal } from '../journal/journal.js';
 import { openJournal } from '../journal/open-journal.js';
-import { RateLimiter } from '../rollout/rate-limiter.js';
+import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-limiter.js';
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
+import { GlobalBudget } from '../rollout/global-budget.js';
 
 export interface ServicesOptions {
   configFile?: string;
@@ -35,6 +36,11 @@ export class Services {
   private readonly accessCache = new Map<EnvName, Promise<EnvAccess>>();
   readonly limiter: RateLimiter;
   readonly events = new WaveEvents();
+  /**
+   * The global error budget (config `globalBudget`) over every wave this process runs; unset without one. Per process:
+   * replicas sharing a PostgreSQL journal each count only their own waves (see global-budget.ts).
+   */
+  readonly globalBudget?: GlobalBudget;
   readonly holder = `${os.hostname()}:${process.pid}`;
 
   private constructor(
@@ -42,12 +48,17 @@ export class Services {
     readonly configSource: string,
     private readonly closeEmbedded?: () => Promise<void>,
   ) {
-    const caps: Record<string, number> = {};
-    for (const env of ['dev', 'stage', 'prod'] as const) {
-      const rps = config.environments[env]?.limits.requestsPerSecond ?? {};
-      for (const [system, rate] of Object.entries(rps)) if (rate) caps[system] = Math.min(caps[system] ?? Infinity, rate);
-    }
+    if (config.globalBudget !== undefined) this.globalBudget = new GlobalBudget(config.globalBudget);
+    // One bucket per (environment, system) at that environment's cap: each environment's KCP, Gardener and KEB are
+    // servers of their own.
+    const caps: RateCaps = {};
+    for (const env of ['dev', 'stage', 'prod'] as const) caps[env] = config.environments[env]?.limits.requestsPerSecond;
     this.limiter = new RateLimiter(caps);
+  }
+
+  /** The request-rate throttle of one environment's clients (KCP, Gardener, SKRs, KEB). */
+  throttle(env: EnvName): EnvThrottle {
+    return this.limiter.for(env);
   }
 
   get simulated(): boolean {

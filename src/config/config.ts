@@ -77,7 +77,11 @@ export const configSchema = landscapeConfigSchema.extend({
     })
     .strict()
     .optional(),
-  /** A global error budget over all running waves. */
+  /**
+   * A global error budget over all waves running at once (in this process; C4): a runtime starts only while platform
+   * failures + runtimes in flight over those waves stay below it as well as below its wave's budget. A percentage is
+   * of the eligible runtimes of the waves running, rounded down, at least 1. Unset: only the per-wave budgets apply.
+   */
   globalBudget: budget.optional(),
   journal: z
     .union([

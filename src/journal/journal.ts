@@ -115,8 +115,18 @@ export interface Journal {
   /** By full hash, or by a unique prefix of at least 8 characters (what messages show). */
   getPlan(hash: string): Promise<StoredPlan | undefined>;
 
-  /** Creates a wave with its runtimes (all `pending`) in one transaction; the waveId is `<env>-<yyyymmdd>-<n>`. */
-  createWave(w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>, runtimes: PlannedRuntime[], now?: Date): Promise<Wave>;
+  /**
+   * Creates a wave with its runtimes (all `pending`) in one transaction; the waveId is `<env>-<yyyymmdd>-<n>`.
+   * `exclusive`: at most one wave per environment — refuses with a `WaveActiveError` when the environment has a wave
+   * in an active state (`ACTIVE_WAVE_STATES`, `interrupted` included: it will be resumed), checked inside the same
+   * transaction and serialised per environment, so of two concurrent creators (any processes) exactly one wins.
+   */
+  createWave(
+    w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
+    runtimes: PlannedRuntime[],
+    now?: Date,
+    opts?: { exclusive?: boolean },
+  ): Promise<Wave>;
   getWave(waveId: string): Promise<Wave | undefined>;
   listWaves(filter?: { env?: string; states?: WaveState[] }): Promise<Wave[]>;
   setWaveState(waveId: string, state: WaveState): Promise<void>;

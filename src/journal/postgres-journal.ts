@@ -31,12 +31,14 @@ import { pendingMigrations, SCHEMA_VERSION_TABLE } from './migrations.js';
 import { WriteBatcher, type BatchedWrite } from './write-batch.js';
 import {
   ACTIVE_TASK_STATES,
+  ACTIVE_WAVE_STATES,
   formatTaskId,
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
+  WaveActiveError,
   waveDay,
 } from './records.js';
 
@@ -295,9 +297,22 @@ export class PostgresJournal implements Journal {
     w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
     runtimes: PlannedRuntime[],
     now: Date = new Date(),
+    opts: { exclusive?: boolean } = {},
   ): Promise<Wave> {
     const day = waveDay(now);
     return this.tx(async (c) => {
+      if (opts.exclusive) {
+        // Serialise creators per environment (any process; the lock ends with the transaction), then check: under
+        // READ COMMITTED the SELECT after the lock sees a wave the previous lock holder committed.
+        await this.q('lock-wave-env', `SELECT pg_advisory_xact_lock(hashtext('istio-migrate:wave-env:' || current_schema() || ':' || $1))`, [w.env], c);
+        const active = await this.q<{ wave_id: string; state: WaveState }>(
+          'active-wave-of-env',
+          `SELECT wave_id, state FROM waves WHERE env = $1 AND state = ANY ($2::text[]) ORDER BY seq DESC LIMIT 1`,
+          [w.env, [...ACTIVE_WAVE_STATES]],
+          c,
+        );
+        if (active.rows[0]) throw new WaveActiveError(w.env, active.rows[0].wave_id, active.rows[0].state);
+      }
       const counter = await this.q<{ n: number }>(
         'next-wave-number',
         `INSERT INTO wave_counters (env, day, n) VALUES ($1, $2, 1)

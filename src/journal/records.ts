@@ -45,6 +45,26 @@ export function taskSeqOf(taskId: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Wave states in which a wave still holds its environment (one wave per environment at a time): it runs, or waits
+ * to be resumed, drained or aborted. `interrupted` counts: the bot resumes such a wave by itself. A wave whose stored
+ * state is `running` but whose runner is gone is interrupted too, and is covered by `running`.
+ */
+export const ACTIVE_WAVE_STATES = ['running', 'paused', 'draining', 'interrupted'] as const satisfies readonly WaveState[];
+
+/** `createWave({ exclusive: true })` refused: the environment already has an active wave. */
+export class WaveActiveError extends Error {
+  readonly code = 'wave-active';
+  constructor(
+    readonly env: string,
+    readonly waveId: string,
+    readonly state: WaveState,
+  ) {
+    super(`environment ${env} already has an active wave: ${waveId} (${state}); one wave per environment at a time`);
+    this.name = 'WaveActiveError';
+  }
+}
+
 /** A write addressed a wave, runtime or task the journal does not hold. */
 export class JournalNotFoundError extends Error {
   readonly code = 'journal-not-found';

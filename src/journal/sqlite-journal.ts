@@ -29,12 +29,14 @@ import type { MigrationResult } from '../migration/result.js';
 import { pendingMigrations, SCHEMA_VERSION_TABLE } from './migrations.js';
 import {
   ACTIVE_TASK_STATES,
+  ACTIVE_WAVE_STATES,
   formatTaskId,
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
+  WaveActiveError,
   waveDay,
 } from './records.js';
 
@@ -265,9 +267,18 @@ export class SqliteJournal implements Journal {
     w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
     runtimes: PlannedRuntime[],
     now: Date = new Date(),
+    opts: { exclusive?: boolean } = {},
   ): Promise<Wave> {
     return this.run(() =>
       this.tx(() => {
+        if (opts.exclusive) {
+          // Inside the BEGIN IMMEDIATE transaction: the write lock is held, so no other connection or process can
+          // create a wave between this check and the insert below.
+          const active = this.stmt(
+            `SELECT wave_id, state FROM waves WHERE env = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT 1`,
+          ).get(w.env, JSON.stringify(ACTIVE_WAVE_STATES)) as { wave_id: string; state: WaveState } | undefined;
+          if (active) throw new WaveActiveError(w.env, active.wave_id, active.state);
+        }
         const at = now.toISOString();
         const day = waveDay(now);
         const { n } = this.stmt(

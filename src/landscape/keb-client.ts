@@ -8,6 +8,7 @@
  * are read can shift the pages, so one may be seen twice (deduplicated here by instance id) or not at all.
  */
 import { RemoteError } from './errors.js';
+import { noteRemoteError, noteRemoteRequest } from './observe.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
 /** The RuntimeDTO fields the bot reads (KEB `common/runtime/model.go`); KEB sends more. */
@@ -52,6 +53,8 @@ export interface KebClientOptions {
   /** Bearer token (the content of the config's tokenFile). */
   token: string;
   counter?: KebRequestCounter;
+  /** Waited on before every request (the environment's `requestsPerSecond.keb` cap). */
+  throttle?: (system: 'keb') => Promise<void>;
   retry?: RetryPolicy;
   signal?: AbortSignal;
   /** `page_size`; KEB's client uses 100. */
@@ -126,6 +129,7 @@ export class KebClient {
     const body = await this.get(`/runtimes?${q.toString()}`, `list runtimes (page ${page})`);
     const p = body as Partial<RuntimesPage>;
     if (!p || !Array.isArray(p.data) || typeof p.totalCount !== 'number') {
+      noteRemoteError('keb', 'permanent');
       throw new RemoteError(`list runtimes (page ${page}) on keb: not a RuntimesPage`, 'keb', 'permanent');
     }
     return { data: p.data, count: p.count ?? p.data.length, totalCount: p.totalCount };
@@ -135,8 +139,11 @@ export class KebClient {
   private async get(pathAndQuery: string, what: string): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       this.opts.signal?.throwIfAborted();
+      await this.opts.throttle?.('keb');
+      this.opts.signal?.throwIfAborted();
       this.requests++;
       this.opts.counter?.add('keb');
+      noteRemoteRequest('keb');
       let err: RemoteError;
       try {
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
@@ -156,10 +163,14 @@ export class KebClient {
         const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
         err = new RemoteError(`${what} on keb: HTTP ${res.status}${detailOf(text)}`, 'keb', kind, res.status, undefined, Number.isFinite(retryAfter) ? retryAfter : undefined);
       } catch (e) {
-        if (e instanceof RemoteError) throw e;
+        if (e instanceof RemoteError) {
+          noteRemoteError('keb', e.kind);
+          throw e;
+        }
         if (this.opts.signal?.aborted) throw this.opts.signal.reason as Error;
         err = toRemoteError(e, what);
       }
+      noteRemoteError('keb', err.kind);
       if (err.kind === 'permanent' || attempt + 1 >= this.retry.attempts) throw err;
       await sleep(backoffDelay(this.retry, attempt, err.kind, err.retryAfterSeconds), this.opts.signal);
     }

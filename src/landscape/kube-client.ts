@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { classifyRemoteError, RemoteError } from './errors.js';
+import { noteRemoteError, noteRemoteRequest } from './observe.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from './retry.js';
 
 export type System = 'kcp' | 'skr' | 'gardener';
@@ -107,11 +108,13 @@ export class KubeClient {
       this.opts.signal?.throwIfAborted();
       await this.opts.throttle?.(this.system);
       this.opts.counter.add(this.system);
+      noteRemoteRequest(this.system);
       try {
         return await fn();
       } catch (e) {
         const err = classifyRemoteError(e, this.system, what);
         if (notFoundIsUndefined && err.status === 404) return undefined;
+        if (!this.opts.signal?.aborted) noteRemoteError(this.system, err.kind);
         if (err.kind === 'permanent' || attempt + 1 >= attempts) throw err;
         await sleep(backoffDelay(this.retry, attempt, err.kind, err.retryAfterSeconds), this.opts.signal);
       }
@@ -234,6 +237,7 @@ export class KubeClient {
     this.opts.signal?.throwIfAborted();
     await this.opts.throttle?.(this.system);
     this.opts.counter.add(this.system);
+    noteRemoteRequest(this.system);
     const w = new k8s.Watch(this.kc);
     let settle: (v: unknown) => void = () => undefined;
     const done = new Promise<unknown>((resolve) => (settle = resolve));
@@ -244,7 +248,9 @@ export class KubeClient {
     });
     // A watch refused outright (non-200) calls done before watch() returns: surface it as an error.
     if (failure && !(failure instanceof DOMException && failure.name === 'TimeoutError')) {
-      throw classifyRemoteError(failure, this.system, `watch ${path}`);
+      const err = classifyRemoteError(failure, this.system, `watch ${path}`);
+      if (!this.opts.signal?.aborted) noteRemoteError(this.system, err.kind);
+      throw err;
     }
     const onAbort = () => controller.abort();
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });

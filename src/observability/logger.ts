@@ -29,8 +29,18 @@ export const REDACT_PATHS = [
   '*.data.config',
 ];
 
-/** Values that look like secrets, masked in messages too (tokens of Slack, bearer tokens, kubeconfig data). */
-const SECRET_PATTERNS: RegExp[] = [/xox[abpre]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g, /Bearer\s+[A-Za-z0-9._~+/=-]+/gi, /(token:\s*)("?)[A-Za-z0-9._~+/=-]{8,}\2/g];
+/**
+ * Values that look like secrets, masked in messages too (tokens of Slack, bearer tokens, kubeconfig data, the
+ * password of a URL's userinfo — `postgres://user:pw@host/db` becomes `postgres://user:[REDACTED]@host/db`).
+ * The password stops at `@`, `/`, whitespace, a quote or a backslash, so that one JSON field cannot run into the next.
+ */
+const SECRET_PATTERNS: RegExp[] = [
+  /xox[abpre]-[A-Za-z0-9-]+/g,
+  /xapp-[A-Za-z0-9-]+/g,
+  /Bearer\s+[A-Za-z0-9._~+/=-]+/gi,
+  /(token:\s*)("?)[A-Za-z0-9._~+/=-]{8,}\2/g,
+  /(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s"'\\]*:)[^@/\s"'\\]+(?=@)/g,
+];
 
 export function maskSecrets(s: string): string {
   let out = s;
@@ -40,6 +50,11 @@ export function maskSecrets(s: string): string {
 
 export function createLogger(opts: { level?: string; destination?: pino.DestinationStream; extraSecrets?: string[] } = {}): Logger {
   const extra = (opts.extraSecrets ?? []).filter((s) => s.length >= 6);
+  const maskAll = (line: string) => {
+    let s = maskSecrets(line);
+    for (const secret of extra) s = s.split(secret).join('[REDACTED]');
+    return s;
+  };
   return pino(
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
@@ -47,14 +62,12 @@ export function createLogger(opts: { level?: string; destination?: pino.Destinat
       hooks: {
         // Messages are masked too: a secret inside an error message must not slip through.
         logMethod(args, method) {
-          const masked = args.map((a) => {
-            if (typeof a !== 'string') return a;
-            let s = maskSecrets(a);
-            for (const secret of extra) s = s.split(secret).join('[REDACTED]');
-            return s;
-          });
+          const masked = args.map((a) => (typeof a === 'string' ? maskAll(a) : a));
           method.apply(this, masked as Parameters<typeof method>);
         },
+        // And the whole serialized line: a secret inside any field (an error's message under `err`, a
+        // connection string) is masked as well. The patterns never match across a JSON quote, so the line stays JSON.
+        streamWrite: maskAll,
       },
     },
     opts.destination ?? pino.destination(2),

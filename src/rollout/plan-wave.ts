@@ -40,6 +40,11 @@ export interface PlanInput {
   excludes?: string[];
   sample?: number;
   concurrency?: number;
+  /**
+   * Re-resolve a stored list (`run --plan` of a sampled plan): the runtimes are the eligible ones among these ids,
+   * not a new sample (`sample` is only recorded). Ids that are no longer eligible are left out, so the hash differs.
+   */
+  only?: string[];
 }
 
 /** JSON with sorted keys: equal content, equal hash. */
@@ -72,6 +77,16 @@ export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' |
     .digest('hex');
 }
 
+function countRuntimes(rts: PlanRuntime[]): PlanDocument['counts'] {
+  const counts: PlanDocument['counts'] = { byRegion: {}, byPlan: {}, byGlobalAccount: {} };
+  for (const r of rts) {
+    counts.byRegion[r.region] = (counts.byRegion[r.region] ?? 0) + 1;
+    counts.byPlan[r.plan] = (counts.byPlan[r.plan] ?? 0) + 1;
+    counts.byGlobalAccount[r.globalAccountId] = (counts.byGlobalAccount[r.globalAccountId] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** Rough duration of one runtime: LM takes about a minute in real time (scaled on a simulated landscape). */
 function perRuntimeSeconds(services: Services): number {
   return 60 * services.config.timeScale;
@@ -81,14 +96,16 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   const envCfg = services.envConfig(input.env);
   const spec = parseTargets({ specs: input.specs, excludes: input.excludes ?? [], namedSets: envCfg.targets });
   const counter = new RequestCounter();
-  const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle: services.limiter.throttle });
-  const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle: services.limiter.throttle });
-  const keb = new KebClient({ url: envCfg.keb.url, token: (await readFile(envCfg.keb.tokenFile, 'utf8')).trim() });
+  const throttle = services.throttle(input.env);
+  const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
+  const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
+  const keb = new KebClient({ url: envCfg.keb.url, token: (await readFile(envCfg.keb.tokenFile, 'utf8')).trim(), throttle });
   const [resolution, pre] = await Promise.all([
-    resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.sample }),
+    resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.only ? undefined : input.sample }),
     preflight(kcp, envCfg.reconciliationDisabled),
   ]);
-  const runtimes: PlanRuntime[] = resolution.runtimes.map((r) => ({
+  const only = input.only ? new Set(input.only) : null;
+  const runtimes: PlanRuntime[] = resolution.runtimes.filter((r) => !only || only.has(r.runtimeId)).map((r) => ({
     runtimeId: r.runtimeId,
     shootName: r.shootName,
     globalAccountId: r.globalAccountId,
@@ -113,7 +130,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     deadlineSeconds,
     excludes,
     sample: input.sample ?? null,
-    counts: resolution.counts,
+    counts: only ? countRuntimes(runtimes) : resolution.counts,
   };
   return { hash: planHash(doc), ...doc };
 }

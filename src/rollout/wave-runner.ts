@@ -14,12 +14,14 @@ import type { Throttle } from '../landscape/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
 import { sleep } from '../landscape/retry.js';
+import type { GlobalBudget } from './global-budget.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
   | { type: 'runtime-started'; waveId: string; runtimeId: string }
   | { type: 'runtime-finished'; waveId: string; runtimeId: string; result: MigrationResult }
-  | { type: 'budget-stopped'; waveId: string; failures: number; budget: number }
+  /** `scope`: whose budget stopped the wave — its own, or the global one (then `failures`/`budget` are global). */
+  | { type: 'budget-stopped'; waveId: string; failures: number; budget: number; scope: 'wave' | 'global' }
   | { type: 'state'; waveId: string; state: WaveState }
   | { type: 'wave-finished'; waveId: string; state: WaveState };
 
@@ -54,6 +56,11 @@ export interface RunnerDeps {
   access: EnvAccess;
   /** The wave's error budget (already resolved to a count, C4). */
   budget: number;
+  /**
+   * The global error budget over every wave running in this process (config `globalBudget`); unset: only the
+   * wave's own budget applies. The wave joins it while it runs.
+   */
+  globalBudget?: GlobalBudget;
   /** Who runs it (lease holder, e.g. `host:pid`). */
   holder: string;
   events?: WaveEvents;
@@ -121,6 +128,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     abort.abort(stop!.reason);
     nudge();
   };
+
   if (stop?.aborted) abort.abort(stop.reason);
   else stop?.addEventListener('abort', onStop, { once: true });
 
@@ -145,6 +153,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   const runOne = async (r: WaveRuntime) => {
     const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
     inFlight++;
+    let platformFailure = false;
     try {
       if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
       await journal.startRuntime(waveId, r.runtimeId);
@@ -162,7 +171,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
         onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c),
       });
       await journal.finishRuntime(waveId, r.runtimeId, result);
-      if (result.class === 'platform') failures++;
+      if (result.class === 'platform') {
+        failures++;
+        platformFailure = true;
+      }
       if (result.outcome === 'multiple-istio-crs') {
         await journal.openTask({
           runtimeId: r.runtimeId,
@@ -186,11 +198,18 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       }
     } finally {
       inFlight--;
+      global?.finished(platformFailure); // reserved by the start loop below
       nudge();
     }
   };
 
   let final: WaveState = 'interrupted'; // every way out of the loop below sets it, or throws after it
+  let stoppedBy: 'wave' | 'global' = 'wave';
+  let globalUsage: { failures: number; budget: number } | undefined;
+  // Joined here, right before the try whose finally leaves it; runOne only runs from inside that try.
+  const global = deps.globalBudget?.join(waveId, all.length, failures);
+  // Another wave's runtime finished or a wave left the global ledger: this wave may start again.
+  const offGlobal = deps.globalBudget?.onChange(nudge);
   try {
     let lastControl = 0;
     while (true) {
@@ -226,9 +245,11 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
           await journal.setWaveState(waveId, (wave.state = 'running'));
           emit({ type: 'state', waveId, state: 'running' });
         }
-        // C4: a new runtime starts only while platform failures + runtimes in flight < the budget.
-        while (pending.length && inFlight < queue.concurrency && failures + inFlight < deps.budget) {
+        // C4: a new runtime starts only while platform failures + runtimes in flight < the budget — the wave's own
+        // and the global one over all running waves (checked and reserved with no await in between: never overshot).
+        while (pending.length && inFlight < queue.concurrency && failures + inFlight < deps.budget && (global?.canStart() ?? true)) {
           const next = pending.shift()!;
+          global?.started(); // released by runOne's finally
           inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
           void queue.add(async () => {
             inFlight--;
@@ -243,6 +264,13 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
           final = 'budget-stopped';
           break;
         }
+        // The global budget spent by failures (of this wave or others): end as for the wave's own budget.
+        if (global?.exhausted() && inFlight === 0) {
+          final = 'budget-stopped';
+          stoppedBy = 'global';
+          globalUsage = global.usage(); // as it stopped the wave
+          break;
+        }
       }
       await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(controlInterval)]);
     }
@@ -250,7 +278,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   } finally {
     clearInterval(leaseTimer);
     stop?.removeEventListener('abort', onStop);
+    offGlobal?.();
   }
+  // A wave stopped by a budget keeps its failures counted (the global budget stays spent for the other waves).
+  global?.leave(final === 'budget-stopped');
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
@@ -258,7 +289,13 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     await journal.releaseLease(waveId, deps.holder).catch(() => undefined);
     throw failed instanceof Error ? failed : new Error('the wave runner failed', { cause: failed });
   }
-  if (final === 'budget-stopped') emit({ type: 'budget-stopped', waveId, failures, budget: deps.budget });
+  if (final === 'budget-stopped') {
+    emit(
+      stoppedBy === 'global' && globalUsage
+        ? { type: 'budget-stopped', waveId, failures: globalUsage.failures, budget: globalUsage.budget, scope: 'global' }
+        : { type: 'budget-stopped', waveId, failures, budget: deps.budget, scope: 'wave' },
+    );
+  }
   await journal.setWaveState(waveId, final);
   await journal.releaseLease(waveId, deps.holder);
   emit({ type: 'wave-finished', waveId, state: final });

@@ -75,7 +75,7 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
         break;
       }
       case 'budget-stopped':
-        wl.warn({ failures: e.failures, budget: e.budget }, 'error budget spent');
+        wl.warn({ failures: e.failures, budget: e.budget, scope: e.scope }, e.scope === 'global' ? 'global error budget spent' : 'error budget spent');
         break;
       case 'state':
         wl.info({ state: e.state }, 'wave state');
@@ -105,7 +105,7 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
     const work = (async () => {
       await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: services.budget(env, eligible), holder: services.holder, events: services.events, throttle: services.limiter.throttle, leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: services.budget(env, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);
@@ -169,6 +169,9 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
   const shutdownMs = Number(env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(env.SHUTDOWN_TIMEOUT_MS) : DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const metrics = new Metrics();
   metrics.follow(services.events, (waveId) => waveId.split('-')[0]);
+  // Waves by state and the queue come from the journal on each scrape; remote requests and errors from the clients.
+  metrics.followJournal(() => services.journal());
+  metrics.countRemoteCalls();
   logWaveEvents(services.events, logger);
 
   // The app adds `slack` (connected); on SIGTERM readiness fails at once.

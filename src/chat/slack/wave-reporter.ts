@@ -284,7 +284,7 @@ export class WaveReporter {
       }
       case 'budget-stopped':
         this.dirty.add(e.waveId);
-        this.addLine(e.waveId, `:octagonal_sign: error budget spent: ${e.failures} platform failures (budget ${e.budget}); no more runtimes start. ${inlineCode(`retry-failed ${e.waveId}`)} once the cause is fixed`);
+        this.addLine(e.waveId, `:octagonal_sign: ${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${e.failures} platform failures (budget ${e.budget}); no more runtimes start. ${inlineCode(`retry-failed ${e.waveId}`)} once the cause is fixed`);
         return;
       case 'state': {
         this.dirty.add(e.waveId);

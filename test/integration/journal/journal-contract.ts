@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
-import { JournalNotFoundError } from '../../../src/journal/records.js';
+import { JournalNotFoundError, WaveActiveError } from '../../../src/journal/records.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
 
 const NOW = new Date('2025-03-04T10:20:30.000Z');
@@ -272,6 +272,50 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(got.finishedAt).not.toBeNull();
       await j.setWaveState(w.waveId, 'running');
       expect((await j.getWave(w.waveId))!.finishedAt).toBeNull();
+    });
+
+    it('creates an exclusive wave only while its environment has no active wave (interrupted counts)', async () => {
+      const j = await journal();
+      const first = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW, { exclusive: true });
+      // Another environment is independent.
+      const prod = await j.createWave(waveInput('prod'), [plannedRuntime(2)], NOW, { exclusive: true });
+      expect(prod.waveId).toBe(`prod-${DAY}-1`);
+      for (const state of ['running', 'paused', 'draining', 'interrupted'] as const) {
+        await j.setWaveState(first.waveId, state);
+        const refused = await j.createWave(waveInput('stage'), [plannedRuntime(3)], NOW, { exclusive: true }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(WaveActiveError);
+        expect(refused).toMatchObject({ code: 'wave-active', env: 'stage', waveId: first.waveId, state });
+      }
+      // The refused creates left nothing behind: no wave, no runtimes, no number used.
+      expect((await j.listWaves({ env: 'stage' })).map((w) => w.waveId)).toEqual([first.waveId]);
+      // Ended waves do not hold the environment.
+      let n = 2;
+      for (const state of ['finished', 'aborted', 'budget-stopped'] as const) {
+        await j.setWaveState(first.waveId, state);
+        const next = await j.createWave(waveInput('stage'), [plannedRuntime(4)], NOW, { exclusive: true });
+        expect(next.waveId).toBe(`stage-${DAY}-${n++}`);
+        await j.setWaveState(next.waveId, 'finished');
+      }
+    });
+
+    it('lets exactly one of two concurrent exclusive creates for one environment win', async () => {
+      const j = await journal();
+      for (let round = 0; round < 5; round++) {
+        const env = `env${round}`;
+        const settled = await Promise.allSettled([
+          j.createWave(waveInput(env), [plannedRuntime(1)], NOW, { exclusive: true }),
+          j.createWave(waveInput(env, { planHash: 'b'.repeat(64) }), [plannedRuntime(2)], NOW, { exclusive: true }),
+        ]);
+        const won = settled.filter((s) => s.status === 'fulfilled');
+        const lost = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+        expect(won).toHaveLength(1);
+        expect(lost).toHaveLength(1);
+        expect(lost[0].reason).toBeInstanceOf(WaveActiveError);
+        const waves = await j.listWaves({ env });
+        expect(waves).toHaveLength(1);
+        expect((lost[0].reason as WaveActiveError).waveId).toBe(waves[0].waveId);
+        expect(await j.listWaveRuntimes(waves[0].waveId)).toHaveLength(1);
+      }
     });
 
     it("gives a runtime's history across waves, oldest wave first", async () => {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Journal } from '../../../src/journal/journal.js';
 import { MIGRATIONS } from '../../../src/journal/migrations.js';
+import { WaveActiveError } from '../../../src/journal/records.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import { PostgresJournal } from '../../../src/journal/postgres-journal.js';
 import { journalContract, plannedRuntime } from './journal-contract.js';
@@ -120,6 +121,23 @@ describePg('src/journal/postgres-journal.ts', () => {
         const [holder, other] = la.holder === 'replica-a' ? [a, b] : [b, a];
         expect((await holder.acquireLease(wave, la.holder, 60_000)).holder).toBe(la.holder);
         expect((await other.acquireLease(wave, la.holder === 'replica-a' ? 'replica-b' : 'replica-a', 60_000)).holder).toBe(la.holder);
+      }
+    });
+
+    it('lets exactly one of two replicas create a wave for one environment at once (exclusive)', async () => {
+      const schema = newSchema();
+      await a?.close();
+      await b?.close();
+      a = await openJournal({ kind: 'postgres', url: PG_URL, schema });
+      b = await openJournal({ kind: 'postgres', url: PG_URL, schema });
+      const now = new Date('2025-03-04T10:00:00.000Z');
+      for (let round = 0; round < 10; round++) {
+        const input = { env: `env${round}`, target: 'trial', planHash: 'p', state: 'running' as const, concurrency: 4, requestedBy: 'sre-1', approvedBy: null };
+        const settled = await Promise.allSettled([a.createWave(input, [plannedRuntime(1)], now, { exclusive: true }), b.createWave(input, [plannedRuntime(2)], now, { exclusive: true })]);
+        expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+        const lost = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        expect(lost?.reason).toBeInstanceOf(WaveActiveError);
+        expect(await a.listWaves({ env: input.env })).toHaveLength(1);
       }
     });
 

@@ -4,10 +4,13 @@
  * the app token, the signing secret, every cluster bearer token of the simulator and the KEB tokens. The logs are
  * pino JSON lines, with `waveId` and `runtimeId` on the child loggers' lines.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, slashPayload, type Json } from '../../helpers/fake-slack.js';
+import pg from 'pg';
+import YAML from 'yaml';
+import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../../helpers/fake-slack.js';
 import { startTestSim, type TestSim } from '../../helpers/sim.js';
 import { APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, sleep, start, writeConfig } from './bot-process.js';
 
@@ -97,5 +100,66 @@ describe('src/observability/logger.ts + src/chat/slack/bot-command.ts — no sec
     expect(runtimeLines.length).toBeGreaterThan(5);
     // A failing runtime is logged on its child logger, with its outcome.
     expect(runtimeLines.some((l) => l.msg === 'runtime needs attention' && l.outcome !== 'migrated')).toBe(true);
+  }, 90_000);
+
+  /**
+   * The HTTP receiver (no app token: SLACK_SIGNING_SECRET verifies every request, so a logged request header or
+   * receiver setting would show it) and the PostgreSQL journal, its URL carrying a password (the local server
+   * trusts the connection and ignores it): neither the signing secret nor the password reaches the logs.
+   */
+  it('HTTP receiver with signed requests and a PostgreSQL journal URL with a password: none of them appear', async () => {
+    const PG_PASSWORD = 's3cr3t-pw-4d91';
+    const base = new URL(process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    base.password = PG_PASSWORD;
+    const pgUrl = base.toString();
+    const schema = `nosecrets_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const cfg = writeConfig(sim, (c) => {
+      c.environments.dev.budgets = { wave: 100 };
+      c.environments.dev.limits = { concurrency: 16 };
+    });
+    const parsed = YAML.parse(readFileSync(cfg.configFile, 'utf8')) as { journal: unknown };
+    parsed.journal = { postgres: { urlEnv: 'ISTIO_MIGRATE_JOURNAL_URL', schema } };
+    writeFileSync(cfg.configFile, YAML.stringify(parsed));
+    const secrets = simSecrets(sim.out);
+    const bot = start(['bot', '--config', cfg.configFile], {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      ISTIO_MIGRATE_JOURNAL_URL: pgUrl,
+      PORT: '0',
+      HEALTH_PORT: '0',
+      LOG_LEVEL: 'debug',
+    });
+    try {
+      const listening = await bot.waitForLog((l) => l.msg === 'listening for Slack on /slack/events');
+      const events = `http://127.0.0.1:${listening.port as number}/slack/events`;
+      const before = fake.callsTo('chat.postMessage').length;
+      // A wrongly signed request is refused (and logged) without the secret in the log.
+      expect((await postSigned(events, slashPayload('dev all', { user: 'U1' }), 'not-the-secret')).status).toBe(401);
+      expect((await postSigned(events, slashPayload('dev all', { user: 'U1' }), SIGNING_SECRET)).status).toBe(200);
+      let plan: Json;
+      for (let i = 0; i < 100 && !plan; i++) {
+        plan = fake.callsTo('chat.postMessage').slice(before).find((c) => /^Plan /.test(String(c.body.text)));
+        if (!plan) await sleep(100);
+      }
+      expect(plan).toBeDefined();
+      const posted = { channel: plan.body.channel as string, ts: '', text: plan.body.text as string, blocks: plan.body.blocks as Json[] };
+      posted.ts = [...fake.messages.values()].find((m) => m.text === posted.text)?.ts ?? '';
+      const runId = posted.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+      expect((await postSigned(events, { payload: JSON.stringify(buttonPayload(posted, runId, 'U2')) }, SIGNING_SECRET)).status).toBe(200);
+      const ended = await bot.waitForLog((l) => l.msg === 'wave ended', 60_000);
+      expect(ended.state).toBe('finished');
+    } finally {
+      bot.child.kill('SIGTERM');
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect().then(() => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => undefined);
+      await client.end().catch(() => undefined);
+      rmSync(cfg.dir, { recursive: true, force: true });
+    }
+    expect((await bot.exited).code).toBe(0);
+    const all = `${bot.stdout()}\n${bot.stderr()}`;
+    const leaked = [BOT_TOKEN, SIGNING_SECRET, PG_PASSWORD, ...secrets].filter((s) => all.includes(s));
+    expect(leaked).toEqual([]);
+    expect(bot.logs().filter((l) => typeof l.waveId === 'string' && typeof l.runtimeId === 'string').length).toBeGreaterThan(5);
   }, 90_000);
 });

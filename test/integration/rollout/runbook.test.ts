@@ -94,3 +94,70 @@ describe('src/rollout/preview, verify and runbook through their commands', () =>
     expect((await journal.listAudit({ limit: 20 })).some((a) => a.action === 'force')).toBe(true);
   });
 });
+
+describe('run --plan of a sampled plan, and verify scoped to what it checked (a landscape of fresh runtimes)', () => {
+  let sim: TestSim;
+  let ctx: CommandContext;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'fresh', timeScale: 0.01 });
+    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
+  });
+  afterAll(async () => {
+    await ctx.services.close();
+    await sim.close();
+  });
+
+  it('refuses run --plan when a stored runtime of a sample is no longer eligible, naming it; runs the stored list otherwise', async () => {
+    const planned = await dispatch(ctx, 'plan', ['stage', 'kyma-test', 'kyma-integration', '--sample', '2', '--json']);
+    expect(planned.exitCode).toBe(0);
+    const doc = planned.json as { hash: string; runtimes: { runtimeId: string }[] };
+    expect(doc.runtimes).toHaveLength(2);
+    const victim = sim.sim.runtimesOf('stage').find((r) => r.runtimeId === doc.runtimes[0].runtimeId)!;
+    victim.state = 'deprovisioning';
+    try {
+      const refused = await dispatch(ctx, 'run', ['--plan', doc.hash, '--yes']);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.text).toContain('the landscape changed');
+      expect(refused.text).toContain(`${victim.runtimeId} (deprovisioning)`);
+      expect((await (await ctx.services.journal()).listWaves({ env: 'stage' }))).toHaveLength(0);
+    } finally {
+      victim.state = 'succeeded';
+    }
+    // Unchanged landscape: the same hash, the stored runtimes (not a new draw).
+    const ran = await dispatch(ctx, 'run', ['--plan', doc.hash, '--yes']);
+    const status = ran.json as WaveStatus;
+    expect(status.state).toBe('finished');
+    const journal = await ctx.services.journal();
+    const wave = (await journal.getWave(status.waveId))!;
+    expect(wave.planHash).toBe(doc.hash);
+    expect((await journal.listWaveRuntimes(status.waveId)).map((r) => r.runtimeId).sort()).toEqual(doc.runtimes.map((r) => r.runtimeId).sort());
+  });
+
+  it('marks a runbook step verified only by a verify that covers it; the next step then runs without --force', async () => {
+    const steps = async () => ((await dispatch(ctx, 'runbook', ['stage', '--json'])).json as { steps: { index: number; wave: string | null; verified: boolean }[] }).steps;
+    const step1 = (await steps())[0];
+    expect(step1.wave).not.toBeNull();
+    expect(step1.verified).toBe(false);
+    const journal = await ctx.services.journal();
+    const inWave = new Set((await journal.listWaveRuntimes(step1.wave!)).map((r) => r.runtimeId));
+    const other = sim.sim.runtimesOf('stage').find((r) => r.state === 'succeeded' && !inWave.has(r.runtimeId))!;
+    // A verify of another scope (one runtime outside the wave) does not mark the wave.
+    const elsewhere = await dispatch(ctx, 'verify', ['stage', `runtime-id=${other.runtimeId}`]);
+    expect(elsewhere.text).not.toContain(step1.wave!);
+    expect((await steps())[0].verified).toBe(false);
+    expect((await dispatch(ctx, 'run', ['stage', 'kyma-test', 'kyma-integration', '--yes'])).text).toContain('out of order');
+    // The runbook's verify (the whole environment) covers it: verified.
+    const right = await dispatch(ctx, 'verify', ['stage']);
+    expect(right.text).toContain(`${step1.wave}=ok`);
+    expect((await steps())[0].verified).toBe(true);
+    const step2 = await dispatch(ctx, 'run', ['stage', 'kyma-test', 'kyma-integration', '--yes']);
+    expect(step2.exitCode).toBe(0);
+    expect((step2.json as WaveStatus).state).toBe('finished');
+    // verify of step 2's own target marks step 2; a verify of kyma-test alone never marks the Canary wave.
+    const canary = await dispatch(ctx, 'run', ['stage', 'canary', '--yes', '--force']);
+    const canaryWave = (canary.json as WaveStatus).waveId;
+    const narrow = await dispatch(ctx, 'verify', ['stage', 'kyma-test']);
+    expect(narrow.text).not.toContain(canaryWave);
+    expect(await journal.getSetting(`verified:${canaryWave}`)).toBeUndefined();
+  });
+});

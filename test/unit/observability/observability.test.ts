@@ -33,6 +33,26 @@ describe('src/observability/logger', () => {
   it('masks secrets inside free text', () => {
     expect(maskSecrets('token: "0123456789abcdef" and xapp-1-A-2')).toBe('token: [REDACTED] and [REDACTED]');
   });
+
+  it('masks the password of any URL in free text, and nothing else of the URL', () => {
+    expect(maskSecrets('connect ECONNREFUSED postgres://postgres:s3cr3t-pw@127.0.0.1:5432/test (retrying)')).toBe('connect ECONNREFUSED postgres://postgres:[REDACTED]@127.0.0.1:5432/test (retrying)');
+    expect(maskSecrets('postgresql://u:p%40ss@db.example:5432/j?sslmode=require and redis://:pw-only@cache')).toBe('postgresql://u:[REDACTED]@db.example:5432/j?sslmode=require and redis://:[REDACTED]@cache');
+    // No userinfo: ports, paths and e-mail addresses stay.
+    for (const plain of ['https://api.example:6443/apis@v1', 'postgres://postgres@127.0.0.1:5432/test', 'mail ops@example.com at http://host:80/x']) expect(maskSecrets(plain)).toBe(plain);
+  });
+
+  it('masks URL passwords wherever they are in a log line: message, error field, nested object; lines stay JSON', async () => {
+    const { lines, stream } = capture();
+    const log = createLogger({ destination: stream });
+    const url = 'postgres://postgres:s3cr3t-pw@127.0.0.1:5432/test';
+    log.error(`opening the journal at ${url} failed`);
+    log.error({ err: `getaddrinfo ENOTFOUND: ${url}`, journal: { postgres: { url } }, error: new Error(`cannot connect to ${url}`) }, 'journal down');
+    await new Promise((r) => setImmediate(r));
+    const text = lines.join('');
+    expect(text).not.toContain('s3cr3t-pw');
+    expect(text).toContain('postgres://postgres:[REDACTED]@127.0.0.1:5432/test');
+    for (const l of lines.join('').split('\n').filter(Boolean)) expect(() => JSON.parse(l) as unknown).not.toThrow();
+  });
 });
 
 describe('src/observability/metrics and health', () => {

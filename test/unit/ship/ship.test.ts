@@ -77,7 +77,7 @@ describe('Dockerfile', () => {
     const froms = [...docker.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const f of froms) expect(f).toMatch(/^node:(22|24)[.-]/);
-    for (const s of ['npm ci', 'npm run build', 'npm prune --omit=dev']) expect(docker).toContain(s);
+    for (const s of ['npm ci', 'npm run build:image', 'npm prune --omit=dev']) expect(docker).toContain(s);
     expect(docker).toMatch(/^USER\s+(node|\d+)/m);
     expect(docker).toMatch(/^CMD \["bot"\]/m);
     expect(docker).not.toMatch(/^HEALTHCHECK/m);
@@ -91,6 +91,26 @@ describe('Dockerfile', () => {
     const entry = /ENTRYPOINT \["node", "\/app\/(.+)"\]/.exec(docker)![1];
     expect(existsSync(path.join(root, entry))).toBe(true);
     expect(existsSync(path.join(root, 'dist/src/main.js'))).toBe(true);
+    // What the runtime stage takes from the build stage exists after a build too (dist/src, dist/commands, …).
+    const fromBuild = [...docker.matchAll(/^COPY --from=build \/app\/(\S+) \S+$/gm)].map((m) => m[1]);
+    expect(fromBuild).toEqual(expect.arrayContaining(['dist/src', 'dist/commands', 'bin', 'package.json', 'node_modules']));
+    for (const src of fromBuild) expect(existsSync(path.join(root, src)) ? src : `missing ${src}`).toBe(src);
+  });
+
+  it('builds the image from src/ and commands/ only: no tests or benches in the image', () => {
+    // The image's build step uses tsconfig.build.json; `npm run build` (development) still builds everything.
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['build:image']).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.json');
+    const build = JSON.parse(read('tsconfig.build.json')) as { extends: string; include: string[]; compilerOptions?: { outDir?: string } };
+    expect(build.extends).toBe('./tsconfig.json');
+    expect([...build.include].sort()).toEqual(['commands', 'src']);
+    const copied = [...docker.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/));
+    expect(copied).toEqual(expect.arrayContaining(['tsconfig.build.json', 'src', 'commands']));
+    for (const dir of ['test', 'bench']) expect(copied).not.toContain(dir);
+    const fromBuild = [...docker.matchAll(/^COPY --from=build \/app\/(\S+) \S+$/gm)].map((m) => m[1]);
+    expect(fromBuild).not.toContain('dist');
+    expect(fromBuild.filter((p) => /^dist\/(test|bench)/.test(p))).toEqual([]);
   });
 });
 

@@ -1,0 +1,117 @@
+/**
+ * The global error budget (config `globalBudget`, DESIGN.md §5, C4): one ledger of platform failures + runtimes in
+ * flight over every wave running under it. A wave runner joins it when it starts and leaves when it ends; a new
+ * runtime starts only while the wave's own budget AND the global one allow it, and a wave whose global failures
+ * reach the global budget ends `budget-stopped` as it would for its own budget.
+ *
+ * Counting: each wave brings its platform failures so far (a resumed wave brings those of its earlier runs, as its
+ * own budget counts them) and its runtimes in flight; a wave's counts leave the ledger with it (the budget is over
+ * the *running* waves) — except that a wave stopped by a budget keeps its failures in the ledger until it runs again
+ * (resume, retry-failed: it joins afresh), is aborted (`release`) or the process restarts. Otherwise the first wave
+ * to stop would take its failures away and let the others start again: the budget must stay spent. A percent budget is of the eligible runtimes of the waves currently in the ledger, rounded
+ * down, at least 1 — so it grows when another wave joins and shrinks when one leaves.
+ *
+ * Limit: the ledger lives in one process (`Services`). With several replicas on PostgreSQL, each replica only
+ * counts the waves it runs itself; the global budget is then per replica, not over the whole deployment.
+ * (At most one wave runs per environment, so a ledger holds at most one wave per environment.)
+ *
+ * Every check-and-reserve is synchronous (no await in between), so two waves of one process never both take the
+ * last unit of the budget: it is never overshot.
+ */
+import { resolveBudget } from '../config/config.js';
+
+interface Entry {
+  eligible: number;
+  failures: number;
+  inFlight: number;
+  /** Left the ledger stopped by a budget: only its failures are kept. */
+  retained?: boolean;
+}
+
+/** One wave's place in the ledger. */
+export interface GlobalBudgetSlot {
+  /** Whether the global budget allows one more start now (failures + in flight < budget over all waves). */
+  canStart(): boolean;
+  /** Counts a runtime of this wave in flight (call right after `canStart()`, without awaiting in between). */
+  started(): void;
+  /** A runtime of this wave is no longer in flight; `platformFailure` counts it as a failure. */
+  finished(platformFailure: boolean): void;
+  /** Whether the global failures alone have spent the budget (then no wave starts again until some leave). */
+  exhausted(): boolean;
+  /** Platform failures over all waves in the ledger, and the budget they are measured against. */
+  usage(): { failures: number; inFlight: number; budget: number };
+  /**
+   * Leaves the ledger (the wave ended or stopped); idempotent. `keepFailures` (the wave was stopped by a budget):
+   * its failures (and eligible runtimes) stay counted until the wave joins again or is released.
+   */
+  leave(keepFailures?: boolean): void;
+}
+
+export class GlobalBudget {
+  private readonly waves = new Map<string, Entry>();
+  private readonly listeners = new Set<() => void>();
+
+  /** `budget`: a count or a percentage (`"5%"`), as in the config. */
+  constructor(readonly budget: number | string) {}
+
+  /** The budget as a count now: a percentage of the eligible runtimes of the waves in the ledger (C4 rounding). */
+  resolved(): number {
+    let eligible = 0;
+    for (const e of this.waves.values()) eligible += e.eligible;
+    return resolveBudget(this.budget, eligible);
+  }
+
+  private totals(): { failures: number; inFlight: number } {
+    let failures = 0;
+    let inFlight = 0;
+    for (const e of this.waves.values()) {
+      failures += e.failures;
+      inFlight += e.inFlight;
+    }
+    return { failures, inFlight };
+  }
+
+  /** Told whenever a runtime of any wave finishes or a wave leaves (a waiting wave may start again). */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  /** Forgets a wave's retained failures (it was aborted); a wave running here is left alone (its runner leaves). */
+  release(waveId: string): void {
+    if (this.waves.get(waveId)?.retained && this.waves.delete(waveId)) this.changed();
+  }
+
+  /** Joins a wave with its eligible runtimes and its platform failures so far. A second join of one wave replaces the first. */
+  join(waveId: string, eligible: number, failures: number): GlobalBudgetSlot {
+    const entry: Entry = { eligible, failures, inFlight: 0 };
+    this.waves.set(waveId, entry);
+    const live = () => this.waves.get(waveId) === entry;
+    return {
+      canStart: () => {
+        const t = this.totals();
+        return t.failures + t.inFlight < this.resolved();
+      },
+      started: () => {
+        entry.inFlight++;
+      },
+      finished: (platformFailure) => {
+        entry.inFlight--;
+        if (platformFailure) entry.failures++;
+        if (live()) this.changed();
+      },
+      exhausted: () => this.totals().failures >= this.resolved(),
+      usage: () => ({ ...this.totals(), budget: this.resolved() }),
+      leave: (keepFailures = false) => {
+        if (!live()) return;
+        if (keepFailures) this.waves.set(waveId, { eligible: entry.eligible, failures: entry.failures, inFlight: 0, retained: true });
+        else this.waves.delete(waveId);
+        this.changed();
+      },
+    };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The smaller commands (commands/misc.ts) against a simulated landscape: export (json, csv), show by runtime id,
+ * shoot or subaccount, tasks (open) vs tasks all, freeze of one environment, unfreeze without an argument.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import YAML from 'yaml';
+import { dispatch } from '../../../commands/index.js';
+import type { CommandContext } from '../../../commands/types.js';
+import { Services } from '../../../src/app/services.js';
+import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { runtimeOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+
+function writeConfig(sim: TestSim): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'misc-cfg-'));
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
+  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg));
+  return file;
+}
+
+describe('commands/misc: export, show, tasks, freeze/unfreeze', () => {
+  let sim: TestSim;
+  let ctx: CommandContext;
+  let waveId: string;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
+    // A small Dev wave: one that migrates, two with more than one Istio CR (customer tasks).
+    const ids = ['fresh', 'custom-cr-legacy', 'custom-cr'].map((s) => runtimeOf(sim.out, 'dev', s as 'fresh').runtimeId);
+    const res = await dispatch(ctx, 'run', ['dev', ...ids.map((id) => `runtime-id=${id}`), '--yes']);
+    waveId = (res.json as WaveStatus).waveId;
+    expect((res.json as WaveStatus).state).toBe('finished');
+  });
+  afterAll(async () => {
+    await ctx.services.close();
+    await sim.close();
+  });
+
+  it('export --format json and csv: one record per runtime with its outcome', async () => {
+    const fresh = runtimeOf(sim.out, 'dev', 'fresh');
+    const json = await dispatch(ctx, 'export', [waveId, '--format', 'json']);
+    expect(json.exitCode).toBe(0);
+    const records = JSON.parse(json.text) as { waveId: string; runtimeId: string; shootName: string; outcome: string | null; state: string }[];
+    expect(records).toEqual(json.json);
+    expect(records).toHaveLength(3);
+    expect(records.every((r) => r.waveId === waveId && r.state === 'finished')).toBe(true);
+    const freshRec = records.find((r) => r.runtimeId === fresh.runtimeId)!;
+    expect(freshRec).toMatchObject({ shootName: fresh.shootName, subaccountId: fresh.subaccountId, outcome: 'migrated' });
+    expect(records.filter((r) => r.outcome === 'multiple-istio-crs')).toHaveLength(2);
+
+    const csv = await dispatch(ctx, 'export', [waveId, '--format', 'csv']);
+    expect(csv.exitCode).toBe(0);
+    const lines = csv.text.split('\n');
+    expect(lines[0]).toBe('waveId,runtimeId,shootName,globalAccountId,subaccountId,plan,region,state,outcome,reason,message,detail,finishedAt');
+    expect(lines).toHaveLength(4);
+    const freshLine = lines.find((l) => l.includes(fresh.runtimeId))!;
+    expect(freshLine.startsWith(`${waveId},${fresh.runtimeId},${fresh.shootName},${fresh.globalAccountId},${fresh.subaccountId},${fresh.plan},${fresh.region},finished,migrated,`)).toBe(true);
+
+    expect((await dispatch(ctx, 'export', [waveId, '--format', 'xml'])).exitCode).toBe(2);
+    expect((await dispatch(ctx, 'export', ['dev-19990101-9'])).exitCode).toBe(1);
+  });
+
+  it('show finds a runtime by runtime id, shoot and subaccount', async () => {
+    const fresh = runtimeOf(sim.out, 'dev', 'fresh');
+    for (const key of [fresh.runtimeId, fresh.shootName, fresh.subaccountId]) {
+      const res = await dispatch(ctx, 'show', [key]);
+      expect(res.exitCode).toBe(0);
+      const records = (res.json as { records: { waveId: string; runtimeId: string; result?: { outcome: string } }[] }).records;
+      expect(records.map((r) => [r.waveId, r.runtimeId, r.result?.outcome])).toEqual([[waveId, fresh.runtimeId, 'migrated']]);
+      expect(res.text).toContain(`${waveId} ${fresh.runtimeId} (${fresh.shootName})`);
+    }
+    const none = await dispatch(ctx, 'show', ['no-such-runtime']);
+    expect(none.text).toBe('no wave touched no-such-runtime');
+  });
+
+  it('tasks lists the open ones, tasks all also the closed ones', async () => {
+    const open = (await dispatch(ctx, 'tasks', [])).json as { tasks: { taskId: string; state: string }[] };
+    expect(open.tasks).toHaveLength(2);
+    const closed = open.tasks[0].taskId;
+    expect((await dispatch(ctx, 'task', [closed, 'resolved'])).exitCode).toBe(0);
+    const after = await dispatch(ctx, 'tasks', []);
+    expect((after.json as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId)).toEqual([open.tasks[1].taskId]);
+    expect(after.text).not.toContain(closed);
+    const all = await dispatch(ctx, 'tasks', ['all']);
+    const allTasks = (all.json as { tasks: { taskId: string; state: string }[] }).tasks;
+    expect(allTasks.map((t) => t.taskId).sort()).toEqual(open.tasks.map((t) => t.taskId).sort());
+    expect(allTasks.find((t) => t.taskId === closed)!.state).toBe('resolved');
+    expect(all.text).toContain(`${closed} resolved`);
+  });
+
+  it('freeze <env> makes run refuse there and not elsewhere; unfreeze without argument lifts every freeze', async () => {
+    const journal = await ctx.services.journal();
+    expect((await dispatch(ctx, 'freeze', ['prod'])).exitCode).toBe(0);
+    const stageId = runtimeOf(sim.out, 'stage', 'fresh').runtimeId;
+    const prodId = runtimeOf(sim.out, 'prod', 'fresh').runtimeId;
+    const refused = await dispatch(ctx, 'run', ['prod', `runtime-id=${prodId}`, '--yes']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.text).toContain('prod is frozen');
+    expect(await journal.listWaves({ env: 'prod' })).toHaveLength(0);
+    const other = await dispatch(ctx, 'run', ['stage', `runtime-id=${stageId}`, '--yes']);
+    expect(other.exitCode).toBe(0);
+    expect((other.json as WaveStatus).state).toBe('finished');
+
+    // unfreeze <env> while all is frozen: says what still holds.
+    await dispatch(ctx, 'freeze', ['all']);
+    const partial = await dispatch(ctx, 'unfreeze', ['prod']);
+    expect(partial.text).toContain('still frozen: all');
+    await dispatch(ctx, 'freeze', ['prod']);
+    await dispatch(ctx, 'freeze', ['stage']);
+    const res = await dispatch(ctx, 'unfreeze', []);
+    expect(res.exitCode).toBe(0);
+    expect(res.text).toBe('all unfrozen (lifted: all, stage, prod)');
+    expect(res.json).toMatchObject({ cleared: ['all', 'stage', 'prod'], frozenScopes: [] });
+    for (const s of ['all', 'dev', 'stage', 'prod']) expect(await journal.getSetting(`freeze:${s}`)).toBeUndefined();
+    // Prod is no longer frozen: the run gets past the freeze (prod then wants an approval, or runs).
+    const again = await dispatch(ctx, 'run', ['prod', `runtime-id=${prodId}`, '--yes']);
+    expect(again.text).not.toContain('frozen');
+  });
+});
