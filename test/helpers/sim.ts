@@ -6,10 +6,11 @@
  * simulator on a reused port) can never hide what this simulator serves.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { startSim, type RunningSim, type StartSimOptions } from '../../src/sim/run-sim.js';
 import type { RuntimeFileEntry } from '../../src/sim/landscape/files.js';
 import type { Env, Scenario } from '../../src/sim/types.js';
@@ -39,6 +40,27 @@ export async function startTestSim(opts: Partial<StartSimOptions> = {}): Promise
 /** All entries of `<out>/runtimes.json` (C1). */
 export function runtimesOf(out: string): RuntimeFileEntry[] {
   return JSON.parse(readFileSync(path.join(out, 'runtimes.json'), 'utf8')) as RuntimeFileEntry[];
+}
+
+/** The simulator's config.yaml as a mutable document (what writeSimConfig hands to its edit). */
+export interface SimConfigDoc {
+  environments: Record<string, Record<string, unknown>>;
+  journal?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * A config file for the simulator's landscape in a fresh temp dir: the simulator's own config.yaml, edited by
+ * `edit`, with a SQLite journal in that dir unless `edit` sets another. Returns the file's path.
+ */
+export function writeSimConfig(sim: TestSim, prefix: string, edit: (cfg: SimConfigDoc, dir: string) => void = () => undefined): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${prefix}-cfg-`));
+  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as SimConfigDoc;
+  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
+  edit(cfg, dir);
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, YAML.stringify(cfg));
+  return file;
 }
 
 /** The (first) runtime of a scenario in an environment, from `<out>/runtimes.json`. */

@@ -1,24 +1,15 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
-function writeConfig(sim: TestSim): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'approval-gates-cfg-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  cfg.environments.prod.budgets = { wave: 100 };
-  cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
-}
+const writeConfig = (sim: TestSim) =>
+  writeSimConfig(sim, 'approval-gates', (cfg) => {
+    cfg.environments.prod.budgets = { wave: 100 };
+    cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
+  });
 
 describe('commands/run.ts checkApproval — a Prod refusal for want of an approval carries what to ask on-call for', () => {
   let sim: TestSim;

@@ -2,26 +2,17 @@
  * The smaller commands (commands/misc.ts) against a simulated landscape: export (json, csv), show by runtime id,
  * shoot or subaccount, tasks (open) vs tasks all, freeze of one environment, unfreeze without an argument.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { runtimeOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { runtimeOf, startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
-function writeConfig(sim: TestSim): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'misc-cfg-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
-}
+const writeConfig = (sim: TestSim) =>
+  writeSimConfig(sim, 'misc', (cfg) => {
+    for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
+  });
 
 describe('commands/misc: export, show, tasks, freeze/unfreeze', () => {
   let sim: TestSim;

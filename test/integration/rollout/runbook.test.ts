@@ -1,25 +1,16 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { Prediction } from '../../../src/rollout/preview.js';
 import type { VerifyReport } from '../../../src/rollout/verify.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
-function writeConfig(sim: TestSim): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-cfg-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
-}
+const writeConfig = (sim: TestSim) =>
+  writeSimConfig(sim, 'runbook', (cfg) => {
+    for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
+  });
 
 describe('src/rollout/preview, verify and runbook through their commands', () => {
   let sim: TestSim;
