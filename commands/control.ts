@@ -74,6 +74,10 @@ export const resume: CommandSpec = {
     const id = waveArg(args.positionals[0], resume);
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
+    const live = status.state === 'paused' || status.state === 'running' || status.state === 'draining';
+    // Runs the wave here: the decision comes first — nothing changes (not even the control) without it, and the
+    // command an approval re-runs carries --yes only because the requester gave it.
+    if (!live && !ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
     if (status.state === 'aborted') {
       const left = (await journal.listWaveRuntimes(id)).filter((r) => r.state !== 'finished').length;
       await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'resume', {
@@ -82,20 +86,21 @@ export const resume: CommandSpec = {
         detail: `resume of aborted wave ${id} (${wave.env}, ${wave.target}): its ${left} unfinished runtimes start again (in-flight ones re-checked by state, never patched twice); finished ones stay untouched.`,
       });
     }
-    await journal.setWaveControl(id, 'none');
-    await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
-    if (status.state === 'paused' || status.state === 'running' || status.state === 'draining') {
+    if (live) {
+      await journal.setWaveControl(id, 'none');
+      await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
       // A live runner holds the lease: it picks the cleared control up. Say which one, so that after a crash
       // (lease not yet lapsed) it is clear why nothing runs here.
       const lease = await journal.getLease(id);
       const st = await waveStatus(journal, (await journal.getWave(id))!);
       return ok(`${id} resumed: its runner ${lease?.holder ?? '?'} continues (lease until ${lease?.expiresAt ?? '?'})`, { ...st, runner: lease?.holder ?? null });
     }
-    if (!ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
     const all = await journal.listWaveRuntimes(id);
     const left = all.filter((r) => r.state !== 'finished').length;
     if (!left) return ok(`${id} has nothing left to run`, status);
     await confirmChange(ctx, !!args.values.yes, `resume ${id} (${wave.env}, ${wave.target}, ${status.state}): ${left} unfinished runtimes run here`, 'resume runs the wave here: confirm with --yes', resume.examples[0]);
+    await journal.setWaveControl(id, 'none');
+    await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
     const current = (await journal.getWave(id))!;
     return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length));
   },
@@ -114,6 +119,8 @@ export const retryFailed: CommandSpec = {
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
     if (!['finished', 'budget-stopped', 'aborted', 'interrupted'].includes(status.state)) throw new CommandError(`wave ${id} is ${status.state}; retry when it has ended`, 1);
+    // The decision first: the command an approval re-runs carries --yes only because the requester gave it.
+    if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
     const platformFailures = (await journal.listWaveRuntimes(id)).filter((r) => r.state === 'finished' && r.result?.class === 'platform');
     await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed', {
       command: { name: 'retry-failed', argv: [id, '--yes'] },
@@ -124,7 +131,6 @@ export const retryFailed: CommandSpec = {
         ...(platformFailures.length > 20 ? [`  … and ${platformFailures.length - 20} more (status ${id})`] : []),
       ].join('\n'),
     });
-    if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
     const failed = platformFailures.map((r) => r.runtimeId);
     if (!failed.length) return ok(`${id} has no platform failures to retry`, status);
     await confirmChange(ctx, !!args.values.yes, `retry-failed ${id} (${wave.env}, ${wave.target}): ${failed.length} runtimes that failed on the platform side run again`, 'retry-failed changes clusters: confirm with --yes', retryFailed.examples[0]);

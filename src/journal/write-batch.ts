@@ -9,8 +9,9 @@
  *
  * - At most `maxInFlight` batches run at once, each of at most `maxBatch` writes. A lone write (nothing else in
  *   flight) is sent on the next turn of the event loop: no added wait when the journal is quiet.
- * - Writes to the same key are never in one batch: the later one waits for the next batch, so order per key is
- *   kept (a runtime awaits each of its writes anyway).
+ * - Writes to the same key are never in one batch, nor in two batches in flight at once: a later one waits until
+ *   the batch holding the earlier one has ended, so order per key is kept (a runtime awaits each of its writes
+ *   anyway).
  * - The flush reports which keys it changed; a write whose key it did not change fails with `notFound(key)`.
  * - When a batch of several writes fails, each write is retried alone, so one bad write cannot fail the others
  *   and every caller gets its own error.
@@ -38,6 +39,8 @@ interface Entry<W> {
 export class WriteBatcher<W extends BatchedWrite> {
   private pending: Entry<W>[] = [];
   private inFlight = 0;
+  /** Keys of the writes in batches now in flight: a later write to one of them waits for that batch. */
+  private readonly inFlightKeys = new Set<string>();
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
@@ -78,14 +81,17 @@ export class WriteBatcher<W extends BatchedWrite> {
       const keys = new Set<string>();
       const rest: Entry<W>[] = [];
       for (const e of this.pending) {
-        if (batch.length < this.maxBatch && !keys.has(e.write.key)) {
-          keys.add(e.write.key);
-          batch.push(e);
-        } else rest.push(e);
+        // A key already taken (in this batch, or in one in flight) blocks its later writes, in order.
+        if (batch.length < this.maxBatch && !keys.has(e.write.key) && !this.inFlightKeys.has(e.write.key)) batch.push(e);
+        else rest.push(e);
+        keys.add(e.write.key);
       }
+      if (!batch.length) return; // everything pending waits for a batch in flight; its end schedules the rest
       this.pending = rest;
+      for (const e of batch) this.inFlightKeys.add(e.write.key);
       this.inFlight++;
       void this.run(batch).finally(() => {
+        for (const e of batch) this.inFlightKeys.delete(e.write.key);
         this.inFlight--;
         if (this.pending.length) this.schedule();
         else if (!this.inFlight) for (const w of this.idleWaiters.splice(0)) w();

@@ -279,9 +279,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     clearInterval(leaseTimer);
     stop?.removeEventListener('abort', onStop);
     offGlobal?.();
+    // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
+    // spent for the other waves); any other end frees its share.
+    global?.leave(final === 'budget-stopped');
   }
-  // A wave stopped by a budget keeps its failures counted (the global budget stays spent for the other waves).
-  global?.leave(final === 'budget-stopped');
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);

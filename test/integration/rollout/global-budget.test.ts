@@ -141,4 +141,29 @@ describe('global error budget and one wave per environment', () => {
       await ctx.services.close();
     }
   });
+
+  it('resume of an interrupted, paused wave changes nothing until it is confirmed (no --yes, or "no" at the prompt)', async () => {
+    const ctx = await ctxFor(writeConfig(sim, 100));
+    try {
+      const journal = await ctx.services.journal();
+      const rt = runtimesOf(sim.out).find((r) => r.env === 'dev' && r.scenario === 'with-keda')!;
+      const w = await journal.createWave({ env: 'dev', target: 'y', planHash: 'e'.repeat(64), state: 'interrupted', concurrency: 1, requestedBy: 'sre-2', approvedBy: null }, [
+        { runtimeId: rt.runtimeId, shootName: rt.shootName, globalAccountId: rt.globalAccountId, subaccountId: rt.subaccountId, plan: rt.plan, region: rt.region },
+      ]);
+      await journal.setWaveControl(w.waveId, 'pause');
+      const unconfirmed = await dispatch(ctx, 'resume', [w.waveId]);
+      expect(unconfirmed.exitCode).toBe(1);
+      expect(unconfirmed.text).toContain('confirm with --yes');
+      const declined = await dispatch({ ...ctx, interactive: true, confirm: () => Promise.resolve(false) }, 'resume', [w.waveId]);
+      expect(declined.exitCode).toBe(1);
+      expect(declined.text).toContain('not confirmed');
+      // Still paused: a bot scanning for interrupted waves would not pick it up; no resume was audited.
+      expect((await journal.getWave(w.waveId))!.control).toBe('pause');
+      expect((await journal.listAudit({ subject: w.waveId })).filter((a) => a.action === 'resume')).toEqual([]);
+      expect(sim.sim.getStats().kymaWrites[rt.runtimeId] ?? 0).toBe(0);
+      await dispatch(ctx, 'abort', [w.waveId]);
+    } finally {
+      await ctx.services.close();
+    }
+  });
 });

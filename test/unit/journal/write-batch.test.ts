@@ -11,7 +11,7 @@ interface W extends BatchedWrite {
 
 class NotFound extends Error {}
 
-function recorder(opts: { unknown?: Set<string>; failWhen?: (batch: readonly W[]) => boolean } = {}) {
+function recorder(opts: { unknown?: Set<string>; failWhen?: (batch: readonly W[]) => boolean; maxInFlight?: number } = {}) {
   const batches: number[][] = [];
   const gates: (() => void)[] = [];
   let hold = false;
@@ -23,7 +23,7 @@ function recorder(opts: { unknown?: Set<string>; failWhen?: (batch: readonly W[]
       return new Set(batch.filter((w) => !opts.unknown?.has(w.key)).map((w) => w.key));
     },
     notFound: (w) => new NotFound(`no ${w.key}`),
-    maxInFlight: 1,
+    maxInFlight: opts.maxInFlight ?? 1,
     maxBatch: 3,
   });
   return {
@@ -56,6 +56,20 @@ describe('WriteBatcher', () => {
     const r = recorder();
     await Promise.all([r.batcher.submit(write('a', 1)), r.batcher.submit(write('a', 2)), r.batcher.submit(write('b', 3))]);
     expect(r.batches).toEqual([[1, 3], [2]]);
+  });
+
+  it('never runs a later write of a key while a batch holding an earlier one is in flight (two batches at once)', async () => {
+    const r = recorder({ maxInFlight: 2 });
+    r.hold();
+    const a1 = r.batcher.submit(write('a', 1));
+    await new Promise((res) => setImmediate(res));
+    const later = [r.batcher.submit(write('a', 2)), r.batcher.submit(write('b', 3))];
+    await new Promise((res) => setImmediate(res));
+    // The second slot is used, but only for b: a's second write waits for the batch holding its first.
+    expect(r.batches).toEqual([[1], [3]]);
+    r.release();
+    await Promise.all([a1, ...later]);
+    expect(r.batches).toEqual([[1], [3], [2]]);
   });
 
   it('rejects only the writes whose key the statement did not change', async () => {
