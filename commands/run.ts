@@ -1,6 +1,6 @@
 import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
-import type { Journal, Wave, WaveState } from '../src/journal/journal.js';
+import type { Approval, Journal, Wave, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES, WaveActiveError } from '../src/journal/records.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
@@ -25,15 +25,24 @@ interface StoredInput {
 export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<string | null> {
   if (!services.approvalRequired(env)) return null;
   const now = Date.now();
-  const valid = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now);
-  if (!valid.length) {
+  const valid = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
+  // One approval, one use — except `run`, which a plan does once anyway (its wave records who approved it): a
+  // retry, resume, forced override or rename approved once cannot be repeated on the same approval.
+  const used = action === 'run' ? valid[0] : await firstConsumed(journal, valid, requester);
+  if (!used) {
     const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user>${action === 'run' ? '' : ` --action ${action}`}`;
     throw new ApprovalNeededError(
       `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid (ask on-call to approve: ${how}, or the Slack button)`,
       { env, planHash: hash, action, requester, ...ask },
     );
   }
-  return valid[0].approver;
+  return used.approver;
+}
+
+/** Uses up the first of `valid` that nobody used in the meantime (two callers never both get one). */
+async function firstConsumed(journal: Journal, valid: Approval[], by: string): Promise<Approval | undefined> {
+  for (const a of valid) if (a.id !== undefined && (await journal.consumeApproval(a.id, by))) return a;
+  return undefined;
 }
 
 /** What differs between a stored plan and its re-resolution, in the hash's terms (C5), one line per item. */

@@ -70,6 +70,10 @@ export interface Approval {
   expiresAt: string;
   /** What it approves: `run`, `resume`, `retry-failed`, `force`, `rename:<runtimeId>`. */
   action: string;
+  /** Set by the journal: its id, and when and by whom it was used up (listApprovals). */
+  id?: number;
+  usedAt?: string | null;
+  usedBy?: string | null;
 }
 
 export type TaskState = 'open' | 'agreed' | 'declined' | 'resolved' | 'renaming' | 'renamed' | 'rename-failed';
@@ -151,6 +155,8 @@ export interface Journal {
 
   recordApproval(a: Approval): Promise<void>;
   listApprovals(planHash: string): Promise<Approval[]>;
+  /** Uses an approval up, once: true for the one caller that did, false when it was already used (or is unknown). */
+  consumeApproval(id: number, usedBy: string, now?: Date): Promise<boolean>;
 
   /** Opens a task for a runtime unless one is open already (one per runtime); returns the task. */
   openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask>;

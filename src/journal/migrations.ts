@@ -218,6 +218,12 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    description: 'approvals are used up: when and by whom',
+    sqlite: ['ALTER TABLE approvals ADD COLUMN used_at TEXT', 'ALTER TABLE approvals ADD COLUMN used_by TEXT'],
+    postgres: ['ALTER TABLE approvals ADD COLUMN used_at timestamptz', 'ALTER TABLE approvals ADD COLUMN used_by text'],
+  },
 ];
 
 /** The migrations a store at `current` still needs, in order. */

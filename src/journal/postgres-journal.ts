@@ -471,9 +471,9 @@ export class PostgresJournal implements Journal {
 
   /** In the order recorded. */
   async listApprovals(planHash: string): Promise<Approval[]> {
-    const { rows } = await this.q<{ plan_hash: string; approver: string; requested_by: string; action: string; created_at: Date; expires_at: Date }>(
+    const { rows } = await this.q<{ id: number; plan_hash: string; approver: string; requested_by: string; action: string; created_at: Date; expires_at: Date; used_at: Date | null; used_by: string | null }>(
       'list-approvals',
-      'SELECT plan_hash, approver, requested_by, action, created_at, expires_at FROM approvals WHERE plan_hash = $1 ORDER BY id',
+      'SELECT id, plan_hash, approver, requested_by, action, created_at, expires_at, used_at, used_by FROM approvals WHERE plan_hash = $1 ORDER BY id',
       [planHash],
     );
     return rows.map((r) => ({
@@ -483,7 +483,15 @@ export class PostgresJournal implements Journal {
       action: r.action,
       createdAt: r.created_at.toISOString(),
       expiresAt: r.expires_at.toISOString(),
+      id: Number(r.id),
+      usedAt: r.used_at ? r.used_at.toISOString() : null,
+      usedBy: r.used_by,
     }));
+  }
+
+  async consumeApproval(id: number, usedBy: string, now = new Date()): Promise<boolean> {
+    const { rowCount } = await this.q('consume-approval', 'UPDATE approvals SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL', [id, now, usedBy]);
+    return rowCount === 1;
   }
 
   async openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask> {

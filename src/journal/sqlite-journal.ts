@@ -91,6 +91,9 @@ interface PlanRow {
 }
 
 interface ApprovalRow {
+  id: number;
+  used_at: string | null;
+  used_by: string | null;
   plan_hash: string;
   approver: string;
   requested_by: string;
@@ -434,10 +437,24 @@ export class SqliteJournal implements Journal {
   listApprovals(planHash: string): Promise<Approval[]> {
     return this.run(() => {
       const rows = this.stmt(
-        'SELECT plan_hash, approver, requested_by, action, created_at, expires_at FROM approvals WHERE plan_hash = ? ORDER BY id',
+        'SELECT id, plan_hash, approver, requested_by, action, created_at, expires_at, used_at, used_by FROM approvals WHERE plan_hash = ? ORDER BY id',
       ).all(planHash) as ApprovalRow[];
-      return rows.map((r) => ({ planHash: r.plan_hash, approver: r.approver, requestedBy: r.requested_by, action: r.action, createdAt: r.created_at, expiresAt: r.expires_at }));
+      return rows.map((r) => ({
+        planHash: r.plan_hash,
+        approver: r.approver,
+        requestedBy: r.requested_by,
+        action: r.action,
+        createdAt: r.created_at,
+        expiresAt: r.expires_at,
+        id: r.id,
+        usedAt: r.used_at,
+        usedBy: r.used_by,
+      }));
     });
+  }
+
+  consumeApproval(id: number, usedBy: string, now = new Date()): Promise<boolean> {
+    return this.run(() => this.stmt('UPDATE approvals SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL').run(now.toISOString(), usedBy, id).changes === 1);
   }
 
   openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask> {

@@ -137,7 +137,7 @@ export function registerWaveActions(core: SlackCore): WaveActions {
 
   async function hasValidApproval(hash: string, action: string, requester: string): Promise<boolean> {
     const now = Date.now();
-    return (await (await journal()).listApprovals(hash)).some((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now);
+    return (await (await journal()).listApprovals(hash)).some((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
   }
 
   type Requested = { posted: PostedMessage } | { refused: string };

@@ -341,8 +341,26 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       await j.recordApproval(a1);
       await j.recordApproval(a2);
       await j.recordApproval({ ...a1, planHash: 'p2' });
-      expect(await j.listApprovals('p1')).toEqual([a1, a2]);
+      const listed = await j.listApprovals('p1');
+      expect(listed).toMatchObject([
+        { ...a1, usedAt: null, usedBy: null },
+        { ...a2, usedAt: null, usedBy: null },
+      ]);
+      expect(typeof listed[0].id).toBe('number');
       expect(await j.listApprovals('p3')).toEqual([]);
+    });
+
+    it('uses an approval up exactly once, also when two callers race for it', async () => {
+      const j = await journal();
+      await j.recordApproval({ planHash: 'p1', approver: 'oncall-1', requestedBy: 'sre-1', action: 'retry-failed', createdAt: '2025-03-04T10:00:00.000Z', expiresAt: '2025-03-04T10:30:00.000Z' });
+      const [a] = await j.listApprovals('p1');
+      const raced = await Promise.all([j.consumeApproval(a.id!, 'sre-1', NOW), j.consumeApproval(a.id!, 'sre-2', NOW)]);
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await j.consumeApproval(a.id!, 'sre-3', NOW)).toBe(false);
+      expect(await j.consumeApproval(999_999, 'sre-3', NOW)).toBe(false);
+      const [after] = await j.listApprovals('p1');
+      expect(after.usedAt).toBe(NOW.toISOString());
+      expect(['sre-1', 'sre-2']).toContain(after.usedBy);
     });
 
     it('keeps one active task per runtime, records state changes and who made them, and filters by state', async () => {

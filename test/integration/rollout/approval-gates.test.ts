@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
+import { checkApproval } from '../../../commands/run.js';
+import { ApprovalNeededError } from '../../../commands/types.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
@@ -56,5 +58,19 @@ describe('commands/run.ts checkApproval — a Prod refusal for want of an approv
     const status = ran.json as WaveStatus;
     expect(status).toMatchObject({ planHash: need.planHash, requestedBy: 'sre-1', approvedBy: 'oncall-1' });
     expect((await journal.listAudit({ limit: 50 })).filter((a) => a.action === 'force').map((a) => a.subject)).toEqual([need.planHash]);
+  });
+
+  it('an approval of a retry, resume, override or rename is used up by one use; a run approval is not (a plan runs once)', async () => {
+    const journal = await ctx.services.journal();
+    const hash = 'd'.repeat(64);
+    const at = new Date();
+    const approval = { planHash: hash, approver: 'oncall-1', requestedBy: 'sre-1', createdAt: at.toISOString(), expiresAt: new Date(at.getTime() + 600_000).toISOString() };
+    await journal.recordApproval({ ...approval, action: 'retry-failed' });
+    await journal.recordApproval({ ...approval, action: 'run' });
+    const ask = { command: { name: 'retry-failed', argv: ['prod-20261125-9', '--yes'] }, subject: { kind: 'wave' as const, waveId: 'prod-20261125-9' }, detail: 'retry' };
+    expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'retry-failed', ask)).toBe('oncall-1');
+    await expect(checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'retry-failed', ask)).rejects.toBeInstanceOf(ApprovalNeededError);
+    expect((await journal.listApprovals(hash)).find((a) => a.action === 'retry-failed')).toMatchObject({ usedBy: 'sre-1' });
+    for (let i = 0; i < 2; i++) expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).toBe('oncall-1');
   });
 });
