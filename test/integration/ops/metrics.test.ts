@@ -3,16 +3,14 @@
  * interrupted ones included), runtimes by outcome and environment, queue depth and in-flight, remote requests
  * counted at the clients (KEB included) and remote errors by system and class.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import { Services } from '../../../src/app/services.js';
 import { startHealthServer } from '../../../src/observability/health.js';
 import { Metrics } from '../../../src/observability/metrics.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
 function value(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -32,12 +30,11 @@ describe('src/observability/metrics.ts after a wave', () => {
   let services: Services;
   beforeAll(async () => {
     sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'metrics-'));
-    const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-    cfg.environments.dev.budgets = { wave: 100 };
-    cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-    writeFileSync(path.join(dir, 'config.yaml'), YAML.stringify(cfg));
-    services = await Services.create({ configFile: path.join(dir, 'config.yaml') });
+    const configFile = writeSimConfig(sim, 'metrics', (cfg) => {
+      cfg.environments.dev.budgets = { wave: 100 };
+    });
+    dir = path.dirname(configFile);
+    services = await Services.create({ configFile });
   });
   afterAll(async () => {
     await services?.close();

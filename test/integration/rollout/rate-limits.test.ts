@@ -4,16 +4,14 @@
  * KEB: the limiter runs on a virtual clock that moves only while requests wait, so the grants are counted per
  * window of that clock — no wall-clock durations are asserted.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { Services } from '../../../src/app/services.js';
 import { KebClient } from '../../../src/landscape/keb-client.js';
 import { RateLimiter, type LimiterClock } from '../../../src/rollout/rate-limiter.js';
 import { planWave } from '../../../src/rollout/plan-wave.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
 /** Virtual time: a timer fires on the next turn and moves the clock to its due time. */
 function virtualClock(): LimiterClock {
@@ -36,13 +34,12 @@ describe('src/rollout/rate-limiter.ts with the clients', () => {
   let services: Services;
   beforeAll(async () => {
     sim = await startTestSim({ profile: 'scenarios', runtimes: 300, timeScale: 0.01 });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'rate-limits-'));
-    const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, { limits?: Record<string, unknown> }>; journal?: unknown };
-    cfg.environments.dev.limits = { requestsPerSecond: { keb: 1000, kcp: 1000 } };
-    cfg.environments.prod.limits = { requestsPerSecond: { kcp: 2, keb: 5 } };
-    cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-    writeFileSync(path.join(dir, 'config.yaml'), YAML.stringify(cfg));
-    services = await Services.create({ configFile: path.join(dir, 'config.yaml') });
+    const configFile = writeSimConfig(sim, 'rate-limits', (cfg) => {
+      cfg.environments.dev.limits = { requestsPerSecond: { keb: 1000, kcp: 1000 } };
+      cfg.environments.prod.limits = { requestsPerSecond: { kcp: 2, keb: 5 } };
+    });
+    dir = path.dirname(configFile);
+    services = await Services.create({ configFile });
   });
   afterAll(async () => {
     await services?.close();
