@@ -71,6 +71,31 @@ export interface WatchHandle {
   stop(): void;
 }
 
+/**
+ * A kubeconfig that does not parse. Its message names the system and where the parser stopped (line and column)
+ * but never quotes the file: a YAML error's excerpt would put part of a token into a result's detail, the journal,
+ * Slack and the CSV export.
+ */
+export class KubeconfigInvalidError extends Error {
+  readonly code = 'kubeconfig-invalid';
+  constructor(
+    readonly system: string,
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(`the ${system} kubeconfig is not valid YAML${line !== undefined ? ` (parse error at line ${line}, column ${column ?? '?'}; content not shown)` : ' (content not shown)'}: check its indentation and quoting, e.g. \`kubectl --kubeconfig FILE config view\``);
+    this.name = 'KubeconfigInvalidError';
+  }
+}
+
+/** Only the position of a parse error survives (js-yaml's `mark`), never its message or excerpt. */
+function kubeconfigParseError(system: string, e: unknown): KubeconfigInvalidError {
+  const mark = (e as { mark?: { line?: unknown; column?: unknown } } | null)?.mark;
+  const line = typeof mark?.line === 'number' ? mark.line + 1 : undefined;
+  const column = typeof mark?.column === 'number' ? mark.column + 1 : undefined;
+  return new KubeconfigInvalidError(system, line, column);
+}
+
 export class KubeClient {
   readonly system: System;
   private readonly kc: k8s.KubeConfig;
@@ -85,7 +110,11 @@ export class KubeClient {
   ) {
     this.system = opts.system;
     this.kc = new k8s.KubeConfig();
-    this.kc.loadFromString(kubeconfig);
+    try {
+      this.kc.loadFromString(kubeconfig);
+    } catch (e) {
+      throw kubeconfigParseError(opts.system, e);
+    }
     if (!this.kc.getCurrentCluster()) throw new Error(`the ${opts.system} kubeconfig has no current cluster`);
     shareDispatcher(this.kc);
     this.custom = this.kc.makeApiClient(k8s.CustomObjectsApi);

@@ -3,7 +3,7 @@
  * per cluster, KEB tokens, and runtimes.json. Kubeconfigs are written with bounded parallelism: 10,000 small
  * files must not take seconds, nor open 10,000 file handles at once.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { landscapeConfigSchema, type LandscapeConfig } from '../../config/landscape.js';
@@ -41,7 +41,9 @@ async function writeAll(files: Array<[string, string]>): Promise<void> {
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const [file, content] = files[next++];
+      // `mode` applies only when the file is created: a re-run into an existing folder must tighten older files.
       await writeFile(file, content, { mode: 0o600 });
+      await chmod(file, 0o600);
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_PARALLELISM, files.length) }, worker));
