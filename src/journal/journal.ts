@@ -76,6 +76,13 @@ export interface Approval {
   usedBy?: string | null;
 }
 
+/** A `cancel` of a plan: it cannot run until it is planned again (a new `plan` of it lifts the cancellation). */
+export interface PlanCancellation {
+  planHash: string;
+  cancelledBy: string;
+  cancelledAt: string;
+}
+
 export type TaskState = 'open' | 'agreed' | 'declined' | 'resolved' | 'renaming' | 'renamed' | 'rename-failed';
 
 export interface CustomerTask {
@@ -129,7 +136,14 @@ export interface Journal {
     w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
     runtimes: PlannedRuntime[],
     now?: Date,
-    opts?: { exclusive?: boolean },
+    opts?: {
+      exclusive?: boolean;
+      /**
+       * Uses this approval up in the same transaction (a `run` approval is good for one wave): when it was used
+       * already the wave is not created and an `ApprovalUsedError` is thrown.
+       */
+      consumeApproval?: { id: number; usedBy: string };
+    },
   ): Promise<Wave>;
   getWave(waveId: string): Promise<Wave | undefined>;
   listWaves(filter?: { env?: string; states?: WaveState[] }): Promise<Wave[]>;
@@ -157,6 +171,19 @@ export interface Journal {
   listApprovals(planHash: string): Promise<Approval[]>;
   /** Uses an approval up, once: true for the one caller that did, false when it was already used (or is unknown). */
   consumeApproval(id: number, usedBy: string, now?: Date): Promise<boolean>;
+
+  /** Records a cancellation of a plan (who, when); a plan cancelled again keeps one cancellation in force. */
+  cancelPlan(planHash: string, by: string, now?: Date): Promise<void>;
+  /** The cancellation of a plan still in force (not lifted by a new plan), if any. */
+  planCancellation(planHash: string): Promise<PlanCancellation | undefined>;
+  /** Lifts a plan's cancellation (a new `plan` of the same hash); true when there was one. The record stays. */
+  clearPlanCancellation(planHash: string, by: string, now?: Date): Promise<boolean>;
+
+  /**
+   * Remembers `key` for `ttlMs`: true the first time (and after it expired), false while it is remembered — atomic
+   * across processes on one store (Slack request signatures seen before: replays). Expired keys are purged.
+   */
+  rememberOnce(key: string, ttlMs: number, now?: Date): Promise<boolean>;
 
   /** Opens a task for a runtime unless one is open already (one per runtime); returns the task. */
   openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask>;

@@ -224,6 +224,42 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: ['ALTER TABLE approvals ADD COLUMN used_at TEXT', 'ALTER TABLE approvals ADD COLUMN used_by TEXT'],
     postgres: ['ALTER TABLE approvals ADD COLUMN used_at timestamptz', 'ALTER TABLE approvals ADD COLUMN used_by text'],
   },
+  {
+    version: 3,
+    description: 'plan cancellations (lifted by a new plan); requests seen once (Slack replay protection across replicas)',
+    sqlite: [
+      `CREATE TABLE plan_cancellations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        plan_hash TEXT NOT NULL,
+        cancelled_by TEXT NOT NULL,
+        cancelled_at TEXT NOT NULL,
+        cleared_by TEXT,
+        cleared_at TEXT
+      )`,
+      `CREATE INDEX plan_cancellations_plan ON plan_cancellations (plan_hash, id)`,
+      `CREATE TABLE seen_once (
+        key TEXT PRIMARY KEY,
+        expires_at_ms INTEGER NOT NULL
+      )`,
+      `CREATE INDEX seen_once_expiry ON seen_once (expires_at_ms)`,
+    ],
+    postgres: [
+      `CREATE TABLE plan_cancellations (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        plan_hash text NOT NULL,
+        cancelled_by text NOT NULL,
+        cancelled_at timestamptz NOT NULL,
+        cleared_by text,
+        cleared_at timestamptz
+      )`,
+      `CREATE INDEX plan_cancellations_plan ON plan_cancellations (plan_hash, id)`,
+      `CREATE TABLE seen_once (
+        key text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      )`,
+      `CREATE INDEX seen_once_expiry ON seen_once (expires_at)`,
+    ],
+  },
 ];
 
 /** The migrations a store at `current` still needs, in order. */

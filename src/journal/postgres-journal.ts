@@ -18,6 +18,7 @@ import type {
   CustomerTask,
   Journal,
   Lease,
+  PlanCancellation,
   PlannedRuntime,
   StoredPlan,
   TaskState,
@@ -32,6 +33,7 @@ import { WriteBatcher, type BatchedWrite } from './write-batch.js';
 import {
   ACTIVE_TASK_STATES,
   ACTIVE_WAVE_STATES,
+  ApprovalUsedError,
   formatTaskId,
   formatWaveId,
   isFinalWaveState,
@@ -297,7 +299,7 @@ export class PostgresJournal implements Journal {
     w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
     runtimes: PlannedRuntime[],
     now: Date = new Date(),
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; consumeApproval?: { id: number; usedBy: string } } = {},
   ): Promise<Wave> {
     const day = waveDay(now);
     return this.tx(async (c) => {
@@ -312,6 +314,11 @@ export class PostgresJournal implements Journal {
           c,
         );
         if (active.rows[0]) throw new WaveActiveError(w.env, active.rows[0].wave_id, active.rows[0].state);
+      }
+      if (opts.consumeApproval) {
+        const { id, usedBy } = opts.consumeApproval;
+        const used = await this.q('consume-approval', 'UPDATE approvals SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL', [id, now, usedBy], c);
+        if (used.rowCount !== 1) throw new ApprovalUsedError(id);
       }
       const counter = await this.q<{ n: number }>(
         'next-wave-number',
@@ -491,6 +498,47 @@ export class PostgresJournal implements Journal {
 
   async consumeApproval(id: number, usedBy: string, now = new Date()): Promise<boolean> {
     const { rowCount } = await this.q('consume-approval', 'UPDATE approvals SET used_at = $2, used_by = $3 WHERE id = $1 AND used_at IS NULL', [id, now, usedBy]);
+    return rowCount === 1;
+  }
+
+  async cancelPlan(planHash: string, by: string, now = new Date()): Promise<void> {
+    // Serialised per plan so that two cancels keep one cancellation in force.
+    await this.tx(async (c) => {
+      await this.q('lock-plan-cancel', `SELECT pg_advisory_xact_lock(hashtext('istio-migrate:plan-cancel:' || current_schema() || ':' || $1))`, [planHash], c);
+      await this.q(
+        'cancel-plan',
+        `INSERT INTO plan_cancellations (plan_hash, cancelled_by, cancelled_at)
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM plan_cancellations WHERE plan_hash = $1 AND cleared_at IS NULL)`,
+        [planHash, by, now],
+        c,
+      );
+    });
+  }
+
+  async planCancellation(planHash: string): Promise<PlanCancellation | undefined> {
+    const { rows } = await this.q<{ plan_hash: string; cancelled_by: string; cancelled_at: Date }>(
+      'plan-cancellation',
+      'SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = $1 AND cleared_at IS NULL ORDER BY id LIMIT 1',
+      [planHash],
+    );
+    const r = rows[0];
+    return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: r.cancelled_at.toISOString() };
+  }
+
+  async clearPlanCancellation(planHash: string, by: string, now = new Date()): Promise<boolean> {
+    const { rowCount } = await this.q('clear-plan-cancellation', 'UPDATE plan_cancellations SET cleared_at = $2, cleared_by = $3 WHERE plan_hash = $1 AND cleared_at IS NULL', [planHash, now, by]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async rememberOnce(key: string, ttlMs: number, now = new Date()): Promise<boolean> {
+    // One statement: an expired row is taken over, a live one refuses (the primary key arbitrates concurrent callers).
+    const { rowCount } = await this.q(
+      'remember-once',
+      `INSERT INTO seen_once (key, expires_at) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE seen_once.expires_at <= $3`,
+      [key, new Date(now.getTime() + ttlMs), now],
+    );
+    await this.q('purge-seen-once', 'DELETE FROM seen_once WHERE expires_at <= $1', [now]);
     return rowCount === 1;
   }
 

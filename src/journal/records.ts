@@ -73,3 +73,12 @@ export class JournalNotFoundError extends Error {
     this.name = 'JournalNotFoundError';
   }
 }
+
+/** `createWave({ consumeApproval })` refused: the approval was used by another wave (or command) in the meantime. */
+export class ApprovalUsedError extends Error {
+  readonly code = 'approval-used';
+  constructor(readonly approvalId: number) {
+    super(`approval ${approvalId} was used already: each wave needs an approval of its own`);
+    this.name = 'ApprovalUsedError';
+  }
+}

@@ -17,6 +17,7 @@ import type {
   CustomerTask,
   Journal,
   Lease,
+  PlanCancellation,
   PlannedRuntime,
   StoredPlan,
   TaskState,
@@ -30,6 +31,7 @@ import { pendingMigrations, SCHEMA_VERSION_TABLE } from './migrations.js';
 import {
   ACTIVE_TASK_STATES,
   ACTIVE_WAVE_STATES,
+  ApprovalUsedError,
   formatTaskId,
   formatWaveId,
   isFinalWaveState,
@@ -270,7 +272,7 @@ export class SqliteJournal implements Journal {
     w: Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>,
     runtimes: PlannedRuntime[],
     now: Date = new Date(),
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; consumeApproval?: { id: number; usedBy: string } } = {},
   ): Promise<Wave> {
     return this.run(() =>
       this.tx(() => {
@@ -281,6 +283,11 @@ export class SqliteJournal implements Journal {
             `SELECT wave_id, state FROM waves WHERE env = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY seq DESC LIMIT 1`,
           ).get(w.env, JSON.stringify(ACTIVE_WAVE_STATES)) as { wave_id: string; state: WaveState } | undefined;
           if (active) throw new WaveActiveError(w.env, active.wave_id, active.state);
+        }
+        if (opts.consumeApproval) {
+          const { id, usedBy } = opts.consumeApproval;
+          const used = this.stmt('UPDATE approvals SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL').run(now.toISOString(), usedBy, id).changes;
+          if (used !== 1) throw new ApprovalUsedError(id);
         }
         const at = now.toISOString();
         const day = waveDay(now);
@@ -455,6 +462,38 @@ export class SqliteJournal implements Journal {
 
   consumeApproval(id: number, usedBy: string, now = new Date()): Promise<boolean> {
     return this.run(() => this.stmt('UPDATE approvals SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL').run(now.toISOString(), usedBy, id).changes === 1);
+  }
+
+  cancelPlan(planHash: string, by: string, now = new Date()): Promise<void> {
+    return this.run(() =>
+      this.tx(() => {
+        const open = this.stmt('SELECT id FROM plan_cancellations WHERE plan_hash = ? AND cleared_at IS NULL LIMIT 1').get(planHash);
+        if (!open) this.stmt('INSERT INTO plan_cancellations (plan_hash, cancelled_by, cancelled_at) VALUES (?, ?, ?)').run(planHash, by, now.toISOString());
+      }),
+    );
+  }
+
+  planCancellation(planHash: string): Promise<PlanCancellation | undefined> {
+    return this.run(() => {
+      const r = this.stmt('SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = ? AND cleared_at IS NULL ORDER BY id LIMIT 1').get(planHash) as
+        | { plan_hash: string; cancelled_by: string; cancelled_at: string }
+        | undefined;
+      return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: r.cancelled_at };
+    });
+  }
+
+  clearPlanCancellation(planHash: string, by: string, now = new Date()): Promise<boolean> {
+    return this.run(() => this.stmt('UPDATE plan_cancellations SET cleared_at = ?, cleared_by = ? WHERE plan_hash = ? AND cleared_at IS NULL').run(now.toISOString(), by, planHash).changes > 0);
+  }
+
+  rememberOnce(key: string, ttlMs: number, now = new Date()): Promise<boolean> {
+    return this.run(() =>
+      this.tx(() => {
+        const t = now.getTime();
+        this.stmt('DELETE FROM seen_once WHERE expires_at_ms <= ?').run(t);
+        return this.stmt('INSERT INTO seen_once (key, expires_at_ms) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, t + ttlMs).changes === 1;
+      }),
+    );
   }
 
   openTask(t: Omit<CustomerTask, 'taskId' | 'state' | 'updatedBy' | 'createdAt' | 'updatedAt'>): Promise<CustomerTask> {

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
-import { JournalNotFoundError, WaveActiveError } from '../../../src/journal/records.js';
+import { ApprovalUsedError, JournalNotFoundError, WaveActiveError } from '../../../src/journal/records.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
 
 const NOW = new Date('2025-03-04T10:20:30.000Z');
@@ -361,6 +361,47 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       const [after] = await j.listApprovals('p1');
       expect(after.usedAt).toBe(NOW.toISOString());
       expect(['sre-1', 'sre-2']).toContain(after.usedBy);
+    });
+
+    it('uses a run approval up with the wave it creates: one approval, one wave, also when two creators race', async () => {
+      const j = await journal();
+      await j.recordApproval({ planHash: 'p1', approver: 'oncall-1', requestedBy: 'sre-1', action: 'run', createdAt: '2025-03-04T10:00:00.000Z', expiresAt: '2025-03-04T10:30:00.000Z' });
+      const [a] = await j.listApprovals('p1');
+      const create = (env: string) =>
+        j.createWave({ env, target: 'trial', planHash: 'p1', state: 'running', concurrency: 4, requestedBy: 'sre-1', approvedBy: 'oncall-1' }, [plannedRuntime(1)], NOW, { consumeApproval: { id: a.id!, usedBy: 'sre-1' } });
+      const raced = await Promise.allSettled([create('prod'), create('stage')]);
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = raced.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toBeInstanceOf(ApprovalUsedError);
+      // The refused creator left nothing behind: one wave, the approval used by it.
+      expect(await j.listWaves()).toHaveLength(1);
+      expect((await j.listApprovals('p1'))[0]).toMatchObject({ usedAt: NOW.toISOString(), usedBy: 'sre-1' });
+      await expect(create('dev')).rejects.toBeInstanceOf(ApprovalUsedError);
+      expect(await j.listWaves()).toHaveLength(1);
+    });
+
+    it('records plan cancellations until a new plan lifts them', async () => {
+      const j = await journal();
+      expect(await j.planCancellation('p1')).toBeUndefined();
+      await j.cancelPlan('p1', 'sre-1', NOW);
+      await j.cancelPlan('p1', 'sre-2', new Date(NOW.getTime() + 1000));
+      expect(await j.planCancellation('p1')).toEqual({ planHash: 'p1', cancelledBy: 'sre-1', cancelledAt: NOW.toISOString() });
+      expect(await j.planCancellation('p2')).toBeUndefined();
+      expect(await j.clearPlanCancellation('p1', 'sre-3', NOW)).toBe(true);
+      expect(await j.planCancellation('p1')).toBeUndefined();
+      expect(await j.clearPlanCancellation('p1', 'sre-3', NOW)).toBe(false);
+      await j.cancelPlan('p1', 'sre-4', NOW);
+      expect((await j.planCancellation('p1'))?.cancelledBy).toBe('sre-4');
+    });
+
+    it('remembers a key once until it expires, also when two callers race', async () => {
+      const j = await journal();
+      const raced = await Promise.all([j.rememberOnce('sig-1', 300_000, NOW), j.rememberOnce('sig-1', 300_000, NOW)]);
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await j.rememberOnce('sig-1', 300_000, new Date(NOW.getTime() + 299_000))).toBe(false);
+      expect(await j.rememberOnce('sig-2', 300_000, NOW)).toBe(true);
+      // Expired: seen again as new (Slack refuses such an old request by its timestamp anyway).
+      expect(await j.rememberOnce('sig-1', 300_000, new Date(NOW.getTime() + 300_001))).toBe(true);
     });
 
     it('keeps one active task per runtime, records state changes and who made them, and filters by state', async () => {
