@@ -3,7 +3,7 @@
  * journal, so they reach a wave running in another process within a second; `resume` and `retry-failed` run
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
-import type { WaveControl } from '../src/journal/journal.js';
+import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus } from '../src/rollout/wave-status.js';
 import { checkApproval, driveWave } from './run.js';
@@ -144,9 +144,31 @@ export const retryFailed: CommandSpec = {
   },
 };
 
+/** The approval action that lets wave `waveId` run `n` at once (Prod, above what was approved). */
+export function concurrencyAction(waveId: string, n: number): string {
+  return `set-concurrency:${waveId}:${n}`;
+}
+
+/**
+ * The highest concurrency approved for a wave: its plan's (what on-call approved with the run), or a raise approved
+ * and used since (`set-concurrency:<waveId>:<n>`).
+ */
+async function approvedConcurrency(journal: Journal, wave: Wave): Promise<number> {
+  const plan = await journal.getPlan(wave.planHash);
+  const planned = (plan?.document as { concurrency?: unknown } | undefined)?.concurrency;
+  let max = typeof planned === 'number' ? planned : 0;
+  const prefix = `set-concurrency:${wave.waveId}:`;
+  for (const a of await journal.listApprovals(wave.planHash)) {
+    if (!a.usedAt || !a.action.startsWith(prefix)) continue;
+    const raised = Number(a.action.slice(prefix.length));
+    if (Number.isInteger(raised) && raised > max) max = raised;
+  }
+  return max;
+}
+
 export const setConcurrency: CommandSpec = {
   name: 'set-concurrency',
-  summary: 'change how many runtimes a wave runs at once',
+  summary: 'change how many runtimes a wave runs at once (Prod: above the approved value needs a new approval)',
   usage: 'set-concurrency WAVE N',
   examples: ['set-concurrency stage-20261125-1 16'],
   permission: 'operate',
@@ -156,10 +178,22 @@ export const setConcurrency: CommandSpec = {
     const id = waveArg(args.positionals[0], setConcurrency);
     const n = intOption(args.positionals[1], 'N', setConcurrency);
     if (n === undefined || n > 1000) throw new CommandError('give a concurrency between 1 and 1000', 2, setConcurrency.examples[0]);
-    const { journal } = await loadWave(ctx, id);
+    const { journal, wave } = await loadWave(ctx, id);
+    const env = wave.env as EnvName;
+    let approvedBy: string | null = null;
+    if (ctx.services.approvalRequired(env)) {
+      const approved = await approvedConcurrency(journal, wave);
+      if (n > approved) {
+        approvedBy = await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, concurrencyAction(id, n), {
+          command: { name: 'set-concurrency', argv: [id, String(n)] },
+          subject: { kind: 'wave', waveId: id },
+          detail: `set-concurrency of wave ${id} (${wave.env}, ${wave.target}) from ${wave.concurrency} to ${n}: above the approved ${approved}`,
+        });
+      }
+    }
     await journal.setWaveConcurrency(id, n);
-    await journal.audit({ actor: ctx.user, action: 'set-concurrency', subject: id, detail: { concurrency: n } });
-    return ok(`${id}: concurrency ${n}`, await waveStatus(journal, (await journal.getWave(id))!));
+    await journal.audit({ actor: ctx.user, action: 'set-concurrency', subject: id, detail: { concurrency: n, ...(approvedBy ? { approvedBy } : {}) } });
+    return ok(`${id}: concurrency ${n}${approvedBy ? ` (approved by ${approvedBy})` : ''}`, await waveStatus(journal, (await journal.getWave(id))!));
   },
 };
 

@@ -4,12 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { abort, drain, pause, resume, retryFailed, setConcurrency, status } from './control.js';
-import { approve, exportWave, freeze, show, tasks, unfreeze } from './misc.js';
+import { approve, cancel, exportWave, freeze, show, tasks, unfreeze } from './misc.js';
 import { plan } from './plan.js';
 import { run } from './run.js';
 import { runbook } from './runbook.js';
 import { task } from './task.js';
 import { verify } from './verify.js';
+import { authorize } from './permissions.js';
 import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 const help: CommandSpec = {
@@ -32,7 +33,7 @@ const help: CommandSpec = {
   },
 };
 
-export const COMMANDS: readonly CommandSpec[] = [plan, run, approve, status, show, pause, resume, drain, abort, retryFailed, setConcurrency, freeze, unfreeze, verify, runbook, exportWave, tasks, task, help];
+export const COMMANDS: readonly CommandSpec[] = [plan, run, approve, cancel, status, show, pause, resume, drain, abort, retryFailed, setConcurrency, freeze, unfreeze, verify, runbook, exportWave, tasks, task, help];
 
 export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
@@ -50,8 +51,15 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   } catch (e) {
     return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
   }
+  const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
+  // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts).
+  const denied = await authorize(ctx, spec, args);
+  if (denied) {
+    const plain = denied.replace(/<@([^>]+)>/g, '$1').replace(/<!subteam\^([^>]+)>/g, 'the group $1');
+    return { exitCode: 1, text: `${spec.name}: ${plain}`, json: { error: plain }, denied };
+  }
   try {
-    return await spec.run(ctx, { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> });
+    return await spec.run(ctx, args);
   } catch (e) {
     if (e instanceof CommandError) {
       const result: CommandResult = { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };

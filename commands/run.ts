@@ -1,7 +1,7 @@
 import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
 import type { Approval, Journal, Wave, WaveState } from '../src/journal/journal.js';
-import { ACTIVE_WAVE_STATES, WaveActiveError } from '../src/journal/records.js';
+import { ACTIVE_WAVE_STATES, ApprovalUsedError, WaveActiveError } from '../src/journal/records.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
@@ -18,24 +18,43 @@ interface StoredInput {
 }
 
 /**
- * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
- * than the requester. Without one: an ApprovalNeededError carrying what to ask on-call for and the command to run
- * again once approved (`ask`), so that Slack can post an approval request; the shell and the console show the text.
+ * Actions whose approval lets a plan run (a wave): only the requester the approval names may use it, and it is used
+ * up by the wave it creates (journal `createWave({ consumeApproval })`, in the same transaction).
  */
-export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<string | null> {
+const RUN_ACTIONS: readonly string[] = ['run', 'force'];
+
+/**
+ * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
+ * than the requester, not used yet and not expired; to run a plan (`run`, `force`) it must also name the requester
+ * (`Approval.requestedBy`). Without one: an ApprovalNeededError carrying what to ask on-call for and the command to
+ * run again once approved (`ask`), so that Slack can post an approval request; the shell and the console show the
+ * text. Null where no approval is needed. Uses nothing up: see `checkApproval`, and `run` (its wave uses it).
+ */
+export async function findApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<Approval[] | null> {
   if (!services.approvalRequired(env)) return null;
   const now = Date.now();
-  const valid = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
-  // One approval, one use — except `run`, which a plan does once anyway (its wave records who approved it): a
-  // retry, resume, forced override or rename approved once cannot be repeated on the same approval.
-  const used = action === 'run' ? valid[0] : await firstConsumed(journal, valid, requester);
-  if (!used) {
-    const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user>${action === 'run' ? '' : ` --action ${action}`}`;
+  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
+  const valid = RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all;
+  if (!valid.length) {
+    const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
+    const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user> --for ${requester}${action === 'run' ? '' : ` --action ${action}`}`;
     throw new ApprovalNeededError(
-      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid (ask on-call to approve: ${how}, or the Slack button)`,
+      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid${forOther} (each approval is good for one use; ask on-call to approve: ${how}, or the Slack button)`,
       { env, planHash: hash, action, requester, ...ask },
     );
   }
+  return valid;
+}
+
+/**
+ * `findApproval`, and the approval used up at once (a retry, resume, forced override, rename or concurrency raise
+ * approved once cannot be repeated on it): the approver, or null where no approval is needed.
+ */
+export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<string | null> {
+  const valid = await findApproval(journal, services, env, hash, requester, action, ask);
+  if (!valid) return null;
+  const used = await firstConsumed(journal, valid, requester);
+  if (!used) return checkApproval(journal, services, env, hash, requester, action, ask); // all taken meanwhile: refuses
   return used.approver;
 }
 
@@ -162,6 +181,11 @@ export const run: CommandSpec = {
       doc = await planFromArgs(ctx, args, run);
     }
     ctx.progress?.(renderPlan(doc));
+    // A cancelled plan does not run until it is planned again (`plan` lifts the cancellation; a journal record).
+    const cancelled = await journal.planCancellation(doc.hash);
+    if (cancelled) {
+      throw new CommandError(`plan ${doc.hash.slice(0, 12)} was cancelled by ${cancelled.cancelledBy} at ${cancelled.cancelledAt}: plan it again to lift the cancellation (and review it), then run`, 1, `plan ${doc.env} ${doc.target}`);
+    }
     if (!doc.preflight.ok && !args.values.force) {
       throw new CommandError(`preflight failed: ${doc.preflight.problems.join('; ')} (--force overrides; it is recorded)`, 1);
     }
@@ -173,10 +197,12 @@ export const run: CommandSpec = {
     if (active) throw activeWaveRefusal(doc.env, active.waveId, await effectiveState(journal, active));
     // The doc's order: refuse a runbook step whose earlier steps are not done and verified, unless forced
     // (recorded; in Prod a forced run needs an approval of `force`, below).
-    const order = outOfOrder(await runbookState(journal, doc.env, services.envConfig(doc.env).targets), doc.target, doc.sample);
+    // Judged on the runtimes the wave touches, whatever selector named them.
+    const namedSets = services.envConfig(doc.env).targets;
+    const order = outOfOrder(await runbookState(journal, doc.env, namedSets), doc.runtimes, doc.sample, namedSets);
     if (order && !args.values.force) {
       throw new CommandError(
-        `out of order: "${order.step.title}" is step ${order.step.index} of the ${doc.env} runbook, but ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} is not done and verified. See runbook ${doc.env}; --force overrides (recorded).`,
+        `out of order: this wave touches ${order.touched} runtimes of "${order.step.title}", step ${order.step.index} of the ${doc.env} runbook, but ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} is not done and verified. See runbook ${doc.env}; --force overrides (recorded).`,
         1,
       );
     }
@@ -184,11 +210,15 @@ export const run: CommandSpec = {
     // sees what is overridden. Otherwise an approval of `run`.
     const overridden = [...(doc.preflight.ok ? [] : doc.preflight.problems.map((p) => `preflight: ${p}`)), ...(order ? [`runbook order: ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} not done and verified before "${order.step.title}"`] : [])];
     const forced = !!args.values.force && overridden.length > 0;
-    const approvedBy = await checkApproval(journal, services, doc.env, doc.hash, ctx.user, forced ? 'force' : 'run', {
+    const need: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'> = {
       command: { name: 'run', argv: ['--plan', doc.hash, '--yes', ...(forced ? ['--force'] : [])] },
       subject: { kind: 'plan' },
       detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc)}` : renderPlan(doc),
-    });
+    };
+    const action = forced ? 'force' : 'run';
+    // Each wave needs an approval of its own: the wave uses it up as it is created (below), also for the same hash.
+    const approval = (await findApproval(journal, services, doc.env, doc.hash, ctx.user, action, need))?.[0];
+    const approvedBy = approval?.approver ?? null;
     await confirmChange(
       ctx,
       !!args.values.yes,
@@ -203,11 +233,16 @@ export const run: CommandSpec = {
         { env: doc.env, target: doc.target, planHash: doc.hash, state: 'running', concurrency: doc.concurrency, requestedBy: ctx.user, approvedBy },
         doc.runtimes,
         undefined,
-        { exclusive: true },
+        { exclusive: true, ...(approval?.id !== undefined ? { consumeApproval: { id: approval.id, usedBy: ctx.user } } : {}) },
       );
     } catch (e) {
       // Another run created its wave since the check above (it may not hold its lease yet: show the stored state).
       if (e instanceof WaveActiveError) throw activeWaveRefusal(doc.env, e.waveId, e.state);
+      if (e instanceof ApprovalUsedError) {
+        // Another wave used the approval meanwhile: refused for want of one (Slack asks on-call) unless another is valid.
+        await findApproval(journal, services, doc.env, doc.hash, ctx.user, action, need);
+        throw new CommandError(`${e.message}; run again to use another valid approval`, 1);
+      }
       throw e;
     }
     await journal.audit({ actor: ctx.user, action: 'run', subject: wave.waveId, detail: { planHash: doc.hash, runtimes: doc.runtimes.length, approvedBy } });

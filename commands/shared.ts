@@ -55,5 +55,7 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
   const journal = await ctx.services.journal();
   const input = { specs, excludes, sample: args.values.sample, concurrency: args.values.concurrency };
   await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input }, createdBy: ctx.user, createdAt: new Date().toISOString() });
+  // Planned again: a cancellation of this plan is lifted (the record stays, with who lifted it).
+  if (await journal.clearPlanCancellation(doc.hash, ctx.user)) await journal.audit({ actor: ctx.user, action: 'cancel-lifted', subject: doc.hash, detail: { by: 'plan' } });
   return doc;
 }

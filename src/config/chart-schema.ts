@@ -2,7 +2,7 @@
  * The Helm chart's values.schema.json, generated from the bot's own config schema so the two cannot drift:
  * `config` is the configuration (without `journal`, which the chart sets from `journal.*`), and the chart's own
  * values around it. With the SQLite journal (no PostgreSQL secret) there must be one replica and the
- * `Recreate` strategy: two pods on one SQLite file on a PVC would corrupt it.
+ * `Recreate` strategy: two pods on one SQLite file on a PVC would corrupt it. `config.simulated` must be false.
  */
 import { z } from 'zod';
 import { configSchema } from './config.js';
@@ -10,6 +10,9 @@ import { configSchema } from './config.js';
 export function chartValuesSchema(): Record<string, unknown> {
   const config = z.toJSONSchema(configSchema.omit({ journal: true }), { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
   delete config.$schema;
+  // A deployed bot never runs on a simulated landscape: `simulated: true` would open approvals outside Slack.
+  const props = config.properties as Record<string, Record<string, unknown>>;
+  props.simulated = { ...props.simulated, const: false, description: 'must stay false in a deployment (simulated landscapes are for the console and tests)' };
   const str = { type: 'string' };
   const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: false });
   return {

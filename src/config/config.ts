@@ -128,16 +128,48 @@ export function resolveBudget(b: number | string, eligible: number): number {
  * leave it open, so that approvals can be tried with `/as USER` in the console.)
  */
 export function configProblems(config: Config): { path: string; message: string; hint: string }[] {
-  if (config.simulated) return [];
+  if (config.simulated) return simulatorEndpointProblems(config);
   const out: { path: string; message: string; hint: string }[] = [];
   for (const env of ['dev', 'stage', 'prod'] as const) {
     const e = config.environments[env];
     if (!e || !approvalRequired(config, env) || e.approval.approvers.length || e.approval.approverGroup) continue;
     out.push({
       path: `environments.${env}.approval`,
-      message: `${env} needs an on-call approval for every run, but no approver is named`,
-      hint: 'set approverGroup to the on-call Slack user group (e.g. approverGroup: S0ONCALL1) and/or approvers: [U0123ABCD]',
+      message: `${env} needs an on-call approval for every run, but no approver is named (and only its operators and approvers may steer its waves)`,
+      hint: 'set approverGroup to the on-call Slack user group (e.g. approverGroup: S0ONCALL1) and/or approvers: [U0123ABCD]; operators: [U0456EFGH] may steer without approving',
     });
+  }
+  return out;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether a URL is one the simulator serves: this host (loopback), under `prefix` (C1: `/keb/<env>`, `/clusters/<id>`). */
+export function isSimulatorUrl(url: string, prefix: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && LOOPBACK.has(u.hostname) && u.pathname.startsWith(prefix);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `simulated: true` opens approvals outside Slack and leaves Prod open to every operator: it is accepted only for a
+ * landscape whose endpoints are the simulator's (on this host: KEB at `http://127.0.0.1:<port>/keb/<env>`, C1). The kubeconfigs'
+ * servers are checked when the file is loaded (load-config.ts).
+ */
+export function simulatorEndpointProblems(config: Config): { path: string; message: string; hint: string }[] {
+  const out: { path: string; message: string; hint: string }[] = [];
+  for (const env of ['dev', 'stage', 'prod'] as const) {
+    const e = config.environments[env];
+    if (e && !isSimulatorUrl(e.keb.url, `/keb/${env}`)) {
+      out.push({
+        path: `environments.${env}.keb.url`,
+        message: `simulated: true, but ${env}'s KEB is not the simulator's: a real landscape must not be marked simulated`,
+        hint: `remove "simulated: true" for a real landscape (the simulator's KEB is e.g. http://127.0.0.1:8080/keb/${env})`,
+      });
+    }
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { configProblems, configSchema, type Config } from './config.js';
+import { configProblems, configSchema, isSimulatorUrl, type Config } from './config.js';
 
 export interface ConfigProblem {
   path: string;
@@ -84,7 +84,41 @@ export async function loadConfigFile(file: string): Promise<Config> {
     const first = (e as Error).message.split('\n')[0].replace(/:\s*$/, '');
     throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${first}`, hint: 'check the indentation and quoting around that line' }]);
   }
-  return validateConfig(raw, file);
+  const config = validateConfig(raw, file);
+  if (config.simulated) {
+    const problems = await simulatedKubeconfigProblems(config);
+    if (problems.length) throw new ConfigError(file, problems);
+  }
+  return config;
+}
+
+/**
+ * `simulated: true` needs the simulator's clusters too: every server in the KCP and Gardener kubeconfigs is
+ * `https://127.0.0.1:<port>/clusters/<id>` (C1). A file that cannot be read or parsed is left to the commands that use it.
+ */
+async function simulatedKubeconfigProblems(config: Config): Promise<ConfigProblem[]> {
+  const out: ConfigProblem[] = [];
+  for (const env of ['dev', 'stage', 'prod'] as const) {
+    const e = config.environments[env];
+    if (!e) continue;
+    for (const [key, file] of [['kcp', e.kcp.kubeconfig], ['gardener', e.gardener.kubeconfig]] as const) {
+      let doc: { clusters?: { cluster?: { server?: unknown } }[] } | undefined;
+      try {
+        doc = YAML.parse(await readFile(file, 'utf8')) as typeof doc;
+      } catch {
+        continue;
+      }
+      const servers = (doc?.clusters ?? []).map((c) => String(c.cluster?.server ?? ''));
+      if (servers.some((s) => !isSimulatorUrl(s, '/clusters/'))) {
+        out.push({
+          path: `environments.${env}.${key}.kubeconfig`,
+          message: `simulated: true, but the ${env} ${key} kubeconfig points at a cluster that is not the simulator's`,
+          hint: 'remove "simulated: true" for a real landscape (the simulator writes kubeconfigs for https://127.0.0.1:<port>/clusters/<id>)',
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** Which file to load: the flag, else ISTIO_MIGRATE_CONFIG, else none (the embedded default applies). */

@@ -3,10 +3,13 @@
  * Dev: all. Stage: a sample of Kyma-Test/Kyma-Integration → those accounts → Canary. Prod: a sample of
  * Kyma-Test/Kyma-Integration → Trial → Factory. Each step is a wave followed by `verify`. A step is done when a
  * wave with its target finished; verified when `verify` passed after that.
+ *
+ * The order is checked on the runtimes a wave would touch, not on how its target is spelled: `run stage account=.+`
+ * touches Canary's runtimes just as `run stage canary` does (issue 14 finding 3).
  */
 import type { EnvName } from '../config/config.js';
 import type { Journal, Wave } from '../journal/journal.js';
-import { parseTargets } from '../targets/selector.js';
+import { matches, parseTargets, type SelectableRuntime, type TargetSpec } from '../targets/selector.js';
 
 export interface RunbookStep {
   index: number;
@@ -64,10 +67,54 @@ export async function runbookState(journal: Journal, env: EnvName, namedSets: Re
   return out;
 }
 
-/** The runbook step a run would be, and the earlier steps not yet done and verified. */
-export function outOfOrder(steps: StepState[], target: string, sample: number | null): { step: StepState; missing: StepState[] } | null {
-  const step = steps.find((s) => s.canonical === target && (s.sample !== null) === (sample !== null));
-  if (!step) return null;
+function targetOf(step: RunbookStep, namedSets: Record<string, string[]>): TargetSpec | undefined {
+  try {
+    return parseTargets({ specs: step.specs, namedSets });
+  } catch {
+    return undefined; // a step whose named sets this environment does not configure selects nothing
+  }
+}
+
+/**
+ * The runbook step a runtime belongs to: the first step whose target selects it. A sample step (a few SKRs) counts
+ * only for a sampled wave of at most its size; the runtimes of a bigger wave belong to a later step that selects them.
+ */
+export function stepOfRuntime(steps: readonly RunbookStep[], targets: ReadonlyMap<number, TargetSpec>, rt: SelectableRuntime, sample: number | null): RunbookStep | undefined {
+  return steps.find((s) => {
+    const t = targets.get(s.index);
+    if (!t || !matches(t, rt)) return false;
+    return s.sample === null || (sample !== null && sample <= s.sample);
+  });
+}
+
+/**
+ * The latest runbook step among the runtimes a wave would touch, and the earlier steps not yet done and verified
+ * (null when none is missing): however the wave's target was written.
+ */
+export function outOfOrder(
+  steps: StepState[],
+  runtimes: readonly SelectableRuntime[],
+  sample: number | null,
+  namedSets: Record<string, string[]>,
+): { step: StepState; missing: StepState[]; touched: number } | null {
+  const targets = new Map<number, TargetSpec>();
+  for (const s of steps) {
+    const t = targetOf(s, namedSets);
+    if (t) targets.set(s.index, t);
+  }
+  let latest: StepState | undefined;
+  let touched = 0;
+  for (const rt of runtimes) {
+    const k = stepOfRuntime(steps, targets, rt, sample)?.index;
+    if (k === undefined) continue;
+    if (!latest || k > latest.index) {
+      latest = steps.find((s) => s.index === k);
+      touched = 0;
+    }
+    if (k === latest!.index) touched++;
+  }
+  if (!latest) return null;
+  const step = latest;
   const missing = steps.filter((s) => s.index < step.index && !(s.wave && s.verified));
-  return missing.length ? { step, missing } : null;
+  return missing.length ? { step, missing, touched } : null;
 }

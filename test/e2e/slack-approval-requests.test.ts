@@ -61,14 +61,15 @@ describe('src/chat/slack/wave-actions.ts — a Prod command refused for want of 
     const custom = runtimeOf(sim.out, 'prod', 'custom-cr');
     const journal = await t.services.journal();
 
-    // Arrange: a Prod wave that ended with one platform failure (kyma-cr-missing). Its `run` approval is put into
-    // the journal directly: the plan's own approval flow is slack-approval.test.ts's.
+    // Arrange: a Prod wave that ended with one platform failure (kyma-cr-missing). Its approval is put into the
+    // journal directly: the plan's own approval flow is slack-approval.test.ts's. Its runtimes belong to the Factory
+    // step of the runbook, whose earlier steps are not done: a forced run, approved as such.
     await slash(`plan prod runtime-id=${fresh.runtimeId} runtime-id=${noKyma.runtimeId} runtime-id=${custom.runtimeId}`, 'U-REQ');
     const plan = [...fake.messages.values()].find((m) => m.channel === PROD && m.text.startsWith('Plan '))!;
     planHash = actionsOf(plan)[0].value as string;
     const now = Date.now();
-    await journal.recordApproval({ planHash, approver: 'U-ONCALL', requestedBy: 'U-REQ', action: 'run', createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 3_600_000).toISOString() });
-    expect(await slash(`run --plan ${planHash} --yes`, 'U-REQ')).toEqual([]);
+    await journal.recordApproval({ planHash, approver: 'U-ONCALL', requestedBy: 'U-REQ', action: 'force', createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 3_600_000).toISOString() });
+    expect(await slash(`run --plan ${planHash} --yes --force`, 'U-REQ')).toEqual([]);
     const [wave] = await journal.listWaves({ env: 'prod' });
     waveId = wave.waveId;
     expect(wave.state).toBe('finished');

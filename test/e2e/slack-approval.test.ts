@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import { runtimeOf, startTestSim, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
 import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
 
 const PROD = 'C-PROD';
@@ -18,6 +18,7 @@ describe('src/chat/slack/wave-actions.ts — Prod approval by button, and a Prod
     // U-REQ is on call too: requesting and approving one's own plan is refused all the same.
     fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } });
     const config = writeBotConfig(sim, { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } }, (cfg) => {
+      outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
       cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
       cfg.environments.prod.budgets = { wave: 10 };
     });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type FakeSlackCall, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import { runtimeOf, startTestSim, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
 import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
 
 const DEV = 'C-DEV';
@@ -24,6 +24,7 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     // chat.update is tight here (4 per second, Retry-After 1 s): the reporter meets 429s and must lose nothing.
     fake = await FakeSlack.start({ limits: { 'chat.postMessage': null, 'chat.update': { max: 4, windowMs: 1000 } }, retryAfterSeconds: 1 });
     const config = writeBotConfig(sim, {}, (cfg) => {
+      outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
       cfg.chat = { channels: { dev: DEV }, customerContactChannel: CUSTOMER };
       cfg.environments.dev.budgets = { wave: 100 };
     });

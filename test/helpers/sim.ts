@@ -177,3 +177,16 @@ export function kubectl(args: string[], opts: KubectlOptions): Promise<KubectlRe
     child.stdin?.end(opts.input ?? '');
   });
 }
+
+/**
+ * Takes every runtime out of the runbook (issue 14: the order is judged on the runtimes a wave would touch, so on a
+ * fresh landscape any Stage or Prod wave beyond the first step is out of order): the named sets the runbook steps are
+ * made of (`kyma-test`, `kyma-integration`, `canary`, `trial`, `factory`) select nothing. For tests whose subject is
+ * not the runbook and that name their runtimes by id.
+ */
+export function outsideRunbook(cfg: SimConfigDoc): void {
+  for (const env of Object.values(cfg.environments)) {
+    const targets = env.targets as Record<string, string[]> | undefined;
+    for (const name of ['kyma-test', 'kyma-integration', 'canary', 'trial', 'factory']) if (targets?.[name]) targets[name] = ['runtime-id=none'];
+  }
+}

@@ -16,8 +16,7 @@
  * Limitations: identity is whatever `/as` says — approvals by the console are accepted only on a simulated
  * landscape (the `approve` command enforces it); user-group approvers cannot be looked up here.
  */
-import { parseArgs } from 'node:util';
-import { dispatch, findCommand } from '../../../commands/index.js';
+import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
@@ -26,7 +25,6 @@ import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { countRuntimes, effectiveState, waveStatus } from '../../rollout/wave-status.js';
 import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
-import { decidePermission, envsNamedIn, type EnvRules } from '../permissions.js';
 import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
 import { finalSummary, progressLine } from './progress.js';
 import { findChoice, renderText } from './text.js';
@@ -231,9 +229,11 @@ export class ConsoleBot {
     const user = this.identity;
     const services = this.opts.services;
     if (button.actionId === ACTION.cancel) {
-      await (await services.journal()).audit({ actor: user, action: 'console-cancel', subject: button.value, detail: {} });
-      target.settled = true;
-      return this.reply(noteReply(`plan ${inlineCode(button.value.slice(0, 12))} cancelled by ${mention(user)}`));
+      // The `cancel` command: a journal record (the plan does not run until it is planned again).
+      const before = this.failures;
+      await this.runCommand(`cancel ${button.value.slice(0, 12)}`, 'cancel', [button.value]);
+      if (this.failures === before) target.settled = true;
+      return;
     }
     if (button.actionId.startsWith(ACTION.requestApproval)) {
       const plan = await (await services.journal()).getPlan(button.value);
@@ -242,7 +242,9 @@ export class ConsoleBot {
       return this.reply(approvalRequest(user, plan.hash, plan.env, plan.target));
     }
     if (button.actionId.startsWith(APPROVE_ACTION)) {
-      const args = [button.value];
+      // The approval names who asked for it (the action id's tail): only they run the wave it is good for.
+      const requester = button.actionId.slice(APPROVE_ACTION.length).split(':')[1];
+      const args = [button.value, ...(requester ? ['--for', requester] : [])];
       return this.runCommand(`approve ${button.value.slice(0, 12)} (button)`, 'approve', args);
     }
     if (button.actionId.startsWith(ACTION.run)) {
@@ -293,43 +295,19 @@ export class ConsoleBot {
     await this.runCommand(shown, parsed.name, parsed.argv);
   }
 
-  /** Why the current identity may not run this (Slack's rule for operators; approvals are the command's). */
-  private async refusal(name: string, argv: string[], user: string): Promise<string | undefined> {
-    const spec = findCommand(name);
-    if (!spec || spec.permission !== 'operate') return undefined;
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
-    } catch {
-      return undefined; // dispatch explains argument errors
-    }
-    const services = this.opts.services;
-    let envs = envsNamedIn(parsed.positionals, services.envs());
-    if (!envs && typeof parsed.values.plan === 'string') {
-      const plan = await (await services.journal()).getPlan(parsed.values.plan);
-      if (plan) envs = [plan.env as EnvName];
-    }
-    const rules = (envs ?? services.envs()).map((env): EnvRules => {
-      const a = services.envConfig(env).approval;
-      return { env, approvers: a.approvers, approverGroup: a.approverGroup, operators: a.operators };
-    });
-    const d = decidePermission({ command: name, permission: spec.permission, user, envs: rules });
-    return d.allowed ? undefined : d.reason;
-  }
-
   /**
    * Dispatches a command as the current identity and shows its reply. Wave drivers run in the background: this
    * returns once their wave started (`onStarted` is called) or they ended without one.
    */
   private async runCommand(shown: string, name: string, argv: string[], onStarted?: () => void): Promise<void> {
     const user = this.identity;
-    const why = await this.refusal(name, argv, user);
-    if (why) {
-      this.failures++;
-      return this.reply(refusalReply(shown, why));
-    }
     const json = argv.includes('--json');
     const show = (result: CommandResult) => {
+      // Refused by the dispatcher for want of a permission (commands/permissions.ts).
+      if (result.denied) {
+        this.failures++;
+        return this.reply(refusalReply(shown, result.denied));
+      }
       if (result.exitCode === 1 || result.exitCode === 2) {
         this.failures++;
         return this.reply(problemReply(shown, result.text));
@@ -452,7 +430,7 @@ function isPlanDocument(j: unknown): j is { hash: string; env: string; target: s
   return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
 }
 
-/** The on-call approval request: Approve (as whoever clicks it) and Run (once approved). */
+/** The on-call approval request: Approve (as whoever clicks it, for `user`) and Run (by `user`, once approved). */
 export function approvalRequest(user: string, hash: string, env: string, target: string): ChatMessage {
   const short = hash.slice(0, 12);
   return {
@@ -460,12 +438,12 @@ export function approvalRequest(user: string, hash: string, env: string, target:
     blocks: [
       {
         type: 'section',
-        markdown: `${mention(user)} asks for an on-call approval of plan ${inlineCode(short)} (${env}, ${target}). An approver (not ${mention(user)}) approves — here: ${inlineCode('/as <approver>')} then Approve — and then anyone may Run it.`,
+        markdown: `${mention(user)} asks for an on-call approval of plan ${inlineCode(short)} (${env}, ${target}). An approver (not ${mention(user)}) approves — here: ${inlineCode('/as <approver>')} then Approve — and then ${mention(user)} runs it (one wave per approval).`,
       },
       {
         type: 'actions',
         buttons: [
-          { actionId: `${APPROVE_ACTION}${hash}`, label: 'Approve', value: hash, style: 'primary' },
+          { actionId: `${APPROVE_ACTION}${hash}:${user}`, label: 'Approve', value: hash, style: 'primary' },
           { actionId: `${ACTION.run}${hash}`, label: 'Run', value: hash },
         ],
       },

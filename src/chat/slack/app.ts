@@ -4,7 +4,7 @@
  * the result: problems ephemerally to the caller, results to the channel. It decides nothing about clusters.
  *
  * Transport (C6): Socket Mode when SLACK_APP_TOKEN is set, else the HTTP receiver on PORT at `/slack/events`
- * (Bolt checks the request signature and its age). SLACK_API_URL points the Web API — and Socket Mode's
+ * (Bolt checks the request signature and its age; request-guard.ts refuses timestamps ahead and replays). SLACK_API_URL points the Web API — and Socket Mode's
  * `apps.connections.open`, which Bolt passes through `installerOptions.clientOptions` — at another base URL.
  *
  * Health (C6): `/healthz`, `/readyz` and `/metrics` on HEALTH_PORT (a server of its own, started by `start()`)
@@ -32,14 +32,16 @@ import { Metrics } from '../../observability/metrics.js';
 import type { ApprovalClickResult } from '../approval-request.js';
 import { parseCommandLine } from '../command-line.js';
 import { codeBlock, inlineCode, mention, type ChatMessage } from '../message.js';
-import { decidePermission, envsNamedIn, GroupMembersCache, type EnvRules } from '../permissions.js';
+import { GroupMembersCache } from '../permissions.js';
+import { authorize, envsNamedIn } from '../../../commands/permissions.js';
 import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
 import { SlackPoster, type Budget, type PosterMethod } from './poster.js';
 import { readSlackSettings, type SlackSettings } from './settings.js';
-import { cancelledKey, registerWaveActions } from './wave-actions.js';
+import { guardSlackRequests } from './request-guard.js';
+import { registerWaveActions } from './wave-actions.js';
 import { WaveReporter, waveRefKey, type WaveReporterOptions } from './wave-reporter.js';
 
-const { App, LogLevel, SocketModeReceiver } = bolt;
+const { App, HTTPReceiver, LogLevel, SocketModeReceiver } = bolt;
 type BoltApp = InstanceType<typeof App>;
 
 /** The slash command this app answers (its name in the Slack app manifest). */
@@ -210,9 +212,21 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
   const metrics = opts.metrics ?? new Metrics();
   const checks: ReadinessCheck[] = [...(opts.readiness ?? []), { name: 'slack', check: () => Promise.resolve(isConnected()) }];
 
-  const app: BoltApp = socketReceiver
-    ? new App({ ...common, socketMode: true, receiver: socketReceiver })
-    : new App({ ...common, signingSecret: settings.signingSecret, port: settings.port, customRoutes: healthRoutes(metrics, checks) });
+  // HTTP mode: Bolt's receiver, built here so that its request listener can be wrapped by the guard against replays and
+  // future timestamps (request-guard.ts); Bolt still checks every signature and its age itself.
+  const endpoints = ['/slack/events'];
+  const httpReceiver = socketReceiver
+    ? undefined
+    : new HTTPReceiver({ signingSecret: settings.signingSecret!, endpoints, port: settings.port, customRoutes: healthRoutes(metrics, checks), logger: common.logger, logLevel: LogLevel.INFO });
+  if (httpReceiver) {
+    httpReceiver.requestListener = guardSlackRequests(httpReceiver.requestListener, {
+      signingSecret: settings.signingSecret!,
+      endpoints,
+      seenOnce: async (key, ttlMs) => (await services.journal()).rememberOnce(key, ttlMs),
+      log,
+    });
+  }
+  const app: BoltApp = socketReceiver ? new App({ ...common, socketMode: true, receiver: socketReceiver }) : new App({ ...common, receiver: httpReceiver });
   try {
     await app.init(); // auth.test, once
   } catch (e) {
@@ -243,11 +257,6 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
   const reporter = new WaveReporter({ services, poster, log, dispatch: (name, argv) => dispatch(ctxFor(BOT_USER), name, argv), ...opts.reporter });
   const envChannel = (env: string | undefined): string | undefined => (env ? services.config.chat?.channels[env as EnvName] : undefined);
 
-  const envRules = (env: EnvName): EnvRules | undefined => {
-    const e = services.config.environments[env];
-    return e && { env, approvers: e.approval.approvers, approverGroup: e.approval.approverGroup, operators: e.approval.operators };
-  };
-
   async function planEnv(hash: string): Promise<EnvName | undefined> {
     const plan = await (await services.journal()).getPlan(hash);
     return plan?.env as EnvName | undefined;
@@ -261,7 +270,11 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     return i >= 0 && argv[i + 1] ? planEnv(argv[i + 1]) : undefined;
   }
 
-  /** Why `user` may not run this command (or undefined). Argument errors are left to `dispatch` to explain. */
+  /**
+   * Why `user` may not run this command (or undefined): the dispatcher's own decision (commands/permissions.ts),
+   * asked before a button does work of its own (an approval request, a run in the background). Argument errors are
+   * left to `dispatch` to explain.
+   */
   async function refusal(spec: CommandSpec, argv: string[], user: string, knownEnvs?: EnvName[]): Promise<string | undefined> {
     let parsed;
     try {
@@ -269,30 +282,8 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     } catch {
       return undefined;
     }
-    if ('as' in spec.options && parsed.values.as !== undefined) {
-      return `--as is not available in Slack: here you act as yourself (${mention(user)}). Example: ${inlineCode(`/istio-migrate ${spec.name} <plan hash>`)}`;
-    }
-    if (spec.permission === 'read') return undefined;
-    const configured = services.envs();
-    let envs = knownEnvs ?? envsNamedIn(parsed.positionals, configured);
-    if (!envs) {
-      const hash = typeof parsed.values.plan === 'string' ? parsed.values.plan : spec.name === 'approve' ? parsed.positionals[0] : undefined;
-      const env = hash ? await planEnv(hash) : undefined;
-      envs = env ? [env] : configured;
-    }
-    const rules = envs.map(envRules).filter((r): r is EnvRules => !!r);
-    const groupMembers = new Map<string, ReadonlySet<string>>();
-    if (spec.permission === 'approve') {
-      for (const g of new Set(rules.map((r) => r.approverGroup).filter((g): g is string => !!g))) {
-        try {
-          groupMembers.set(g, await groups.members(g));
-        } catch (e) {
-          return `could not look up the members of the approver group <!subteam^${g}> (${slackErrorCode(e) ?? (e as Error).message}); try again in a minute`;
-        }
-      }
-    }
-    const d = decidePermission({ command: spec.name, permission: spec.permission, user, envs: rules, groupMembers });
-    return d.allowed ? undefined : d.reason;
+    const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
+    return authorize(ctxFor(user), spec, args, knownEnvs);
   }
 
   /** Posts to the channel; where the bot is not a member, tells the caller instead. */
@@ -321,11 +312,6 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       if (help.exitCode !== 0) return tell(problemReply(shown, help.text));
       return tell(argv.length ? noteReply(codeBlock(help.text)) : helpReply(help.text));
     }
-    const spec = findCommand(line.name);
-    if (spec) {
-      const why = await refusal(spec, line.argv, user);
-      if (why) return tell(refusalReply(shown, why));
-    }
     if (WAVE_COMMANDS.has(line.name)) reporter.expectWave(user, envChannel(await envOfLine(line.argv)) ?? channel);
     let result: CommandResult;
     try {
@@ -334,6 +320,8 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
       log.error({ user, command: line.name, err: (e as Error).message }, 'command failed');
       return tell(problemReply(shown, `failed: ${(e as Error).message}`));
     }
+    // Refused by the dispatcher for want of a permission: told to the caller only.
+    if (result.denied) return tell(refusalReply(shown, result.denied));
     // Refused for want of an on-call approval (Prod): the request goes to on-call, the requester is told.
     if (result.approvalNeeded) return waveActions.askApproval(result.approvalNeeded, { user, channel, commandLine: shown, problem: result.text });
     if (result.exitCode === 1 || result.exitCode === 2) return tell(problemReply(shown, result.text));
@@ -357,13 +345,10 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
   /** The plan message without its buttons and with a note (after Cancel, or once its wave started). */
   const settled = (click: ButtonClick, note: string) => poster.updateBlockKit(click.channel, click.messageTs, { text: click.message.text, blocks: [...click.message.blocks.filter((b) => b.type !== 'actions'), { type: 'context', elements: [{ type: 'mrkdwn', text: note }] }] });
 
+  // Cancel is the `cancel` command (a journal record: the plan does not run until it is planned again).
   actions.set(ACTION.cancel, async (click) => {
-    const env = await planEnv(click.value);
-    const why = await refusal(findCommand('run')!, [], click.user, env ? [env] : undefined);
-    if (why) return poster.ephemeral(click.channel, click.user, noteReply(why));
-    const journal = await services.journal();
-    await journal.setSetting(cancelledKey(click.value), click.user);
-    await journal.audit({ actor: click.user, action: 'slack-cancel', subject: click.value, detail: {} });
+    const res = await dispatch(ctxFor(click.user), 'cancel', [click.value]);
+    if (res.exitCode !== 0) return poster.ephemeral(click.channel, click.user, res.denied ? refusalReply('cancel', res.denied) : problemReply(`cancel ${click.value.slice(0, 12)}`, res.text));
     await settled(click, `cancelled by ${mention(click.user)}`);
   });
 

@@ -50,7 +50,6 @@ export interface SlackCore {
 }
 
 export { approvalKey, approvalRequestId, type ApprovalRequest };
-export const cancelledKey = (hash: string) => `slack:cancelled:${hash}`;
 
 /** Where a refused command was typed or clicked, and what the requester saw. */
 export interface ApprovalAsker {
@@ -217,7 +216,8 @@ export function registerWaveActions(core: SlackCore): WaveActions {
   async function staleness(req: ApprovalRequest): Promise<string | undefined> {
     const j = await journal();
     const short = inlineCode(req.planHash.slice(0, 12));
-    if (await j.getSetting(cancelledKey(req.planHash))) return `plan ${short} was cancelled`;
+    const cancelled = await j.planCancellation(req.planHash);
+    if (cancelled) return `plan ${short} was cancelled by ${mention(cancelled.cancelledBy)}`;
     if (!(await j.getPlan(req.planHash))) return `plan ${short} is no longer in the journal`;
     const s = req.subject;
     const waveId = s?.kind === 'wave' ? s.waveId : s?.kind === 'task' ? (await j.getTask(s.taskId))?.waveId : undefined;
@@ -288,7 +288,8 @@ export function registerWaveActions(core: SlackCore): WaveActions {
     if (why) return answer('not-on-call', why);
     approving.add(req.id);
     try {
-      const res = await core.dispatchAs(click.user, 'approve', [req.planHash, '--action', req.action]);
+      // The approval names the requester: only they run what it approves (to run a plan: the one wave it is good for).
+      const res = await core.dispatchAs(click.user, 'approve', [req.planHash, '--action', req.action, '--for', req.requester]);
       if (res.exitCode !== 0) return await answer('refused', res.text);
       const at = new Date().toISOString();
       const done: ApprovalRequest = { ...req, state: 'approved', approvedBy: click.user, approvedAt: at };

@@ -39,7 +39,7 @@ describe('commands/run.ts checkApproval — a Prod refusal for want of an approv
     expect(forced.json).toEqual({ error: expect.stringContaining('needs an on-call approval') });
     const need = forced.approvalNeeded!;
     expect(forced.text).toContain(`run: prod needs an on-call approval of plan ${need.planHash.slice(0, 12)} for "force" by someone other than sre-1; none is valid`);
-    expect(forced.text).toContain(`istio-migrate approve ${need.planHash.slice(0, 12)} --as <on-call user> --action force`);
+    expect(forced.text).toContain(`istio-migrate approve ${need.planHash.slice(0, 12)} --as <on-call user> --for sre-1 --action force`);
     expect(need).toMatchObject({ env: 'prod', action: 'force', requester: 'sre-1', subject: { kind: 'plan' }, command: { name: 'run', argv: ['--plan', need.planHash, '--yes', '--force'] } });
     expect(need.detail).toContain('runbook order: step 1 (a few SKRs of Kyma-Test/Kyma-Integration) not done and verified');
     expect((await journal.getPlan(need.planHash))?.target).toBe('plan=trial');
@@ -60,7 +60,7 @@ describe('commands/run.ts checkApproval — a Prod refusal for want of an approv
     expect((await journal.listAudit({ limit: 50 })).filter((a) => a.action === 'force').map((a) => a.subject)).toEqual([need.planHash]);
   });
 
-  it('an approval of a retry, resume, override or rename is used up by one use; a run approval is not (a plan runs once)', async () => {
+  it('an approval of a retry, resume, override or rename is used up by one use; so is a run approval (issue 14: one wave each)', async () => {
     const journal = await ctx.services.journal();
     const hash = 'd'.repeat(64);
     const at = new Date();
@@ -71,6 +71,7 @@ describe('commands/run.ts checkApproval — a Prod refusal for want of an approv
     expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'retry-failed', ask)).toBe('oncall-1');
     await expect(checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'retry-failed', ask)).rejects.toBeInstanceOf(ApprovalNeededError);
     expect((await journal.listApprovals(hash)).find((a) => a.action === 'retry-failed')).toMatchObject({ usedBy: 'sre-1' });
-    for (let i = 0; i < 2; i++) expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).toBe('oncall-1');
+    expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).toBe('oncall-1');
+    await expect(checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).rejects.toBeInstanceOf(ApprovalNeededError);
   });
 });

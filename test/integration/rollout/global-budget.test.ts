@@ -12,7 +12,7 @@ import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { runtimesOf, startTestSim, type TestSim, outsideRunbook } from '../../helpers/sim.js';
 
 const FAILING = ['no-template', 'no-kyma', 'two-kymas', 'skr-down', 'manifest-error'];
 
@@ -21,6 +21,7 @@ function writeConfig(sim: TestSim, wave: number | string, globalBudget?: number 
   const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown; globalBudget?: unknown };
   for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave };
   if (globalBudget !== undefined) cfg.globalBudget = globalBudget;
+  outsideRunbook(cfg); // waves of chosen runtimes, not runbook steps
   cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, YAML.stringify(cfg));

@@ -7,10 +7,11 @@ import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { runtimeOf, startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
+import { outsideRunbook, runtimeOf, startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
 const writeConfig = (sim: TestSim) =>
   writeSimConfig(sim, 'misc', (cfg) => {
+    outsideRunbook(cfg); // waves of chosen runtimes, not runbook steps
     for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
   });
 

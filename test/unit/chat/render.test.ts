@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { parseCommandLine, tokenize } from '../../../src/chat/command-line.js';
 import { renderText } from '../../../src/chat/console/text.js';
 import type { ChatMessage } from '../../../src/chat/message.js';
-import { decidePermission, envsNamedIn, GroupMembersCache } from '../../../src/chat/permissions.js';
+import { GroupMembersCache } from '../../../src/chat/permissions.js';
+import { decidePermission, envsNamedIn } from '../../../commands/permissions.js';
 import { planMessage } from '../../../src/chat/replies.js';
 import { BLOCK_KIT_LIMITS, toBlockKit, truncateMarkdown } from '../../../src/chat/slack/blocks.js';
 
@@ -63,7 +64,7 @@ describe('src/chat/command-line.ts', () => {
   });
 });
 
-describe('src/chat/permissions.ts', () => {
+describe('commands/permissions.ts and src/chat/permissions.ts', () => {
   const stage = { env: 'stage' as const, approvers: ['A1'], approverGroup: 'G1', operators: ['O1'] };
   it.each([
     ['read', 'X', true],

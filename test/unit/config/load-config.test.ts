@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { concurrencyOf, envDefaults, resolveBudget, type Config } from '../../../src/config/config.js';
 import { ConfigError, configFileFrom, loadConfigFile, validateConfig, type ConfigProblem } from '../../../src/config/load-config.js';
 
@@ -136,7 +139,48 @@ describe('src/config/load-config.ts', () => {
     expectListed(ce);
     // Named by group or by id: accepted. Not required (dev's default): nothing to name.
     expect(() => validateConfig({ environments: { prod: env({ approverGroup: 'S0ONCALL' }), stage: env({ approvers: ['U1'], required: true }), dev: env({}) } }, 'ok.yaml')).not.toThrow();
-    expect(() => validateConfig({ simulated: true, environments: { prod: env({}) } }, 'sim.yaml')).not.toThrow();
+    const simEnv = { ...env({}), keb: { url: 'http://127.0.0.1:41234/keb/prod', tokenFile: '/k/keb.token' } };
+    expect(() => validateConfig({ simulated: true, environments: { prod: simEnv } }, 'sim.yaml')).not.toThrow();
+  });
+
+  it('refuses simulated: true for a landscape whose endpoints are not the simulator\'s (issue 14: it would open Prod)', () => {
+    const env = (url: string) => ({ kcp: { kubeconfig: '/k/kcp.yaml' }, gardener: { kubeconfig: '/k/gardener.yaml', namespace: 'garden-kyma' }, keb: { url, tokenFile: '/k/keb.token' } });
+    let e: unknown;
+    try {
+      validateConfig({ simulated: true, environments: { prod: env('https://kyma-env-broker.cp.example.com'), stage: env('http://10.0.0.7:8080/keb/stage'), dev: env('http://127.0.0.1:8080/keb/dev') } }, 'real.yaml');
+    } catch (err) {
+      e = err;
+    }
+    expect(e).toBeInstanceOf(ConfigError);
+    const ce = e as ConfigError;
+    expect(ce.problems.map((p) => p.path)).toEqual(['environments.stage.keb.url', 'environments.prod.keb.url']);
+    expect(ce.problems[0].message).toContain('simulated: true, but stage\'s KEB is not the simulator\'s');
+    expect(ce.problems[0].hint).toContain('remove "simulated: true"');
+  });
+
+  it('refuses simulated: true when a KCP or Gardener kubeconfig points at a cluster that is not the simulator\'s', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sim-endpoints-'));
+    const kubeconfig = (name: string, server: string) => {
+      const f = path.join(dir, `${name}.yaml`);
+      writeFileSync(f, YAML.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name, cluster: { server } }], users: [], contexts: [] }));
+      return f;
+    };
+    const cfg = {
+      simulated: true,
+      environments: {
+        prod: {
+          kcp: { kubeconfig: kubeconfig('kcp', 'https://api.kcp.example.com') },
+          gardener: { kubeconfig: kubeconfig('gardener', 'http://127.0.0.1:41234/clusters/prod-gardener'), namespace: 'garden-kyma' },
+          keb: { url: 'http://127.0.0.1:41234/keb/prod', tokenFile: '/k/keb.token' },
+        },
+      },
+    };
+    const file = path.join(dir, 'config.yaml');
+    writeFileSync(file, YAML.stringify(cfg));
+    const e = await loadConfigFile(file).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(ConfigError);
+    expect((e as ConfigError).problems.map((p) => p.path)).toEqual(['environments.prod.kcp.kubeconfig']);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports a file that is not YAML as one problem, without a stack', async () => {

@@ -41,6 +41,7 @@ describe('charts/istio-migrate-bot', () => {
     ['a typo in the bot config', { config: { environments: { prod: { onConflcit: 'hold' } } } }],
     ['a bad budget', { config: { environments: { prod: { budgets: { wave: 'lots' } } } } }],
     ['an unknown slack mode', { slack: { mode: 'webhook' } }],
+    ['a simulated landscape (issue 14: approvals would open outside Slack)', { config: { simulated: true } }],
   ])('rejects %s', (_n, over) => {
     expect(validate(merge(values, over))).toBe(false);
   });
