@@ -1,7 +1,7 @@
 /**
  * Issue 14 finding 8: signed requests to the real Bolt HTTP receiver. A timestamp more than 60 s ahead is refused;
  * the same signed request sent again within its window is refused — by the bot that saw it, and by another replica
- * on the same PostgreSQL journal (ISTIO_MIGRATE_TEST_PG_URL; this test needs the server and fails without it).
+ * on the same PostgreSQL journal (ISTIO_MIGRATE_TEST_PG_URL; test/helpers/needs.ts: a missing server fails under CI).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,9 +10,11 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, postSigned, slashPayload } from '../helpers/fake-slack.js';
 import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { describeWith, requirePostgres, TEST_PG_URL } from '../helpers/needs.js';
 import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
 
-const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL = TEST_PG_URL;
+const postgres = await requirePostgres();
 const SCHEMA = `t_slack_replay_${process.pid}`;
 
 describe('src/chat/slack/request-guard.ts — future timestamps and replays', () => {
@@ -78,7 +80,7 @@ describe('src/chat/slack/request-guard.ts — future timestamps and replays', ()
   });
 });
 
-describe('src/chat/slack/request-guard.ts — two replicas on one PostgreSQL journal', () => {
+describeWith(postgres, 'src/chat/slack/request-guard.ts — two replicas on one PostgreSQL journal', () => {
   let sim: TestSim;
   let fake: FakeSlack;
   const bots: TestBot[] = [];
