@@ -87,6 +87,16 @@ describe('src/chat/slack/wave-actions.ts — Prod approval by button, and a Prod
     expect(waves).toHaveLength(1);
     expect(waves[0]).toMatchObject({ requestedBy: 'U-REQ', approvedBy: 'U-ONCALL', planHash: hash });
     expect((await journal.listApprovals(hash)).filter((a) => Date.parse(a.expiresAt) > Date.now())).toHaveLength(1);
+    // Issue 14: the approval was good for that one wave. The same plan again — by the requester, or by someone who
+    // never asked — is refused for want of a new approval, and no second wave starts.
+    for (const user of ['U-REQ', 'U-OTHER']) {
+      fake.reset();
+      await postSigned(t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user }), SECRET);
+      await t.bot.idle();
+      expect(texts(fake.callsTo('chat.postEphemeral').find((c) => c.body.user === user)!.body.blocks)).toContain('none is valid');
+    }
+    expect(await journal.listWaves({ env: 'prod' })).toHaveLength(1);
+    expect((await journal.listApprovals(hash)).find((a) => a.approver === 'U-ONCALL' && Date.parse(a.expiresAt) > Date.now())).toMatchObject({ usedBy: 'U-REQ', requestedBy: 'U-REQ' });
     const audit = await journal.listAudit({ limit: 50 });
     expect(audit.filter((a) => a.action === 'approve-click').map((a) => (a.detail as { outcome: string }).outcome)).toEqual(expect.arrayContaining(['requester', 'not-on-call', 'expired', 'accepted']));
     // The wave's end mentions the requester and on-call.
