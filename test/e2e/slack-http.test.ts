@@ -92,6 +92,15 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect(updates[0].body.ts).toBe(ts);
     expect(updates[0].body.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(updates[0].body.blocks)).toContain('cancelled by <@U2>');
+    // Issue 14: the cancellation is a journal record that `run --plan` reads — the plan does not run until planned again.
+    const hash = (posted.blocks as Json[]).find((b: Json) => b.type === 'actions').elements[0].value as string;
+    const journal = await t.services.journal();
+    expect(await journal.planCancellation(hash)).toMatchObject({ cancelledBy: 'U2' });
+    fake.reset();
+    await postSigned(t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user: 'U2' }), SECRET);
+    await t.bot.idle();
+    expect(JSON.stringify(fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain(`plan ${hash.slice(0, 12)} was cancelled by U2`);
+    expect((await journal.listWaves({ env: 'dev' })).filter((w) => w.planHash === hash)).toEqual([]);
   });
 
   it('Run starts exactly one wave for a plan; another click is answered ephemerally', async () => {
