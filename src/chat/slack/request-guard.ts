@@ -51,9 +51,11 @@ export function guardSlackRequests(inner: Listener, o: RequestGuardOptions): Lis
     if (req.method?.toUpperCase() !== 'POST' || !o.endpoints.includes(pathname)) return inner(req, res);
     void (async () => {
       try {
-        await HTTPModuleFunctions.parseAndVerifyHTTPRequest({ enabled: true, signingSecret: o.signingSecret }, req);
-      } catch {
-        return inner(req, res); // Bolt refuses it (401, 413) as it always did; the body is buffered if it was read
+        await HTTPModuleFunctions.parseAndVerifyHTTPRequest({ enabled: true, signingSecret: o.signingSecret, bodyLimit: HTTPModuleFunctions.defaultBodyLimit }, req);
+      } catch (e) {
+        // The body could not be read (too large, aborted): answered here, as Bolt would, without reading it again.
+        if (HTTPModuleFunctions.isRawBodyError(e)) return refuse(res, e.type === 'entity.too.large' || e.statusCode === 413 ? 413 : 400);
+        return inner(req, res); // a bad signature or age: Bolt refuses it (401) as it always did, from the buffered body
       }
       const ts = Number(req.headers['x-slack-request-timestamp']);
       const signature = String(req.headers['x-slack-signature'] ?? '');
