@@ -30,6 +30,7 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }): string
     `  by global account: ${top(p.counts.byGlobalAccount, 5) || '—'}`,
     `  preflight: ${p.preflight.ok ? 'ok' : 'PROBLEMS'}; templates ${p.preflight.templates.map((t) => `${t.channel}=${t.name}@${t.version}`).join(', ') || 'none'}; reconciliation disabled: ${p.preflight.reconciliation.confirmed ? `confirmed by ${p.preflight.reconciliation.by}` : 'NOT confirmed'}; istio Manifests now: ${p.preflight.istioManifests}`,
     ...p.preflight.problems.map((x) => `  ! ${x}`),
+    ...(p.warnings ?? []).map((x) => `  warning: ${x}`),
     ...preview,
     `  concurrency ${p.concurrency}, error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
     `  hash ${p.hash}`,

@@ -10,6 +10,8 @@ export const SHOOT: CrRef = { group: 'core.gardener.cloud', version: 'v1beta1', 
 
 /** The runtime id annotation KEB's provisioner sets; the infrastructure manager's is the fallback (since 2025-01). */
 export const RUNTIME_ID_ANNOTATION = 'kcp.provisioner.kyma-project.io/runtime-id';
+// Both as taskrun's resolver read them (kyma-environment-broker common/orchestration/resolver.go, removed 2025-04);
+// infrastructure-manager: pkg/gardener/shoot/extender/annotations.go ShootRuntimeIDAnnotation.
 export const RUNTIME_ID_ANNOTATION_FALLBACK = 'infrastructuremanager.kyma-project.io/runtime-id';
 
 export interface Shoot {

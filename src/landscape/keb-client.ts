@@ -7,6 +7,7 @@
  * Limitation: pages are read by number, as KEB's own client does; a runtime created or deleted while the pages
  * are read can shift the pages, so one may be seen twice (deduplicated here by instance id) or not at all.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { RemoteError } from './errors.js';
 import { noteRemoteError, noteRemoteRequest } from './observe.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
@@ -50,8 +51,13 @@ export interface KebRequestCounter {
 export interface KebClientOptions {
   /** Base URL, e.g. `https://kyma-env-broker.cp.example/` or the simulator's `http://127.0.0.1:P/keb/prod`. */
   url: string;
-  /** Bearer token (the content of the config's tokenFile). */
-  token: string;
+  /** Bearer token; or give `tokenFile`. */
+  token?: string;
+  /**
+   * The config's tokenFile: read before the first request and again whenever it changes (a sidecar may rotate
+   * it), and once more after a 401 before giving up.
+   */
+  tokenFile?: string;
   counter?: KebRequestCounter;
   /** Waited on before every request (the environment's `requestsPerSecond.keb` cap). */
   throttle?: (system: 'keb') => Promise<void>;
@@ -78,8 +84,13 @@ export class KebClient {
   private readonly concurrency: number;
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
+  private token: string | undefined;
+  /** mtime and size of the token file when it was last read. */
+  private tokenStamp = '';
 
   constructor(private readonly opts: KebClientOptions) {
+    if (opts.token === undefined && opts.tokenFile === undefined) throw new Error('KEB client needs a token or a tokenFile, e.g. tokenFile: /etc/istio-migrate/keb-prod.token');
+    this.token = opts.token;
     this.base = opts.url.replace(/\/+$/, '');
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.pageSize = opts.pageSize ?? 100;
@@ -123,8 +134,28 @@ export class KebClient {
     return [...byInstance.values()];
   }
 
+  /** The current token: the token file is read again when its mtime or size changed (or when `force`). */
+  private async currentToken(force = false): Promise<string> {
+    const file = this.opts.tokenFile;
+    if (!file) return this.token!;
+    let stamp: string;
+    try {
+      const st = await stat(file);
+      stamp = `${st.mtimeMs}/${st.size}`;
+      if (force || stamp !== this.tokenStamp || this.token === undefined) {
+        this.token = (await readFile(file, 'utf8')).trim();
+        this.tokenStamp = stamp;
+      }
+    } catch (e) {
+      throw new RemoteError(`KEB token file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}): write the KEB bearer token into it, e.g. from the landscape secret's keb-prod.token`, 'keb', 'permanent');
+    }
+    return this.token;
+  }
+
   private async page(page: number, state: string | undefined): Promise<RuntimesPage> {
-    const q = new URLSearchParams({ page: String(page), page_size: String(this.pageSize) });
+    // op_detail=last: KEB otherwise reads and sends every operation of every runtime (KEB internal/runtime/
+    // handler.go getOpDetail defaults to all); the last operation is all the state needs.
+    const q = new URLSearchParams({ page: String(page), page_size: String(this.pageSize), op_detail: 'last' });
     if (state) q.set('state', state);
     const body = await this.get(`/runtimes?${q.toString()}`, `list runtimes (page ${page})`);
     const p = body as Partial<RuntimesPage>;
@@ -137,7 +168,9 @@ export class KebClient {
 
   /** One GET with counting and the retry policy; resolves with the parsed JSON body. */
   private async get(pathAndQuery: string, what: string): Promise<unknown> {
+    let reread = false;
     for (let attempt = 0; ; attempt++) {
+      const token = await this.currentToken();
       this.opts.signal?.throwIfAborted();
       await this.opts.throttle?.('keb');
       this.opts.signal?.throwIfAborted();
@@ -148,10 +181,22 @@ export class KebClient {
       try {
         const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
         const res = await this.fetchFn(this.base + pathAndQuery, {
-          headers: { Authorization: `Bearer ${this.opts.token}`, Accept: 'application/json' },
+          headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
           signal,
         });
         const text = await res.text();
+        if (res.status === 401) {
+          // A rotated token file: read it once more and retry with the new token before giving up.
+          if (this.opts.tokenFile && !reread) {
+            reread = true;
+            if ((await this.currentToken(true)) !== token) {
+              attempt--;
+              continue;
+            }
+          }
+          const fix = this.opts.tokenFile ? `refresh ${this.opts.tokenFile} with a valid KEB bearer token` : 'configure a valid KEB bearer token (keb.tokenFile)';
+          throw new RemoteError(`${what} on keb: KEB token expired or rejected (HTTP 401): ${fix}, e.g. kubectl get secret istio-migrate-landscape -o jsonpath='{.data.keb-prod\\.token}' | base64 -d`, 'keb', 'permanent', 401);
+        }
         if (res.ok) {
           try {
             return JSON.parse(text) as unknown;

@@ -32,6 +32,8 @@ export interface PlanDocument {
   excludes: string[];
   sample: number | null;
   counts: { byRegion: Record<string, number>; byPlan: Record<string, number>; byGlobalAccount: Record<string, number> };
+  /** Warnings of the resolution (unknown plan names); absent in plans stored before they existed. */
+  warnings?: string[];
 }
 
 export interface PlanInput {
@@ -99,7 +101,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   const throttle = services.throttle(input.env);
   const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
   const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
-  const keb = new KebClient({ url: envCfg.keb.url, token: (await readFile(envCfg.keb.tokenFile, 'utf8')).trim(), throttle });
+  const keb = new KebClient({ url: envCfg.keb.url, tokenFile: envCfg.keb.tokenFile, throttle });
   const [resolution, pre] = await Promise.all([
     resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.only ? undefined : input.sample }),
     preflight(kcp, envCfg.reconciliationDisabled),
@@ -131,6 +133,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     excludes,
     sample: input.sample ?? null,
     counts: only ? countRuntimes(runtimes) : resolution.counts,
+    warnings: resolution.warnings,
   };
   return { hash: planHash(doc), ...doc };
 }

@@ -33,7 +33,7 @@ export async function verifyEnv(services: Services, env: EnvName, specs: string[
   const throttle = services.throttle(env);
   const kcp = new KubeClient(await readFile(e.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
   const gardener = new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
-  const keb = new KebClient({ url: e.keb.url, token: (await readFile(e.keb.tokenFile, 'utf8')).trim(), throttle });
+  const keb = new KebClient({ url: e.keb.url, tokenFile: e.keb.tokenFile, throttle });
   const spec = parseTargets({ specs: specs.length ? specs : ['all'], namedSets: e.targets });
   const [resolution, manifests] = await Promise.all([
     resolveTargets({ env, spec, keb, gardener: { client: gardener, namespace: e.gardener.namespace } }),

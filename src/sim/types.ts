@@ -58,11 +58,18 @@ export function isScenario(s: string): s is Scenario {
   return (SCENARIOS as readonly string[]).includes(s);
 }
 
-/** KEB runtime states (DOMAIN.md §7.1) used by the simulator. */
-export type KebState = 'succeeded' | 'suspended' | 'deprovisioning' | 'failed' | 'provisioning';
+/**
+ * KEB runtime states used by the simulator (KEB common/runtime/model.go `State`; internal/runtime/converter.go
+ * `adjustRuntimeState`): `error` = the last update or cluster upgrade failed, `updating` = an update is in
+ * progress, `upgrading` = a cluster upgrade is in progress. All three are still migration targets.
+ */
+export type KebState = 'succeeded' | 'suspended' | 'deprovisioning' | 'failed' | 'provisioning' | 'error' | 'updating' | 'upgrading';
 
-/** KEB service plan names (kcp taskrun `plan=` values). */
-export const PLANS = ['aws', 'azure', 'gcp', 'azure_lite', 'trial', 'free', 'sap-converged-cloud'] as const;
+/**
+ * KEB service plan names the simulator generates (KEB internal/broker/plans.go). `preview` and
+ * `build-runtime-aws` appear only on Kyma-Test/Kyma-Integration runtimes, which run on AWS.
+ */
+export const PLANS = ['aws', 'azure', 'gcp', 'azure_lite', 'trial', 'free', 'sap-converged-cloud', 'preview', 'build-runtime-aws'] as const;
 export type Plan = (typeof PLANS)[number];
 
 /** One simulated runtime, as written to runtimes.json (C1) plus what the simulator needs internally. */

@@ -4,7 +4,12 @@
  * listed in `skipped` with its reason — never dropped silently:
  *
  * - `excluded`: matched by an `--exclude` spec (excludes are evaluated first);
- * - a KEB state other than `succeeded` (`suspended`, `deprovisioning`, `failed`, `provisioning`, …);
+ * - a KEB state taskrun's resolver skips: the last operation is a deprovisioning or a suspension, or a
+ *   provisioning/unsuspension that has not succeeded — KEB states `deprovisioning`, `deprovisioned`,
+ *   `deprovisionincomplete`, `suspended`, `provisioning`, `failed` (kyma-environment-broker
+ *   common/orchestration/resolver.go `resolveRuntimeTarget`, removed in 9d3465a7a, 2025-04; states from
+ *   internal/runtime/converter.go `adjustRuntimeState`). `error` (a failed update or cluster upgrade),
+ *   `updating` and `upgrading` runtimes are targets, as they were for taskrun;
  * - `hibernated`: KEB says succeeded but the shoot is hibernated;
  * - `no-runtime-id`: a shoot without the runtime id annotation;
  * - `not-in-keb`: a shoot whose runtime id KEB does not know;
@@ -21,7 +26,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { KubeClient } from '../landscape/kube-client.js';
 import type { KebClient, KebRuntime } from '../landscape/keb-client.js';
 import { listShoots, type Shoot } from '../landscape/gardener.js';
-import { evaluate, type SelectableRuntime, type TargetSpec } from './selector.js';
+import { evaluate, isKnownPlan, KNOWN_PLAN_NAMES, unknownPlanWarnings, type SelectableRuntime, type TargetSpec } from './selector.js';
 
 /** An eligible target runtime. */
 export interface ResolvedRuntime extends SelectableRuntime {
@@ -57,6 +62,8 @@ export interface Resolution {
   skipped: SkippedRuntime[];
   /** Eligible runtimes before sampling. */
   eligible: number;
+  /** Things the operator should know that do not stop the plan (unknown plan names in the target or from KEB). */
+  warnings: string[];
   /** Over `runtimes`; keys sorted. */
   counts: { byRegion: Record<string, number>; byPlan: Record<string, number>; byGlobalAccount: Record<string, number> };
 }
@@ -72,7 +79,8 @@ export interface ResolveTargetsInput {
   seed?: number;
 }
 
-const ELIGIBLE_STATE = 'succeeded';
+/** KEB states whose runtimes are targets (see the module header). */
+export const ELIGIBLE_KEB_STATES: ReadonlySet<string> = new Set(['succeeded', 'error', 'updating', 'upgrading']);
 
 interface Candidate {
   rt: SelectableRuntime;
@@ -90,6 +98,7 @@ function fromKeb(k: KebRuntime, shoot?: Shoot): SelectableRuntime {
     globalAccountId: k.globalAccountID || shoot?.globalAccountId || '',
     subaccountId: k.subAccountID || shoot?.subaccountId || '',
     plan: k.servicePlanName ?? '',
+    planId: k.servicePlanID ?? '',
     region: k.region || shoot?.region || '',
   };
 }
@@ -102,6 +111,7 @@ function fromShoot(s: Shoot): SelectableRuntime {
     globalAccountId: s.globalAccountId ?? '',
     subaccountId: s.subaccountId ?? '',
     plan: '',
+    planId: '',
     region: s.region ?? '',
   };
 }
@@ -141,7 +151,7 @@ function join(shoots: Shoot[], kebRuntimes: KebRuntime[]): Candidate[] {
 /** Why a matched candidate cannot be migrated, or undefined when it can. Excludes are checked by the caller first. */
 function ineligibility(c: Candidate): { reason: SkipReason; detail: string } | undefined {
   const state = c.keb?.status?.state;
-  if (c.keb && state !== ELIGIBLE_STATE) return { reason: state || 'unknown', detail: `KEB state ${state || '(none)'}` };
+  if (c.keb && !ELIGIBLE_KEB_STATES.has(state ?? '')) return { reason: state || 'unknown', detail: `KEB state ${state || '(none)'}` };
   if (c.problem) return c.problem;
   if (c.shoot?.hibernated) return { reason: 'hibernated', detail: `shoot ${c.shoot.name} is hibernated although KEB says ${state}` };
   return undefined;
@@ -170,7 +180,10 @@ export async function resolveTargets(input: ResolveTargetsInput): Promise<Resolu
   eligible.sort((a, b) => cmp(a.runtimeId, b.runtimeId));
   skipped.sort((a, b) => cmp(a.runtimeId, b.runtimeId) || cmp(a.shootName, b.shootName));
   const runtimes = input.sample === undefined ? eligible : sampleSpread(eligible, input.sample, input.seed ?? 1);
-  return { env: input.env, target: input.spec.canonical, runtimes, skipped, eligible: eligible.length, counts: countsOf(runtimes) };
+  const warnings = [...unknownPlanWarnings(input.spec)];
+  const strange = [...new Set(kebRuntimes.map((k) => k.servicePlanName).filter((p) => p && !isKnownPlan(p)))].sort(cmp);
+  if (strange.length) warnings.push(`KEB lists runtimes of plans this tool does not know: ${strange.join(', ')} (known: ${KNOWN_PLAN_NAMES.join(', ')}); they are resolved like any other`);
+  return { env: input.env, target: input.spec.canonical, runtimes, skipped, eligible: eligible.length, warnings, counts: countsOf(runtimes) };
 }
 
 function countsOf(rts: ResolvedRuntime[]): Resolution['counts'] {

@@ -11,11 +11,45 @@
 export const SELECTOR_KEYS = ['account', 'subaccount', 'region', 'plan', 'runtime-id', 'instance-id', 'shoot'] as const;
 export type SelectorKey = (typeof SELECTOR_KEYS)[number];
 
-/** KEB service plan names (`servicePlanName`), the only values `plan=` takes. */
-export const KEB_PLANS = ['aws', 'azure', 'azure_lite', 'gcp', 'trial', 'free', 'sap-converged-cloud'] as const;
-export type KebPlan = (typeof KEB_PLANS)[number];
+/**
+ * KEB service plans by name with their plan ids (kyma-environment-broker internal/broker/plans.go). `openstack`
+ * is the name the plan `03b812ac-…` had until Dec 2023 (commit e0a57e82b renamed it `sap-converged-cloud`);
+ * runtimes of that time may still carry it. `plan=` takes a name or a plan id, known or not: an unknown one is
+ * matched as written and warned about, so a plan KEB added later is never refused.
+ */
+export const KEB_PLAN_IDS: Readonly<Record<string, string>> = {
+  aws: '361c511f-f939-4621-b228-d0fb79a1fe15',
+  azure: '4deee563-e5ec-4731-b9b1-53b42d855f0c',
+  azure_lite: '8cb22518-aa26-44c5-91a0-e669ec9bf443',
+  gcp: 'ca6e5357-707f-4565-bbbd-b3ab732597c6',
+  trial: '7d55d31d-35ae-4438-bf13-6ffdfa107d9f',
+  free: 'b1a5764e-2ea1-4f95-94c0-2b4538b37b55',
+  'sap-converged-cloud': '03b812ac-c991-4528-b5bd-08b303523a63',
+  openstack: '03b812ac-c991-4528-b5bd-08b303523a63',
+  preview: '5cb3d976-b85c-42ea-a636-79cadda109a9',
+  'build-runtime-aws': '6aae0ff3-89f7-4f12-86de-51466145422e',
+  'build-runtime-gcp': 'a310cd6b-6452-45a0-935d-d24ab53f9eba',
+  'build-runtime-azure': '499244b4-1bef-48c9-be68-495269899f8e',
+  alicloud: '9f2c3b4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
+  'build-runtime-alicloud': '72efa867-7b54-4d59-8df7-68f4759ff271',
+  gdch: '024e11fb-40df-4753-a992-24d136e2d15c',
+};
+export const KNOWN_PLAN_NAMES: readonly string[] = Object.keys(KEB_PLAN_IDS);
+const KNOWN_PLAN_IDS = new Set(Object.values(KEB_PLAN_IDS));
 
-/** One `key=value` of a spec. `value` is the regex as written (anchored when compiled); for `plan` a plan name. */
+/** Whether a plan name or plan id is one KEB is known to use. */
+export function isKnownPlan(p: string): boolean {
+  return p in KEB_PLAN_IDS || KNOWN_PLAN_IDS.has(p);
+}
+
+/** One warning per `plan=` value of the spec that is neither a known plan name nor a known plan id. */
+export function unknownPlanWarnings(spec: TargetSpec): string[] {
+  const values = new Set<string>();
+  for (const sel of [...spec.include, ...spec.exclude]) for (const c of sel.conditions) if (c.key === 'plan' && !isKnownPlan(c.value)) values.add(c.value);
+  return [...values].sort().map((v) => `plan=${v} is not a KEB plan name or id this tool knows (known: ${KNOWN_PLAN_NAMES.join(', ')}); it matches runtimes whose plan name or id is exactly "${v}"`);
+}
+
+/** One `key=value` of a spec. `value` is the regex as written (anchored when compiled); for `plan` a plan name or id. */
 export interface Condition {
   key: SelectorKey;
   value: string;
@@ -48,6 +82,8 @@ export interface SelectableRuntime {
   globalAccountId: string;
   subaccountId: string;
   plan: string;
+  /** KEB `servicePlanID` ('' when unknown). */
+  planId?: string;
   region: string;
 }
 
@@ -82,7 +118,6 @@ const EXAMPLE: Record<SelectorKey, string> = {
 
 const KEY_LIST = `all, ${SELECTOR_KEYS.map((k) => `${k}=`).join(', ')}`;
 const isKey = (k: string): k is SelectorKey => (SELECTOR_KEYS as readonly string[]).includes(k);
-const isPlan = (p: string): p is KebPlan => (KEB_PLANS as readonly string[]).includes(p);
 
 /** The anchored regex of a value (`^(?:v)$`). */
 export function anchored(value: string): RegExp {
@@ -138,13 +173,7 @@ function parseCondition(token: string, spec: string): Condition {
     throw new SelectorError(`unknown selector key "${key}" in "${spec}"${hint}: use one of ${KEY_LIST}; e.g. ${EXAMPLE[near ?? 'account']}`);
   }
   if (value === '') throw new SelectorError(`empty value in "${token}": e.g. ${EXAMPLE[key]}`);
-  if (key === 'plan') {
-    if (value === 'openstack') {
-      throw new SelectorError(`unknown plan "openstack" in "${token}": openstack is a provider, not a KEB plan name; use plan=sap-converged-cloud`);
-    }
-    if (!isPlan(value)) throw new SelectorError(`unknown plan "${value}" in "${token}": use one of ${KEB_PLANS.join(', ')}; e.g. plan=trial`);
-    return { key, value };
-  }
+  if (key === 'plan') return { key, value };
   try {
     anchored(value);
   } catch (e) {
@@ -246,9 +275,20 @@ export function parseTargets(input: ParseTargetsInput): TargetSpec {
   return { include, exclude, written: { specs: [...input.specs], excludes: [...excludes] }, canonical };
 }
 
+type Test = (rt: SelectableRuntime) => boolean;
+
 interface Compiled {
-  include: Array<Array<[keyof SelectableRuntime, RegExp]>>;
-  exclude: Array<Array<[keyof SelectableRuntime, RegExp]>>;
+  include: Test[][];
+  exclude: Test[][];
+}
+
+/** A plan name's id (known names), else the value itself (an id, or an unknown name). */
+const planIdOf = (p: string): string => KEB_PLAN_IDS[p] ?? p;
+
+/** `plan=V`: the runtime's plan name is V, or its plan id is V's (so `openstack` and `sap-converged-cloud` agree). */
+function planTest(v: string): Test {
+  const id = planIdOf(v);
+  return (rt) => rt.plan === v || id === (rt.planId || planIdOf(rt.plan));
 }
 
 const compiledCache = new WeakMap<TargetSpec, Compiled>();
@@ -256,18 +296,20 @@ const compiledCache = new WeakMap<TargetSpec, Compiled>();
 function compile(spec: TargetSpec): Compiled {
   let c = compiledCache.get(spec);
   if (!c) {
-    const sel = (s: Selector) => s.conditions.map((k): [keyof SelectableRuntime, RegExp] => [FIELD[k.key], k.key === 'plan' ? anchored(escapeRegex(k.value)) : anchored(k.value)]);
+    const sel = (s: Selector) =>
+      s.conditions.map((k): Test => {
+        if (k.key === 'plan') return planTest(k.value);
+        const field = FIELD[k.key];
+        const re = anchored(k.value);
+        return (rt) => re.test(String(rt[field] ?? ''));
+      });
     c = { include: spec.include.map(sel), exclude: spec.exclude.map(sel) };
     compiledCache.set(spec, c);
   }
   return c;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-const hit = (sel: Array<[keyof SelectableRuntime, RegExp]>, rt: SelectableRuntime) => sel.every(([f, re]) => re.test(rt[f]));
+const hit = (sel: Test[], rt: SelectableRuntime) => sel.every((t) => t(rt));
 
 /**
  * Where a runtime stands: `excluded` = an include spec matches it but an exclude does too (excludes first);

@@ -8,7 +8,7 @@ import type { SubresourceHandler } from '../k8s/api.js';
 import { errors } from '../k8s/errors.js';
 import { findResource, GARDENER_GROUP } from '../k8s/resources.js';
 import { nowTimestamp } from '../k8s/store.js';
-import { hasKubeconfig, kubeconfigYaml } from '../landscape/objects.js';
+import { hasKubeconfig, KIM_RUNTIME_ID, kubeconfigYaml, PROVISIONER_RUNTIME_ID } from '../landscape/objects.js';
 import type { Simulator } from '../simulator.js';
 
 const SHOOT = findResource(GARDENER_GROUP, 'v1beta1', 'shoots')!;
@@ -17,7 +17,8 @@ export function adminKubeconfigHandler(sim: Simulator): SubresourceHandler {
   return ({ method, namespace, name, body, store }) => {
     if (method !== 'POST') throw errors.methodNotAllowed();
     const shoot = store.mustGet(SHOOT, namespace, name);
-    const runtimeId = shoot.metadata.annotations?.['kcp.provisioner.kyma-project.io/runtime-id'];
+    const ann = shoot.metadata.annotations ?? {};
+    const runtimeId = ann[PROVISIONER_RUNTIME_ID] || ann[KIM_RUNTIME_ID];
     const rt = runtimeId ? sim.runtimesById.get(runtimeId) : undefined;
     if (!rt || !hasKubeconfig(rt)) {
       throw errors.forbidden(`shoots.core.gardener.cloud "${name}" is forbidden: admin kubeconfig requests are not allowed for this shoot (it has no reachable cluster)`);

@@ -251,6 +251,8 @@ const REGIONS_BY_PLAN: Record<Plan, readonly string[]> = {
   trial: TRIAL_REGIONS,
   free: FREE_REGIONS,
   'sap-converged-cloud': SCC_REGIONS,
+  preview: AWS_REGIONS,
+  'build-runtime-aws': AWS_REGIONS,
 };
 
 const PROVIDER_BY_REGION = new Map<string, Provider>([
@@ -265,8 +267,10 @@ export function providerOf(rt: Pick<RuntimeSpec, 'region'>): Provider {
   return PROVIDER_BY_REGION.get(rt.region) ?? 'aws';
 }
 
-/** KEB service plan ids (`kyma-project.io/broker-plan-id`, KEB `servicePlanID`). */
+/** KEB service plan ids (`kyma-project.io/broker-plan-id`, KEB `servicePlanID`; KEB internal/broker/plans.go). */
 export const PLAN_IDS: Record<Plan, string> = {
+  preview: '5cb3d976-b85c-42ea-a636-79cadda109a9',
+  'build-runtime-aws': '6aae0ff3-89f7-4f12-86de-51466145422e',
   azure: '4deee563-e5ec-4731-b9b1-53b42d855f0c',
   azure_lite: '8cb22518-aa26-44c5-91a0-e669ec9bf443',
   aws: '361c511f-f939-4621-b228-d0fb79a1fe15',
@@ -318,10 +322,29 @@ function customerAccountSize(rng: Rng): number {
   );
 }
 
-function stateOf(s: Scenario): KebState {
+/**
+ * The KEB state of a runtime. Besides the scenarios' own states, about one in seven runtimes of the ordinary
+ * scenarios (`fresh`, `with-keda`, `existing-default`) is in a state KEB reports while a runtime is being changed
+ * or after a change failed — `error`, `updating`, `upgrading` (KEB internal/runtime/converter.go) — fixed by its
+ * runtime id (no draw, so the rest of the landscape stays as it was). taskrun's resolver targets them all.
+ */
+function stateOf(s: Scenario, runtimeId: string): KebState {
   if (s === 'suspended') return 'suspended';
   if (s === 'deprovisioning') return 'deprovisioning';
+  if (s === 'fresh' || s === 'with-keda' || s === 'existing-default') {
+    const busy = (['error', 'updating', 'upgrading'] as const)[stableHash(`${runtimeId}/keb-state`) % 21];
+    if (busy) return busy;
+  }
   return 'succeeded';
+}
+
+/**
+ * Some Kyma-Test/Kyma-Integration AWS runtimes run on KEB's `preview` or `build-runtime-aws` plan (KEB
+ * internal/broker/plans.go), chosen by runtime id (no draw).
+ */
+function internalAwsPlan(runtimeId: string): Plan {
+  const h = stableHash(`${runtimeId}/plan`) % 6;
+  return h === 0 ? 'preview' : h === 1 ? 'build-runtime-aws' : 'aws';
 }
 
 interface EnvResult {
@@ -395,16 +418,20 @@ function generateEnv(env: Env, envIndex: number, n: number, spec: ProfileSpec, s
     while (shoots.has(shootName));
     shoots.add(shootName);
 
+    // Drawn in this order (runtime id, instance id, region) so seeded landscapes stay as they were.
+    const runtimeId = rng.uuid();
+    const instanceId = rng.uuid();
+    const region = rng.pick(REGIONS_BY_PLAN[plan]);
     runtimes[i] = {
       env,
-      runtimeId: rng.uuid(),
-      instanceId: rng.uuid(),
+      runtimeId,
+      instanceId,
       shootName,
       globalAccountId,
       subaccountId,
-      plan,
-      region: rng.pick(REGIONS_BY_PLAN[plan]),
-      state: stateOf(scenario),
+      plan: owner !== 'customer' && plan === 'aws' ? internalAwsPlan(runtimeId) : plan,
+      region,
+      state: stateOf(scenario, runtimeId),
       scenario,
       operatorVersion: scenario === 'custom-cr-legacy' ? '1.2.0' : '1.4.1',
       channel: rng.chance(0.15) ? 'fast' : 'regular',

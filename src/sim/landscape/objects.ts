@@ -936,6 +936,25 @@ function zones(region: string, provider: Provider, count: number): string[] {
   return suffixes.slice(0, count).map((s) => (provider === 'azure' ? s : `${region}${s}`));
 }
 
+/** The runtime id annotation of shoots KEB's provisioner created (kyma-environment-broker, until 2025). */
+export const PROVISIONER_RUNTIME_ID = 'kcp.provisioner.kyma-project.io/runtime-id';
+/**
+ * The one infrastructure-manager sets (kyma-project/infrastructure-manager pkg/gardener/shoot/extender/
+ * annotations.go `ShootRuntimeIDAnnotation`); it replaces the shoot's annotations with its own, so a shoot it
+ * manages carries only this one.
+ */
+export const KIM_RUNTIME_ID = 'infrastructuremanager.kyma-project.io/runtime-id';
+
+/** Whether infrastructure-manager created (or took over) the runtime's shoot: about 40 %, fixed by runtime id. */
+export function shootByKim(rt: Pick<RuntimeSpec, 'runtimeId'>): boolean {
+  return stableHash(`${rt.runtimeId}/kim`) % 5 < 2;
+}
+
+function shootAnnotations(rt: RuntimeSpec): Record<string, string> {
+  if (shootByKim(rt)) return { [KIM_RUNTIME_ID]: rt.runtimeId, 'infrastructuremanager.kyma-project.io/runtime-generation': '1' };
+  return { [PROVISIONER_RUNTIME_ID]: rt.runtimeId, 'gardener.cloud/created-by': 'kyma-environment-broker' };
+}
+
 function shoot(rt: RuntimeSpec, ctx: SeedContext): K8sObject {
   const provider = providerOf(rt);
   const h = stableHash(`${rt.runtimeId}/shoot`);
@@ -954,10 +973,7 @@ function shoot(rt: RuntimeSpec, ctx: SeedContext): K8sObject {
         namespace: gardenNs,
         generation: 1,
         labels: { account: rt.globalAccountId, subaccount: rt.subaccountId, 'shoot.gardener.cloud/status': 'healthy' },
-        annotations: {
-          'kcp.provisioner.kyma-project.io/runtime-id': rt.runtimeId,
-          'gardener.cloud/created-by': 'kyma-environment-broker',
-        },
+        annotations: shootAnnotations(rt),
         finalizers: ['gardener'],
       },
       spec: {

@@ -68,7 +68,7 @@ describe('src/sim/behaviour/keb.ts', () => {
   });
 
   it('serves the RuntimeDTO fields', async () => {
-    const rt = runtimes('stage').find((r) => r.scenario === 'fresh')!;
+    const rt = runtimes('stage').find((r) => r.scenario === 'fresh' && r.state === 'succeeded')!;
     const { body } = await get('keb-stage', `/runtimes?runtime_id=${rt.runtimeId}`);
     expect(body.totalCount).toBe(1);
     expect(body.data[0]).toMatchObject({
@@ -120,7 +120,7 @@ describe('src/sim/behaviour/gardener.ts', () => {
   it('serves shoots with the runtime-id annotation, account labels, region and maintenance window', async () => {
     const list = await get('stage-gardener', '/apis/core.gardener.cloud/v1beta1/namespaces/garden-kyma-stage/shoots');
     expect(list.status).toBe(200);
-    const byRuntime = new Map<string, Shoot>((list.body.items as Shoot[]).map((s) => [s.metadata.annotations['kcp.provisioner.kyma-project.io/runtime-id'], s]));
+    const byRuntime = new Map<string, Shoot>((list.body.items as Shoot[]).map((s) => [s.metadata.annotations['kcp.provisioner.kyma-project.io/runtime-id'] ?? s.metadata.annotations['infrastructuremanager.kyma-project.io/runtime-id'], s]));
     for (const rt of runtimes('stage')) {
       const shoot = byRuntime.get(rt.runtimeId)!;
       expect(shoot.metadata.name).toBe(rt.shootName);

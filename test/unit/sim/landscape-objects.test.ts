@@ -256,7 +256,10 @@ describe('src/sim/landscape/objects', () => {
       for (const rt of prod) {
         const s = shoots.find((o) => o.metadata.name === rt.shootName)!;
         expect(s.metadata.namespace).toBe('garden-kyma-prod');
-        expect(s.metadata.annotations!['kcp.provisioner.kyma-project.io/runtime-id']).toBe(rt.runtimeId);
+        // KEB's provisioner's annotation, or infrastructure-manager's alone (it replaces the annotations).
+        const ann = s.metadata.annotations!;
+        expect(ann['kcp.provisioner.kyma-project.io/runtime-id'] ?? ann['infrastructuremanager.kyma-project.io/runtime-id']).toBe(rt.runtimeId);
+        expect(Object.keys(ann).filter((k) => k.endsWith('/runtime-id'))).toHaveLength(1);
         expect(s.metadata.labels).toMatchObject({ account: rt.globalAccountId, subaccount: rt.subaccountId });
         const spec = s.spec as { region: string; provider: { type: string }; maintenance: { timeWindow: { begin: string; end: string } }; hibernation?: { enabled: boolean } };
         expect(spec.region).toBe(rt.region);

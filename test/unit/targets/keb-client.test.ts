@@ -35,9 +35,9 @@ describe('src/landscape/keb-client.ts', () => {
     const rts = await client.listRuntimes({ state: 'all' });
     expect(rts.map((r) => r.runtimeID)).toEqual(['r-0', 'r-1', 'r-2', 'r-3', 'r-4', 'r-5', 'r-6']);
     expect(f.calls.map((c) => c.url.pathname + c.url.search)).toEqual([
-      '/base/runtimes?page=1&page_size=3&state=all',
-      '/base/runtimes?page=2&page_size=3&state=all',
-      '/base/runtimes?page=3&page_size=3&state=all',
+      '/base/runtimes?page=1&page_size=3&op_detail=last&state=all',
+      '/base/runtimes?page=2&page_size=3&op_detail=last&state=all',
+      '/base/runtimes?page=3&page_size=3&op_detail=last&state=all',
     ]);
     expect(f.calls.every((c) => c.auth === `Bearer ${TOKEN}`)).toBe(true);
     expect(client.requests).toBe(3);
@@ -64,7 +64,7 @@ describe('src/landscape/keb-client.ts', () => {
     const err = await client.listRuntimes().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ system: 'keb', kind: 'permanent', status: 401 });
-    expect((err as Error).message).toBe('list runtimes (page 1) on keb: HTTP 401: invalid token');
+    expect((err as Error).message).toMatch(/^list runtimes \(page 1\) on keb: KEB token expired or rejected \(HTTP 401\): configure a valid KEB bearer token \(keb.tokenFile\), e\.g\. /);
     expect((err as Error).message).not.toContain(TOKEN);
     expect(f.calls).toHaveLength(1);
   });
