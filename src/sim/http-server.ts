@@ -50,7 +50,8 @@ function send(res: http.ServerResponse, result: ApiResult): void {
     result.start(res);
     return;
   }
-  const body = JSON.stringify(result.body);
+  // A Buffer is sent as it is (the protobuf /openapi/v2); everything else as JSON.
+  const body = Buffer.isBuffer(result.body) ? result.body : JSON.stringify(result.body);
   res.writeHead(result.status, {
     'Content-Type': result.contentType ?? 'application/json',
     'Content-Length': Buffer.byteLength(body),

@@ -19,8 +19,6 @@ const CORPUS: string[] = [
   'plan stage acount=x',
   'stage acount=x',
   'stage region=',
-  'stage plan=openstack',
-  'stage plan=foo',
   'stage region=[',
   'stage nosuchset',
   'stage all,region=x',

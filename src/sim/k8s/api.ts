@@ -20,6 +20,8 @@ import {
 } from './discovery.js';
 import { applyJsonPatch, applyMergePatch, patchTypeOf } from './patch.js';
 import { apiVersionOf, findResource, RESOURCE_TYPES, type ResourceType } from './resources.js';
+import { prune, schemaOf, validate } from './schemas.js';
+import { OPENAPI_V2_PROTOBUF, openApiV2Protobuf } from './openapi-v2.js';
 import { parseFieldSelector, parseLabelSelector, type Matcher } from './selectors.js';
 import type { ClusterStore } from './store.js';
 import type { K8sObject } from '../types.js';
@@ -63,6 +65,31 @@ interface Target {
 }
 
 const json = (status: number, body: unknown, contentType?: string): ApiResult => ({ kind: 'json', status, body, contentType });
+
+/** Adds the API server's `Warning` header (RFC 7234, code 299), e.g. for pruned unknown fields. */
+function withWarnings(r: ApiResult, warnings: string[]): ApiResult {
+  if (r.kind !== 'json' || warnings.length === 0) return r;
+  return { ...r, headers: { ...r.headers, Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } };
+}
+
+/**
+ * A boolean query parameter as the API server decodes it (kubernetes/apimachinery pkg/runtime/conversion.go
+ * `Convert_Slice_string_To_bool`, used for `watch`, `allowWatchBookmarks`, …): absent, `0` or `false` in any
+ * case is false; every other value — `true`, `True` (the Python client), `1`, `t`, even an empty one — is true.
+ */
+export function queryBool(q: URLSearchParams, name: string): boolean {
+  const values = q.getAll(name);
+  if (values.length === 0) return false;
+  return !(values[0] === '0' || values[0].toLowerCase() === 'false');
+}
+
+/** An int64 query parameter (`Convert_Slice_string_To_Pointer_int64`: strconv.ParseInt); a bad one is a 400. */
+function queryInt(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw errors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return Number(v);
+}
 
 function parseBody(req: ApiRequest): unknown {
   const text = req.body.toString('utf8');
@@ -217,7 +244,7 @@ export class ClusterApi {
     }
     const accept = req.headers.accept;
     if (parts[0] === 'version' && parts.length === 1) return json(200, VERSION_INFO);
-    if (parts[0] === 'openapi') return this.openapi(parts.slice(1));
+    if (parts[0] === 'openapi') return this.openapi(parts.slice(1), req);
     if (parts[0] === 'api') {
       if (parts.length === 1) {
         return wantsAggregated(accept) ? json(200, aggregatedDiscovery(true), AGGREGATED_CONTENT_TYPE) : json(200, legacyCoreVersions());
@@ -245,8 +272,13 @@ export class ClusterApi {
     throw errors.noResource();
   }
 
-  private openapi(parts: string[]): ApiResult {
-    if (parts[0] !== 'v3') throw errors.noResource(); // no /openapi/v2: kubectl falls back to v3 first
+  private openapi(parts: string[], req: ApiRequest): ApiResult {
+    if (parts[0] === 'v2' && parts.length === 1) {
+      // kubectl asks for protobuf only (openapi-v2.ts); a JSON client gets the same definitions' GVKs as 406.
+      if (!(req.headers.accept ?? '').includes('protobuf')) throw new ApiError(406, 'NotAcceptable', 'only the protobuf form of /openapi/v2 is served: Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+      return { kind: 'json', status: 200, body: openApiV2Protobuf(), contentType: OPENAPI_V2_PROTOBUF };
+    }
+    if (parts[0] !== 'v3') throw errors.noResource();
     if (parts.length === 1) return json(200, openApiIndex());
     const doc = parts[1] === 'api' ? openApiGroupVersion('', parts[2]) : parts[1] === 'apis' ? openApiGroupVersion(parts[2], parts[3]) : undefined;
     if (!doc) throw errors.noResource();
@@ -281,7 +313,7 @@ export class ClusterApi {
     if (!name) {
       switch (method) {
         case 'GET':
-          return req.query.get('watch') === 'true' || req.query.get('watch') === '1' ? this.watch(req, t) : this.list(req, t);
+          return queryBool(req.query, 'watch') ? this.watch(req, t) : this.list(req, t);
         case 'POST':
           return this.create(req, t, dryRun);
         case 'DELETE':
@@ -343,9 +375,7 @@ export class ClusterApi {
       }
       items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > after);
     }
-    const limitRaw = req.query.get('limit');
-    const limit = limitRaw ? Number(limitRaw) : 0;
-    if (limitRaw && (!Number.isInteger(limit) || limit < 0)) throw errors.badRequest(`invalid limit: ${limitRaw}`);
+    const limit = queryInt(req.query, 'limit') ?? 0;
     if (limit > 0 && items.length > limit) {
       const last = items[limit - 1];
       meta.continue = Buffer.from(JSON.stringify({ after: `${last.metadata.namespace ?? ''}/${last.metadata.name}` })).toString('base64url');
@@ -363,8 +393,8 @@ export class ClusterApi {
     // A malformed resourceVersion is refused before the stream starts (400), as the API server does;
     // a too-old one is reported inside the stream (410).
     if (rv && !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-    const timeoutSeconds = Number(req.query.get('timeoutSeconds') ?? '0');
-    const bookmarks = req.query.get('allowWatchBookmarks') === 'true';
+    const timeoutSeconds = queryInt(req.query, 'timeoutSeconds') ?? 0;
+    const bookmarks = queryBool(req.query, 'allowWatchBookmarks');
     return {
       kind: 'watch',
       start: (res) => {
@@ -405,38 +435,42 @@ export class ClusterApi {
     };
   }
 
-  /** Checks the object's apiVersion/kind against the URL, as the API server does. */
-  private checkKind(t: Target, obj: K8sObject): void {
+  /**
+   * Checks the object's apiVersion/kind against the URL and validates it against the type's structural schema
+   * (schemas.ts), as the API server does: returns the object pruned of unknown fields and of nulls, and the
+   * warnings for pruned fields. `fieldValidation=Strict` refuses unknown fields (400); an invalid value is a 422
+   * naming the field path. For types with a status subresource, a write of the main resource ignores `status`.
+   */
+  private checkKind(t: Target, input: K8sObject, req: ApiRequest, existing?: K8sObject): { obj: K8sObject; warnings: string[] } {
     const expected = apiVersionOf(t.type, t.version);
-    if (obj.apiVersion !== undefined && obj.apiVersion !== expected && !t.type.versions.some((v) => apiVersionOf(t.type, v) === obj.apiVersion)) {
-      throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expected})`);
+    if (input.apiVersion !== undefined && input.apiVersion !== expected && !t.type.versions.some((v) => apiVersionOf(t.type, v) === input.apiVersion)) {
+      throw errors.badRequest(`the API version in the data (${input.apiVersion}) does not match the expected API version (${expected})`);
     }
-    if (obj.kind !== undefined && obj.kind !== t.type.kind) {
-      throw errors.badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${t.type.kind})`);
+    if (input.kind !== undefined && input.kind !== t.type.kind) {
+      throw errors.badRequest(`the kind in the data (${input.kind}) does not match the expected kind (${t.type.kind})`);
     }
-    this.validate(t.type, obj);
-  }
-
-  /** The few schema rules the scripts can trip over (a Kyma module needs a name). */
-  private validate(type: ResourceType, obj: K8sObject): void {
-    if (type.kind === 'Kyma') {
-      const modules = (obj.spec as { modules?: unknown } | undefined)?.modules;
-      if (modules !== undefined && modules !== null) {
-        if (!Array.isArray(modules)) {
-          throw errors.invalid(type.kind, type.group, obj.metadata.name ?? '', [{ field: 'spec.modules', message: `Invalid value: "${typeof modules}": spec.modules in body must be of type array` }]);
-        }
-        modules.forEach((m, i) => {
-          if (m === null || typeof m !== 'object' || typeof (m as { name?: unknown }).name !== 'string' || !(m as { name: string }).name) {
-            throw errors.invalid(type.kind, type.group, obj.metadata.name ?? '', [{ field: `spec.modules[${i}].name`, message: 'Required value', reason: 'FieldValueRequired' }]);
-          }
-        });
-      }
+    const obj = structuredClone(input);
+    const schema = schemaOf(t.type);
+    // Fields the stored object already had (seeded by the simulator) are not the client's doing.
+    const had = new Set(existing ? prune(schema, structuredClone(existing)) : []);
+    const unknown = prune(schema, obj).filter((u) => !had.has(u));
+    const directive = req.query.get('fieldValidation') ?? '';
+    if (!['', 'Ignore', 'Warn', 'Strict'].includes(directive)) {
+      throw errors.badRequest(`Invalid value: ${JSON.stringify(directive)}: fieldValidation must be one of "Ignore", "Warn" or "Strict"`);
     }
+    if (unknown.length && directive === 'Strict') {
+      const what = unknown.length === 1 ? `unknown field "${unknown[0]}"` : `[${unknown.map((u) => `unknown field "${u}"`).join(', ')}]`;
+      throw errors.badRequest(`${t.type.kind} in version "${t.version}" cannot be handled as a ${t.type.kind}: strict decoding error: ${what}`);
+    }
+    const checked: Record<string, unknown> = { ...obj };
+    if (t.type.statusSubresource && t.subresource !== 'status') delete checked.status;
+    const causes = validate(schema, checked);
+    if (causes.length) throw errors.invalid(t.type.kind, t.type.group, obj.metadata.name ?? '', causes);
+    return { obj, warnings: directive === 'Ignore' ? [] : unknown.map((u) => `unknown field "${u}"`) };
   }
 
   private create(req: ApiRequest, t: Target, dryRun: boolean): ApiResult {
-    const obj = asObject(parseBody(req));
-    this.checkKind(t, obj);
+    const { obj, warnings } = this.checkKind(t, asObject(parseBody(req)), req);
     if (t.type.namespaced) {
       if (obj.metadata.namespace && t.namespace && obj.metadata.namespace !== t.namespace) {
         throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -445,12 +479,11 @@ export class ClusterApi {
     }
     const created = this.store.create(t.type, obj, { actor: 'client', dryRun });
     if (!dryRun) this.options.onWrite?.({ resource: t.type, verb: 'create', object: created });
-    return json(201, asVersion(created, t.type, t.version));
+    return withWarnings(json(201, asVersion(created, t.type, t.version)), warnings);
   }
 
   private put(req: ApiRequest, t: Target, dryRun: boolean): ApiResult {
-    const obj = asObject(parseBody(req));
-    this.checkKind(t, obj);
+    const { obj, warnings } = this.checkKind(t, asObject(parseBody(req)), req, t.name ? this.store.get(t.type, t.namespace, t.name) : undefined);
     if (obj.metadata.name !== t.name) {
       throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${t.name})`);
     }
@@ -462,7 +495,7 @@ export class ClusterApi {
       requireResourceVersion: t.type.custom,
     });
     if (!dryRun) this.options.onWrite?.({ resource: t.type, subresource: t.subresource, verb: 'update', object: updated });
-    return json(200, asVersion(updated, t.type, t.version));
+    return withWarnings(json(200, asVersion(updated, t.type, t.version)), warnings);
   }
 
   private patch(req: ApiRequest, t: Target, dryRun: boolean): ApiResult {
@@ -473,24 +506,22 @@ export class ClusterApi {
     if (!current) {
       if (ptype !== 'apply') throw errors.notFound(t.type.plural, t.type.group, t.name!);
       // Server-side apply creates what does not exist yet.
-      const obj = asObject(body);
-      this.checkKind(t, obj);
+      const { obj, warnings } = this.checkKind(t, asObject(body), req);
       obj.metadata.name = t.name;
       if (t.type.namespaced) obj.metadata.namespace = t.namespace;
       const created = this.store.create(t.type, obj, { actor: 'client', dryRun });
       if (!dryRun) this.options.onWrite?.({ resource: t.type, verb: 'patch', object: created });
-      return json(201, asVersion(created, t.type, t.version));
+      return withWarnings(json(201, asVersion(created, t.type, t.version)), warnings);
     }
     const base = asVersion(current, t.type, t.version);
     const patched = ptype === 'json' ? applyJsonPatch(base, body) : applyMergePatch(base, body);
     if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.unprocessablePatch('the patch produced something that is not an object');
-    const obj = asObject(patched);
-    this.checkKind(t, obj);
+    const { obj, warnings } = this.checkKind(t, asObject(patched), req, base);
     if (obj.metadata.name !== t.name) throw errors.badRequest('metadata.name: the name of an object cannot be changed by a patch');
     // A patch applies to the current object: its resourceVersion is the precondition unless the patch set one.
     const updated = this.store.update(t.type, obj, { actor: 'client', dryRun, subresource: t.subresource === 'status' ? 'status' : undefined });
     if (!dryRun) this.options.onWrite?.({ resource: t.type, subresource: t.subresource, verb: 'patch', object: updated });
-    return json(200, asVersion(updated, t.type, t.version));
+    return withWarnings(json(200, asVersion(updated, t.type, t.version)), warnings);
   }
 
   private deleteCollection(req: ApiRequest, t: Target, dryRun: boolean): ApiResult {

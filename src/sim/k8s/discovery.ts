@@ -4,6 +4,7 @@
  * client-node's KubernetesObjectApi reads), and `/openapi/v3` (plain `kubectl apply` validates against it).
  */
 import { RESOURCE_TYPES, VERBS, type ResourceType } from './resources.js';
+import { schemaOf } from './schemas.js';
 
 export const VERSION_INFO = {
   major: '1',
@@ -124,9 +125,32 @@ export function openApiIndex(): unknown {
   return { paths };
 }
 
+const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+/** ObjectMeta's fields with their types (kubernetes/apimachinery pkg/apis/meta/v1/types.go); nested ones left open. */
+const OBJECT_META_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    generateName: { type: 'string' },
+    namespace: { type: 'string' },
+    uid: { type: 'string' },
+    resourceVersion: { type: 'string' },
+    generation: { type: 'integer', format: 'int64' },
+    creationTimestamp: { type: 'string', format: 'date-time' },
+    deletionTimestamp: { type: 'string', format: 'date-time' },
+    deletionGracePeriodSeconds: { type: 'integer', format: 'int64' },
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    annotations: { type: 'object', additionalProperties: { type: 'string' } },
+    finalizers: { type: 'array', items: { type: 'string' } },
+    ownerReferences: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+    managedFields: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+  },
+};
+
 /**
- * `/openapi/v3/apis/<g>/<v>`: enough for kubectl's client-side validation — the GVK of each type and a schema
- * that keeps unknown fields (the simulator does not ship the real CRD schemas).
+ * `/openapi/v3/apis/<g>/<v>` (and `api/v1`): the paths kubectl's field-validation check looks for (the GVK of
+ * each type with a `fieldValidation` parameter: then kubectl leaves validation to the server and sends
+ * `fieldValidation=Strict`) and each kind's schema from schemas.ts, which the server validates writes against.
  */
 export function openApiGroupVersion(group: string, version: string): unknown {
   const types = typesIn(group, version);
@@ -147,16 +171,13 @@ export function openApiGroupVersion(group: string, version: string): unknown {
     const coll = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}` : `${prefix}/${t.plural}`;
     paths[item] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
     paths[coll] = { get: op('list'), post: op('post') };
+    const schema = schemaOf(t);
     schemas[schemaName] = {
-      type: 'object',
+      ...schema,
       'x-kubernetes-group-version-kind': [gvk],
-      'x-kubernetes-preserve-unknown-fields': true,
-      properties: {
-        apiVersion: { type: 'string' },
-        kind: { type: 'string' },
-        metadata: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      },
+      properties: { ...schema.properties, metadata: { $ref: `#/components/schemas/${OBJECT_META}` } },
     };
   }
+  schemas[OBJECT_META] = OBJECT_META_SCHEMA;
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, components: { schemas } };
 }

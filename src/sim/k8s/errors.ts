@@ -17,7 +17,8 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'
-  | 'Forbidden';
+  | 'Forbidden'
+  | 'NotAcceptable';
 
 export interface StatusDetails {
   name?: string;

@@ -152,7 +152,7 @@ describe('src/sim with @kubernetes/client-node', () => {
       () => undefined,
     );
     await api.createNamespacedCustomObject({ ...ISTIOS, body: istio('watched') });
-    await api.patchNamespacedCustomObject({ ...ISTIOS, name: 'watched', body: [{ op: 'add', path: '/spec/x', value: 1 }] });
+    await api.patchNamespacedCustomObject({ ...ISTIOS, name: 'watched', body: [{ op: 'add', path: '/spec/config', value: { numTrustedProxies: 2 } }] });
     await api.deleteNamespacedCustomObject({ ...ISTIOS, name: 'watched' });
     await finished;
     ctrl.abort();

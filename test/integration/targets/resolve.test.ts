@@ -37,6 +37,9 @@ async function resolve(env: Env, specs: string[], o: { excludes?: string[]; samp
 }
 
 const ids = (rs: Array<{ runtimeId: string }>) => rs.map((r) => r.runtimeId).sort();
+/** KEB states taskrun's resolver targets (DESIGN.md §5). */
+const TARGET_STATES = ['succeeded', 'error', 'updating', 'upgrading'];
+const isTarget = (r: { state: string }) => TARGET_STATES.includes(r.state);
 
 async function stats(): Promise<{ byCluster: Record<string, number> }> {
   return (await simRequest(sim, '', '/sim/stats', { token: null })).json;
@@ -53,10 +56,10 @@ afterAll(async () => {
 });
 
 describe('src/targets/resolve.ts', () => {
-  it.each(ENVS)('resolves "all" in %s to every succeeded runtime of runtimes.json, and lists the rest as skipped', async (env) => {
+  it.each(ENVS)('resolves "all" in %s to every target-state runtime of runtimes.json (succeeded, error, updating, upgrading), and lists the rest as skipped', async (env) => {
     const res = await resolve(env, ['all']);
     const mine = all.filter((r) => r.env === env);
-    expect(ids(res.runtimes)).toEqual(ids(mine.filter((r) => r.state === 'succeeded')));
+    expect(ids(res.runtimes)).toEqual(ids(mine.filter(isTarget)));
     expect(res.runtimes.map((r) => r.runtimeId)).toEqual(ids(res.runtimes)); // sorted
     expect(res.eligible).toBe(res.runtimes.length);
     // Every runtime of the env is either a target or skipped: nothing dropped silently.
@@ -70,8 +73,9 @@ describe('src/targets/resolve.ts', () => {
       globalAccountId: entry.globalAccountId,
       subaccountId: entry.subaccountId,
       plan: entry.plan,
+      planId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       region: entry.region,
-      kebState: 'succeeded',
+      kebState: entry.state,
     });
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     expect(sum(res.counts.byRegion)).toBe(res.runtimes.length);
@@ -91,7 +95,7 @@ describe('src/targets/resolve.ts', () => {
   it('resolves account=<Kyma-Test global account> from config.yaml, and the kyma-test set to the same runtimes', async () => {
     const [accountSpec] = envConfig('stage').targets['kyma-test'];
     const uuid = accountSpec.replace(/^account=/, '');
-    const expected = all.filter((r) => r.env === 'stage' && r.globalAccountId === uuid && r.state === 'succeeded');
+    const expected = all.filter((r) => r.env === 'stage' && r.globalAccountId === uuid && isTarget(r));
     expect(expected.length).toBeGreaterThan(0);
 
     const byAccount = await resolve('stage', [`account=${uuid}`]);
@@ -110,13 +114,13 @@ describe('src/targets/resolve.ts', () => {
     const mine = all.filter((r) => r.env === 'prod');
     const excluded = mine.filter((r) => r.globalAccountId === kymaTest || r.plan === 'trial');
     expect(excluded.length).toBeGreaterThan(0);
-    expect(ids(res.runtimes)).toEqual(ids(mine.filter((r) => r.state === 'succeeded' && !excluded.includes(r))));
+    expect(ids(res.runtimes)).toEqual(ids(mine.filter((r) => isTarget(r) && !excluded.includes(r))));
     expect(ids(res.skipped.filter((s) => s.reason === 'excluded'))).toEqual(ids(excluded));
     expect(res.counts.byPlan.trial).toBeUndefined();
   });
 
   it('unions specs and ANDs conditions', async () => {
-    const mine = all.filter((r) => r.env === 'prod' && r.state === 'succeeded');
+    const mine = all.filter((r) => r.env === 'prod' && isTarget(r));
     const region = mine[0].region;
     const plan = mine[0].plan;
     const and = await resolve('prod', [`region=${region},plan=${plan}`]);
