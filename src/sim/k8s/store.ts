@@ -159,10 +159,51 @@ export class ClusterStore {
     return stored;
   }
 
-  private checkNamespace(t: ResourceType, namespace: string | undefined): void {
+  private checkNamespace(t: ResourceType, namespace: string | undefined, name?: string): void {
     if (!t.namespaced) return;
     if (!namespace) throw errors.badRequest('the server could not find the requested resource: namespace is required');
-    if (!this.get(NAMESPACE_TYPE, undefined, namespace)) throw errors.notFound('namespaces', '', namespace);
+    const ns = this.get(NAMESPACE_TYPE, undefined, namespace);
+    if (!ns) throw errors.notFound('namespaces', '', namespace);
+    // The NamespaceLifecycle admission plugin: nothing new in a namespace being deleted.
+    if (ns.metadata.deletionTimestamp) {
+      throw errors.forbidden(`${t.plural}${t.group ? `.${t.group}` : ''} "${name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  /**
+   * DELETE of a Namespace, as the API server and the namespace controller do it: the namespace gets a
+   * deletionTimestamp and `status.phase: Terminating` (its `spec.finalizers: [kubernetes]` holds it), every
+   * object in it is deleted (those with finalizers stay, being deleted, until their finalizers are cleared), and
+   * the namespace goes once it is empty.
+   */
+  private deleteNamespace(current: K8sObject): K8sObject {
+    const name = current.metadata.name!;
+    if (current.metadata.deletionTimestamp) return current;
+    const next: K8sObject = {
+      ...current,
+      metadata: { ...current.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0, resourceVersion: String(++this.rv) },
+      spec: { ...((current.spec as object | undefined) ?? {}), finalizers: ['kubernetes'] },
+      status: { ...((current.status as object | undefined) ?? {}), phase: 'Terminating' },
+    };
+    this.bucket(NAMESPACE_TYPE).set(keyOf(undefined, name), next);
+    this.emit('MODIFIED', NAMESPACE_TYPE, next, current);
+    for (const t of RESOURCE_TYPES) {
+      if (!t.namespaced) continue;
+      for (const o of this.list(t, name)) if (!o.metadata.deletionTimestamp) this.delete(t, name, o.metadata.name!, { actor: 'client' });
+    }
+    this.reapNamespace(name);
+    return this.get(NAMESPACE_TYPE, undefined, name) ?? next;
+  }
+
+  /** Removes a terminating namespace once nothing is left in it. */
+  private reapNamespace(namespace: string | undefined): void {
+    if (!namespace) return;
+    const ns = this.get(NAMESPACE_TYPE, undefined, namespace);
+    if (!ns?.metadata.deletionTimestamp) return;
+    if (RESOURCE_TYPES.some((t) => t.namespaced && this.list(t, namespace).length > 0)) return;
+    const gone: K8sObject = { ...ns, metadata: { ...ns.metadata, resourceVersion: String(++this.rv) }, spec: { ...((ns.spec as object | undefined) ?? {}), finalizers: [] } };
+    this.bucket(NAMESPACE_TYPE).delete(keyOf(undefined, namespace));
+    this.emit('DELETED', NAMESPACE_TYPE, gone, ns);
   }
 
   create(t: ResourceType, input: K8sObject, opts: WriteOptions = {}): K8sObject {
@@ -176,7 +217,7 @@ export class ClusterStore {
       ]);
     }
     if (!t.namespaced) delete meta.namespace;
-    this.checkNamespace(t, meta.namespace);
+    this.checkNamespace(t, meta.namespace, name);
     const b = this.bucket(t);
     const key = keyOf(meta.namespace, name);
     if (b.has(key)) throw errors.alreadyExists(t.plural, t.group, name);
@@ -259,6 +300,7 @@ export class ClusterStore {
     if (next.metadata.deletionTimestamp && !(next.metadata.finalizers?.length)) {
       b.delete(key);
       this.emit('DELETED', t, next, current);
+      if (t.namespaced) this.reapNamespace(namespace);
       return next;
     }
     b.set(key, next);
@@ -278,6 +320,7 @@ export class ClusterStore {
     }
     if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw errors.conflict(t.plural, t.group, name);
     if (opts.dryRun) return current;
+    if (t === NAMESPACE_TYPE) return this.deleteNamespace(current);
     const key = keyOf(t.namespaced ? namespace : undefined, name);
     if (current.metadata.finalizers?.length) {
       if (current.metadata.deletionTimestamp) return current;
@@ -292,6 +335,7 @@ export class ClusterStore {
     const gone: K8sObject = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
     this.bucket(t).delete(key);
     this.emit('DELETED', t, gone, current);
+    if (t.namespaced) this.reapNamespace(namespace);
     return gone;
   }
 
