@@ -14,6 +14,7 @@
  * `itWith(requireKubectl(), 'kubectl get kyma', async () => { ... })`.
  */
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -85,6 +86,17 @@ export function requireKubectl(): Requirement {
   return hasKubectl()
     ? { what: 'kubectl', hint: '' }
     : { what: 'kubectl', missing: '`kubectl version --client` did not run', hint: 'install kubectl (e.g. apt-get install kubectl) so that it is on the PATH' };
+}
+
+/** Debian's python3-kubernetes under /usr/bin/python3 (the second, independent Kubernetes client). */
+export function requirePythonKubernetes(): Requirement {
+  const what = "Debian's python3-kubernetes (/usr/bin/python3 -c 'import kubernetes')";
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import kubernetes'], { stdio: 'ignore', timeout: 20_000 });
+    return { what, hint: '' };
+  } catch {
+    return { what, missing: 'the module does not import', hint: 'apt-get install -y python3-kubernetes (.ci/run does)' };
+  }
 }
 
 /** A file or non-empty folder inside ../shared/fixtures, e.g. `requireFixtures('crds')`. */
