@@ -182,8 +182,8 @@ export class ClusterStore {
     const next: K8sObject = {
       ...current,
       metadata: { ...current.metadata, deletionTimestamp: nowTimestamp(), deletionGracePeriodSeconds: 0, resourceVersion: String(++this.rv) },
-      spec: { ...((current.spec as object | undefined) ?? {}), finalizers: ['kubernetes'] },
-      status: { ...((current.status as object | undefined) ?? {}), phase: 'Terminating' },
+      spec: { ...((current.spec) ?? {}), finalizers: ['kubernetes'] },
+      status: { ...((current.status) ?? {}), phase: 'Terminating' },
     };
     this.bucket(NAMESPACE_TYPE).set(keyOf(undefined, name), next);
     this.emit('MODIFIED', NAMESPACE_TYPE, next, current);
@@ -201,7 +201,7 @@ export class ClusterStore {
     const ns = this.get(NAMESPACE_TYPE, undefined, namespace);
     if (!ns?.metadata.deletionTimestamp) return;
     if (RESOURCE_TYPES.some((t) => t.namespaced && this.list(t, namespace).length > 0)) return;
-    const gone: K8sObject = { ...ns, metadata: { ...ns.metadata, resourceVersion: String(++this.rv) }, spec: { ...((ns.spec as object | undefined) ?? {}), finalizers: [] } };
+    const gone: K8sObject = { ...ns, metadata: { ...ns.metadata, resourceVersion: String(++this.rv) }, spec: { ...((ns.spec) ?? {}), finalizers: [] } };
     this.bucket(NAMESPACE_TYPE).delete(keyOf(undefined, namespace));
     this.emit('DELETED', NAMESPACE_TYPE, gone, ns);
   }
