@@ -96,7 +96,7 @@ describe('KEB requests (KEB internal/runtime/handler.go, common/pagination/pagin
   it('the bot asks op_detail=last and page_size 100 (KEB otherwise sends every operation of every runtime)', async () => {
     const urls: string[] = [];
     const spy: typeof fetch = (input, init) => {
-      urls.push(String(input));
+      urls.push(input instanceof Request ? input.url : input.toString());
       return fetch(input, init);
     };
     await new KebClient({ url: env().keb.url, tokenFile: env().keb.tokenFile, fetch: spy }).listRuntimes({ state: 'all' });
