@@ -36,7 +36,7 @@ describe('src/chat/slack/bot-command.ts + src/rollout/wave-runner.ts — SIGTERM
       cfg.environments.dev.budgets = { wave: 100 };
     });
     dirs.push(dir);
-    const eligible = runtimesOf(sim.out).filter((r) => r.env === 'dev' && r.state === 'succeeded');
+    const eligible = runtimesOf(sim.out).filter((r) => r.env === 'dev' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility (DESIGN.md §5)
     expect(eligible.length).toBeGreaterThanOrEqual(15);
     const env = { ISTIO_MIGRATE_LEASE_TTL_MS: LEASE_TTL_MS, ISTIO_MIGRATE_USER: 'sre-ops' };
     const botEnv = { ...env, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ISTIO_MIGRATE_RESUME_SCAN_MS: '300', SHUTDOWN_TIMEOUT_MS: '10000' };

@@ -165,7 +165,7 @@ describe('a wave over profile mixed', () => {
     writeFileSync(configFile, YAML.stringify(cfg));
     const ctx = await ctxFor(configFile);
     try {
-      const eligible = runtimesOf(sim.out).filter((r) => r.env === 'stage' && r.state === 'succeeded');
+      const eligible = runtimesOf(sim.out).filter((r) => r.env === 'stage' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility (DESIGN.md §5)
       const res = await dispatch(ctx, 'run', ['stage', 'all', '--yes', '--force']); // --force: the Stage runbook starts with a sample
       const status = res.json as WaveStatus;
       expect(status.state).toBe('finished');
