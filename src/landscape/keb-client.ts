@@ -63,7 +63,7 @@ export interface KebClientOptions {
   throttle?: (system: 'keb') => Promise<void>;
   retry?: RetryPolicy;
   signal?: AbortSignal;
-  /** `page_size`; KEB's client uses 100. */
+  /** `page_size`, 1–100 (KEB's maximum and its client's choice: 100). */
   pageSize?: number;
   /** Pages read at once after the first one (which tells the total). */
   concurrency?: number;
@@ -97,7 +97,8 @@ export class KebClient {
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.fetchFn = opts.fetch ?? fetch;
-    if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new Error(`KEB page size must be a positive integer, got ${this.pageSize}`);
+    // KEB answers 400 above its MaxPaginationPage (cmd/broker/main.go, default 100; common/pagination/pagination.go).
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1 || this.pageSize > 100) throw new Error(`KEB page size must be an integer from 1 to 100 (KEB refuses more), got ${this.pageSize}; e.g. pageSize: 100`);
   }
 
   /**
