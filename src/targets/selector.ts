@@ -39,7 +39,7 @@ const KNOWN_PLAN_IDS = new Set(Object.values(KEB_PLAN_IDS));
 
 /** Whether a plan name or plan id is one KEB is known to use. */
 export function isKnownPlan(p: string): boolean {
-  return p in KEB_PLAN_IDS || KNOWN_PLAN_IDS.has(p);
+  return Object.hasOwn(KEB_PLAN_IDS, p) || KNOWN_PLAN_IDS.has(p);
 }
 
 /** One warning per `plan=` value of the spec that is neither a known plan name nor a known plan id. */
@@ -283,7 +283,7 @@ interface Compiled {
 }
 
 /** A plan name's id (known names), else the value itself (an id, or an unknown name). */
-const planIdOf = (p: string): string => KEB_PLAN_IDS[p] ?? p;
+const planIdOf = (p: string): string => (Object.hasOwn(KEB_PLAN_IDS, p) ? KEB_PLAN_IDS[p] : p);
 
 /** `plan=V`: the runtime's plan name is V, or its plan id is V's (so `openstack` and `sap-converged-cloud` agree). */
 function planTest(v: string): Test {

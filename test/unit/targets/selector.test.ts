@@ -137,4 +137,24 @@ describe('src/targets/selector.ts', () => {
       expect(matches(s, rt({ plan: 'gcp' }))).toBe(false);
     });
   });
+
+  // KEB internal/broker/plans.go: names and ids; `openstack` was sap-converged-cloud's name until Dec 2023 (e0a57e82b).
+  describe('plan=: a KEB plan name or plan id, any value accepted', () => {
+    const SCC_ID = '03b812ac-c991-4528-b5bd-08b303523a63';
+    const plan = (v: string) => parseTargets({ specs: [`plan=${v}`], namedSets: SETS });
+    it.each([
+      ['preview', { plan: 'preview', planId: '5cb3d976-b85c-42ea-a636-79cadda109a9' }, true],
+      ['5cb3d976-b85c-42ea-a636-79cadda109a9', { plan: 'preview', planId: '5cb3d976-b85c-42ea-a636-79cadda109a9' }, true],
+      ['5cb3d976-b85c-42ea-a636-79cadda109a9', { plan: 'preview' }, true],
+      ['openstack', { plan: 'sap-converged-cloud', planId: SCC_ID }, true],
+      ['openstack', { plan: 'sap-converged-cloud' }, true],
+      ['sap-converged-cloud', { plan: 'openstack', planId: SCC_ID }, true],
+      ['build-runtime-aws', { plan: 'aws', planId: '361c511f-f939-4621-b228-d0fb79a1fe15' }, false],
+      ['azure.*', { plan: 'azure' }, false],
+      ['azure_ha', { plan: 'azure_ha' }, true],
+      ['toString', { plan: 'aws' }, false],
+    ])('plan=%s against %j → %s', (value, over, expected) => {
+      expect(matches(plan(value), rt(over))).toBe(expected);
+    });
+  });
 });
