@@ -9,8 +9,16 @@ function top(counts: Record<string, number>, n = 8): string {
   return entries.length > n ? `${shown.join(', ')}, … (${entries.length - n} more)` : shown.join(', ');
 }
 
-/** The plan as text: what an SRE (and the on-call approver) reads before running it. */
-export function renderPlan(p: PlanDocument & { preview?: Prediction[] }): string {
+/** An argument as the shell needs it (quoted when it has anything but plain path characters). */
+function shellArg(v: string): string {
+  return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The plan as text: what an SRE (and the on-call approver) reads before running it. `configFile`: the `--config`
+ * it was planned with, repeated in the "run it:" hint (without it the hint would run on another landscape).
+ */
+export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configFile?: string): string {
   const preview = p.preview
     ? [
         `  preview (read every SKR): ${top(summarisePredictions(p.preview), 12)}`,
@@ -34,7 +42,7 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }): string
     ...preview,
     `  concurrency ${p.concurrency}, error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
     `  hash ${p.hash}`,
-    `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}`,
+    `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}${configFile ? ` --config ${shellArg(configFile)}` : ''}`,
   ].join('\n');
 }
 
@@ -55,6 +63,6 @@ export const plan: CommandSpec = {
     });
     const journal = await ctx.services.journal();
     await journal.audit({ actor: ctx.user, action: 'plan', subject: doc.hash, detail: { env: doc.env, target: doc.target, runtimes: doc.runtimes.length } });
-    return ok(renderPlan(doc), doc);
+    return ok(renderPlan(doc, ctx.services.configFile), doc);
   },
 };

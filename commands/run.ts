@@ -180,7 +180,7 @@ export const run: CommandSpec = {
     } else {
       doc = await planFromArgs(ctx, args, run);
     }
-    ctx.progress?.(renderPlan(doc));
+    ctx.progress?.(renderPlan(doc, services.configFile));
     // A cancelled plan does not run until it is planned again (`plan` lifts the cancellation; a journal record).
     const cancelled = await journal.planCancellation(doc.hash);
     if (cancelled) {
@@ -213,7 +213,7 @@ export const run: CommandSpec = {
     const need: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'> = {
       command: { name: 'run', argv: ['--plan', doc.hash, '--yes', ...(forced ? ['--force'] : [])] },
       subject: { kind: 'plan' },
-      detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc)}` : renderPlan(doc),
+      detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc, services.configFile)}` : renderPlan(doc, services.configFile),
     };
     const action = forced ? 'force' : 'run';
     // Each wave needs an approval of its own: the wave uses it up as it is created (below), also for the same hash.

@@ -3,11 +3,12 @@
  * each environment's access (kubeconfigs read once, held in memory), the shared rate limiter and the wave
  * event stream. Opened lazily, closed once.
  */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { approvalRequired, concurrencyOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
-import { configFileFrom, loadConfigFile } from '../config/load-config.js';
+import { ConfigError, configFileFrom, loadConfigFile, type ConfigProblem } from '../config/load-config.js';
 import type { Journal } from '../journal/journal.js';
 import { openJournal } from '../journal/open-journal.js';
 import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-limiter.js';
@@ -46,7 +47,11 @@ export class Services {
   private constructor(
     readonly config: Config,
     readonly configSource: string,
+    /** Which landscape this is (recorded in the journal: waves of two landscapes never mix), and how to name it. */
+    readonly landscape: LandscapeIdentity,
     private readonly closeEmbedded?: () => Promise<void>,
+    /** The configuration file, when one was given (hints repeat it: `run --plan H --config F`). */
+    readonly configFile?: string,
   ) {
     if (config.globalBudget !== undefined) this.globalBudget = new GlobalBudget(config.globalBudget);
     // One bucket per (environment, system) at that environment's cap: each environment's KCP, Gardener and KEB are
@@ -67,15 +72,25 @@ export class Services {
 
   static async create(opts: ServicesOptions = {}): Promise<Services> {
     const file = configFileFrom(opts.configFile, opts.env ?? process.env);
-    if (file) return new Services(await loadConfigFile(file), file);
+    if (file) {
+      const config = await loadConfigFile(file);
+      await checkConfigFiles(config, file);
+      return new Services(config, file, landscapeOfConfig(config, file), undefined, file);
+    }
     const dataDir = path.resolve(opts.dataDir ?? 'data');
     opts.notice?.(`no configuration given (--config or ISTIO_MIGRATE_CONFIG): using the embedded simulated landscape (profile ${EMBEDDED.profile}, ${EMBEDDED.runtimes} runtimes) and the SQLite journal ${path.join(dataDir, 'journal.db')}`);
     // The only import of the simulator outside tests (DESIGN.md §2).
     const { startSim } = await import('../sim/run-sim.js');
-    const sim = await startSim({ out: path.join(dataDir, 'sim'), port: 0, ...EMBEDDED });
+    // Kept under data/sim/state: the landscape comes back as the last process left it, like the journal next to it.
+    const sim = await startSim({ out: path.join(dataDir, 'sim'), port: 0, ...EMBEDDED, stateDir: path.join(dataDir, 'sim', 'state') });
     const config = await loadConfigFile(path.join(sim.out, 'config.yaml'));
     config.journal = { sqlite: { file: path.join(dataDir, 'journal.db') } };
-    return new Services(config, 'embedded simulated landscape', () => sim.close());
+    const meta = sim.state!.meta;
+    const landscape: LandscapeIdentity = {
+      id: `embedded:${meta.instance}`,
+      description: `the embedded simulated landscape in ${sim.state!.dir} (created ${meta.createdAt})`,
+    };
+    return new Services(config, 'embedded simulated landscape', landscape, () => sim.close());
   }
 
   journal(): Promise<Journal> {
@@ -85,8 +100,22 @@ export class Services {
       const url = j.postgres.urlEnv ? process.env[j.postgres.urlEnv] : (await readFile(j.postgres.urlFile!, 'utf8')).trim();
       if (!url) throw new Error(`the PostgreSQL URL variable ${j.postgres.urlEnv} is not set`);
       return openJournal({ kind: 'postgres', url, schema: j.postgres.schema });
-    })();
+    })().then(async (journal) => {
+      try {
+        await claimJournal(journal, this.landscape, this.journalName());
+        return journal;
+      } catch (e) {
+        await journal.close();
+        throw e;
+      }
+    });
     return this.journalPromise;
+  }
+
+  /** The journal, as a person would find it: its SQLite file or its PostgreSQL schema. */
+  journalName(): string {
+    const j = this.config.journal;
+    return 'sqlite' in j ? j.sqlite.file : `PostgreSQL${j.postgres.schema ? ` schema ${j.postgres.schema}` : ''}`;
   }
 
   envConfig(env: EnvName) {
@@ -133,4 +162,90 @@ export class Services {
     if (this.journalPromise) await (await this.journalPromise).close();
     await this.closeEmbedded?.();
   }
+}
+
+/** Which landscape a configuration reaches: `id` is compared, `description` is shown. */
+export interface LandscapeIdentity {
+  id: string;
+  description: string;
+}
+
+/**
+ * A file configuration's landscape: its environments' KEB URLs (where the runtimes come from). A `sim --out`
+ * landscape is a new one whenever the simulator restarts (its port, and its state, are new).
+ */
+export function landscapeOfConfig(config: Config, file: string): LandscapeIdentity {
+  const envs = (['dev', 'stage', 'prod'] as const).filter((e) => config.environments[e]).map((e) => `${e}=${config.environments[e]!.keb.url}`);
+  return { id: `${config.simulated ? 'simulated' : 'landscape'}:${envs.join(' ')}`, description: `the ${config.simulated ? 'simulated ' : ''}landscape of ${file} (KEB ${envs.join(', ')})` };
+}
+
+/** The journal key that records which landscape a journal's waves belong to. */
+export const LANDSCAPE_SETTING = 'landscape';
+
+/**
+ * A journal belongs to one landscape: the first use records it; a journal of another landscape is refused (exit 2,
+ * like a configuration error), so that waves, results and tasks of two landscapes never mix.
+ */
+async function claimJournal(journal: Journal, landscape: LandscapeIdentity, journalName: string): Promise<void> {
+  const raw = await journal.getSetting(LANDSCAPE_SETTING);
+  if (raw === undefined) {
+    await journal.setSetting(LANDSCAPE_SETTING, JSON.stringify({ ...landscape, recordedAt: new Date().toISOString() }));
+    return;
+  }
+  let recorded: { id?: string; description?: string; recordedAt?: string };
+  try {
+    recorded = JSON.parse(raw) as typeof recorded;
+  } catch {
+    recorded = { id: raw, description: raw };
+  }
+  if (recorded.id === landscape.id) return;
+  throw new LandscapeMismatchError(journalName, recorded.description ?? String(recorded.id), landscape.description);
+}
+
+/** The journal belongs to another landscape (code `config`: exit 2). */
+export class LandscapeMismatchError extends Error {
+  readonly code = 'config';
+  constructor(
+    readonly journal: string,
+    readonly recorded: string,
+    readonly current: string,
+  ) {
+    super(
+      `the journal ${journal} belongs to ${recorded}, not to ${current}: waves of two landscapes never mix. ` +
+        `Give this landscape a journal of its own (config journal: { sqlite: { file: /tmp/other/journal.db } }), or move ${journal} away to start over.`,
+    );
+  }
+}
+
+/**
+ * Every file a configuration names must be readable before anything runs: one ConfigError listing each missing or
+ * unreadable file with its path in the configuration and a hint (exit 2), instead of a raw ENOENT later.
+ */
+export async function checkConfigFiles(config: Config, file: string): Promise<void> {
+  const refs: { path: string; file: string; what: string }[] = [];
+  for (const env of ['dev', 'stage', 'prod'] as const) {
+    const e = config.environments[env];
+    if (!e) continue;
+    refs.push({ path: `environments.${env}.kcp.kubeconfig`, file: e.kcp.kubeconfig, what: `the KCP kubeconfig of ${env}` });
+    refs.push({ path: `environments.${env}.gardener.kubeconfig`, file: e.gardener.kubeconfig, what: `the Gardener kubeconfig of ${env}` });
+    refs.push({ path: `environments.${env}.keb.tokenFile`, file: e.keb.tokenFile, what: `the KEB token file of ${env}` });
+  }
+  const j = config.journal;
+  if ('postgres' in j && j.postgres.urlFile) refs.push({ path: 'journal.postgres.urlFile', file: j.postgres.urlFile, what: 'the PostgreSQL URL file' });
+  const problems: ConfigProblem[] = [];
+  for (const r of refs) {
+    try {
+      await access(r.file, constants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push({
+        path: r.path,
+        message: `${r.what} ${r.file} ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? (e as Error).message})`}`,
+        hint: config.simulated
+          ? 'a simulated landscape writes its files while it runs: start it again (istio-migrate sim --out DIR) and use DIR/config.yaml'
+          : 'check the path; mounted Secrets appear under their mount path, e.g. /etc/istio-migrate/landscape/kcp-prod.yaml',
+      });
+    }
+  }
+  if (problems.length) throw new ConfigError(file, problems);
 }

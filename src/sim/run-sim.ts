@@ -6,6 +6,7 @@ import path from 'node:path';
 import { installBehaviour, type Behaviour, type BehaviourOptions } from './behaviour/index.js';
 import { SimServer } from './http-server.js';
 import { writeSimFiles } from './landscape/files.js';
+import { loadSimState, persistSim, type LandscapeMeta } from './persist.js';
 import { Simulator, type SimulatorOptions } from './simulator.js';
 
 export interface RunningSim {
@@ -14,6 +15,8 @@ export interface RunningSim {
   behaviour: Behaviour;
   port: number;
   out: string;
+  /** With `stateDir`: what the stored landscape is, and whether it came back from there. */
+  state?: { meta: LandscapeMeta; restored: boolean; dir: string };
   close(): Promise<void>;
 }
 
@@ -22,13 +25,19 @@ export interface StartSimOptions extends SimulatorOptions {
   port: number;
   timings?: BehaviourOptions['timings'];
   faults?: BehaviourOptions['faults'];
+  /** Keep the landscape in this directory across processes (persist.ts): it comes back as it was left. */
+  stateDir?: string;
 }
 
 export async function startSim(opts: StartSimOptions): Promise<RunningSim> {
-  const sim = new Simulator(opts);
+  const loaded = opts.stateDir ? loadSimState(path.resolve(opts.stateDir), opts) : undefined;
+  const sim = new Simulator(loaded ? { ...opts, referenceTime: loaded.meta.referenceTime, restore: loaded.restore } : opts);
   const server = new SimServer(sim);
   const behaviour = installBehaviour(sim, server, { timeScale: opts.timeScale, timings: opts.timings, faults: opts.faults });
+  const persisted = opts.stateDir ? persistSim(sim, path.resolve(opts.stateDir)) : undefined;
   const port = await server.listen(opts.port);
+  // Restored clusters come back at once, so that LM finishes what it had started on them.
+  for (const id of loaded?.restore.keys() ?? []) sim.cluster(id);
   const out = path.resolve(opts.out);
   await writeSimFiles(out, sim.landscape, {
     ...sim.seedContext(),
@@ -42,8 +51,10 @@ export async function startSim(opts: StartSimOptions): Promise<RunningSim> {
     behaviour,
     port,
     out,
+    ...(loaded ? { state: { meta: loaded.meta, restored: loaded.restored, dir: path.resolve(opts.stateDir!) } } : {}),
     close: async () => {
       behaviour.stop();
+      persisted?.stop();
       await server.close();
     },
   };

@@ -6,7 +6,7 @@
  * only for the clusters a client has touched. What a cluster holds before it is touched is a pure function of
  * the seed, so laziness is invisible to clients.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { ClusterApi, type ClusterApiOptions, type WriteInfo } from './k8s/api.js';
 import { findResourceByKind } from './k8s/resources.js';
 import { ClusterStore } from './k8s/store.js';
@@ -23,6 +23,14 @@ export interface Cluster {
   runtime?: RuntimeSpec;
   store: ClusterStore;
   api: ClusterApi;
+  /** Its objects came back from a stored snapshot (persist.ts): controllers pick up unfinished work. */
+  restored?: boolean;
+}
+
+/** One cluster's stored objects (ClusterStore.snapshot). */
+export interface ClusterSnapshot {
+  rv: number;
+  objects: K8sObject[];
 }
 
 export interface SimulatorOptions {
@@ -30,6 +38,10 @@ export interface SimulatorOptions {
   profile: string;
   runtimes: number;
   timeScale: number;
+  /** The time seeded timestamps are relative to (default: now); a restored landscape keeps its own. */
+  referenceTime?: number;
+  /** Clusters as a previous process left them (persist.ts): used instead of the seeded objects. */
+  restore?: Map<string, ClusterSnapshot>;
 }
 
 export interface SimStats {
@@ -43,6 +55,8 @@ export interface ClusterHooks {
   /** Called once when a cluster is materialised, after its objects are seeded. */
   onCluster?: (cluster: Cluster) => void;
   apiOptions?: (role: ClusterRole) => Omit<ClusterApiOptions, 'onWrite'>;
+  /** Called after a client's (HTTP) write to a cluster was stored, before the response is sent. */
+  onClientWrite?: (cluster: Cluster) => void;
 }
 
 /** Deterministic per-runtime seeded UUIDs for objects created by the seeding code without a uid. */
@@ -66,7 +80,7 @@ export class Simulator {
   constructor(readonly options: SimulatorOptions) {
     this.landscape = generateLandscape({ seed: options.seed, profile: options.profile, runtimes: options.runtimes });
     for (const rt of this.landscape.runtimes) this.runtimesById.set(rt.runtimeId, rt);
-    this.referenceTime = Math.floor(Date.now() / 1000) * 1000;
+    this.referenceTime = options.referenceTime ?? Math.floor(Date.now() / 1000) * 1000;
   }
 
   /** Set once the HTTP server listens: kubeconfigs inside the simulated clusters point at it. */
@@ -114,22 +128,39 @@ export class Simulator {
     if (existing) return existing;
     const d = this.describe(clusterId);
     if (!d) return undefined;
-    const store = new ClusterStore(clusterId, seededUid(this.options.seed, clusterId));
+    const stored = this.options.restore?.get(clusterId);
+    // A restored cluster's uids come at random: the seeded sequence would repeat uids handed out before.
+    const store = new ClusterStore(clusterId, stored ? randomUUID : seededUid(this.options.seed, clusterId));
+    if (stored) {
+      // Secrets hold kubeconfigs with this process's server URL (its port changes per start): those come fresh.
+      const fresh = new Map(this.seedObjects(d).filter((o) => o.kind === 'Secret').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
+      const objects = stored.objects.map((o) => {
+        const f = o.kind === 'Secret' ? fresh.get(`${o.metadata.namespace}/${o.metadata.name}`) : undefined;
+        return f ? { ...o, data: f.data } : o;
+      });
+      store.restore({ rv: stored.rv, objects }, (o) => findResourceByKind(o.apiVersion, o.kind));
+    } else this.seedStore(store, d);
+    const extra = Object.assign({}, ...this.hooks.map((h) => h.apiOptions?.(d.role) ?? {})) as Omit<ClusterApiOptions, 'onWrite'>;
+    const api = new ClusterApi(store, { ...extra, onWrite: (w) => this.recordWrite(clusterId, d.role, w) });
+    const cluster: Cluster = { id: clusterId, env: d.env, role: d.role, runtime: d.runtime, store, api, ...(stored ? { restored: true } : {}) };
+    this.clusters.set(clusterId, cluster);
+    for (const h of this.hooks) h.onCluster?.(cluster);
+    return cluster;
+  }
+
+  private seedObjects(d: { env: Env; role: ClusterRole; runtime?: RuntimeSpec }): K8sObject[] {
     const ctx = this.seedContext();
-    const objects: K8sObject[] =
-      d.role === 'skr' ? skrObjects(d.runtime!, ctx) : d.role === 'kcp' ? kcpObjects(d.env, this.runtimesOf(d.env), ctx) : gardenerObjects(d.env, this.runtimesOf(d.env), ctx);
+    return d.role === 'skr' ? skrObjects(d.runtime!, ctx) : d.role === 'kcp' ? kcpObjects(d.env, this.runtimesOf(d.env), ctx) : gardenerObjects(d.env, this.runtimesOf(d.env), ctx);
+  }
+
+  private seedStore(store: ClusterStore, d: { env: Env; role: ClusterRole; runtime?: RuntimeSpec }): void {
+    const objects = this.seedObjects(d);
     // Namespaces first, so namespaced objects always have theirs.
     for (const obj of [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'))) {
       const t = findResourceByKind(obj.apiVersion, obj.kind);
       if (!t) throw new Error(`seeded object of unknown type ${obj.apiVersion}/${obj.kind}`);
       store.seed(t, obj);
     }
-    const extra = Object.assign({}, ...this.hooks.map((h) => h.apiOptions?.(d.role) ?? {})) as Omit<ClusterApiOptions, 'onWrite'>;
-    const api = new ClusterApi(store, { ...extra, onWrite: (w) => this.recordWrite(clusterId, d.role, w) });
-    const cluster: Cluster = { id: clusterId, env: d.env, role: d.role, runtime: d.runtime, store, api };
-    this.clusters.set(clusterId, cluster);
-    for (const h of this.hooks) h.onCluster?.(cluster);
-    return cluster;
   }
 
   /** Clusters materialised so far. */
@@ -143,6 +174,8 @@ export class Simulator {
   }
 
   private recordWrite(clusterId: string, role: ClusterRole, w: WriteInfo): void {
+    const cluster = this.clusters.get(clusterId);
+    if (cluster) for (const h of this.hooks) h.onClientWrite?.(cluster);
     // C1: kymaWrites counts clients' create/update/patch of an SKR's Kyma, never its status.
     if (role !== 'skr' || w.resource.kind !== 'Kyma' || w.subresource === 'status' || w.verb === 'delete') return;
     this.stats.kymaWrites[clusterId] = (this.stats.kymaWrites[clusterId] ?? 0) + 1;

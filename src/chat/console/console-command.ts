@@ -55,6 +55,17 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
     }
     throw e;
   }
+  // The journal must belong to this landscape (services.ts): say so before the first input, not on every one.
+  try {
+    await services.journal();
+  } catch (e) {
+    await services.close();
+    if ((e as { code?: string }).code === 'config') {
+      err(`istio-migrate console: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
   const interactive = !script && !!io.stdin.isTTY;
   const user = flags.as ?? io.env.ISTIO_MIGRATE_USER ?? io.env.USER ?? 'console';
   let rl: readline.Interface | undefined;

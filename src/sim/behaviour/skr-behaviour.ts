@@ -73,6 +73,22 @@ export class SkrBehaviour {
     this.istioInstalled = statusOf(this.istios().find((i) => statusOf(i).state === 'Ready')).state === 'Ready';
     this.lmTracking = this.kymaHasIstio() && !!this.kcp().store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
     this.unsubscribe = skr.store.subscribe((e) => this.onEvent(e));
+    if (skr.restored) this.resync();
+  }
+
+  /**
+   * A cluster restored from a previous process (persist.ts) lost the controllers' timers: each controller looks at
+   * the objects again and finishes what it had started (every step is idempotent).
+   */
+  private resync(): void {
+    const d = this.deployment();
+    if (d) this.scheduleDeploymentStatus({ type: 'MODIFIED', object: d, resource: DEPLOYMENT, resourceVersion: Number(d.metadata.resourceVersion) });
+    if (this.kymaHasIstio()) {
+      // LM takes the module on again: the Manifest, the operator and the default CR are created where missing.
+      this.lmTracking = false;
+      this.debounce('lm', this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm());
+    }
+    this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
   }
 
   private get scenario(): string {

@@ -159,6 +159,26 @@ export class ClusterStore {
     return stored;
   }
 
+  /**
+   * Every object with the store's resourceVersion counter: what `restore` takes back (the embedded landscape keeps
+   * its clusters across processes this way). Watch history is not kept: a watch from before a restore answers 410.
+   */
+  snapshot(): { rv: number; objects: K8sObject[] } {
+    const objects: K8sObject[] = [];
+    for (const b of this.data.values()) objects.push(...b.values());
+    return { rv: this.rv, objects };
+  }
+
+  /** Puts a snapshot's objects back as they were (resourceVersions, uids and timestamps kept), without events. */
+  restore(snapshot: { rv: number; objects: K8sObject[] }, typeOf: (obj: K8sObject) => ResourceType | undefined): void {
+    for (const obj of snapshot.objects) {
+      const t = typeOf(obj);
+      if (!t) throw new Error(`stored object of unknown type ${obj.apiVersion}/${obj.kind}`);
+      this.bucket(t).set(keyOf(t.namespaced ? obj.metadata.namespace : undefined, obj.metadata.name!), obj);
+    }
+    this.rv = Math.max(this.rv, snapshot.rv);
+  }
+
   private checkNamespace(t: ResourceType, namespace: string | undefined, name?: string): void {
     if (!t.namespaced) return;
     if (!namespace) throw errors.badRequest('the server could not find the requested resource: namespace is required');
