@@ -4,10 +4,11 @@
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
 import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
+import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus } from '../src/rollout/wave-status.js';
 import { checkApproval, driveWave } from './run.js';
-import { confirmChange, intOption, waveArg } from './shared.js';
+import { budgetAction, budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -43,15 +44,22 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
     async run(ctx, args) {
       const id = waveArg(args.positionals[0], spec);
       const { journal, wave } = await loadWave(ctx, id);
-      if (['finished', 'aborted'].includes(wave.state)) throw new CommandError(`wave ${id} is ${wave.state}: nothing to ${name}`, 1);
+      const before = await effectiveState(journal, wave);
+      if (name === 'abort' && before === 'aborted') return ok(`${id} is aborted already: nothing changed`, await waveStatus(journal, wave));
+      if (before === 'finished' || before === 'aborted') throw new CommandError(`wave ${id} has ended (${before}): nothing to ${name}`, 1, `status ${id}`);
+      // A budget-stopped wave runs nothing: pausing or draining it would change nothing. Say what would.
+      if (before === 'budget-stopped' && name !== 'abort') {
+        throw new CommandError(`wave ${id} is budget-stopped: nothing runs, so there is nothing to ${name}. resume ${id} --budget N continues it with a larger error budget; abort ${id} gives it up`, 1, `resume ${id} --budget 5 --yes`);
+      }
       await journal.setWaveControl(id, control);
-      // No live runner to obey (interrupted): abort ends the wave here, so that it stops holding its environment
-      // (one wave per environment). A runner that resumes it meanwhile sees the control and aborts as well.
-      if (name === 'abort' && (await effectiveState(journal, wave)) === 'interrupted') await journal.setWaveState(id, 'aborted');
+      // No live runner to obey (interrupted, budget-stopped): abort ends the wave here, so that it stops holding its
+      // environment (one wave per environment). A runner that resumes it meanwhile sees the control and aborts as well.
+      if (name === 'abort' && (before === 'interrupted' || before === 'budget-stopped')) await journal.setWaveState(id, 'aborted');
       // An aborted wave's failures no longer count against the global error budget (see global-budget.ts).
       if (name === 'abort') ctx.services.globalBudget?.release(id);
       await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
       const status = await waveStatus(journal, (await journal.getWave(id))!);
+      if (status.state === 'aborted') return ok(`${id} aborted (it was ${before}); unfinished runtimes stay as they are (resume ${id} --yes would continue it)`, status);
       return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
     },
   };
@@ -64,22 +72,57 @@ export const abort = controlCommand('abort', 'abort', 'stop the wave now; in-fli
 
 export const resume: CommandSpec = {
   name: 'resume',
-  summary: 'continue a paused wave, or an interrupted one (after a crash) in this process',
-  usage: 'resume WAVE [--yes] [--json]',
-  examples: ['resume stage-20261125-1 --yes'],
+  summary: 'continue a paused wave, an interrupted one (after a crash) or a budget-stopped one (--budget N) in this process',
+  usage: 'resume WAVE [--budget N] [--yes] [--json]',
+  examples: ['resume stage-20261125-1 --yes', 'resume dev-20261125-1 --budget 5 --yes'],
   permission: 'operate',
   mutates: true,
-  options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: { yes: { type: 'boolean' }, budget: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], resume);
+    const newBudget = intOption(args.values.budget, '--budget', resume);
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
     const live = status.state === 'paused' || status.state === 'running' || status.state === 'draining';
+    if (status.state === 'finished') throw new CommandError(`wave ${id} has finished: nothing to resume${status.counts.pending ? ` (${status.counts.pending} runtimes never started: plan them again as a new wave)` : ''}`, 1, `status ${id}`);
+    if (live && newBudget !== undefined) throw new CommandError(`wave ${id} is ${status.state} with a live runner: its budget can change only once it stopped (a budget-stopped wave takes resume ${id} --budget N)`, 1);
     // Runs the wave here: the decision comes first — nothing changes (not even the control) without it, and the
     // command an approval re-runs carries --yes only because the requester gave it.
     if (!live && !ctx.interactive && !args.values.yes) throw new CommandError('resume runs the wave here: confirm with --yes', 1, resume.examples[0]);
-    if (status.state === 'aborted') {
-      const left = (await journal.listWaveRuntimes(id)).filter((r) => r.state !== 'finished').length;
+    // Why it could not make progress, rather than "started" and stopped at once.
+    const env = wave.env as EnvName;
+    const all = await journal.listWaveRuntimes(id);
+    const left = all.filter((r) => r.state !== 'finished').length;
+    const failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
+    const budgetNow = await waveBudget(ctx, wave, all.length);
+    if (!live) {
+      if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
+      const frozen = (await journal.getSetting(`freeze:${env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      if (frozen) throw new CommandError(`${env} is frozen: ${id} would only pause. unfreeze ${env} first`, 1, `unfreeze ${env}`);
+      // One wave per environment: an ended wave comes back only while no other wave holds the environment.
+      const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== id);
+      if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then resume ${id}`, 1, `status ${other.waveId}`);
+      if (newBudget !== undefined && newBudget <= failures) {
+        throw new CommandError(`--budget ${newBudget} would stop ${id} again at once: it has ${failures} platform failures already; give more than ${failures}`, 1, `resume ${id} --budget ${failures + 1} --yes`);
+      }
+      if (newBudget === undefined && failures >= budgetNow) {
+        throw new CommandError(
+          `${id} is ${status.state}: its ${failures} platform failures reached its error budget of ${budgetNow}, so it would stop again at once. ` +
+            `Continue with a larger budget: resume ${id} --budget ${failures + 1} (recorded${ctx.services.approvalRequired(env) ? '; needs an on-call approval' : ''}); retry-failed ${id} runs the failed runtimes again; abort ${id} gives it up`,
+          1,
+          `resume ${id} --budget ${failures + 1} --yes`,
+        );
+      }
+    }
+    if (newBudget !== undefined) {
+      await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, budgetAction(newBudget), {
+        command: { name: 'resume', argv: [id, '--budget', String(newBudget), '--yes'] },
+        subject: { kind: 'wave', waveId: id },
+        detail: `resume of ${status.state} wave ${id} (${wave.env}, ${wave.target}) with its error budget raised from ${budgetNow} to ${newBudget}: ${failures} platform failures so far; its ${left} unfinished runtimes start again.`,
+      });
+    }
+    // A raised budget's approval covers the resume it comes with.
+    if (status.state === 'aborted' && newBudget === undefined) {
       await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'resume', {
         command: { name: 'resume', argv: [id, '--yes'] },
         subject: { kind: 'wave', waveId: id },
@@ -95,12 +138,20 @@ export const resume: CommandSpec = {
       const st = await waveStatus(journal, (await journal.getWave(id))!);
       return ok(`${id} resumed: its runner ${lease?.holder ?? '?'} continues (lease until ${lease?.expiresAt ?? '?'})`, { ...st, runner: lease?.holder ?? null });
     }
-    const all = await journal.listWaveRuntimes(id);
-    const left = all.filter((r) => r.state !== 'finished').length;
-    if (!left) return ok(`${id} has nothing left to run`, status);
-    await confirmChange(ctx, !!args.values.yes, `resume ${id} (${wave.env}, ${wave.target}, ${status.state}): ${left} unfinished runtimes run here`, 'resume runs the wave here: confirm with --yes', resume.examples[0]);
+    await confirmChange(
+      ctx,
+      !!args.values.yes,
+      `resume ${id} (${wave.env}, ${wave.target}, ${status.state}): ${left} unfinished runtimes run here${newBudget !== undefined ? `, error budget ${budgetNow} → ${newBudget}` : ''}`,
+      'resume runs the wave here: confirm with --yes',
+      resume.examples[0],
+    );
+    if (newBudget !== undefined) {
+      await journal.setSetting(budgetSetting(id), String(newBudget));
+      await journal.audit({ actor: ctx.user, action: 'set-budget', subject: id, detail: { from: budgetNow, to: newBudget, failures } });
+    }
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
+    ctx.progress?.(`resuming ${id}: ${left} of ${all.length} runtimes left to run, error budget ${newBudget ?? budgetNow} (${failures} platform failures so far)`);
     const current = (await journal.getWave(id))!;
     return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length));
   },
@@ -121,7 +172,19 @@ export const retryFailed: CommandSpec = {
     if (!['finished', 'budget-stopped', 'aborted', 'interrupted'].includes(status.state)) throw new CommandError(`wave ${id} is ${status.state}; retry when it has ended`, 1);
     // The decision first: the command an approval re-runs carries --yes only because the requester gave it.
     if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
-    const platformFailures = (await journal.listWaveRuntimes(id)).filter((r) => r.state === 'finished' && r.result?.class === 'platform');
+    const runtimes = await journal.listWaveRuntimes(id);
+    const platformFailures = runtimes.filter((r) => r.state === 'finished' && r.result?.class === 'platform');
+    const notStarted = runtimes.filter((r) => r.state !== 'finished').length;
+    // Nothing retryable: say so before anything (an approval, a confirmation, the wave) is touched.
+    if (!platformFailures.length) {
+      const customer = runtimes.filter((r) => r.result?.class === 'customer').length;
+      const why = [
+        `nothing to retry: ${id} has no runtimes that failed on the platform side`,
+        ...(customer ? [`${customer} customer outcomes (more than one Istio CR) are customer-contact tasks: see tasks`] : []),
+        ...(notStarted ? [`${notStarted} runtimes never started: resume ${id}`] : []),
+      ].join('; ');
+      return ok(why, { ...status, retried: 0 });
+    }
     await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed', {
       command: { name: 'retry-failed', argv: [id, '--yes'] },
       subject: { kind: 'wave', waveId: id },
@@ -132,15 +195,24 @@ export const retryFailed: CommandSpec = {
       ].join('\n'),
     });
     const failed = platformFailures.map((r) => r.runtimeId);
-    if (!failed.length) return ok(`${id} has no platform failures to retry`, status);
-    await confirmChange(ctx, !!args.values.yes, `retry-failed ${id} (${wave.env}, ${wave.target}): ${failed.length} runtimes that failed on the platform side run again`, 'retry-failed changes clusters: confirm with --yes', retryFailed.examples[0]);
+    const also = notStarted ? ` (and the ${notStarted} runtimes of the ${status.state} wave that never started)` : '';
+    await confirmChange(ctx, !!args.values.yes, `retry-failed ${id} (${wave.env}, ${wave.target}): ${failed.length} runtimes that failed on the platform side run again${also}`, 'retry-failed changes clusters: confirm with --yes', retryFailed.examples[0]);
     await journal.resetRuntimes(id, failed);
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
-    ctx.progress?.(`retrying ${failed.length} runtimes of ${id}`);
+    ctx.progress?.(`retrying ${failed.length} of ${runtimes.length} runtimes of ${id}${also}`);
     const wave2 = (await journal.getWave(id))!;
-    const eligible = (await journal.listWaveRuntimes(id)).length;
-    return leaseHeldAsRefusal(() => driveWave(ctx, wave2, eligible));
+    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length));
+    // What the retry did, then where the wave stands: never as if the whole wave ran again.
+    const retried = new Set(failed);
+    const outcomes: Record<string, number> = {};
+    for (const r of await journal.listWaveRuntimes(id)) {
+      if (!retried.has(r.runtimeId)) continue;
+      const k = r.state === 'finished' && r.result ? r.result.outcome : r.state === 'pending' ? 'not started' : 'in flight';
+      outcomes[k] = (outcomes[k] ?? 0) + 1;
+    }
+    const summary = Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(', ');
+    return { ...result, text: `retried ${failed.length} runtimes of ${id}: ${summary}\nwave: ${result.text}`, json: { ...(result.json as object), retried: failed.length, retriedOutcomes: outcomes } };
   },
 };
 

@@ -7,7 +7,7 @@ import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, planFromArgs } from './shared.js';
+import { confirmChange, planFromArgs, waveBudget } from './shared.js';
 import { ApprovalNeededError, CommandError, type ApprovalNeed, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
@@ -122,7 +122,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget: services.budget(env, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget: await waveBudget(ctx, wave, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     const status = await waveStatus(journal, finished);

@@ -358,8 +358,12 @@ export class ConsoleBot {
       onStarted?.();
  const journal = await this.opts.services.journal();
       const wave = await journal.getWave(first);
-      const total = (await journal.listWaveRuntimes(first)).length;
-      this.reply(noteReply(`wave ${inlineCode(first)} started by ${mention(user)} — ${total} runtimes${wave ? `, concurrency ${wave.concurrency}` : ''}; ${inlineCode('/wait')} waits for it, ${inlineCode(`pause ${first}`)} / ${inlineCode(`abort ${first}`)} steer it`));
+      const rts = await journal.listWaveRuntimes(first);
+      const total = rts.length;
+      // A resume or retry runs only what is left: say that, not the wave's size.
+      const left = rts.filter((r) => r.state !== 'finished').length;
+      const what = name === 'run' ? `${total} runtimes` : `${left} of its ${total} runtimes to run`;
+      this.reply(noteReply(`wave ${inlineCode(first)} ${name === 'run' ? 'started' : name === 'resume' ? 'resumed' : 'retry started'} by ${mention(user)} — ${what}${wave ? `, concurrency ${wave.concurrency}` : ''}; ${inlineCode('/wait')} waits for it, ${inlineCode(`pause ${first}`)} / ${inlineCode(`abort ${first}`)} steer it`));
     }
   }
 
