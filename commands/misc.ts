@@ -1,4 +1,5 @@
 /** Smaller commands: approve (simulated landscapes only), freeze/unfreeze, show, export, tasks. */
+import { describeIstioConflict } from '../src/migration/istio-conflict.js';
 import { envArg, waveArg } from './shared.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
@@ -176,7 +177,7 @@ export const exportWave: CommandSpec = {
 
 export const tasks: CommandSpec = {
   name: 'tasks',
-  summary: 'customer-contact tasks (runtimes with more than one Istio CR)',
+  summary: 'customer-contact tasks (runtimes held for a customer Istio CR)',
   usage: 'tasks [open|all] [--json]',
   examples: ['tasks', 'tasks all --json'],
   permission: 'read',
@@ -188,7 +189,10 @@ export const tasks: CommandSpec = {
     const journal = await ctx.services.journal();
     const list = await journal.listTasks(which === 'open' ? { states: ['open', 'agreed', 'renaming', 'rename-failed'] } : undefined);
     const text = list.length
-      ? list.map((t) => `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName}, GA ${t.globalAccountId}): Istio CRs ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`).join('\n')
+      ? [
+          ...list.map((t) => `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName}, GA ${t.globalAccountId}): ${describeIstioConflict(t.istioCrs)} — Istio CRs ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`),
+          `(task ID shows one task with its history)`,
+        ].join('\n')
       : `no ${which === 'open' ? 'open ' : ''}customer-contact tasks`;
     return ok(text, { tasks: list });
   },

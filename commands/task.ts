@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { EnvName } from '../src/config/config.js';
 import type { CustomerTask, TaskState } from '../src/journal/journal.js';
 import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
-import { renameToDefault } from '../src/migration/rename-to-default.js';
+import { describeIstioConflict } from '../src/migration/istio-conflict.js';
+import { renameToDefault, type RenameResult } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
 import { checkApproval } from './run.js';
 import { confirmChange } from './shared.js';
@@ -48,6 +49,45 @@ function describe(t: CustomerTask): string {
   return `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName})${t.updatedBy ? ` by ${t.updatedBy}` : ''}`;
 }
 
+/** One task in full: what is true about its runtime, its Istio CRs, and its history from the audit log. */
+async function showTask(ctx: CommandContext, id: string | undefined) {
+  const { journal, t } = await loadTask(ctx, id);
+  const history = (await journal.listAudit({ subject: t.taskId })).sort((a, b) => a.at.localeCompare(b.at) || (a.id ?? 0) - (b.id ?? 0));
+  const detailOf = (d: unknown) => {
+    const o = (d ?? {}) as { outcome?: string; message?: string; from?: string; approvedBy?: string | null };
+    return [o.from ? `from ${o.from}` : '', o.outcome ? `${o.outcome}${o.message ? `: ${o.message}` : ''}` : '', o.approvedBy ? `approved by ${o.approvedBy}` : ''].filter(Boolean).join('; ');
+  };
+  const lines = [
+    `${t.taskId} ${t.state} — ${t.env} runtime ${t.runtimeId} (${t.shootName}), global account ${t.globalAccountId}, subaccount ${t.subaccountId}`,
+    `  why: ${describeIstioConflict(t.istioCrs)}`,
+    `  Istio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}${c.createdAt ? ` (created ${c.createdAt})` : ''}`).join(', ') || 'none'}`,
+    `  opened ${t.createdAt}${t.waveId ? ` by wave ${t.waveId}` : ''}; updated ${t.updatedAt}${t.updatedBy ? ` by ${t.updatedBy}` : ''}`,
+    `  history:`,
+    `    ${t.createdAt} opened — the migration script's message: "${t.message}"`,
+    ...history.map((h) => `    ${h.at} ${h.action} by ${h.actor}${detailOf(h.detail) ? ` — ${detailOf(h.detail)}` : ''}`),
+    `  next: ${nextStep(t)}`,
+  ];
+  return ok(lines.join('\n'), { task: t, why: describeIstioConflict(t.istioCrs), history });
+}
+
+function nextStep(t: CustomerTask): string {
+  switch (t.state) {
+    case 'open':
+      return `contact the customer; then task ${t.taskId} agreed (or declined)`;
+    case 'agreed':
+    case 'rename-failed':
+      return `task ${t.taskId} rename --yes runs the safe rename-to-default`;
+    case 'renaming':
+      return 'the rename is running';
+    case 'renamed':
+      return `migrate the runtime again (a new wave), then task ${t.taskId} resolved`;
+    case 'declined':
+      return `nothing for now; task ${t.taskId} resolved closes it`;
+    case 'resolved':
+      return 'nothing: resolved';
+  }
+}
+
 async function loadTask(ctx: CommandContext, id: string | undefined) {
   if (!id) throw new CommandError('name a task, e.g. task-3 (see `tasks`)', 2, task.examples[0]);
   const journal = await ctx.services.journal();
@@ -77,6 +117,7 @@ async function rename(ctx: CommandContext, id: string, yes: boolean) {
   const throttle = ctx.services.throttle(env);
   let outcome: string;
   let message: string;
+  let inventoryAfter: RenameResult['inventoryAfter'] | undefined;
   try {
     const kcp = new KubeClient(access.kcpKubeconfig, { system: 'kcp', counter, throttle });
     const gardener = e.skrAccess === 'kcp-secret' ? undefined : { client: new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle }), namespace: e.gardener.namespace, shootName: t.shootName };
@@ -85,11 +126,14 @@ async function rename(ctx: CommandContext, id: string, yes: boolean) {
     const r = await renameToDefault({ skrKubeconfig: skr.kubeconfig, customerAgreed: true, deadlineMs: access.deadlineMs, pollIntervalMs: access.pollIntervalMs, log: (l) => ctx.progress?.(`${t.taskId}: ${l}`) });
     outcome = r.outcome;
     message = r.message;
+    inventoryAfter = r.inventoryAfter;
   } catch (err) {
     outcome = 'failed';
     message = `Rename failed: ${(err as Error).message}`;
   }
   const done = outcome === 'renamed' || outcome === 'nothing-to-do';
+  // The task shows the CRs as they are now, not as the migration saw them before the rename.
+  if (inventoryAfter) await journal.setTaskIstioCrs(t.taskId, inventoryAfter.map((c) => ({ name: c.name, createdAt: c.createdAt, state: c.state })));
   await journal.setTaskState(t.taskId, done ? 'renamed' : 'rename-failed', ctx.user);
   await journal.audit({ actor: ctx.user, action: done ? 'task-renamed' : 'task-rename-failed', subject: t.taskId, detail: { runtimeId: t.runtimeId, outcome, message } });
   const after = (await journal.getTask(t.taskId))!;
@@ -99,14 +143,15 @@ async function rename(ctx: CommandContext, id: string, yes: boolean) {
 
 export const task: CommandSpec = {
   name: 'task',
-  summary: "a customer-contact task: record the customer's answer, or run the safe rename-to-default (Prod: approved)",
-  usage: 'task ID agreed|declined|resolved | task ID rename [--yes] [--json]',
-  examples: ['task task-3 agreed', 'task task-3 rename --yes', 'task task-3 resolved'],
+  summary: "a customer-contact task: show it with its history, record the customer's answer, or run the safe rename-to-default (Prod: approved)",
+  usage: 'task ID | task ID agreed|declined|resolved | task ID rename [--yes] [--json]',
+  examples: ['task task-3 agreed', 'task task-3', 'task task-3 rename --yes', 'task task-3 resolved'],
   permission: 'operate',
   mutates: true,
   options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const [id, verb] = args.positionals;
+    if (verb === undefined) return showTask(ctx, id);
     if (verb === 'rename') return rename(ctx, id ?? '', !!args.values.yes);
     if (verb !== 'agreed' && verb !== 'declined' && verb !== 'resolved') {
       throw new CommandError(`task takes agreed, declined, resolved or rename, got "${verb ?? ''}"`, 2, task.examples[0]);

@@ -8,6 +8,7 @@ import type { CustomerTask } from '../journal/journal.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
 import { outputSections } from './replies.js';
+import { describeIstioConflict } from '../migration/istio-conflict.js';
 
 export const WAVE_ACTION = {
   pause: 'im:wave-pause:',
@@ -214,12 +215,12 @@ export function taskMessage(t: TaskView, approvalRequired: boolean, now = Date.n
   if (['open', 'agreed', 'rename-failed'].includes(t.state)) buttons.push(declined);
   if (!['resolved', 'renaming'].includes(t.state)) buttons.push(resolved);
   return {
-    text: `Customer-contact task ${t.taskId}: ${t.runtimeId} has more than one Istio CR (${t.state})`,
+    text: `Customer-contact task ${t.taskId}: ${t.runtimeId}: ${describeIstioConflict(t.istioCrs)} (${t.state})`,
     blocks: [
       { type: 'header', text: `Customer contact: ${t.taskId} — ${t.env}` },
       {
         type: 'section',
-        markdown: `Runtime ${inlineCode(t.runtimeId)} has more than one Istio CR; LM's ${inlineCode('default')} cannot take over.`,
+        markdown: `Runtime ${inlineCode(t.runtimeId)}: ${plain(describeIstioConflict(t.istioCrs))}.`,
         fields: [`*Shoot*\n${inlineCode(t.shootName)}`, `*Global account*\n${inlineCode(t.globalAccountId)}`, `*Subaccount*\n${inlineCode(t.subaccountId)}`, `*Wave*\n${t.waveId ? inlineCode(t.waveId) : '—'}`],
       },
       { type: 'section', markdown: `*Istio CRs*\n${codeBlock(crs)}` },

@@ -190,6 +190,8 @@ export interface Journal {
   getTask(taskId: string): Promise<CustomerTask | undefined>;
   listTasks(filter?: { states?: TaskState[] }): Promise<CustomerTask[]>;
   setTaskState(taskId: string, state: TaskState, by: string): Promise<void>;
+  /** Replaces a task's Istio CR list with what was seen later (after a rename), so the task shows what is true. */
+  setTaskIstioCrs(taskId: string, istioCrs: CustomerTask['istioCrs']): Promise<void>;
 
   audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void>;
   listAudit(filter?: { subject?: string; limit?: number }): Promise<AuditEntry[]>;

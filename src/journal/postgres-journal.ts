@@ -589,6 +589,13 @@ export class PostgresJournal implements Journal {
     this.mustChange(rowCount, `task ${taskId}`);
   }
 
+  async setTaskIstioCrs(taskId: string, istioCrs: CustomerTask['istioCrs']): Promise<void> {
+    const seq = taskSeqOf(taskId);
+    if (seq === undefined) throw new JournalNotFoundError(`task ${taskId}`);
+    const { rowCount } = await this.q('set-task-istio-crs', 'UPDATE tasks SET istio_crs = $2, updated_at = now() WHERE id = $1', [seq, json(istioCrs)]);
+    this.mustChange(rowCount, `task ${taskId}`);
+  }
+
   async audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void> {
     await this.q('audit', 'INSERT INTO audit (at, actor, action, subject, detail) VALUES (COALESCE($1, now()), $2, $3, $4, $5)', [
       e.at === undefined ? null : new Date(e.at),

@@ -538,6 +538,14 @@ export class SqliteJournal implements Journal {
     });
   }
 
+  setTaskIstioCrs(taskId: string, istioCrs: CustomerTask['istioCrs']): Promise<void> {
+    return this.run(() => {
+      const seq = taskSeqOf(taskId);
+      const { changes } = seq === undefined ? { changes: 0 } : this.stmt('UPDATE tasks SET istio_crs = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(istioCrs), nowIso(), seq);
+      this.mustChange(changes, `task ${taskId}`);
+    });
+  }
+
   audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void> {
     return this.run(() => {
       this.stmt('INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)').run(
