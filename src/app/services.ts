@@ -159,7 +159,9 @@ export class Services {
   }
 
   async close(): Promise<void> {
-    if (this.journalPromise) await (await this.journalPromise).close();
+    // A journal that failed to open (or was refused: another landscape's) has nothing to close.
+    const journal = await this.journalPromise?.catch(() => undefined);
+    if (journal) await journal.close();
     await this.closeEmbedded?.();
   }
 }

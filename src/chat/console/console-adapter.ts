@@ -16,8 +16,10 @@
  * Limitations: identity is whatever `/as` says — approvals by the console are accepted only on a simulated
  * landscape (the `approve` command enforces it); user-group approvers cannot be looked up here.
  */
-import { dispatch } from '../../../commands/index.js';
+import { dispatch, findCommand } from '../../../commands/index.js';
+import { authorize } from '../../../commands/permissions.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
+import { parseArgs } from 'node:util';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import { OUTCOMES, type Outcome } from '../../migration/outcomes.js';
@@ -44,12 +46,26 @@ export interface ConsoleBotOptions {
   timestamps?: boolean;
   /** `/wait` without a limit gives up after this long (default 15 minutes). */
   waitLimitMs?: number;
+  /**
+   * A person at a terminal (the REPL, not a script): a change without `--yes` is asked about as a message with
+   * Proceed / Cancel buttons (`/click Proceed`). Scripts (C7) keep needing `--yes`.
+   */
+  interactive?: boolean;
 }
 
 /** Commands that drive a wave in this process until it ends: the console runs them in the background. */
 const WAVE_DRIVERS = new Set(['run', 'resume', 'retry-failed']);
 
 export const APPROVE_ACTION = 'im:approve:';
+/** Proceed / Cancel of a confirmation asked in an interactive console; the value is the pending command's number. */
+export const CONFIRM_ACTION = { proceed: 'im:confirm:proceed:', cancel: 'im:confirm:cancel:' } as const;
+
+/** What an interactive console asks about before running: the commands that change clusters. */
+function needsConfirmation(name: string, argv: string[]): boolean {
+  if (argv.includes('--yes') || argv.includes('--json')) return false;
+  if (name === 'task') return argv[1] === 'rename';
+  return WAVE_DRIVERS.has(name);
+}
 
 const DIRECTIVES = '/as USER, /click <label or number>, /wait [SECONDS], /quit';
 
@@ -92,6 +108,9 @@ export class ConsoleBot {
   private readonly progress = new Map<string, ProgressState>();
   private lastPlanHash?: string;
   private failures = 0;
+  /** Commands waiting for Proceed / Cancel (interactive console), by number. */
+  private readonly pendingConfirms = new Map<string, { shown: string; name: string; argv: string[] }>();
+  private confirmSeq = 0;
   private readonly onEvent = (e: WaveEvent) => this.follow(e);
 
   constructor(private readonly opts: ConsoleBotOptions) {
@@ -241,6 +260,14 @@ export class ConsoleBot {
       target.settled = true;
       return this.reply(approvalRequest(user, plan.hash, plan.env, plan.target));
     }
+    if (button.actionId.startsWith(CONFIRM_ACTION.proceed) || button.actionId.startsWith(CONFIRM_ACTION.cancel)) {
+      const pending = this.pendingConfirms.get(button.value);
+      target.settled = true;
+      this.pendingConfirms.delete(button.value);
+      if (!pending) return this.reply(noteReply('nothing is waiting for this answer any more'));
+      if (button.actionId.startsWith(CONFIRM_ACTION.cancel)) return this.reply(noteReply(`${inlineCode(pending.shown)} cancelled by ${mention(user)}: nothing changed`));
+      return this.runCommand(`${pending.shown} (confirmed)`, pending.name, [...pending.argv, '--yes']);
+    }
     if (button.actionId.startsWith(APPROVE_ACTION)) {
       // The approval names who asked for it (the action id's tail): only they run the wave it is good for.
       const requester = button.actionId.slice(APPROVE_ACTION.length).split(':')[1];
@@ -301,6 +328,7 @@ export class ConsoleBot {
    */
   private async runCommand(shown: string, name: string, argv: string[], onStarted?: () => void): Promise<void> {
     const user = this.identity;
+    if (this.opts.interactive && needsConfirmation(name, argv)) return this.askToProceed(shown, name, argv);
     const json = argv.includes('--json');
     const show = (result: CommandResult) => {
       // Refused by the dispatcher for want of a permission (commands/permissions.ts).
@@ -365,6 +393,78 @@ export class ConsoleBot {
       const what = name === 'run' ? `${total} runtimes` : `${left} of its ${total} runtimes to run`;
       this.reply(noteReply(`wave ${inlineCode(first)} ${name === 'run' ? 'started' : name === 'resume' ? 'resumed' : 'retry started'} by ${mention(user)} — ${what}${wave ? `, concurrency ${wave.concurrency}` : ''}; ${inlineCode('/wait')} waits for it, ${inlineCode(`pause ${first}`)} / ${inlineCode(`abort ${first}`)} steer it`));
     }
+  }
+
+  /**
+   * The console's "Proceed? [y/N]": a message saying what would happen, with Proceed / Cancel. A `run` from a target
+   * is planned first and Proceed runs exactly that plan (`run --plan HASH`), so what runs is what was shown.
+   */
+  private async askToProceed(shown: string, name: string, argv: string[]): Promise<void> {
+    // Who may run it first (the dispatcher's rule): never ask someone whose Proceed would be refused anyway.
+    const spec = findCommand(name);
+    if (spec) {
+      let args;
+      try {
+        const parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+        args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
+      } catch {
+        args = undefined; // the command itself explains argument errors
+      }
+      if (!args) {
+        // An argument error: the dispatcher's answer (usage and an example) without asking anything.
+        this.failures++;
+        return this.reply(problemReply(shown, (await dispatch(this.ctx(this.identity), name, argv)).text));
+      }
+      const denied = await authorize(this.ctx(this.identity), spec, args);
+      if (denied) {
+        this.failures++;
+        return this.reply(refusalReply(shown, denied));
+      }
+    }
+    let what = `${inlineCode(shown)} changes clusters`;
+    let proceed = { name, argv };
+    if (name === 'run' && !argv.includes('--plan')) {
+      const planArgv: string[] = [];
+      const runOnly = new Set(['--force', '--yes']);
+      for (const a of argv) if (!runOnly.has(a)) planArgv.push(a);
+      const planned = await dispatch(this.ctx(this.identity), 'plan', planArgv);
+      if (planned.exitCode !== 0 || !isPlanDocument(planned.json)) {
+        this.failures++;
+        return this.reply(problemReply(shown, planned.text));
+      }
+      const doc = planned.json;
+      this.lastPlanHash = doc.hash;
+      proceed = { name: 'run', argv: ['--plan', doc.hash, ...(argv.includes('--force') ? ['--force'] : [])] };
+      what = `${inlineCode(shown)} migrates ${doc.runtimes.length} runtimes of ${doc.env} as a new wave:\n${codeBlock(planned.text)}`;
+    } else if (name === 'run') {
+      const plan = await (await this.opts.services.journal()).getPlan(String(argv[argv.indexOf('--plan') + 1] ?? ''));
+      if (plan) what = `${inlineCode(shown)} runs plan ${inlineCode(plan.hash.slice(0, 12))} (${plan.env}, ${plan.target}) as a new wave`;
+    } else if (name === 'resume' || name === 'retry-failed') {
+      const journal = await this.opts.services.journal();
+      const wave = argv[0] ? await journal.getWave(argv[0]) : undefined;
+      if (wave) {
+        const s = await waveStatus(journal, wave);
+        const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+        what = `${inlineCode(shown)} runs ${name === 'resume' ? 'the unfinished runtimes' : 'the runtimes that failed on the platform side'} of ${inlineCode(s.waveId)} here (${s.state}: ${counts || 'no runtimes'})`;
+      }
+    } else if (name === 'task') {
+      what = `${inlineCode(shown)} runs the safe rename-to-default on the task's runtime (the customer's Istio CR becomes ${inlineCode('default')})`;
+    }
+    const id = String(++this.confirmSeq);
+    this.pendingConfirms.set(id, { shown, name: proceed.name, argv: proceed.argv });
+    this.reply({
+      text: `${shown}: proceed?`,
+      blocks: [
+        { type: 'section', markdown: `${what}\nProceed? (${inlineCode('/click Proceed')} or ${inlineCode('/click Cancel')}; ${inlineCode('--yes')} skips this question)` },
+        {
+          type: 'actions',
+          buttons: [
+            { actionId: `${CONFIRM_ACTION.proceed}${id}`, label: 'Proceed', value: id, style: 'primary' },
+            { actionId: `${CONFIRM_ACTION.cancel}${id}`, label: 'Cancel', value: id },
+          ],
+        },
+      ],
+    });
   }
 
   // ---- progress ----

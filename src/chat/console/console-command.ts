@@ -73,6 +73,7 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
   const bot = new ConsoleBot({
     services,
     user,
+    interactive,
     timestamps: flags.timestamps,
     write: (text, kind) => {
       if (interactive && kind === 'input') return; // the user typed it
