@@ -97,7 +97,11 @@ export function stripComment(line: string): string {
   return line;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number, opts: { unref?: boolean } = {}) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    if (opts.unref) t.unref();
+  });
 
 export class ConsoleBot {
   private identity: string;
@@ -184,7 +188,8 @@ export class ConsoleBot {
     const journal = await this.opts.services.journal();
     while (Date.now() < deadline) {
       if (this.background.size) {
-        await Promise.race([Promise.allSettled([...this.background]), sleep(Math.max(0, deadline - Date.now()))]);
+        // The limit's timer must not keep the process (or a test run) alive once the waves ended.
+        await Promise.race([Promise.allSettled([...this.background]), sleep(Math.max(0, deadline - Date.now()), { unref: true })]);
         continue;
       }
       const live = [];
