@@ -1,0 +1,63 @@
+/**
+ * src/app/services.ts checkConfigFiles, through the built binary (issue 17 §7): a configuration naming kubeconfig or
+ * token files that do not exist reports every one at once, with its path and a hint, exit 2 — no raw ENOENT. And the
+ * plan's "run it:" hint keeps the --config it was made with.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
+
+const BIN = path.resolve('bin/istio-migrate.js');
+
+function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'sre-1' };
+  delete env.ISTIO_MIGRATE_CONFIG;
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('src/app/services.ts: files a configuration names', () => {
+  let sim: TestSim;
+  let cwd: string;
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'config-files-'));
+  });
+  afterAll(async () => {
+    await sim?.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('a missing kubeconfig and a missing token file: every problem at once, with its path and a hint, exit 2', async () => {
+    const file = writeSimConfig(sim, 'config-files', (cfg, dir) => {
+      (cfg.environments.dev.kcp as { kubeconfig: string }).kubeconfig = path.join(dir, 'nowhere', 'kcp.yaml');
+      (cfg.environments.stage.keb as { tokenFile: string }).tokenFile = path.join(dir, 'nowhere', 'keb.token');
+    });
+    const r = await cli(['plan', 'dev', 'all', '--config', file], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`invalid configuration ${file}`);
+    expect(r.stderr).toMatch(/environments\.dev\.kcp\.kubeconfig: the KCP kubeconfig of dev \S+nowhere\/kcp\.yaml does not exist \(.+\)/);
+    expect(r.stderr).toMatch(/environments\.stage\.keb\.tokenFile: the KEB token file of stage \S+nowhere\/keb\.token does not exist \(.+\)/);
+    expect(r.stderr).not.toMatch(/ENOENT/);
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  });
+
+  it('the plan\'s "run it:" hint keeps the --config it was made with', async () => {
+    const file = writeSimConfig(sim, 'config-files-hint');
+    const r = await cli(['plan', 'dev', 'all', '--config', file], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`run it: istio-migrate run --plan [0-9a-f]{12} --config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
+  });
+});
