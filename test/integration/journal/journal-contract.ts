@@ -444,6 +444,16 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getTask('nonsense')).toBeUndefined();
     });
 
+    it('replaces a task\'s Istio CR list (after a rename) and refuses an unknown task', async () => {
+      const j = await journal();
+      const rt = plannedRuntime(11);
+      const t = await j.openTask({ runtimeId: rt.runtimeId, waveId: null, env: 'dev', globalAccountId: 'ga', subaccountId: 'sa', shootName: 's', istioCrs: [{ name: 'my-istio', createdAt: '2024-11-02T08:00:00Z', state: 'Ready' }], message: 'm' });
+      await j.setTaskIstioCrs(t.taskId, [{ name: 'default', createdAt: '2025-03-04T10:00:00Z', state: 'Ready' }]);
+      expect((await j.getTask(t.taskId))?.istioCrs).toEqual([{ name: 'default', createdAt: '2025-03-04T10:00:00Z', state: 'Ready' }]);
+      expect((await j.getTask(t.taskId))?.state).toBe('open');
+      await expect(j.setTaskIstioCrs('task-999999', [])).rejects.toBeInstanceOf(JournalNotFoundError);
+    });
+
     it('opens one task when two openers race for the same runtime', async () => {
       const j = await journal();
       const rt = plannedRuntime(9);
