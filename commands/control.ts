@@ -115,7 +115,7 @@ export const resume: CommandSpec = {
       }
     }
     if (newBudget !== undefined) {
-      await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, budgetAction(newBudget), {
+      await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, budgetAction(id, newBudget), {
         command: { name: 'resume', argv: [id, '--budget', String(newBudget), '--yes'] },
         subject: { kind: 'wave', waveId: id },
         detail: `resume of ${status.state} wave ${id} (${wave.env}, ${wave.target}) with its error budget raised from ${budgetNow} to ${newBudget}: ${failures} platform failures so far; its ${left} unfinished runtimes start again.`,

@@ -65,9 +65,9 @@ export function budgetSetting(waveId: string): string {
   return `budget:${waveId}`;
 }
 
-/** The approval action of raising a wave's budget to N (Prod): on-call approves exactly that number. */
-export function budgetAction(n: number): string {
-  return `budget:${n}`;
+/** The approval action of raising wave `waveId`'s budget to `n` (Prod): on-call approves exactly that wave and number. */
+export function budgetAction(waveId: string, n: number): string {
+  return `budget:${waveId}:${n}`;
 }
 
 /** A wave's error budget: the one `resume --budget` recorded, else the environment's for its size (C4). */

@@ -35,14 +35,14 @@ describe('src/chat/console/console-adapter.ts — Proceed / Cancel in an interac
   const fresh = () => `runtime-id=${runtimeOf(sim.out, 'stage', 'fresh').runtimeId}`;
 
   it('a script still needs --yes', async () => {
-    await script.input(`run stage ${fresh()}`);
+    await script.input(`run stage ${fresh()} --force`);
     expect(script.lastReply()).toContain('confirm with --yes');
     expect(script.lastReply()).not.toContain('Proceed');
     expect(await (await services.journal()).listWaves({ env: 'stage' })).toEqual([]);
   });
 
   it('run without --yes shows the plan and asks; Cancel changes nothing, Proceed runs exactly that plan', async () => {
-    await tty.input(`run stage ${fresh()}`);
+    await tty.input(`run stage ${fresh()} --force`);
     expect(tty.lastReply()).toContain('migrates 1 runtimes of stage as a new wave');
     expect(tty.lastReply()).toMatch(/Plan [0-9a-f]{12} — stage/);
     expect(tty.lastReply()).toContain('[1] Proceed  [2] Cancel');
@@ -54,7 +54,7 @@ describe('src/chat/console/console-adapter.ts — Proceed / Cancel in an interac
     await tty.input('/click Proceed');
     expect(tty.lastReply()).toContain('no message with buttons');
 
-    await tty.input(`run stage ${fresh()}`);
+    await tty.input(`run stage ${fresh()} --force`);
     const hash = /Plan ([0-9a-f]{12})/.exec(tty.lastReply())![1];
     await tty.input('/click Proceed');
     expect(tty.lastReply()).toMatch(/wave `stage-\d{8}-\d+` started by @sre-1 — 1 runtimes/);

@@ -1,6 +1,6 @@
 /**
  * commands/control.ts: a budget-stopped wave is no dead end (issue 17 §2, §3) — resume says why it cannot go on
- * and continues with `--budget N` (recorded; in Prod approved as `budget:N`), pause says why it cannot help, abort
+ * and continues with `--budget N` (recorded; in Prod approved as `budget:<wave>:<n>`), pause says why it cannot help, abort
  * ends it, and retry-failed says when nothing is retryable. Commands dispatched as the shell does, against the
  * simulator over HTTP.
  */
@@ -78,8 +78,8 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
 
   it('retry-failed says so when nothing is retryable, and otherwise reports only what it retried', async () => {
     const ids = [runtimeOf(sim.out, 'stage', 'fresh'), runtimeOf(sim.out, 'stage', 'custom-cr')].map((r) => r.runtimeId);
-    const done = (await dispatch(ctx, 'run', ['stage', only(ids), '--yes'])).json as WaveStatus;
-    expect(done.state).toBe('finished');
+    const done = (await dispatch(ctx, 'run', ['stage', only(ids), '--yes', '--force'])).json as WaveStatus; // not a runbook step: forced
+    expect(done).toMatchObject({ state: 'finished' });
     const nothing = await dispatch(ctx, 'retry-failed', [done.waveId, '--yes']);
     expect(nothing.exitCode).toBe(0);
     expect(nothing.text).toMatch(/^nothing to retry: .* no runtimes that failed on the platform side/);
@@ -87,32 +87,33 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     expect(nothing.json).toMatchObject({ retried: 0 });
 
     const failing = [runtimeOf(sim.out, 'stage', 'skr-down')].map((r) => r.runtimeId);
-    const failed = (await dispatch(ctx, 'run', ['stage', only(failing), '--yes'])).json as WaveStatus;
+    const failed = (await dispatch(ctx, 'run', ['stage', only(failing), '--yes', '--force'])).json as WaveStatus;
     expect(failed.counts.error).toBe(1);
     const retried = await dispatch(ctx, 'retry-failed', [failed.waveId, '--yes']);
     expect(retried.text).toMatch(new RegExp(`^retried 1 runtimes of ${failed.waveId}: error 1\\nwave: `));
     expect(retried.json).toMatchObject({ retried: 1, retriedOutcomes: { error: 1 } });
   }, 120_000);
 
-  it('Prod: resume --budget N needs an on-call approval of budget:N, good for one use', async () => {
+  it('Prod: resume --budget N needs an on-call approval of budget:<wave>:N, good for one use', async () => {
     const journal = await ctx.services.journal();
     const { ids } = stoppedWave('prod');
     const planned = await dispatch(ctx, 'plan', ['prod', only(ids), '--json']);
     const hash = (planned.json as { hash: string }).hash;
-    expect((await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1'])).exitCode).toBe(0);
-    const stopped = (await dispatch(ctx, 'run', ['--plan', hash, '--yes'])).json as WaveStatus;
-    expect(stopped.state).toBe('budget-stopped');
+    // Not a runbook step: a forced run, approved as such.
+    expect((await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', 'force'])).exitCode).toBe(0);
+    const stopped = (await dispatch(ctx, 'run', ['--plan', hash, '--yes', '--force'])).json as WaveStatus;
+    expect(stopped).toMatchObject({ state: 'budget-stopped' });
 
     const refused = await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes']);
     expect(refused.exitCode).toBe(1);
-    expect(refused.approvalNeeded).toMatchObject({ action: 'budget:5', planHash: hash, requester: 'sre-1', subject: { kind: 'wave', waveId: stopped.waveId }, command: { name: 'resume', argv: [stopped.waveId, '--budget', '5', '--yes'] } });
+    expect(refused.approvalNeeded).toMatchObject({ action: `budget:${stopped.waveId}:5`, planHash: hash, requester: 'sre-1', subject: { kind: 'wave', waveId: stopped.waveId }, command: { name: 'resume', argv: [stopped.waveId, '--budget', '5', '--yes'] } });
     expect(await journal.getSetting(`budget:${stopped.waveId}`)).toBeUndefined();
 
     // An approval of another number does not cover it.
-    await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', 'budget:50']);
-    expect((await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes'])).approvalNeeded?.action).toBe('budget:5');
+    await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', `budget:${stopped.waveId}:50`]);
+    expect((await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes'])).approvalNeeded?.action).toBe(`budget:${stopped.waveId}:5`);
 
-    await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', 'budget:5']);
+    await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', `budget:${stopped.waveId}:5`]);
     const resumed = await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes']);
     expect(resumed.approvalNeeded).toBeUndefined();
     expect((resumed.json as WaveStatus).counts.pending).toBe(0);
