@@ -9,6 +9,17 @@ function top(counts: Record<string, number>, n = 8): string {
   return entries.length > n ? `${shown.join(', ')}, … (${entries.length - n} more)` : shown.join(', ');
 }
 
+/** The expected concurrency and why (C4's budget guard): "expected 3 at start → 8 after 30 clean runtimes (…)". */
+export function expectedText(p: Pick<PlanDocument, 'concurrency' | 'expectedConcurrency' | 'budget' | 'alpha' | 'history' | 'runtimes'>): string {
+  const e = p.expectedConcurrency;
+  const max = Math.max(1, Math.min(p.concurrency, p.runtimes.length || 1));
+  const history = p.history.waves ? `history ${+p.history.s.toFixed(1)} ok / ${+p.history.f.toFixed(1)} failed (weighted) from ${p.history.waves} earlier wave${p.history.waves === 1 ? '' : 's'}` : 'no history';
+  const why = `budget guard: budget ${p.budget}, α ${Math.round(p.alpha * 1000) / 10} %, ${history}`;
+  if (e.atStart >= max) return `expected ${max} (${why})`;
+  const ramp = e.fullAfter === null ? `up to ${max} only as runtimes finish cleanly` : `→ ${max} after ${e.fullAfter} clean runtimes`;
+  return `expected ${e.atStart} at start ${ramp} (${why})`;
+}
+
 /** An argument as the shell needs it (quoted when it has anything but plain path characters). */
 function shellArg(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
@@ -40,7 +51,7 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configF
     ...p.preflight.problems.map((x) => `  ! ${x}`),
     ...(p.warnings ?? []).map((x) => `  warning: ${x}`),
     ...preview,
-    `  concurrency ${p.concurrency}, error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
+    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
     `  hash ${p.hash}`,
     `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}${configFile ? ` --config ${shellArg(configFile)}` : ''}`,
   ].join('\n');

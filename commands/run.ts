@@ -77,7 +77,7 @@ export function planDifference(saved: PlanDocument, now: PlanDocument): string[]
   if (added.length) out.push(`newly eligible (${added.length}): ${list(added)}`);
   const templates = (d: PlanDocument) => d.preflight.templates.map((t) => `${t.channel}:${t.name}:${t.version}`).sort().join(' ') || 'none';
   if (templates(saved) !== templates(now)) out.push(`module templates: ${templates(saved)} → ${templates(now)}`);
-  for (const k of ['budget', 'deadlineSeconds', 'concurrency'] as const) if (saved[k] !== now[k]) out.push(`${k}: ${saved[k]} → ${now[k]}`);
+  for (const k of ['budget', 'alpha', 'deadlineSeconds', 'concurrency'] as const) if (saved[k] !== now[k]) out.push(`${k}: ${saved[k]} → ${now[k]}`);
   const ex = (d: PlanDocument) => [...d.excludes].sort().join(' ') || 'none';
   if (ex(saved) !== ex(now)) out.push(`excludes: ${ex(saved)} → ${ex(now)}`);
   return out;
@@ -122,7 +122,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget: await waveBudget(ctx, wave, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget: await waveBudget(ctx, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     const status = await waveStatus(journal, finished);

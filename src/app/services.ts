@@ -7,12 +7,13 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { approvalRequired, concurrencyOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
+import { alphaOf, approvalRequired, concurrencyOf, historyWeightOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
 import { ConfigError, configFileFrom, loadConfigFile, type ConfigProblem } from '../config/load-config.js';
 import type { Journal } from '../journal/journal.js';
 import { openJournal } from '../journal/open-journal.js';
 import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-limiter.js';
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
+import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
 
 export interface ServicesOptions {
@@ -152,6 +153,27 @@ export class Services {
 
   budget(env: EnvName, eligible: number): number {
     return resolveBudget(this.envConfig(env).budgets.wave, eligible);
+  }
+
+  /** The budget guard's α of an environment (C4; part of the plan hash). */
+  alpha(env: EnvName): number {
+    return alphaOf(this.config, env);
+  }
+
+  /**
+   * The budget guard's history for a wave of `env` (C4): earlier finished waves of `env` and of the environment
+   * before it in the runbook, weighted (config `budgets.historyWeight`); `exclude` the wave itself.
+   */
+  async guardPrior(env: EnvName, exclude?: string): Promise<GuardPrior> {
+    return priorOf(await this.journal(), env, historyWeightOf(this.config, env), exclude);
+  }
+
+  /**
+   * What a wave runner of `env` needs beyond its budget: the guard's α and history (C4), and the limiter that follows
+   * Lifecycle Manager's pace (on for every wave the commands run).
+   */
+  async guardDeps(env: EnvName, waveId: string): Promise<{ alpha: number; prior: GuardPrior; adaptive: true }> {
+    return { alpha: this.alpha(env), prior: await this.guardPrior(env, waveId), adaptive: true };
   }
 
   approvalRequired(env: EnvName): boolean {

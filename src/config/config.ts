@@ -11,10 +11,13 @@ import { environmentConfigSchema, landscapeConfigSchema } from './landscape.js';
 const budget = z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a budget is a count (e.g. 10) or a percentage (e.g. "5%")')]);
 
 const ENV_DEFAULTS = {
-  dev: { concurrency: 16, approval: false },
-  stage: { concurrency: 8, approval: false },
-  prod: { concurrency: 4, approval: true },
+  dev: { concurrency: 16, approval: false, alpha: 0.01 },
+  stage: { concurrency: 8, approval: false, alpha: 0.01 },
+  prod: { concurrency: 4, approval: true, alpha: 0.001 },
 } as const;
+
+/** How much an earlier finished wave counts into the budget guard's history (C4). */
+export const DEFAULT_HISTORY_WEIGHT = 0.5;
 
 export const rolloutEnvSchema = environmentConfigSchema.extend({
   /** How the bot reaches an SKR: the KCP secret, Gardener's adminkubeconfig, or the secret with Gardener as fallback. */
@@ -35,8 +38,16 @@ export const rolloutEnvSchema = environmentConfigSchema.extend({
     .default({ requestsPerSecond: {} }),
   budgets: z
     .object({
-      /** Platform failures + runtimes in flight allowed per wave before new starts stop (C4). */
+      /** Platform failures allowed per wave: new starts stop when they reach it (C4). */
       wave: budget.default('5%'),
+      /**
+       * The budget guard's risk (C4): a runtime starts only while the chance that the runtimes in flight push the
+       * platform failures past the budget stays ≤ α. Default 0.01 (Prod 0.001); 0 = the strict rule (failures +
+       * in flight ≤ budget). Part of the plan hash.
+       */
+      alpha: z.number().min(0).max(0.5).optional(),
+      /** Weight of earlier finished waves of this environment and the one before it in the guard's history (default 0.5; 0: none). */
+      historyWeight: z.number().min(0).max(1).optional(),
     })
     .strict()
     .default({ wave: '5%' }),
@@ -109,6 +120,15 @@ export function envDefaults(env: EnvName) {
 /** Concurrency of an environment: configured, else the environment's default. */
 export function concurrencyOf(config: Config, env: EnvName): number {
   return config.environments[env]?.limits.concurrency ?? ENV_DEFAULTS[env].concurrency;
+}
+
+/** The budget guard's α of an environment: configured, else the environment's default (C4). */
+export function alphaOf(config: Config, env: EnvName): number {
+  return config.environments[env]?.budgets.alpha ?? ENV_DEFAULTS[env].alpha;
+}
+
+export function historyWeightOf(config: Config, env: EnvName): number {
+  return config.environments[env]?.budgets.historyWeight ?? DEFAULT_HISTORY_WEIGHT;
 }
 
 export function approvalRequired(config: Config, env: EnvName): boolean {

@@ -9,7 +9,7 @@ import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { classifyRemoteError, RemoteError } from './errors.js';
 import { noteRemoteError, noteRemoteRequest } from './observe.js';
-import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from './retry.js';
+import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
 export type System = 'kcp' | 'skr' | 'gardener';
 
@@ -33,6 +33,8 @@ export interface KubeClientOptions {
   retry?: RetryPolicy;
   signal?: AbortSignal;
   throttle?: Throttle;
+  /** Told of every failed request (after classification): the wave's concurrency limiter backs off on 429/5xx. */
+  onRemoteError?: (system: System, kind: FailureKind, status: number | undefined) => void;
 }
 
 export interface CrRef {
@@ -143,7 +145,10 @@ export class KubeClient {
       } catch (e) {
         const err = classifyRemoteError(e, this.system, what);
         if (notFoundIsUndefined && err.status === 404) return undefined;
-        if (!this.opts.signal?.aborted) noteRemoteError(this.system, err.kind);
+        if (!this.opts.signal?.aborted) {
+          noteRemoteError(this.system, err.kind);
+          this.opts.onRemoteError?.(this.system, err.kind, err.status);
+        }
         if (err.kind === 'permanent' || attempt + 1 >= attempts) throw err;
         await sleep(backoffDelay(this.retry, attempt, err.kind, err.retryAfterSeconds), this.opts.signal);
       }

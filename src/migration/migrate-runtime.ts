@@ -9,7 +9,7 @@
  * re-reading, so a runtime is never patched twice. Kubeconfigs are held in memory only.
  */
 import { RemoteError } from '../landscape/errors.js';
-import { KubeClient, RequestCounter, type KubeObject, type Throttle } from '../landscape/kube-client.js';
+import { KubeClient, RequestCounter, type KubeClientOptions, type KubeObject, type Throttle } from '../landscape/kube-client.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../landscape/retry.js';
 import { classOf, SCRIPT_MESSAGES, type ErrorReason, type Outcome, type Reason } from './outcomes.js';
 import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS, MODULE_TEMPLATES, SKIP_RECONCILIATION_LABEL } from './resources.js';
@@ -39,6 +39,8 @@ export interface MigrateOptions {
   retry?: RetryPolicy;
   signal?: AbortSignal;
   throttle?: Throttle;
+  /** Told of every failed remote request (the wave's concurrency limiter backs off on 429/5xx). */
+  onRemoteError?: KubeClientOptions['onRemoteError'];
   /**
    * A previous attempt of this wave may have sent the patch (its last checkpoint was "before patch"): `istio`
    * found in the Kyma then counts as patched by this wave (C5), never as already migrated.
@@ -95,7 +97,7 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
   const record = (t: Omit<Transition, 'at'>) => transitions.push({ at: new Date().toISOString(), ...t });
   const log = opts.log ?? (() => undefined);
   const retry = opts.retry ?? DEFAULT_RETRY;
-  const clientOpts = { counter, retry, signal: opts.signal, throttle: opts.throttle };
+  const clientOpts = { counter, retry, signal: opts.signal, throttle: opts.throttle, onRemoteError: opts.onRemoteError };
   const runtimeId = opts.runtimeId ?? null;
 
   let patched = false;

@@ -130,3 +130,33 @@ export function rateText(d: Pick<GuardDecision, 'p' | 'alpha'>): string {
 function pct(x: number): string {
   return `${Math.round(x * 1000) / 10} %`;
 }
+
+/** What the plan says about concurrency: the guard at the start, and a clean wave's ramp (for the ETA). */
+export interface ExpectedConcurrency {
+  /** What the guard allows at the start (history included). */
+  atStart: number;
+  /** Runtimes that must finish cleanly before the requested concurrency is allowed (null: never, for this wave). */
+  fullAfter: number | null;
+  /** Rounds of runtimes a clean wave takes under the guard (each round: as many as allowed, one runtime's time). */
+  rounds: number;
+}
+
+/**
+ * A clean wave of `runtimes` under the guard: round by round, as many start as the guard allows given the clean
+ * runtimes so far (plus the prior). An estimate for the plan: failures, LM's pace and the limiter can only slow it.
+ */
+export function expectedConcurrency(o: { runtimes: number; budget: number; alpha: number; requested: number; prior: GuardPrior }): ExpectedConcurrency {
+  const max = Math.max(1, Math.min(o.requested, o.runtimes || 1));
+  const at = (done: number) => allowedInFlight({ s: o.prior.s + done, f: o.prior.f, waveFailures: 0, budget: o.budget, alpha: o.alpha, max }).limit;
+  const atStart = at(0);
+  let done = 0;
+  let rounds = 0;
+  let fullAfter: number | null = atStart >= max ? 0 : null;
+  while (done < o.runtimes) {
+    const c = Math.max(1, at(done));
+    if (fullAfter === null && c >= max) fullAfter = done;
+    done += c;
+    rounds++;
+  }
+  return { atStart, fullAfter, rounds };
+}

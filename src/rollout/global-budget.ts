@@ -1,5 +1,5 @@
 /**
- * The global error budget (config `globalBudget`, DESIGN.md §5, C4): one ledger of platform failures + runtimes in
+ * The global error budget (config `globalBudget`, DESIGN.md §5, C4; the guard of budget-guard.ts over the ledger, with the smallest α of its waves): one ledger of platform failures + runtimes in
  * flight over every wave running under it. A wave runner joins it when it starts and leaves when it ends; a new
  * runtime starts only while the wave's own budget AND the global one allow it, and a wave whose global failures
  * reach the global budget ends `budget-stopped` as it would for its own budget.
@@ -19,10 +19,24 @@
  * last unit of the budget: it is never overshot.
  */
 import { resolveBudget } from '../config/config.js';
+import { allowedInFlight, NO_PRIOR, type GuardPrior } from './budget-guard.js';
+
+/** How a wave's counts feed the global budget guard (C4: the same rule as a wave's own budget). */
+export interface GlobalGuardInput {
+  /** The wave's α (the ledger uses the smallest α of its waves); default 0, the strict rule. */
+  alpha?: number;
+  /** The wave's finished runtimes without a platform failure so far. */
+  successes?: number;
+  /** The wave's weighted history. */
+  prior?: GuardPrior;
+}
 
 interface Entry {
   eligible: number;
   failures: number;
+  successes: number;
+  alpha: number;
+  prior: GuardPrior;
   inFlight: number;
   /** Left the ledger stopped by a budget: only its failures are kept. */
   retained?: boolean;
@@ -30,7 +44,10 @@ interface Entry {
 
 /** One wave's place in the ledger. */
 export interface GlobalBudgetSlot {
-  /** Whether the global budget allows one more start now (failures + in flight < budget over all waves). */
+  /**
+   * Whether the global budget allows one more start now: the budget guard (C4) over all waves in the ledger — their
+   * runtimes in flight plus this one, their successes and failures (and histories), the smallest α among them.
+   */
   canStart(): boolean;
   /** Counts a runtime of this wave in flight (call right after `canStart()`, without awaiting in between). */
   started(): void;
@@ -71,6 +88,24 @@ export class GlobalBudget {
     return { failures, inFlight };
   }
 
+  /** The guard over the ledger: may one more runtime be in flight? */
+  private allows(): boolean {
+    let failures = 0;
+    let inFlight = 0;
+    let s = 0;
+    let f = 0;
+    let alpha = Infinity;
+    for (const e of this.waves.values()) {
+      failures += e.failures;
+      inFlight += e.inFlight;
+      s += e.successes + e.prior.s;
+      f += e.failures + e.prior.f;
+      if (!e.retained) alpha = Math.min(alpha, e.alpha);
+    }
+    const n = inFlight + 1;
+    return allowedInFlight({ s, f, waveFailures: failures, budget: this.resolved(), alpha: Number.isFinite(alpha) ? alpha : 0, max: n }).limit >= n;
+  }
+
   /** Told whenever a runtime of any wave finishes or a wave leaves (a waiting wave may start again). */
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -87,28 +122,26 @@ export class GlobalBudget {
   }
 
   /** Joins a wave with its eligible runtimes and its platform failures so far. A second join of one wave replaces the first. */
-  join(waveId: string, eligible: number, failures: number): GlobalBudgetSlot {
-    const entry: Entry = { eligible, failures, inFlight: 0 };
+  join(waveId: string, eligible: number, failures: number, guard: GlobalGuardInput = {}): GlobalBudgetSlot {
+    const entry: Entry = { eligible, failures, successes: guard.successes ?? 0, alpha: guard.alpha ?? 0, prior: guard.prior ?? NO_PRIOR, inFlight: 0 };
     this.waves.set(waveId, entry);
     const live = () => this.waves.get(waveId) === entry;
     return {
-      canStart: () => {
-        const t = this.totals();
-        return t.failures + t.inFlight < this.resolved();
-      },
+      canStart: () => this.allows(),
       started: () => {
         entry.inFlight++;
       },
       finished: (platformFailure) => {
         entry.inFlight--;
         if (platformFailure) entry.failures++;
+        else entry.successes++;
         if (live()) this.changed();
       },
       exhausted: () => this.totals().failures >= this.resolved(),
       usage: () => ({ ...this.totals(), budget: this.resolved() }),
       leave: (keepFailures = false) => {
         if (!live()) return;
-        if (keepFailures) this.waves.set(waveId, { eligible: entry.eligible, failures: entry.failures, inFlight: 0, retained: true });
+        if (keepFailures) this.waves.set(waveId, { ...entry, inFlight: 0, retained: true });
         else this.waves.delete(waveId);
         this.changed();
       },

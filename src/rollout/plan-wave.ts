@@ -1,7 +1,7 @@
 /**
  * A wave plan (DESIGN.md §5, C5): resolve the targets, preflight the environment, count, estimate, and hash.
- * The hash is sha256 over canonical JSON of env, sorted runtime ids, excludes, concurrency, budgets, deadlines
- * and the preflight's template versions, so an approval covers exactly what was shown.
+ * The hash is sha256 over canonical JSON of env, sorted runtime ids, excludes, concurrency, budgets, the budget
+ * guard's α, deadlines and the preflight's template versions, so an approval covers exactly what was shown.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import type { EnvName } from '../config/config.js';
 import type { PlannedRuntime } from '../journal/journal.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets } from '../targets/resolve.js';
+import { expectedConcurrency, type ExpectedConcurrency, type GuardPrior } from './budget-guard.js';
 import { preflight, type Preflight } from './preflight.js';
 
 /** A runtime of a plan: what the journal stores per planned runtime, instance id included. */
@@ -24,10 +25,17 @@ export interface PlanDocument {
   runtimes: PlanRuntime[];
   skipped: { runtimeId: string; reason: string; detail?: string }[];
   preflight: Preflight;
+  /** The requested concurrency (at most this many in flight). */
   concurrency: number;
+  /** What the budget guard allows at the start and how the wave ramps up (C4). */
+  expectedConcurrency: ExpectedConcurrency;
   /** Expected wall time in seconds. */
   eta: number;
   budget: number;
+  /** The budget guard's α (C4; part of the hash). */
+  alpha: number;
+  /** The history the guard starts from (weighted successes and failures of earlier waves). */
+  history: GuardPrior;
   deadlineSeconds: number;
   excludes: string[];
   sample: number | null;
@@ -63,7 +71,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' | 'concurrency' | 'budget' | 'deadlineSeconds' | 'preflight'>): string {
+export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' | 'concurrency' | 'budget' | 'alpha' | 'deadlineSeconds' | 'preflight'>): string {
   return createHash('sha256')
     .update(
       canonical({
@@ -72,6 +80,7 @@ export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' |
         excludes: [...p.excludes].sort(),
         concurrency: p.concurrency,
         budget: p.budget,
+        alpha: p.alpha,
         deadlineSeconds: p.deadlineSeconds,
         templates: p.preflight.templates.map((t) => `${t.channel}:${t.name}:${t.version}`).sort(),
       }),
@@ -118,6 +127,9 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   }));
   const concurrency = input.concurrency ?? services.concurrency(input.env);
   const budget = services.budget(input.env, runtimes.length);
+  const alpha = services.alpha(input.env);
+  const history = await services.guardPrior(input.env);
+  const expected = expectedConcurrency({ runtimes: runtimes.length, budget, alpha, requested: concurrency, prior: history });
   const deadlineSeconds = envCfg.limits.deadlineSeconds ?? services.config.timing.deadlineSeconds;
   const excludes = input.excludes ?? [];
   const doc: Omit<PlanDocument, 'hash'> = {
@@ -127,8 +139,11 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     skipped: resolution.skipped.map((s) => ({ runtimeId: s.runtimeId, reason: s.reason, detail: s.detail })),
     preflight: pre,
     concurrency,
-    eta: Math.ceil((Math.ceil(runtimes.length / Math.max(1, Math.min(concurrency, budget))) * perRuntimeSeconds(services))),
+    expectedConcurrency: expected,
+    eta: Math.ceil(expected.rounds * perRuntimeSeconds(services)),
     budget,
+    alpha,
+    history,
     deadlineSeconds,
     excludes,
     sample: input.sample ?? null,

@@ -14,7 +14,10 @@ import type { Throttle } from '../landscape/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
 import { sleep } from '../landscape/retry.js';
+import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
 import type { GlobalBudget } from './global-budget.js';
+import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
+import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -23,6 +26,8 @@ export type WaveEvent =
   /** `scope`: whose budget stopped the wave — its own, or the global one (then `failures`/`budget` are global). */
   | { type: 'budget-stopped'; waveId: string; failures: number; budget: number; scope: 'wave' | 'global' }
   | { type: 'state'; waveId: string; state: WaveState }
+  /** The limit on runtimes in flight changed, or its cause did (limit.ts): what the live message and `status` show. */
+  | { type: 'limit'; waveId: string; limit: WaveLimit }
   | { type: 'wave-finished'; waveId: string; state: WaveState };
 
 /**
@@ -56,6 +61,18 @@ export interface RunnerDeps {
   access: EnvAccess;
   /** The wave's error budget (already resolved to a count, C4). */
   budget: number;
+  /**
+   * The budget guard's α (C4): a runtime starts only while P(Binomial(n, p) > budget − f) ≤ α. Default 0: the strict
+   * rule (failures + in flight ≤ budget); the commands pass the environment's α (0.01, Prod 0.001).
+   */
+  alpha?: number;
+  /** Weighted history of earlier waves for the guard's failure rate (C4); none by default. */
+  prior?: GuardPrior;
+  /**
+   * Follow Lifecycle Manager's pace (lm-limiter.ts): lower the limit when patch → Manifest Ready latency grows or
+   * 429/5xx answers appear. Default off; the commands turn it on.
+   */
+  adaptive?: boolean | LimiterOptions;
   /**
    * The global error budget over every wave running in this process (config `globalBudget`); unset: only the
    * wave's own budget applies. The wave joins it while it runs.
@@ -110,6 +127,23 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     ...all.filter((r) => r.state === 'pending'),
   ];
   let failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
+  // C4: finished runtimes not failed on the platform side (customer outcomes included).
+  let successes = all.filter((r) => r.state === 'finished' && r.result?.class !== 'platform').length;
+  const alpha = deps.alpha ?? 0;
+  const prior = deps.prior ?? NO_PRIOR;
+  // The guard's decision, recomputed when a runtime finishes or the requested concurrency changes.
+  let decision: GuardDecision | undefined;
+  let decisionMax = 0;
+  const guard = (max: number): GuardDecision => {
+    if (!decision || decisionMax !== max) {
+      decisionMax = max;
+      decision = allowedInFlight({ s: successes + prior.s, f: failures + prior.f, waveFailures: failures, budget: deps.budget, alpha, max });
+    }
+    return decision;
+  };
+  const limiter = deps.adaptive ? new LmLimiter({ max: Math.max(1, wave.concurrency), ...(typeof deps.adaptive === 'object' ? deps.adaptive : {}) }) : undefined;
+  let shown: WaveLimit | undefined;
+  let shownAt = 0;
   await journal.setWaveState(waveId, 'running');
   if (wave.control === 'pause') await journal.setWaveState(waveId, 'paused');
   emit({ type: 'wave-started', waveId, resumed });
@@ -167,6 +201,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
         onConflict: deps.access.onConflict,
         signal: abort.signal,
         throttle: deps.throttle,
+        onRemoteError: limiter ? (_system, kind, status) => (kind === 'throttled' || (status !== undefined && status >= 500)) && limiter.overload() : undefined,
         resumeAfterPatch,
         onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c),
       });
@@ -174,7 +209,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       if (result.class === 'platform') {
         failures++;
         platformFailure = true;
-      }
+      } else successes++;
+      decision = undefined;
+      const latency = limiter && patchToReadyMs(result);
+      if (limiter && latency !== undefined) limiter.sample(latency, inFlight);
       if (result.outcome === 'multiple-istio-crs') {
         await journal.openTask({
           runtimeId: r.runtimeId,
@@ -207,7 +245,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   let stoppedBy: 'wave' | 'global' = 'wave';
   let globalUsage: { failures: number; budget: number } | undefined;
   // Joined here, right before the try whose finally leaves it; runOne only runs from inside that try.
-  const global = deps.globalBudget?.join(waveId, all.length, failures);
+  const global = deps.globalBudget?.join(waveId, all.length, failures, { alpha, successes, prior });
   // Another wave's runtime finished or a wave left the global ledger: this wave may start again.
   const offGlobal = deps.globalBudget?.onChange(nudge);
   try {
@@ -216,7 +254,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       if (Date.now() - lastControl >= controlInterval) {
         lastControl = Date.now();
         wave = (await journal.getWave(waveId))!;
-        if (wave.concurrency !== queue.concurrency) queue.concurrency = Math.max(1, wave.concurrency);
+        if (wave.concurrency !== queue.concurrency) {
+          queue.concurrency = Math.max(1, wave.concurrency);
+          limiter?.setMax(queue.concurrency);
+        }
       }
       const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
       if (lostTo || failed !== undefined) break;
@@ -245,9 +286,12 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
           await journal.setWaveState(waveId, (wave.state = 'running'));
           emit({ type: 'state', waveId, state: 'running' });
         }
-        // C4: a new runtime starts only while platform failures + runtimes in flight < the budget — the wave's own
-        // and the global one over all running waves (checked and reserved with no await in between: never overshot).
-        while (pending.length && inFlight < queue.concurrency && failures + inFlight < deps.budget && (global?.canStart() ?? true)) {
+        // C4: a new runtime starts only while the budget guard allows one more in flight — the wave's own and the
+        // global one over all running waves (checked and reserved with no await in between) — and within the
+        // requested concurrency and LM's pace (the limiter).
+        const g = guard(queue.concurrency);
+        const limit = Math.min(queue.concurrency, g.limit, limiter?.limit ?? Infinity);
+        while (pending.length && inFlight < limit && (global?.canStart() ?? true)) {
           const next = pending.shift()!;
           global?.started(); // released by runOne's finally
           inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
@@ -255,6 +299,13 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
             inFlight--;
             await runOne(next);
           });
+        }
+        const now: WaveLimit = { inFlight, limit, requested: queue.concurrency, cause: limitCause({ requested: queue.concurrency, guard: g, limiter, globalHeld: !!pending.length && inFlight < limit && !!global && !global.canStart() }) };
+        if (!shown || shown.limit !== now.limit || shown.cause !== now.cause || (shown.inFlight !== now.inFlight && Date.now() - shownAt >= 1000)) {
+          shown = now;
+          shownAt = Date.now();
+          emit({ type: 'limit', waveId, limit: now });
+          await saveLimit(journal, waveId, now);
         }
         if (!pending.length && inFlight === 0) {
           final = 'finished';
@@ -283,6 +334,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     // spent for the other waves); any other end frees its share.
     global?.leave(final === 'budget-stopped');
   }
+  if (shown) await saveLimit(journal, waveId, null).catch(() => undefined); // only a running wave has a limit to show
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);

@@ -27,13 +27,14 @@ export interface StartSimOptions extends SimulatorOptions {
   faults?: BehaviourOptions['faults'];
   /** Keep the landscape in this directory across processes (persist.ts): it comes back as it was left. */
   stateDir?: string;
+  lmCapacity?: BehaviourOptions['lmCapacity'];
 }
 
 export async function startSim(opts: StartSimOptions): Promise<RunningSim> {
   const loaded = opts.stateDir ? loadSimState(path.resolve(opts.stateDir), opts) : undefined;
   const sim = new Simulator(loaded ? { ...opts, referenceTime: loaded.meta.referenceTime, restore: loaded.restore } : opts);
   const server = new SimServer(sim);
-  const behaviour = installBehaviour(sim, server, { timeScale: opts.timeScale, timings: opts.timings, faults: opts.faults });
+  const behaviour = installBehaviour(sim, server, { timeScale: opts.timeScale, timings: opts.timings, faults: opts.faults, lmCapacity: opts.lmCapacity });
   const persisted = opts.stateDir ? persistSim(sim, path.resolve(opts.stateDir)) : undefined;
   const port = await server.listen(opts.port);
   // Restored clusters come back at once, so that LM finishes what it had started on them.

@@ -105,7 +105,7 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
     const work = (async () => {
       await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: services.budget(env, eligible), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);

@@ -7,6 +7,7 @@ import type { Simulator } from '../simulator.js';
 import { DEFAULT_FAULTS, faultInterceptor, type FaultOptions } from './faults.js';
 import { adminKubeconfigHandler } from './gardener.js';
 import { kebRoute } from './keb.js';
+import { DEFAULT_LM_CAPACITY, lmLoad, type LmLoad } from './lm-load.js';
 import { SkrBehaviour } from './skr-behaviour.js';
 import { clusterTimings, DEFAULT_TIMINGS, scaleTimings, type Timings } from './timings.js';
 
@@ -14,10 +15,14 @@ export interface BehaviourOptions {
   timeScale: number;
   timings?: Partial<Timings>;
   faults?: Partial<FaultOptions>;
+  /** LM's capacity per environment (Manifests processed at once before its latency grows; lm-load.ts). */
+  lmCapacity?: Partial<Record<string, number>>;
 }
 
 export interface Behaviour {
   timings: Timings;
+  /** LM's load per environment (Manifests being processed, the delay factor). */
+  lm: Record<string, LmLoad>;
   /** Stops every controller timer (tests and shutdown). */
   stop(): void;
 }
@@ -25,16 +30,19 @@ export interface Behaviour {
 export function installBehaviour(sim: Simulator, server: SimServer, opts: BehaviourOptions): Behaviour {
   const timings = scaleTimings({ ...DEFAULT_TIMINGS, ...opts.timings }, opts.timeScale);
   const skrs: SkrBehaviour[] = [];
+  const lm: Record<string, LmLoad> = {};
+  const loadOf = (env: string) => (lm[env] ??= lmLoad(opts.lmCapacity?.[env] ?? DEFAULT_LM_CAPACITY[env] ?? 200));
   sim.addHooks({
     apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
     onCluster: (cluster) => {
-      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId)));
+      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId), loadOf(cluster.env)));
     },
   });
   server.addRoute('keb', kebRoute(sim));
   server.addInterceptor(faultInterceptor(sim, { ...DEFAULT_FAULTS, ...opts.faults }, opts.timeScale));
   return {
     timings,
+    lm,
     stop: () => {
       for (const s of skrs) s.stop();
     },

@@ -14,6 +14,7 @@ import { ApiError } from '../k8s/errors.js';
 import { ISTIO_FINALIZER, ISTIO_FQDN, KCP_NAMESPACE, manifestName, OPERATOR_DEPLOYMENT, SKR_NAMESPACE } from '../landscape/objects.js';
 import type { Cluster, Simulator } from '../simulator.js';
 import type { K8sObject } from '../types.js';
+import { NO_LM_LOAD, type LmLoad } from './lm-load.js';
 import type { Timings } from './timings.js';
 
 const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
@@ -61,6 +62,8 @@ export class SkrBehaviour {
   private istioInstalled: boolean;
   /** LM has taken this runtime's istio module on (Manifest exists or is being created). */
   private lmTracking = false;
+  /** This runtime's Manifest counts in LM's load (taken on, not yet Ready, Warning or Error). */
+  private lmBusy = false;
   private readonly runtimeId: string;
   private readonly unsubscribe: () => void;
 
@@ -68,6 +71,7 @@ export class SkrBehaviour {
     private readonly sim: Simulator,
     private readonly skr: Cluster,
     private readonly t: Timings,
+    private readonly load: LmLoad = NO_LM_LOAD,
   ) {
     this.runtimeId = skr.runtime!.runtimeId;
     this.istioInstalled = statusOf(this.istios().find((i) => statusOf(i).state === 'Ready')).state === 'Ready';
@@ -96,6 +100,7 @@ export class SkrBehaviour {
   }
 
   stop(): void {
+    this.setBusy(false);
     this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
     for (const t of this.pending.values()) clearTimeout(t);
@@ -176,12 +181,12 @@ export class SkrBehaviour {
         if (e.object.metadata.name === OPERATOR_DEPLOYMENT) {
           if (e.type !== 'DELETED') this.scheduleDeploymentStatus(e);
           this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
-          if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs, () => this.mirror());
+          if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs * this.load.factor(), () => this.mirror());
         }
         break;
       case 'Istio':
         this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
-        if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs, () => this.mirror());
+        if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs * this.load.factor(), () => this.mirror());
         break;
       case 'Kyma':
         // LM reacts to spec changes and to the skip-reconciliation label coming or going; its own status and
@@ -195,8 +200,16 @@ export class SkrBehaviour {
     }
   }
 
+  /** An LM delay: the scenario's (`slow`) and LM's load (its capacity model) stretch it. */
   private lmDelay(ms: number): number {
-    return this.scenario === 'slow' ? ms * this.t.slowFactor : ms;
+    return (this.scenario === 'slow' ? ms * this.t.slowFactor : ms) * this.load.factor();
+  }
+
+  private setBusy(busy: boolean): void {
+    if (busy === this.lmBusy) return;
+    this.lmBusy = busy;
+    if (busy) this.load.begin();
+    else this.load.end();
   }
 
   // ---- Deployment controller -------------------------------------------------------------------------
@@ -312,6 +325,7 @@ export class SkrBehaviour {
     if (kyma.metadata.labels?.[SKIP_RECONCILIATION] === 'true') return;
     if (this.kymaHasIstio() && !this.lmTracking) {
       this.lmTracking = true;
+      this.setBusy(true);
       this.syncSkrKymaMetadata();
       this.createManifest();
       if (this.scenario === 'manifest-error') {
@@ -325,6 +339,7 @@ export class SkrBehaviour {
     } else if (!this.kymaHasIstio() && this.lmTracking) {
       // Module removed with policy CreateAndDelete: LM deletes the default CR (Istio uninstalls) and the Manifest.
       this.lmTracking = false;
+      this.setBusy(false);
       const cr = this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
       if (cr) this.skr.store.delete(ISTIO, KYMA_SYSTEM, 'default', { actor: 'controller' });
       this.deleteManifest();
@@ -405,6 +420,7 @@ export class SkrBehaviour {
     const kcp = this.kcp();
     const m = kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
     if (!m) return;
+    this.setBusy(false);
     kcp.store.update(MANIFEST, { ...m, status: { state: 'Error', lastOperation: { operation: SSA_CONFLICT_MESSAGE, lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
     this.writeModuleStatus('Error', SSA_CONFLICT_MESSAGE);
   }
@@ -479,6 +495,7 @@ export class SkrBehaviour {
       operation = cr ? `module CR state: ${state}` : 'module CR not found';
     }
     const cur = statusOf(m);
+    if (state !== 'Processing') this.setBusy(false);
     if (cur.state !== state) {
       kcp.store.update(MANIFEST, { ...m, status: { ...cur, state, lastOperation: { operation, lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
     }
