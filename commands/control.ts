@@ -6,7 +6,7 @@
 import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
-import { effectiveState, waveStatus } from '../src/rollout/wave-status.js';
+import { effectiveState, limitText, waveStatus } from '../src/rollout/wave-status.js';
 import { checkApproval, driveWave } from './run.js';
 import { budgetAction, budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
@@ -284,10 +284,10 @@ export const status: CommandSpec = {
       const { wave } = await loadWave(ctx, id);
       const s = await waveStatus(journal, wave);
       const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-      return ok(`${s.waveId} (${s.env}, ${s.target}) ${s.state}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}`, s);
+      return ok(`${s.waveId} (${s.env}, ${s.target}) ${s.state}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);
     }
     const waves = await Promise.all((await journal.listWaves()).map((w) => waveStatus(journal, w)));
-    const text = waves.length ? waves.map((s) => `${s.waveId} ${s.state} ${s.target}: ${Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`).join('\n') : 'no waves yet';
+    const text = waves.length ? waves.map((s) => `${s.waveId} ${s.state} ${s.target}: ${Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}${s.limit ? ` — ${limitText(s.limit)}` : ''}`).join('\n') : 'no waves yet';
     return ok(text, { waves });
   },
 };

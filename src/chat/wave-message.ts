@@ -49,6 +49,8 @@ export interface WaveView {
   finishedAt: string | null;
   /** Seconds left at the rate so far (null before the first runtime finished). */
   etaSeconds: number | null;
+  /** While it runs: in flight, the limit now and its cause (the runner's, from the journal). */
+  limit?: { inFlight: number; limit: number; requested: number; cause: string };
 }
 
 /** What `verify` said once the wave ended (runtime count vs istio Manifest count, the non-Ready list). */
@@ -140,7 +142,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
       type: 'context',
       elements: [
         `error budget: ${v.platformFailures}/${v.budget} platform failures`,
-        `concurrency ${v.concurrency}`,
+        !ended && v.limit ? `in flight ${v.limit.inFlight}, limit ${v.limit.limit} of ${v.limit.requested}: ${plain(v.limit.cause)}` : `concurrency ${v.concurrency}`,
         ended ? `ended ${v.finishedAt ?? ''}`.trim() : v.etaSeconds === null ? 'ETA —' : `ETA ~${duration(v.etaSeconds)}`,
         who,
       ],

@@ -51,8 +51,11 @@ export interface GlobalBudgetSlot {
   canStart(): boolean;
   /** Counts a runtime of this wave in flight (call right after `canStart()`, without awaiting in between). */
   started(): void;
-  /** A runtime of this wave is no longer in flight; `platformFailure` counts it as a failure. */
-  finished(platformFailure: boolean): void;
+  /**
+   * A runtime of this wave is no longer in flight; `platformFailure` counts it as a failure, `evidence: false` (a
+   * not-eligible result) as neither failure nor success.
+   */
+  finished(platformFailure: boolean, evidence?: boolean): void;
   /** Whether the global failures alone have spent the budget (then no wave starts again until some leave). */
   exhausted(): boolean;
   /** Platform failures over all waves in the ledger, and the budget they are measured against. */
@@ -131,10 +134,10 @@ export class GlobalBudget {
       started: () => {
         entry.inFlight++;
       },
-      finished: (platformFailure) => {
+      finished: (platformFailure, evidence = true) => {
         entry.inFlight--;
         if (platformFailure) entry.failures++;
-        else entry.successes++;
+        else if (evidence) entry.successes++;
         if (live()) this.changed();
       },
       exhausted: () => this.totals().failures >= this.resolved(),

@@ -53,10 +53,10 @@ export class LmLimiter {
     return Math.floor(this.current);
   }
 
-  /** The requested concurrency changed (set-concurrency). */
+  /** The requested concurrency changed (set-concurrency): followed at once unless LM is being backed off from. */
   setMax(max: number): void {
     this.max = Math.max(1, Math.floor(max));
-    this.current = clamp(this.current, this.max);
+    this.current = clamp(this.cause ? this.current : this.max, this.max);
   }
 
   /** A 429 or 5xx answer from a remote system. */

@@ -127,8 +127,9 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     ...all.filter((r) => r.state === 'pending'),
   ];
   let failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
-  // C4: finished runtimes not failed on the platform side (customer outcomes included).
-  let successes = all.filter((r) => r.state === 'finished' && r.result?.class !== 'platform').length;
+  // C4: finished runtimes not failed on the platform side (customer outcomes included). Not-eligible ones (skipped,
+  // dry-run) are no evidence about the failure rate: they count on neither side.
+  let successes = all.filter((r) => r.state === 'finished' && (r.result?.class === 'none' || r.result?.class === 'customer')).length;
   const alpha = deps.alpha ?? 0;
   const prior = deps.prior ?? NO_PRIOR;
   // The guard's decision, recomputed when a runtime finishes or the requested concurrency changes.
@@ -188,6 +189,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
     inFlight++;
     let platformFailure = false;
+    let evidence = false; // a result that counts for the guard (not aborted, not not-eligible)
     try {
       if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
       await journal.startRuntime(waveId, r.runtimeId);
@@ -209,7 +211,8 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       if (result.class === 'platform') {
         failures++;
         platformFailure = true;
-      } else successes++;
+      } else if (result.class !== 'not-eligible') successes++;
+      evidence = result.class !== 'not-eligible';
       decision = undefined;
       const latency = limiter && patchToReadyMs(result);
       if (limiter && latency !== undefined) limiter.sample(latency, inFlight);
@@ -236,7 +239,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       }
     } finally {
       inFlight--;
-      global?.finished(platformFailure); // reserved by the start loop below
+      global?.finished(platformFailure, evidence); // reserved by the start loop below
       nudge();
     }
   };

@@ -5,6 +5,7 @@
  */
 import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import { OUTCOMES, type Outcome } from '../migration/outcomes.js';
+import { readLimit, type WaveLimit } from './limit.js';
 
 export type Counts = Record<Outcome | 'pending' | 'running', number>;
 
@@ -20,6 +21,8 @@ export interface WaveStatus {
   approvedBy: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** While the wave runs: runtimes in flight, the limit now and its cause (limit.ts). */
+  limit?: WaveLimit;
 }
 
 /** Counts from the journal's aggregate (what status and chat render; no need to read every runtime). */
@@ -55,11 +58,13 @@ export async function effectiveState(journal: Journal, wave: Wave, now = Date.no
 
 export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStatus> {
   const { counts } = await waveCounts(journal, wave.waveId);
+  const state = await effectiveState(journal, wave);
+  const limit = LIVE_STATES.has(state) ? await readLimit(journal, wave.waveId) : undefined;
   return {
     waveId: wave.waveId,
     env: wave.env,
     target: wave.target,
-    state: await effectiveState(journal, wave),
+    state,
     counts,
     planHash: wave.planHash,
     concurrency: wave.concurrency,
@@ -67,5 +72,13 @@ export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStat
     approvedBy: wave.approvedBy,
     createdAt: wave.createdAt,
     finishedAt: wave.finishedAt,
+    ...(limit ? { limit } : {}),
   };
+}
+
+const LIVE_STATES = new Set<WaveState>(['running', 'paused', 'draining']);
+
+/** "in flight 3, limit 3 of 8: held at 3 by the budget guard: 2 failures left, failure rate ≤ 4.9 % at 99 %". */
+export function limitText(l: WaveLimit): string {
+  return `in flight ${l.inFlight}, limit ${l.limit} of ${l.requested}: ${l.cause}`;
 }

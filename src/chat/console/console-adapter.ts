@@ -76,6 +76,8 @@ interface ProgressState {
   counts: Partial<Record<Outcome, number>>;
   running: number;
   lastPrinted: number;
+  /** The runner's limit and its cause (the `limit` events). */
+  limit?: string;
 }
 
 /** A message with buttons, as shown; `settled` once its buttons were used up (like Slack's updated message). */
@@ -502,6 +504,9 @@ export class ConsoleBot {
           p.lastPrinted = Date.now();
           this.emit(progressLine(p), 'progress');
         }
+        return;
+      case 'limit':
+        if (p) p.limit = `limit ${e.limit.limit} of ${e.limit.requested}: ${e.limit.cause}`;
         return;
       case 'state':
         if (p) p.state = e.state;

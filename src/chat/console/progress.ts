@@ -31,13 +31,15 @@ export interface ProgressView {
   total: number;
   counts: Partial<Record<Outcome, number>>;
   running: number;
+  /** The runner's limit now and its cause ("limit 3 of 8: held at 3 by the budget guard: …"). */
+  limit?: string;
 }
 
 /** `» stage-20261125-1 running [#########...........] 22/48 · migrated 20, already-migrated 2 · 2 in flight` */
 export function progressLine(v: ProgressView): string {
   const done = OUTCOMES.reduce((n, o) => n + (v.counts[o] ?? 0), 0);
   const counts = countsText(v.counts);
-  return `» ${v.waveId} ${v.state} ${progressBar(done, v.total)} ${done}/${v.total}${counts ? ` · ${counts}` : ''}${v.running ? ` · ${v.running} in flight` : ''}`;
+  return `» ${v.waveId} ${v.state} ${progressBar(done, v.total)} ${done}/${v.total}${counts ? ` · ${counts}` : ''}${v.running ? ` · ${v.running} in flight` : ''}${v.limit ? ` · ${v.limit}` : ''}`;
 }
 
 /** One line per runtime that did not succeed, sorted by runtime id (deterministic whatever the finishing order). */

@@ -27,6 +27,7 @@ import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
 import { classOf, OUTCOMES } from '../../migration/outcomes.js';
 import { inlineCode, mention, plain } from '../message.js';
+import { readLimit } from '../../rollout/limit.js';
 import { digestMessage, FINAL_LIST_MAX, taskMessage, waveEndedMessage, waveParentMessage, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
 import { rateLimitedFor, type PostedMessage, type SlackPoster } from './poster.js';
 
@@ -268,6 +269,7 @@ export class WaveReporter {
         return;
       }
       case 'runtime-started':
+      case 'limit':
         this.dirty.add(e.waveId);
         return;
       case 'runtime-finished': {
@@ -389,6 +391,10 @@ export class WaveReporter {
       finishedAt: wave.finishedAt,
       etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
     };
+    if (LIVE.includes(state)) {
+      const limit = await readLimit(journal, waveId);
+      if (limit) view.limit = limit;
+    }
     return { view, ended: !LIVE.includes(state) && state !== 'interrupted' };
   }
 
