@@ -7,7 +7,8 @@
  * - a 429 or 5xx answer seen: limit × 0.5 ("backing off: 429/5xx answers");
  * - the window's median patch → Ready latency above `tolerance` × the no-load latency (the lowest window median
  *   seen): limit × 0.8 ("backing off: LM latency ×2.1");
- * - otherwise, with the limit in use: limit + 1 (towards the requested concurrency).
+ * - otherwise, with the limit in use: limit × 1.5 until the first back-off (slow start, as TCP and the library's
+ *   limits ramp, gentler: LM reacts a round late), then limit + 1 — towards the requested concurrency.
  * Never above the requested concurrency, never below 1.
  *
  * Limits: the no-load latency is a minimum over windows and is never probed again (Vegas' probing is left out):
@@ -18,7 +19,7 @@
 export interface LimiterOptions {
   /** The requested concurrency: the limit never goes above it. */
   max: number;
-  /** Where it starts (default min(max, 16), the doc's `-p 16`). */
+  /** Where it starts (default min(max, 8): LM's no-load latency is measured at that load). */
   initial?: number;
   /** Latency ratio above which it backs off (default 1.25). */
   tolerance?: number;
@@ -37,6 +38,7 @@ export class LmLimiter {
   private overloads = 0;
   private busiest = 0;
   private noLoad: number | undefined;
+  private slowStart = true;
   /** Why the limit was last lowered (null: it is not held below the requested concurrency by LM). */
   cause: LimiterCause = null;
   /** The last window's latency ratio to the no-load latency. */
@@ -44,7 +46,7 @@ export class LmLimiter {
 
   constructor(o: LimiterOptions) {
     this.max = Math.max(1, Math.floor(o.max));
-    this.current = clamp(o.initial ?? Math.min(this.max, 16), this.max);
+    this.current = clamp(o.initial ?? Math.min(this.max, 8), this.max);
     this.tolerance = o.tolerance ?? 1.25;
     this.window = o.window ?? 8;
   }
@@ -78,12 +80,14 @@ export class LmLimiter {
     if (this.overloads > 0) {
       this.cause = { kind: 'overload', answers: this.overloads };
       this.overloads = 0;
+      this.slowStart = false;
       this.current = clamp(this.current * 0.5, this.max);
     } else if (this.ratio > this.tolerance) {
       this.cause = { kind: 'latency', ratio: this.ratio };
+      this.slowStart = false;
       this.current = clamp(this.current * 0.8, this.max);
     } else if (used) {
-      this.current = clamp(this.current + 1, this.max);
+      this.current = clamp(this.slowStart ? this.current * 1.5 : this.current + 1, this.max);
       if (this.limit >= this.max) this.cause = null;
     }
   }

@@ -15,13 +15,13 @@ export interface BehaviourOptions {
   timeScale: number;
   timings?: Partial<Timings>;
   faults?: Partial<FaultOptions>;
-  /** LM's capacity per environment (Manifests processed at once before its latency grows; lm-load.ts). */
+  /** LM's capacity per environment (its workers: steps at once before they wait in line; lm-load.ts). */
   lmCapacity?: Partial<Record<string, number>>;
 }
 
 export interface Behaviour {
   timings: Timings;
-  /** LM's load per environment (Manifests being processed, the delay factor). */
+  /** LM's load per environment (Manifests being processed, steps waiting for a worker). */
   lm: Record<string, LmLoad>;
   /** Stops every controller timer (tests and shutdown). */
   stop(): void;
@@ -31,7 +31,7 @@ export function installBehaviour(sim: Simulator, server: SimServer, opts: Behavi
   const timings = scaleTimings({ ...DEFAULT_TIMINGS, ...opts.timings }, opts.timeScale);
   const skrs: SkrBehaviour[] = [];
   const lm: Record<string, LmLoad> = {};
-  const loadOf = (env: string) => (lm[env] ??= lmLoad(opts.lmCapacity?.[env] ?? DEFAULT_LM_CAPACITY[env] ?? 200));
+  const loadOf = (env: string) => (lm[env] ??= lmLoad(opts.lmCapacity?.[env] ?? DEFAULT_LM_CAPACITY[env] ?? 400));
   sim.addHooks({
     apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
     onCluster: (cluster) => {

@@ -64,6 +64,9 @@ export class SkrBehaviour {
   private lmTracking = false;
   /** This runtime's Manifest counts in LM's load (taken on, not yet Ready, Warning or Error). */
   private lmBusy = false;
+  /** LM steps submitted to LM's workers (cancelled on stop), and the debounced ones by key. */
+  private readonly lmJobs = new Set<() => void>();
+  private readonly lmPending = new Map<string, () => void>();
   private readonly runtimeId: string;
   private readonly unsubscribe: () => void;
 
@@ -101,6 +104,7 @@ export class SkrBehaviour {
 
   stop(): void {
     this.setBusy(false);
+    for (const cancel of this.lmJobs) cancel();
     this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
     for (const t of this.pending.values()) clearTimeout(t);
@@ -181,18 +185,18 @@ export class SkrBehaviour {
         if (e.object.metadata.name === OPERATOR_DEPLOYMENT) {
           if (e.type !== 'DELETED') this.scheduleDeploymentStatus(e);
           this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
-          if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs * this.load.factor(), () => this.mirror());
+          if (this.lmTracking) this.lmAfter(this.t.lmMirrorMs, () => this.mirror(), 'mirror');
         }
         break;
       case 'Istio':
         this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
-        if (this.lmTracking) this.debounce('mirror', this.t.lmMirrorMs * this.load.factor(), () => this.mirror());
+        if (this.lmTracking) this.lmAfter(this.t.lmMirrorMs, () => this.mirror(), 'mirror');
         break;
       case 'Kyma':
         // LM reacts to spec changes and to the skip-reconciliation label coming or going; its own status and
         // annotation writes do not re-trigger it.
         if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec) || e.previous?.metadata.labels?.[SKIP_RECONCILIATION] !== e.object.metadata.labels?.[SKIP_RECONCILIATION]) {
-          this.debounce('lm', this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm());
+          this.lmAfter(this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm(), 'lm');
         }
         break;
       default:
@@ -200,9 +204,23 @@ export class SkrBehaviour {
     }
   }
 
-  /** An LM delay: the scenario's (`slow`) and LM's load (its capacity model) stretch it. */
   private lmDelay(ms: number): number {
-    return (this.scenario === 'slow' ? ms * this.t.slowFactor : ms) * this.load.factor();
+    return this.scenario === 'slow' ? ms * this.t.slowFactor : ms;
+  }
+
+  /**
+   * An LM step: runs `fn` after `ms` of one of LM's workers (lm-load.ts: it waits while they are all busy); with a
+   * `key`, a step already waiting for that key absorbs this one (debounce).
+   */
+  private lmAfter(ms: number, fn: () => void, key?: string): void {
+    if (key && this.lmPending.has(key)) return;
+    const cancel = this.load.submit(ms, () => {
+      this.lmJobs.delete(cancel);
+      if (key) this.lmPending.delete(key);
+      this.guard(fn);
+    });
+    this.lmJobs.add(cancel);
+    if (key) this.lmPending.set(key, cancel);
   }
 
   private setBusy(busy: boolean): void {
@@ -329,12 +347,12 @@ export class SkrBehaviour {
       this.syncSkrKymaMetadata();
       this.createManifest();
       if (this.scenario === 'manifest-error') {
-        this.after(this.lmDelay(this.t.lmDeployMs), () => this.failManifest());
+        this.lmAfter(this.lmDelay(this.t.lmDeployMs), () => this.failManifest());
         return;
       }
-      this.after(this.lmDelay(this.t.lmDeployMs), () => {
+      this.lmAfter(this.lmDelay(this.t.lmDeployMs), () => {
         this.ensureDeployment();
-        this.after(this.lmDelay(this.t.lmCreateCrMs), () => this.ensureDefaultCr());
+        this.lmAfter(this.lmDelay(this.t.lmCreateCrMs), () => this.ensureDefaultCr());
       });
     } else if (!this.kymaHasIstio() && this.lmTracking) {
       // Module removed with policy CreateAndDelete: LM deletes the default CR (Istio uninstalls) and the Manifest.
