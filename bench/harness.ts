@@ -53,6 +53,10 @@ export interface WaveRun {
   /** Runtimes per second. */
   throughput: number;
   latenciesMs: number[];
+  /** Mean of the runtimes' own durations (result.durationMs). */
+  meanRuntimeMs: number;
+  /** The distinct causes the runner gave for its limit, with how often each was shown. */
+  causes: Record<string, number>;
   outcomes: Record<string, number>;
 }
 
@@ -72,6 +76,8 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
   let last = performance.now();
   const latenciesMs: number[] = [];
   const outcomes: Record<string, number> = {};
+  const causes: Record<string, number> = {};
+  let durations = 0;
   const step = () => {
     const now = performance.now();
     area += inFlight * (now - last);
@@ -79,7 +85,10 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
   };
   const onEvent = (e: WaveEvent) => {
     if (e.waveId !== wave.waveId) return;
-    if (e.type === 'runtime-started') {
+    if (e.type === 'limit') {
+      const cause = e.limit.cause.replace(/\d+(\.\d+)?/g, 'N');
+      causes[cause] = (causes[cause] ?? 0) + 1;
+    } else if (e.type === 'runtime-started') {
       step();
       maxInFlight = Math.max(maxInFlight, ++inFlight);
     } else if (e.type === 'runtime-finished') {
@@ -87,6 +96,7 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
       inFlight--;
       const key = e.result.reason ? `${e.result.outcome}/${e.result.reason}` : e.result.outcome;
       outcomes[key] = (outcomes[key] ?? 0) + 1;
+      durations += e.result.durationMs;
       const ms = patchToReadyMs(e.result);
       if (ms !== undefined) latenciesMs.push(ms);
     }
@@ -100,7 +110,7 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
     );
     const wallMs = performance.now() - t0;
     step();
-    return { wallMs, state: ended.state, meanInFlight: area / wallMs, maxInFlight, throughput: runtimes.length / (wallMs / 1000), latenciesMs, outcomes };
+    return { wallMs, state: ended.state, meanInFlight: area / wallMs, maxInFlight, throughput: runtimes.length / (wallMs / 1000), latenciesMs, meanRuntimeMs: durations / Math.max(1, runtimes.length), causes, outcomes };
   } finally {
     l.services.events.off('event', onEvent);
   }

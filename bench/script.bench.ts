@@ -1,0 +1,105 @@
+/**
+ * The bot against a migrate.sh-like script (issue 16): 60 migratable Stage runtimes (`fresh`), a budget of 16 (the
+ * blast radius of a script under `-P 16`), the bot's `run … --concurrency 16` path (the real runner with the budget
+ * guard at Stage's α and the LM limiter) against a bash script under `xargs -P 16` — what `kcp taskrun -p 16` did.
+ *
+ * The script is this benchmark's own (script.sh below), written for it, with the shape of the original: read the
+ * Kyma, add istio to `spec.modules` with kubectl, sleep a fixed 15 s, then poll the Istio CR every 5 s until Ready (at
+ * most 100 times). Its sleeps are scaled by the simulator's time scale, like every delay of the simulator; kubectl's
+ * own start-up time is not (it is real), so at small time scales it weighs more than it would on a real landscape —
+ * `kubectlCallMs` is printed to judge that.
+ *
+ * Goals, reported: the bot keeps 16 in flight, and takes ≤ 0.7 × the script's time. Run: `npm run build && npm run
+ * bench:script` (needs kubectl and xargs). BENCH_TIME_SCALE (default 0.1). Noisy on a shared machine.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { benchLandscape, benchWave } from './harness.js';
+
+const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.1);
+const RUNTIMES = 60;
+const PARALLEL = 16;
+
+const SCRIPT = `#!/usr/bin/env bash
+# Written for bench:script: the shape of a taskrun migration script (patch, fixed sleep, polls), not its text.
+set -u
+kc="$1"; first="$2"; poll="$3"; cache="$4"
+k() { kubectl --kubeconfig "$kc" --cache-dir "$cache" --request-timeout=30s "$@"; }
+modules=$(k -n kyma-system get kymas.operator.kyma-project.io default -o jsonpath='{.spec.modules}') || { echo "rc=1"; exit 1; }
+if [ -z "$modules" ] || [ "$modules" = "null" ]; then
+  ops='[{"op":"add","path":"/spec/modules","value":[{"name":"istio"}]}]'
+else
+  ops='[{"op":"add","path":"/spec/modules/-","value":{"name":"istio"}}]'
+fi
+k -n kyma-system patch kymas.operator.kyma-project.io default --type json -p "$ops" >/dev/null || { echo "rc=1"; exit 1; }
+sleep "$first"
+for _ in $(seq 1 100); do
+  state=$(k -n kyma-system get istios.operator.kyma-project.io default -o jsonpath='{.status.state}' 2>/dev/null)
+  if [ "$state" = "Ready" ]; then echo "rc=0"; exit 0; fi
+  sleep "$poll"
+done
+echo "rc=2"
+exit 2
+`;
+
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+async function runScript(kubeconfigs: string[], dir: string): Promise<{ wallMs: number; exit: number | null; rcs: Record<string, number> }> {
+  const script = path.join(dir, 'migrate-like.sh');
+  writeFileSync(script, SCRIPT, { mode: 0o700 });
+  const cache = path.join(dir, 'kube-cache');
+  const t0 = performance.now();
+  const child = spawn('xargs', ['-P', String(PARALLEL), '-I{}', 'bash', script, '{}', String(15 * TIME_SCALE), String(5 * TIME_SCALE), cache], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdin.end(`${kubeconfigs.join('\n')}\n`);
+  const exit = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const rcs: Record<string, number> = {};
+  for (const m of out.matchAll(/rc=(\d)/g)) rcs[m[1]] = (rcs[m[1]] ?? 0) + 1;
+  return { wallMs: performance.now() - t0, exit, rcs };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-script-'));
+  // Stage is 30 %: 2 × 60 Stage runtimes (one set each), plus a few to time one kubectl call.
+  const l = await benchLandscape({ profile: 'fresh', runtimes: Math.ceil((2 * RUNTIMES + 5) / 0.3), timeScale: TIME_SCALE, budget: 16 });
+  try {
+    const stage = l.runtimes.filter((r) => r.env === 'stage' && r.kubeconfig);
+    const forBot = stage.slice(0, RUNTIMES);
+    const forScript = stage.slice(RUNTIMES, 2 * RUNTIMES);
+    const probe = stage[2 * RUNTIMES];
+    const t0 = performance.now();
+    await promisify(execFile)('kubectl', ['--kubeconfig', probe.kubeconfig!, '--cache-dir', path.join(dir, 'kube-cache'), '-n', 'kyma-system', 'get', 'kymas.operator.kyma-project.io', 'default', '-o', 'name']);
+    const kubectlCallMs = Math.round(performance.now() - t0);
+
+    const script = process.env.BENCH_SKIP_SCRIPT === '1' ? { wallMs: NaN, exit: null, rcs: {} } : await runScript(forScript.map((r) => r.kubeconfig!), dir);
+    process.stderr.write(`script-bench: script ${Math.round(script.wallMs)} ms\n`);
+    const bot = await benchWave(l, 'stage', forBot, PARALLEL, await l.services.guardDeps('stage', 'none'));
+    process.stderr.write(`script-bench: bot ${Math.round(bot.wallMs)} ms\n`);
+    const ratio = bot.wallMs / script.wallMs;
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'script',
+        runtimes: RUNTIMES,
+        parallel: PARALLEL,
+        budget: l.services.budget('stage', RUNTIMES),
+        alpha: l.services.alpha('stage'),
+        timeScale: TIME_SCALE,
+        kubectlCallMs,
+        script: { wallMs: Math.round(script.wallMs), xargsExit: script.exit, exitCodes: script.rcs, sleepFirstS: 15 * TIME_SCALE, pollS: 5 * TIME_SCALE },
+        bot: { wallMs: Math.round(bot.wallMs), state: bot.state, maxInFlight: bot.maxInFlight, meanInFlight: round(bot.meanInFlight, 1), meanRuntimeMs: Math.round(bot.meanRuntimeMs), limitCauses: bot.causes, outcomes: bot.outcomes },
+        ratio: round(ratio),
+        goals: { keeps16InFlight: bot.maxInFlight === PARALLEL, ratioLe07: ratio <= 0.7 },
+      })}\n`,
+    );
+  } finally {
+    await l.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
