@@ -60,7 +60,8 @@ import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const LANDSCAPE_RUNTIMES = QUICK ? 1_670 : 16_700;
+/** BENCH_RUNTIMES: the landscape's size (Prod is 60 % of it): 5,000 gives the issue's 3,000-runtime wave. */
+const LANDSCAPE_RUNTIMES = Number(process.env.BENCH_RUNTIMES ?? (QUICK ? 1_670 : 16_700));
 const CONCURRENCY = 100;
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.033);
 const CALIBRATION_RUNTIMES = 20;
@@ -69,7 +70,7 @@ const PG_RUNTIMES = QUICK ? 300 : 1_000;
 const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Request-rate caps per system: in the path, far above what the wave asks (≈ 50 runtimes/s × < 10 requests). */
 const RATE_CAP = 20_000;
-const GOALS = { wallRatio: 1.05, peakRssMb: 256, resolveMs: 2_000, journalMsPerRuntime: 1 };
+const GOALS = { wallRatio: 1.05, peakRssMb: 256, resolveMs: 2_000, journalMsPerRuntime: 1, cpuMsPerRuntime: 4, skrRequestsPerRuntime: 6, landscapeReadsPerRuntime: 1 };
 /** bin/ relative to this file, in the source tree and in dist/bench alike. */
 const BIN = path.resolve(import.meta.dirname, '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []), 'bin', 'istio-migrate.js');
 
@@ -108,9 +109,16 @@ function startSimProcess(out: string): Promise<{ child: ChildProcess; ready: Rea
   });
 }
 
-async function simRequests(port: number): Promise<number> {
+async function simStats(port: number): Promise<{ requests: number; byCluster: Record<string, number> }> {
   const res = await fetch(`http://127.0.0.1:${port}/sim/stats`);
-  return ((await res.json()) as { requests: number }).requests;
+  return (await res.json()) as { requests: number; byCluster: Record<string, number> };
+}
+
+/** Requests to one environment's landscape systems (not SKRs) between two /sim/stats readings (C1 cluster ids). */
+function landscapeRequests(before: Record<string, number>, after: Record<string, number>, env: string): { kcp: number; gardener: number; keb: number } {
+  const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+  const keb = Object.keys(after).filter((k) => k.includes('keb') && k.includes(env)).reduce((n, k) => n + d(k), 0);
+  return { kcp: d(`${env}-kcp`), gardener: d(`${env}-gardener`), keb };
 }
 
 /** CPU time (user + system) of another process in ms (Linux: /proc/PID/stat), or null. */
@@ -269,6 +277,9 @@ interface WaveFigures {
   outcomes: Record<string, number>;
   durations: number[];
   phases: Record<string, number>;
+  /** Migrated runtimes, and the requests their results counted per system (SKR, KCP, Gardener). */
+  migrated: number;
+  resultRequests: { skr: number; kcp: number; gardener: number };
   /** How late this process's event loop ran timers during the wave (bursts of runtimes starting together show here). */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
@@ -304,6 +315,8 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
       timing,
       outcomes: countOutcomes(rows.map((r) => r.result)),
       durations: rows.flatMap((r) => (r.result ? [r.result.durationMs] : [])).sort((a, b) => a - b),
+      migrated: rows.filter((r) => r.result?.outcome === 'migrated').length,
+      resultRequests: rows.reduce((n, r) => ({ skr: n.skr + (r.result?.requests.skr ?? 0), kcp: n.kcp + (r.result?.requests.kcp ?? 0), gardener: n.gardener + (r.result?.requests.gardener ?? 0) }), { skr: 0, kcp: 0, gardener: 0 }),
       phases: phases(rows.flatMap((r) => (r.result ? [r.result] : []))),
       eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
     };
@@ -378,13 +391,16 @@ async function main(): Promise<void> {
     log(`T = ${calibration.T_ms} ms (mean of ${CALIBRATION_RUNTIMES} Dev runtimes at concurrency ${CALIBRATION_CONCURRENCY}; p50 ${calibration.p50}, max ${calibration.max})`);
 
     // The wave: SQLite journal, default lease TTL.
-    const requestsBefore = await simRequests(ready.port);
+    const statsBefore = await simStats(ready.port);
+    const requestsBefore = statsBefore.requests;
     const cpuBefore = process.cpuUsage();
     const simCpuBefore = cpuMsOf(child.pid);
     const journal = await services.journal();
     log(`wave: ${doc.runtimes.length} Prod runtimes at concurrency ${CONCURRENCY}; ideal ${Math.round((doc.runtimes.length * calibration.T_ms) / CONCURRENCY)} ms`);
     const wave = await runBenchWave(services, journal, 'prod', await services.access('prod'), doc.target, doc.runtimes);
-    const requests = (await simRequests(ready.port)) - requestsBefore;
+    const statsAfter = await simStats(ready.port);
+    const requests = statsAfter.requests - requestsBefore;
+    const landscape = landscapeRequests(statsBefore.byCluster, statsAfter.byCluster, 'prod');
     const { peakRssMb } = wave;
     /** Also counting this bench's read-back of all 10,000 results (listWaveRuntimes) for its figures. */
     const peakRssMbWithReadBack = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -405,6 +421,11 @@ async function main(): Promise<void> {
     const sqliteMs = wave.timing.writesSyncMs / N;
     const pgMs = typeof postgres.wallCostMsPerRuntime === 'number' ? postgres.wallCostMsPerRuntime : null;
     const waveT = wave.durations.reduce((a, b) => a + b, 0) / Math.max(1, wave.durations.length);
+    const migrated = Math.max(1, wave.migrated);
+    const cpuMsPerRuntime = (cpu.user + cpu.system) / 1000 / migrated;
+    const skrPerRuntime = wave.resultRequests.skr / migrated;
+    // KCP, Gardener and KEB during the wave, as the simulator counted them (resolution and preflight were before).
+    const landscapePerRuntime = (landscape.kcp + landscape.gardener + landscape.keb) / migrated;
     const report = {
       runtimes: N,
       concurrency: CONCURRENCY,
@@ -416,6 +437,19 @@ async function main(): Promise<void> {
       peakRssMb,
       resolveMs,
       journalMsPerRuntime: { sqlite: round(sqliteMs, 3), postgres: pgMs },
+      /** CPU (user + system) of this process during the wave, per migrated runtime (the simulator runs elsewhere). */
+      cpuMsPerRuntime: round(cpuMsPerRuntime, 2),
+      requestsPerMigratedRuntime: {
+        skr: round(skrPerRuntime, 2),
+        kcp: round(wave.resultRequests.kcp / migrated, 2),
+        gardener: round(wave.resultRequests.gardener / migrated, 2),
+        /** KCP + Gardener + KEB requests of the wave process during the wave (sim's count), amortised per runtime. */
+        landscapeAmortised: round(landscapePerRuntime, 2),
+        landscapeBySystem: landscape,
+      },
+      /** The process's heap settings: `npm run bench:wave` passes the image's; plain `node dist/bench/wave.bench.js` none. */
+      nodeOptions: { execArgv: process.execArgv, NODE_OPTIONS: process.env.NODE_OPTIONS ?? null, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? null },
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? null, memGb: round(os.totalmem() / 2 ** 30, 1), node: process.version },
       outcomes: wave.outcomes,
       goals: {
         wallLe105xIdeal: ratio <= GOALS.wallRatio,
@@ -423,6 +457,9 @@ async function main(): Promise<void> {
         resolveLe2s: resolveMs <= GOALS.resolveMs,
         journalSqliteLe1ms: sqliteMs <= GOALS.journalMsPerRuntime,
         journalPostgresLe1ms: pgMs === null ? null : pgMs <= GOALS.journalMsPerRuntime,
+        cpuLe4msPerRuntime: cpuMsPerRuntime <= GOALS.cpuMsPerRuntime,
+        skrRequestsLe6PerRuntime: skrPerRuntime <= GOALS.skrRequestsPerRuntime,
+        landscapeReadsLe1PerRuntime: landscapePerRuntime <= GOALS.landscapeReadsPerRuntime,
       },
       detail: {
         waveState: wave.state,
