@@ -12,6 +12,7 @@ import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import type { MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../../../src/migration/result.js';
+import { expectedConcurrency, priorOf } from '../../../src/rollout/budget-guard.js';
 import { runWave, WaveEvents, type WaveEvent } from '../../../src/rollout/wave-runner.js';
 import { waveStatus } from '../../../src/rollout/wave-status.js';
 
@@ -156,6 +157,26 @@ describe('src/rollout/wave-runner.ts with the budget guard', () => {
     expect(r.violations).toEqual([]);
     const causes = r.seen.flatMap((e) => (e.type === 'limit' ? [e.limit.cause] : []));
     expect(causes.some((c) => c.includes('2 failures left'))).toBe(true);
+  });
+
+  it('earlier finished waves of the environment and of the one before it count with weight 0.5: Stage after a clean Dev wave starts wider', async () => {
+    const finishWave = async (env: string, n: number, failAt: Set<number>) => {
+      const w = await journal.createWave({ env, target: 'all', planHash: 'p'.repeat(64), state: 'running', concurrency: 8, requestedBy: 'sre-1', approvedBy: null }, runtimes(n).map((r) => ({ ...r, runtimeId: `${env}-${r.runtimeId}` })));
+      for (let i = 0; i < n; i++) {
+        await journal.startRuntime(w.waveId, `${env}-rt-${String(i).padStart(3, '0')}`);
+        await journal.finishRuntime(w.waveId, `${env}-rt-${String(i).padStart(3, '0')}`, result(`${env}-rt-${String(i).padStart(3, '0')}`, failAt.has(i)));
+      }
+      await journal.setWaveState(w.waveId, 'finished');
+      return w;
+    };
+    await finishWave('dev', 40, new Set([3])); // 39 ok, 1 platform failure
+    await finishWave('prod', 10, new Set()); // another environment after Stage: not counted for Stage
+    const stage = await priorOf(journal, 'stage', 0.5);
+    expect(stage).toEqual({ s: 19.5, f: 0.5, waves: 1 });
+    expect(await priorOf(journal, 'stage', 0)).toEqual({ s: 0, f: 0, waves: 0 });
+    // Without history a budget of 3 starts 3; with the Dev wave's the guard allows more at once.
+    expect(expectedConcurrency({ runtimes: 60, budget: 3, alpha: 0.01, requested: 16, prior: { s: 0, f: 0, waves: 0 } }).atStart).toBe(3);
+    expect(expectedConcurrency({ runtimes: 60, budget: 3, alpha: 0.01, requested: 16, prior: stage }).atStart).toBeGreaterThan(3);
   });
 
   it('status shows in flight, the limit and its cause while the wave runs (from the journal, any process)', async () => {
