@@ -8,11 +8,13 @@
  * - the window's median patch → Ready latency above `tolerance` × the no-load latency (the lowest window median
  *   seen): limit × 0.8 ("backing off: LM latency ×2.1");
  * - otherwise, with the limit in use: limit × 1.5 until the first back-off (slow start, as TCP and the library's
- *   limits ramp, gentler: LM reacts a round late), then limit + 1 — towards the requested concurrency.
+ *   limits ramp, gentler: LM reacts a round late), then limit + √limit (Gradient2's queue allowance) — towards the
+ *   requested concurrency.
  * Never above the requested concurrency, never below 1.
  *
- * Limits: the no-load latency is a minimum over windows and is never probed again (Vegas' probing is left out):
- * a landscape that gets slower for good keeps the limit low until the wave ends. A window's median is robust to a
+ * Limits: the no-load latency is a minimum over windows that rises by 1 % a window (no probing as Vegas does): a
+ * landscape that gets slower for good keeps the limit low for a while. Any slowness reads as LM's: a simulator or
+ * API server short of CPU holds the limit down as well. A window's median is robust to a
  * mix of fast and slow runtimes (takeovers and fresh installs) only while that mix stays about the same.
  */
 
@@ -73,7 +75,9 @@ export class LmLimiter {
     if (this.samples.length < this.window) return;
     const median = [...this.samples].sort((a, b) => a - b)[Math.floor(this.samples.length / 2)];
     this.samples = [];
-    this.noLoad = this.noLoad === undefined ? median : Math.min(this.noLoad, median);
+    // The no-load latency: the lowest window median, forgotten by 1 % a window (a minimum over many noisy windows
+    // would only ever fall, and read ordinary noise as load).
+    this.noLoad = this.noLoad === undefined ? median : Math.min(this.noLoad * 1.01, median);
     this.ratio = median / this.noLoad;
     const used = this.busiest >= this.limit;
     this.busiest = 0;
@@ -87,7 +91,7 @@ export class LmLimiter {
       this.slowStart = false;
       this.current = clamp(this.current * 0.8, this.max);
     } else if (used) {
-      this.current = clamp(this.slowStart ? this.current * 1.5 : this.current + 1, this.max);
+      this.current = clamp(this.slowStart ? this.current * 1.5 : this.current + Math.sqrt(this.current), this.max);
       if (this.limit >= this.max) this.cause = null;
     }
   }
