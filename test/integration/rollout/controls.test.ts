@@ -16,26 +16,14 @@ import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { startTestSim, type TestSim } from '../../helpers/sim.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const BIN = path.join(ROOT, 'bin/istio-migrate.js');
-const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Why no PostgreSQL answers at PG_URL, or undefined when one does. */
-async function pgUnreachable(): Promise<string | undefined> {
-  const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
-}
-const pgDown = await pgUnreachable();
-if (pgDown) console.warn(`test/integration/rollout/controls.test.ts: SKIPPED the PostgreSQL tests — no PostgreSQL at ${PG_URL} (${pgDown}); set ISTIO_MIGRATE_TEST_PG_URL`);
+const PG_URL = TEST_PG_URL;
+/** Needs PostgreSQL (test/helpers/needs.ts): fails under CI=true without one, skips visibly elsewhere. */
+const pgNeed = await requirePostgres(PG_URL);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dirs: string[] = [];
 
@@ -285,8 +273,7 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
     }
   });
 
-  // Skipped (reported as skipped, with a notice) only when no server answers at all; CI has one.
-  (pgDown ? describe.skip : describe)('with PostgreSQL', () => {
+  describeWith(pgNeed, 'with PostgreSQL', () => {
     it('two processes on one wave never both run it; the second says who holds it', async () => {
       const schema = `controls_${process.pid}_${Date.now()}`;
       const sim = await freshSim();
