@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_TIMINGS } from '../../../src/sim/behaviour/timings.js';
-import { SSA_CONFLICT_MESSAGE } from '../../../src/sim/behaviour/skr-behaviour.js';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
 import type { StoreEvent } from '../../../src/sim/k8s/store.js';
 import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
@@ -247,9 +246,11 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
       const x = manifestOf(rt.runtimeId);
       return stateOf(x) === 'Error' && x;
     });
-    expect((m.status as { lastOperation: { operation: string } }).lastOperation.operation).toBe(SSA_CONFLICT_MESSAGE);
-    expect(SSA_CONFLICT_MESSAGE).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
-    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === SSA_CONFLICT_MESSAGE);
+    // DOMAIN.md §7 (lifecycle-manager #653): "Apply failed with 2 conflicts: ... conflicts with "reconciler" ...".
+    const message = (m.status as { lastOperation: { operation: string } }).lastOperation.operation;
+    expect(message).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
+    // The KCP Kyma's module status mirrors the Manifest's message.
+    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === message);
     const t = running.behaviour.timings;
     await new Promise((r) => setTimeout(r, 2 * (t.lmCreateCrMs + t.lmMirrorMs + t.operatorReconcileMs)));
     expect(stateOf(manifestOf(rt.runtimeId))).toBe('Error');
