@@ -29,6 +29,21 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // No silent skips (issue 13): a test that needs something skips only through test/helpers/needs.ts.
+    files: ['test/**/*.ts'],
+    ignores: ['test/helpers/needs.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['describe', 'it', 'test'].flatMap((object) => [
+          { object, property: 'skip', message: 'Do not skip silently: use describeWith/itWith from test/helpers/needs.ts (DESIGN.md C8).' },
+          { object, property: 'only', message: 'Remove .only: it hides every other test.' },
+          { object, property: 'todo', message: 'A todo counts as skipped: write the test or leave it out.' },
+        ]),
+      ],
+    },
+  },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: globals.node } },
 );

@@ -3,23 +3,15 @@
  * stderr before `run` without --yes changes clusters; only y/yes goes ahead, anything else exits 1 "not confirmed".
  * Without a TTY and without --yes it refuses without asking.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { describeWith, requireCommand } from '../helpers/needs.js';
 import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
 
 const BIN = path.resolve('bin/istio-migrate.js');
-
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sh(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -41,7 +33,8 @@ function runBin(args: string[], opts: { tty: boolean; input: string }): Promise<
   });
 }
 
-(hasScript() ? describe : describe.skip)('istio-migrate run at a terminal without --yes (C5)', () => {
+// Needs util-linux `script` for the pseudo-TTY: fails under CI=true without it, skips visibly elsewhere.
+describeWith(requireCommand('script', ['--version'], 'install util-linux (apt-get install util-linux) for `script`'), 'istio-migrate run at a terminal without --yes (C5)', () => {
   let sim: TestSim;
   let cfg: string;
   beforeAll(async () => {

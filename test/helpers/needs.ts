@@ -99,6 +99,16 @@ export function requirePythonKubernetes(): Requirement {
   }
 }
 
+/** A command that runs, e.g. `requireCommand('script', ['--version'], 'install util-linux')`. */
+export function requireCommand(cmd: string, args: string[], hint: string): Requirement {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
+    return { what: `the command ${cmd}`, hint };
+  } catch (e) {
+    return { what: `the command ${cmd}`, hint, missing: `\`${[cmd, ...args].join(' ')}\` did not run (${(e as Error).message.split('\n')[0]})` };
+  }
+}
+
 /** A file or non-empty folder inside ../shared/fixtures, e.g. `requireFixtures('crds')`. */
 export function requireFixtures(rel = ''): Requirement {
   const p = path.join(FIXTURES_DIR, rel);
@@ -146,9 +156,8 @@ export function describeWith(needs: Requirement | Requirement[], name: string, f
         throw new Error(`${msg}${IN_CI ? '\n(CI=true: nothing may be missing here; the tests of this block count as failed)' : ''}`);
       });
     });
-  } else {
-    logSkip(name, msg);
   }
+  logSkip(name, msg);
   describe.skip(name, fn);
 }
 

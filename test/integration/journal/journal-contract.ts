@@ -150,6 +150,7 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       const w = await j.createWave(waveInput('stage'), [rt, plannedRuntime(2)], NOW);
       const stateOf = async () => (await j.listWaveRuntimes(w.waveId))[0];
 
+      const before = Date.now();
       await j.startRuntime(w.waveId, rt.runtimeId);
       expect(await stateOf()).toMatchObject({ state: 'running', attempts: 1, result: null });
       await j.checkpoint(w.waveId, rt.runtimeId, 'before-patch');
@@ -158,12 +159,15 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect((await stateOf()).state).toBe('patched');
       const result = migrationResult(rt.runtimeId, { outcome: 'migrated', class: 'none', patched: true, message: 'Migration successful', manifest: { name: `${rt.runtimeId}-istio-4034478325`, state: 'Ready', message: null } });
       await j.finishRuntime(w.waveId, rt.runtimeId, result);
+      const after = Date.now();
 
       const done = await stateOf();
       expect(done.state).toBe('finished');
       expect(done.result).toEqual(result);
       expect(migrationResultSchema.parse(done.result)).toEqual(result);
-      expect(Date.parse(done.updatedAt)).toBeGreaterThanOrEqual(NOW.getTime());
+      // updatedAt is the time of the last write (the wave's own creation time is NOW, in 2025).
+      expect(Date.parse(done.updatedAt)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(done.updatedAt)).toBeLessThanOrEqual(after);
       expect((await j.listWaveRuntimes(w.waveId))[1].state).toBe('pending');
     });
 
@@ -512,9 +516,10 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       await j.releaseLease('stage-20250304-1', 'runner-a');
       expect((await j.acquireLease('stage-20250304-1', 'runner-b', 60_000)).holder).toBe('runner-b');
 
-      await j.acquireLease('w-short', 'runner-a', 50);
-      expect((await j.acquireLease('w-short', 'runner-b', 50)).holder).toBe('runner-a');
-      await sleep(120);
+      // A lease of 3 s (not a few ms that a busy machine could overshoot between two calls), then wait for its end.
+      const short = await j.acquireLease('w-short', 'runner-a', 3000);
+      expect((await j.acquireLease('w-short', 'runner-b', 3000)).holder).toBe('runner-a');
+      while (Date.now() <= Date.parse(short.expiresAt) + 20) await sleep(Math.max(10, Date.parse(short.expiresAt) + 25 - Date.now()));
       // getLease reads without taking: the expired lease is still runner-a's until someone takes it.
       expect((await j.getLease('w-short'))?.holder).toBe('runner-a');
       expect(Date.parse((await j.getLease('w-short'))!.expiresAt)).toBeLessThan(Date.now());

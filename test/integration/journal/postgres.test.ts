@@ -11,19 +11,10 @@ import { MIGRATIONS } from '../../../src/journal/migrations.js';
 import { WaveActiveError } from '../../../src/journal/records.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import { PostgresJournal } from '../../../src/journal/postgres-journal.js';
+import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { journalContract, plannedRuntime } from './journal-contract.js';
 
-const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-/** The URL without its password, for the notice. */
-const redacted = (url: string) => {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable URL)';
-  }
-};
+const PG_URL = TEST_PG_URL;
 const BASE = `jt_${process.pid}_${randomBytes(3).toString('hex')}`;
 const schemas: string[] = [];
 const newSchema = () => {
@@ -31,20 +22,6 @@ const newSchema = () => {
   schemas.push(s);
   return s;
 };
-
-/** Whether a server answers within 3 s; the suite needs one, but a laptop without PostgreSQL must still run the rest. */
-async function reachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function dropSchemas(): Promise<void> {
   if (!schemas.length) return;
@@ -57,14 +34,9 @@ async function dropSchemas(): Promise<void> {
   }
 }
 
-const unreachable = await reachable();
-if (unreachable) {
-  // Skipped, not failed, only when no server answers at all (a developer machine without PostgreSQL); CI has one.
-  console.warn(`src/journal/postgres-journal.ts: SKIPPED — no PostgreSQL at ${redacted(PG_URL)} (${unreachable}); set ISTIO_MIGRATE_TEST_PG_URL to run it`);
-}
-const describePg = unreachable ? describe.skip : describe;
-
-describePg('src/journal/postgres-journal.ts', () => {
+// Needs PostgreSQL (test/helpers/needs.ts): under CI=true a missing server fails, naming the URL; elsewhere the
+// tests skip visibly. A server that refuses the login or lacks the database fails everywhere.
+describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts', () => {
   afterAll(dropSchemas);
 
   journalContract('PostgreSQL', () => openJournal({ kind: 'postgres', url: PG_URL, schema: newSchema() }));

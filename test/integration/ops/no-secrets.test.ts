@@ -11,8 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import YAML from 'yaml';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../../helpers/fake-slack.js';
+import { itWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { startTestSim, type TestSim } from '../../helpers/sim.js';
 import { APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, sleep, start, writeConfig } from './bot-process.js';
+
+/** The second test needs PostgreSQL (test/helpers/needs.ts): it fails under CI=true without one, skips visibly elsewhere. */
+const pgNeed = await requirePostgres();
 
 /** Every `token:` of every kubeconfig the simulator wrote, and the KEB tokens. */
 function simSecrets(out: string): string[] {
@@ -107,9 +111,9 @@ describe('src/observability/logger.ts + src/chat/slack/bot-command.ts — no sec
    * receiver setting would show it) and the PostgreSQL journal, its URL carrying a password (the local server
    * trusts the connection and ignores it): neither the signing secret nor the password reaches the logs.
    */
-  it('HTTP receiver with signed requests and a PostgreSQL journal URL with a password: none of them appear', async () => {
+  itWith(pgNeed, 'HTTP receiver with signed requests and a PostgreSQL journal URL with a password: none of them appear', async () => {
     const PG_PASSWORD = 's3cr3t-pw-4d91';
-    const base = new URL(process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
+    const base = new URL(TEST_PG_URL);
     base.password = PG_PASSWORD;
     const pgUrl = base.toString();
     const schema = `nosecrets_${process.pid}_${randomBytes(3).toString('hex')}`;

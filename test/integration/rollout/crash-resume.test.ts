@@ -1,7 +1,8 @@
 /**
  * Crash-resume (DESIGN.md §5, C5): the real binary runs a 300+-runtime Prod wave in a child process and is
  * SIGKILLed at seeded random points — before the wave exists, while runtimes are being patched, while they
- * wait for LM, and during a resume — then resumed. Nothing may be patched twice, lost, or reported
+ * wait for LM, and during a resume — then resumed. At least 3 kills per wave must land while runtimes are in
+ * flight (read from the dead runner's journal). Nothing may be patched twice, lost, or reported
  * `already-migrated` because of this wave's own patch.
  *
  * Cost: one 312-runtime wave takes ~10 s of CPU on 2 cores, so the 10 kills are spread over 2 waves (5 kills
@@ -9,7 +10,7 @@
  * the time budget, and crashes of a resumed runner are covered as well.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../../../src/targets/resolve.js';
@@ -17,6 +18,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { C4_OUTCOMES, expectedOf } from '../../helpers/outcomes.js';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -31,18 +33,8 @@ const LEASE_TTL_MS = 1500;
  * the crashes. The migrate deadline is far away, so nothing here times out.
  */
 const PROFILE = 'fresh=45,existing-default=25,with-keda=10,custom-cr=5,already-migrated=5,no-kyma=4,two-kymas=3,no-template=3';
-/** C2: each scenario's outcome, and whether this wave writes its Kyma (once). */
-const EXPECTED: Record<string, { outcome: string; patched: boolean }> = {
-  fresh: { outcome: 'migrated', patched: true },
-  'existing-default': { outcome: 'migrated', patched: true },
-  'with-keda': { outcome: 'migrated', patched: true },
-  'custom-cr': { outcome: 'multiple-istio-crs', patched: false },
-  'already-migrated': { outcome: 'already-migrated', patched: false },
-  'no-kyma': { outcome: 'kyma-cr-missing', patched: false },
-  'two-kymas': { outcome: 'kyma-cr-ambiguous', patched: false },
-  'no-template': { outcome: 'module-template-missing', patched: false },
-};
-const OUTCOMES = ['migrated', 'already-migrated', 'multiple-istio-crs', 'kyma-cr-missing', 'kyma-cr-ambiguous', 'module-template-missing', 'timeout', 'error', 'skipped'];
+/** C2 (test/helpers/outcomes.ts): each scenario's outcome, and whether this wave writes its Kyma (once). */
+const EXPECTED = expectedOf;
 
 /** The kill points are seeded, so a failing trial can be replayed. */
 const rng = seededRandom;
@@ -90,6 +82,22 @@ function writeConfig(sim: TestSim, dir: string): { configFile: string; journalFi
   return { configFile, journalFile };
 }
 
+/**
+ * Runtimes of the (only) wave the journal holds that a runner had started but not finished — read right after a
+ * SIGKILL, these were in flight when it landed. 0 when the wave does not exist yet.
+ */
+async function inFlightIn(journalFile: string): Promise<number> {
+  if (!existsSync(journalFile)) return 0;
+  const journal = SqliteJournal.open(journalFile);
+  try {
+    const [wave] = await journal.listWaves();
+    if (!wave) return 0;
+    return (await journal.listWaveRuntimes(wave.waveId)).filter((r) => r.state !== 'pending' && r.state !== 'finished').length;
+  } finally {
+    await journal.close();
+  }
+}
+
 /** Runtimes given a Kyma patch so far (the simulator counts client writes to each SKR's Kyma). */
 function patchedSoFar(sim: TestSim): number {
   return Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
@@ -102,7 +110,7 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
   });
 
   it.each(Array.from({ length: WAVES }, (_, w) => w))(
-    `crash-resume: SIGKILL a real child process at random points of a 300-runtime wave (wave %i: ${KILLS_PER_WAVE} kills), then resume — zero runtimes with kymaWrites > 1, zero lost, identical final counts`,
+    `crash-resume: SIGKILL a real child process at random points of a 300-runtime wave (wave %i: ${KILLS_PER_WAVE} kills), then resume — at least 3 kills land with runtimes in flight; zero runtimes with kymaWrites > 1, zero lost, identical final counts`,
     async (w) => {
       const sim = await startTestSim({ profile: PROFILE, runtimes: 520, seed: 11 + w, timeScale: 0.01 });
       const dir = mkdtempSync(path.join(os.tmpdir(), 'crash-resume-'));
@@ -111,7 +119,7 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
         const eligible = runtimesOf(sim.out).filter((r) => r.env === 'prod' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility (DESIGN.md §5)
         expect(eligible.length).toBeGreaterThanOrEqual(300);
         const N = eligible.length;
-        const willPatch = eligible.filter((r) => EXPECTED[r.scenario].patched).length;
+        const willPatch = eligible.filter((r) => EXPECTED(r.scenario).patched).length;
         const { configFile, journalFile } = writeConfig(sim, dir);
         const rand = rng(1000 + w);
         // Cumulative progress points (fractions of runtimes patched) at which to kill; the first kill is by time
@@ -119,6 +127,8 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
         const points = Array.from({ length: KILLS_PER_WAVE - 1 }, () => 0.03 + rand() * 0.9).sort((a, b) => a - b);
         let waveId: string | undefined;
         const kills: string[] = [];
+        /** How many runtimes were in flight when each SIGKILL landed. */
+        const inFlightAtKill: number[] = [];
         for (let k = 0; k < KILLS_PER_WAVE; k++) {
           const child = cli(waveId ? ['resume', waveId, '--yes', '--json'] : ['run', 'prod', 'all', '--yes', '--force', '--json'], configFile);
           let done = false;
@@ -132,8 +142,10 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
           }
           child.kill();
           const r = await child.exited;
-          kills.push(`${k}: ${r.signal ?? `exit ${r.code}`} after ${Date.now() - started} ms, ${patchedSoFar(sim)}/${N} patched`);
+          const inFlight = r.signal === 'SIGKILL' ? await inFlightIn(journalFile) : 0;
+          kills.push(`${k}: ${r.signal ?? `exit ${r.code}`} after ${Date.now() - started} ms, ${patchedSoFar(sim)}/${N} patched, ${inFlight} in flight`);
           if (r.signal !== 'SIGKILL') break; // it finished before the kill point: nothing more to interrupt
+          inFlightAtKill.push(inFlight);
           // The dead runner's lease lapses after the TTL; `status` then says interrupted.
           for (let i = 0; i < 40; i++) {
             await sleep(LEASE_TTL_MS / 3);
@@ -146,10 +158,13 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
         // If even the first run finished before its kill (a very fast machine), that run is the result.
         const status = final ?? (await cliJson<{ waves: WaveStatus[] }>(['status'], configFile)).waves[0];
         expect({ kills, status: status.state }).toEqual({ kills, status: 'finished' });
+        // The crashes really struck mid-wave: at least 3 SIGKILLs landed while runtimes were in flight (started, not
+        // finished, in the journal of the dead runner). Without this the test could pass without a crash.
+        expect({ kills, atLeast3LandedMidWave: inFlightAtKill.filter((n) => n > 0).length >= 3 }).toEqual({ kills, atLeast3LandedMidWave: true });
         // Identical to an uninterrupted run: each runtime ends as its scenario does (C2) — in particular a runtime
         // this wave patched before a crash is `migrated`, never `already-migrated` (C5).
-        const expectedCounts: Record<string, number> = { ...Object.fromEntries(OUTCOMES.map((o) => [o, 0])), pending: 0, running: 0 };
-        for (const r of eligible) expectedCounts[EXPECTED[r.scenario].outcome]++;
+        const expectedCounts: Record<string, number> = { ...Object.fromEntries(C4_OUTCOMES.map((o) => [o, 0])), pending: 0, running: 0 };
+        for (const r of eligible) expectedCounts[EXPECTED(r.scenario).outcome!]++;
         expect(expectedCounts['already-migrated'] * expectedCounts['multiple-istio-crs'] * expectedCounts['kyma-cr-missing']).toBeGreaterThan(0);
         expect(status.counts).toEqual(expectedCounts);
         // Zero lost: every runtime of the plan has a result in the journal.
@@ -160,16 +175,16 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
           expect(rows.filter((r) => r.state !== 'finished' || !r.result)).toEqual([]);
           // Each runtime's own outcome is its scenario's, not just the totals.
           const scenarioOf = new Map(eligible.map((r) => [r.runtimeId, r.scenario]));
-          expect(rows.filter((r) => r.result?.outcome !== EXPECTED[scenarioOf.get(r.runtimeId)!].outcome).map((r) => [r.runtimeId, scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
+          expect(rows.filter((r) => r.result?.outcome !== EXPECTED(scenarioOf.get(r.runtimeId)!).outcome).map((r) => [r.runtimeId, scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
           // Resumed runtimes that were patched really went through the wait, with evidence.
-          const resumed = rows.filter((r) => r.attempts > 1 && EXPECTED[scenarioOf.get(r.runtimeId)!].patched);
+          const resumed = rows.filter((r) => r.attempts > 1 && EXPECTED(scenarioOf.get(r.runtimeId)!).patched);
           expect(resumed.every((r) => r.result?.outcome === 'migrated' && r.result.patched)).toBe(true);
         } finally {
           await journal.close();
         }
         // Never patched twice: every runtime to migrate exactly once, the others never.
         const writes = sim.sim.getStats().kymaWrites;
-        expect(eligible.filter((r) => (writes[r.runtimeId] ?? 0) !== (EXPECTED[r.scenario].patched ? 1 : 0)).map((r) => [r.runtimeId, r.scenario, writes[r.runtimeId] ?? 0])).toEqual([]);
+        expect(eligible.filter((r) => (writes[r.runtimeId] ?? 0) !== (EXPECTED(r.scenario).patched ? 1 : 0)).map((r) => [r.runtimeId, r.scenario, writes[r.runtimeId] ?? 0])).toEqual([]);
       } finally {
         await sim.close();
       }

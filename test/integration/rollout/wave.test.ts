@@ -7,6 +7,7 @@ import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { expectedOf } from '../../helpers/outcomes.js';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
 
 /** A config for the simulator's landscape with a SQLite journal in a temp dir and chosen budgets. */
@@ -72,7 +73,7 @@ describe('commands run/plan/status through src/rollout/wave-runner', () => {
     const ctx = await ctxFor(writeConfig(sim, 2));
     try {
       // Only failing runtimes of Stage: every start fails, so exactly `budget` runtimes may start.
-      const failing = runtimesOf(sim.out).filter((r) => r.env === 'stage' && ['no-template', 'no-kyma', 'two-kymas', 'skr-down', 'manifest-error'].includes(r.scenario));
+      const failing = runtimesOf(sim.out).filter((r) => r.env === 'stage' && ['no-template', 'no-kyma', 'istio-error', 'skr-down', 'manifest-error'].includes(r.scenario));
       const specs = failing.map((r) => `runtime-id=${r.runtimeId}`);
       const res = await dispatch(ctx, 'run', ['stage', ...specs, '--yes', '--force']); // --force: no runbook step
       const status = res.json as WaveStatus;
@@ -129,25 +130,8 @@ describe('commands run/plan/status through src/rollout/wave-runner', () => {
   });
 });
 
-/** C2 (and the extra scenarios' documented outcomes): what each eligible runtime of a scenario must end as. */
-const OUTCOME_OF: Record<string, string> = {
-  fresh: 'migrated',
-  'with-keda': 'migrated',
-  'existing-default': 'migrated',
-  flaky: 'migrated',
-  'already-migrated': 'already-migrated',
-  'custom-cr': 'multiple-istio-crs',
-  'custom-cr-legacy': 'multiple-istio-crs',
-  'no-kyma': 'kyma-cr-missing',
-  'two-kymas': 'kyma-cr-ambiguous',
-  'no-template': 'module-template-missing',
-  slow: 'timeout',
-  'istio-error': 'error',
-  'manifest-error': 'error',
-  'skr-no-secret': 'error',
-  'skr-down': 'error',
-  'skip-reconciliation': 'skipped',
-};
+/** C2 (test/helpers/outcomes.ts): what each eligible runtime of a scenario must end as. */
+const OUTCOME_OF = (scenario: string): string => expectedOf(scenario).outcome!;
 
 describe('a wave over profile mixed', () => {
   let sim: TestSim;
@@ -170,13 +154,13 @@ describe('a wave over profile mixed', () => {
       const status = res.json as WaveStatus;
       expect(status.state).toBe('finished');
       const expected: Record<string, number> = { ...Object.fromEntries(Object.keys(status.counts).map((k) => [k, 0])) };
-      for (const r of eligible) expected[OUTCOME_OF[r.scenario]]++;
+      for (const r of eligible) expected[OUTCOME_OF(r.scenario)]++;
       // The landscape really is mixed: most outcomes occur.
       expect(Object.values(expected).filter((n) => n > 0).length).toBeGreaterThanOrEqual(6);
       expect(status.counts).toEqual(expected);
       const rows = await (await ctx.services.journal()).listWaveRuntimes(status.waveId);
       const scenarioOf = new Map(eligible.map((r) => [r.runtimeId, r.scenario]));
-      expect(rows.filter((r) => r.result?.outcome !== OUTCOME_OF[scenarioOf.get(r.runtimeId)!]).map((r) => [scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
+      expect(rows.filter((r) => r.result?.outcome !== OUTCOME_OF(scenarioOf.get(r.runtimeId)!)).map((r) => [scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
       expect(Object.values(sim.sim.getStats().kymaWrites).every((n) => n <= 1)).toBe(true);
     } finally {
       await ctx.services.close();

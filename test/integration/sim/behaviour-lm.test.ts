@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_TIMINGS } from '../../../src/sim/behaviour/timings.js';
-import { SSA_CONFLICT_MESSAGE } from '../../../src/sim/behaviour/skr-behaviour.js';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
 import type { StoreEvent } from '../../../src/sim/k8s/store.js';
 import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 import type { Env, K8sObject, Scenario } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
+import { itWith, requireFixtures } from '../../helpers/needs.js';
 
 const TIME_SCALE = 0.01;
 const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
@@ -102,17 +102,9 @@ function recorder(runtimeId: string, env: Env = 'dev') {
   };
 }
 
-/** Every object LM or the operator wrote, for the CRD validation at the end. */
-const written: K8sObject[] = [];
-
 beforeAll(async () => {
   out = mkdtempSync(path.join(os.tmpdir(), 'sim-lm-'));
   running = await startSim({ out, port: 0, seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE });
-  for (const env of ['dev', 'stage', 'prod'] as const) {
-    kcp(env).subscribe((e) => {
-      if (e.type !== 'DELETED' && (e.resource.kind === 'Manifest' || e.resource.kind === 'Kyma')) written.push(e.object);
-    });
-  }
 });
 
 afterAll(async () => {
@@ -148,7 +140,6 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
     await until('SKR Kyma module Ready', () => moduleStatus(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default'))?.state === 'Ready');
     rec.stop();
     off();
-    written.push(...skrWatch);
 
     const order = ['manifest:created', 'deployment:created', 'istio/default:created', 'deployment:ready', 'istio/default:Processing', 'istio/default:Ready', 'manifest:Ready'];
     const times = order.map((w) => rec.first(w)?.at);
@@ -199,7 +190,6 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
       return moduleStatus(k)?.state === 'Ready' && k;
     });
     expect((kyma.spec as { modules: { name: string }[] }).modules.map((x) => x.name)).toEqual(['keda', 'istio']);
-    written.push(kyma, skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!);
   });
 
   it('existing-default: LM takes the running operator and the existing CR over, creating nothing new', async () => {
@@ -236,7 +226,6 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
     const crs = skr(rt.runtimeId).list(ISTIO);
     expect(crs.map((c) => [c.metadata.name, stateOf(c)])).toEqual([['default', 'Error']]);
     await until('KCP Kyma module Error', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.state === 'Error');
-    written.push(...crs);
   });
 
   it("manifest-error: the Manifest goes Error with LM's SSA-conflict message and stays so", async () => {
@@ -246,9 +235,11 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
       const x = manifestOf(rt.runtimeId);
       return stateOf(x) === 'Error' && x;
     });
-    expect((m.status as { lastOperation: { operation: string } }).lastOperation.operation).toBe(SSA_CONFLICT_MESSAGE);
-    expect(SSA_CONFLICT_MESSAGE).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
-    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === SSA_CONFLICT_MESSAGE);
+    // DOMAIN.md §7 (lifecycle-manager #653): "Apply failed with 2 conflicts: ... conflicts with "reconciler" ...".
+    const message = (m.status as { lastOperation: { operation: string } }).lastOperation.operation;
+    expect(message).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
+    // The KCP Kyma's module status mirrors the Manifest's message.
+    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === message);
     const t = running.behaviour.timings;
     await new Promise((r) => setTimeout(r, 2 * (t.lmCreateCrMs + t.lmMirrorMs + t.operatorReconcileMs)));
     expect(stateOf(manifestOf(rt.runtimeId))).toBe('Error');
@@ -294,10 +285,29 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
     expect(moduleStatus(kcp('stage').get(KYMA, 'kcp-system', rt.runtimeId))).toBeUndefined();
   });
 
-  it('everything LM and the operator wrote passes the CRDs of the era', () => {
-    const validators = loadCrdValidators();
-    if (!validators) return; // ../shared/fixtures absent (CI has it)
-    expect(written.length).toBeGreaterThan(10);
+  // Self-contained (Prod runtimes no other test here touches): what LM and the operator write while migrating a
+  // fresh, a with-keda and an istio-error runtime, watched on KCP and on the SKRs.
+  itWith(requireFixtures('crds'), 'everything LM and the operator write passes the CRDs of the era', async () => {
+    const validators = loadCrdValidators()!;
+    const written: K8sObject[] = [];
+    const rts = (['fresh', 'with-keda', 'istio-error'] as const).map((sc) => runtimeOf(sc, 'prod'));
+    const offs = [
+      kcp('prod').subscribe((e) => {
+        if (e.type !== 'DELETED' && (e.resource.kind === 'Manifest' || e.resource.kind === 'Kyma')) written.push(e.object);
+      }),
+      ...rts.map((rt) =>
+        skr(rt.runtimeId).subscribe((e) => {
+          if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) written.push(e.object);
+        }),
+      ),
+    ];
+    try {
+      await Promise.all(rts.map((rt) => enableIstio(rt.runtimeId)));
+      for (const rt of rts) await until(`Manifest of ${rt.scenario} Ready or Error`, () => ['Ready', 'Error'].includes(stateOf(manifestOf(rt.runtimeId, 'prod')) ?? ''));
+    } finally {
+      offs.forEach((off) => off());
+    }
+    expect(new Set(written.map((o) => o.kind))).toEqual(new Set(['Manifest', 'Kyma', 'Istio']));
     const problems: string[] = [];
     for (const o of written) {
       const v = validators.get(`${o.apiVersion}/${o.kind}`);

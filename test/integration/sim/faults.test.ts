@@ -7,7 +7,6 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { flakyDecision } from '../../../src/sim/behaviour/faults.js';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
 import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 
@@ -64,12 +63,6 @@ describe('src/sim/behaviour/faults.ts', () => {
     expect(all).toContain('reset');
     expect(all.some((s) => s === '500' || s === '503')).toBe(true);
     expect(all).toContain('429 retry-after=1');
-    // The sequence is the pure function's.
-    for (let i = 0; i < N; i++) {
-      const d = flakyDecision(5, ids[0], i, 0.5);
-      const s = seqA[ids[0]][i];
-      expect([i, d === 'none' ? '200' : d.startsWith('reset') ? 'reset' : d === '429' ? '429 retry-after=1' : d]).toEqual([i, s]);
-    }
 
     const c = await start(6);
     const idC = c.sim.landscape.runtimes.find((r) => r.scenario === 'flaky')!.runtimeId;
@@ -95,30 +88,37 @@ describe('src/sim/behaviour/faults.ts', () => {
   it('a reset after apply leaves the write applied', async () => {
     const f = await start(9);
     const rt = f.sim.landscape.runtimes.find((r) => r.scenario === 'flaky')!;
-    // The first request index whose decision is reset-after-apply, reached by GETs before it.
-    let idx = 0;
-    while (flakyDecision(9, rt.runtimeId, idx, 0.5) !== 'reset-after-apply') idx++;
-    for (let i = 0; i < idx; i++) await probe(f, rt.runtimeId);
-    const patched = await new Promise<string>((resolve) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: f.port,
-          method: 'PATCH',
-          agent: false,
-          path: `/clusters/${rt.runtimeId}/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default`,
-          headers: { authorization: `Bearer ${f.sim.tokenFor(rt.runtimeId)}`, 'content-type': 'application/merge-patch+json' },
-        },
-        (res) => {
-          res.resume();
-          resolve(String(res.statusCode));
-        },
-      );
-      req.on('error', () => resolve('reset'));
-      req.end(JSON.stringify({ metadata: { labels: { probe: 'x' } } }));
-    });
-    expect(patched).toBe('reset');
-    const kyma = f.sim.cluster(rt.runtimeId)!.store.get(findResource(KYMA_GROUP, 'v1beta2', 'kymas')!, 'kyma-system', 'default')!;
-    expect(kyma.metadata.labels?.probe).toBe('x');
+    // PATCH the Kyma with a new label value each time until a request is reset although its write was applied
+    // (the client cannot tell a reset before the write from one after it: DOMAIN.md's flaky scenario).
+    const kymaOf = () => f.sim.cluster(rt.runtimeId)!.store.get(findResource(KYMA_GROUP, 'v1beta2', 'kymas')!, 'kyma-system', 'default')!;
+    const patch = (value: string) =>
+      new Promise<string>((resolve) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: f.port,
+            method: 'PATCH',
+            agent: false,
+            path: `/clusters/${rt.runtimeId}/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default`,
+            headers: { authorization: `Bearer ${f.sim.tokenFor(rt.runtimeId)}`, 'content-type': 'application/merge-patch+json' },
+          },
+          (res) => {
+            res.resume();
+            resolve(String(res.statusCode));
+          },
+        );
+        req.on('error', () => resolve('reset'));
+        req.end(JSON.stringify({ metadata: { labels: { probe: value } } }));
+      });
+    const seen: string[] = [];
+    let appliedThenReset: string | undefined;
+    for (let i = 0; i < 300 && !appliedThenReset; i++) {
+      const got = await patch(`v${i}`);
+      seen.push(got);
+      if (got === 'reset' && kymaOf().metadata.labels?.probe === `v${i}`) appliedThenReset = `v${i}`;
+    }
+    // At fault rate 0.5 such a reset comes within a few hundred writes.
+    expect(seen).toContain('reset');
+    expect(appliedThenReset).toBeDefined();
   });
 });

@@ -66,10 +66,18 @@ describe('confirm dialogs on cluster-changing buttons', () => {
     for (const prefix of CHANGES_CLUSTERS) expect({ prefix, shown: all.some(([, b]) => b.actionId.startsWith(prefix)) }).toEqual({ prefix, shown: true });
   });
 
-  it.each(messages.map(([name]) => [name]))('%s: each cluster-changing button asks first', (name) => {
+  it.each(messages.map(([name]) => [name]))('%s: shows buttons, and each cluster-changing one asks first', (name) => {
     const buttons = all.filter(([n]) => n === name).map(([, b]) => b);
-    for (const b of buttons.filter((x) => CHANGES_CLUSTERS.some((p) => x.actionId.startsWith(p)))) {
-      expect({ actionId: b.actionId, confirm: !!b.confirm?.title && !!b.confirm.text && !!b.confirm.confirm && !!b.confirm.deny }).toEqual({ actionId: b.actionId, confirm: true });
-    }
+    expect(buttons.length).toBeGreaterThan(0);
+    const changing = buttons.filter((x) => CHANGES_CLUSTERS.some((p) => x.actionId.startsWith(p)));
+    expect(changing.map((b) => ({ actionId: b.actionId, confirm: !!b.confirm?.title && !!b.confirm.text && !!b.confirm.confirm && !!b.confirm.deny }))).toEqual(
+      changing.map((b) => ({ actionId: b.actionId, confirm: true })),
+    );
+  });
+
+  it('plan (prod) needing an approval offers Request approval and Cancel, no Run', () => {
+    const buttons = all.filter(([n]) => n === 'plan (prod)').map(([, b]) => b);
+    expect(buttons.map((b) => b.label)).toEqual(['Request approval', 'Cancel']);
+    expect(buttons.filter((b) => CHANGES_CLUSTERS.some((p) => b.actionId.startsWith(p)))).toEqual([]);
   });
 });

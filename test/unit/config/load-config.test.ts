@@ -112,11 +112,14 @@ describe('src/config/load-config.ts', () => {
     expect(problemAt(e, 'environments').message).toMatch(/at least one environment/);
     // An empty document is an empty config, not a crash.
     expect(() => validateConfig(undefined, 'empty.yaml')).toThrow(ConfigError);
+    let err: unknown;
     try {
       validateConfig(null, 'empty.yaml');
-    } catch (err) {
-      expect((err as ConfigError).problems.map((p) => p.path)).toEqual(['environments']);
+    } catch (e) {
+      err = e;
     }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => p.path)).toEqual(['environments']);
   });
 
   it('refuses a real landscape whose Prod needs approvals but names no approver, with a hint; a simulated one may leave it open', () => {

@@ -1,17 +1,17 @@
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { generateLandscape } from '../../../src/sim/landscape/generate.js';
 import { gardenerObjects, kcpObjects, skrObjects, type SeedContext } from '../../../src/sim/landscape/objects.js';
 import { ENVS, type K8sObject } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
+import { describeWith, requireFixtures } from '../../helpers/needs.js';
 
 const validators = loadCrdValidators();
-// The CRDs live in ../shared/fixtures (never copied into the project). CI has them; skip only where the
-// folder is absent, e.g. a checkout of this repository on its own.
-const describeWithCrds = validators ? describe : describe.skip;
+// The CRDs live in ../shared/fixtures (never copied into the project): without them these tests fail under
+// CI=true and skip visibly elsewhere (test/helpers/needs.ts).
 
 const CHECKED_KINDS = new Set(['Kyma', 'ModuleTemplate', 'Manifest', 'Istio']);
 
-describeWithCrds('src/sim/landscape objects against the CRDs of ../shared/fixtures/crds', () => {
+describeWith(requireFixtures('crds'), 'src/sim/landscape objects against the CRDs of ../shared/fixtures/crds', () => {
   const ctx: SeedContext = { baseUrl: 'http://127.0.0.1:1', tokenFor: (id) => `t-${id}`, referenceTime: Date.UTC(2023, 10, 21) };
   const landscape = generateLandscape({ seed: 3, profile: 'scenarios', runtimes: 180 });
   const objects: K8sObject[] = [];
