@@ -108,7 +108,7 @@ async function simulatedKubeconfigProblems(config: Config): Promise<ConfigProble
       } catch {
         continue;
       }
-      const servers = (doc?.clusters ?? []).map((c) => String(c.cluster?.server ?? ''));
+      const servers = (doc?.clusters ?? []).map((c) => (typeof c.cluster?.server === 'string' ? c.cluster.server : ''));
       if (servers.some((s) => !isSimulatorUrl(s, '/clusters/'))) {
         out.push({
           path: `environments.${env}.${key}.kubeconfig`,
