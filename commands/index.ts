@@ -11,6 +11,8 @@ import { runbook } from './runbook.js';
 import { task } from './task.js';
 import { verify } from './verify.js';
 import { authorize } from './permissions.js';
+import { closest, didYouMean } from '../src/chat/suggest.js';
+import { asksForHelp, commandHelp } from './help-text.js';
 import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 const help: CommandSpec = {
@@ -25,13 +27,20 @@ const help: CommandSpec = {
     const name = args.positionals[0];
     if (name) {
       const spec = COMMANDS.find((c) => c.name === name);
-      if (!spec) return Promise.reject(new CommandError(`unknown command "${name}"; known: ${COMMANDS.map((c) => c.name).join(', ')}`, 2, 'help run'));
-      return Promise.resolve(ok(`${spec.usage}\n  ${spec.summary}\n  examples:\n${spec.examples.map((e) => `    ${e}`).join('\n')}`, spec.name));
+      if (!spec) return Promise.reject(new CommandError(`unknown command "${name}"${didYouMean(name, COMMAND_NAMES())}; known: ${COMMAND_NAMES().join(', ')}`, 2, 'help run'));
+      return Promise.resolve(ok(commandHelp(spec), helpJson(spec)));
     }
     const width = Math.max(...COMMANDS.map((c) => c.name.length));
     return Promise.resolve(ok(COMMANDS.map((c) => `${c.name.padEnd(width)}  ${c.summary}`).join('\n'), COMMANDS.map((c) => ({ name: c.name, usage: c.usage, summary: c.summary }))));
   },
 };
+
+/** `--help` as JSON: what the command takes. */
+function helpJson(spec: CommandSpec) {
+  return { name: spec.name, usage: spec.usage, summary: spec.summary, options: Object.keys(spec.options).map((o) => `--${o}`), examples: spec.examples, permission: spec.permission, mutates: spec.mutates };
+}
+
+const COMMAND_NAMES = () => COMMANDS.map((c) => c.name);
 
 export const COMMANDS: readonly CommandSpec[] = [plan, run, approve, cancel, status, show, pause, resume, drain, abort, retryFailed, setConcurrency, freeze, unfreeze, verify, runbook, exportWave, tasks, task, help];
 
@@ -39,18 +48,36 @@ export function findCommand(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+/** node:util parseArgs' message, shorter, with the nearest option for an unknown one. */
+function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): string {
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const opt = /option '([^']+)'/.exec(e.message)?.[1] ?? '';
+    const names = Object.keys(spec.options).map((o) => `--${o}`);
+    return `unknown option '${opt}'${didYouMean(opt, [...names, '--help'])}; ${spec.name} takes ${names.join(', ')}, --help`;
+  }
+  return e.message;
+}
+
+/** The arguments parsed with the spec's options, or the usage error (exit 2) with the nearest option and an example. */
+export function parseArguments(spec: CommandSpec, argv: string[]): ReturnType<typeof parseArgs> | CommandResult {
+  try {
+    return parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+  } catch (e) {
+    return { exitCode: 2, text: `${spec.name}: ${argumentProblem(e as Error & { code?: string }, spec)}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
+  }
+}
+
 /** Parses a command's arguments with its spec and runs it; problems become results with an example. */
 export async function dispatch(ctx: CommandContext, name: string, argv: string[]): Promise<CommandResult> {
   const spec = findCommand(name);
   if (!spec) {
-    return { exitCode: 2, text: `unknown command "${name}". Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Example: plan stage kyma-test`, json: { error: `unknown command ${name}` } };
+    const near = closest(name, COMMAND_NAMES());
+    return { exitCode: 2, text: `unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ''}. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Example: ${near ? `help ${near}` : 'plan stage kyma-test'}`, json: { error: `unknown command ${name}` } };
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
-  } catch (e) {
-    return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
-  }
+  // `X --help` (shell, console and Slack): the command's help; nothing runs.
+  if (asksForHelp(argv)) return ok(commandHelp(spec), helpJson(spec));
+  const parsed = parseArguments(spec, argv);
+  if ('exitCode' in parsed) return parsed;
   const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
   // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts).
   const denied = await authorize(ctx, spec, args);
@@ -67,7 +94,7 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
       return result;
     }
     const code = (e as { code?: string }).code;
-    if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };
+    if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
     throw e;
   }
 }

@@ -2,6 +2,7 @@
  * Entry point of the `istio-migrate` binary: picks the mode from the command line.
  * Usage errors exit 2 with the reason (C3).
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerConsoleCommand } from './chat/console/console-command.js';
 import { registerBotCommand } from './chat/slack/bot-command.js';
@@ -47,9 +48,37 @@ Simulated durations (multiplied by --time-scale; 0.01 makes a minute 0.6 s):
 Files written to --out (C1): config.yaml, kubeconfigs/<env>/{kcp,gardener,<runtimeId>}.yaml, runtimes.json.
 Point kubectl at a cluster:  kubectl --kubeconfig DIR/kubeconfigs/dev/kcp.yaml get kymas -A`;
 
-export function buildProgram(setExit: (code: number) => void = () => undefined): Command {
+/** The package's version (package.json sits two levels above dist/src/main.js, one above src/main.ts). */
+export function packageVersion(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'istio-migrate' && pkg.version) return pkg.version;
+    } catch {
+      // not there: the other layout
+    }
+  }
+  return 'unknown';
+}
+
+/** The chat commands, for the top-level help and "did you mean" (they are dispatched by `main`, not commander). */
+export interface ChatCommandInfo {
+  name: string;
+  summary: string;
+  usage: string;
+}
+
+const CHAT_HELP = `
+Chat commands (the same in Slack, the console and here; istio-migrate <command> --help for one):
+  every command takes --help; --json prints one JSON document on stdout; --config FILE picks the landscape.
+Exit codes: 0 ok; 1 refused or failed; 2 usage or configuration error; 3 the wave ended with failures
+(run, resume, retry-failed). migrate and rename-to-default: 0 migrated/dry run done, 2 timeout, 1 otherwise.
+The docs/ folder of the repository explains commands, outcomes, the runbook and the simulator.`;
+
+export function buildProgram(setExit: (code: number) => void = () => undefined, chatCommands: readonly ChatCommandInfo[] = []): Command {
   const program = new Command('istio-migrate')
     .description('Rolls the Istio module out to SAP BTP, Kyma runtimes through Lifecycle Manager, in waves.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
@@ -78,6 +107,12 @@ export function buildProgram(setExit: (code: number) => void = () => undefined):
   registerMigrationCommands(program, setExit);
   registerBotCommand(program, setExit);
   registerConsoleCommand(program, setExit);
+  // Listed (and suggested for near misses) only: main() dispatches them to commands/ before commander parses.
+  for (const c of chatCommands) {
+    if (c.name === 'help') continue;
+    program.command(c.name).description(c.summary).usage(c.usage.slice(c.name.length).trim() || '[options]').helpOption(false).allowUnknownOption().allowExcessArguments();
+  }
+  if (chatCommands.length) program.addHelpText('after', CHAT_HELP);
   return program;
 }
 
@@ -110,7 +145,7 @@ async function closeOnTermination(signalled: Promise<void>, close: () => Promise
 
 /** `istio-migrate <chat command> …`: the same command specs as Slack and the console (DESIGN.md §3). */
 async function chatCommand(name: string, rest: string[]): Promise<number> {
-  const { dispatch } = await import('../commands/index.js');
+  const { dispatch, findCommand, parseArguments } = await import('../commands/index.js');
   const { Services } = await import('./app/services.js');
   const { ConfigError } = await import('./config/load-config.js');
   // `--config F` is global; everything else belongs to the command.
@@ -122,6 +157,13 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
     else args.push(rest[i]);
   }
   const json = args.includes('--json');
+  // A usage error answers before the landscape is loaded.
+  const bad = parseArguments(findCommand(name)!, args);
+  if ('exitCode' in bad) {
+    if (json) process.stdout.write(`${JSON.stringify(bad.json)}\n`);
+    else process.stderr.write(`${bad.text}\n`);
+    return bad.exitCode;
+  }
   // Someone to ask: the question goes to stderr and the answer comes from stdin (stdout may be piped, e.g. --json).
   const interactive = !!(process.stdin.isTTY && process.stderr.isTTY);
   let services;
@@ -157,12 +199,20 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { findCommand } = await import('../commands/index.js');
-  if (argv[2] && findCommand(argv[2])) return chatCommand(argv[2], argv.slice(3));
+  const { COMMANDS, findCommand } = await import('../commands/index.js');
+  const { asksForHelp, commandHelp } = await import('../commands/help-text.js');
+  const [first, ...rest] = argv.slice(2);
+  // `istio-migrate help plan` and `istio-migrate plan --help`: the command's help, without loading a landscape.
+  const helpOf = first === 'help' && rest[0] ? findCommand(rest[0]) : first !== 'help' && first && asksForHelp(rest) ? findCommand(first) : undefined;
+  if (helpOf) {
+    process.stdout.write(`${commandHelp(helpOf)}\n`);
+    return 0;
+  }
+  if (first && first !== 'help' && findCommand(first)) return chatCommand(first, rest);
   // `npm start`: the bot with a bot token (C6), else the console on the embedded simulated landscape.
   if (argv.length <= 2) argv = [...argv, process.env.SLACK_BOT_TOKEN ? 'bot' : 'console'];
   let exitCode = 0;
-  const program = buildProgram((code) => (exitCode = code));
+  const program = buildProgram((code) => (exitCode = code), COMMANDS);
   try {
     await program.parseAsync(argv);
     return exitCode;
