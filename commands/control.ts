@@ -6,7 +6,8 @@
 import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
-import { effectiveState, limitText, waveStatus } from '../src/rollout/wave-status.js';
+import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
+import { count, waveStateWords } from '../src/chat/words.js';
 import { checkApproval, driveWave } from './run.js';
 import { budgetAction, budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
@@ -269,14 +270,26 @@ export const setConcurrency: CommandSpec = {
   },
 };
 
+/** How many ended waves `status` lists after the active ones (`--all`: every wave). */
+export const RECENT_WAVES = 10;
+
+function statusLine(s: WaveStatus): string {
+  const state = waveStateWords(s.state, s.counts.pending);
+  const counts = Object.entries(s.counts)
+    .filter(([k, n]) => n > 0 && !(k === 'pending' && state !== s.state))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return `${s.waveId} ${state} ${s.target}: ${counts || 'no runtimes'}${s.limit ? ` — ${limitText(s.limit)}` : ''}`;
+}
+
 export const status: CommandSpec = {
   name: 'status',
-  summary: 'the waves and their counts, or one wave',
-  usage: 'status [WAVE] [--json]',
-  examples: ['status', 'status stage-20261125-1 --json'],
+  summary: `the active waves and the ${RECENT_WAVES} most recent others (--all: every wave), or one wave`,
+  usage: 'status [WAVE] [--all] [--json]',
+  examples: ['status', 'status stage-20261125-1 --json', 'status --all'],
   permission: 'read',
   mutates: false,
-  options: { json: { type: 'boolean' } },
+  options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const journal = await ctx.services.journal();
     if (args.positionals[0]) {
@@ -284,10 +297,14 @@ export const status: CommandSpec = {
       const { wave } = await loadWave(ctx, id);
       const s = await waveStatus(journal, wave);
       const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-      return ok(`${s.waveId} (${s.env}, ${s.target}) ${s.state}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);
+      return ok(`${s.waveId} (${s.env}, ${s.target}) ${waveStateWords(s.state, s.counts.pending)}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);
     }
-    const waves = await Promise.all((await journal.listWaves()).map((w) => waveStatus(journal, w)));
-    const text = waves.length ? waves.map((s) => `${s.waveId} ${s.state} ${s.target}: ${Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}${s.limit ? ` — ${limitText(s.limit)}` : ''}`).join('\n') : 'no waves yet';
+    const all = await journal.listWaves(); // newest first
+    const active = new Set<string>(ACTIVE_WAVE_STATES);
+    const shown = args.values.all ? all : [...all.filter((w) => active.has(w.state)), ...all.filter((w) => !active.has(w.state)).slice(0, RECENT_WAVES)];
+    const waves = await Promise.all(shown.map((w) => waveStatus(journal, w)));
+    const hidden = all.length - shown.length;
+    const text = waves.length ? [...waves.map(statusLine), ...(hidden ? [`(${count(hidden, 'older wave')} not shown: status --all)`] : [])].join('\n') : 'no waves yet';
     return ok(text, { waves });
   },
 };

@@ -67,6 +67,19 @@ export function parseArguments(spec: CommandSpec, argv: string[]): ReturnType<ty
   }
 }
 
+/**
+ * How many positional arguments a command takes (plan, run and verify take any number of targets): a token past
+ * them is refused with the usage and an example instead of being ignored.
+ */
+const MAX_POSITIONALS: Record<string, number> = { approve: 1, cancel: 1, status: 1, show: 1, pause: 1, resume: 1, drain: 1, abort: 1, 'retry-failed': 1, 'set-concurrency': 2, freeze: 1, unfreeze: 1, runbook: 1, export: 1, tasks: 1, task: 2, help: 1 };
+
+function extraToken(spec: CommandSpec, positionals: string[]): CommandResult | undefined {
+  const max = MAX_POSITIONALS[spec.name];
+  if (max === undefined || positionals.length <= max) return undefined;
+  const token = positionals[max];
+  return { exitCode: 2, text: `${spec.name}: unexpected "${token}" (${spec.name} takes ${max === 1 ? 'one argument' : `${max} arguments`})\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: `unexpected argument ${token}` } };
+}
+
 /** Parses a command's arguments with its spec and runs it; problems become results with an example. */
 export async function dispatch(ctx: CommandContext, name: string, argv: string[]): Promise<CommandResult> {
   const spec = findCommand(name);
@@ -78,6 +91,8 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   if (asksForHelp(argv)) return ok(commandHelp(spec), helpJson(spec));
   const parsed = parseArguments(spec, argv);
   if ('exitCode' in parsed) return parsed;
+  const extra = extraToken(spec, parsed.positionals);
+  if (extra) return extra;
   const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
   // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts).
   const denied = await authorize(ctx, spec, args);

@@ -1,5 +1,6 @@
 import type { PlanDocument } from '../src/rollout/plan-wave.js';
 import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
+import { count, seconds } from '../src/chat/words.js';
 import { ok, type CommandSpec } from './types.js';
 import { planFromArgs } from './shared.js';
 
@@ -42,7 +43,8 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configF
   const skippedBy: Record<string, number> = {};
   for (const s of p.skipped) skippedBy[s.reason] = (skippedBy[s.reason] ?? 0) + 1;
   return [
-    `Plan ${p.hash.slice(0, 12)} — ${p.env}, target ${p.target}${p.sample ? ` (sample of ${p.sample})` : ''}`,
+    `Plan ${p.hash.slice(0, 12)} — ${p.env}, target ${p.title ?? p.target}${p.sample ? ` (sample of ${p.sample})` : ''}`,
+    ...(p.title && p.title !== p.target ? [`  selects: ${p.target.length > 300 ? `${p.target.slice(0, 299)}…` : p.target}`] : []),
     `  runtimes: ${p.runtimes.length} eligible, ${p.skipped.length} skipped${p.skipped.length ? ` (${top(skippedBy)})` : ''}`,
     `  by region: ${top(p.counts.byRegion) || '—'}`,
     `  by plan: ${top(p.counts.byPlan) || '—'}`,
@@ -51,7 +53,7 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configF
     ...p.preflight.problems.map((x) => `  ! ${x}`),
     ...(p.warnings ?? []).map((x) => `  warning: ${x}`),
     ...preview,
-    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${p.deadlineSeconds} s per runtime, ETA ~${p.eta} s`,
+    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${seconds(p.deadlineSeconds)} per runtime, ETA ~${seconds(p.eta)}`,
     `  hash ${p.hash}`,
     `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}${configFile ? ` --config ${shellArg(configFile)}` : ''}`,
   ].join('\n');
@@ -68,12 +70,17 @@ export const plan: CommandSpec = {
   async run(ctx, args) {
     const doc: PlanDocument & { preview?: Prediction[] } = await planFromArgs(ctx, args, plan, async (planned) => {
       if (!args.values.preview) return planned;
-      ctx.progress?.(`previewing ${planned.runtimes.length} runtimes (read-only)…`);
+      ctx.progress?.(`previewing ${count(planned.runtimes.length, 'runtime')} (read-only)…`);
       const preview = await previewRuntimes(planned.runtimes, await ctx.services.access(planned.env), { concurrency: Math.min(planned.concurrency * 2, 32), throttle: ctx.services.throttle(planned.env) });
       return { ...planned, preview };
     });
     const journal = await ctx.services.journal();
     await journal.audit({ actor: ctx.user, action: 'plan', subject: doc.hash, detail: { env: doc.env, target: doc.target, runtimes: doc.runtimes.length } });
-    return ok(renderPlan(doc, ctx.services.configFile), doc);
+    // The shell has no Request approval button: say what an environment with approvals needs before `run`.
+    const approval =
+      ctx.via === 'shell' && ctx.services.approvalRequired(doc.env)
+        ? `\n  ${doc.env} needs an on-call approval of this plan before it runs: ask on-call to approve hash ${doc.hash.slice(0, 12)} (in Slack: the plan's Request approval button${ctx.services.simulated ? `; on this simulated landscape: istio-migrate approve ${doc.hash.slice(0, 12)} --as oncall-1` : ''}), then run --plan ${doc.hash.slice(0, 12)}`
+        : '';
+    return ok(`${renderPlan(doc, ctx.services.configFile)}${approval}`, doc);
   },
 };

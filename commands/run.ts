@@ -1,11 +1,13 @@
 import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
-import type { Approval, Journal, Wave, WaveState } from '../src/journal/journal.js';
+import type { Approval, Journal, Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES, ApprovalUsedError, WaveActiveError } from '../src/journal/records.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
+import { WaveProgress } from '../src/chat/wave-progress.js';
+import { count, duration, waveStateWords } from '../src/chat/words.js';
 import { renderPlan } from './plan.js';
 import { confirmChange, planFromArgs, waveBudget } from './shared.js';
 import { ApprovalNeededError, CommandError, type ApprovalNeed, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
@@ -96,10 +98,11 @@ function activeWaveRefusal(env: string, waveId: string, state: WaveState): Comma
 
 function renderStatus(s: WaveStatus): string {
   const c = s.counts;
+  const state = waveStateWords(s.state, c.pending);
   const parts = Object.entries(c)
-    .filter(([, n]) => n > 0)
+    .filter(([k, n]) => n > 0 && !(k === 'pending' && state !== s.state))
     .map(([k, n]) => `${k} ${n}`);
-  return `${s.waveId} ${s.state} — ${parts.join(', ') || 'no runtimes'}`;
+  return `${s.waveId} ${state} — ${parts.join(', ') || 'no runtimes'}`;
 }
 
 export function exitCodeOfWave(s: WaveStatus): 0 | 3 {
@@ -108,27 +111,77 @@ export function exitCodeOfWave(s: WaveStatus): 0 | 3 {
   return failures > 0 || s.state === 'aborted' || s.state === 'budget-stopped' ? 3 : 0;
 }
 
+/** What to do after a wave that ended: the next command for each kind of leftover. */
+function nextSteps(s: WaveStatus, platformFailures: number, customer: number): string[] {
+  const out: string[] = [];
+  if (s.state === 'budget-stopped' || s.state === 'interrupted' || s.state === 'aborted') out.push(`resume ${s.waveId} continues it`);
+  if (platformFailures) out.push(`retry-failed ${s.waveId} runs the ${count(platformFailures, 'platform failure')} again`);
+  if (customer) out.push(`tasks lists the customer-contact ${customer === 1 ? 'task' : 'tasks'}`);
+  return out;
+}
+
+/** The end of a wave run here: its status line, then what needs attention and what to do next. */
+function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): string {
+  const attention = runtimes.filter((r) => r.state === 'finished' && r.result && r.result.class !== 'none' && r.result.class !== 'not-eligible').sort((a, b) => a.runtimeId.localeCompare(b.runtimeId));
+  const platform = attention.filter((r) => r.result!.class === 'platform').length;
+  const lines = [`${renderStatus(s)} (${count(runtimes.length, 'runtime')}, ${duration(seconds)} here)`];
+  if (attention.length) {
+    lines.push(`needs attention (${attention.length}):`);
+    for (const r of attention.slice(0, 20)) lines.push(`  ${r.runtimeId} (${r.runtime.shootName}) ${r.result!.outcome}${r.result!.reason ? `/${r.result!.reason}` : ''}: ${r.result!.message}`);
+    if (attention.length > 20) lines.push(`  … ${attention.length - 20} more: status ${s.waveId}, export ${s.waveId}`);
+  }
+  const next = nextSteps(s, platform, attention.length - platform);
+  if (next.length) lines.push(`next: ${next.join('; ')}`);
+  return lines.join('\n');
+}
+
 /** Runs (or resumes) a wave in this process until it ends, reporting progress. */
 export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number): Promise<CommandResult> {
   const services = ctx.services;
   const journal = await services.journal();
   const env = wave.env as EnvName;
+  const before = await journal.listWaveRuntimes(wave.waveId);
+  const budget = await waveBudget(ctx, wave, eligible); // a resume --budget N recorded for this wave wins
+  const startedAt = Date.now();
+  const tracker = new WaveProgress({
+    waveId: wave.waveId,
+    total: before.length,
+    done: before.filter((r) => r.state === 'finished').length,
+    failures: before.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length,
+    budget,
+    now: startedAt,
+  });
+  // At a terminal: one live line (counts, in flight, ETA, budget left) and a line for each runtime that needs
+  // attention. Elsewhere: a plain line per runtime, prefixed with the counts.
+  const live = ctx.status;
   const onEvent = (e: WaveEvent) => {
     if (e.waveId !== wave.waveId) return;
-    if (e.type === 'runtime-finished') ctx.progress?.(`${e.runtimeId} ${e.result.outcome}${e.result.reason ? `/${e.result.reason}` : ''}: ${e.result.message}`);
-    else if (e.type === 'budget-stopped') ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${e.failures} platform failures, budget ${e.budget}; the wave stops starting runtimes`);
+    if (e.type === 'runtime-started') {
+      tracker.started();
+      live?.(tracker.line(Date.now()));
+    } else if (e.type === 'runtime-finished') {
+      tracker.finished(e.result.class === 'platform');
+      const line = `${e.runtimeId} ${e.result.outcome}${e.result.reason ? `/${e.result.reason}` : ''}: ${e.result.message}`;
+      if (live) {
+        if (e.result.class !== 'none') ctx.progress?.(line);
+        live(tracker.line(Date.now()));
+      } else ctx.progress?.(`[${tracker.fraction}] ${line}`);
+    } else if (e.type === 'budget-stopped') ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${count(e.failures, 'platform failure')}, budget ${e.budget}; the wave stops starting runtimes`);
     else if (e.type === 'state') ctx.progress?.(`wave ${e.waveId} is ${e.state}`);
   };
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget: await waveBudget(ctx, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
+    live?.('');
     const status = await waveStatus(journal, finished);
     await journal.audit({ actor: ctx.user, action: 'wave-ended', subject: wave.waveId, detail: { state: status.state, counts: status.counts } });
-    return { exitCode: exitCodeOfWave(status), text: renderStatus(status), json: status };
+    const text = waveSummary(status, await journal.listWaveRuntimes(wave.waveId), (Date.now() - startedAt) / 1000);
+    return { exitCode: exitCodeOfWave(status), text, json: status };
   } finally {
+    live?.('');
     services.events.off('event', onEvent);
   }
 }
@@ -222,7 +275,7 @@ export const run: CommandSpec = {
     await confirmChange(
       ctx,
       !!args.values.yes,
-      `run ${doc.env} ${doc.target}: migrate ${doc.runtimes.length} runtimes as a new wave (plan ${doc.hash.slice(0, 12)}, concurrency ${doc.concurrency}${forced ? `, FORCED: ${overridden.join('; ')}` : ''})`,
+      `run ${doc.env} ${doc.target}: migrate ${count(doc.runtimes.length, 'runtime')} as a new wave (plan ${doc.hash.slice(0, 12)}, concurrency ${doc.concurrency}${forced ? `, FORCED: ${overridden.join('; ')}` : ''})`,
       'run changes clusters: confirm with --yes',
       run.examples[0],
     );
@@ -246,7 +299,7 @@ export const run: CommandSpec = {
       throw e;
     }
     await journal.audit({ actor: ctx.user, action: 'run', subject: wave.waveId, detail: { planHash: doc.hash, runtimes: doc.runtimes.length, approvedBy } });
-    ctx.progress?.(`wave ${wave.waveId} started: ${doc.runtimes.length} runtimes, concurrency ${doc.concurrency}`);
+    ctx.progress?.(`wave ${wave.waveId} started: ${count(doc.runtimes.length, 'runtime')}, concurrency ${doc.concurrency}`);
     return driveWave(ctx, wave, doc.runtimes.length);
   },
 };

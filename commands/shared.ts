@@ -35,6 +35,16 @@ export function waveArg(v: string | undefined, spec: CommandSpec): string {
   return v;
 }
 
+/** A target that selects no eligible runtime is refused (exit 1): never planned, never run as a 0-runtime wave. */
+function emptySelection(doc: PlanDocument, spec: CommandSpec): CommandError {
+  const reasons: Record<string, number> = {};
+  for (const s of doc.skipped) reasons[s.reason] = (reasons[s.reason] ?? 0) + 1;
+  const why = doc.skipped.length
+    ? `the ${doc.skipped.length === 1 ? 'one runtime it selects is' : `${doc.skipped.length} runtimes it selects are`} not eligible (${Object.entries(reasons).map(([r, n]) => `${r} ${n}`).join(', ')})`
+    : 'it selects no runtime of Gardener and KEB';
+  return new CommandError(`nothing to plan in ${doc.env}: target ${doc.title ?? doc.target} — ${why}. Check the selector (values are full-match regexes: write .*x.* for a substring) or use a named set`, 1, spec.examples[0]);
+}
+
 /**
  * `<env> <target>… [--exclude S]… [--sample N] [--concurrency N]` → a plan, stored in the journal with the
  * arguments that made it (so `run --plan HASH` can re-resolve and compare). Shared by plan and run.
@@ -51,6 +61,7 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
     sample: intOption(args.values.sample, '--sample', spec),
     concurrency: intOption(args.values.concurrency, '--concurrency', spec),
   });
+  if (!doc.runtimes.length) throw emptySelection(doc, spec);
   if (extend) doc = await extend(doc);
   const journal = await ctx.services.journal();
   const input = { specs, excludes, sample: args.values.sample, concurrency: args.values.concurrency };

@@ -28,6 +28,11 @@ export interface CommandContext {
   confirm?: (question: string) => Promise<boolean>;
   /** Progress lines while the command works (the shell prints them on stderr). */
   progress?: (line: string) => void;
+  /**
+   * A live status line that replaces the previous one (the shell at a terminal redraws it in place; '' clears it).
+   * Absent where output is a log (a pipe, a file): then progress lines carry the counts instead.
+   */
+  status?: (line: string) => void;
 }
 
 export interface CommandResult {

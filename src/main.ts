@@ -143,6 +143,24 @@ async function closeOnTermination(signalled: Promise<void>, close: () => Promise
   }
 }
 
+/**
+ * Progress on stderr. At a terminal a live status line is redrawn in place (and cleared before other lines);
+ * otherwise (a pipe, a log file) plain lines only.
+ */
+function terminalProgress(): { progress: (line: string) => void; status?: (line: string) => void } {
+  const err = process.stderr;
+  if (!err.isTTY) return { progress: (l) => err.write(`${l}\n`) };
+  let shown = '';
+  const fit = (l: string) => (err.columns && l.length >= err.columns ? `${l.slice(0, err.columns - 2)}…` : l);
+  return {
+    progress: (l) => err.write(`${shown ? '\r\x1b[K' : ''}${l}\n${shown ? fit(shown) : ''}`),
+    status: (l) => {
+      shown = l;
+      err.write(`\r\x1b[K${fit(l)}`);
+    },
+  };
+}
+
 /** `istio-migrate <chat command> …`: the same command specs as Slack and the console (DESIGN.md §3). */
 async function chatCommand(name: string, rest: string[]): Promise<number> {
   const { dispatch, findCommand, parseArguments } = await import('../commands/index.js');
@@ -185,7 +203,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
         // Only at a terminal: C5 refuses a change with neither a TTY nor --yes.
         confirm: interactive ? (question) => askToProceed(question, process.stdin, process.stderr) : undefined,
         services,
-        progress: (l) => process.stderr.write(`${l}\n`),
+        ...terminalProgress(),
       },
       name,
       args,

@@ -4,6 +4,7 @@
  */
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
+import { count } from './words.js';
 
 /** Command output longer than this many sections of ~2,900 characters is cut (Slack rejects ~13 k of blocks). */
 const MAX_OUTPUT_SECTIONS = 4;
@@ -118,13 +119,13 @@ export function planMessage(plan: PlanSummary, text: string, user: string, appro
             label: 'Run',
             value: plan.hash,
             style: 'primary',
-            confirm: { title: `Run plan ${short}?`, text: `Migrate ${plan.runtimes} runtimes in ${plan.env} (${plan.target}).`, confirm: 'Run', deny: 'Not yet' },
+            confirm: { title: `Run plan ${short}?`, text: `Migrate ${count(plan.runtimes, 'runtime')} in ${plan.env} (${plan.target}).`, confirm: 'Run', deny: 'Not yet' },
           },
     );
   }
   buttons.push({ actionId: ACTION.cancel, label: 'Cancel', value: plan.hash });
   return {
-    text: `Plan ${short} — ${plan.env}, ${plan.target}: ${plan.runtimes} runtimes`,
+    text: `Plan ${short} — ${plan.env}, ${plan.target}: ${count(plan.runtimes, 'runtime')}`,
     blocks: [
       { type: 'header', text: `Plan ${short} — ${plan.env}, ${plan.target}` },
       ...outputSections(text),

@@ -21,7 +21,13 @@ export type PlanRuntime = Required<PlannedRuntime>;
 export interface PlanDocument {
   hash: string;
   env: EnvName;
+  /** The target in canonical form (selectors, sets expanded): what the runbook and verify compare. */
   target: string;
+  /**
+   * The target as typed (`kyma-test`, `kyma-test except region=eu-.*`), for titles; not part of the hash. Absent in
+   * plans stored before it existed.
+   */
+  title?: string;
   runtimes: PlanRuntime[];
   skipped: { runtimeId: string; reason: string; detail?: string }[];
   preflight: Preflight;
@@ -103,6 +109,8 @@ function perRuntimeSeconds(services: Services): number {
   return 60 * services.config.timeScale;
 }
 
+const excludesOf = (input: PlanInput) => input.excludes ?? [];
+
 export async function planWave(services: Services, input: PlanInput): Promise<PlanDocument> {
   const envCfg = services.envConfig(input.env);
   const spec = parseTargets({ specs: input.specs, excludes: input.excludes ?? [], namedSets: envCfg.targets });
@@ -135,6 +143,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   const doc: Omit<PlanDocument, 'hash'> = {
     env: input.env,
     target: spec.canonical,
+    title: `${input.specs.join(' ')}${excludesOf(input).length ? ` except ${excludesOf(input).join(' ')}` : ''}`,
     runtimes,
     skipped: resolution.skipped.map((s) => ({ runtimeId: s.runtimeId, reason: s.reason, detail: s.detail })),
     preflight: pre,

@@ -49,7 +49,7 @@ describeWith(requireCommand('script', ['--version'], 'install util-linux (apt-ge
   it('asks, and anything but y/yes exits 1 "not confirmed" without a wave', async () => {
     const rt = runtimeOf(sim.out, 'dev', 'fresh').runtimeId;
     const r = await runBin(['run', 'dev', `runtime-id=${rt}`, '--config', cfg], { tty: true, input: 'n\n' });
-    expect(r.out).toContain(`run dev runtime-id=${rt}: migrate 1 runtimes as a new wave`);
+    expect(r.out).toContain(`run dev runtime-id=${rt}: migrate 1 runtime as a new wave`);
     expect(r.out).toContain('Proceed? [y/N]');
     expect(r.out).toContain('run: not confirmed');
     expect(r.code).toBe(1);

@@ -24,10 +24,12 @@ import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import { OUTCOMES, type Outcome } from '../../migration/outcomes.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { ACTIVE_WAVE_STATES } from '../../journal/records.js';
 import { countRuntimes, effectiveState, waveStatus } from '../../rollout/wave-status.js';
 import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
 import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
+import { count } from '../words.js';
 import { finalSummary, progressLine } from './progress.js';
 import { findChoice, renderText } from './text.js';
 
@@ -180,11 +182,57 @@ export class ConsoleBot {
     }
   }
 
+  /** The waves running here or live in the journal (running or draining with a runner). */
+  private async liveWaves(): Promise<string[]> {
+    const journal = await this.opts.services.journal();
+    const live = new Set(this.progress.keys());
+    for (const w of await journal.listWaves({ states: ['running', 'draining'] })) {
+      const st = await effectiveState(journal, w);
+      if (st === 'running' || st === 'draining') live.add(w.waveId);
+    }
+    return [...live].sort();
+  }
+
+  /** `wave X (12 of 48 runtimes left)` for a wave followed here, else just its id. */
+  private describeLive(waveId: string): string {
+    const p = this.progress.get(waveId);
+    if (!p || !p.total) return `wave ${inlineCode(waveId)}`;
+    const done = OUTCOMES.reduce((n, o) => n + (p.counts[o] ?? 0), 0);
+    return `wave ${inlineCode(waveId)} (${p.total - done} of ${count(p.total, 'runtime')} left)`;
+  }
+
+  /**
+   * At the end of the input (or `/quit`): says which waves it waits for before leaving, and how to stop instead,
+   * then waits for them. Says nothing when nothing runs.
+   */
+  async leave(): Promise<void> {
+    const live = this.background.size ? await this.liveWaves() : [];
+    if (live.length) {
+      this.reply(noteReply(`waiting for ${live.map((w) => this.describeLive(w)).join(', ')} to end before leaving; Ctrl-C stops ${live.length === 1 ? 'it' : 'them'} now instead (interrupted, continue later with ${inlineCode(`resume ${live[0]}`)})`));
+    }
+    await this.wait(undefined, undefined, true);
+  }
+
+  /** Waves a previous session left without a runner (`interrupted`), as one line each; empty when none. */
+  async interruptedWaves(): Promise<string[]> {
+    const journal = await this.opts.services.journal();
+    const out: string[] = [];
+    for (const w of await journal.listWaves({ states: [...ACTIVE_WAVE_STATES] })) {
+      if ((await effectiveState(journal, w)) !== 'interrupted') continue;
+      const left = (await journal.listWaveRuntimes(w.waveId)).filter((r) => r.state !== 'finished').length;
+      out.push(`interrupted wave ${w.waveId} (${w.env}, ${w.target.length > 60 ? `${w.target.slice(0, 59)}…` : w.target}): ${count(left, 'runtime')} not finished — resume ${w.waveId} to continue it, or abort ${w.waveId}`);
+    }
+    return out;
+  }
+
   /** Resolves when no wave runs in this console (and no live wave of the journal is running or draining). */
-  async wait(seconds?: string, limitMs = this.opts.waitLimitMs ?? 15 * 60_000): Promise<void> {
+  async wait(seconds?: string, limitMs = this.opts.waitLimitMs ?? 15 * 60_000, quiet = false): Promise<void> {
     if (seconds !== undefined && !/^\d+$/.test(seconds)) {
       this.failures++;
       return this.reply(problemReply(`/wait ${seconds}`, `/wait takes a number of seconds, e.g. /wait 120`));
+    }
+    if (!quiet && !this.background.size && !(await this.liveWaves()).length) {
+      return this.reply(noteReply(`nothing is running: no wave to wait for (${inlineCode('status')} lists the waves)`));
     }
     const deadline = Date.now() + (seconds !== undefined ? Number(seconds) * 1000 : limitMs);
     const journal = await this.opts.services.journal();
@@ -350,7 +398,7 @@ export class ConsoleBot {
       if (name === 'plan' && !json && isPlanDocument(result.json)) {
         const doc = result.json;
         this.lastPlanHash = doc.hash;
-        return this.reply(planMessage({ hash: doc.hash, env: doc.env, target: doc.target, runtimes: doc.runtimes.length }, result.text, user, this.opts.services.approvalRequired(doc.env as EnvName)));
+        return this.reply(planMessage({ hash: doc.hash, env: doc.env, target: doc.title ?? doc.target, runtimes: doc.runtimes.length }, result.text, user, this.opts.services.approvalRequired(doc.env as EnvName)));
       }
       this.reply(commandReply(shown, user, json ? JSON.stringify(result.json, null, 2) : result.text));
     };
@@ -397,7 +445,7 @@ export class ConsoleBot {
       const total = rts.length;
       // A resume or retry runs only what is left: say that, not the wave's size.
       const left = rts.filter((r) => r.state !== 'finished').length;
-      const what = name === 'run' ? `${total} runtimes` : `${left} of its ${total} runtimes to run`;
+      const what = name === 'run' ? count(total, 'runtime') : `${left} of its ${count(total, 'runtime')} to run`;
       this.reply(noteReply(`wave ${inlineCode(first)} ${name === 'run' ? 'started' : name === 'resume' ? 'resumed' : 'retry started'} by ${mention(user)} — ${what}${wave ? `, concurrency ${wave.concurrency}` : ''}; ${inlineCode('/wait')} waits for it, ${inlineCode(`pause ${first}`)} / ${inlineCode(`abort ${first}`)} steer it`));
     }
   }
@@ -539,7 +587,7 @@ export class ConsoleBot {
   }
 }
 
-function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; runtimes: unknown[] } {
+function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; title?: string; runtimes: unknown[] } {
   const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
   return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
 }

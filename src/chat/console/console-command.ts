@@ -70,6 +70,7 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
   const user = flags.as ?? io.env.ISTIO_MIGRATE_USER ?? io.env.USER ?? 'console';
   let rl: readline.Interface | undefined;
   let prompting = false;
+  let barShown = false;
   const bot = new ConsoleBot({
     services,
     user,
@@ -78,7 +79,10 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
     write: (text, kind) => {
       if (interactive && kind === 'input') return; // the user typed it
       if (interactive && prompting) io.stdout.write('\r\x1b[K');
+      // At a terminal the progress bar is redrawn in place: a new bar replaces the one printed just before it.
+      if (interactive && kind === 'progress' && barShown) io.stdout.write('\x1b[1A\r\x1b[K');
       io.stdout.write(`${text}\n`);
+      barShown = interactive && kind === 'progress';
       if (interactive && prompting) rl?.prompt(true);
     },
   });
@@ -96,6 +100,8 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
         `istio-migrate console on the ${services.configSource}, as ${user}. Type help, or try: stage kyma-test · /click Run · /wait · status · /as oncall-1 · /quit\n`,
       );
     }
+    // Waves an earlier session left behind: on the terminal, or on stderr for scripts (their transcript stays as it was).
+    for (const l of await bot.interruptedWaves()) (interactive ? io.stdout : io.stderr).write(`${l}\n`);
     const lines: Iterable<string> | AsyncIterable<string> = script ?? (rl = readline.createInterface({ input: io.stdin, output: interactive ? io.stdout : undefined, terminal: interactive }));
     rl?.on('SIGINT', stop); // a terminal's Ctrl-C reaches readline, not the process
     if (interactive && rl) {
@@ -106,6 +112,7 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
     for await (const line of lines) {
       if (stopping) break;
       prompting = false;
+      barShown = false; // the typed line sits below the last bar now
       if (/^\s*\/(quit|exit)\s*$/.test(line)) break;
       await bot.input(line);
       if (interactive && rl) {
@@ -116,8 +123,8 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
     }
     prompting = false;
     rl?.close();
-    // Leave no wave half-run by accident: wait for them (a signal stops them gracefully instead).
-    await bot.wait();
+    // Leave no wave half-run by accident: say which, and wait for them (a signal stops them gracefully instead).
+    await bot.leave();
     return bot.failed > 0 ? 1 : 0;
   } finally {
     bot.close();

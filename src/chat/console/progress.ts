@@ -8,6 +8,7 @@ import type { WaveRuntime } from '../../journal/journal.js';
 import type { WaveStatus } from '../../rollout/wave-status.js';
 import type { ChatBlock, ChatMessage } from '../message.js';
 import { codeBlock, inlineCode, plain } from '../message.js';
+import { count, waveStateWords } from '../words.js';
 
 /** Failures listed in the final summary at most; the rest are counted (`status`/`export` has them all). */
 export const SUMMARY_LIST_MAX = 25;
@@ -55,11 +56,13 @@ export function finalSummary(s: WaveStatus, runtimes: WaveRuntime[], openTasks: 
   const total = runtimes.length;
   const done = OUTCOMES.reduce((n, o) => n + s.counts[o], 0);
   const attention = attentionLines(runtimes);
+  const state = waveStateWords(s.state, s.counts.pending);
+  const drained = state !== s.state;
   const blocks: ChatBlock[] = [
-    { type: 'header', text: `Wave ${s.waveId} ${s.state} — ${s.env}, ${s.target}` },
+    { type: 'header', text: `Wave ${s.waveId} ${state} — ${s.env}, ${s.target}` },
     {
       type: 'section',
-      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} in flight` : ''}`),
+      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending && !drained ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} in flight` : ''}`),
     },
   ];
   if (attention.length) {
@@ -68,8 +71,8 @@ export function finalSummary(s: WaveStatus, runtimes: WaveRuntime[], openTasks: 
     blocks.push({ type: 'section', markdown: `Needs attention (${attention.length}):\n${codeBlock(shown.join('\n'))}${more ? `\n… ${more} more: ${inlineCode(`status ${s.waveId}`)}` : ''}` });
   }
   const notes: string[] = [];
-  if (openTasks) notes.push(`${openTasks} customer-contact task${openTasks === 1 ? '' : 's'} open (see ${inlineCode('tasks')})`);
+  if (openTasks) notes.push(`${count(openTasks, 'customer-contact task')} open (see ${inlineCode('tasks')})`);
   if (s.state === 'interrupted' || s.state === 'budget-stopped' || s.state === 'aborted') notes.push(`continue with ${inlineCode(`resume ${s.waveId}`)}`);
   if (notes.length) blocks.push({ type: 'context', elements: notes });
-  return { text: `Wave ${s.waveId} ${s.state}`, blocks };
+  return { text: `Wave ${s.waveId} ${state}`, blocks };
 }

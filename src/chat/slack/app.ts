@@ -160,7 +160,7 @@ function slackErrorCode(e: unknown): string | undefined {
   return (e as { data?: { error?: string } }).data?.error ?? (e as { code?: string }).code;
 }
 
-function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; runtimes: unknown[] } {
+function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; title?: string; runtimes: unknown[] } {
   const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
   return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
 }
@@ -328,7 +328,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     const json = line.argv.includes('--json');
     if (line.name === 'plan' && !json && isPlanDocument(result.json)) {
       const doc = result.json;
-      const msg = planMessage({ hash: doc.hash, env: doc.env, target: doc.target, runtimes: doc.runtimes.length }, result.text, user, services.approvalRequired(doc.env as EnvName));
+      const msg = planMessage({ hash: doc.hash, env: doc.env, target: doc.title ?? doc.target, runtimes: doc.runtimes.length }, result.text, user, services.approvalRequired(doc.env as EnvName));
       // The environment's channel, where configured: plans, waves and their threads of one environment in one place.
       const target = envChannel(doc.env) ?? channel;
       const posted = await share(target, user, msg);

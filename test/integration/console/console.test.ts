@@ -164,7 +164,7 @@ describe('src/chat/console/console-adapter.ts — ConsoleBot in-process', () => 
 
     await bot.input('/as sre-1');
     await bot.input('/click Run');
-    expect(bot.lastReply()).toMatch(/wave `prod-\d{8}-1` started by @sre-1 — 1 runtimes/);
+    expect(bot.lastReply()).toMatch(/wave `prod-\d{8}-1` started by @sre-1 — 1 runtime,/);
     await bot.input('/wait');
     await bot.input('status --json');
     const doc = JSON.parse(bot.lastReply().split('\n').slice(0, -1).join('\n')) as { waves: { waveId: string; state: string }[] };

@@ -1,0 +1,66 @@
+/**
+ * A wave's progress as one line — `stage-20261125-1 12/48 done · 4 in flight · ETA ~40 s · budget 1 of 2 left` —
+ * from the wave event stream (started/finished runtimes), for the shell's live line and the console's bar. Pure
+ * bookkeeping: no I/O; the clock is passed in so that tests decide the time.
+ */
+import { duration } from './words.js';
+
+export interface WaveProgressStart {
+  waveId: string;
+  /** Runtimes of the wave. */
+  total: number;
+  /** Finished before this run started (a resume). */
+  done: number;
+  /** Platform failures so far, and the error budget (failures allowed). */
+  failures: number;
+  budget: number;
+  now: number;
+}
+
+export class WaveProgress {
+  private done: number;
+  private inFlight = 0;
+  private failures: number;
+  private finishedHere = 0;
+  private readonly startedAt: number;
+
+  constructor(private readonly s: WaveProgressStart) {
+    this.done = s.done;
+    this.failures = s.failures;
+    this.startedAt = s.now;
+  }
+
+  started(): void {
+    this.inFlight++;
+  }
+
+  finished(platformFailure: boolean): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.done++;
+    this.finishedHere++;
+    if (platformFailure) this.failures++;
+  }
+
+  /** `12/48` */
+  get fraction(): string {
+    return `${this.done}/${this.s.total}`;
+  }
+
+  /** Seconds left at the pace of this run so far; null before the first runtime finished here. */
+  etaSeconds(now: number): number | null {
+    if (!this.finishedHere) return null;
+    const left = this.s.total - this.done;
+    return ((now - this.startedAt) / 1000 / this.finishedHere) * left;
+  }
+
+  line(now: number): string {
+    const eta = this.etaSeconds(now);
+    const left = Math.max(0, this.s.budget - this.failures);
+    return [
+      `${this.s.waveId} ${this.fraction} done`,
+      `${this.inFlight} in flight`,
+      this.done >= this.s.total ? 'ETA —' : eta === null ? 'ETA …' : `ETA ~${duration(eta)}`,
+      `budget ${left} of ${this.s.budget} left`,
+    ].join(' · ');
+  }
+}
