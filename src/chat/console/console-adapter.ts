@@ -561,7 +561,7 @@ export class ConsoleBot {
         this.reply(noteReply(`wave ${inlineCode(e.waveId)} is ${e.state}`));
         return;
       case 'budget-stopped':
-        this.reply(noteReply(`:warning: wave ${inlineCode(e.waveId)}: ${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent (${e.failures} platform failures, budget ${e.budget}); no new runtimes start`));
+        this.reply(noteReply(`:warning: wave ${inlineCode(e.waveId)}: ${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent (${count(e.failures, 'platform failure')}, budget ${e.budget}); no new runtimes start`));
         return;
       case 'wave-finished':
         this.progress.delete(e.waveId);
