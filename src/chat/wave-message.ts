@@ -4,6 +4,7 @@
  * digests, the customer-contact task and the on-call approval request. Pure functions of views the reporter
  * reads from the journal (and of `verify`'s report for the final summary): nothing here learns a cluster fact.
  */
+import { count, waveStateWords } from './words.js';
 import type { CustomerTask } from '../journal/journal.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
@@ -113,7 +114,7 @@ function waveButtons(v: WaveView): ChatButton[] {
   const b = (kind: keyof typeof WAVE_ACTION, label: string, extra: Partial<ChatButton> = {}): ChatButton => ({ actionId: `${WAVE_ACTION[kind]}${v.waveId}`, label, value: v.waveId, ...extra });
   const abort = b('abort', 'Abort', { style: 'danger', confirm: { title: `Abort ${v.waveId}?`, text: 'No new runtimes start; those in flight are left where they are (resume or retry-failed continues them).', confirm: 'Abort', deny: 'Keep running' } });
   const drain = b('drain', 'Drain', { confirm: { title: `Drain ${v.waveId}?`, text: 'Runtimes in flight finish, no more start, and the wave ends.', confirm: 'Drain', deny: 'Keep running' } });
-  const resume = b('resume', 'Resume', { style: 'primary', confirm: { title: `Resume ${v.waveId}?`, text: `Start migrating the remaining ${v.counts.pending ?? 0} runtimes of ${v.env} again.`, confirm: 'Resume', deny: 'Not yet' } });
+  const resume = b('resume', 'Resume', { style: 'primary', confirm: { title: `Resume ${v.waveId}?`, text: `Start migrating the remaining ${count(v.counts.pending ?? 0, 'runtime')} of ${v.env} again.`, confirm: 'Resume', deny: 'Not yet' } });
   switch (v.state) {
     case 'running':
       return [b('pause', 'Pause'), drain, abort];
@@ -136,7 +137,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
   const who = `requested by ${mention(v.requestedBy)}${v.approvedBy ? ` · approved by ${mention(v.approvedBy)}` : ''} · plan ${inlineCode(v.planHash.slice(0, 12))}`;
   const blocks: ChatBlock[] = [
     { type: 'header', text: `Wave ${v.waveId} — ${v.env}, ${v.target}` },
-    { type: 'section', markdown: `${icon} *${v.state}*  ${inlineCode(progressBar(done, v.total))}` },
+    { type: 'section', markdown: `${icon} *${ended ? waveStateWords(v.state, v.counts.pending ?? 0) : v.state}*  ${inlineCode(progressBar(done, v.total))}` },
     { type: 'section', markdown: countsLine(v.counts) },
     {
       type: 'context',
@@ -162,7 +163,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
   }
   const buttons = waveButtons(v);
   if (buttons.length) blocks.push({ type: 'actions', buttons });
-  return { text: `Wave ${v.waveId} ${v.state}: ${done}/${v.total} done`, blocks };
+  return { text: `Wave ${v.waveId} ${ended ? waveStateWords(v.state, v.counts.pending ?? 0) : v.state}: ${done}/${v.total} done`, blocks };
 }
 
 /** A thread digest: what needs attention since the last one, at most `max` lines, the rest counted. */
