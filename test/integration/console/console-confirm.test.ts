@@ -57,7 +57,7 @@ describe('src/chat/console/console-adapter.ts — Proceed / Cancel in an interac
     await tty.input(`run stage ${fresh()} --force`);
     const hash = /Plan ([0-9a-f]{12})/.exec(tty.lastReply())![1];
     await tty.input('/click Proceed');
-    expect(tty.lastReply()).toMatch(/wave `stage-\d{8}-\d+` started by @sre-1 — 1 runtimes/);
+    expect(tty.lastReply()).toMatch(/wave `stage-\d{8}-\d+` started by @sre-1 — 1 runtime,/);
     await tty.input('/wait');
     const [wave] = await (await services.journal()).listWaves({ env: 'stage' });
     expect(wave.planHash.startsWith(hash)).toBe(true);
