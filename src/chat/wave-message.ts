@@ -48,6 +48,8 @@ export interface WaveView {
   finishedAt: string | null;
   /** Seconds left at the rate so far (null before the first runtime finished). */
   etaSeconds: number | null;
+  /** The wave's signed page link (config `page`), when pages and a base URL are configured. */
+  pageUrl?: string;
 }
 
 /** What `verify` said once the wave ended (runtime count vs istio Manifest count, the non-Ready list). */
@@ -142,6 +144,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
         `concurrency ${v.concurrency}`,
         ended ? `ended ${v.finishedAt ?? ''}`.trim() : v.etaSeconds === null ? 'ETA —' : `ETA ~${duration(v.etaSeconds)}`,
         who,
+        ...(v.pageUrl ? [`<${v.pageUrl}|live page with charts>`] : []),
       ],
     },
   ];
