@@ -10,12 +10,12 @@ import { loadPageKey, pageUrl } from './page-key.js';
 import type http from 'node:http';
 
 export interface WavePages {
-  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean>;
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** A wave's signed link: absolute with a base URL configured, else undefined (messages then carry none). */
-  waveLink(waveId: string): string | undefined;
+  waveLink: (waveId: string) => string | undefined;
   /** Signed paths (relative), for `serve` to print. */
-  wavePath(waveId: string): string | undefined;
-  indexPath(env: string): string | undefined;
+  wavePath: (waveId: string) => string | undefined;
+  indexPath: (env: string) => string | undefined;
   readonly enabled: boolean;
 }
 
