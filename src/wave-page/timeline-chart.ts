@@ -48,12 +48,12 @@ export function timelineSvg(v: WaveView): string {
   for (const t of ticksX) out.push(`<text x="${x(t)}" y="${M.top + ph + 18}" text-anchor="middle">${hhmm(t)}</text>`);
   out.push(`<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle">time (UTC)</text>`);
   out.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" stroke="#000"/><line x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#000"/>`);
-  const labelYs: number[] = [];
-  for (const s of series) {
-    out.push(`<path d="${s.d}" fill="none" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    let ly = y(s.value) + 4;
-    while (labelYs.some((o) => Math.abs(o - ly) < 13)) ly += 13;
-    labelYs.push(ly);
+  for (const s of series) out.push(`<path d="${s.d}" fill="none" stroke="${s.color}" stroke-width="${s.width}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+  // Labels at the lines' ends, lowest value first, each at least a line above the one below it.
+  let below = Infinity;
+  for (const s of [...series].sort((a, b) => a.value - b.value)) {
+    const ly = Math.min(y(s.value) + 4, below - 13);
+    below = ly;
     out.push(`<text x="${M.left + pw + 6}" y="${ly}">${esc(s.name)}: ${s.value}</text>`);
   }
   out.push('</svg>');
