@@ -47,6 +47,8 @@ export interface CommandResult {
    * for and what to run again once approved. Adapters that can ask on-call (Slack) do; the others show `text`.
    */
   approvalNeeded?: ApprovalNeed;
+  /** Bytes for stdout instead of `text` (export --format png|svg without --out); the shell writes them as they are. */
+  output?: Buffer;
   /**
    * Set when the dispatcher refused the command for want of a permission (permissions.ts): why, in chat markdown
    * (it may mention people); `text` says the same in plain words. Adapters show it as a refusal.

@@ -104,6 +104,19 @@ export function buildProgram(setExit: (code: number) => void = () => undefined, 
       await closeOnTermination(signalled, () => running.close());
     });
 
+  program
+    .command('serve')
+    .description("serve the read-only wave pages locally (what the bot serves on HEALTH_PORT under /waves/), rendered from the journal")
+    .option('--config <file>', 'config file (default: ISTIO_MIGRATE_CONFIG, else the embedded simulated landscape)')
+    .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(8080).argParser(intArg('--port', 0, 65535)))
+    .addOption(new Option('--host <addr>', 'address to listen on').default('127.0.0.1'))
+    .action(async (o: { config?: string; port: number; host: string }) => {
+      const signalled = terminationSignal();
+      const { serveWavePages } = await import('./wave-page/serve.js');
+      const served = await serveWavePages({ configFile: o.config, port: o.port, host: o.host, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) });
+      await closeOnTermination(signalled, () => served.close());
+    });
+
   registerMigrationCommands(program, setExit);
   registerBotCommand(program, setExit);
   registerConsoleCommand(program, setExit);
@@ -209,6 +222,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
       args,
     );
     if (json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+    else if (result.output) process.stdout.write(result.output);
     else (result.exitCode === 0 || result.exitCode === 3 ? process.stdout : process.stderr).write(`${result.text}\n`);
     return result.exitCode;
   } finally {

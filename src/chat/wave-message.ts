@@ -52,6 +52,8 @@ export interface WaveView {
   etaSeconds: number | null;
   /** While it runs: in flight, the limit now and its cause (the runner's, from the journal). */
   limit?: { inFlight: number; limit: number; requested: number; cause: string };
+  /** The wave's signed page link (config `page`), when pages and a base URL are configured. */
+  pageUrl?: string;
 }
 
 /** What `verify` said once the wave ended (runtime count vs istio Manifest count, the non-Ready list). */
@@ -146,6 +148,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
         !ended && v.limit ? `in flight ${v.limit.inFlight}, limit ${v.limit.limit} of ${v.limit.requested}: ${plain(v.limit.cause)}` : `concurrency ${v.concurrency}`,
         ended ? `ended ${v.finishedAt ?? ''}`.trim() : v.etaSeconds === null ? 'ETA —' : `ETA ~${duration(v.etaSeconds)}`,
         who,
+        ...(v.pageUrl ? [`<${v.pageUrl}|live page with charts>`] : []),
       ],
     },
   ];

@@ -94,6 +94,21 @@ export const configSchema = landscapeConfigSchema.extend({
    * of the eligible runtimes of the waves running, rounded down, at least 1. Unset: only the per-wave budgets apply.
    */
   globalBudget: budget.optional(),
+  /**
+   * Wave pages (`/waves/` on HEALTH_PORT, `istio-migrate serve`): the public base URL that links in Slack start with,
+   * the HMAC key that signs them (an environment variable's name, or a file such as a mounted Secret; never logged
+   * nor shown) and how long a link stays valid. Without a key, pages answer 403 and messages carry no link.
+   */
+  page: z
+    .object({
+      baseUrl: z.string().url().optional(),
+      keyEnv: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
+      linkTtlHours: z.number().positive().max(24 * 90).default(168),
+    })
+    .strict()
+    .refine((p) => !(p.keyEnv && p.keyFile), { message: 'give at most one of keyEnv (an environment variable name) or keyFile (a file path, e.g. a mounted Secret)' })
+    .optional(),
   journal: z
     .union([
       z.object({ sqlite: z.object({ file: z.string().min(1) }).strict() }).strict(),

@@ -36,8 +36,8 @@ export async function handleHealth(req: http.IncomingMessage, res: http.ServerRe
 }
 
 /** `handleHealth`, answering 500 when it fails (a metrics collector throwing) and 404 for other paths. */
-function answer(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: readonly ReadinessCheck[]): void {
-  handleHealth(req, res, metrics, checks).then(
+function answer(req: http.IncomingMessage, res: http.ServerResponse, metrics: Metrics, checks: readonly ReadinessCheck[], extra?: ExtraRoutes): void {
+  handleHealth(req, res, metrics, checks).then(async (handled) => handled || (extra ? extra(req, res) : false)).then(
     (handled) => {
       if (!handled) res.writeHead(404).end();
     },
@@ -47,6 +47,9 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse, metrics: Me
     },
   );
 }
+
+/** More paths on the same port (the wave pages under `/waves/`): answers and resolves true, or false when not its own. */
+export type ExtraRoutes = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 
 /** A route as Bolt's `customRoutes` takes it (path matched exactly, methods upper-case). */
 export interface HealthRoute {
@@ -61,8 +64,8 @@ export function healthRoutes(metrics: Metrics, checks: readonly ReadinessCheck[]
 }
 
 /** Serves the health paths on `port` (0: any free one), all interfaces; rejects when it cannot listen (EADDRINUSE). */
-export async function startHealthServer(port: number, metrics: Metrics, checks: readonly ReadinessCheck[]): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => answer(req, res, metrics, checks));
+export async function startHealthServer(port: number, metrics: Metrics, checks: readonly ReadinessCheck[], extra?: ExtraRoutes): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => answer(req, res, metrics, checks, extra));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => {

@@ -27,7 +27,9 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
       outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
       cfg.chat = { channels: { dev: DEV }, customerContactChannel: CUSTOMER };
       cfg.environments.dev.budgets = { wave: 100 };
+      cfg.page = { keyEnv: 'SLACK_WAVE_TEST_PAGE_KEY', baseUrl: 'https://istio-migrate.example.com/' };
     });
+    process.env.SLACK_WAVE_TEST_PAGE_KEY = 'slack-wave-test-page-key-0123456789';
     t = await startBot(fake, config, 'http');
   });
   afterAll(async () => {
@@ -76,6 +78,14 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     expect(shown).toMatch(/runtimes \*\d+\* vs istio Manifests \*\d+\*/);
     expect(shown).toContain('Not migrated');
     expect(shown).toContain('requested by <@U1>');
+    // The live message links to the wave's page: the configured base URL and a signed, expiring link.
+    expect(shown).toMatch(new RegExp(`<https://istio-migrate\\.example\\.com/waves/${wave.waveId}\\?exp=\\d+&sig=[0-9a-f]{64}\\|live page with charts>`));
+    // The bot serves that page on HEALTH_PORT; the same path unsigned gets 403.
+    const pagePath = /<https:\/\/istio-migrate\.example\.com(\/waves\/[^|]+)\|/.exec(shown)![1];
+    const page = await fetch(`http://127.0.0.1:${t.started.healthPort}${pagePath}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`<dd data-count="total">${runtimes.length}</dd>`);
+    expect((await fetch(`http://127.0.0.1:${t.started.healthPort}/waves/${wave.waveId}`)).status).toBe(403);
     expect(parent.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
     // The plan message names the wave and lost its buttons.
     expect(texts(fake.message(DEV, plan.ts)!.blocks)).toContain(`run by <@U1> as wave \`${wave.waveId}\``);
@@ -104,12 +114,13 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     // The full list: files.uploadV2's three steps into the wave's thread.
     const getUrl = fake.callsTo('files.getUploadURLExternal');
     const complete = fake.callsTo('files.completeUploadExternal');
-    expect(getUrl).toHaveLength(1);
-    expect(getUrl[0].body.filename).toBe(`${wave.waveId}.csv`);
-    expect(complete).toHaveLength(1);
-    expect(complete[0].body).toMatchObject({ channel_id: DEV, thread_ts: ref.ts });
-    const upload = fake.uploads.at(-1)!;
-    for (const r of runtimes) expect(upload.body).toContain(r.runtimeId);
+    // Then one chart image (the timeline), the same way.
+    expect(getUrl.map((c) => c.body.filename)).toEqual([`${wave.waveId}.csv`, `${wave.waveId}-timeline.png`]);
+    expect(complete).toHaveLength(2);
+    for (const c of complete) expect(c.body).toMatchObject({ channel_id: DEV, thread_ts: ref.ts });
+    const [csv, png] = fake.uploads.slice(-2);
+    for (const r of runtimes) expect(csv.body).toContain(r.runtimeId);
+    expect(png.body).toContain('PNG\r\n\x1a\n'); // the PNG signature inside the multipart upload
     expect(fake.unexpected).toEqual([]);
   });
 

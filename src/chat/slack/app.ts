@@ -28,6 +28,7 @@ import type { CommandContext, CommandResult, CommandSpec } from '../../../comman
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import { healthRoutes, startHealthServer, type ReadinessCheck } from '../../observability/health.js';
+import { wavePages } from '../../wave-page/wave-pages.js';
 import { Metrics } from '../../observability/metrics.js';
 import type { ApprovalClickResult } from '../approval-request.js';
 import { parseCommandLine } from '../command-line.js';
@@ -254,7 +255,9 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
 
   /** Who the reporter's own read-only commands (verify, export) run as. */
   const BOT_USER = 'istio-migrate-bot';
-  const reporter = new WaveReporter({ services, poster, log, dispatch: (name, argv) => dispatch(ctxFor(BOT_USER), name, argv), ...opts.reporter });
+  // Wave pages under /waves/ on HEALTH_PORT (src/wave-page): signed links in the live messages when configured.
+  const pages = await wavePages(services);
+  const reporter = new WaveReporter({ services, poster, log, dispatch: (name, argv) => dispatch(ctxFor(BOT_USER), name, argv), pageLink: pages.waveLink, ...opts.reporter });
   const envChannel = (env: string | undefined): string | undefined => (env ? services.config.chat?.channels[env as EnvName] : undefined);
 
   async function planEnv(hash: string): Promise<EnvName | undefined> {
@@ -410,7 +413,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<SlackBot> {
     },
     async start() {
       // Health first: /healthz answers (and /readyz says `slack: false`) while Slack is being connected.
-      health = await startHealthServer(settings.healthPort, metrics, checks);
+      health = await startHealthServer(settings.healthPort, metrics, checks, pages.handle);
       try {
         await reporter.start();
         if (settings.mode === 'socket') {

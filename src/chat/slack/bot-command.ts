@@ -204,6 +204,11 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
         for (const p of e.problems) write(`istio-migrate bot: ${p}`);
         return 2;
       }
+      // The wave pages' key is configured but missing or too short (src/wave-page/page-key.ts): a config error.
+      if ((e as { code?: string }).code === 'page-key') {
+        write(`istio-migrate bot: ${(e as Error).message}`);
+        return 2;
+      }
       throw e;
     }
     const slack = bot;

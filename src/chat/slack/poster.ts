@@ -131,11 +131,13 @@ export class SlackPoster {
    * Uploads a text file into a channel or thread with `files.uploadV2`'s three steps (files.getUploadURLExternal,
    * the upload itself, files.completeUploadExternal; scope `files:write`).
    */
-  async upload(channel: string, file: { filename: string; title: string; content: string; threadTs?: string; comment?: string }): Promise<void> {
+  async upload(channel: string, file: { filename: string; title: string; content: string | Buffer; threadTs?: string; comment?: string }): Promise<void> {
+    // Text goes as `content`; bytes (the wave's chart image) as `file`.
+    const body = typeof file.content === 'string' ? { content: file.content } : { file: file.content };
     await this.call('files.uploadV2', 'workspace', () =>
       file.threadTs
-        ? this.client.filesUploadV2({ channel_id: channel, thread_ts: file.threadTs, filename: file.filename, title: file.title, content: file.content, initial_comment: file.comment ?? '' })
-        : this.client.filesUploadV2({ channel_id: channel, filename: file.filename, title: file.title, content: file.content, initial_comment: file.comment ?? '' }),
+        ? this.client.filesUploadV2({ channel_id: channel, thread_ts: file.threadTs, filename: file.filename, title: file.title, ...body, initial_comment: file.comment ?? '' })
+        : this.client.filesUploadV2({ channel_id: channel, filename: file.filename, title: file.title, ...body, initial_comment: file.comment ?? '' }),
     );
   }
 

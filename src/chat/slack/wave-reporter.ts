@@ -41,6 +41,8 @@ export interface WaveReporterOptions {
   services: Services;
   poster: SlackPoster;
   log: ReporterLogger;
+  /** The signed link to a wave's page (src/wave-page), when pages and a base URL are configured. */
+  pageLink?: (waveId: string) => string | undefined;
   /** Runs a read-only command (verify, export) on the bot's behalf. */
   dispatch(name: string, argv: string[]): Promise<CommandResult>;
   /** chat.update calls per minute over all waves (default: config `chat.updatesPerMinute`, else 40). */
@@ -361,6 +363,11 @@ export class WaveReporter {
       if (ref && csv.exitCode === 0) {
         await this.o.poster.upload(ref.channel, { threadTs: ref.ts, filename: `${waveId}.csv`, title: `${waveId}: every runtime's result`, content: csv.text });
       }
+      // One chart image per ended wave (the timeline: done, in flight, failures vs budget), within the upload budget.
+      const chart = await this.o.dispatch('export', [waveId, '--format', 'png']);
+      if (ref && chart.exitCode === 0 && chart.output) {
+        await this.o.poster.upload(ref.channel, { threadTs: ref.ts, filename: `${waveId}-timeline.png`, title: `${waveId}: timeline`, content: chart.output });
+      }
     })()
       .catch((err: unknown) => this.o.log.error({ waveId, err: (err as Error).message }, 'slack reporter: final summary failed'))
       .finally(() => this.busy--);
@@ -390,6 +397,7 @@ export class WaveReporter {
       createdAt: wave.createdAt,
       finishedAt: wave.finishedAt,
       etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
+      ...(this.o.pageLink?.(waveId) ? { pageUrl: this.o.pageLink(waveId) } : {}),
     };
     if (LIVE.includes(state)) {
       const limit = await readLimit(journal, waveId);
