@@ -1,6 +1,6 @@
 /**
  * The plan hash (DESIGN.md C5): sha256 over canonical JSON of env, sorted runtime ids, excludes, concurrency,
- * budgets, deadlines and the preflight's template versions — so an approval covers exactly what was shown. Each of
+ * budgets, deadlines, α (the budget guard's risk, C4) and the preflight's template versions — so an approval covers exactly what was shown. Each of
  * those changes the hash; the order of the runtimes and what is only shown (names, regions) does not.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -15,6 +15,7 @@ const base = (): HashInput => ({
   concurrency: 10,
   budget: 3,
   deadlineSeconds: 600,
+  alpha: 0.01,
   preflight: { templates: [{ channel: 'regular', name: 'istio-regular', version: '1.4.1' }] } as unknown as PlanDocument['preflight'],
 });
 
@@ -40,6 +41,7 @@ describe('src/rollout/plan-wave planHash (C5)', () => {
     ['concurrency', (p) => ({ ...p, concurrency: 11 })],
     ['budget', (p) => ({ ...p, budget: 4 })],
     ['deadline', (p) => ({ ...p, deadlineSeconds: 601 })],
+    ['alpha', (p) => ({ ...p, alpha: 0.001 })],
     ['template version', (p) => ({ ...p, preflight: { templates: [{ channel: 'regular', name: 'istio-regular', version: '1.4.2' }] } as unknown as PlanDocument['preflight'] })],
   ])('changes with %s', (_what, change) => {
     expect(planHash(change(base()))).not.toBe(planHash(base()));
