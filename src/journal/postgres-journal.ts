@@ -38,6 +38,7 @@ import {
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
+  RuntimeWriteRefusedError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
   WaveActiveError,
@@ -172,6 +173,8 @@ interface RuntimeWrite extends BatchedWrite {
   state: 'before-patch' | 'patched' | null;
   /** The MigrationResult as JSON text, for `finish`. */
   result: string | null;
+  /** The runner that writes: the write applies only while it holds the wave's lease (null: unchecked). */
+  holder: string | null;
 }
 
 const runtimeKey = (waveId: string, runtimeId: string) => `${waveId}\u0000${runtimeId}`;
@@ -180,7 +183,7 @@ export class PostgresJournal implements Journal {
   private closed = false;
   private readonly runtimeWrites = new WriteBatcher<RuntimeWrite>({
     flush: (batch) => this.applyRuntimeWrites(batch),
-    notFound: (w) => new JournalNotFoundError(`runtime ${w.runtimeId} in wave ${w.waveId}`),
+    notFound: (w) => this.whyNotWritten(w),
   });
 
   private constructor(private readonly pool: pg.Pool) {}
@@ -404,16 +407,23 @@ export class PostgresJournal implements Journal {
   /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
   // The three per-runtime writes of a wave go through the group commit (write-batch.ts): one statement and
   // one commit for every write that arrives while earlier ones are in flight.
-  async startRuntime(waveId: string, runtimeId: string): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'start', state: null, result: null });
+  async startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'start', state: null, result: null, holder: holder ?? null });
   }
 
-  async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'checkpoint', state, result: null });
+  async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched', holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'checkpoint', state, result: null, holder: holder ?? null });
   }
 
-  async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'finish', state: null, result: json(result) });
+  async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult, holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'finish', state: null, result: json(result), holder: holder ?? null });
+  }
+
+  /** A runtime write that changed nothing: why (no such runtime, finished, or not the lease holder). */
+  private async whyNotWritten(w: RuntimeWrite): Promise<Error> {
+    const { rows } = await this.q<{ state: string }>('runtime-state', 'SELECT state FROM wave_runtimes WHERE wave_id = $1 AND runtime_id = $2', [w.waveId, w.runtimeId]);
+    if (!rows[0]) return new JournalNotFoundError(`runtime ${w.runtimeId} in wave ${w.waveId}`);
+    return new RuntimeWriteRefusedError(w.waveId, w.runtimeId, rows[0].state === 'finished' ? 'finished' : 'not-lease-holder', w.holder ?? undefined);
   }
 
   /** One UPDATE for a batch of runtime writes; the keys of the rows it changed. */
@@ -428,10 +438,18 @@ export class PostgresJournal implements Journal {
          attempts = w.attempts + CASE WHEN v.kind = 'start' THEN 1 ELSE 0 END,
          result = CASE WHEN v.kind = 'finish' THEN v.result::jsonb ELSE w.result END,
          updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(wave_id, runtime_id, kind, state, result)
-       WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v(wave_id, runtime_id, kind, state, result, holder)
+       WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id AND w.state <> 'finished'
+         AND (v.holder IS NULL OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = w.wave_id AND l.holder = v.holder))
        RETURNING w.wave_id, w.runtime_id`,
-      [batch.map((w) => w.waveId), batch.map((w) => w.runtimeId), batch.map((w) => w.kind), batch.map((w) => w.state), batch.map((w) => w.result)],
+      [
+        batch.map((w) => w.waveId),
+        batch.map((w) => w.runtimeId),
+        batch.map((w) => w.kind),
+        batch.map((w) => w.state),
+        batch.map((w) => w.result),
+        batch.map((w) => w.holder),
+      ],
     );
     return new Set(rows.map((r) => runtimeKey(r.wave_id, r.runtime_id)));
   }
@@ -631,7 +649,7 @@ export class PostgresJournal implements Journal {
       );
   }
 
-  async acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease> {
+  async acquireLease(waveId: string, holder: string, ttlMs: number, opts: { takeOverFrom?: string } = {}): Promise<Lease> {
     // The upsert takes the lease when it is free, expired or ours; otherwise it changes nothing and the holder is
     // read. Between the two statements the holder may release it: then try again.
     for (let i = 0; i < 5; i++) {
@@ -641,9 +659,9 @@ export class PostgresJournal implements Journal {
          VALUES ($1, $2, now() + $3::double precision * interval '1 millisecond', now())
          ON CONFLICT (wave_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
            acquired_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.acquired_at ELSE EXCLUDED.acquired_at END
-         WHERE leases.expires_at <= now() OR leases.holder = EXCLUDED.holder
+         WHERE leases.expires_at <= now() OR leases.holder = EXCLUDED.holder OR leases.holder = $4
          RETURNING wave_id, holder, expires_at`,
-        [waveId, holder, ttlMs],
+        [waveId, holder, ttlMs, opts.takeOverFrom ?? null],
       );
       if (taken.rows[0]) return toLease(taken.rows[0]);
       const current = await this.q<LeaseRow>('get-lease', 'SELECT wave_id, holder, expires_at FROM leases WHERE wave_id = $1', [waveId]);

@@ -82,3 +82,24 @@ export class ApprovalUsedError extends Error {
     this.name = 'ApprovalUsedError';
   }
 }
+
+/**
+ * A runner's write to a runtime of a wave was refused: `not-lease-holder` — the writer does not hold the wave's lease
+ * (it lost it, or another runner holds it); `finished` — the runtime has a final result, which is never overwritten.
+ */
+export class RuntimeWriteRefusedError extends Error {
+  readonly code = 'runtime-write-refused';
+  constructor(
+    readonly waveId: string,
+    readonly runtimeId: string,
+    readonly reason: 'not-lease-holder' | 'finished',
+    readonly holder?: string,
+  ) {
+    super(
+      reason === 'finished'
+        ? `runtime ${runtimeId} of wave ${waveId} is already finished: its result is never overwritten`
+        : `runner ${holder ?? '?'} does not hold the lease of wave ${waveId}: its write to runtime ${runtimeId} is refused`,
+    );
+    this.name = 'RuntimeWriteRefusedError';
+  }
+}

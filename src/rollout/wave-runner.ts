@@ -18,6 +18,8 @@ import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from '
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
+import { RuntimeWriteRefusedError } from '../journal/records.js';
+import { newRunnerHolder } from './runner-identity.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -36,6 +38,8 @@ export type WaveEvent =
  */
 export class WaveEvents extends EventEmitter<{ event: [WaveEvent] }> {
   private readonly stopping = new AbortController();
+  /** The lease holders of the runners alive in this process (whether a holder of this process still runs). */
+  readonly runners = new Set<string>();
 
   /** Fires when the process stops taking work (see `RunnerDeps.stop`). */
   get stopSignal(): AbortSignal {
@@ -78,8 +82,13 @@ export interface RunnerDeps {
    * wave's own budget applies. The wave joins it while it runs.
    */
   globalBudget?: GlobalBudget;
-  /** Who runs it (lease holder, e.g. `host:pid`). */
+  /**
+   * This process (`host:pid`, `processHolder()`); the runner's lease holder is this plus a part of its own
+   * (`newRunnerHolder`), so that two runners of one process are two holders.
+   */
   holder: string;
+  /** Take the lease over from this holder even before it lapses: the caller found that runner dead. */
+  takeOverFrom?: string;
   events?: WaveEvents;
   throttle?: Throttle;
   /** How often the runner reads control commands from the journal. */
@@ -112,8 +121,19 @@ const IN_FLIGHT = new Set(['running', 'before-patch', 'patched']);
 export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   const { journal } = deps;
   const ttl = deps.leaseTtlMs ?? 15_000;
-  const lease = await journal.acquireLease(waveId, deps.holder, ttl);
-  if (lease.holder !== deps.holder) throw new LeaseHeldError(waveId, lease.holder, lease.expiresAt);
+  const holder = newRunnerHolder(deps.holder);
+  const lease = await journal.acquireLease(waveId, holder, ttl, { takeOverFrom: deps.takeOverFrom });
+  if (lease.holder !== holder) throw new LeaseHeldError(waveId, lease.holder, lease.expiresAt);
+  deps.events?.runners.add(holder);
+  try {
+    return await runHeld(deps, waveId, holder, ttl);
+  } finally {
+    deps.events?.runners.delete(holder);
+  }
+}
+
+async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: number): Promise<Wave> {
+  const { journal } = deps;
   const emit = (e: WaveEvent) => deps.events?.emit('event', e);
   const migrate = deps.migrate ?? migrateRuntime;
   const controlInterval = deps.controlIntervalMs ?? 250;
@@ -172,9 +192,9 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   // over: stop at once, so that two runners never work on one wave.
   let lostTo: Lease | undefined;
   const leaseTimer = setInterval(() => {
-    journal.acquireLease(waveId, deps.holder, ttl).then(
+    journal.acquireLease(waveId, holder, ttl).then(
       (l) => {
-        if (l.holder !== deps.holder && !lostTo) {
+        if (l.holder !== holder && !lostTo) {
           lostTo = l;
           abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
           nudge();
@@ -192,7 +212,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     let evidence = false; // a result that counts for the guard (not aborted, not not-eligible)
     try {
       if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
-      await journal.startRuntime(waveId, r.runtimeId);
+      await journal.startRuntime(waveId, r.runtimeId, holder);
       emit({ type: 'runtime-started', waveId, runtimeId: r.runtimeId });
       const result = await migrate({
         runtimeId: r.runtimeId,
@@ -205,9 +225,9 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
         throttle: deps.throttle,
         onRemoteError: limiter ? (_system, kind, status) => (kind === 'throttled' || (status !== undefined && status >= 500)) && limiter.overload() : undefined,
         resumeAfterPatch,
-        onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c),
+        onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c, holder),
       });
-      await journal.finishRuntime(waveId, r.runtimeId, result);
+      await journal.finishRuntime(waveId, r.runtimeId, result, holder);
       if (result.class === 'platform') {
         failures++;
         platformFailure = true;
@@ -233,7 +253,14 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       // Aborted: the checkpoint stays as it was; a resume re-checks this runtime by state. Anything else (a
       // journal write failed, a bug) ends the wave: it is rethrown by the loop below rather than left as an
       // unhandled rejection of the fire-and-forget queue task, which would kill the process.
-      if (!abort.signal.aborted) {
+      if (e instanceof RuntimeWriteRefusedError && e.reason === 'not-lease-holder') {
+        // Another runner holds the wave now (this one stalled past its lease): stop as for a lost renewal.
+        if (!lostTo) {
+          const l = await journal.getLease(waveId).catch(() => undefined);
+          lostTo = l ?? { waveId, holder: '(none)', expiresAt: new Date().toISOString() };
+          abort.abort(new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt));
+        }
+      } else if (!abort.signal.aborted) {
         failed ??= e;
         abort.abort(e);
       }
@@ -342,7 +369,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
   if (failed !== undefined) {
-    await journal.releaseLease(waveId, deps.holder).catch(() => undefined);
+    await journal.releaseLease(waveId, holder).catch(() => undefined);
     throw failed instanceof Error ? failed : new Error('the wave runner failed', { cause: failed });
   }
   if (final === 'budget-stopped') {
@@ -353,7 +380,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     );
   }
   await journal.setWaveState(waveId, final);
-  await journal.releaseLease(waveId, deps.holder);
+  await journal.releaseLease(waveId, holder);
   emit({ type: 'wave-finished', waveId, state: final });
   return (await journal.getWave(waveId))!;
 }
