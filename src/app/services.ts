@@ -15,6 +15,10 @@ import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-li
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
+import { UserRateLimit } from './user-rate-limit.js';
+
+/** `plan` from chat: at most this many per user a minute (resolution reads the whole landscape). */
+export const CHAT_PLANS_PER_MINUTE = 10;
 
 export interface ServicesOptions {
   configFile?: string;
@@ -44,6 +48,8 @@ export class Services {
    */
   readonly globalBudget?: GlobalBudget;
   readonly holder = `${os.hostname()}:${process.pid}`;
+  /** `plan` (and the plan behind `run`) asked from chat, per user: see CHAT_PLANS_PER_MINUTE. */
+  readonly chatPlans = new UserRateLimit(CHAT_PLANS_PER_MINUTE, 60_000);
 
   private constructor(
     readonly config: Config,

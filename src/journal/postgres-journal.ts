@@ -275,12 +275,17 @@ export class PostgresJournal implements Journal {
     await this.pool.end();
   }
 
+  /**
+   * Deduplicated by hash: a plan stored before keeps its document (the same hash is the same runtimes and settings);
+   * only who planned it last is updated, and not even that when it is the same user — so re-planning the same target
+   * (any number of times) neither grows the journal nor rewrites its document.
+   */
   async savePlan(plan: StoredPlan): Promise<void> {
     await this.q(
       'save-plan',
       `INSERT INTO plans (hash, env, target, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (hash) DO UPDATE SET env = EXCLUDED.env, target = EXCLUDED.target, document = EXCLUDED.document,
-         created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at`,
+       ON CONFLICT (hash) DO UPDATE SET created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at
+       WHERE plans.created_by IS DISTINCT FROM EXCLUDED.created_by`,
       [plan.hash, plan.env, plan.target, json(plan.document), plan.createdBy, new Date(plan.createdAt)],
     );
   }

@@ -250,12 +250,13 @@ export class SqliteJournal implements Journal {
     });
   }
 
+  /** Deduplicated by hash, as in the PostgreSQL journal: the first document stays; only who planned it last changes. */
   savePlan(plan: StoredPlan): Promise<void> {
     return this.run(() => {
       this.stmt(
         `INSERT INTO plans (hash, env, target, document, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET env = excluded.env, target = excluded.target, document = excluded.document,
-           created_by = excluded.created_by, created_at = excluded.created_at`,
+         ON CONFLICT (hash) DO UPDATE SET created_by = excluded.created_by, created_at = excluded.created_at
+         WHERE plans.created_by IS NOT excluded.created_by`,
       ).run(plan.hash, plan.env, plan.target, JSON.stringify(plan.document ?? null), plan.createdBy, iso(plan.createdAt));
     });
   }

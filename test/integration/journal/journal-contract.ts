@@ -102,6 +102,8 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getPlan('h1')).toEqual({ hash: 'h1', env: 'stage', target: 'kyma-test', document: doc, createdBy: 'sre-1', createdAt: NOW.toISOString() });
       await j.savePlan({ hash: 'h1', env: 'stage', target: 'kyma-test', document: { ...doc, concurrency: 8 }, createdBy: 'sre-2', createdAt: NOW.toISOString() });
       expect((await j.getPlan('h1'))?.createdBy).toBe('sre-2');
+      // Deduplicated by hash: the document stored first stays (one hash, one plan).
+      expect((await j.getPlan('h1'))?.document).toEqual(doc);
       // A unique prefix of ≥ 8 characters finds a plan (messages show 12); an ambiguous one does not.
       await j.savePlan({ hash: 'abcdef0123456789', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
       await j.savePlan({ hash: 'abcdef0199999999', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
