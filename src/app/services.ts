@@ -116,7 +116,12 @@ export class Services {
         throw e;
       }
     });
-    return this.journalPromise;
+    // A journal that could not be opened (the database unreachable) is tried again on the next call.
+    const opening = this.journalPromise;
+    opening.catch(() => {
+      if (this.journalPromise === opening) this.journalPromise = undefined;
+    });
+    return opening;
   }
 
   /** The journal, as a person would find it: its SQLite file or its PostgreSQL schema. */

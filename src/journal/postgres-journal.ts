@@ -38,6 +38,7 @@ import {
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
+  JournalUnavailableError,
   RuntimeWriteRefusedError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
@@ -52,6 +53,43 @@ export interface PostgresJournalOptions {
   poolMax?: number;
   /** Errors of idle pooled connections (the pool drops such a connection); ignored unless given. */
   onError?: (err: Error) => void;
+  /** How long to wait for a connection (default 5 s; $ISTIO_MIGRATE_PG_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may take, judged by the client (no answer: the connection is dropped) and by the server
+   * (statement_timeout) — default 10 s; $ISTIO_MIGRATE_PG_QUERY_TIMEOUT_MS.
+   */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Why a pg error means the database cannot be reached (rather than that a statement is wrong), in a few words; or
+ * undefined when it does not. pg gives most connection failures no code, so its fixed messages are matched here —
+ * the one place that does.
+ */
+export function connectionLost(e: unknown): string | undefined {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const msg = typeof err?.message === 'string' ? err.message : '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return 'host unreachable';
+  // SQLSTATE 57014: statement timeout (the server's limit).
+  if (code === 'ETIMEDOUT' || code === '57014' || /timeout exceeded when trying to connect|Query read timeout|connection timeout/i.test(msg)) return 'no answer in time';
+  // SQLSTATE 08: connection exception; 57P01–57P03: the server is shutting down or not accepting connections.
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return 'the server closed the connection';
+  if (['ECONNRESET', 'EPIPE'].includes(code) || /Connection terminated|connection error|Client was closed|not queryable/i.test(msg)) return 'connection lost';
+  return undefined;
+}
+
+export function isConnectionLost(e: unknown): boolean {
+  return connectionLost(e) !== undefined;
+}
+
+/** Rethrows a lost connection as JournalUnavailableError; anything else as it is. */
+function classify(e: unknown): never {
+  const reason = e instanceof JournalUnavailableError ? undefined : connectionLost(e);
+  if (!reason) throw e;
+  throw new JournalUnavailableError(reason, e);
 }
 
 interface WaveRow {
@@ -101,6 +139,7 @@ interface LeaseRow {
   expires_at: Date;
 }
 
+const CLOSE_TIMEOUT_MS = 3_000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const WAVE_COLUMNS = 'wave_id, env, target, plan_hash, state, control, concurrency, requested_by, approved_by, created_at, updated_at, finished_at';
 const RUNTIME_COLUMNS = 'wave_id, runtime_id, runtime, state, attempts, result, updated_at';
@@ -184,6 +223,7 @@ export class PostgresJournal implements Journal {
   private readonly runtimeWrites = new WriteBatcher<RuntimeWrite>({
     flush: (batch) => this.applyRuntimeWrites(batch),
     notFound: (w) => this.whyNotWritten(w),
+    failsAll: (e) => e instanceof JournalUnavailableError,
   });
 
   private constructor(private readonly pool: pg.Pool) {}
@@ -200,10 +240,20 @@ export class PostgresJournal implements Journal {
   static async connect(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
     const { schema } = opts;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid journal schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
+    const connectTimeoutMs = opts.connectTimeoutMs ?? (Number(process.env.ISTIO_MIGRATE_PG_CONNECT_TIMEOUT_MS) || 5_000);
+    const queryTimeoutMs = opts.queryTimeoutMs ?? (Number(process.env.ISTIO_MIGRATE_PG_QUERY_TIMEOUT_MS) || 10_000);
+    // A lost database must fail statements within seconds, never hang them: a connect timeout, a client-side query
+    // timeout (an answer that never comes), the same limit on the server, idle connections closed, and TCP keepalive
+    // so that a dead peer is noticed on idle connections too.
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolMax ?? 20,
-      options: schema ? `-c search_path=${schema}` : undefined,
+      options: [schema ? `-c search_path=${schema}` : '', `-c statement_timeout=${queryTimeoutMs}`, `-c idle_in_transaction_session_timeout=${queryTimeoutMs * 3}`].filter(Boolean).join(' '),
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs + 1_000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
     });
     pool.on('error', (err) => opts.onError?.(err));
     try {
@@ -219,27 +269,30 @@ export class PostgresJournal implements Journal {
       }
     } catch (e) {
       await pool.end();
-      throw e;
+      classify(e);
     }
     return new PostgresJournal(pool);
   }
 
   private async q<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
-    return on.query<R>({ name, text, values });
+    return on.query<R>({ name, text, values }).catch(classify);
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+    const c = await this.pool.connect().catch(classify);
+    let lost = false;
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      lost = isConnectionLost(e) || e instanceof JournalUnavailableError;
+      if (!lost) await c.query('ROLLBACK').catch(() => undefined);
+      classify(e);
     } finally {
-      c.release();
+      // A connection that was lost is not given back to the pool for reuse.
+      c.release(lost);
     }
   }
 
@@ -271,8 +324,13 @@ export class PostgresJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.runtimeWrites.idle();
-    await this.pool.end();
+    // Bounded: with the database unreachable, a connection's goodbye may never be answered.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([(async () => {
+      await this.runtimeWrites.idle();
+      await this.pool.end();
+    })(), late]).finally(() => clearTimeout(timer));
   }
 
   /**

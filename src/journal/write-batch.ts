@@ -28,6 +28,8 @@ export interface WriteBatcherOptions<W extends BatchedWrite> {
   notFound(write: W): Error | Promise<Error>;
   maxInFlight?: number;
   maxBatch?: number;
+  /** A failure that is not about one write (the store is unreachable): every write of the batch gets it, unretried. */
+  failsAll?(e: unknown): boolean;
 }
 
 interface Entry<W> {
@@ -105,8 +107,8 @@ export class WriteBatcher<W extends BatchedWrite> {
     try {
       changed = await this.opts.flush(batch.map((e) => e.write));
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0].reject(e);
+      if (batch.length === 1 || this.opts.failsAll?.(e)) {
+        for (const one of batch) one.reject(e);
         return;
       }
       // One statement for all failed: find out which write it was (or that it was all of them) one by one.

@@ -18,7 +18,7 @@ import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from '
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
-import { RuntimeWriteRefusedError } from '../journal/records.js';
+import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
 import { newRunnerHolder } from './runner-identity.js';
 
 export type WaveEvent =
@@ -127,6 +127,10 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   deps.events?.runners.add(holder);
   try {
     return await runHeld(deps, waveId, holder, ttl);
+  } catch (e) {
+    // The journal is gone: say which wave stopped and how to continue it (JournalUnavailableError's message).
+    if (e instanceof JournalUnavailableError && !e.waveId) throw e.forWave(waveId);
+    throw e;
   } finally {
     deps.events?.runners.delete(holder);
   }
@@ -271,14 +275,32 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     }
   };
 
-  let final: WaveState = 'interrupted'; // every way out of the loop below sets it, or throws after it
-  let stoppedBy: 'wave' | 'global' = 'wave';
+  let final = 'interrupted' as WaveState; // every way out of the loop below sets it, or throws after it
+  let stoppedBy = 'wave' as 'wave' | 'global';
   let globalUsage: { failures: number; budget: number } | undefined;
   // Joined here, right before the try whose finally leaves it; runOne only runs from inside that try.
   const global = deps.globalBudget?.join(waveId, all.length, failures, { alpha, successes, prior });
   // Another wave's runtime finished or a wave left the global ledger: this wave may start again.
   const offGlobal = deps.globalBudget?.onChange(nudge);
   try {
+    try {
+      await loop();
+    } catch (e) {
+      // A journal read or write of the loop failed (the journal is unreachable, …): start nothing more, stop the
+      // runtimes in flight at their checkpoints, and end with that error below once they have stopped.
+      failed ??= e;
+      abort.abort(e);
+    }
+    await queue.onIdle();
+  } finally {
+    clearInterval(leaseTimer);
+    stop?.removeEventListener('abort', onStop);
+    offGlobal?.();
+    // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
+    // spent for the other waves); any other end frees its share.
+    global?.leave(final === 'budget-stopped');
+  }
+  async function loop(): Promise<void> {
     let lastControl = 0;
     while (true) {
       if (Date.now() - lastControl >= controlInterval) {
@@ -355,21 +377,14 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       }
       await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(controlInterval)]);
     }
-    await queue.onIdle();
-  } finally {
-    clearInterval(leaseTimer);
-    stop?.removeEventListener('abort', onStop);
-    offGlobal?.();
-    // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
-    // spent for the other waves); any other end frees its share.
-    global?.leave(final === 'budget-stopped');
   }
   if (shown) await saveLimit(journal, waveId, null).catch(() => undefined); // only a running wave has a limit to show
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
   if (failed !== undefined) {
-    await journal.releaseLease(waveId, holder).catch(() => undefined);
+    // Without a journal there is no lease to give back (it lapses by itself); do not wait on it.
+    if (!(failed instanceof JournalUnavailableError)) await journal.releaseLease(waveId, holder).catch(() => undefined);
     throw failed instanceof Error ? failed : new Error('the wave runner failed', { cause: failed });
   }
   if (final === 'budget-stopped') {
