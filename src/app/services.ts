@@ -16,6 +16,7 @@ import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
 import { UserRateLimit } from './user-rate-limit.js';
+import type { Leadership } from './leadership.js';
 
 /** `plan` from chat: at most this many per user a minute (resolution reads the whole landscape). */
 export const CHAT_PLANS_PER_MINUTE = 10;
@@ -48,6 +49,11 @@ export class Services {
    */
   readonly globalBudget?: GlobalBudget;
   readonly holder = `${os.hostname()}:${process.pid}`;
+  /**
+   * Set in a bot replica (docs/ha.md): only the leader runs waves; a wave command on another replica hands its wave
+   * to the leader. Unset (shell, console): waves run in this process.
+   */
+  leadership?: Leadership;
   /** `plan` (and the plan behind `run`) asked from chat, per user: see CHAT_PLANS_PER_MINUTE. */
   readonly chatPlans = new UserRateLimit(CHAT_PLANS_PER_MINUTE, 60_000);
 
