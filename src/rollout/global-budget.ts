@@ -133,7 +133,8 @@ export class GlobalBudget {
    */
   hold(waveId: string, eligible: number, failures: number, retained = false): () => void {
     if (this.waves.has(waveId)) return () => undefined;
-    const entry: Entry = { eligible, failures, inFlight: 0, retained };
+    // No α of its own (it does not loosen nor tighten the others' guard) and no successes counted: conservative.
+    const entry: Entry = { eligible, failures, successes: 0, alpha: Number.POSITIVE_INFINITY, prior: NO_PRIOR, inFlight: 0, retained };
     this.waves.set(waveId, entry);
     return () => {
       if (this.waves.get(waveId) === entry && this.waves.delete(waveId)) this.changed();
