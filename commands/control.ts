@@ -8,6 +8,7 @@ import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { count, waveStateWords } from '../src/chat/words.js';
+import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { checkApproval, driveWave } from './run.js';
 import { budgetAction, budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
@@ -130,14 +131,20 @@ export const resume: CommandSpec = {
         detail: `resume of aborted wave ${id} (${wave.env}, ${wave.target}): its ${left} unfinished runtimes start again (in-flight ones re-checked by state, never patched twice); finished ones stay untouched.`,
       });
     }
+    let takeOverFrom: string | undefined;
     if (live) {
-      await journal.setWaveControl(id, 'none');
-      await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
-      // A live runner holds the lease: it picks the cleared control up. Say which one, so that after a crash
-      // (lease not yet lapsed) it is clear why nothing runs here.
-      const lease = await journal.getLease(id);
-      const st = await waveStatus(journal, (await journal.getWave(id))!);
-      return ok(`${id} resumed: its runner ${lease?.holder ?? '?'} continues (lease until ${lease?.expiresAt ?? '?'})`, { ...st, runner: lease?.holder ?? null });
+      // "Live" means its lease has not lapsed; that its runner exists is checked, never assumed (after kill -9 the
+      // lease outlives the process).
+      const runner = await liveRunner(ctx, id);
+      if (runner.alive) {
+        await journal.setWaveControl(id, 'none');
+        await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
+        const st = await waveStatus(journal, (await journal.getWave(id))!);
+        return ok(`${id} resumed: its runner ${runner.holder} continues (${runner.evidence})`, { ...st, runner: runner.holder });
+      }
+      takeOverFrom = runner.holder;
+      ctx.progress?.(`${id}: ${runner.evidence}; it runs here`);
+      if (!ctx.interactive && !args.values.yes) throw new CommandError(`${id}: ${runner.evidence}; resume runs the wave here: confirm with --yes`, 1, resume.examples[0]);
     }
     await confirmChange(
       ctx,
@@ -154,9 +161,33 @@ export const resume: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
     ctx.progress?.(`resuming ${id}: ${left} of ${all.length} runtimes left to run, error budget ${newBudget ?? budgetNow} (${failures} platform failures so far)`);
     const current = (await journal.getWave(id))!;
-    return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length));
+    return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length, { takeOverFrom }));
   },
 };
+
+/**
+ * Whether the runner holding a wave's lease exists: known at once on its own host (this process's runners, or
+ * whether its pid exists); from another host, by watching its lease — a live runner renews it within a third of
+ * its TTL, a dead one lets it lapse. Waits for one or the other, saying so.
+ */
+async function liveRunner(ctx: CommandContext, waveId: string): Promise<{ alive: boolean; holder?: string; evidence: string }> {
+  const journal = await ctx.services.journal();
+  const first = await journal.getLease(waveId);
+  if (!first || Date.parse(first.expiresAt) <= Date.now()) return { alive: false, evidence: 'no runner holds its lease' };
+  const liveness = runnerLiveness(first.holder, ctx.services.events.runners);
+  if (liveness === 'alive') return { alive: true, holder: first.holder, evidence: `lease until ${first.expiresAt}` };
+  if (liveness === 'dead') return { alive: false, holder: first.holder, evidence: `its runner ${first.holder} is gone (no such process on this host), its lease is taken over at once` };
+  ctx.progress?.(`${waveId}: its runner ${first.holder} is on another host; waiting for it to renew its lease or for the lease to lapse (until ${first.expiresAt})`);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, LEASE_WATCH_MS));
+    const now = await journal.getLease(waveId);
+    if (!now || Date.parse(now.expiresAt) + LEASE_WATCH_MS <= Date.now()) return { alive: false, evidence: `the lease of ${first.holder} lapsed at ${first.expiresAt} without renewal` };
+    if (now.holder !== first.holder) return { alive: true, holder: now.holder, evidence: `it took the lease over, until ${now.expiresAt}` };
+    if (Date.parse(now.expiresAt) > Date.parse(first.expiresAt)) return { alive: true, holder: now.holder, evidence: `it renewed its lease, until ${now.expiresAt}` };
+  }
+}
+
+const LEASE_WATCH_MS = 250;
 
 export const retryFailed: CommandSpec = {
   name: 'retry-failed',

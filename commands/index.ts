@@ -110,6 +110,8 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
     }
     const code = (e as { code?: string }).code;
     if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
+    if (code === 'journal-unavailable') return { exitCode: 1, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };
+    if (code === 'plan-deadline') return { exitCode: 1, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };
     throw e;
   }
 }

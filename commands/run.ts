@@ -136,10 +136,18 @@ function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): s
 }
 
 /** Runs (or resumes) a wave in this process until it ends, reporting progress. */
-export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number): Promise<CommandResult> {
+export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string } = {}): Promise<CommandResult> {
   const services = ctx.services;
   const journal = await services.journal();
   const env = wave.env as EnvName;
+  if (services.leadership && !(await services.leadership.tick())) {
+    // A bot replica that does not lead (docs/ha.md): the leader runs every wave. The wave is left without a runner
+    // (`interrupted`), which the leader resumes at its next scan, within seconds.
+    if (!['running', 'paused', 'draining', 'interrupted'].includes(wave.state)) await journal.setWaveState(wave.waveId, 'interrupted');
+    await journal.audit({ actor: ctx.user, action: 'hand-over', subject: wave.waveId, detail: { to: 'leader', from: services.leadership.holder } });
+    const status = await waveStatus(journal, (await journal.getWave(wave.waveId))!);
+    return { exitCode: 0, text: `${wave.waveId} is run by the leader replica; it starts there within seconds (status ${wave.waveId})`, json: { ...status, handedOver: true } };
+  }
   const before = await journal.listWaveRuntimes(wave.waveId);
   const budget = await waveBudget(ctx, wave, eligible); // a resume --budget N recorded for this wave wins
   const startedAt = Date.now();
@@ -172,7 +180,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     live?.('');

@@ -54,6 +54,13 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
   const specs = args.positionals.slice(1);
   if (!specs.length) throw new CommandError('name a target: a set from the config or a selector', 2, spec.examples[0]);
   const excludes = (args.values.exclude as string[] | undefined) ?? [];
+  if (ctx.via === 'slack') {
+    // Anyone in the workspace may plan; a plan reads the whole landscape. Bound what one user can ask for.
+    const waitMs = ctx.services.chatPlans.take(ctx.user);
+    if (waitMs > 0) {
+      throw new CommandError(`too many plans: at most ${ctx.services.chatPlans.limit} a minute per user; try again in ${Math.ceil(waitMs / 1000)} s (or reuse a plan: run --plan HASH)`, 1);
+    }
+  }
   let doc = await planWave(ctx.services, {
     env,
     specs,

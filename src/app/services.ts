@@ -15,6 +15,11 @@ import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-li
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
+import { UserRateLimit } from './user-rate-limit.js';
+import type { Leadership } from './leadership.js';
+
+/** `plan` from chat: at most this many per user a minute (resolution reads the whole landscape). */
+export const CHAT_PLANS_PER_MINUTE = 10;
 
 export interface ServicesOptions {
   configFile?: string;
@@ -44,6 +49,13 @@ export class Services {
    */
   readonly globalBudget?: GlobalBudget;
   readonly holder = `${os.hostname()}:${process.pid}`;
+  /**
+   * Set in a bot replica (docs/ha.md): only the leader runs waves; a wave command on another replica hands its wave
+   * to the leader. Unset (shell, console): waves run in this process.
+   */
+  leadership?: Leadership;
+  /** `plan` (and the plan behind `run`) asked from chat, per user: see CHAT_PLANS_PER_MINUTE. */
+  readonly chatPlans = new UserRateLimit(CHAT_PLANS_PER_MINUTE, 60_000);
 
   private constructor(
     readonly config: Config,
@@ -110,7 +122,12 @@ export class Services {
         throw e;
       }
     });
-    return this.journalPromise;
+    // A journal that could not be opened (the database unreachable) is tried again on the next call.
+    const opening = this.journalPromise;
+    opening.catch(() => {
+      if (this.journalPromise === opening) this.journalPromise = undefined;
+    });
+    return opening;
   }
 
   /** The journal, as a person would find it: its SQLite file or its PostgreSQL schema. */

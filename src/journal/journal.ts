@@ -155,10 +155,15 @@ export interface Journal {
   listWaveRuntimes(waveId: string): Promise<WaveRuntime[]>;
   /** How many runtimes of a wave are in each checkpoint state and final outcome (one aggregate query). */
   countWaveRuntimes(waveId: string): Promise<{ state: CheckpointState; outcome: string | null; n: number }[]>;
-  /** Marks a runtime started (attempts + 1, state `running`). */
-  startRuntime(waveId: string, runtimeId: string): Promise<void>;
-  checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void>;
-  finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void>;
+  /**
+   * The three writes of a runner: start (attempts + 1, state `running`), checkpoint, finish. A finished runtime is
+   * never written again (only `resetRuntimes` reopens it), and with `holder` a write applies only while that holder
+   * holds the wave's lease — checked in the same statement, so a runner that lost its wave (or a second runner of
+   * it) cannot write. A refused write rejects with `RuntimeWriteRefusedError`.
+   */
+  startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void>;
+  checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched', holder?: string): Promise<void>;
+  finishRuntime(waveId: string, runtimeId: string, result: MigrationResult, holder?: string): Promise<void>;
   /**
    * Puts the named finished runtimes back for another attempt (retry-failed): `pending`, or `patched` when their
    * last result says this wave patched them (so the retry waits for LM instead of reporting already-migrated).
@@ -202,9 +207,10 @@ export interface Journal {
 
   /**
    * Takes or renews the lease on a wave: at most one runner per wave. Returns the current lease; it is yours
-   * when `holder` equals the one you passed. An expired lease can be taken over.
+   * when `holder` equals the one you passed. An expired lease can be taken over; so can a live one whose holder is
+   * `opts.takeOverFrom` (the caller knows that runner is dead: its process is gone).
    */
-  acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease>;
+  acquireLease(waveId: string, holder: string, ttlMs: number, opts?: { takeOverFrom?: string }): Promise<Lease>;
   releaseLease(waveId: string, holder: string): Promise<void>;
   /** The current lease of a wave, expired or not, without taking it (status shows `interrupted` from it). */
   getLease(waveId: string): Promise<Lease | undefined>;

@@ -38,6 +38,8 @@ import {
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
+  JournalUnavailableError,
+  RuntimeWriteRefusedError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
   WaveActiveError,
@@ -51,6 +53,43 @@ export interface PostgresJournalOptions {
   poolMax?: number;
   /** Errors of idle pooled connections (the pool drops such a connection); ignored unless given. */
   onError?: (err: Error) => void;
+  /** How long to wait for a connection (default 5 s; $ISTIO_MIGRATE_PG_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /**
+   * How long one statement may take, judged by the client (no answer: the connection is dropped) and by the server
+   * (statement_timeout) — default 10 s; $ISTIO_MIGRATE_PG_QUERY_TIMEOUT_MS.
+   */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Why a pg error means the database cannot be reached (rather than that a statement is wrong), in a few words; or
+ * undefined when it does not. pg gives most connection failures no code, so its fixed messages are matched here —
+ * the one place that does.
+ */
+export function connectionLost(e: unknown): string | undefined {
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const msg = typeof err?.message === 'string' ? err.message : '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return 'host unreachable';
+  // SQLSTATE 57014: statement timeout (the server's limit).
+  if (code === 'ETIMEDOUT' || code === '57014' || /timeout exceeded when trying to connect|Query read timeout|connection timeout/i.test(msg)) return 'no answer in time';
+  // SQLSTATE 08: connection exception; 57P01–57P03: the server is shutting down or not accepting connections.
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03'].includes(code)) return 'the server closed the connection';
+  if (['ECONNRESET', 'EPIPE'].includes(code) || /Connection terminated|connection error|Client was closed|not queryable/i.test(msg)) return 'connection lost';
+  return undefined;
+}
+
+export function isConnectionLost(e: unknown): boolean {
+  return connectionLost(e) !== undefined;
+}
+
+/** Rethrows a lost connection as JournalUnavailableError; anything else as it is. */
+function classify(e: unknown): never {
+  const reason = e instanceof JournalUnavailableError ? undefined : connectionLost(e);
+  if (!reason) throw e;
+  throw new JournalUnavailableError(reason, e);
 }
 
 interface WaveRow {
@@ -100,6 +139,7 @@ interface LeaseRow {
   expires_at: Date;
 }
 
+const CLOSE_TIMEOUT_MS = 3_000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const WAVE_COLUMNS = 'wave_id, env, target, plan_hash, state, control, concurrency, requested_by, approved_by, created_at, updated_at, finished_at';
 const RUNTIME_COLUMNS = 'wave_id, runtime_id, runtime, state, attempts, result, updated_at';
@@ -172,6 +212,8 @@ interface RuntimeWrite extends BatchedWrite {
   state: 'before-patch' | 'patched' | null;
   /** The MigrationResult as JSON text, for `finish`. */
   result: string | null;
+  /** The runner that writes: the write applies only while it holds the wave's lease (null: unchecked). */
+  holder: string | null;
 }
 
 const runtimeKey = (waveId: string, runtimeId: string) => `${waveId}\u0000${runtimeId}`;
@@ -180,7 +222,8 @@ export class PostgresJournal implements Journal {
   private closed = false;
   private readonly runtimeWrites = new WriteBatcher<RuntimeWrite>({
     flush: (batch) => this.applyRuntimeWrites(batch),
-    notFound: (w) => new JournalNotFoundError(`runtime ${w.runtimeId} in wave ${w.waveId}`),
+    notFound: (w) => this.whyNotWritten(w),
+    failsAll: (e) => e instanceof JournalUnavailableError,
   });
 
   private constructor(private readonly pool: pg.Pool) {}
@@ -197,10 +240,20 @@ export class PostgresJournal implements Journal {
   static async connect(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
     const { schema } = opts;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid journal schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
+    const connectTimeoutMs = opts.connectTimeoutMs ?? (Number(process.env.ISTIO_MIGRATE_PG_CONNECT_TIMEOUT_MS) || 5_000);
+    const queryTimeoutMs = opts.queryTimeoutMs ?? (Number(process.env.ISTIO_MIGRATE_PG_QUERY_TIMEOUT_MS) || 10_000);
+    // A lost database must fail statements within seconds, never hang them: a connect timeout, a client-side query
+    // timeout (an answer that never comes), the same limit on the server, idle connections closed, and TCP keepalive
+    // so that a dead peer is noticed on idle connections too.
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolMax ?? 20,
-      options: schema ? `-c search_path=${schema}` : undefined,
+      options: [schema ? `-c search_path=${schema}` : '', `-c statement_timeout=${queryTimeoutMs}`, `-c idle_in_transaction_session_timeout=${queryTimeoutMs * 3}`].filter(Boolean).join(' '),
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs + 1_000,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
     });
     pool.on('error', (err) => opts.onError?.(err));
     try {
@@ -216,27 +269,30 @@ export class PostgresJournal implements Journal {
       }
     } catch (e) {
       await pool.end();
-      throw e;
+      classify(e);
     }
     return new PostgresJournal(pool);
   }
 
   private async q<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = [], on: Queryable = this.pool): Promise<pg.QueryResult<R>> {
-    return on.query<R>({ name, text, values });
+    return on.query<R>({ name, text, values }).catch(classify);
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
+    const c = await this.pool.connect().catch(classify);
+    let lost = false;
     try {
       await c.query('BEGIN');
       const out = await fn(c);
       await c.query('COMMIT');
       return out;
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
+      lost = isConnectionLost(e) || e instanceof JournalUnavailableError;
+      if (!lost) await c.query('ROLLBACK').catch(() => undefined);
+      classify(e);
     } finally {
-      c.release();
+      // A connection that was lost is not given back to the pool for reuse.
+      c.release(lost);
     }
   }
 
@@ -268,16 +324,26 @@ export class PostgresJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.runtimeWrites.idle();
-    await this.pool.end();
+    // Bounded: with the database unreachable, a connection's goodbye may never be answered.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)));
+    await Promise.race([(async () => {
+      await this.runtimeWrites.idle();
+      await this.pool.end();
+    })(), late]).finally(() => clearTimeout(timer));
   }
 
+  /**
+   * Deduplicated by hash: a plan stored before keeps its document (the same hash is the same runtimes and settings);
+   * only who planned it last is updated, and not even that when it is the same user — so re-planning the same target
+   * (any number of times) neither grows the journal nor rewrites its document.
+   */
   async savePlan(plan: StoredPlan): Promise<void> {
     await this.q(
       'save-plan',
       `INSERT INTO plans (hash, env, target, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (hash) DO UPDATE SET env = EXCLUDED.env, target = EXCLUDED.target, document = EXCLUDED.document,
-         created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at`,
+       ON CONFLICT (hash) DO UPDATE SET created_by = EXCLUDED.created_by, created_at = EXCLUDED.created_at
+       WHERE plans.created_by IS DISTINCT FROM EXCLUDED.created_by`,
       [plan.hash, plan.env, plan.target, json(plan.document), plan.createdBy, new Date(plan.createdAt)],
     );
   }
@@ -404,16 +470,23 @@ export class PostgresJournal implements Journal {
   /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
   // The three per-runtime writes of a wave go through the group commit (write-batch.ts): one statement and
   // one commit for every write that arrives while earlier ones are in flight.
-  async startRuntime(waveId: string, runtimeId: string): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'start', state: null, result: null });
+  async startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'start', state: null, result: null, holder: holder ?? null });
   }
 
-  async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'checkpoint', state, result: null });
+  async checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched', holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'checkpoint', state, result: null, holder: holder ?? null });
   }
 
-  async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void> {
-    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'finish', state: null, result: json(result) });
+  async finishRuntime(waveId: string, runtimeId: string, result: MigrationResult, holder?: string): Promise<void> {
+    await this.runtimeWrites.submit({ key: runtimeKey(waveId, runtimeId), waveId, runtimeId, kind: 'finish', state: null, result: json(result), holder: holder ?? null });
+  }
+
+  /** A runtime write that changed nothing: why (no such runtime, finished, or not the lease holder). */
+  private async whyNotWritten(w: RuntimeWrite): Promise<Error> {
+    const { rows } = await this.q<{ state: string }>('runtime-state', 'SELECT state FROM wave_runtimes WHERE wave_id = $1 AND runtime_id = $2', [w.waveId, w.runtimeId]);
+    if (!rows[0]) return new JournalNotFoundError(`runtime ${w.runtimeId} in wave ${w.waveId}`);
+    return new RuntimeWriteRefusedError(w.waveId, w.runtimeId, rows[0].state === 'finished' ? 'finished' : 'not-lease-holder', w.holder ?? undefined);
   }
 
   /** One UPDATE for a batch of runtime writes; the keys of the rows it changed. */
@@ -428,10 +501,18 @@ export class PostgresJournal implements Journal {
          attempts = w.attempts + CASE WHEN v.kind = 'start' THEN 1 ELSE 0 END,
          result = CASE WHEN v.kind = 'finish' THEN v.result::jsonb ELSE w.result END,
          updated_at = now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(wave_id, runtime_id, kind, state, result)
-       WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v(wave_id, runtime_id, kind, state, result, holder)
+       WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id AND w.state <> 'finished'
+         AND (v.holder IS NULL OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = w.wave_id AND l.holder = v.holder))
        RETURNING w.wave_id, w.runtime_id`,
-      [batch.map((w) => w.waveId), batch.map((w) => w.runtimeId), batch.map((w) => w.kind), batch.map((w) => w.state), batch.map((w) => w.result)],
+      [
+        batch.map((w) => w.waveId),
+        batch.map((w) => w.runtimeId),
+        batch.map((w) => w.kind),
+        batch.map((w) => w.state),
+        batch.map((w) => w.result),
+        batch.map((w) => w.holder),
+      ],
     );
     return new Set(rows.map((r) => runtimeKey(r.wave_id, r.runtime_id)));
   }
@@ -631,7 +712,7 @@ export class PostgresJournal implements Journal {
       );
   }
 
-  async acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease> {
+  async acquireLease(waveId: string, holder: string, ttlMs: number, opts: { takeOverFrom?: string } = {}): Promise<Lease> {
     // The upsert takes the lease when it is free, expired or ours; otherwise it changes nothing and the holder is
     // read. Between the two statements the holder may release it: then try again.
     for (let i = 0; i < 5; i++) {
@@ -641,9 +722,9 @@ export class PostgresJournal implements Journal {
          VALUES ($1, $2, now() + $3::double precision * interval '1 millisecond', now())
          ON CONFLICT (wave_id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
            acquired_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.acquired_at ELSE EXCLUDED.acquired_at END
-         WHERE leases.expires_at <= now() OR leases.holder = EXCLUDED.holder
+         WHERE leases.expires_at <= now() OR leases.holder = EXCLUDED.holder OR leases.holder = $4
          RETURNING wave_id, holder, expires_at`,
-        [waveId, holder, ttlMs],
+        [waveId, holder, ttlMs, opts.takeOverFrom ?? null],
       );
       if (taken.rows[0]) return toLease(taken.rows[0]);
       const current = await this.q<LeaseRow>('get-lease', 'SELECT wave_id, holder, expires_at FROM leases WHERE wave_id = $1', [waveId]);

@@ -36,6 +36,7 @@ import {
   formatWaveId,
   isFinalWaveState,
   JournalNotFoundError,
+  RuntimeWriteRefusedError,
   START_KEEPS_CHECKPOINT,
   taskSeqOf,
   WaveActiveError,
@@ -123,6 +124,8 @@ const WAVE_COLUMNS = 'wave_id, env, target, plan_hash, state, control, concurren
 const RUNTIME_COLUMNS = 'wave_id, runtime_id, runtime, state, attempts, result, updated_at';
 const ACTIVE_STATES_SQL = ACTIVE_TASK_STATES.map((s) => `'${s}'`).join(', ');
 const KEPT_CHECKPOINTS_SQL = START_KEEPS_CHECKPOINT.map((s) => `'${s}'`).join(', ');
+/** A runner's write applies to an unfinished runtime, and (given a holder: the last two parameters) only while that holder holds the wave's lease. */
+const WRITABLE_SQL = "state <> 'finished' AND (? IS NULL OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = wave_runtimes.wave_id AND l.holder = ?))";
 
 const iso = (at: string): string => new Date(at).toISOString();
 const nowIso = (): string => new Date().toISOString();
@@ -247,12 +250,13 @@ export class SqliteJournal implements Journal {
     });
   }
 
+  /** Deduplicated by hash, as in the PostgreSQL journal: the first document stays; only who planned it last changes. */
   savePlan(plan: StoredPlan): Promise<void> {
     return this.run(() => {
       this.stmt(
         `INSERT INTO plans (hash, env, target, document, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET env = excluded.env, target = excluded.target, document = excluded.document,
-           created_by = excluded.created_by, created_at = excluded.created_at`,
+         ON CONFLICT (hash) DO UPDATE SET created_by = excluded.created_by, created_at = excluded.created_at
+         WHERE plans.created_by IS NOT excluded.created_by`,
       ).run(plan.hash, plan.env, plan.target, JSON.stringify(plan.document ?? null), plan.createdBy, iso(plan.createdAt));
     });
   }
@@ -364,35 +368,45 @@ export class SqliteJournal implements Journal {
   }
 
   /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
-  startRuntime(waveId: string, runtimeId: string): Promise<void> {
+  startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void> {
     return this.run(() => {
       const { changes } = this.stmt(
         `UPDATE wave_runtimes SET state = CASE WHEN state IN (${KEPT_CHECKPOINTS_SQL}) THEN state ELSE 'running' END,
-           attempts = attempts + 1, updated_at = ? WHERE wave_id = ? AND runtime_id = ?`,
-      ).run(nowIso(), waveId, runtimeId);
-      this.mustChange(changes, `runtime ${runtimeId} in wave ${waveId}`);
+           attempts = attempts + 1, updated_at = ? WHERE wave_id = ? AND runtime_id = ? AND ${WRITABLE_SQL}`,
+      ).run(nowIso(), waveId, runtimeId, holder ?? null, holder ?? null);
+      this.mustWrite(changes, waveId, runtimeId, holder);
     });
   }
 
-  checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched'): Promise<void> {
+  checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched', holder?: string): Promise<void> {
     return this.run(() => {
-      const { changes } = this.stmt('UPDATE wave_runtimes SET state = ?, updated_at = ? WHERE wave_id = ? AND runtime_id = ?').run(
+      const { changes } = this.stmt(`UPDATE wave_runtimes SET state = ?, updated_at = ? WHERE wave_id = ? AND runtime_id = ? AND ${WRITABLE_SQL}`).run(
         state,
         nowIso(),
         waveId,
         runtimeId,
+        holder ?? null,
+        holder ?? null,
       );
-      this.mustChange(changes, `runtime ${runtimeId} in wave ${waveId}`);
+      this.mustWrite(changes, waveId, runtimeId, holder);
     });
   }
 
-  finishRuntime(waveId: string, runtimeId: string, result: MigrationResult): Promise<void> {
+  finishRuntime(waveId: string, runtimeId: string, result: MigrationResult, holder?: string): Promise<void> {
     return this.run(() => {
       const { changes } = this.stmt(
-        `UPDATE wave_runtimes SET state = 'finished', result = ?, updated_at = ? WHERE wave_id = ? AND runtime_id = ?`,
-      ).run(JSON.stringify(result), nowIso(), waveId, runtimeId);
-      this.mustChange(changes, `runtime ${runtimeId} in wave ${waveId}`);
+        `UPDATE wave_runtimes SET state = 'finished', result = ?, updated_at = ? WHERE wave_id = ? AND runtime_id = ? AND ${WRITABLE_SQL}`,
+      ).run(JSON.stringify(result), nowIso(), waveId, runtimeId, holder ?? null, holder ?? null);
+      this.mustWrite(changes, waveId, runtimeId, holder);
     });
+  }
+
+  /** A runtime write that changed nothing: why (no such runtime, finished, or not the lease holder). */
+  private mustWrite(changes: number, waveId: string, runtimeId: string, holder: string | undefined): void {
+    if (changes) return;
+    const row = this.stmt('SELECT state FROM wave_runtimes WHERE wave_id = ? AND runtime_id = ?').get(waveId, runtimeId) as { state: string } | undefined;
+    if (!row) throw new JournalNotFoundError(`runtime ${runtimeId} in wave ${waveId}`);
+    throw new RuntimeWriteRefusedError(waveId, runtimeId, row.state === 'finished' ? 'finished' : 'not-lease-holder', holder);
   }
 
   /** Finished runtimes among `runtimeIds` go back to `pending` with no result; attempts are kept; others are left alone. */
@@ -588,7 +602,7 @@ export class SqliteJournal implements Journal {
     });
   }
 
-  acquireLease(waveId: string, holder: string, ttlMs: number): Promise<Lease> {
+  acquireLease(waveId: string, holder: string, ttlMs: number, opts: { takeOverFrom?: string } = {}): Promise<Lease> {
     return this.run(() => {
       const lease = this.tx(() => {
         const now = Date.now();
@@ -596,8 +610,8 @@ export class SqliteJournal implements Journal {
           `INSERT INTO leases (wave_id, holder, expires_at_ms, acquired_at) VALUES (@waveId, @holder, @expires, @at)
            ON CONFLICT (wave_id) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms,
              acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END
-           WHERE leases.expires_at_ms <= @now OR leases.holder = excluded.holder`,
-        ).run({ waveId, holder, expires: now + ttlMs, at: new Date(now).toISOString(), now });
+           WHERE leases.expires_at_ms <= @now OR leases.holder = excluded.holder OR leases.holder = @dead`,
+        ).run({ waveId, holder, expires: now + ttlMs, at: new Date(now).toISOString(), now, dead: opts.takeOverFrom ?? null });
         return this.stmt('SELECT wave_id, holder, expires_at_ms FROM leases WHERE wave_id = ?').get(waveId) as LeaseRow;
       });
       return { waveId: lease.wave_id, holder: lease.holder, expiresAt: new Date(lease.expires_at_ms).toISOString() };

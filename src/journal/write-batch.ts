@@ -12,7 +12,7 @@
  * - Writes to the same key are never in one batch, nor in two batches in flight at once: a later one waits until
  *   the batch holding the earlier one has ended, so order per key is kept (a runtime awaits each of its writes
  *   anyway).
- * - The flush reports which keys it changed; a write whose key it did not change fails with `notFound(key)`.
+ * - The flush reports which keys it changed; a write whose key it did not change fails with `notFound(write)`.
  * - When a batch of several writes fails, each write is retried alone, so one bad write cannot fail the others
  *   and every caller gets its own error.
  */
@@ -24,10 +24,12 @@ export interface BatchedWrite {
 export interface WriteBatcherOptions<W extends BatchedWrite> {
   /** Applies the writes in one statement and commit; resolves with the keys it changed. */
   flush(batch: readonly W[]): Promise<ReadonlySet<string>>;
-  /** The error for a write whose key matched nothing. */
-  notFound(write: W): Error;
+  /** The error for a write whose key the flush did not change (it may look up why). */
+  notFound(write: W): Error | Promise<Error>;
   maxInFlight?: number;
   maxBatch?: number;
+  /** A failure that is not about one write (the store is unreachable): every write of the batch gets it, unretried. */
+  failsAll?(e: unknown): boolean;
 }
 
 interface Entry<W> {
@@ -105,8 +107,8 @@ export class WriteBatcher<W extends BatchedWrite> {
     try {
       changed = await this.opts.flush(batch.map((e) => e.write));
     } catch (e) {
-      if (batch.length === 1) {
-        batch[0].reject(e);
+      if (batch.length === 1 || this.opts.failsAll?.(e)) {
+        for (const one of batch) one.reject(e);
         return;
       }
       // One statement for all failed: find out which write it was (or that it was all of them) one by one.
@@ -115,7 +117,7 @@ export class WriteBatcher<W extends BatchedWrite> {
     }
     for (const e of batch) {
       if (changed.has(e.write.key)) e.resolve();
-      else e.reject(this.opts.notFound(e.write));
+      else e.reject(await Promise.resolve(this.opts.notFound(e.write)).catch((err: unknown) => err));
     }
   }
 }

@@ -12,6 +12,20 @@ export interface ReadinessCheck {
   check: () => Promise<boolean>;
 }
 
+/** How long one readiness check may take before it counts as failed. */
+export const READINESS_CHECK_MS = 2_000;
+
+/** The check's answer, or false when it fails or takes longer than `ms`. */
+async function withinMs(check: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([check.catch(() => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The paths `handleHealth` answers. */
 export const HEALTH_PATHS = ['/healthz', '/readyz', '/metrics'] as const;
 
@@ -23,7 +37,8 @@ export async function handleHealth(req: http.IncomingMessage, res: http.ServerRe
     return true;
   }
   if (path === '/readyz') {
-    const results = await Promise.all(checks.map(async (c) => [c.name, await c.check().catch(() => false)] as const));
+    // A check that does not answer within READINESS_CHECK_MS fails (a lost database must not hang /readyz).
+    const results = await Promise.all(checks.map(async (c) => [c.name, await withinMs(c.check(), READINESS_CHECK_MS)] as const));
     const ready = results.every(([, okay]) => okay);
     res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ ready, checks: Object.fromEntries(results) })}\n`);
     return true;

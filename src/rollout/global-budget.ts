@@ -11,9 +11,11 @@
  * to stop would take its failures away and let the others start again: the budget must stay spent. A percent budget is of the eligible runtimes of the waves currently in the ledger, rounded
  * down, at least 1 — so it grows when another wave joins and shrinks when one leaves.
  *
- * Limit: the ledger lives in one process (`Services`). With several replicas on PostgreSQL, each replica only
- * counts the waves it runs itself; the global budget is then per replica, not over the whole deployment.
- * (At most one wave runs per environment, so a ledger holds at most one wave per environment.)
+ * The ledger lives in one process (`Services`). With several bot replicas on PostgreSQL only the leader runs waves
+ * (docs/ha.md), so its ledger is the deployment's; a new leader rebuilds it from the journal before it resumes any
+ * wave (`hold`: every wave it is about to resume, with its failures so far, and the waves stopped by a budget while
+ * those ran), so that the counts carry over exactly. Waves run from the shell or the console in another process are
+ * not in the bot's ledger. (At most one wave runs per environment, so a ledger holds at most one wave per environment.)
  *
  * Every check-and-reserve is synchronous (no await in between), so two waves of one process never both take the
  * last unit of the budget: it is never overshot.
@@ -122,6 +124,21 @@ export class GlobalBudget {
   /** Forgets a wave's retained failures (it was aborted); a wave running here is left alone (its runner leaves). */
   release(waveId: string): void {
     if (this.waves.get(waveId)?.retained && this.waves.delete(waveId)) this.changed();
+  }
+
+  /**
+   * Counts a wave's failures before its runner joins (a new leader rebuilding the ledger, `retained`: a wave stopped by
+   * a budget); unless the wave is in the ledger already. Returns a function that takes the entry out again, unless a
+   * runner has joined since.
+   */
+  hold(waveId: string, eligible: number, failures: number, retained = false): () => void {
+    if (this.waves.has(waveId)) return () => undefined;
+    // No α of its own (it does not loosen nor tighten the others' guard) and no successes counted: conservative.
+    const entry: Entry = { eligible, failures, successes: 0, alpha: Number.POSITIVE_INFINITY, prior: NO_PRIOR, inFlight: 0, retained };
+    this.waves.set(waveId, entry);
+    return () => {
+      if (this.waves.get(waveId) === entry && this.waves.delete(waveId)) this.changed();
+    };
   }
 
   /** Joins a wave with its eligible runtimes and its platform failures so far. A second join of one wave replaces the first. */

@@ -56,6 +56,8 @@ export interface PlanInput {
   excludes?: string[];
   sample?: number;
   concurrency?: number;
+  /** Deadline of resolution and preflight (default PLAN_DEADLINE_MS, or $ISTIO_MIGRATE_PLAN_DEADLINE_MS). */
+  deadlineMs?: number;
   /**
    * Re-resolve a stored list (`run --plan` of a sampled plan): the runtimes are the eligible ones among these ids,
    * not a new sample (`sample` is only recorded). Ids that are no longer eligible are left out, so the hash differs.
@@ -104,6 +106,21 @@ function countRuntimes(rts: PlanRuntime[]): PlanDocument['counts'] {
   return counts;
 }
 
+/** How long resolution and preflight may take before `plan` gives up with a clear error. */
+export const PLAN_DEADLINE_MS = 10_000;
+
+/** Resolution and preflight did not end within the deadline (a slow landscape, or a very large one). */
+export class PlanDeadlineError extends Error {
+  readonly code = 'plan-deadline';
+  constructor(
+    readonly env: string,
+    readonly ms: number,
+  ) {
+    super(`planning in ${env} did not finish within ${ms / 1000} s (KEB, Gardener or KCP answered too slowly): nothing was planned; try again, or narrow the target, e.g. region=eu-.*`);
+    this.name = 'PlanDeadlineError';
+  }
+}
+
 /** Rough duration of one runtime: LM takes about a minute in real time (scaled on a simulated landscape). */
 function perRuntimeSeconds(services: Services): number {
   return 60 * services.config.timeScale;
@@ -119,10 +136,15 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
   const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
   const keb = new KebClient({ url: envCfg.keb.url, tokenFile: envCfg.keb.tokenFile, throttle });
-  const [resolution, pre] = await Promise.all([
+  const deadlineMs = input.deadlineMs ?? (Number(process.env.ISTIO_MIGRATE_PLAN_DEADLINE_MS) || PLAN_DEADLINE_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PlanDeadlineError(input.env, deadlineMs)), deadlineMs)));
+  const work = Promise.all([
     resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.only ? undefined : input.sample }),
     preflight(kcp, envCfg.reconciliationDisabled),
   ]);
+  work.catch(() => undefined); // given up on after the deadline: its late failure is not unhandled
+  const [resolution, pre] = await Promise.race([work, late]).finally(() => clearTimeout(timer));
   const only = input.only ? new Set(input.only) : null;
   const runtimes: PlanRuntime[] = resolution.runtimes.filter((r) => !only || only.has(r.runtimeId)).map((r) => ({
     runtimeId: r.runtimeId,

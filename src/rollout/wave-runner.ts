@@ -18,6 +18,8 @@ import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from '
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
+import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
+import { newRunnerHolder } from './runner-identity.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -36,6 +38,8 @@ export type WaveEvent =
  */
 export class WaveEvents extends EventEmitter<{ event: [WaveEvent] }> {
   private readonly stopping = new AbortController();
+  /** The lease holders of the runners alive in this process (whether a holder of this process still runs). */
+  readonly runners = new Set<string>();
 
   /** Fires when the process stops taking work (see `RunnerDeps.stop`). */
   get stopSignal(): AbortSignal {
@@ -78,8 +82,13 @@ export interface RunnerDeps {
    * wave's own budget applies. The wave joins it while it runs.
    */
   globalBudget?: GlobalBudget;
-  /** Who runs it (lease holder, e.g. `host:pid`). */
+  /**
+   * This process (`host:pid`, `processHolder()`); the runner's lease holder is this plus a part of its own
+   * (`newRunnerHolder`), so that two runners of one process are two holders.
+   */
   holder: string;
+  /** Take the lease over from this holder even before it lapses: the caller found that runner dead. */
+  takeOverFrom?: string;
   events?: WaveEvents;
   throttle?: Throttle;
   /** How often the runner reads control commands from the journal. */
@@ -112,8 +121,23 @@ const IN_FLIGHT = new Set(['running', 'before-patch', 'patched']);
 export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   const { journal } = deps;
   const ttl = deps.leaseTtlMs ?? 15_000;
-  const lease = await journal.acquireLease(waveId, deps.holder, ttl);
-  if (lease.holder !== deps.holder) throw new LeaseHeldError(waveId, lease.holder, lease.expiresAt);
+  const holder = newRunnerHolder(deps.holder);
+  const lease = await journal.acquireLease(waveId, holder, ttl, { takeOverFrom: deps.takeOverFrom });
+  if (lease.holder !== holder) throw new LeaseHeldError(waveId, lease.holder, lease.expiresAt);
+  deps.events?.runners.add(holder);
+  try {
+    return await runHeld(deps, waveId, holder, ttl);
+  } catch (e) {
+    // The journal is gone: say which wave stopped and how to continue it (JournalUnavailableError's message).
+    if (e instanceof JournalUnavailableError && !e.waveId) throw e.forWave(waveId);
+    throw e;
+  } finally {
+    deps.events?.runners.delete(holder);
+  }
+}
+
+async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: number): Promise<Wave> {
+  const { journal } = deps;
   const emit = (e: WaveEvent) => deps.events?.emit('event', e);
   const migrate = deps.migrate ?? migrateRuntime;
   const controlInterval = deps.controlIntervalMs ?? 250;
@@ -172,9 +196,9 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
   // over: stop at once, so that two runners never work on one wave.
   let lostTo: Lease | undefined;
   const leaseTimer = setInterval(() => {
-    journal.acquireLease(waveId, deps.holder, ttl).then(
+    journal.acquireLease(waveId, holder, ttl).then(
       (l) => {
-        if (l.holder !== deps.holder && !lostTo) {
+        if (l.holder !== holder && !lostTo) {
           lostTo = l;
           abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
           nudge();
@@ -192,7 +216,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     let evidence = false; // a result that counts for the guard (not aborted, not not-eligible)
     try {
       if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
-      await journal.startRuntime(waveId, r.runtimeId);
+      await journal.startRuntime(waveId, r.runtimeId, holder);
       emit({ type: 'runtime-started', waveId, runtimeId: r.runtimeId });
       const result = await migrate({
         runtimeId: r.runtimeId,
@@ -205,9 +229,9 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
         throttle: deps.throttle,
         onRemoteError: limiter ? (_system, kind, status) => (kind === 'throttled' || (status !== undefined && status >= 500)) && limiter.overload() : undefined,
         resumeAfterPatch,
-        onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c),
+        onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c, holder),
       });
-      await journal.finishRuntime(waveId, r.runtimeId, result);
+      await journal.finishRuntime(waveId, r.runtimeId, result, holder);
       if (result.class === 'platform') {
         failures++;
         platformFailure = true;
@@ -233,7 +257,14 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       // Aborted: the checkpoint stays as it was; a resume re-checks this runtime by state. Anything else (a
       // journal write failed, a bug) ends the wave: it is rethrown by the loop below rather than left as an
       // unhandled rejection of the fire-and-forget queue task, which would kill the process.
-      if (!abort.signal.aborted) {
+      if (e instanceof RuntimeWriteRefusedError && e.reason === 'not-lease-holder') {
+        // Another runner holds the wave now (this one stalled past its lease): stop as for a lost renewal.
+        if (!lostTo) {
+          const l = await journal.getLease(waveId).catch(() => undefined);
+          lostTo = l ?? { waveId, holder: '(none)', expiresAt: new Date().toISOString() };
+          abort.abort(new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt));
+        }
+      } else if (!abort.signal.aborted) {
         failed ??= e;
         abort.abort(e);
       }
@@ -244,14 +275,32 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     }
   };
 
-  let final: WaveState = 'interrupted'; // every way out of the loop below sets it, or throws after it
-  let stoppedBy: 'wave' | 'global' = 'wave';
+  let final = 'interrupted' as WaveState; // every way out of the loop below sets it, or throws after it
+  let stoppedBy = 'wave' as 'wave' | 'global';
   let globalUsage: { failures: number; budget: number } | undefined;
   // Joined here, right before the try whose finally leaves it; runOne only runs from inside that try.
   const global = deps.globalBudget?.join(waveId, all.length, failures, { alpha, successes, prior });
   // Another wave's runtime finished or a wave left the global ledger: this wave may start again.
   const offGlobal = deps.globalBudget?.onChange(nudge);
   try {
+    try {
+      await loop();
+    } catch (e) {
+      // A journal read or write of the loop failed (the journal is unreachable, …): start nothing more, stop the
+      // runtimes in flight at their checkpoints, and end with that error below once they have stopped.
+      failed ??= e;
+      abort.abort(e);
+    }
+    await queue.onIdle();
+  } finally {
+    clearInterval(leaseTimer);
+    stop?.removeEventListener('abort', onStop);
+    offGlobal?.();
+    // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
+    // spent for the other waves); any other end frees its share.
+    global?.leave(final === 'budget-stopped');
+  }
+  async function loop(): Promise<void> {
     let lastControl = 0;
     while (true) {
       if (Date.now() - lastControl >= controlInterval) {
@@ -328,21 +377,14 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       }
       await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(controlInterval)]);
     }
-    await queue.onIdle();
-  } finally {
-    clearInterval(leaseTimer);
-    stop?.removeEventListener('abort', onStop);
-    offGlobal?.();
-    // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
-    // spent for the other waves); any other end frees its share.
-    global?.leave(final === 'budget-stopped');
   }
   if (shown) await saveLimit(journal, waveId, null).catch(() => undefined); // only a running wave has a limit to show
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
   if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
   if (failed !== undefined) {
-    await journal.releaseLease(waveId, deps.holder).catch(() => undefined);
+    // Without a journal there is no lease to give back (it lapses by itself); do not wait on it.
+    if (!(failed instanceof JournalUnavailableError)) await journal.releaseLease(waveId, holder).catch(() => undefined);
     throw failed instanceof Error ? failed : new Error('the wave runner failed', { cause: failed });
   }
   if (final === 'budget-stopped') {
@@ -353,7 +395,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
     );
   }
   await journal.setWaveState(waveId, final);
-  await journal.releaseLease(waveId, deps.holder);
+  await journal.releaseLease(waveId, holder);
   emit({ type: 'wave-finished', waveId, state: final });
   return (await journal.getWave(waveId))!;
 }

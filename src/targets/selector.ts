@@ -4,8 +4,12 @@
  * (plain data: it goes into the journal and the plan hash); `matches`/`evaluate` apply it to a runtime.
  *
  * Unlike taskrun, every value is anchored (`^(?:value)$`): `account=CA` matches the account `CA` only; write
- * `account=.*CA.*` for a substring. Regexes are JavaScript regexes, case-sensitive like Go's.
+ * `account=.*CA.*` for a substring. Regexes are RE2 regexes (Go's syntax, which taskrun uses), case-sensitive, run by
+ * RE2 (re2-wasm): matching takes time linear in the input whatever the pattern, so a selector like `(.*)*x` cannot
+ * freeze the bot. RE2 has no lookaround and no backreferences; such a selector is refused as invalid. A written
+ * selector is at most MAX_SELECTOR_LENGTH characters.
  */
+import { RE2 } from 're2-wasm';
 
 /** Selector keys with a value, in the order they are shown and canonicalised. */
 export const SELECTOR_KEYS = ['account', 'subaccount', 'region', 'plan', 'runtime-id', 'instance-id', 'shoot'] as const;
@@ -119,9 +123,37 @@ const EXAMPLE: Record<SelectorKey, string> = {
 const KEY_LIST = `all, ${SELECTOR_KEYS.map((k) => `${k}=`).join(', ')}`;
 const isKey = (k: string): k is SelectorKey => (SELECTOR_KEYS as readonly string[]).includes(k);
 
-/** The anchored regex of a value (`^(?:v)$`). */
-export function anchored(value: string): RegExp {
-  return new RegExp(`^(?:${value})$`);
+/** The longest selector (one `--target` or `--exclude` spec, or a spec of a named set) accepted. */
+export const MAX_SELECTOR_LENGTH = 1024;
+
+/** What a compiled condition needs: a linear-time full-match test. */
+export interface Matcher {
+  test(s: string): boolean;
+}
+
+/**
+ * Compiled patterns by source, shared by every plan: a pattern is compiled once per process. RE2 objects live in
+ * WebAssembly memory that the garbage collector does not free, so the cache is bounded and frees what it evicts.
+ */
+const patterns = new Map<string, RE2>();
+const MAX_CACHED_PATTERNS = 512;
+
+/** The anchored RE2 regex of a value (`^(?:v)$`); throws as RegExp does (`Invalid regular expression: …`). */
+export function anchored(value: string): Matcher {
+  const source = `^(?:${value})$`;
+  let re = patterns.get(source);
+  if (re) {
+    patterns.delete(source); // most recently used last
+  } else {
+    re = new RE2(source, 'u');
+    if (patterns.size >= MAX_CACHED_PATTERNS) {
+      const [oldest, evicted] = patterns.entries().next().value as [string, RE2];
+      patterns.delete(oldest);
+      (evicted as unknown as { wrapper?: { delete?: () => void } }).wrapper?.delete?.();
+    }
+  }
+  patterns.set(source, re);
+  return re;
 }
 
 /**
@@ -177,7 +209,8 @@ function parseCondition(token: string, spec: string): Condition {
   try {
     anchored(value);
   } catch (e) {
-    const reason = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '') : String(e);
+    // RE2's reason, without the pattern it repeats (our anchored form of the value, which the operator did not write).
+    const reason = e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '').replace(`: ^(?:${value})$`, '') : String(e);
     throw new SelectorError(`invalid regular expression in "${token}": ${reason}; e.g. ${EXAMPLE[key]}`);
   }
   return { key, value };
@@ -186,6 +219,9 @@ function parseCondition(token: string, spec: string): Condition {
 /** One spec without named sets: `all` or `key=value[,key=value…]`. */
 function parseSelector(spec: string): Selector {
   const trimmed = spec.trim();
+  if (trimmed.length > MAX_SELECTOR_LENGTH) {
+    throw new SelectorError(`selector too long: ${trimmed.length} characters, at most ${MAX_SELECTOR_LENGTH}; name fewer values or use a pattern, e.g. ${EXAMPLE.region}`);
+  }
   if (trimmed === '') throw new SelectorError(`empty target: use all, a named set or key=value; e.g. ${EXAMPLE.account}`);
   if (trimmed === 'all') return { conditions: [] };
   const conditions: Condition[] = [];

@@ -14,6 +14,7 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Services } from '../../app/services.js';
+import type { Leadership as LeadershipType } from '../../app/leadership.js';
 import type { EnvName } from '../../config/config.js';
 import type { ReadinessCheck } from '../../observability/health.js';
 import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
@@ -43,6 +44,8 @@ export function botStartProblems(flags: BotFlags, env: Record<string, string | u
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 /** How often the bot looks for interrupted waves to resume (a crashed runner's lease lapses after its TTL). */
 export const RESUME_SCAN_MS = 30_000;
+/** The leader lease (docs/ha.md): a dead leader's waves continue on another replica within about this long. */
+export const LEADER_TTL_MS = 15_000;
 
 /** The bot's actor name in the audit log for what it does on its own (resuming waves). */
 const BOT_ACTOR = 'istio-migrate-bot';
@@ -93,11 +96,48 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
  * background, as the runner they lost: paused waves stay paused, done runtimes are skipped, in-flight ones are
  * re-checked by state. A wave another process holds is left to it.
  */
-async function resumeInterrupted(services: Services, running: Map<string, Promise<void>>, log: Log): Promise<string[]> {
+async function resumeInterrupted(services: Services, running: Map<string, Promise<void>>, log: Log, holds: Map<string, () => void> = new Map()): Promise<string[]> {
   const started: string[] = [];
+  // Only the leader runs waves (docs/ha.md); the other replicas answer Slack.
+  if (services.leadership && !services.leadership.isLeader) return started;
+  const stop = services.leadership?.signal;
   const journal = await services.journal();
-  for (const wave of await journal.listWaves({ states: ['running', 'paused', 'draining', 'interrupted'] })) {
+  const active = await journal.listWaves({ states: ['running', 'paused', 'draining', 'interrupted'] });
+  const toResume = [];
+  for (const wave of active) {
     if (running.has(wave.waveId) || (await effectiveState(journal, wave)) !== 'interrupted') continue;
+    toResume.push(wave);
+  }
+  // The global budget's ledger first (a new leader: docs/ha.md): every active wave not running here — about to be
+  // resumed now, or once the dead runner's lease lapses — with its failures so far, and the waves a budget stopped
+  // while those ran; before any of them starts a runtime. Holds of waves no longer active go.
+  if (services.globalBudget) {
+    const failuresOf = async (waveId: string) => {
+      const rows = await journal.listWaveRuntimes(waveId);
+      return { eligible: rows.length, failures: rows.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length };
+    };
+    const activeIds = new Set(active.map((w) => w.waveId));
+    for (const [waveId, drop] of holds) {
+      if (!activeIds.has(waveId)) {
+        drop();
+        holds.delete(waveId);
+      }
+    }
+    if (active.length) {
+      const since = Math.min(...active.map((w) => Date.parse(w.createdAt)));
+      for (const w of await journal.listWaves({ states: ['budget-stopped'] })) {
+        if (Date.parse(w.updatedAt) < since) continue;
+        const c = await failuresOf(w.waveId);
+        services.globalBudget.hold(w.waveId, c.eligible, c.failures, true);
+      }
+    }
+    for (const w of active) {
+      if (running.has(w.waveId) || holds.has(w.waveId)) continue;
+      const c = await failuresOf(w.waveId);
+      holds.set(w.waveId, services.globalBudget.hold(w.waveId, c.eligible, c.failures));
+    }
+  }
+  for (const wave of toResume) {
     const eligible = (await journal.listWaveRuntimes(wave.waveId)).length;
     const env = wave.env as EnvName;
     const wl = log.child({ waveId: wave.waveId });
@@ -105,7 +145,7 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
     const work = (async () => {
       await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);
@@ -181,10 +221,13 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     { name: 'journal', check: async () => ((await (await services.journal()).getSetting('ping')), true) },
   ];
   const resumed = new Map<string, Promise<void>>();
+  /** Global-budget holds of active waves this replica does not run (yet): see resumeInterrupted. */
+  const budgetHolds = new Map<string, () => void>();
   let bot: SlackBot | undefined;
   /** Set while the app is started and not deliberately stopped (an error leaving early stops it in `finally`). */
   let toStop = false;
   let scan: NodeJS.Timeout | undefined;
+  let leadership: LeadershipType | undefined;
   try {
     try {
       bot = await createSlackApp({
@@ -219,11 +262,20 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
 
     // Resumed waves get their live Slack message back (the reporter follows them again).
     const scanOnce = () =>
-      resumeInterrupted(services, resumed, logger)
+      resumeInterrupted(services, resumed, logger, budgetHolds)
         .then((ids) => (ids.length ? slack.reattach(ids) : undefined))
         .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'looking for interrupted waves failed'));
+    // Leader election (docs/ha.md): the leader runs the waves; on becoming it, it looks for waves to resume at once.
+    const { Leadership } = await import('../../app/leadership.js');
+    leadership = new Leadership(() => services.journal(), services.holder, Number(env.ISTIO_MIGRATE_LEADER_TTL_MS) || LEADER_TTL_MS, (leader) => {
+      logger.info({ holder: leadership?.holder }, leader ? 'became the leader: this replica runs the waves' : 'no longer the leader: its waves continue on the leader');
+      if (leader && !stopping) void scanOnce();
+    });
+    services.leadership = leadership;
+    await leadership.start();
     await scanOnce();
-    scan = setInterval(() => void scanOnce(), Number(env.ISTIO_MIGRATE_RESUME_SCAN_MS) || RESUME_SCAN_MS);
+    // At least every third of the leader TTL: a dead leader's waves are resumed within about one TTL.
+    scan = setInterval(() => void scanOnce(), Number(env.ISTIO_MIGRATE_RESUME_SCAN_MS) || Math.min(RESUME_SCAN_MS, leadership.ttlMs / 3));
     scan.unref();
 
     await stopped;
@@ -240,12 +292,15 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     if (!(await within(Math.max(0, deadline - Date.now()), drained))) {
       logger.warn({ waves: [...resumed.keys()] }, 'shutdown timeout: leaving with work still stopping (its leases lapse; the next process resumes it)');
     }
+    // The waves are interrupted and their leases released: another replica may lead (and resume them) at once.
+    await within(2_000, leadership?.stop() ?? Promise.resolve());
     toStop = false;
     if (!(await within(Math.max(2_000, deadline - Date.now()), slack.stop()))) logger.warn({}, 'stopping Slack timed out');
     logger.info({}, 'stopped');
     return 0;
   } finally {
     clearInterval(scan);
+    await within(2_000, leadership?.stop() ?? Promise.resolve());
     // Left early (an error): Slack and the health server go too.
     if (bot && toStop) await within(2_000, bot.stop());
     await within(2_000, services.close());

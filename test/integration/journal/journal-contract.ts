@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
-import { ApprovalUsedError, JournalNotFoundError, WaveActiveError } from '../../../src/journal/records.js';
+import { ApprovalUsedError, JournalNotFoundError, RuntimeWriteRefusedError, WaveActiveError } from '../../../src/journal/records.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
 
 const NOW = new Date('2025-03-04T10:20:30.000Z');
@@ -102,6 +102,8 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getPlan('h1')).toEqual({ hash: 'h1', env: 'stage', target: 'kyma-test', document: doc, createdBy: 'sre-1', createdAt: NOW.toISOString() });
       await j.savePlan({ hash: 'h1', env: 'stage', target: 'kyma-test', document: { ...doc, concurrency: 8 }, createdBy: 'sre-2', createdAt: NOW.toISOString() });
       expect((await j.getPlan('h1'))?.createdBy).toBe('sre-2');
+      // Deduplicated by hash: the document stored first stays (one hash, one plan).
+      expect((await j.getPlan('h1'))?.document).toEqual(doc);
       // A unique prefix of ≥ 8 characters finds a plan (messages show 12); an ambiguous one does not.
       await j.savePlan({ hash: 'abcdef0123456789', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
       await j.savePlan({ hash: 'abcdef0199999999', env: 'stage', target: 't', document: {}, createdBy: 'sre-1', createdAt: NOW.toISOString() });
@@ -496,6 +498,58 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getSetting('freeze:prod')).toBeUndefined();
       expect(await j.getSetting('slack:wave:stage-20250304-1')).toBe('C123/1700000000.000100');
       await j.setSetting('never-set', null);
+    });
+
+    it('runtime writes of a runner apply only while it holds the wave lease (same statement); a finished result is never overwritten', async () => {
+      const j = await journal();
+      const [a, b] = [plannedRuntime(1), plannedRuntime(2)];
+      const w = await j.createWave({ env: 'stage', target: 'all', planHash: 'p', state: 'running', concurrency: 4, requestedBy: 'sre-1', approvedBy: null }, [a, b], NOW);
+      await j.acquireLease(w.waveId, 'host:1:aaaa', 60_000);
+      await j.startRuntime(w.waveId, a.runtimeId, 'host:1:aaaa');
+      await j.checkpoint(w.waveId, a.runtimeId, 'before-patch', 'host:1:aaaa');
+      // A second runner of the same process (another holder) cannot write, whatever it writes.
+      const refused = await Promise.allSettled([
+        j.startRuntime(w.waveId, b.runtimeId, 'host:1:bbbb'),
+        j.checkpoint(w.waveId, a.runtimeId, 'patched', 'host:1:bbbb'),
+        j.finishRuntime(w.waveId, a.runtimeId, migrationResult(a.runtimeId), 'host:1:bbbb'),
+      ]);
+      for (const r of refused) {
+        expect(r.status).toBe('rejected');
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(RuntimeWriteRefusedError);
+        expect(((r as PromiseRejectedResult).reason as RuntimeWriteRefusedError).reason).toBe('not-lease-holder');
+      }
+      let rows = await j.listWaveRuntimes(w.waveId);
+      expect(rows.map((r) => [r.state, r.attempts])).toEqual([
+        ['before-patch', 1],
+        ['pending', 0],
+      ]);
+      // The holder finishes; nothing overwrites the result afterwards — not even the holder.
+      const first = migrationResult(a.runtimeId, { outcome: 'error', reason: 'istio-error', class: 'platform', patched: true });
+      await j.finishRuntime(w.waveId, a.runtimeId, first, 'host:1:aaaa');
+      for (const write of [
+        () => j.finishRuntime(w.waveId, a.runtimeId, migrationResult(a.runtimeId, { outcome: 'already-migrated', class: 'none' }), 'host:1:aaaa'),
+        () => j.finishRuntime(w.waveId, a.runtimeId, migrationResult(a.runtimeId, { outcome: 'already-migrated', class: 'none' })),
+        () => j.startRuntime(w.waveId, a.runtimeId, 'host:1:aaaa'),
+        () => j.checkpoint(w.waveId, a.runtimeId, 'patched'),
+      ]) {
+        const e = await write().then(() => undefined, (err: unknown) => err);
+        expect(e).toBeInstanceOf(RuntimeWriteRefusedError);
+        expect((e as RuntimeWriteRefusedError).reason).toBe('finished');
+      }
+      rows = await j.listWaveRuntimes(w.waveId);
+      expect([rows[0].state, rows[0].attempts, rows[0].result?.outcome, rows[0].result?.reason]).toEqual(['finished', 1, 'error', 'istio-error']);
+      // retry-failed reopens it: then it may be written again.
+      await j.resetRuntimes(w.waveId, [a.runtimeId]);
+      await j.startRuntime(w.waveId, a.runtimeId, 'host:1:aaaa');
+      expect((await j.listWaveRuntimes(w.waveId))[0].attempts).toBe(2);
+    });
+
+    it('leases: a live lease is taken over only from the holder named as dead (takeOverFrom)', async () => {
+      const j = await journal();
+      await j.acquireLease('stage-20250304-9', 'host:1:aaaa', 60_000);
+      expect((await j.acquireLease('stage-20250304-9', 'host:2:cccc', 60_000, { takeOverFrom: 'host:1:other' })).holder).toBe('host:1:aaaa');
+      expect((await j.acquireLease('stage-20250304-9', 'host:2:cccc', 60_000, { takeOverFrom: 'host:1:aaaa' })).holder).toBe('host:2:cccc');
+      expect((await j.acquireLease('stage-20250304-9', 'host:1:aaaa', 60_000)).holder).toBe('host:2:cccc');
     });
 
     it('leases: the second holder is refused while the lease is valid, takes over after expiry; release frees it', async () => {

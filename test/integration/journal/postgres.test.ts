@@ -68,6 +68,33 @@ describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts', (
     }
   });
 
+  it('stores a re-planned plan once: planning the same hash again does not grow the journal (dedup by hash)', async () => {
+    const schema = newSchema();
+    const j = await PostgresJournal.connect(PG_URL, { schema });
+    try {
+      await j.migrate();
+      // A plan of ~2,000 runtimes, as `plan prod account=.+` stores one.
+      const document = { runtimes: Array.from({ length: 2000 }, (_, i) => plannedRuntime(i + 1)), input: { specs: ['account=.+'] } };
+      const plan = { hash: 'f'.repeat(64), env: 'prod', target: 'account=.+', document, createdBy: 'U1', createdAt: new Date().toISOString() };
+      await j.savePlan(plan);
+      const size = async () => {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        try {
+          return Number((await c.query<{ n: string }>(`SELECT pg_total_relation_size('${schema}.plans') AS n`)).rows[0].n);
+        } finally {
+          await c.end();
+        }
+      };
+      const before = await size();
+      for (let i = 0; i < 10; i++) await j.savePlan({ ...plan, createdAt: new Date().toISOString() });
+      expect(await size()).toBe(before);
+      expect((await j.getPlan(plan.hash))?.createdBy).toBe('U1');
+    } finally {
+      await j.close();
+    }
+  });
+
   it('refuses a schema name that is not a plain identifier', async () => {
     await expect(PostgresJournal.connect(PG_URL, { schema: 'x; DROP TABLE y' })).rejects.toThrow(/invalid journal schema name/);
   });

@@ -312,9 +312,10 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
           const other = docs.filter((d) => d.state !== 'finished');
           expect(ran).toHaveLength(1);
           expect(other).toHaveLength(1);
-          // The loser either lost the lease race (refused, exit 1) or saw the live runner (exit 0); both name it.
+          // The loser either lost the lease race (refused, exit 1) or saw the live runner (exit 0); both name it
+          // (a runner is `host:pid:<runner>`: unique per runner, not per process).
           const loser = [a, b][docs.indexOf(other[0])];
-          expect(loser.stdout).toMatch(/being run by [^ ]+:\d+|"runner":"[^"]+:\d+"/);
+          expect(loser.stdout).toMatch(/being run by [^ ]+:\d+:[0-9a-f]+|"runner":"[^"]+:\d+:[0-9a-f]+"/);
           expect(ran[0].counts).toMatchObject({ migrated: 30, 'already-migrated': 0, pending: 0, running: 0 });
           expect(Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 1)).toEqual([]);
           // And a resume while a runner holds the lease refuses to run a second one.

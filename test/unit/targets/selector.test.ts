@@ -64,8 +64,8 @@ describe('src/targets/selector.ts', () => {
       ['unknown key, suggestion', ['acount=abc'], [], /^unknown selector key "acount" in "acount=abc" \(did you mean account=\?\): use one of all, account=, subaccount=, region=, plan=, runtime-id=, instance-id=, shoot=; e\.g\. account=\.\*Kyma-Test\.\*$/],
       ['unknown key, no suggestion', ['platform=aws'], [], /^unknown selector key "platform" in "platform=aws": use one of all, account=/],
       ['upper-case key', ['Region=eu'], [], /unknown selector key "Region".*did you mean region=/],
-      ['bad regex', ['region=eu-('], [], /^invalid regular expression in "region=eu-\(": Unterminated group; e\.g\. region=eu-\.\*$/],
-      ['bad regex in AND', ['plan=aws,account=*x'], [], /^invalid regular expression in "account=\*x": Nothing to repeat/],
+      ['bad regex', ['region=eu-('], [], /^invalid regular expression in "region=eu-\(": missing \); e\.g\. region=eu-\.\*$/],
+      ['bad regex in AND', ['plan=aws,account=*x'], [], /^invalid regular expression in "account=\*x": no argument for repetition operator: \*/],
       ['empty value', ['account='], [], /^empty value in "account=": e\.g\. account=/],
       ['empty value in AND', ['plan=aws,region='], [], /^empty value in "region="/],
       ['all excluded', ['all'], ['all'], /^"all" cannot be excluded: exclude a selector instead, e\.g\. account=/],
@@ -94,6 +94,44 @@ describe('src/targets/selector.ts', () => {
 
     it('lists that there are no sets when the environment has none', () => {
       expect(() => parseTargets({ specs: ['kyma-test'], excludes: [], namedSets: {} })).toThrow('unknown target set "kyma-test": this environment has no named sets');
+    });
+  });
+
+  describe('a linear-time engine (issue 14: one regex must not freeze the bot)', () => {
+    it.each([
+      ['(.*)*x'],
+      ['(a+)+$'],
+      ['(a|aa)*b'],
+      ['(.*a){25}'],
+      ['((a*)*)*c'],
+      ['(x+x+)+y'],
+    ])('matches %s against a long value, still full-match, without backtracking', (pattern) => {
+      const spec = parseTargets({ specs: [`runtime-id=${pattern}`] });
+      // A value on which a backtracking engine takes exponential (or huge polynomial) time; RE2 takes linear time. The
+      // test has no timer: under a backtracking engine it would not end within jest's timeout.
+      expect(matches(spec, rt({ runtimeId: 'a'.repeat(32) + '!' }))).toBe(false);
+      expect(matches(spec, rt({ runtimeId: 'a'.repeat(50_000) + '!' }))).toBe(false);
+    });
+
+    it('keeps full-match semantics (DESIGN.md §5)', () => {
+      expect(matches(parseTargets({ specs: ['runtime-id=(.*)*x'] }), rt({ runtimeId: 'abcx' }))).toBe(true);
+      expect(matches(parseTargets({ specs: ['runtime-id=(.*)*x'] }), rt({ runtimeId: 'abcxy' }))).toBe(false);
+      expect(matches(parseTargets({ specs: ['region=eu-.{1,3}'] }), rt({ region: 'eu-x' }))).toBe(true);
+    });
+
+    it.each([
+      ['lookahead', 'account=(?=a).*'],
+      ['backreference', 'account=(a)\\1'],
+    ])('refuses what RE2 cannot do in linear time (%s) as an invalid regular expression', (_what, spec) => {
+      expect(() => parseTargets({ specs: [spec] })).toThrow(/^invalid regular expression in/);
+    });
+
+    it('refuses a selector over 1,024 characters, naming the limit', () => {
+      const long = `account=${'a|'.repeat(520)}b`;
+      expect(long.length).toBeGreaterThan(1024);
+      expect(() => parseTargets({ specs: [long] })).toThrow(/^selector too long: \d+ characters, at most 1024/);
+      expect(() => parseTargets({ specs: ['all'], excludes: [long] })).toThrow(SelectorError);
+      expect(parseTargets({ specs: [`account=${'a'.repeat(1016)}`] }).include).toHaveLength(1);
     });
   });
 

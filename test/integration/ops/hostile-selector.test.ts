@@ -1,0 +1,113 @@
+/**
+ * One regex must not freeze the bot (issue 14, finding 4). Selectors run on RE2 (linear time), so a catastrophic
+ * pattern such as `runtime-id=(.*)*x` answers like any other: from the shell, and in a running bot whose `/healthz`
+ * keeps answering meanwhile. Plan resolution has a deadline with a clear error, and `plan` from chat is limited per
+ * user. The processes here are real (`istio-migrate plan`, `istio-migrate bot` with signed Slack requests); each
+ * wait has a generous deadline so that a frozen process fails the test instead of hanging it.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeSlack, postSigned, slashPayload, type FakeSlackCall } from '../../helpers/fake-slack.js';
+import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { BOT_TOKEN, SIGNING_SECRET, start, writeConfig, type Proc } from './bot-process.js';
+
+/** What no frozen process answers within: far above any honest answer on a busy 2-core machine. */
+const GENEROUS_MS = 45_000;
+
+/** Patterns that make a backtracking engine take exponential time on a runtime id (36 characters, no `x`). */
+const CATASTROPHIC = ['runtime-id=(.*)*x', 'runtime-id=(.*.*)*x', 'instance-id=(.|.?)*x', 'account=([0-9a-f-]+)*x', 'subaccount=(.*){1,30}x'];
+
+async function exitWithin(p: Proc, ms: number): Promise<{ code: number | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const r = await Promise.race([p.exited, late]).finally(() => clearTimeout(timer));
+  if (r === 'late') {
+    p.child.kill('SIGKILL');
+    throw new Error(`the process did not answer within ${ms} ms (frozen?); stderr:\n${p.stderr().slice(-2000)}`);
+  }
+  return r;
+}
+
+describe('src/targets/selector.ts (RE2) + src/rollout/plan-wave.ts — hostile selectors', () => {
+  let sim: TestSim;
+  let fake: FakeSlack;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'fresh=100', runtimes: 60, seed: 3, timeScale: 0.01 });
+    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null, 'chat.postEphemeral': null } });
+  });
+  afterAll(async () => {
+    await fake?.close();
+    await sim?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it.each(CATASTROPHIC)('the shell answers `plan stage %s` (full match: no runtime)', async (selector) => {
+    const { dir, configFile } = writeConfig(sim);
+    dirs.push(dir);
+    const p = start(['plan', 'stage', selector, '--json', '--config', configFile], {});
+    const { code } = await exitWithin(p, GENEROUS_MS);
+    expect({ code, stderr: code === 0 ? '' : p.stderr() }).toEqual({ code: 0, stderr: '' });
+    const doc = JSON.parse(p.stdout()) as { runtimes: unknown[]; target: string };
+    expect(doc.runtimes).toEqual([]);
+    expect(doc.target).toBe(selector);
+  });
+
+  it('a plan that does not resolve within its deadline ends with a clear error (exit 1), not a hang', async () => {
+    const { dir, configFile } = writeConfig(sim);
+    dirs.push(dir);
+    const p = start(['plan', 'stage', 'all', '--config', configFile], { ISTIO_MIGRATE_PLAN_DEADLINE_MS: '1' });
+    const { code } = await exitWithin(p, GENEROUS_MS);
+    expect(code).toBe(1);
+    expect(p.stderr() + p.stdout()).toMatch(/planning in stage did not finish within 0\.001 s .*nothing was planned/);
+  });
+
+  it('a bot planning catastrophic selectors from Slack keeps answering /healthz, and limits plans to 10 a minute per user', async () => {
+    const { dir, configFile } = writeConfig(sim);
+    dirs.push(dir);
+    const bot = start(['bot', '--config', configFile], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0' });
+    try {
+      const listening = await bot.waitForLog((l) => l.msg === 'listening for Slack on /slack/events');
+      const events = `http://127.0.0.1:${listening.port as number}/slack/events`;
+      const health = listening.healthPort as number;
+      // 10 plans by one user: each catastrophic, each answered; /healthz answers between them, every time.
+      let healthChecks = 0;
+      for (let i = 0; i < 10; i++) {
+        const before = fake.calls.length;
+        const res = await postSigned(events, slashPayload(`plan stage ${CATASTROPHIC[i % CATASTROPHIC.length]}`, { user: 'U-HOSTILE' }), SIGNING_SECRET);
+        expect(res.status).toBe(200);
+        const reply = fake.waitFor((c) => fake.calls.indexOf(c) >= before && ['chat.postMessage', 'chat.postEphemeral'].includes(c.method));
+        let got: FakeSlackCall | undefined;
+        void reply.then((c) => (got = c));
+        const until = Date.now() + GENEROUS_MS;
+        while (!got) {
+          const h = await fetch(`http://127.0.0.1:${health}/healthz`, { signal: AbortSignal.timeout(GENEROUS_MS) });
+          expect(h.status).toBe(200);
+          healthChecks++;
+          if (Date.now() > until) throw new Error(`no answer to plan ${i + 1} within ${GENEROUS_MS} ms`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(bodyText(got)).toMatch(/Plan [0-9a-f]{12}/);
+      }
+      expect(healthChecks).toBeGreaterThanOrEqual(10);
+      // The 11th within the minute is refused, to that user only, saying when to try again.
+      const before = fake.calls.length;
+      await postSigned(events, slashPayload('plan stage all', { user: 'U-HOSTILE' }), SIGNING_SECRET);
+      const refused = await fake.waitFor((c) => fake.calls.indexOf(c) >= before && ['chat.postMessage', 'chat.postEphemeral'].includes(c.method));
+      expect(refused.method).toBe('chat.postEphemeral');
+      expect(bodyText(refused)).toMatch(/too many plans: at most 10 a minute per user; try again in \d+ s/);
+      // Another user is not affected.
+      const before2 = fake.calls.length;
+      await postSigned(events, slashPayload('plan stage all', { user: 'U-OTHER' }), SIGNING_SECRET);
+      const other = await fake.waitFor((c) => fake.calls.indexOf(c) >= before2 && ['chat.postMessage', 'chat.postEphemeral'].includes(c.method));
+      expect(bodyText(other)).toMatch(/Plan [0-9a-f]{12}/);
+    } finally {
+      bot.child.kill('SIGTERM');
+      await bot.exited;
+    }
+  }, 240_000);
+});
+
+function bodyText(c: FakeSlackCall): string {
+  return JSON.stringify(c.body);
+}
