@@ -14,6 +14,7 @@ const base = (): HashInput => ({
   excludes: ['rt-9'],
   concurrency: 10,
   budget: 3,
+  alpha: 0.01,
   deadlineSeconds: 600,
   preflight: { templates: [{ channel: 'regular', name: 'istio-regular', version: '1.4.1' }] } as unknown as PlanDocument['preflight'],
 });
@@ -40,6 +41,7 @@ describe('src/rollout/plan-wave planHash (C5)', () => {
     ['concurrency', (p) => ({ ...p, concurrency: 11 })],
     ['budget', (p) => ({ ...p, budget: 4 })],
     ['deadline', (p) => ({ ...p, deadlineSeconds: 601 })],
+    ['alpha', (p) => ({ ...p, alpha: 0.001 })],
     ['template version', (p) => ({ ...p, preflight: { templates: [{ channel: 'regular', name: 'istio-regular', version: '1.4.2' }] } as unknown as PlanDocument['preflight'] })],
   ])('changes with %s', (_what, change) => {
     expect(planHash(change(base()))).not.toBe(planHash(base()));
