@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack } from '../helpers/fake-slack.js';
 import { startTestSim, type TestSim } from '../helpers/sim.js';
 import { BOT_TOKEN, SECRET, writeBotConfig } from './harness.js';
+import { builtBin } from '../helpers/built-bin.js';
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 
 /** The machine's environment without anything that would configure the bot. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

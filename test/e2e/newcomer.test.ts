@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
+import { builtBin } from '../helpers/built-bin.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+const BIN = builtBin();
 
 interface Run {
   code: number | null;

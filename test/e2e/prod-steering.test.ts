@@ -5,15 +5,15 @@
  * one (`simulated: false`): approvers named, operators left empty — "everyone" before this fix.
  */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConsoleBot } from '../../src/chat/console/console-adapter.js';
 import { Services } from '../../src/app/services.js';
 import { FakeSlack, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
 import { outsideRunbook, runtimeOf, startTestSim, type SimConfigDoc, type TestSim } from '../helpers/sim.js';
 import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import { builtBin } from '../helpers/built-bin.js';
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 const texts = (blocks: Json[]) => JSON.stringify(blocks);
 
 describe('commands/permissions.ts — who steers Prod (Slack, console, shell)', () => {

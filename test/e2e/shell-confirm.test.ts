@@ -10,8 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeWith, requireCommand } from '../helpers/needs.js';
 import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import { builtBin } from '../helpers/built-bin.js';
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 
 function sh(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

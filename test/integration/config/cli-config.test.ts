@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 // The configuration as the shell sees it (DESIGN.md §3, C3, C6), through the built binary (`npm test` builds
 // dist/ before jest runs).
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 const FIXTURES = path.resolve('test/fixtures/config');
 
 interface CliRun {

@@ -9,8 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'sre-1' };

@@ -11,9 +11,10 @@ import YAML from 'yaml';
 import { Services } from '../../../src/app/services.js';
 import { ConsoleBot } from '../../../src/chat/console/console-adapter.js';
 import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+const BIN = builtBin();
 
 let sim: TestSim;
 const dirs: string[] = [];

@@ -17,8 +17,9 @@ import type { RuntimeFileEntry } from '../../../src/sim/landscape/files.js';
 import { expectedOf } from '../../helpers/outcomes.js';
 import type { Env, Scenario } from '../../../src/sim/types.js';
 import { kubeconfigOf, runtimesOf, simRequest, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
-const BIN = path.resolve(process.cwd(), 'bin/istio-migrate.js');
+const BIN = builtBin();
 /** The `--timeout` of every migrate spawn: far beyond LM at time scale 0.01 (≈ 0.6 s), far below `slow` (12 s). */
 const TIMEOUT_S = '6';
 const PARALLEL = 4;

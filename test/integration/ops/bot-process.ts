@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
-export const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+export const BIN = builtBin();
 export const BOT_TOKEN = 'xoxb-ops-test-bot-token-7f3a9c';
 export const APP_TOKEN = 'xapp-ops-test-app-token-51be02';
 export const SIGNING_SECRET = 'ops-test-signing-secret-c0ffee42';

@@ -10,8 +10,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, write
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
-const BIN = path.resolve(process.cwd(), 'bin/istio-migrate.js');
+const BIN = builtBin();
 const TOKEN = 'sk-SECRET-abcdef0123456789';
 
 const dirs: string[] = [];

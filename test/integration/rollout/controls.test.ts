@@ -18,9 +18,10 @@ import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+const BIN = builtBin();
 const PG_URL = TEST_PG_URL;
 /** Needs PostgreSQL (test/helpers/needs.ts): fails under CI=true without one, skips visibly elsewhere. */
 const pgNeed = await requirePostgres(PG_URL);

@@ -20,9 +20,10 @@ import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { C4_OUTCOMES, expectedOf } from '../../helpers/outcomes.js';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = path.join(ROOT, 'bin/istio-migrate.js');
+const BIN = builtBin();
 const WAVES = 2;
 const KILLS_PER_WAVE = 5;
 const LEASE_TTL_MS = 1500;

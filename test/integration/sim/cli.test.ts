@@ -6,11 +6,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { runtimesOf } from '../../helpers/sim.js';
 import { SCENARIOS, type Env } from '../../../src/sim/types.js';
+import { builtBin } from '../../helpers/built-bin.js';
 
 // The `istio-migrate sim` process contract (DESIGN.md C1), through the built binary (`npm test` builds dist/
 // before jest runs).
 
-const BIN = path.resolve('bin/istio-migrate.js');
+const BIN = builtBin();
 
 interface SimProcess {
   child: ChildProcess;
