@@ -14,7 +14,6 @@ const base = (): HashInput => ({
   excludes: ['rt-9'],
   concurrency: 10,
   budget: 3,
-  alpha: 0.01,
   deadlineSeconds: 600,
   alpha: 0.01,
   preflight: { templates: [{ channel: 'regular', name: 'istio-regular', version: '1.4.1' }] } as unknown as PlanDocument['preflight'],
