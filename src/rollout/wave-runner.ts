@@ -10,7 +10,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
-import type { Throttle } from '../landscape/kube-client.js';
+import { KubeClient, RequestCounter, type Throttle } from '../landscape/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
 import { sleep } from '../landscape/retry.js';
@@ -18,6 +18,7 @@ import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from '
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
+import { KcpSkipList } from './kcp-skip-list.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -106,6 +107,15 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/** A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it). */
+export function kcpClient(kubeconfig: string, throttle?: Throttle): KubeClient | undefined {
+  try {
+    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle });
+  } catch {
+    return undefined;
+  }
+}
+
 const IN_FLIGHT = new Set(['running', 'before-patch', 'patched']);
 
 /** Runs (or resumes) a wave until it finishes, is aborted, drained or stopped by its budget. */
@@ -120,6 +130,8 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
 
   let wave = (await journal.getWave(waveId))!;
   const all = await journal.listWaveRuntimes(waveId);
+  // skip-reconciliation of every runtime with one KCP list per wave (re-read every few minutes), not a read each.
+  const skipList = KcpSkipList.of(kcpClient(deps.access.kcpKubeconfig, deps.throttle));
   const resumed = all.some((r) => r.state !== 'pending');
   const pending: WaveRuntime[] = [
     // In-flight ones first: they are re-checked by state (never patched twice, C5).
@@ -197,6 +209,7 @@ export async function runWave(deps: RunnerDeps, waveId: string): Promise<Wave> {
       const result = await migrate({
         runtimeId: r.runtimeId,
         kcpKubeconfig: deps.access.kcpKubeconfig,
+        kcpSkipReconciliation: await skipList.labelled(r.runtimeId),
         gardener: deps.access.gardener ? { ...deps.access.gardener, shootName: r.runtime.shootName } : undefined,
         deadlineMs: deps.access.deadlineMs,
         pollIntervalMs: deps.access.pollIntervalMs,
