@@ -18,7 +18,8 @@ import { KcpSkipList, listSkipReconciliation } from '../../src/rollout/kcp-skip-
 import { deploymentState } from '../../src/sim/behaviour/skr-behaviour.js';
 import { findResource } from '../../src/sim/k8s/resources.js';
 import { KCP_GENERATIONS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec, type Scenario } from '../../src/sim/types.js';
-import { hasKubectl, kubeconfigOf, kubectl, simRequest, startTestSim, type TestSim } from '../helpers/sim.js';
+import { itWith, requireKubectl } from '../helpers/needs.js';
+import { kubeconfigOf, kubectl, simRequest, startTestSim, type TestSim } from '../helpers/sim.js';
 
 const G = 'operator.kyma-project.io';
 const KYMA = findResource(G, 'v1beta2', 'kymas')!;
@@ -214,8 +215,7 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
       expect(skr(sim, pick(sim, 'fresh', 5).runtimeId).get(MRM, 'kyma-system', 'istio')).toBeDefined();
     });
 
-    it('sim: kubectl finds ModuleReleaseMetas (short name mrm) only where today\'s LM runs', async () => {
-      if (!hasKubectl()) throw new Error('this test needs kubectl on the PATH (CI has it)');
+    itWith(requireKubectl(), 'sim: kubectl finds ModuleReleaseMetas (short name mrm) only where today\'s LM runs', async () => {
       const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'kubectl-cache-'));
       try {
         const r = await kubectl(['get', 'mrm', '-n', 'kcp-system', '-o', 'name'], { kubeconfig: kubeconfigOf(sim.out, ENV, 'kcp'), cacheDir });
