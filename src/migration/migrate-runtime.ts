@@ -30,6 +30,7 @@ import {
   SKIP_RECONCILIATION_LABEL,
   skipReconciliationSet,
   SKR_KYMA_NAME,
+  RUNTIME_ID_LABEL,
 } from './resources.js';
 import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
@@ -323,8 +324,10 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
 }
 
 /**
- * skip-reconciliation of the runtime's KCP Kyma (`kcp-system/<runtime-id>`, the runtime id lower-cased as KEB names
- * it): known from the caller, read with one GET, or not checked without KCP access.
+ * skip-reconciliation of the runtime's KCP Kyma: known from the caller, read with one request, or not checked
+ * without KCP access. The Kyma is found by KEB's `kyma-project.io/runtime-id` label, not by name: KEB names it
+ * `strings.ToLower(runtimeID)` today, but keeps an older instance's recorded name (the shoot name in early
+ * versions; kyma-environment-broker `internal/process/steps` KymaName).
  */
 async function checkSkipReconciliation(known: boolean | undefined, kcp: KubeClient | undefined, runtimeId: string | null, notes: string[]): Promise<SkipReconciliationCheck> {
   if (known !== undefined) return known ? 'labelled' : 'not-labelled';
@@ -332,10 +335,9 @@ async function checkSkipReconciliation(known: boolean | undefined, kcp: KubeClie
     notes.push(`skip-reconciliation not checked: LM reads it on the KCP Kyma ${KCP_SYSTEM}/<runtime-id>, and there is no KCP access (give --kcp-kubeconfig and --runtime-id)`);
     return 'not-checked';
   }
-  const name = runtimeId.toLowerCase();
-  const kcpKyma = await kcp.get(KYMAS, KCP_SYSTEM, name);
-  if (!kcpKyma) notes.push(`no Kyma ${KCP_SYSTEM}/${name} on KCP: LM has nothing to reconcile for this runtime`);
-  return skipReconciliationSet(kcpKyma?.metadata.labels) ? 'labelled' : 'not-labelled';
+  const kymas = (await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: `${RUNTIME_ID_LABEL}=${runtimeId}` })).items;
+  if (!kymas.length) notes.push(`no Kyma labelled ${RUNTIME_ID_LABEL}=${runtimeId} in ${KCP_SYSTEM} on KCP: LM has nothing to reconcile for this runtime`);
+  return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
 }
 
 function manifestRecord(name: string, evidence: Evidence | undefined): MigrationResult['manifest'] {

@@ -15,6 +15,8 @@ export const KYMA_SYSTEM = 'kyma-system';
 export const KCP_SYSTEM = 'kcp-system';
 export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
 export const SKIP_RECONCILIATION_LABEL = 'operator.kyma-project.io/skip-reconciliation';
+/** KEB's label of a KCP Kyma with its runtime id (kyma-environment-broker `internal/process/steps`, ApplyLabelsAndAnnotationsForLM). */
+export const RUNTIME_ID_LABEL = 'kyma-project.io/runtime-id';
 /** The SKR Kyma LM reads: `kyma-system/default` (lifecycle-manager `api/shared/operator_labels.go` DefaultRemoteKymaName). */
 export const SKR_KYMA_NAME = 'default';
 

@@ -8,9 +8,12 @@
  */
 import { RemoteError } from '../landscape/errors.js';
 import type { KubeClient } from '../landscape/kube-client.js';
-import { KCP_SYSTEM, KYMAS, SKIP_RECONCILIATION_LABEL, skipReconciliationSet } from '../migration/resources.js';
+import { KCP_SYSTEM, KYMAS, RUNTIME_ID_LABEL, SKIP_RECONCILIATION_LABEL, skipReconciliationSet } from '../migration/resources.js';
 
-/** The runtime ids whose KCP Kyma LM skips (its name, and its `kyma-project.io/runtime-id` label). */
+/**
+ * The runtime ids whose KCP Kyma LM skips: its `kyma-project.io/runtime-id` label, and its name (KEB names it after the
+ * lower-cased runtime id today; older instances keep another name, see migrate-runtime.ts).
+ */
 export async function listSkipReconciliation(kcp: KubeClient): Promise<Set<string>> {
   // An existence selector: the value is compared lower-cased below, as LM does.
   const list = await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: SKIP_RECONCILIATION_LABEL });
@@ -18,7 +21,7 @@ export async function listSkipReconciliation(kcp: KubeClient): Promise<Set<strin
   for (const k of list.items) {
     if (!skipReconciliationSet(k.metadata.labels)) continue;
     ids.add(k.metadata.name.toLowerCase());
-    const rid = k.metadata.labels?.['kyma-project.io/runtime-id'];
+    const rid = k.metadata.labels?.[RUNTIME_ID_LABEL];
     if (rid) ids.add(rid.toLowerCase());
   }
   return ids;

@@ -119,6 +119,18 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
       expect([writes(sim, frozen.runtimeId), writes(sim, capital.runtimeId)]).toEqual([0, 0]);
     });
 
+    it('bot: finds the KCP Kyma by its kyma-project.io/runtime-id label, also under an older name (kyma-environment-broker internal/process/steps KymaName)', async () => {
+      const rt = pick(sim, 'skip-reconciliation', 3);
+      const store = kcp(sim);
+      const k = store.get(KYMA, 'kcp-system', rt.runtimeId)!;
+      store.create(KYMA, { apiVersion: k.apiVersion, kind: 'Kyma', metadata: { name: rt.shootName, namespace: 'kcp-system', labels: k.metadata.labels }, spec: k.spec });
+      store.delete(KYMA, 'kcp-system', rt.runtimeId);
+      expect(await migrateRuntime(options(sim, rt))).toMatchObject({ outcome: 'skipped', reason: 'skip-reconciliation', patched: false });
+      const client = new KubeClient(kcpKubeconfig(sim), { system: 'kcp', counter: new RequestCounter() });
+      expect((await listSkipReconciliation(client)).has(rt.runtimeId)).toBe(true);
+      expect(writes(sim, rt.runtimeId)).toBe(0);
+    });
+
     it('bot: the label on the SKR Kyma alone does not stop the migration (LM ignores it)', async () => {
       const rt = pick(sim, 'fresh', 3);
       label(skr(sim, rt.runtimeId), 'kyma-system', 'default', 'true');
@@ -135,21 +147,24 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
     });
 
     it('bot: a wave learns every frozen runtime from one KCP list', async () => {
+      const shouting = pick(sim, 'with-keda', 1);
+      label(kcp(sim), 'kcp-system', shouting.runtimeId, 'TRUE');
       const client = new KubeClient(kcpKubeconfig(sim), { system: 'kcp', counter: new RequestCounter() });
       const ids = await listSkipReconciliation(client);
       const frozen = sim.sim.runtimesOf(ENV).filter((r) => r.scenario === 'skip-reconciliation' && r.state !== 'suspended');
-      // Plus the ones labelled by the tests above ("True" included).
       for (const r of frozen) expect(ids.has(r.runtimeId)).toBe(true);
-      expect(ids.has(pick(sim, 'fresh', 2).runtimeId)).toBe(true);
+      expect(ids.has(shouting.runtimeId)).toBe(true);
+      // Labelled on the SKR only (above), never on KCP.
       expect(ids.has(pick(sim, 'fresh', 3).runtimeId)).toBe(false);
       let reads = 0;
       const list = new KcpSkipList(() => {
         reads++;
         return Promise.resolve(ids);
       });
-      const answers = await Promise.all(sim.sim.runtimesOf(ENV).map((r) => list.labelled(r.runtimeId)));
+      const all = sim.sim.runtimesOf(ENV);
+      const answers = await Promise.all(all.map((r) => list.labelled(r.runtimeId)));
       expect(reads).toBe(1);
-      expect(answers.filter(Boolean)).toHaveLength(ids.size);
+      expect(answers).toEqual(all.map((r) => ids.has(r.runtimeId)));
       expect(await KcpSkipList.of(undefined).labelled(frozen[0].runtimeId)).toBeUndefined();
     });
   });
