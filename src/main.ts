@@ -91,11 +91,16 @@ export function buildProgram(setExit: (code: number) => void = () => undefined, 
     .addOption(new Option('--port <n>', 'port to listen on (0 = any free port)').default(0).argParser(intArg('--port', 0, 65535)))
     .addOption(new Option('--seed <s>', 'seed for ids, objects and faults').default(1).argParser(intArg('--seed', 0, 2 ** 31 - 1)))
     .addOption(new Option('--time-scale <x>', 'multiplies every simulated duration').default(1).argParser(positiveNumber('--time-scale')))
+    .addOption(
+      new Option('--kcp <generation>', "Lifecycle Manager of the KCPs: 2023 (channel templates istio-fast/istio-regular, the rollout's era) or current (ModuleReleaseMeta, templates istio-<version>)")
+        .choices(['2023', 'current'])
+        .default('2023'),
+    )
     .addHelpText('after', SIM_HELP)
-    .action(async (o: { out: string; profile: string; runtimes: number; port: number; seed: number; timeScale: number }) => {
+    .action(async (o: { out: string; profile: string; runtimes: number; port: number; seed: number; timeScale: number; kcp: '2023' | 'current' }) => {
       const signalled = terminationSignal();
       const { startSim } = await loadSim();
-      const running = await startSim({ out: o.out, profile: o.profile, runtimes: o.runtimes, port: o.port, seed: o.seed, timeScale: o.timeScale });
+      const running = await startSim({ out: o.out, profile: o.profile, runtimes: o.runtimes, port: o.port, seed: o.seed, timeScale: o.timeScale, kcp: o.kcp });
       for (const note of running.sim.landscape.notes) process.stderr.write(`${note}\n`);
       process.stdout.write(
         `${JSON.stringify({ ready: true, port: running.port, out: running.out, seed: o.seed, profile: o.profile, runtimes: running.sim.landscape.runtimes.length })}\n`,

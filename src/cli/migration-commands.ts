@@ -71,7 +71,10 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
         log: (line) => out.write(`${line}\n`),
       });
       if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-      else if (result.detail) process.stderr.write(`${result.outcome}${result.reason ? `/${result.reason}` : ''}: ${result.detail}\n`);
+      else {
+        if (result.detail) process.stderr.write(`${result.outcome}${result.reason ? `/${result.reason}` : ''}: ${result.detail}\n`);
+        for (const note of result.notes ?? []) process.stderr.write(`note: ${note}\n`);
+      }
       setExit(exitCodeOf(result.outcome, result.reason));
     });
 

@@ -175,6 +175,16 @@ export class KubeClient {
     return res ? { items: res.items ?? [], metadata: res.metadata ?? {} } : { items: [], metadata: {} };
   }
 
+  /** A list, or undefined when the cluster does not serve the type (404: its CRD is not installed). */
+  async listIfServed(ref: CrRef, namespace: string | undefined, o: ListOptions = {}): Promise<KubeList | undefined> {
+    const res = (await this.call(`list ${ref.plural}`, () =>
+      namespace
+        ? this.custom.listNamespacedCustomObject({ ...ref, namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue })
+        : this.custom.listClusterCustomObject({ ...ref, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue }),
+    true)) as KubeList | undefined;
+    return res ? { items: res.items ?? [], metadata: res.metadata ?? {} } : undefined;
+  }
+
   async get(ref: CrRef, namespace: string, name: string): Promise<KubeObject | undefined> {
     return (await this.call(`get ${ref.plural}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ref, namespace, name }), true)) as KubeObject | undefined;
   }

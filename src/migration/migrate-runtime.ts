@@ -4,6 +4,11 @@
  *
  *   access → template → kyma → already-migrated → skip-reconciliation → inventory → conflict → patch → wait
  *
+ * As LM does, it addresses the SKR Kyma `kyma-system/default` by name (lifecycle-manager `api/shared/operator_labels.go`
+ * DefaultRemoteKymaName, `internal/remote/skr_context.go`): other Kymas there are listed, never patched. It reads
+ * skip-reconciliation where LM reads it, on the KCP Kyma `kcp-system/<runtime-id>` (`internal/controller/kyma/controller.go`);
+ * without KCP access that check is not done and the result says so.
+ *
  * Each step either passes to the next or ends the run with an outcome. Nothing ever removes `istio` from a
  * Kyma. The patch is one JSON patch guarded by a `test` op; a reset after the server applied it is detected by
  * re-reading, so a runtime is never patched twice. Kubeconfigs are held in memory only.
@@ -12,8 +17,22 @@ import { RemoteError } from '../landscape/errors.js';
 import { KubeClient, RequestCounter, type KubeClientOptions, type KubeObject, type Throttle } from '../landscape/kube-client.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../landscape/retry.js';
 import { classOf, SCRIPT_MESSAGES, type ErrorReason, type Outcome, type Reason } from './outcomes.js';
-import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS, MODULE_TEMPLATES, SKIP_RECONCILIATION_LABEL } from './resources.js';
-import type { IstioCrInfo, MigrationResult, Transition } from './result.js';
+import { isIstioTemplate, isVersionedTemplate, resolveIstioTemplates } from './module-templates.js';
+import {
+  ISTIOS,
+  istioManifestName,
+  KCP_SYSTEM,
+  KYMA_SYSTEM,
+  KYMAS,
+  MANIFESTS,
+  MODULE_RELEASE_METAS,
+  MODULE_TEMPLATES,
+  SKIP_RECONCILIATION_LABEL,
+  skipReconciliationSet,
+  SKR_KYMA_NAME,
+  RUNTIME_ID_LABEL,
+} from './resources.js';
+import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
 import { istioInfo, waitForDecision, type Evidence } from './wait.js';
 
@@ -28,6 +47,11 @@ export interface MigrateOptions {
   skrKubeconfig?: string;
   /** KCP kubeconfig: SKR access through the `kubeconfig-<runtime-id>` secret, and the Manifest as evidence. */
   kcpKubeconfig?: string;
+  /**
+   * Whether the KCP Kyma carries skip-reconciliation, when the caller already knows (a wave reads every labelled
+   * KCP Kyma with one list). Unset: read from the KCP Kyma when there is KCP access, else "not checked".
+   */
+  kcpSkipReconciliation?: boolean;
   /** Gardener fallback for SKR access. */
   gardener?: { kubeconfig: string; namespace: string; shootName: string };
   dryRun?: boolean;
@@ -106,6 +130,8 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
   let inventoryAfter: IstioCrInfo[] = [];
   let manifest: MigrationResult['manifest'] = null;
   let access: MigrationResult['access'] = null;
+  let skipCheck: SkipReconciliationCheck | undefined;
+  const notes: string[] = [];
 
   const finish = (outcome: Outcome, reason: Reason | null, message: string, detail: string | null): MigrationResult => {
     const finished = Date.now();
@@ -125,6 +151,8 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       manifest,
       requests: { ...counter.counts, total: counter.total },
       access,
+      ...(skipCheck ? { skipReconciliation: skipCheck } : {}),
+      ...(notes.length ? { notes } : {}),
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(finished).toISOString(),
       durationMs: finished - started,
@@ -158,20 +186,34 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     const skr = client(skrKubeconfig, 'skr');
     const manifestName = runtimeId ? istioManifestName(runtimeId) : null;
 
-    // Step: the SKR catalog has an Istio ModuleTemplate.
+    // Step: the SKR catalog has an Istio ModuleTemplate (the script's test, both generations).
     const templates = await skr.listOrEmpty(MODULE_TEMPLATES, undefined);
-    const istioTemplates = templates.items.filter((t) => (t.spec as { data?: { kind?: string } } | undefined)?.data?.kind === 'Istio');
+    const istioTemplates = templates.items.filter(isIstioTemplate);
     if (!istioTemplates.length) throw new Finish('module-template-missing', null, SCRIPT_MESSAGES.templateMissing, `no ModuleTemplate with spec.data.kind Istio among ${templates.items.length} on the SKR`);
+    // Today's catalog (templates named by version, no channel) is reached through the synced ModuleReleaseMeta:
+    // one more read, only on such an SKR.
+    const releaseMetas = istioTemplates.some(isVersionedTemplate) ? (await skr.listIfServed(MODULE_RELEASE_METAS, KYMA_SYSTEM))?.items : undefined;
 
-    // Step: exactly one Kyma in kyma-system.
+    // Step: the Kyma LM reads, kyma-system/default; others are listed, never patched.
     const kymas = await skr.listOrEmpty(KYMAS, KYMA_SYSTEM);
-    if (kymas.items.length === 0) throw new Finish('kyma-cr-missing', null, `No Kyma CR found in ${KYMA_SYSTEM}`, 'LM has not synced a Kyma to this SKR (or it was removed)');
-    if (kymas.items.length > 1) {
-      const names = kymas.items.map((k) => k.metadata.name).join(', ');
-      throw new Finish('kyma-cr-ambiguous', null, `More than one Kyma CR found in ${KYMA_SYSTEM}: ${names}`, `expected exactly one Kyma (normally "default"), found ${names}`);
+    const others = kymas.items.map((k) => k.metadata.name).filter((n) => n !== SKR_KYMA_NAME);
+    if (others.length) notes.push(`other Kymas in ${KYMA_SYSTEM}, which LM ignores (it reads only ${KYMA_SYSTEM}/${SKR_KYMA_NAME}): ${others.join(', ')}`);
+    const found = kymas.items.find((k) => k.metadata.name === SKR_KYMA_NAME);
+    if (!found) {
+      throw new Finish(
+        'kyma-cr-missing',
+        null,
+        others.length ? `No Kyma CR ${SKR_KYMA_NAME} found in ${KYMA_SYSTEM}` : `No Kyma CR found in ${KYMA_SYSTEM}`,
+        others.length ? `LM reads only ${KYMA_SYSTEM}/${SKR_KYMA_NAME}; ${KYMA_SYSTEM} has ${others.join(', ')}` : 'LM has not synced a Kyma to this SKR (or it was removed)',
+      );
     }
-    let kyma = kymas.items[0];
+    let kyma = found;
     kymaName = kyma.metadata.name;
+
+    // The template LM would resolve for the Kyma's channel (module-templates.ts: release meta or channel templates).
+    const channel = ((kyma.spec ?? {}) as { channel?: string }).channel || 'regular';
+    const resolved = resolveIstioTemplates(templates.items, releaseMetas, [channel], KYMA_SYSTEM);
+    if (!resolved.templates.length) throw new Finish('module-template-missing', null, SCRIPT_MESSAGES.templateMissing, `for the Kyma's channel ${channel}: ${resolved.problems.join('; ')}`);
 
     // Step: already migrated (unless a previous attempt of this wave may have sent the patch).
     if (hasIstio(kyma)) {
@@ -186,9 +228,18 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       patched = true;
     }
 
-    // Step: skip-reconciliation — LM would not act, so patching would only leave a dangling module entry.
-    if (!patched && kyma.metadata.labels?.[SKIP_RECONCILIATION_LABEL] === 'true') {
-      throw new Finish('skipped', 'skip-reconciliation', `Kyma CR ${kymaName} is labelled ${SKIP_RECONCILIATION_LABEL}=true, skipping migration`, 'LM does not reconcile this Kyma; not patched');
+    // Step: skip-reconciliation, on the KCP Kyma — LM would not act, so patching would only leave a module entry
+    // that LM takes up whenever the freeze is lifted.
+    if (!patched) {
+      skipCheck = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
+      if (skipCheck === 'labelled') {
+        throw new Finish(
+          'skipped',
+          'skip-reconciliation',
+          `Kyma CR ${KCP_SYSTEM}/${runtimeId} on KCP is labelled ${SKIP_RECONCILIATION_LABEL}=true, skipping migration`,
+          'LM does not reconcile this Kyma; not patched',
+        );
+      }
     }
 
     // Step: pre-patch Istio CR inventory (all namespaces; its resourceVersion anchors the watch).
@@ -270,6 +321,23 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     }
     throw e;
   }
+}
+
+/**
+ * skip-reconciliation of the runtime's KCP Kyma: known from the caller, read with one request, or not checked
+ * without KCP access. The Kyma is found by KEB's `kyma-project.io/runtime-id` label, not by name: KEB names it
+ * `strings.ToLower(runtimeID)` today, but keeps an older instance's recorded name (the shoot name in early
+ * versions; kyma-environment-broker `internal/process/steps` KymaName).
+ */
+async function checkSkipReconciliation(known: boolean | undefined, kcp: KubeClient | undefined, runtimeId: string | null, notes: string[]): Promise<SkipReconciliationCheck> {
+  if (known !== undefined) return known ? 'labelled' : 'not-labelled';
+  if (!kcp || !runtimeId) {
+    notes.push(`skip-reconciliation not checked: LM reads it on the KCP Kyma ${KCP_SYSTEM}/<runtime-id>, and there is no KCP access (give --kcp-kubeconfig and --runtime-id)`);
+    return 'not-checked';
+  }
+  const kymas = (await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: `${RUNTIME_ID_LABEL}=${runtimeId}` })).items;
+  if (!kymas.length) notes.push(`no Kyma labelled ${RUNTIME_ID_LABEL}=${runtimeId} in ${KCP_SYSTEM} on KCP: LM has nothing to reconcile for this runtime`);
+  return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
 }
 
 function manifestRecord(name: string, evidence: Evidence | undefined): MigrationResult['manifest'] {

@@ -11,9 +11,9 @@ export const OUTCOMES = [
   'already-migrated',
   /** An Istio CR not named `default` exists: held before the patch, or LM's `default` is not reconciled. Customer action. */
   'multiple-istio-crs',
-  /** No Kyma in kyma-system. */
+  /** No Kyma `default` in kyma-system, the only one LM reads (other Kymas there are listed in the result's notes). */
   'kyma-cr-missing',
-  /** More than one Kyma in kyma-system. */
+  /** Kept for old journal records only; no longer produced (a second Kyma beside `default` is only listed). */
   'kyma-cr-ambiguous',
   /** No Istio ModuleTemplate in the SKR's catalog. */
   'module-template-missing',

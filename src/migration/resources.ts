@@ -5,6 +5,8 @@ const KYMA_GROUP = 'operator.kyma-project.io';
 
 export const KYMAS: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'kymas' };
 export const MODULE_TEMPLATES: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'moduletemplates' };
+/** Today's LM only (lifecycle-manager `api/v1beta2/modulereleasemeta_types.go`); a 2023 KCP answers 404. */
+export const MODULE_RELEASE_METAS: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'modulereleasemetas' };
 export const MANIFESTS: CrRef = { group: KYMA_GROUP, version: 'v1beta2', plural: 'manifests' };
 export const ISTIOS: CrRef = { group: KYMA_GROUP, version: 'v1alpha2', plural: 'istios' };
 export const SHOOTS: CrRef = { group: 'core.gardener.cloud', version: 'v1beta1', plural: 'shoots' };
@@ -13,6 +15,18 @@ export const KYMA_SYSTEM = 'kyma-system';
 export const KCP_SYSTEM = 'kcp-system';
 export const OPERATOR_DEPLOYMENT = 'istio-controller-manager';
 export const SKIP_RECONCILIATION_LABEL = 'operator.kyma-project.io/skip-reconciliation';
+/** KEB's label of a KCP Kyma with its runtime id (kyma-environment-broker `internal/process/steps`, ApplyLabelsAndAnnotationsForLM). */
+export const RUNTIME_ID_LABEL = 'kyma-project.io/runtime-id';
+/** The SKR Kyma LM reads: `kyma-system/default` (lifecycle-manager `api/shared/operator_labels.go` DefaultRemoteKymaName). */
+export const SKR_KYMA_NAME = 'default';
+
+/**
+ * Whether LM skips a Kyma: the skip-reconciliation label's value, lower-cased, is "true" (lifecycle-manager
+ * `api/v1beta2/kyma_types.go` SkipReconciliation, `api/shared/operator_labels.go` IsEnabled).
+ */
+export function skipReconciliationSet(labels: Record<string, string> | undefined): boolean {
+  return (labels?.[SKIP_RECONCILIATION_LABEL] ?? '').toLowerCase() === 'true';
+}
 export const ISTIO_FQDN = 'kyma-project.io/module/istio';
 
 /** FNV-1 (not 1a), 32 bit, as LM's `CreateModuleName` uses it. */

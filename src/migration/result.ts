@@ -16,6 +16,13 @@ export const istioCrInfoSchema = z.object({
 });
 export type IstioCrInfo = z.infer<typeof istioCrInfoSchema>;
 
+/**
+ * Whether LM would skip the runtime: `operator.kyma-project.io/skip-reconciliation` on the KCP Kyma
+ * (`labelled`/`not-labelled`), or `not-checked` without KCP access.
+ */
+export const SKIP_RECONCILIATION_CHECKS = ['labelled', 'not-labelled', 'not-checked'] as const;
+export type SkipReconciliationCheck = (typeof SKIP_RECONCILIATION_CHECKS)[number];
+
 export const transitionSchema = z.object({
   /** ISO timestamp of the observation. */
   at: z.string(),
@@ -48,6 +55,10 @@ export const migrationResultSchema = z.object({
   requests: z.object({ kcp: z.number().int(), skr: z.number().int(), gardener: z.number().int(), total: z.number().int() }),
   /** How the SKR was reached. */
   access: z.enum(['kubeconfig', 'kcp-secret', 'gardener']).nullable(),
+  /** The skip-reconciliation check on the KCP Kyma, when the run got that far (absent in older records). */
+  skipReconciliation: z.enum(SKIP_RECONCILIATION_CHECKS).optional(),
+  /** Information for people, not a failure: other Kymas beside `default`, a check that was not done, … */
+  notes: z.array(z.string()).optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),

@@ -2,13 +2,14 @@
  * `plan --preview`: reads every target SKR (rate-limited, read-only: the migration's own checks plus a
  * server-side dry-run patch) and predicts each runtime's outcome — what an on-call engineer wants to see before
  * approving Prod. Predictable: template missing, Kyma missing/ambiguous, already migrated, a customer CR that
- * holds the runtime (or, with `proceed`, will end in multiple-istio-crs), skip-reconciliation, no access. A
+ * holds the runtime (or, with `proceed`, will end in multiple-istio-crs), skip-reconciliation (on the KCP Kyma), no access. A
  * runtime that passes every check is predicted `migrated`; what LM then does cannot be known in advance.
  */
 import PQueue from 'p-queue';
 import { migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
-import type { EnvAccess } from './wave-runner.js';
+import { kcpClient, type EnvAccess } from './wave-runner.js';
+import { KcpSkipList } from './kcp-skip-list.js';
 import type { Throttle } from '../landscape/kube-client.js';
 import type { PlanRuntime } from './plan-wave.js';
 
@@ -22,12 +23,15 @@ export interface Prediction {
 export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess, opts: { concurrency: number; throttle?: Throttle; signal?: AbortSignal }): Promise<Prediction[]> {
   const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
   const out: Prediction[] = [];
+  // skip-reconciliation of every runtime with one KCP list for the whole preview.
+  const skipList = KcpSkipList.of(kcpClient(access.kcpKubeconfig, opts.throttle));
   await Promise.all(
     runtimes.map((rt) =>
       queue.add(async () => {
         const r = await migrateRuntime({
           runtimeId: rt.runtimeId,
           kcpKubeconfig: access.kcpKubeconfig,
+          kcpSkipReconciliation: await skipList.labelled(rt.runtimeId),
           gardener: access.gardener ? { ...access.gardener, shootName: rt.shootName } : undefined,
           onConflict: access.onConflict,
           dryRun: true,

@@ -10,7 +10,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
-import type { Throttle } from '../landscape/kube-client.js';
+import { KubeClient, RequestCounter, type Throttle } from '../landscape/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
 import { sleep } from '../landscape/retry.js';
@@ -20,6 +20,7 @@ import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.j
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
 import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
 import { newRunnerHolder } from './runner-identity.js';
+import { KcpSkipList } from './kcp-skip-list.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -115,6 +116,15 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/** A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it). */
+export function kcpClient(kubeconfig: string, throttle?: Throttle): KubeClient | undefined {
+  try {
+    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle });
+  } catch {
+    return undefined;
+  }
+}
+
 const IN_FLIGHT = new Set(['running', 'before-patch', 'patched']);
 
 /** Runs (or resumes) a wave until it finishes, is aborted, drained or stopped by its budget. */
@@ -144,6 +154,8 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
 
   let wave = (await journal.getWave(waveId))!;
   const all = await journal.listWaveRuntimes(waveId);
+  // skip-reconciliation of every runtime with one KCP list per wave (re-read every few minutes), not a read each.
+  const skipList = KcpSkipList.of(kcpClient(deps.access.kcpKubeconfig, deps.throttle));
   const resumed = all.some((r) => r.state !== 'pending');
   const pending: WaveRuntime[] = [
     // In-flight ones first: they are re-checked by state (never patched twice, C5).
@@ -221,6 +233,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       const result = await migrate({
         runtimeId: r.runtimeId,
         kcpKubeconfig: deps.access.kcpKubeconfig,
+        kcpSkipReconciliation: await skipList.labelled(r.runtimeId),
         gardener: deps.access.gardener ? { ...deps.access.gardener, shootName: r.runtime.shootName } : undefined,
         deadlineMs: deps.access.deadlineMs,
         pollIntervalMs: deps.access.pollIntervalMs,

@@ -8,11 +8,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { ClusterApi, type ClusterApiOptions, type WriteInfo } from './k8s/api.js';
-import { findResourceByKind } from './k8s/resources.js';
+import { findResourceByKind, type ResourceType } from './k8s/resources.js';
 import { ClusterStore } from './k8s/store.js';
 import { generateLandscape, type Landscape } from './landscape/generate.js';
 import { gardenerObjects, kcpObjects, skrObjects, type SeedContext } from './landscape/objects.js';
-import { ENVS, type Env, type K8sObject, type RuntimeSpec } from './types.js';
+import { ENVS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec } from './types.js';
 
 export type ClusterRole = 'skr' | 'kcp' | 'gardener';
 
@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   referenceTime?: number;
   /** Clusters as a previous process left them (persist.ts): used instead of the seeded objects. */
   restore?: Map<string, ClusterSnapshot>;
+  /** Which Lifecycle Manager generation the KCPs run (C1 `--kcp`); default `2023`. */
+  kcp?: KcpGeneration;
 }
 
 export interface SimStats {
@@ -101,8 +103,12 @@ export class Simulator {
     return createHash('sha256').update(`istio-migrate-sim:${this.options.seed}:${clusterId}`).digest('hex').slice(0, 40);
   }
 
+  get kcpGeneration(): KcpGeneration {
+    return this.options.kcp ?? '2023';
+  }
+
   seedContext(): SeedContext {
-    return { baseUrl: this.baseUrl, tokenFor: (id) => this.tokenFor(id), referenceTime: this.referenceTime };
+    return { baseUrl: this.baseUrl, tokenFor: (id) => this.tokenFor(id), referenceTime: this.referenceTime, kcp: this.kcpGeneration };
   }
 
   runtimesOf(env: Env): RuntimeSpec[] {
@@ -141,7 +147,9 @@ export class Simulator {
       store.restore({ rv: stored.rv, objects }, (o) => findResourceByKind(o.apiVersion, o.kind));
     } else this.seedStore(store, d);
     const extra = Object.assign({}, ...this.hooks.map((h) => h.apiOptions?.(d.role) ?? {})) as Omit<ClusterApiOptions, 'onWrite'>;
-    const api = new ClusterApi(store, { ...extra, onWrite: (w) => this.recordWrite(clusterId, d.role, w) });
+    // ModuleReleaseMeta exists only where today's LM runs (its CRD on KCP, synced to the SKRs).
+    const serves = this.kcpGeneration === '2023' ? (t: ResourceType) => t.kind !== 'ModuleReleaseMeta' : undefined;
+    const api = new ClusterApi(store, { ...extra, serves, onWrite: (w) => this.recordWrite(clusterId, d.role, w) });
     const cluster: Cluster = { id: clusterId, env: d.env, role: d.role, runtime: d.runtime, store, api, ...(stored ? { restored: true } : {}) };
     this.clusters.set(clusterId, cluster);
     for (const h of this.hooks) h.onCluster?.(cluster);

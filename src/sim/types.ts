@@ -3,6 +3,22 @@
  * Kubernetes objects. Everything under src/sim/ speaks these types.
  */
 
+/**
+ * Which Lifecycle Manager the simulated KCPs run (C1 `--kcp`):
+ * - `2023`: the rollout's era — one ModuleTemplate per channel (`istio-fast`, `istio-regular`, `spec.channel`),
+ *   the Manifest's state mirrors the module CR (lifecycle-manager@a513e7ad `internal/manifest/ready_check.go`);
+ * - `current`: today's — a `ModuleReleaseMeta` per module maps channels to versions and templates are named
+ *   `<module>-<version>` (`pkg/templatelookup/moduletemplateinfolookup/lookup.go`, `common.go`;
+ *   `api/v1beta2/moduletemplate_types.go`: `spec.channel` deprecated); the Manifest's state is the module's
+ *   manager Deployment's (`internal/manifest/statecheck/deployment_state_check.go`).
+ */
+export const KCP_GENERATIONS = ['2023', 'current'] as const;
+export type KcpGeneration = (typeof KCP_GENERATIONS)[number];
+
+export function isKcpGeneration(s: string): s is KcpGeneration {
+  return (KCP_GENERATIONS as readonly string[]).includes(s);
+}
+
 /** The three landscapes of the rollout doc. */
 export const ENVS = ['dev', 'stage', 'prod'] as const;
 export type Env = (typeof ENVS)[number];
@@ -31,7 +47,7 @@ export const SCENARIOS = [
   'no-template',
   /** No Kyma in kyma-system. */
   'no-kyma',
-  /** Two Kymas in kyma-system. */
+  /** `default` and another Kyma in kyma-system (LM reads only `default`). */
   'two-kymas',
   /** LM slower than the migration deadline. */
   'slow',
@@ -39,7 +55,7 @@ export const SCENARIOS = [
   'istio-error',
   /** Manifest `Error` with LM's SSA-conflict message. */
   'manifest-error',
-  /** Kyma labelled `operator.kyma-project.io/skip-reconciliation: "true"`. */
+  /** The KCP Kyma (`kcp-system/<runtime-id>`) labelled `operator.kyma-project.io/skip-reconciliation: "true"`. */
   'skip-reconciliation',
   /** No `kubeconfig-<runtime-id>` secret on KCP (and no Gardener admin kubeconfig). */
   'skr-no-secret',

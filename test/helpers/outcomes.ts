@@ -46,19 +46,10 @@ export const C2: Readonly<Record<Scenario, ExpectedOutcome>> = {
   flaky: row('migrated', null, 0, true),
 };
 
-/**
- * TEMPORARY — issue 15 (simulator fidelity) is changing the code to C2's `two-kymas` row; until it lands, today's
- * code still ends a runtime with two Kymas as `kyma-cr-ambiguous` (exit 1, nothing patched). This exception is the
- * only place that knows it: delete it (and nothing else) once issue 15 is merged.
- */
-const UNTIL_ISSUE_15: Partial<Record<Scenario, ExpectedOutcome>> = {
-  'two-kymas': row('kyma-cr-ambiguous', null, 1, false),
-};
-
-/** What a runtime of `scenario` must end as today: C2, except the narrowly scoped issue-15 exception above. */
+/** What a runtime of `scenario` must end as: its C2 row. */
 export function expectedOf(scenario: string): ExpectedOutcome {
   const s = scenario as Scenario;
-  const e = UNTIL_ISSUE_15[s] ?? C2[s];
+  const e = C2[s];
   if (!e) throw new Error(`no C2 row for scenario "${scenario}" (e.g. "fresh", "two-kymas")`);
   return e;
 }

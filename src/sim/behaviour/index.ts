@@ -29,13 +29,22 @@ export interface Behaviour {
 
 export function installBehaviour(sim: Simulator, server: SimServer, opts: BehaviourOptions): Behaviour {
   const timings = scaleTimings({ ...DEFAULT_TIMINGS, ...opts.timings }, opts.timeScale);
-  const skrs: SkrBehaviour[] = [];
+  const skrs = new Map<string, SkrBehaviour>();
+  const unsubscribe: (() => void)[] = [];
   const lm: Record<string, LmLoad> = {};
   const loadOf = (env: string) => (lm[env] ??= lmLoad(opts.lmCapacity?.[env] ?? DEFAULT_LM_CAPACITY[env] ?? 400));
   sim.addHooks({
     apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
     onCluster: (cluster) => {
-      if (cluster.role === 'skr') skrs.push(new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId), loadOf(cluster.env)));
+      if (cluster.role === 'skr') skrs.set(cluster.id, new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId), loadOf(cluster.env)));
+      // LM reads skip-reconciliation on the KCP Kyma `kcp-system/<runtime-id>`: route its changes to that runtime.
+      if (cluster.role === 'kcp') {
+        unsubscribe.push(
+          cluster.store.subscribe((e) => {
+            if (e.resource.kind === 'Kyma' && e.object.metadata.namespace === 'kcp-system') skrs.get(e.object.metadata.name ?? '')?.onKcpKyma(e);
+          }),
+        );
+      }
     },
   });
   server.addRoute('keb', kebRoute(sim));
@@ -44,7 +53,8 @@ export function installBehaviour(sim: Simulator, server: SimServer, opts: Behavi
     timings,
     lm,
     stop: () => {
-      for (const s of skrs) s.stop();
+      for (const s of skrs.values()) s.stop();
+      for (const off of unsubscribe) off();
     },
   };
 }

@@ -2,7 +2,18 @@
  * What happens on one SKR, and on the KCP for it, without any client doing it: the Deployment controller,
  * the Istio operator (oldest CR reconciles; the others go `Error` on ≤ 1.3 or `Warning`/`OlderCRExists` on
  * ≥ 1.4) and Lifecycle Manager (module in the Kyma → Manifest, operator Deployment, default Istio CR, state
- * mirrored into Manifest and Kymas). DOMAIN.md §4–§6 are the reference.
+ * mirrored into Manifest and Kymas). DOMAIN.md §4–§6 are the reference; where they differ, the upstream sources
+ * cited next to each rule win. As LM does:
+ * - it reads only the SKR Kyma `kyma-system/default` (lifecycle-manager `api/shared/operator_labels.go`
+ *   DefaultRemoteKymaName, `api/shared/namespace.go` DefaultRemoteNamespace, `internal/remote/skr_context.go`);
+ * - it honours `operator.kyma-project.io/skip-reconciliation` on the KCP Kyma `kcp-system/<runtime-id>`, case-
+ *   insensitively (`internal/controller/kyma/controller.go`, `api/v1beta2/kyma_types.go` SkipReconciliation,
+ *   `api/shared/operator_labels.go` IsEnabled); the SKR copy's labels mean nothing to it;
+ * - 2023: the template of the Kyma's channel (`istio-<channel>`), and the Manifest mirrors the Istio CR
+ *   (@a513e7ad `internal/manifest/ready_check.go`); current: the ModuleReleaseMeta's version for the channel and
+ *   the template `istio-<version>` (`pkg/templatelookup/moduletemplateinfolookup/lookup.go`), and the Manifest's
+ *   state is the manager Deployment's (`internal/manifest/statecheck/deployment_state_check.go`), so it can be
+ *   Ready while the Istio CR is still Processing.
  *
  * Every reaction is scheduled with a delay (timings.ts, scaled by the time scale) and never runs inside a store
  * event, so controllers see the same interleavings a client would. Controller writes use the store directly:
@@ -21,6 +32,7 @@ const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
 const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
 const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
 const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+const RELEASE_META = findResource(KYMA_GROUP, 'v1beta2', 'modulereleasemetas')!;
 const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
 
 export { ISTIO_FINALIZER, ISTIO_FQDN, OPERATOR_DEPLOYMENT };
@@ -40,6 +52,31 @@ interface Status {
   description?: string;
   conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
   [k: string]: unknown;
+}
+
+/** LM's `IsEnabled`: the label's value, lower-cased, is "true". */
+export function skipLabelled(o: K8sObject | undefined): boolean {
+  return (o?.metadata.labels?.[SKIP_RECONCILIATION] ?? '').toLowerCase() === 'true';
+}
+
+type DeploymentCondition = { type: string; status: string; reason?: string; message?: string; lastUpdateTime?: string; lastTransitionTime?: string };
+
+/**
+ * Today's LM's state of a manager Deployment (lifecycle-manager `internal/manifest/statecheck/deployment_state_check.go`
+ * `determineDeploymentState`): Progressing True with NewReplicaSetAvailable and Available True → Ready; Progressing
+ * True while rolling out → Processing; anything else → Error. A Deployment the controller has not yet given any
+ * condition counts as Processing here (the real controller adds one within milliseconds).
+ */
+export function deploymentState(d: K8sObject | undefined): State {
+  if (!d) return 'Processing';
+  const conditions = ((d.status ?? {}) as { conditions?: DeploymentCondition[] }).conditions;
+  if (!conditions?.length) return 'Processing';
+  const progressing = conditions.find((c) => c.type === 'Progressing');
+  const available = conditions.find((c) => c.type === 'Available')?.status === 'True';
+  if (progressing?.status !== 'True') return 'Error';
+  const rolling = ['FoundNewReplicaSet', 'NewReplicaSetCreated', 'ReplicaSetUpdated'];
+  if (available) return progressing.reason === 'NewReplicaSetAvailable' ? 'Ready' : rolling.includes(progressing.reason ?? '') ? 'Processing' : 'Error';
+  return progressing.reason === 'NewReplicaSetAvailable' || rolling.includes(progressing.reason ?? '') ? 'Processing' : 'Error';
 }
 
 function versionAtLeast(v: string, major: number, minor: number): boolean {
@@ -93,7 +130,7 @@ export class SkrBehaviour {
     if (this.kymaHasIstio()) {
       // LM takes the module on again: the Manifest, the operator and the default CR are created where missing.
       this.lmTracking = false;
-      this.debounce('lm', this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm());
+      this.lmAfter(this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm(), 'lm');
     }
     this.debounce('operator', this.t.operatorReconcileMs, () => this.reconcileIstio());
   }
@@ -151,10 +188,6 @@ export class SkrBehaviour {
     }
   }
 
-  private kymas(): K8sObject[] {
-    return this.skr.store.list(KYMA, KYMA_SYSTEM);
-  }
-
   private kyma(): K8sObject | undefined {
     return this.skr.store.get(KYMA, KYMA_SYSTEM, 'default');
   }
@@ -193,15 +226,22 @@ export class SkrBehaviour {
         if (this.lmTracking) this.lmAfter(this.t.lmMirrorMs, () => this.mirror(), 'mirror');
         break;
       case 'Kyma':
-        // LM reacts to spec changes and to the skip-reconciliation label coming or going; its own status and
-        // annotation writes do not re-trigger it.
-        if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec) || e.previous?.metadata.labels?.[SKIP_RECONCILIATION] !== e.object.metadata.labels?.[SKIP_RECONCILIATION]) {
+        // LM reads only `default`, and reacts to its spec changes; its own status and annotation writes do not
+        // re-trigger it.
+        if (e.object.metadata.name !== 'default') break;
+        if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec)) {
           this.lmAfter(this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm(), 'lm');
         }
         break;
       default:
         break;
     }
+  }
+
+  /** A change of this runtime's KCP Kyma (behaviour/index.ts routes it here): skip-reconciliation coming or going. */
+  onKcpKyma(e: StoreEvent): void {
+    if (e.type === 'MODIFIED' && skipLabelled(e.previous) === skipLabelled(e.object)) return;
+    this.lmAfter(this.lmDelay(this.t.lmNoticeMs), () => this.reconcileLm(), 'lm');
   }
 
   private lmDelay(ms: number): number {
@@ -237,12 +277,21 @@ export class SkrBehaviour {
     const want = spec.replicas ?? 1;
     const status = (e.object.status ?? {}) as { readyReplicas?: number; replicas?: number };
     if ((status.readyReplicas ?? 0) === want && (status.replicas ?? 0) === want) return;
+
     const delay = e.type === 'ADDED' ? this.t.deploymentReadyMs : this.t.deploymentScaleMs;
     this.after(delay, () => {
       const d = this.deployment();
       if (!d) return;
       const replicas = ((d.spec ?? {}) as { replicas?: number }).replicas ?? 1;
-      const next: Record<string, unknown> = { ...statusOf(d), replicas, readyReplicas: replicas, availableReplicas: replicas, updatedReplicas: replicas, observedGeneration: d.metadata.generation };
+      const next: Record<string, unknown> = {
+        ...statusOf(d),
+        replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+        updatedReplicas: replicas,
+        observedGeneration: d.metadata.generation,
+        conditions: this.deploymentConditions(d),
+      };
       if (replicas === 0) {
         // A Deployment scaled to zero reports no ready or available replicas at all.
         delete next.readyReplicas;
@@ -250,6 +299,21 @@ export class SkrBehaviour {
       }
       if (!sameJson(next, d.status)) this.skr.store.update(DEPLOYMENT, { ...d, status: next }, { subresource: 'status', actor: 'controller' });
     });
+  }
+
+  /**
+   * The Deployment controller's conditions of a rolled-out Deployment (what today's LM reads, see deploymentState).
+   * Until the controller has rolled it out, a new Deployment has none, which deploymentState counts as Processing.
+   */
+  private deploymentConditions(d: K8sObject): DeploymentCondition[] {
+    const now = nowTimestamp();
+    const rs = `${d.metadata.name}-${(d.metadata.uid ?? '').replace(/-/g, '').slice(0, 10)}`;
+    const old = ((d.status ?? {}) as { conditions?: DeploymentCondition[] }).conditions ?? [];
+    const since = (type: string) => old.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? now;
+    return [
+      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: now, lastTransitionTime: since('Available') },
+      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rs}" has successfully progressed.`, lastUpdateTime: now, lastTransitionTime: since('Progressing') },
+    ];
   }
 
   // ---- Istio operator -----------------------------------------------------------------------------------
@@ -337,10 +401,11 @@ export class SkrBehaviour {
 
   /** LM's reaction to the SKR Kyma: take the istio module on, or drop it (uninstalling Istio). */
   private reconcileLm(): void {
-    const kymas = this.kymas();
     const kyma = this.kyma();
-    if (!kyma || kymas.length !== 1) return;
-    if (kyma.metadata.labels?.[SKIP_RECONCILIATION] === 'true') return;
+    if (!kyma) return;
+    // LM reconciles the KCP Kyma and honours skip-reconciliation there; without a KCP Kyma there is nothing to do.
+    const kcpKyma = this.kcp().store.get(KYMA, KCP_SYSTEM, this.runtimeId);
+    if (!kcpKyma || skipLabelled(kcpKyma)) return;
     if (this.kymaHasIstio() && !this.lmTracking) {
       this.lmTracking = true;
       this.setBusy(true);
@@ -391,18 +456,30 @@ export class SkrBehaviour {
 
   private channel(): string {
     const k = this.kyma();
-    return (k?.spec as { channel?: string } | undefined)?.channel ?? 'regular';
+    return (k?.spec as { channel?: string } | undefined)?.channel || 'regular';
   }
 
+  /**
+   * The template LM resolves for istio in the Kyma's channel: 2023 `istio-<channel>`; current the template
+   * `istio-<version>` of the ModuleReleaseMeta's version for the channel.
+   */
   private template(): K8sObject | undefined {
-    return this.kcp().store.get(TEMPLATE, KCP_SYSTEM, `istio-${this.channel()}`);
+    const kcp = this.kcp().store;
+    if (this.sim.kcpGeneration === '2023') return kcp.get(TEMPLATE, KCP_SYSTEM, `istio-${this.channel()}`);
+    const mrm = kcp.get(RELEASE_META, KCP_SYSTEM, 'istio');
+    const version = ((mrm?.spec ?? {}) as { channels?: { channel: string; version: string }[] }).channels?.find((c) => c.channel === this.channel())?.version;
+    return version ? kcp.get(TEMPLATE, KCP_SYSTEM, `istio-${version}`) : undefined;
+  }
+
+  private templateVersion(template: K8sObject | undefined): string {
+    return ((template?.spec ?? {}) as { version?: string }).version || template?.metadata.annotations?.['operator.kyma-project.io/module-version'] || '1.1.2';
   }
 
   private createManifest(): void {
     const kcp = this.kcp();
     if (kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName())) return;
     const template = this.template();
-    const version = template?.metadata.annotations?.['operator.kyma-project.io/module-version'] ?? '1.1.2';
+    const version = this.templateVersion(template);
     const created = kcp.store.create(
       MANIFEST,
       {
@@ -507,7 +584,11 @@ export class SkrBehaviour {
     if (!m || (statusOf(m).state === 'Error' && this.scenario === 'manifest-error')) return;
     let state: State = 'Processing';
     let operation = 'module operator deployment is not ready';
-    if (this.operatorActive()) {
+    if (this.sim.kcpGeneration === 'current') {
+      // Today's LM: the manager Deployment's state, whatever the Istio CR's.
+      state = deploymentState(this.deployment());
+      operation = state === 'Ready' ? 'installation is ready and resources can be used' : state === 'Error' ? 'manager is in error state' : operation;
+    } else if (this.operatorActive()) {
       const cr = this.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
       state = statusOf(cr).state ?? 'Processing';
       operation = cr ? `module CR state: ${state}` : 'module CR not found';
@@ -528,11 +609,11 @@ export class SkrBehaviour {
           name: 'istio',
           fqdn: ISTIO_FQDN,
           channel: this.channel(),
-          version: template?.metadata.annotations?.['operator.kyma-project.io/module-version'] ?? '1.1.2',
+          version: this.templateVersion(template),
           state,
           ...(message ? { message } : {}),
           manifest: { apiVersion: `${KYMA_GROUP}/v1beta2`, kind: 'Manifest', metadata: { name: this.manifestName(), namespace: KCP_SYSTEM, generation: 1 } },
-          template: { apiVersion: `${KYMA_GROUP}/v1beta2`, kind: 'ModuleTemplate', metadata: { name: `istio-${this.channel()}`, namespace: KCP_SYSTEM, generation: 1 } },
+          template: { apiVersion: `${KYMA_GROUP}/v1beta2`, kind: 'ModuleTemplate', metadata: { name: template?.metadata.name ?? `istio-${this.channel()}`, namespace: KCP_SYSTEM, generation: 1 } },
         }
       : undefined;
     const update = (cluster: Cluster, kyma: K8sObject | undefined) => {

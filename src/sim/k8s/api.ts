@@ -53,6 +53,11 @@ export type SubresourceHandler = (ctx: { method: string; namespace?: string; nam
 export interface ClusterApiOptions {
   onWrite?: (info: WriteInfo) => void;
   subresources?: Record<string, SubresourceHandler>;
+  /**
+   * Whether this cluster serves a resource type (its CRD is installed); unset: every type of the table. An
+   * unserved type answers 404 and is left out of discovery, as on a cluster without the CRD.
+   */
+  serves?: (t: ResourceType) => boolean;
 }
 
 /** Parsed resource path. */
@@ -225,6 +230,21 @@ export class ClusterApi {
     return ends.length;
   }
 
+  private served(t: ResourceType): boolean {
+    return this.options.serves?.(t) ?? true;
+  }
+
+  /** Discovery without the types this cluster does not serve (only a `serves` option hides any). */
+  private discovered<T>(body: T): T {
+    if (!this.options.serves) return body;
+    const hidden = new Set(RESOURCE_TYPES.filter((t) => !this.served(t)).flatMap((t) => [t.plural, `${t.plural}/status`, `${t.plural}/scale`]));
+    if (!hidden.size) return body;
+    const b = structuredClone(body) as { resources?: { name?: string; resource?: string }[]; items?: { versions?: { resources?: { resource?: string }[] }[] }[] };
+    if (b.resources) b.resources = b.resources.filter((r) => !hidden.has(r.name ?? ''));
+    for (const g of b.items ?? []) for (const v of g.versions ?? []) if (v.resources) v.resources = v.resources.filter((r) => !hidden.has(r.resource ?? ''));
+    return b as T;
+  }
+
   /** Answers one request; never throws. */
   handle(req: ApiRequest): ApiResult {
     try {
@@ -255,7 +275,7 @@ export class ClusterApi {
     }
     if (parts[0] === 'apis') {
       if (parts.length === 1) {
-        return wantsAggregated(accept) ? json(200, aggregatedDiscovery(false), AGGREGATED_CONTENT_TYPE) : json(200, legacyGroupList());
+        return wantsAggregated(accept) ? json(200, this.discovered(aggregatedDiscovery(false)), AGGREGATED_CONTENT_TYPE) : json(200, legacyGroupList());
       }
       if (parts.length === 2) {
         const g = legacyGroup(parts[1]);
@@ -265,7 +285,7 @@ export class ClusterApi {
       if (parts.length === 3) {
         const list = resourceList(parts[1], parts[2]);
         if (!list) throw errors.noResource();
-        return json(200, list);
+        return json(200, this.discovered(list));
       }
       return this.resource(req, parts[1], parts[2], parts.slice(3));
     }
@@ -298,7 +318,7 @@ export class ClusterApi {
       r = r.slice(2);
     }
     const type = findResource(group, version, r[0]);
-    if (!type || r.length > 3) throw errors.noResource();
+    if (!type || r.length > 3 || !this.served(type)) throw errors.noResource();
     if (namespace !== undefined && !type.namespaced) throw errors.noResource();
     return { type, version, namespace, name: r[1], subresource: r[2] };
   }

@@ -90,6 +90,12 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     group: KYMA_GROUP, versions: ['v1beta2'], plural: 'moduletemplates', singular: 'moduletemplate', kind: 'ModuleTemplate',
     shortNames: ['mt'], printerColumns: [AGE], custom: true,
   }),
+  // Today's KCPs and SKRs only (lifecycle-manager api/v1beta2/modulereleasemeta_types.go: path modulereleasemetas,
+  // shortName mrm); a cluster of the 2023 generation does not serve it (ClusterApiOptions.serves).
+  rt({
+    group: KYMA_GROUP, versions: ['v1beta2'], plural: 'modulereleasemetas', singular: 'modulereleasemeta', kind: 'ModuleReleaseMeta',
+    shortNames: ['mrm'], printerColumns: [AGE], custom: true,
+  }),
   rt({
     group: KYMA_GROUP, versions: ['v1beta2'], plural: 'manifests', singular: 'manifest', kind: 'Manifest',
     statusSubresource: true, printerColumns: [STATE, AGE], custom: true,

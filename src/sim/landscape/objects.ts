@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { derivedUuid, PLAN_IDS, providerOf, stableHash, type Provider } from './generate.js';
-import type { Env, K8sObject, RuntimeSpec, Scenario } from '../types.js';
+import type { Env, K8sObject, KcpGeneration, RuntimeSpec, Scenario } from '../types.js';
 
 export interface SeedContext {
   /** e.g. `http://127.0.0.1:PORT`. */
@@ -23,6 +23,8 @@ export interface SeedContext {
   tokenFor(clusterId: string): string;
   /** ms since the epoch, floored to seconds: "now" for the seeded objects. */
   referenceTime: number;
+  /** Lifecycle Manager generation of the KCPs (C1 `--kcp`); default `2023`. */
+  kcp?: KcpGeneration;
 }
 
 export const KYMA_API_VERSION = 'operator.kyma-project.io/v1beta2';
@@ -321,6 +323,93 @@ export function kedaModuleTemplate(channel: 'fast' | 'regular', namespace: strin
   return t;
 }
 
+/**
+ * Today's module catalog (`--kcp current`): module versions per channel. Istio 1.29.0 / 1.30.0 are
+ * kyma-project/istio release tags; the keda versions are made up for the simulation.
+ */
+export const CURRENT_VERSIONS = {
+  istio: { regular: '1.29.0', fast: '1.30.0' },
+  keda: { regular: '1.7.0', fast: '1.8.0' },
+} as const;
+
+/** The manager of a module, whose Deployment's state is the Manifest's on today's LM (ModuleTemplate `spec.manager`). */
+const MANAGER = { istio: 'istio-controller-manager', keda: 'keda-manager' } as const;
+
+/**
+ * A ModuleTemplate of today's LM: named `<module>-<version>` (lifecycle-manager `api/v1beta2/moduletemplate_types.go`
+ * `CreateModuleTemplateName`), with `spec.moduleName`, `spec.version` and `spec.manager`, and no `spec.channel`
+ * (deprecated there). The body is the 2023 template's (`spec.data`, the descriptor) otherwise.
+ */
+function versionedTemplate(module: 'istio' | 'keda', version: string, namespace: string): K8sObject {
+  const key = `${module}@${version}/${namespace}`;
+  let t = templateCache.get(key);
+  if (!t) {
+    const old = module === 'istio' ? istioModuleTemplate('regular', namespace, version) : kedaModuleTemplate('regular', namespace, version);
+    const { channel: _channel, ...spec } = old.spec as Record<string, unknown>;
+    const annotations = { ...old.metadata.annotations };
+    delete annotations['operator.kyma-project.io/module-version'];
+    t = deepFreeze({
+      ...old,
+      metadata: { ...old.metadata, name: `${module}-${version}`, annotations },
+      spec: {
+        ...spec,
+        moduleName: module,
+        version,
+        manager: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: SKR_NAMESPACE, name: MANAGER[module] },
+      },
+    });
+    templateCache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * A ModuleReleaseMeta (lifecycle-manager `api/v1beta2/modulereleasemeta_types.go`): named after the module, in the
+ * Kyma's namespace (`pkg/templatelookup/modulereleasemeta.go` `GetModuleReleaseMeta`), `spec.channels` maps each
+ * channel to a version.
+ */
+function moduleReleaseMeta(module: 'istio' | 'keda', namespace: string): K8sObject {
+  const key = `mrm/${module}/${namespace}`;
+  let t = templateCache.get(key);
+  if (!t) {
+    const v = CURRENT_VERSIONS[module];
+    t = deepFreeze({
+      apiVersion: KYMA_API_VERSION,
+      kind: 'ModuleReleaseMeta',
+      metadata: { name: module, namespace, generation: 1, labels: { [L.managedBy]: LM } },
+      spec: {
+        moduleName: module,
+        ocmComponentName: module === 'istio' ? ISTIO_FQDN : KEDA_FQDN,
+        channels: [
+          { channel: 'fast', version: v.fast },
+          { channel: 'regular', version: v.regular },
+        ],
+        beta: false,
+        internal: false,
+      },
+    });
+    templateCache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * A module's catalog as LM keeps it in a namespace (KCP `kcp-system`, synced to the SKR's `kyma-system`):
+ * 2023: one template per channel; current: the ModuleReleaseMeta and one template per assigned version.
+ */
+export function moduleCatalog(module: 'istio' | 'keda', gen: KcpGeneration, namespace: string): K8sObject[] {
+  if (gen === '2023') return (['fast', 'regular'] as const).map((ch) => (module === 'istio' ? istioModuleTemplate(ch, namespace) : kedaModuleTemplate(ch, namespace)));
+  const versions = [...new Set(Object.values(CURRENT_VERSIONS[module]))];
+  return [moduleReleaseMeta(module, namespace), ...versions.map((v) => versionedTemplate(module, v, namespace))];
+}
+
+/** The module version a channel resolves to, and the name of its template, per generation. */
+export function moduleTemplateFor(module: 'istio' | 'keda', gen: KcpGeneration, channel: 'fast' | 'regular'): { name: string; version: string } {
+  if (gen === '2023') return { name: `${module}-${channel}`, version: module === 'istio' ? ISTIO_MODULE_VERSION : KEDA_MODULE_VERSION };
+  const version = CURRENT_VERSIONS[module][channel];
+  return { name: `${module}-${version}`, version };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Scenario shapes (DESIGN.md C2)
 
@@ -340,7 +429,7 @@ export interface SkrShape {
   kyma: boolean;
   /** A second Kyma next to `default`. */
   secondKyma: boolean;
-  /** Kyma labelled `operator.kyma-project.io/skip-reconciliation: "true"`. */
+  /** The KCP Kyma labelled `operator.kyma-project.io/skip-reconciliation: "true"` (the SKR copy never is). */
   skipReconciliation: boolean;
   /** The synced catalog holds `istio-fast` and `istio-regular`. */
   istioTemplates: boolean;
@@ -434,17 +523,19 @@ function ages(rt: RuntimeSpec) {
 interface ModuleStatusParams {
   runtimeId: string;
   module: 'istio' | 'keda';
-  channel: string;
+  channel: 'fast' | 'regular';
+  gen: KcpGeneration;
 }
 
-function moduleStatus({ runtimeId, module, channel }: ModuleStatusParams): Record<string, unknown> {
+function moduleStatus({ runtimeId, module, channel, gen }: ModuleStatusParams): Record<string, unknown> {
   const istio = module === 'istio';
   const fqdn = istio ? ISTIO_FQDN : KEDA_FQDN;
+  const template = moduleTemplateFor(module, gen, channel);
   return {
     name: module,
     fqdn,
     channel,
-    version: istio ? ISTIO_MODULE_VERSION : KEDA_MODULE_VERSION,
+    version: template.version,
     state: 'Ready',
     manifest: {
       apiVersion: KYMA_API_VERSION,
@@ -459,7 +550,7 @@ function moduleStatus({ runtimeId, module, channel }: ModuleStatusParams): Recor
     template: {
       apiVersion: KYMA_API_VERSION,
       kind: 'ModuleTemplate',
-      metadata: { name: `${module}-${channel}`, namespace: KCP_NAMESPACE, generation: 1 },
+      metadata: { name: template.name, namespace: KCP_NAMESPACE, generation: 1 },
     },
   };
 }
@@ -474,7 +565,7 @@ function kymaStatus(rt: RuntimeSpec, ctx: SeedContext, where: 'kcp' | 'skr'): Re
   const stale = where === 'skr' && rt.scenario === 'skr-no-secret';
   const when = ts(ctx, stale ? Math.min(a.lastSync + 86_400, a.skrKyma - 60) : a.lastSync);
   const since = ts(ctx, a.kcpKyma - 240);
-  const modules = (SCENARIO_SHAPES[rt.scenario].modules ?? []).map((m) => moduleStatus({ runtimeId: rt.runtimeId, module: m, channel: rt.channel }));
+  const modules = (SCENARIO_SHAPES[rt.scenario].modules ?? []).map((m) => moduleStatus({ runtimeId: rt.runtimeId, module: m, channel: rt.channel, gen: ctx.kcp ?? '2023' }));
   const cond = (type: string, message: string) => ({ type, status: 'True', reason: 'Ready', message, lastTransitionTime: since, observedGeneration: 1 });
   return {
     state: broken ? 'Error' : 'Ready',
@@ -670,11 +761,14 @@ function istioCr(rt: RuntimeSpec, shape: IstioCrShape, ctx: SeedContext): K8sObj
   );
 }
 
-const SKR_KYMA_LABELS = (rt: RuntimeSpec, skip: boolean): Record<string, string> => ({
+/**
+ * The SKR Kyma's labels. Never skip-reconciliation: LM reads that on the KCP Kyma and does not sync it to the SKR
+ * (lifecycle-manager `internal/remote/skr_context.go` syncs only the watcher and BTP labels).
+ */
+const SKR_KYMA_LABELS = (rt: RuntimeSpec): Record<string, string> => ({
   [L.kymaName]: rt.runtimeId,
   [L.managedBy]: LM,
   [L.watchedBy]: LM,
-  ...(skip ? { [L.skip]: 'true' } : {}),
 });
 
 /**
@@ -699,7 +793,7 @@ export function skrObjects(rt: RuntimeSpec, ctx: SeedContext): K8sObject[] {
         {
           apiVersion: KYMA_API_VERSION,
           kind: 'Kyma',
-          metadata: { name: 'default', namespace: SKR_NAMESPACE, generation: 1, labels: SKR_KYMA_LABELS(rt, shape.skipReconciliation) },
+          metadata: { name: 'default', namespace: SKR_NAMESPACE, generation: 1, labels: SKR_KYMA_LABELS(rt) },
           spec: { channel: rt.channel, ...(shape.modules ? { modules: shape.modules.map((name) => ({ name })) } : {}) },
           status: kymaStatus(rt, ctx, 'skr'),
         },
@@ -719,12 +813,9 @@ export function skrObjects(rt: RuntimeSpec, ctx: SeedContext): K8sObject[] {
       ),
     );
   }
-  if (shape.istioTemplates) {
-    for (const ch of ['fast', 'regular'] as const) out.push(placed(id, istioModuleTemplate(ch, SKR_NAMESPACE), a.istioTemplates, ctx));
-  }
-  if (shape.kedaTemplates) {
-    for (const ch of ['fast', 'regular'] as const) out.push(placed(id, kedaModuleTemplate(ch, SKR_NAMESPACE), a.kedaTemplates, ctx));
-  }
+  const gen = ctx.kcp ?? '2023';
+  if (shape.istioTemplates) for (const t of moduleCatalog('istio', gen, SKR_NAMESPACE)) out.push(placed(id, t, a.istioTemplates, ctx));
+  if (shape.kedaTemplates) for (const t of moduleCatalog('keda', gen, SKR_NAMESPACE)) out.push(placed(id, t, a.kedaTemplates, ctx));
   const cr = istioCr(rt, shape.istioCr, ctx);
   if (cr) {
     out.push(cr);
@@ -795,7 +886,8 @@ function kcpKyma(rt: RuntimeSpec, ctx: SeedContext): K8sObject {
           'kyma-project.io/platform-region': PLATFORM_REGION[rt.region] ?? 'cf-eu10',
           [L.kymaName]: rt.runtimeId,
           [L.managedBy]: LM,
-          // SRE sets skip-reconciliation on the KCP Kyma; LM had copied it to the SKR before it stopped.
+          // SRE sets skip-reconciliation on the KCP Kyma; LM reads it there (lifecycle-manager
+          // internal/controller/kyma/controller.go: `kyma.SkipReconciliation()` on the Kyma it reconciles in kcp-system).
           ...(skip ? { [L.skip]: 'true' } : {}),
         },
         annotations: { 'skr-domain': `${rt.shootName}.${SKR_DOMAIN[rt.env]}` },
@@ -853,7 +945,7 @@ function installSpec(fqdn: string, version: string): Record<string, unknown> {
 function moduleManifest(rt: RuntimeSpec, module: 'istio' | 'keda', ctx: SeedContext): K8sObject {
   const istio = module === 'istio';
   const fqdn = istio ? ISTIO_FQDN : KEDA_FQDN;
-  const version = istio ? ISTIO_MODULE_VERSION : KEDA_MODULE_VERSION;
+  const version = moduleTemplateFor(module, ctx.kcp ?? '2023', rt.channel).version;
   const template = istio ? istioModuleTemplate(rt.channel, KCP_NAMESPACE) : kedaModuleTemplate(rt.channel, KCP_NAMESPACE);
   const a = ages(rt);
   const age = istio ? a.istioModule : a.kedaModule;
@@ -896,9 +988,11 @@ export function kcpObjects(env: Env, runtimes: RuntimeSpec[], ctx: SeedContext):
   const kcp = `${env}-kcp`;
   const oldest = runtimes.reduce((m, rt) => (rt.env === env ? Math.max(m, rt.ageSeconds) : m), 0);
   const out: K8sObject[] = [namespaceObj(kcp, KCP_NAMESPACE, Math.max(oldest, 400 * 86_400) + 86_400, ctx)];
-  for (const ch of ['fast', 'regular'] as const) {
-    out.push(placed(kcp, istioModuleTemplate(ch, KCP_NAMESPACE), KCP_ISTIO_TEMPLATE_AGE[env] + (ch === 'fast' ? 60 : 0), ctx));
-    out.push(placed(kcp, kedaModuleTemplate(ch, KCP_NAMESPACE), KCP_KEDA_TEMPLATE_AGE + (ch === 'fast' ? 60 : 0), ctx));
+  const gen = ctx.kcp ?? '2023';
+  // The first of a catalog is the oldest (2023: `fast` a minute before `regular`).
+  for (const [module, age] of [['istio', KCP_ISTIO_TEMPLATE_AGE[env]], ['keda', KCP_KEDA_TEMPLATE_AGE]] as const) {
+    const catalog = moduleCatalog(module, gen, KCP_NAMESPACE);
+    catalog.forEach((t, i) => out.push(placed(kcp, t, age + 60 * (catalog.length - 1 - i), ctx)));
   }
   for (const rt of runtimes) {
     if (rt.env !== env) continue;

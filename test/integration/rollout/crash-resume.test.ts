@@ -30,7 +30,7 @@ const LEASE_TTL_MS = 1500;
 /**
  * Mostly runtimes that get patched (where a crash can strike between checkpoints), plus the scenarios that end
  * without a patch — a held customer CR, one already migrated before the wave (must stay `already-migrated`, not
- * be confused with this wave's own patch), no Kyma, two Kymas, no template — so that every outcome class crosses
+ * be confused with this wave's own patch), no Kyma, no template — and two Kymas (patched: only `default`), so that every outcome class crosses
  * the crashes. The migrate deadline is far away, so nothing here times out.
  */
 const PROFILE = 'fresh=45,existing-default=25,with-keda=10,custom-cr=5,already-migrated=5,no-kyma=4,two-kymas=3,no-template=3';

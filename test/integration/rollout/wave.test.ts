@@ -48,11 +48,11 @@ describe('commands run/plan/status through src/rollout/wave-runner', () => {
       expect(status.state).toBe('finished');
       expect(res.exitCode).toBe(3); // the wave ended with failures (the failing scenarios)
       expect(status.counts).toEqual({
-        migrated: 4, // fresh, with-keda, existing-default, flaky
+        migrated: 5, // fresh, with-keda, existing-default, two-kymas, flaky
         'already-migrated': 1,
         'multiple-istio-crs': 2,
         'kyma-cr-missing': 1,
-        'kyma-cr-ambiguous': 1,
+        'kyma-cr-ambiguous': 0, // no longer produced: LM reads only kyma-system/default
         'module-template-missing': 1,
         timeout: 1,
         error: 4, // istio-error, manifest-error, skr-no-secret, skr-down
@@ -162,6 +162,15 @@ describe('a wave over profile mixed', () => {
       const scenarioOf = new Map(eligible.map((r) => [r.runtimeId, r.scenario]));
       expect(rows.filter((r) => r.result?.outcome !== OUTCOME_OF(scenarioOf.get(r.runtimeId)!)).map((r) => [scenarioOf.get(r.runtimeId), r.result?.outcome])).toEqual([]);
       expect(Object.values(sim.sim.getStats().kymaWrites).every((n) => n <= 1)).toBe(true);
+      // skip-reconciliation comes from one KCP list for the wave: every runtime that got that far knows it, and none
+      // read its own KCP Kyma (a migrated runtime's KCP requests: its access secret and the Manifest watch).
+      for (const r of rows) {
+        const scenario = scenarioOf.get(r.runtimeId)!;
+        if (scenario === 'skip-reconciliation') expect(r.result?.skipReconciliation).toBe('labelled');
+        if (['fresh', 'with-keda', 'existing-default'].includes(scenario)) {
+          expect({ scenario, skip: r.result?.skipReconciliation, kcp: r.result?.requests.kcp }).toEqual({ scenario, skip: 'not-labelled', kcp: 2 });
+        }
+      }
     } finally {
       await ctx.services.close();
     }

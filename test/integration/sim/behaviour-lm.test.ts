@@ -206,15 +206,17 @@ describe('src/sim/behaviour/skr-behaviour.ts', () => {
     expect(crs.map((c) => [c.metadata.name, c.metadata.uid, stateOf(c)])).toEqual([['default', cr0.metadata.uid, 'Ready']]);
   });
 
-  it('skip-reconciliation: LM leaves the Kyma alone until the label goes', async () => {
+  it('skip-reconciliation: LM leaves the runtime alone until the label goes from the KCP Kyma', async () => {
     const rt = runtimeOf('skip-reconciliation');
+    expect(kcp().get(KYMA, 'kcp-system', rt.runtimeId)!.metadata.labels?.['operator.kyma-project.io/skip-reconciliation']).toBe('true');
     await enableIstio(rt.runtimeId);
     const t = running.behaviour.timings;
     // Far longer than LM needs to create a Manifest elsewhere.
     await new Promise((r) => setTimeout(r, 3 * (t.lmNoticeMs + t.lmDeployMs + t.lmCreateCrMs) + 100));
     expect(manifestOf(rt.runtimeId)).toBeUndefined();
     expect(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')).toBeUndefined();
-    const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, { metadata: { labels: { 'operator.kyma-project.io/skip-reconciliation': null } } }, 'application/merge-patch+json');
+    const kcpKymaPath = `/apis/operator.kyma-project.io/v1beta2/namespaces/kcp-system/kymas/${rt.runtimeId}`;
+    const res = await request('dev-kcp', 'PATCH', kcpKymaPath, { metadata: { labels: { 'operator.kyma-project.io/skip-reconciliation': null } } }, 'application/merge-patch+json');
     expect(res.status).toBe(200);
     await until('Manifest after the label is removed', () => manifestOf(rt.runtimeId));
   });

@@ -197,6 +197,7 @@ describe('src/main.ts sim (the C1 process contract)', () => {
     ['--profile nope', ['--profile', 'nope'], /unknown profile or scenario "nope"/],
     ['--time-scale -1', ['--time-scale', '-1'], /--time-scale must be a positive number/],
     ['an unknown flag', ['--bogus'], /unknown option '--bogus'/],
+    ['--kcp 2024', ['--kcp', '2024'], /--kcp[\s\S]*2024[\s\S]*2023, current/],
   ])('exits 2 with the reason on stderr for %s', async (_name, args, reason) => {
     const dir = tmpDir();
     try {
@@ -204,6 +205,27 @@ describe('src/main.ts sim (the C1 process contract)', () => {
       expect(r).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(reason) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // --kcp (an addition to C1): today's LM serves ModuleReleaseMetas; the ready line stays as C1 has it.
+  it.concurrent('--kcp current stands up today\'s Lifecycle Manager (ModuleReleaseMeta on KCP); the default is 2023', async () => {
+    const dirs = [tmpDir(), tmpDir()];
+    const procs = [runSim(['--out', dirs[0], '--runtimes', '10', '--kcp', 'current']), runSim(['--out', dirs[1], '--runtimes', '10'])];
+    try {
+      const statuses: number[] = [];
+      for (const [i, p] of procs.entries()) {
+        const ready = await p.ready;
+        expect(Object.keys(ready).sort()).toEqual(['out', 'port', 'profile', 'ready', 'runtimes', 'seed']);
+        const kc = path.join(dirs[i], 'kubeconfigs', 'dev', 'kcp.yaml');
+        const res = await fetch(`http://127.0.0.1:${ready.port as number}/clusters/dev-kcp/apis/operator.kyma-project.io/v1beta2/namespaces/kcp-system/modulereleasemetas`, { headers: { authorization: `Bearer ${tokenOf(kc)}` } });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 404]);
+    } finally {
+      for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited));
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 

@@ -121,7 +121,8 @@ describe('src/sim/landscape/objects', () => {
         expect(status.state).toBe('Ready');
         expect((status.modules ?? []).map((m) => m.name)).toEqual(want.modules ?? []);
         if (scenario === 'already-migrated') expect(status.modules![0].manifest!.metadata.name).toBe(`${rt.runtimeId}-istio-4034478325`);
-        expect(kyma.metadata.labels!['operator.kyma-project.io/skip-reconciliation']).toBe(scenario === 'skip-reconciliation' ? 'true' : undefined);
+        // LM reads skip-reconciliation on the KCP Kyma and never copies it to the SKR (see kcpObjects below).
+        expect(kyma.metadata.labels!['operator.kyma-project.io/skip-reconciliation']).toBeUndefined();
       }
 
       const templates = find(objs, 'ModuleTemplate');
@@ -213,6 +214,10 @@ describe('src/sim/landscape/objects', () => {
         'operator.kyma-project.io/managed-by': 'lifecycle-manager',
       });
       expect(k.metadata.annotations!['skr-domain']).toContain(rt.shootName);
+      for (const o of kymas) {
+        const skip = stage.find((r) => r.runtimeId === o.metadata.name)!.scenario === 'skip-reconciliation';
+        expect(o.metadata.labels!['operator.kyma-project.io/skip-reconciliation']).toBe(skip ? 'true' : undefined);
+      }
       const broken = kymas.find((o) => o.metadata.name === runtimeOf('skr-no-secret').runtimeId)!;
       expect(broken.status).toMatchObject({ state: 'Error', lastOperation: { operation: 'access secret not found' } });
     });
