@@ -158,6 +158,7 @@ export function describeWith(needs: Requirement | Requirement[], name: string, f
     });
   }
   logSkip(name, msg);
+  // A visible skip outside CI: its reason was just logged, and scripts/test.mjs lists it with that reason.
   describe.skip(name, fn);
 }
 
@@ -176,5 +177,6 @@ export function itWith(needs: Requirement | Requirement[], name: string, fn: Tes
     return;
   }
   logSkip(name, msg);
+  // A visible skip outside CI: its reason was just logged, and scripts/test.mjs lists it with that reason.
   it.skip(name, fn, timeout);
 }
