@@ -51,6 +51,8 @@ export interface WaveView {
   etaSeconds: number | null;
   /** While it runs: in flight, the limit now and its cause (the runner's, from the journal). */
   limit?: { inFlight: number; limit: number; requested: number; cause: string };
+  /** Failures so far by reason, largest first (the thread's digests tell them; wave-thread.ts). */
+  failureGroups?: { group: string; count: number }[];
 }
 
 /** What `verify` said once the wave ended (runtime count vs istio Manifest count, the non-Ready list). */
@@ -138,6 +140,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
     { type: 'header', text: `Wave ${v.waveId} — ${v.env}, ${v.target}` },
     { type: 'section', markdown: `${icon} *${v.state}*  ${inlineCode(progressBar(done, v.total))}` },
     { type: 'section', markdown: countsLine(v.counts) },
+    ...(v.failureGroups?.length ? [{ type: 'context' as const, elements: [`failures by reason: ${v.failureGroups.map((g) => `${g.group} ${g.count}`).join(' · ')}`] }] : []),
     {
       type: 'context',
       elements: [
