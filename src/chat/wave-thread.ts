@@ -189,7 +189,7 @@ export class WaveThread {
     });
     if (this.tasks.length) {
       const shown = this.tasks.slice(0, this.policy.examples).map(inlineCode).join(', ');
-      lines.push(`:busts_in_silhouette: customer-contact task${this.tasks.length === 1 ? '' : 's'} × ${this.tasks.length}${taskChannel ? ` in <#${taskChannel}>` : ''}: ${shown}${this.tasks.length > this.policy.examples ? ' …' : ''}`);
+      lines.push(`:busts_in_silhouette: customer-contact task${this.tasks.length === 1 ? '' : 's'} × ${this.tasks.length}: ${shown}${this.tasks.length > this.policy.examples ? ' …' : ''}${taskChannel ? ` in <#${taskChannel}>` : ''}`);
     }
     for (const [, g] of pending) {
       g.pending = 0;

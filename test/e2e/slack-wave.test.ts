@@ -90,7 +90,7 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     expect(counted).toBe(failed.length);
     const migrated = runtimes.find((r) => r.result?.outcome === 'migrated')!;
     expect(threadText).not.toContain(migrated.runtimeId); // successes are counted, not posted
-    expect(threadText).toMatch(/customer-contact tasks? × \d+ in <#C-CUSTOMER>: `task-\d+`/);
+    expect(threadText).toMatch(/customer-contact tasks? × \d+: `task-\d+`.* in <#C-CUSTOMER>/);
     expect(thread.at(-1)!.body.text).toBe(`Wave ${wave.waveId} finished`);
     expect(texts(thread.at(-1)!.body.blocks)).toContain('<@U1>');
     for (const c of thread) expectWithinBlockKit(c.body.blocks);
