@@ -5,7 +5,9 @@
  * - Failures (platform and customer class, C4) are not posted one by one: they are grouped by reason (`api-error`,
  *   `istio-error`, `timeout`, …; customer outcomes as `multiple-istio-crs` with their customer-contact tasks) and
  *   posted as a digest at most every `intervalMs` (config `environments.<env>.thread.digestMinutes`, default 5 min,
- *   times the landscape's `timeScale`), or sooner when a group's total crosses `threshold` × 10^k (25, 250, 2,500 …
+ *   times the landscape's `timeScale`) and at most every tenth of the wave's age (a day-long wave with a failure
+ *   every few minutes would otherwise be 288 posts; stretched, the count grows with the logarithm of its length:
+ *   a 16-hour wave gets ~40), or sooner when a group's total crosses `threshold` × 10^k (25, 250, 2,500 …
  *   by default: a burst is told at once, but a landslide does not become a post per failure). In between, the live
  *   parent message carries the running totals per group (`totals()`).
  * - Posted at once, each on its own, only what needs a person (`immediateOf`): the budget stopped the wave, it was
@@ -29,11 +31,14 @@ export interface ThreadPolicy {
   threshold: number;
   /** Runtime ids shown per group in a digest. */
   examples: number;
+  /** The gap between digests is at least the wave's age divided by this (default 10). */
+  ageShare: number;
 }
 
 export const DEFAULT_DIGEST_MINUTES = 5;
 export const DEFAULT_DIGEST_THRESHOLD = 25;
 const EXAMPLES = 3;
+const AGE_SHARE = 10;
 
 /** The policy of an environment: its `thread` config, the interval scaled by the landscape's time scale. */
 export function threadPolicy(config: Config, env: EnvName): ThreadPolicy {
@@ -42,6 +47,7 @@ export function threadPolicy(config: Config, env: EnvName): ThreadPolicy {
     intervalMs: (t?.digestMinutes ?? DEFAULT_DIGEST_MINUTES) * 60_000 * config.timeScale,
     threshold: t?.digestThreshold ?? DEFAULT_DIGEST_THRESHOLD,
     examples: EXAMPLES,
+    ageShare: AGE_SHARE,
   };
 }
 
@@ -106,6 +112,7 @@ export class WaveThread {
   private readonly groups = new Map<string, Group>();
   private readonly tasks: string[] = [];
   private lastDigestAt: number;
+  private readonly startedAt: number;
   private urgent = false;
 
   constructor(
@@ -114,6 +121,7 @@ export class WaveThread {
     private readonly now: () => number = Date.now,
   ) {
     this.lastDigestAt = now();
+    this.startedAt = this.lastDigestAt;
   }
 
   private group(name: string): Group {
@@ -164,9 +172,12 @@ export class WaveThread {
     return n;
   }
 
-  /** Whether a digest should go out now. */
+  /** Whether a digest should go out now: something pending, and a threshold crossed or the gap passed. */
   due(): boolean {
-    return this.pending() > 0 && (this.urgent || this.now() - this.lastDigestAt >= this.policy.intervalMs);
+    if (!this.pending()) return false;
+    if (this.urgent) return true;
+    const now = this.now();
+    return now - this.lastDigestAt >= Math.max(this.policy.intervalMs, (now - this.startedAt) / this.policy.ageShare);
   }
 
   /** Totals per group, largest first (the parent message's running counts). */
