@@ -54,6 +54,8 @@ export interface WaveView {
   limit?: { inFlight: number; limit: number; requested: number; cause: string };
   /** The wave's signed page link (config `page`), when pages and a base URL are configured. */
   pageUrl?: string;
+  /** Failures so far by reason, largest first (the thread's digests tell them; wave-thread.ts). */
+  failureGroups?: { group: string; count: number }[];
 }
 
 /** What `verify` said once the wave ended (runtime count vs istio Manifest count, the non-Ready list). */
@@ -141,6 +143,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
     { type: 'header', text: `Wave ${v.waveId} — ${v.env}, ${v.target}` },
     { type: 'section', markdown: `${icon} *${ended ? waveStateWords(v.state, v.counts.pending ?? 0) : v.state}*  ${inlineCode(progressBar(done, v.total))}` },
     { type: 'section', markdown: countsLine(v.counts) },
+    ...(v.failureGroups?.length ? [{ type: 'context' as const, elements: [`failures by reason: ${v.failureGroups.map((g) => `${g.group} ${g.count}`).join(' · ')}`] }] : []),
     {
       type: 'context',
       elements: [

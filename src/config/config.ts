@@ -51,6 +51,18 @@ export const rolloutEnvSchema = environmentConfigSchema.extend({
     })
     .strict()
     .default({ wave: '5%' }),
+  /**
+   * The wave's thread (src/chat/wave-thread.ts): failures grouped by reason in a digest at most every `digestMinutes`
+   * (times the landscape's `timeScale`), sooner when a group reaches `digestThreshold` × 10^k; what needs a person is
+   * posted at once.
+   */
+  thread: z
+    .object({
+      digestMinutes: z.number().positive().default(5),
+      digestThreshold: z.number().int().min(1).default(25),
+    })
+    .strict()
+    .default({ digestMinutes: 5, digestThreshold: 25 }),
   /** An Istio CR not named default before the patch: hold the runtime (default) or proceed as the script did. */
   onConflict: z.enum(['hold', 'proceed']).default('hold'),
   approval: z

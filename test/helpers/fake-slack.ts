@@ -41,6 +41,14 @@ export interface FakeSlackStats {
   uploads: number;
 }
 
+/** Thread replies and uploaded files, for benchmarks in another process (`GET /fake/threads`). */
+export interface FakeSlackThreads {
+  /** Every chat.postMessage answered 200 with a `thread_ts`, in order: its fallback text and its blocks' text. */
+  posts: { channel: string; threadTs: string; text: string; blocksText: string }[];
+  /** The bodies of uploaded files. */
+  uploads: string[];
+}
+
 /** At most `max` calls per `windowMs` (per channel when `perChannel`). */
 export interface FakeLimit {
   max: number;
@@ -185,6 +193,14 @@ export class FakeSlack {
     };
   }
 
+  threads(): FakeSlackThreads {
+    const blockText = (b: Json): string[] => [b?.text?.text ?? '', ...(b?.fields ?? []).map((f: Json) => f.text ?? ''), ...(b?.elements ?? []).map((e: Json) => e?.text ?? '')];
+    const posts = this.calls
+      .filter((c) => c.method === 'chat.postMessage' && c.status === 200 && c.body.thread_ts)
+      .map((c) => ({ channel: String(c.body.channel), threadTs: String(c.body.thread_ts), text: String(c.body.text ?? ''), blocksText: (Array.isArray(c.body.blocks) ? c.body.blocks : []).flatMap(blockText).join('\n') }));
+    return { posts, uploads: this.uploads.map((u) => u.body) };
+  }
+
   /** Forgets recorded calls (not messages, budgets or sockets). */
   reset(): void {
     this.calls.length = 0;
@@ -282,6 +298,10 @@ export class FakeSlack {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/fake/stats') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.stats()));
+      return;
+    }
+    if (url.pathname === '/fake/threads') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.threads()));
       return;
     }
     if (url.pathname.startsWith('/upload/')) {

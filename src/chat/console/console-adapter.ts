@@ -30,6 +30,7 @@ import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
 import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
 import { count } from '../words.js';
+import { immediateLine, immediateOf, threadPolicy, WaveThread } from '../wave-thread.js';
 import { finalSummary, progressLine } from './progress.js';
 import { findChoice, renderText } from './text.js';
 
@@ -80,6 +81,8 @@ interface ProgressState {
   lastPrinted: number;
   /** The runner's limit and its cause (the `limit` events). */
   limit?: string;
+  /** What the wave's Slack thread would show, by the same policy (digests of failures, immediate events). */
+  thread: WaveThread;
 }
 
 /** A message with buttons, as shown; `settled` once its buttons were used up (like Slack's updated message). */
@@ -529,7 +532,8 @@ export class ConsoleBot {
     const p = this.progress.get(e.waveId);
     switch (e.type) {
       case 'wave-started': {
-        const state: ProgressState = { waveId: e.waveId, state: 'running', total: 0, counts: {}, running: 0, lastPrinted: Date.now() };
+        const thread = new WaveThread(e.waveId, threadPolicy(this.opts.services.config, e.waveId.split('-')[0] as EnvName));
+        const state: ProgressState = { waveId: e.waveId, state: 'running', total: 0, counts: {}, running: 0, lastPrinted: Date.now(), thread };
         this.progress.set(e.waveId, state);
         this.track(
           (async () => {
@@ -548,26 +552,41 @@ export class ConsoleBot {
         if (!p) return;
         p.running = Math.max(0, p.running - 1);
         p.counts[e.result.outcome] = (p.counts[e.result.outcome] ?? 0) + 1;
+        p.thread.finished(e.runtimeId, e.result);
         if (Date.now() - p.lastPrinted >= interval) {
           p.lastPrinted = Date.now();
           this.emit(progressLine(p), 'progress');
         }
+        if (p.thread.due()) this.digest(p.thread);
         return;
       case 'limit':
         if (p) p.limit = `limit ${e.limit.limit} of ${e.limit.requested}: ${e.limit.cause}`;
         return;
       case 'state':
         if (p) p.state = e.state;
-        this.reply(noteReply(`wave ${inlineCode(e.waveId)} is ${e.state}`));
+        if (immediateOf(e)) this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
         return;
       case 'budget-stopped':
-        this.reply(noteReply(`:warning: wave ${inlineCode(e.waveId)}: ${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent (${count(e.failures, 'platform failure')}, budget ${e.budget}); no new runtimes start`));
+        p?.thread.flushSoon();
+        if (p?.thread.due()) this.digest(p.thread);
+        this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, 'budget-stopped')}`));
         return;
       case 'wave-finished':
+        if (p) this.digest(p.thread); // what is pending, before the summary
         this.progress.delete(e.waveId);
+        if (e.state === 'interrupted' || e.state === 'aborted') this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
         this.track(this.summary(e.waveId));
         return;
     }
+  }
+
+  /**
+   * A digest as the thread would show it. Its lines start with `» ` like the progress lines: when it comes depends on
+   * timing, so transcripts compared by tests leave them out (the final summary lists every failure).
+   */
+  private digest(thread: WaveThread): void {
+    const d = thread.take();
+    if (d) this.emit(renderText(d.message).split('\n').map((l) => `» ${l}`).join('\n'), 'progress');
   }
 
   private async summary(waveId: string): Promise<void> {

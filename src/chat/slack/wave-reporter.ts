@@ -6,9 +6,11 @@
  *   skipped or refused update loses nothing: the next one shows the truth), at most `updatesPerMinute` per
  *   minute over all waves, round robin (`chat.update` is Tier 3, ~50/min per workspace);
  * - posts into channels at most once per `digestIntervalMs` per channel (chat.postMessage's ~1/s): the parent
- *   message of a new wave, thread digests (failures, customer-contact tasks, budget stops, pause/drain/abort —
- *   each digest batches everything pending for that wave), customer-contact tasks, and the wave's end with the
- *   requester (and on-call where approvals are required) mentioned;
+ *   message of a new wave; into its thread what the thread policy (../wave-thread.ts, shared with the console)
+ *   says — failures grouped by reason in a digest every few minutes (or when a group crosses a threshold), with one
+ *   line naming the new customer-contact tasks, and at once only what needs a person (budget stop,
+ *   pause/drain/resume, abort, interruption) — customer-contact tasks into their channel (one post each), and the
+ *   wave's end with the requester (and on-call where approvals are required) mentioned;
  * - when a wave ended: runs `verify` and `export` as commands (adapters do not read clusters), renders the final
  *   summary into the parent and uploads the full list into the thread as a CSV file.
  *
@@ -26,9 +28,10 @@ import type { Journal, Wave } from '../../journal/journal.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
 import { classOf, OUTCOMES } from '../../migration/outcomes.js';
-import { inlineCode, mention, plain } from '../message.js';
+import { mention, type ChatMessage } from '../message.js';
 import { readLimit } from '../../rollout/limit.js';
-import { digestMessage, FINAL_LIST_MAX, taskMessage, waveEndedMessage, waveParentMessage, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
+import { FINAL_LIST_MAX, taskMessage, waveEndedMessage, waveParentMessage, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
+import { failureGroup, immediateLine, immediateOf, threadEventMessage, threadPolicy, WaveThread } from '../wave-thread.js';
 import { rateLimitedFor, type PostedMessage, type SlackPoster } from './poster.js';
 
 export interface ReporterLogger {
@@ -47,22 +50,23 @@ export interface WaveReporterOptions {
   dispatch(name: string, argv: string[]): Promise<CommandResult>;
   /** chat.update calls per minute over all waves (default: config `chat.updatesPerMinute`, else 40). */
   updatesPerMinute?: number;
-  /** At most one post per channel per this many ms (default 1000). */
+  /** At most one post per channel per this many ms (default 1000); how often digests go out is the thread policy's. */
   digestIntervalMs?: number;
+  /** The clock of the thread policy (tests). */
+  now?: () => number;
   /** How often waves run by another process are re-rendered (default 15 s). */
   watchIntervalMs?: number;
   /** Scheduler tick (default 50 ms). */
   tickMs?: number;
 }
 
-/** Lines per digest; more are counted ("… and n more"). */
-const DIGEST_LINES = 20;
 const HINT_TTL_MS = 10 * 60_000;
 const LIVE = ['running', 'paused', 'draining'];
 
 type Item =
   | { kind: 'parent'; waveId: string }
-  | { kind: 'digest'; waveId: string; lines: string[]; more: number }
+  /** A digest or an immediate event, rendered when queued. */
+  | { kind: 'thread'; waveId: string; message: ChatMessage }
   | { kind: 'ended'; waveId: string; mentions: string[] }
   | { kind: 'task'; taskId: string };
 
@@ -85,6 +89,8 @@ export class WaveReporter {
   private readonly lastRendered = new Map<string, string>();
   private readonly hints = new Map<string, { channel: string; at: number }>();
   private readonly taskQueued = new Set<string>();
+  /** The thread policy's state per wave followed here. */
+  private readonly threads = new Map<string, WaveThread>();
   private readonly refWaiters = new Map<string, (() => void)[]>();
   private readonly idleWaiters: (() => void)[] = [];
   private busy = 0;
@@ -122,6 +128,7 @@ export class WaveReporter {
       if ((await effectiveState(journal, w)) === 'interrupted') continue; // re-attached only when resumed here: reattach()
       this.watched.add(w.waveId);
       this.dirty.add(w.waveId);
+      await this.seedThread(w.waveId);
     }
     const dayAgo = Date.now() - 86_400_000;
     for (const w of await journal.listWaves({ states: ['finished', 'aborted', 'budget-stopped'] })) {
@@ -141,7 +148,9 @@ export class WaveReporter {
   /** Waves this process now runs again (resumed after a restart): render their parents again. */
   async reattach(waveIds: readonly string[]): Promise<void> {
     for (const id of waveIds) {
-      if (await this.ref(id)) this.dirty.add(id);
+      if (!(await this.ref(id))) continue;
+      this.dirty.add(id);
+      await this.seedThread(id);
     }
   }
 
@@ -190,6 +199,7 @@ export class WaveReporter {
         this.lastWatch = now;
         for (const id of this.watched) this.dirty.add(id);
       }
+      for (const t of this.threads.values()) if (t.due()) this.queueDigest(t.waveId);
       if (!this.updating && now >= this.nextUpdateAt) this.launchUpdate();
       for (const channel of this.queues.keys()) {
         if (!this.posting.has(channel) && now >= (this.nextPostAt.get(channel) ?? 0)) this.launchPost(channel);
@@ -223,16 +233,38 @@ export class WaveReporter {
     this.queues.set(channel, q);
   }
 
-  private addLine(waveId: string, line: string): void {
+  private threadOf(waveId: string): WaveThread {
+    let t = this.threads.get(waveId);
+    if (!t) {
+      t = new WaveThread(waveId, threadPolicy(this.o.services.config, waveId.split('-')[0] as EnvName), this.o.now);
+      this.threads.set(waveId, t);
+    }
+    return t;
+  }
+
+  /** A wave this process follows again (restart, resume): failures told before count in the totals only. */
+  private async seedThread(waveId: string): Promise<void> {
+    if (this.threads.has(waveId)) return;
+    const t = this.threadOf(waveId);
+    const byGroup = new Map<string, number>();
+    for (const r of await (await this.journal()).listWaveRuntimes(waveId)) {
+      const g = r.result ? failureGroup(r.result) : undefined;
+      if (g) byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
+    }
+    for (const [g, n] of byGroup) t.seed(g, n);
+  }
+
+  /** Queues the wave's digest of what is pending (nothing when nothing is). */
+  private queueDigest(waveId: string): void {
     const channel = this.waveChannel.get(waveId);
-    if (!channel) return; // a wave without a Slack message
-    const q = this.queues.get(channel) ?? [];
-    // Everything pending for a wave goes into its one queued digest.
-    const open = q.find((i): i is Extract<Item, { kind: 'digest' }> => i.kind === 'digest' && i.waveId === waveId);
-    if (open) {
-      if (open.lines.length < DIGEST_LINES) open.lines.push(line);
-      else open.more++;
-    } else this.enqueue(channel, { kind: 'digest', waveId, lines: [line], more: 0 });
+    const digest = this.threads.get(waveId)?.take(this.taskChannel(waveId));
+    if (channel && digest) this.enqueue(channel, { kind: 'thread', waveId, message: digest.message });
+  }
+
+  /** Posts at once (after what is queued before it) what needs a person. */
+  private postNow(waveId: string, line: string): void {
+    const channel = this.waveChannel.get(waveId);
+    if (channel) this.enqueue(channel, { kind: 'thread', waveId, message: threadEventMessage(waveId, line) });
   }
 
   private async actorOf(waveId: string, actions: string[]): Promise<string | undefined> {
@@ -253,6 +285,7 @@ export class WaveReporter {
 
   private async handle(e: WaveEvent): Promise<void> {
     const journal = await this.journal();
+    const what = immediateOf(e);
     switch (e.type) {
       case 'wave-started': {
         const ref = await this.ref(e.waveId);
@@ -266,7 +299,11 @@ export class WaveReporter {
           this.waveChannel.set(e.waveId, channel);
           this.parentPending.add(e.waveId);
           this.enqueue(channel, { kind: 'parent', waveId: e.waveId }, true);
-        } else if (e.resumed) this.addLine(e.waveId, ':arrow_forward: resumed after an interruption');
+          this.threadOf(e.waveId);
+        } else {
+          await this.seedThread(e.waveId);
+          if (what) this.postNow(e.waveId, immediateLine(e, what));
+        }
         this.dirty.add(e.waveId);
         return;
       }
@@ -276,38 +313,39 @@ export class WaveReporter {
         return;
       case 'runtime-finished': {
         this.dirty.add(e.waveId);
-        const r = e.result;
-        if (r.class === 'platform') this.addLine(e.waveId, `:x: ${inlineCode(e.runtimeId)} ${r.outcome}${r.reason ? `/${r.reason}` : ''}: ${plain(r.message.slice(0, 200))}`);
-        else if (r.class === 'customer') {
+        const thread = this.threadOf(e.waveId);
+        thread.finished(e.runtimeId, e.result);
+        if (e.result.class === 'customer') {
           const task = (await journal.listTasks({ states: ['open'] })).find((t) => t.runtimeId === e.runtimeId);
-          const where = task ? this.taskChannel(e.waveId) : undefined;
-          this.addLine(e.waveId, `:busts_in_silhouette: ${inlineCode(e.runtimeId)} ${r.outcome}: customer-contact task${task ? ` ${inlineCode(task.taskId)}${where ? ` in <#${where}>` : ''}` : ''}`);
-          if (task) await this.queueTask(task.taskId, e.waveId);
+          if (task) {
+            thread.task(task.taskId);
+            await this.queueTask(task.taskId, e.waveId);
+          }
         }
         return;
       }
       case 'budget-stopped':
         this.dirty.add(e.waveId);
-        this.addLine(e.waveId, `:octagonal_sign: ${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${e.failures} platform failures (budget ${e.budget}); no more runtimes start. ${inlineCode(`retry-failed ${e.waveId}`)} once the cause is fixed`);
+        this.threadOf(e.waveId).flushSoon(); // the why goes out with it
+        this.postNow(e.waveId, immediateLine(e, 'budget-stopped'));
         return;
       case 'state': {
         this.dirty.add(e.waveId);
+        if (!what) return;
         const actor = await this.actorOf(e.waveId, e.state === 'running' ? ['resume'] : [e.state === 'paused' ? 'pause' : 'drain', 'freeze']);
-        const what = e.state === 'paused' ? ':double_vertical_bar: paused' : e.state === 'draining' ? ':hourglass_flowing_sand: draining' : ':arrow_forward: running again';
-        this.addLine(e.waveId, `${what}${actor ? ` by ${mention(actor)}` : ''}`);
+        this.postNow(e.waveId, immediateLine(e, what, actor));
         return;
       }
       case 'wave-finished': {
         this.dirty.add(e.waveId);
-        if (e.state === 'interrupted') {
+        // Whatever is pending goes out first: every failure is in exactly one digest.
+        this.queueDigest(e.waveId);
+        if (what === 'interrupted') {
           // This process stopped (SIGTERM) with the wave unfinished: whoever resumes it re-attaches to the parent.
-          this.addLine(e.waveId, ':warning: interrupted: this bot process stopped; the wave continues when it is resumed');
+          this.postNow(e.waveId, immediateLine(e, what));
           return;
         }
-        if (e.state === 'aborted') {
-          const actor = await this.actorOf(e.waveId, ['abort']);
-          this.addLine(e.waveId, `:x: aborted${actor ? ` by ${mention(actor)}` : ''}`);
-        }
+        if (what === 'aborted') this.postNow(e.waveId, immediateLine(e, what, await this.actorOf(e.waveId, ['abort'])));
         this.finalize(e.waveId);
         return;
       }
@@ -398,6 +436,7 @@ export class WaveReporter {
       finishedAt: wave.finishedAt,
       etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
       ...(this.o.pageLink?.(waveId) ? { pageUrl: this.o.pageLink(waveId) } : {}),
+      failureGroups: this.threads.get(waveId)?.totals(),
     };
     if (LIVE.includes(state)) {
       const limit = await readLimit(journal, waveId);
@@ -493,9 +532,9 @@ export class WaveReporter {
         this.refWaiters.delete(item.waveId);
         return;
       }
-      case 'digest': {
+      case 'thread': {
         const ref = await this.ref(item.waveId);
-        if (ref) await this.o.poster.post(ref.channel, digestMessage(item.waveId, item.lines, item.more), { threadTs: ref.ts });
+        if (ref) await this.o.poster.post(ref.channel, item.message, { threadTs: ref.ts });
         return;
       }
       case 'ended': {

@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { immediateOf, WaveThread, type ThreadPolicy } from '../../../src/chat/wave-thread.js';
+
+const MIN = 60_000;
+const policy: ThreadPolicy = { intervalMs: 5 * MIN, threshold: 25, examples: 3, ageShare: 10 };
+const apiError = { class: 'platform', outcome: 'error', reason: 'api-error' } as const;
+const istioError = { class: 'platform', outcome: 'error', reason: 'istio-error' } as const;
+const customer = { class: 'customer', outcome: 'multiple-istio-crs', reason: null } as const;
+
+function clocked() {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+/** Sums the `× n` counts of a digest's group lines. */
+const counted = (text: string) => [...text.matchAll(/^• `[a-z-]+` × (\d+):/gm)].reduce((n, m) => n + Number(m[1]), 0);
+
+describe('src/chat/wave-thread.ts — WaveThread (injected clock)', () => {
+  it('holds failures until the interval passed, then groups them by reason with a few examples', () => {
+    const c = clocked();
+    const t = new WaveThread('prod-20261206-1', policy, c.now);
+    for (let i = 0; i < 5; i++) t.finished(`c-api-${i}`, apiError);
+    t.finished('c-istio-0', istioError);
+    t.finished('c-ok', { class: 'none', outcome: 'migrated', reason: null });
+    expect(t.pending()).toBe(6);
+    c.advance(5 * MIN - 1);
+    expect(t.due()).toBe(false);
+    c.advance(1);
+    expect(t.due()).toBe(true);
+    const d = t.take('C-CUSTOMER')!;
+    const text = d.message.blocks.map((b) => (b.type === 'section' ? b.markdown : '')).join('\n');
+    expect(d.failures).toBe(6);
+    expect(text).toContain('• `api-error` × 5: `c-api-0`, `c-api-1`, `c-api-2` …');
+    expect(text).toContain('• `istio-error` × 1: `c-istio-0`');
+    expect(text).not.toContain('c-ok');
+    expect(t.due()).toBe(false);
+    expect(t.take()).toBeUndefined();
+    expect(t.totals()).toEqual([
+      { group: 'api-error', count: 5 },
+      { group: 'istio-error', count: 1 },
+    ]);
+  });
+
+  it('a group crossing the threshold (25, then 250) makes the digest due at once', () => {
+    const c = clocked();
+    const t = new WaveThread('w', policy, c.now);
+    for (let i = 0; i < 24; i++) t.finished(`a${i}`, apiError);
+    expect(t.due()).toBe(false);
+    t.finished('a24', apiError);
+    expect(t.due()).toBe(true);
+    t.take();
+    for (let i = 25; i < 249; i++) t.finished(`a${i}`, apiError);
+    expect(t.due()).toBe(false);
+    t.finished('a249', apiError);
+    expect(t.due()).toBe(true);
+  });
+
+  it('stretches the gap to a tenth of the wave age, and loses no failure over a long wave', () => {
+    const c = clocked();
+    const t = new WaveThread('w', policy, c.now);
+    let posts = 0;
+    let told = 0;
+    let failed = 0;
+    // 16 hours, a failure (of changing reasons) every 4 minutes, customer ones with their tasks.
+    for (let m = 0; m < 16 * 60; m += 4) {
+      c.advance(4 * MIN);
+      if (m % 40 === 0) {
+        t.finished(`cust-${m}`, customer);
+        t.task(`task-${m}`);
+      } else t.finished(`rt-${m}`, m % 12 === 0 ? istioError : apiError);
+      failed++;
+      if (t.due()) {
+        const d = t.take('C-CUSTOMER')!;
+        posts++;
+        told += counted((d.message.blocks[0] as { markdown: string }).markdown);
+      }
+    }
+    const last = t.take('C-CUSTOMER');
+    if (last) told += counted((last.message.blocks[0] as { markdown: string }).markdown);
+    expect(told).toBe(failed);
+    expect(posts).toBeLessThanOrEqual(45); // 288 at a flat 5 minutes
+  });
+
+  it('posts at once only what needs a person', () => {
+    expect(immediateOf({ type: 'budget-stopped', waveId: 'w', failures: 3, budget: 3, scope: 'wave' })).toBe('budget-stopped');
+    expect(immediateOf({ type: 'state', waveId: 'w', state: 'paused' })).toBe('paused');
+    expect(immediateOf({ type: 'state', waveId: 'w', state: 'draining' })).toBe('draining');
+    expect(immediateOf({ type: 'wave-finished', waveId: 'w', state: 'aborted' })).toBe('aborted');
+    expect(immediateOf({ type: 'wave-finished', waveId: 'w', state: 'finished' })).toBe('ended');
+    expect(immediateOf({ type: 'wave-started', waveId: 'w', resumed: false })).toBeUndefined();
+    expect(immediateOf({ type: 'runtime-started', waveId: 'w', runtimeId: 'r' })).toBeUndefined();
+  });
+});
