@@ -75,7 +75,7 @@ export function renderSections(v: WaveView): string {
   const lim = v.limitNow;
   const limitText = lim
     ? `concurrency limit now <strong data-field="limit">${lim.limit}</strong> of ${lim.requested} requested, <span data-field="limitCause">${esc(lim.cause)}</span>`
-    : `concurrency ${v.concurrency} requested (no limit saved by a running runner now)`;
+    : `concurrency ${v.concurrency} requested (${isFinalWaveState(v.state) ? 'the wave has ended' : 'no limit saved by its runner now'})`;
   const changes = v.limitHistory.slice(-30);
   const limitRows = changes
     .map((p) => `<tr><td>${new Date(p.t * 1000).toISOString().slice(11, 19)}</td><td class="n">${p.limit}</td><td class="n">${p.requested}</td><td>${esc(p.cause)}</td></tr>`)
