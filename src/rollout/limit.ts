@@ -1,7 +1,9 @@
 /**
  * What holds a wave's concurrency now, and why (issue "say why"): the runner computes it at each start decision
  * (wave-runner.ts), emits it as a `limit` event for the live message, and keeps the latest in the journal (setting
- * `wave-limit:<waveId>`) so that `status` — from any process — shows it while the wave runs.
+ * `wave-limit:<waveId>`) so that `status` — from any process — shows it while the wave runs. Each change of the limit
+ * or its cause is also appended to a bounded history (setting `wave-limit-history:<waveId>`, a JSON array of at most
+ * LIMIT_HISTORY_MAX points, thinned in its older half when full) that outlives the run: the wave page plots it.
  */
 import type { Journal } from '../journal/journal.js';
 import type { MigrationResult } from '../migration/result.js';
@@ -46,9 +48,54 @@ export function patchToReadyMs(r: MigrationResult): number | undefined {
 }
 
 const key = (waveId: string) => `wave-limit:${waveId}`;
+const historyKey = (waveId: string) => `wave-limit-history:${waveId}`;
 
-export async function saveLimit(journal: Journal, waveId: string, limit: WaveLimit | null): Promise<void> {
+/** One change of a wave's limit: from `t` (epoch seconds) on, `limit` of `requested`, for `cause`. */
+export interface LimitPoint {
+  t: number;
+  limit: number;
+  requested: number;
+  cause: string;
+}
+
+/** At most this many points per wave are kept (a few kB of JSON in one setting). */
+export const LIMIT_HISTORY_MAX = 300;
+
+/** Appends `p` unless the last point has the same limit and cause; when full, drops every other point of the older half. */
+export function appendLimitPoint(history: LimitPoint[], p: LimitPoint, max = LIMIT_HISTORY_MAX): LimitPoint[] {
+  const last = history.at(-1);
+  if (last && last.limit === p.limit && last.requested === p.requested && last.cause === p.cause) return history;
+  let out = [...history, p];
+  if (out.length > max) {
+    const half = Math.floor(out.length / 2);
+    // Keep the first point (where the wave began) and thin 1..half to every second one; the recent half stays whole.
+    out = [...out.slice(0, half).filter((_, i) => i === 0 || i % 2 === 0), ...out.slice(half)];
+  }
+  return out;
+}
+
+/**
+ * Saves the running wave's limit (null: the wave's run ended, no limit to show) and, on a change of limit or cause,
+ * appends it to the wave's limit history (kept after the run).
+ */
+export async function saveLimit(journal: Journal, waveId: string, limit: WaveLimit | null, now = Date.now()): Promise<void> {
   await journal.setSetting(key(waveId), limit ? JSON.stringify(limit) : null);
+  if (!limit) return;
+  const before = await readLimitHistory(journal, waveId);
+  const after = appendLimitPoint(before, { t: Math.floor(now / 1000), limit: limit.limit, requested: limit.requested, cause: limit.cause });
+  if (after !== before) await journal.setSetting(historyKey(waveId), JSON.stringify(after));
+}
+
+/** The wave's limit history, oldest first (empty: never run, or run before the history was kept). */
+export async function readLimitHistory(journal: Journal, waveId: string): Promise<LimitPoint[]> {
+  const raw = await journal.getSetting(historyKey(waveId));
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? (v as LimitPoint[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The running wave's latest limit, or undefined (not running, or a runner from before this field). */

@@ -25,15 +25,29 @@ export const PAGE_JS = `
     failures: {label:'platform failures', stroke:'#b3261e', width:2.5, dash:[2,3]},
     budget: {label:'budget', stroke:'#444', width:1.5, dash:[12,4,2,4]},
     perMinute: {label:'done per minute', stroke:'#1f5fa8', width:2},
-    p50: {label:'p50 s', stroke:'#2e7d32', width:2},
-    p90: {label:'p90 s', stroke:'#8d4a00', width:2, dash:[6,3]}
+    p50: {label:'patch to Ready p50 s', stroke:'#2e7d32', width:2},
+    p90: {label:'patch to Ready p90 s', stroke:'#8d4a00', width:2, dash:[6,3]},
+    uP50: {label:'start to result p50 s (not patched)', stroke:'#555', width:1.5, dash:[2,2]},
+    uP90: {label:'start to result p90 s (not patched)', stroke:'#555', width:1.5, dash:[10,3,2,3]},
+    limit: {label:'concurrency limit', stroke:'#1f5fa8', width:2.5},
+    requested: {label:'requested', stroke:'#444', width:1.5, dash:[12,4]}
   };
+  function stepped(s){var o={};for(var k in s)o[k]=s[k];if(uPlot.paths&&uPlot.paths.stepped)o.paths=uPlot.paths.stepped({align:1});return o}
+  // The limit holds from one change to the next: the last change is drawn on to the end of the wave (or now).
+  function limitCols(v){
+    var h=v.limitHistory||[];
+    if(!h.length) return [[],[],[]];
+    var end=v.timeline.length?v.timeline[v.timeline.length-1].t:h[h.length-1].t;
+    var pts=h.concat(end>h[h.length-1].t?[h[h.length-1]]:[]);
+    return [pts.map(function(p,i){return i<h.length?p.t:end}),pts.map(function(p){return p.limit}),pts.map(function(p){return p.requested})];
+  }
   function cols(v){
     var t=v.timeline;
     return {
       progress:[t.map(function(p){return p.t}),t.map(function(p){return p.done}),t.map(function(p){return p.inFlight}),t.map(function(p){return p.failures}),t.map(function(){return v.budget})],
       rate:[t.map(function(p){return p.t}),t.map(function(p){return p.perMinute})],
-      latency:[t.map(function(p){return p.t}),t.map(function(p){return p.p50}),t.map(function(p){return p.p90})]
+      latency:[t.map(function(p){return p.t}),t.map(function(p){return p.p50}),t.map(function(p){return p.p90}),t.map(function(p){return p.unpatchedP50}),t.map(function(p){return p.unpatchedP90})],
+      limit:limitCols(v)
     };
   }
   function make(id, title, series, data){
@@ -48,14 +62,15 @@ export const PAGE_JS = `
     charts=[
       make('chart-progress','Progress: done, in flight, failures vs budget',[S.done,S.inFlight,S.failures,S.budget],c.progress),
       make('chart-rate','Runtimes done per minute',[S.perMinute],c.rate),
-      make('chart-latency','Start to result, seconds (p50, p90)',[S.p50,S.p90],c.latency)
+      make('chart-latency','Patch to Ready, seconds (p50, p90; start to result where not patched)',[S.p50,S.p90,S.uP50,S.uP90],c.latency),
+      make('chart-limit','Concurrency limit (the table below gives each change and its cause)',[stepped(S.limit),stepped(S.requested)],c.limit)
     ];
   }
   function update(msg){
     view=msg.view;
     document.getElementById('sections').innerHTML=msg.html;
     var c=cols(view);
-    charts[0].setData(c.progress);charts[1].setData(c.rate);charts[2].setData(c.latency);
+    charts[0].setData(c.progress);charts[1].setData(c.rate);charts[2].setData(c.latency);charts[3].setData(c.limit);
     document.getElementById('live').textContent='updated '+view.generatedAt+' (live)';
   }
   draw();

@@ -70,15 +70,25 @@ export function renderSections(v: WaveView): string {
     .join('');
   const progressRows = v.timeline
     .slice(-30)
-    .map((p) => `<tr><td>${new Date(p.t * 1000).toISOString().slice(11, 19)}</td><td class="n">${p.done}</td><td class="n">${p.perMinute}</td><td class="n">${p.inFlight}</td><td class="n">${p.failures}</td><td class="n">${p.p50 ?? '—'}</td><td class="n">${p.p90 ?? '—'}</td></tr>`)
+    .map((p) => `<tr><td>${new Date(p.t * 1000).toISOString().slice(11, 19)}</td><td class="n">${p.done}</td><td class="n">${p.perMinute}</td><td class="n">${p.inFlight}</td><td class="n">${p.failures}</td><td class="n">${p.p50 ?? '—'}</td><td class="n">${p.p90 ?? '—'}</td><td class="n">${p.unpatchedP50 ?? '—'}</td><td class="n">${p.unpatchedP90 ?? '—'}</td></tr>`)
+    .join('\n');
+  const lim = v.limitNow;
+  const limitText = lim
+    ? `concurrency limit now <strong data-field="limit">${lim.limit}</strong> of ${lim.requested} requested, <span data-field="limitCause">${esc(lim.cause)}</span>`
+    : `concurrency ${v.concurrency} requested (${isFinalWaveState(v.state) ? 'the wave has ended' : 'no limit saved by its runner now'})`;
+  const changes = v.limitHistory.slice(-30);
+  const limitRows = changes
+    .map((p) => `<tr><td>${new Date(p.t * 1000).toISOString().slice(11, 19)}</td><td class="n">${p.limit}</td><td class="n">${p.requested}</td><td>${esc(p.cause)}</td></tr>`)
     .join('\n');
   const nr = v.notReady.slice(0, 500);
   return `<section aria-labelledby="h-progress"><h2 id="h-progress">Progress</h2>
-<p>State <strong data-field="state">${esc(v.state)}</strong>. <span data-field="finished">${v.finished}</span> of <span data-field="total">${v.total}</span> runtimes done; ${v.counts.running} in flight (concurrency limit ${v.concurrency}, the plan's; the error-budget rule (C4) may start fewer);
+<p>State <strong data-field="state">${esc(v.state)}</strong>. <span data-field="finished">${v.finished}</span> of <span data-field="total">${v.total}</span> runtimes done; ${v.counts.running} in flight; ${limitText};
 platform failures <span data-field="platformFailures">${v.platformFailures}</span> of a budget of <span data-field="budget">${v.budget}</span>${v.platformFailures >= v.budget ? ' — budget reached: no new starts' : ''}; ETA ${esc(fmtDuration(v.etaSeconds))}.</p>
 <dl class="counts" aria-label="counts by outcome">${count('total', 'total', v.total)}${counts}</dl>
-<table><caption>Progress every ${v.bucketSeconds} s (last 30 intervals; the charts' text equivalent)</caption><thead><tr><th scope="col">time (UTC)</th><th class="n" scope="col">done</th><th class="n" scope="col">done per minute</th><th class="n" scope="col">in flight</th><th class="n" scope="col">platform failures</th><th class="n" scope="col">p50 s</th><th class="n" scope="col">p90 s</th></tr></thead><tbody>
+<table><caption>Progress every ${v.bucketSeconds} s (last 30 intervals; the charts' text equivalent)</caption><thead><tr><th scope="col">time (UTC)</th><th class="n" scope="col">done</th><th class="n" scope="col">done per minute</th><th class="n" scope="col">in flight</th><th class="n" scope="col">platform failures</th><th class="n" scope="col">patch to Ready p50 s</th><th class="n" scope="col">patch to Ready p90 s</th><th class="n" scope="col">start to result p50 s (not patched)</th><th class="n" scope="col">start to result p90 s (not patched)</th></tr></thead><tbody>
 ${progressRows}</tbody></table>
+${changes.length ? `<table data-table="limit"><caption>Concurrency limit changes (${v.limitHistory.length > changes.length ? `last ${changes.length} of ${v.limitHistory.length}` : changes.length}; the limit chart's text equivalent)</caption><thead><tr><th scope="col">from (UTC)</th><th class="n" scope="col">limit</th><th class="n" scope="col">requested</th><th scope="col">cause</th></tr></thead><tbody>
+${limitRows}</tbody></table>` : '<p>No concurrency limit history recorded for this wave.</p>'}
 </section>
 <section aria-labelledby="h-outcomes"><h2 id="h-outcomes">Outcomes</h2>
 ${breakdownTable('Outcomes by region', v.byRegion)}${breakdownTable('Outcomes by plan', v.byPlan)}${breakdownTable('Outcomes by global account', v.byAccount)}</section>
@@ -101,7 +111,7 @@ function pageHtml(v: WaveView, query: string): string {
 <title>${esc(v.waveId)} — istio-migrate</title><link rel="stylesheet" href="/waves/assets/uPlot.min.css"><link rel="stylesheet" href="/waves/assets/page.css"></head>
 <body><h1>Wave ${esc(v.waveId)}: ${esc(v.env)} ${esc(v.target)}</h1>
 <p id="live" class="live" aria-live="polite">${live ? `generated ${esc(v.generatedAt)}; live updates on` : 'wave ended; page final'}</p>
-<div class="charts" role="group" aria-label="charts (the tables below say the same in text)"><div id="chart-progress" class="chart"></div><div id="chart-rate" class="chart"></div><div id="chart-latency" class="chart"></div></div>
+<div class="charts" role="group" aria-label="charts (the tables below say the same in text)"><div id="chart-progress" class="chart"></div><div id="chart-rate" class="chart"></div><div id="chart-latency" class="chart"></div><div id="chart-limit" class="chart"></div></div>
 <p><a href="/waves/${encodeURIComponent(v.waveId)}/chart.svg?${esc(query)}">timeline chart (SVG)</a></p>
 <div id="sections">${renderSections(v)}</div>
 <script type="application/json" id="wave-data"${live ? ` data-events="/waves/${esc(encodeURIComponent(v.waveId))}/events?${esc(query)}"` : ''}>${json}</script>

@@ -19,7 +19,7 @@ function hhmm(t: number): string {
 }
 
 export function timelineSvg(v: WaveView): string {
-  const pts = v.timeline.length ? v.timeline : [{ t: Math.floor(Date.parse(v.createdAt) / 1000), done: 0, inFlight: 0, failures: 0, perMinute: 0, p50: null, p90: null }];
+  const pts = v.timeline.length ? v.timeline : [{ t: Math.floor(Date.parse(v.createdAt) / 1000), done: 0, inFlight: 0, failures: 0, perMinute: 0, p50: null, p90: null, unpatchedP50: null, unpatchedP90: null }];
   const t0 = pts[0].t;
   const t1 = Math.max(pts[pts.length - 1].t + v.bucketSeconds, t0 + 60);
   const yMax = Math.max(1, v.total, v.budget);

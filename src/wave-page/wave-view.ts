@@ -1,12 +1,14 @@
 /**
  * What a wave's page shows, computed from the journal only (DESIGN.md §2: everything shown derives from it):
  * counts, progress per minute (done, in flight, platform failures against the budget), outcomes by region, plan and
- * global account, time from start to result (percentiles per minute), the non-Ready list with what to do, the
+ * global account, time from patch to Ready (percentiles per interval; start to result for runtimes this run did not
+ * patch, apart), the concurrency limit now, its cause and its history, the non-Ready list with what to do, the
  * wave's customer tasks and the approval trail. No kubeconfig, token or secret is ever part of it: results hold none,
  * and only named fields are copied out of them.
  */
 import type { Approval, Journal, Wave, WaveState } from '../journal/journal.js';
 import type { Outcome } from '../migration/outcomes.js';
+import { patchToReadyMs, readLimit, readLimitHistory, type LimitPoint, type WaveLimit } from '../rollout/limit.js';
 import { countRuntimes, effectiveState, type Counts } from '../rollout/wave-status.js';
 
 export interface TimelinePoint {
@@ -20,9 +22,15 @@ export interface TimelinePoint {
   inFlight: number;
   /** Platform failures up to the end of this minute (cumulative). */
   failures: number;
-  /** Median and 90th percentile of start-to-result seconds of the runtimes finished in this minute (null: none). */
+  /**
+   * Median and 90th percentile of patch-to-Ready seconds (the Kyma patch to the Manifest seen Ready) of the runtimes
+   * this run patched and saw Ready, finished in this interval (null: none).
+   */
   p50: number | null;
   p90: number | null;
+  /** The same of start-to-result seconds, for the runtimes finished here that this run did not patch (null: none). */
+  unpatchedP50: number | null;
+  unpatchedP90: number | null;
 }
 
 export interface Breakdown {
@@ -68,6 +76,10 @@ export interface WaveView {
   /** Estimated seconds to the end at the rate of the last ten minutes; null when it cannot be told (or ended). */
   etaSeconds: number | null;
   timeline: TimelinePoint[];
+  /** The running wave's concurrency limit now and why (null: not running, or nothing saved yet). */
+  limitNow: WaveLimit | null;
+  /** Each change of the limit or its cause, oldest first (bounded; empty for waves run before it was kept). */
+  limitHistory: LimitPoint[];
   byRegion: Breakdown[];
   byPlan: Breakdown[];
   byAccount: Breakdown[];
@@ -76,6 +88,9 @@ export interface WaveView {
   approvals: { approver: string; requestedBy: string; action: string; planHash: string; createdAt: string; expiresAt: string; usedAt: string | null; usedBy: string | null }[];
   generatedAt: string;
 }
+
+/** The states in which a wave's runner may hold a limit (as `status` reads it). */
+const LIVE_STATES = new Set<WaveState>(['running', 'paused', 'draining']);
 
 /** What to do about a runtime that did not end Ready, per outcome (the runbook's words). */
 const TODO: Record<Exclude<Outcome, 'migrated' | 'already-migrated'>, string> = {
@@ -90,7 +105,7 @@ const TODO: Record<Exclude<Outcome, 'migrated' | 'already-migrated'>, string> = 
 
 function percentile(sorted: number[], q: number): number | null {
   if (!sorted.length) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 10) / 10;
 }
 
 function breakdown(rows: { key: string; cls: string | null }[]): Breakdown[] {
@@ -122,7 +137,14 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
   const now = deps.now?.() ?? Date.now();
   const wave = await journal.getWave(waveId);
   if (!wave) return undefined;
-  const [runtimes, state, approvals, tasks] = await Promise.all([journal.listWaveRuntimes(waveId), effectiveState(journal, wave, now), journal.listApprovals(wave.planHash), journal.listTasks()]);
+  const [runtimes, state, approvals, tasks, limitHistory] = await Promise.all([
+    journal.listWaveRuntimes(waveId),
+    effectiveState(journal, wave, now),
+    journal.listApprovals(wave.planHash),
+    journal.listTasks(),
+    readLimitHistory(journal, waveId),
+  ]);
+  const limitNow = LIVE_STATES.has(state) ? ((await readLimit(journal, waveId)) ?? null) : null;
   const counts = countRuntimes(runtimes);
   const finished = runtimes.filter((r) => r.state === 'finished' && r.result);
   const platformFailures = finished.filter((r) => r.result!.class === 'platform').length;
@@ -138,6 +160,7 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
   const failIn = new Array<number>(minutes).fill(0);
   const startIn = new Array<number>(minutes).fill(0);
   const durations: number[][] = Array.from({ length: minutes }, () => []);
+  const unpatched: number[][] = Array.from({ length: minutes }, () => []);
   const idx = (iso: string) => Math.min(minutes - 1, Math.max(0, Math.floor(Date.parse(iso) / 1000 / bucket) - startMin));
   for (const r of finished) {
     const res = r.result!;
@@ -146,7 +169,10 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     if (res.class === 'platform') failIn[f]++;
     if (res.class !== 'not-eligible') {
       startIn[idx(res.startedAt)]++;
-      durations[f].push(res.durationMs / 1000);
+      const ms = patchToReadyMs(res);
+      if (ms !== undefined) durations[f].push(ms / 1000);
+      // Patched but not Ready (a timeout, an error after the patch) has no patch-to-Ready time: it counts as a failure.
+      else if (!res.patched) unpatched[f].push(res.durationMs / 1000);
     }
   }
   // In flight at the end of a minute: started (skipped ones never start) and not yet finished; the runtimes running
@@ -165,6 +191,7 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     started += startIn[i];
     skipped += skipIn[i];
     const sorted = durations[i].sort((a, b) => a - b);
+    const sortedU = unpatched[i].sort((a, b) => a - b);
     timeline.push({
       t: (startMin + i) * bucket,
       done,
@@ -173,6 +200,8 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
       failures,
       p50: percentile(sorted, 0.5),
       p90: percentile(sorted, 0.9),
+      unpatchedP50: percentile(sortedU, 0.5),
+      unpatchedP90: percentile(sortedU, 0.9),
     });
   }
 
@@ -218,6 +247,8 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     bucketSeconds: bucket,
     etaSeconds,
     timeline,
+    limitNow,
+    limitHistory,
     byRegion: breakdown(runtimes.map((r) => ({ key: r.runtime.region, cls: cls(r) }))),
     byPlan: breakdown(runtimes.map((r) => ({ key: r.runtime.plan, cls: cls(r) }))),
     byAccount: breakdown(runtimes.map((r) => ({ key: r.runtime.globalAccountId, cls: cls(r) }))),

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
 import { ApprovalUsedError, JournalNotFoundError, RuntimeWriteRefusedError, WaveActiveError } from '../../../src/journal/records.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
+import { readLimit, readLimitHistory, saveLimit } from '../../../src/rollout/limit.js';
 
 const NOW = new Date('2025-03-04T10:20:30.000Z');
 const DAY = '20250304';
@@ -498,6 +499,24 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
       expect(await j.getSetting('freeze:prod')).toBeUndefined();
       expect(await j.getSetting('slack:wave:stage-20250304-1')).toBe('C123/1700000000.000100');
       await j.setSetting('never-set', null);
+    });
+
+    it("keeps a wave's limit history beside its latest limit in settings (saveLimit): appended on change, kept after the run", async () => {
+      const j = await journal();
+      const w = 'stage-20250304-1';
+      const t0 = NOW.getTime();
+      const held = { inFlight: 2, limit: 2, requested: 8, cause: 'held at 2 by the budget guard: 1 failure left' };
+      await saveLimit(j, w, { inFlight: 0, limit: 8, requested: 8, cause: 'at the requested concurrency' }, t0);
+      await saveLimit(j, w, { inFlight: 5, limit: 8, requested: 8, cause: 'at the requested concurrency' }, t0 + 1000); // in flight only: no point
+      await saveLimit(j, w, held, t0 + 5000);
+      expect(await readLimit(j, w)).toEqual(held);
+      await saveLimit(j, w, null, t0 + 9000);
+      expect(await readLimit(j, w)).toBeUndefined();
+      expect(await readLimitHistory(j, w)).toEqual([
+        { t: t0 / 1000, limit: 8, requested: 8, cause: 'at the requested concurrency' },
+        { t: t0 / 1000 + 5, limit: 2, requested: 8, cause: 'held at 2 by the budget guard: 1 failure left' },
+      ]);
+      expect(await readLimitHistory(j, 'stage-20250304-2')).toEqual([]);
     });
 
     it('runtime writes of a runner apply only while it holds the wave lease (same statement); a finished result is never overwritten', async () => {

@@ -105,6 +105,11 @@ describe('src/wave-page — a running wave seen in headless Chromium', () => {
     const shown = await page.$$eval('[data-count]', (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-count'), Number(e.textContent)])));
     for (const [k, n] of Object.entries(want)) expect([k, shown[k]]).toEqual([k, n]);
     expect(await page.locator('[data-field="state"]').textContent()).toBe('paused');
+    // The limit's history (saved by the runner beside its latest limit) is on the page as text, as the journal has it.
+    const history = JSON.parse((await journal.getSetting(`wave-limit-history:${wave.waveId}`)) ?? '[]') as { cause: string }[];
+    expect(history.length).toBeGreaterThan(0);
+    expect(await page.locator('table[data-table="limit"] tbody tr').count()).toBe(Math.min(30, history.length));
+    expect(await page.locator('table[data-table="limit"] tbody tr').last().locator('td').nth(3).textContent()).toBe(history.at(-1)!.cause);
     // Every chart drew: a canvas with some non-white pixels.
     const drawn = await page.$$eval('.chart canvas', (cs) =>
       cs.map((c) => {
@@ -115,7 +120,7 @@ describe('src/wave-page — a running wave seen in headless Chromium', () => {
         return { w: canvas.width, ink };
       }),
     );
-    expect(drawn).toHaveLength(3);
+    expect(drawn).toHaveLength(4); // progress, rate, patch to Ready, concurrency limit
     for (const c of drawn) {
       expect(c.w).toBeGreaterThan(0);
       expect(c.ink).toBeGreaterThan(50);
