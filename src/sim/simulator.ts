@@ -50,6 +50,13 @@ export interface SimStats {
   requests: number;
   byCluster: Record<string, number>;
   kymaWrites: Record<string, number>;
+  /**
+   * Controller passes per runtime (added to C1's fields): `lm` counts the simulated Lifecycle Manager's passes
+   * over the runtime (each reconcile of its Kyma, skipped ones included, and each state mirror while it tracks
+   * the module); `operator` each Istio operator reconcile, including those that do nothing because the operator
+   * is scaled to 0. Tests wait on these to show that a controller looked and left things as they were.
+   */
+  reconciles: Record<string, { lm: number; operator: number }>;
 }
 
 /** Hooks for behaviour that lives outside the generic API layer (controllers, Gardener subresources). */
@@ -77,7 +84,7 @@ export class Simulator {
   private readonly hooks: ClusterHooks[] = [];
   private baseUrl = 'http://127.0.0.1:0';
   readonly referenceTime: number;
-  private stats: SimStats = { requests: 0, byCluster: {}, kymaWrites: {} };
+  private stats: SimStats = { requests: 0, byCluster: {}, kymaWrites: {}, reconciles: {} };
 
   constructor(readonly options: SimulatorOptions) {
     this.landscape = generateLandscape({ seed: options.seed, profile: options.profile, runtimes: options.runtimes });
@@ -189,11 +196,17 @@ export class Simulator {
     this.stats.kymaWrites[clusterId] = (this.stats.kymaWrites[clusterId] ?? 0) + 1;
   }
 
+  /** A controller pass over a runtime (skr-behaviour.ts), for `reconciles`. */
+  recordReconcile(runtimeId: string, controller: 'lm' | 'operator'): void {
+    const r = (this.stats.reconciles[runtimeId] ??= { lm: 0, operator: 0 });
+    r[controller]++;
+  }
+
   getStats(): SimStats {
     return structuredClone(this.stats);
   }
 
   resetStats(): void {
-    this.stats = { requests: 0, byCluster: {}, kymaWrites: {} };
+    this.stats = { requests: 0, byCluster: {}, kymaWrites: {}, reconciles: {} };
   }
 }

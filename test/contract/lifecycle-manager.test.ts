@@ -56,6 +56,23 @@ const manifestOf = (sim: TestSim, id: string) => kcp(sim).get(MANIFEST, 'kcp-sys
 const writes = (sim: TestSim, id: string) => sim.sim.getStats().kymaWrites[id] ?? 0;
 const kcpKubeconfig = (sim: TestSim) => readFileSync(kubeconfigOf(sim.out, ENV, 'kcp'), 'utf8');
 
+/** LM's passes over a runtime so far, over HTTP (`GET /sim/stats` `reconciles`, added after C1's fields). */
+async function lmPasses(sim: TestSim, id: string): Promise<number> {
+  const res = await simRequest(sim, '', '/sim/stats', { token: null });
+  return (res.json as { reconciles: Record<string, { lm: number }> }).reconciles[id]?.lm ?? 0;
+}
+
+/** Runs `change` and waits until LM has passed over the runtime after it (nothing else has it queued). */
+async function lmPassAfter(sim: TestSim, id: string, change: () => unknown): Promise<void> {
+  const seen = await lmPasses(sim, id);
+  await change();
+  const end = Date.now() + 20_000;
+  while ((await lmPasses(sim, id)) <= seen) {
+    if (Date.now() > end) throw new Error(`timed out waiting for an LM pass over ${id}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function options(sim: TestSim, rt: RuntimeSpec, extra: Partial<MigrateOptions> = {}): MigrateOptions {
   return { runtimeId: rt.runtimeId, kcpKubeconfig: kcpKubeconfig(sim), deadlineMs: 4000, ...FAST, ...extra };
 }
@@ -93,13 +110,14 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
       const onSkr = pick(sim, 'fresh', 0);
       label(skr(sim, onSkr.runtimeId), 'kyma-system', 'default', 'true');
       const onKcp = pick(sim, 'fresh', 1);
-      label(kcp(sim), 'kcp-system', onKcp.runtimeId, 'True');
+      // The label's own LM pass first (on the SKR, materialised first: its LM starts with it), so that the next
+      // pass counted is the one after the patch.
+      skr(sim, onKcp.runtimeId);
+      await lmPassAfter(sim, onKcp.runtimeId, () => label(kcp(sim), 'kcp-system', onKcp.runtimeId, 'True'));
       await enableIstio(sim, onSkr.runtimeId);
-      await enableIstio(sim, onKcp.runtimeId);
+      await lmPassAfter(sim, onKcp.runtimeId, () => enableIstio(sim, onKcp.runtimeId));
       await until('LM takes the SKR-labelled runtime on', () => manifestOf(sim, onSkr.runtimeId));
-      const t = sim.behaviour.timings;
-      // Far longer than LM took for the other one (its delays times the cluster spread, twice over).
-      await new Promise((r) => setTimeout(r, 3 * (t.lmNoticeMs + t.lmDeployMs) + 100));
+      // LM has read the KCP-labelled runtime's Kyma with istio in it, and left it alone.
       expect(manifestOf(sim, onKcp.runtimeId)).toBeUndefined();
     });
 
@@ -173,8 +191,10 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
     it('sim: istio added to another Kyma is ignored; added to default it is installed', async () => {
       const rt = pick(sim, 'two-kymas', 0);
       await enableIstio(sim, rt.runtimeId, 'kyma-copy');
-      const t = sim.behaviour.timings;
-      await new Promise((r) => setTimeout(r, 3 * (t.lmNoticeMs + t.lmDeployMs) + 100));
+      // A change of another Kyma does not even wake LM; make it look at the runtime (freeze and thaw it on KCP)
+      // and wait for the pass after the thaw: it has read the SKR Kymas and created nothing.
+      await lmPassAfter(sim, rt.runtimeId, () => label(kcp(sim), 'kcp-system', rt.runtimeId, 'true'));
+      await lmPassAfter(sim, rt.runtimeId, () => label(kcp(sim), 'kcp-system', rt.runtimeId, undefined));
       expect(manifestOf(sim, rt.runtimeId)).toBeUndefined();
       await enableIstio(sim, rt.runtimeId);
       await until('LM takes default on', () => manifestOf(sim, rt.runtimeId));

@@ -332,6 +332,7 @@ export class SkrBehaviour {
 
   /** The operator's reconcile of every Istio CR (only while its Deployment runs). */
   private reconcileIstio(): void {
+    this.sim.recordReconcile(this.runtimeId, 'operator');
     if (!this.operatorActive()) return;
     const legacy = !versionAtLeast(this.skr.runtime!.operatorVersion, 1, 4);
     const all = this.istios();
@@ -401,6 +402,7 @@ export class SkrBehaviour {
 
   /** LM's reaction to the SKR Kyma: take the istio module on, or drop it (uninstalling Istio). */
   private reconcileLm(): void {
+    this.sim.recordReconcile(this.runtimeId, 'lm');
     const kyma = this.kyma();
     if (!kyma) return;
     // LM reconciles the KCP Kyma and honours skip-reconciliation there; without a KCP Kyma there is nothing to do.
@@ -579,6 +581,7 @@ export class SkrBehaviour {
   /** The Manifest state: Processing until the operator runs, then the default Istio CR's state. */
   private mirror(): void {
     if (!this.lmTracking) return;
+    this.sim.recordReconcile(this.runtimeId, 'lm');
     const kcp = this.kcp();
     const m = kcp.store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
     if (!m || (statusOf(m).state === 'Error' && this.scenario === 'manifest-error')) return;

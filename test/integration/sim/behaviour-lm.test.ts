@@ -2,7 +2,9 @@
  * The simulated Lifecycle Manager, Deployment controller and Istio operator on one SKR (issue 4 §1–§3),
  * driven as a client would drive them: the Kyma is patched over HTTP, the reactions are observed in the
  * stores. Assertions are about order and eventual state; the only timing checks are lower bounds (a timer
- * never fires early), so a slow machine cannot make them fail.
+ * never fires early), so a slow machine cannot make them fail. "Nothing happened" is shown by LM's counted passes
+ * over the runtime (`GET /sim/stats` `reconciles`), never by waiting a while. Both generations of LM run (C1
+ * `--kcp`): 2023 (the Manifest mirrors the Istio CR) and current (the Manifest is the manager Deployment's state).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { DEFAULT_TIMINGS } from '../../../src/sim/behaviour/timings.js';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
 import type { StoreEvent } from '../../../src/sim/k8s/store.js';
 import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
-import type { Env, K8sObject, Scenario } from '../../../src/sim/types.js';
+import { KCP_GENERATIONS, type Env, type K8sObject, type KcpGeneration, type Scenario } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
 import { itWith, requireFixtures } from '../../helpers/needs.js';
 
@@ -22,6 +24,7 @@ const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
 const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
 const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
 const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+const RELEASE_META = findResource(KYMA_GROUP, 'v1beta2', 'modulereleasemetas')!;
 const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
 
 let running: RunningSim;
@@ -70,6 +73,21 @@ function kcp(env: Env = 'dev') {
   return running.sim.cluster(`${env}-kcp`)!.store;
 }
 
+/** LM's passes over a runtime so far, read over HTTP (`GET /sim/stats` `reconciles`). */
+async function lmPasses(runtimeId: string): Promise<number> {
+  const stats = (await (await fetch(`http://127.0.0.1:${running.port}/sim/stats`)).json()) as { reconciles: Record<string, { lm: number }> };
+  return stats.reconciles[runtimeId]?.lm ?? 0;
+}
+
+/** Waits until LM has passed over the runtime again after `seen` passes: whatever it did, it has done. */
+async function nextLmPass(runtimeId: string, seen: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  while ((await lmPasses(runtimeId)) <= seen) {
+    if (Date.now() > end) throw new Error(`timed out waiting for an LM pass over ${runtimeId}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const manifestOf = (runtimeId: string, env: Env = 'dev') => kcp(env).get(MANIFEST, 'kcp-system', `${runtimeId}-istio-4034478325`);
 const stateOf = (o: K8sObject | undefined) => (o?.status as { state?: string } | undefined)?.state;
 interface ModuleStatus {
@@ -102,223 +120,246 @@ function recorder(runtimeId: string, env: Env = 'dev') {
   };
 }
 
-beforeAll(async () => {
-  out = mkdtempSync(path.join(os.tmpdir(), 'sim-lm-'));
-  running = await startSim({ out, port: 0, seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE });
-});
-
-afterAll(async () => {
-  await running?.close();
-  rmSync(out, { recursive: true, force: true });
-});
-
-describe('src/sim/behaviour/skr-behaviour.ts', () => {
-  it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
-    for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
-      const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];
-      expect(scaled).toBeCloseTo(k === 'slowFactor' || k === 'clusterSpread' ? v : v * TIME_SCALE);
-    }
-    const t = DEFAULT_TIMINGS;
-    const fresh = t.lmNoticeMs + t.lmDeployMs + t.deploymentReadyMs + t.operatorReconcileMs + t.operatorInstallMs + t.lmMirrorMs;
-    expect(fresh).toBeGreaterThanOrEqual(40_000);
-    expect(fresh).toBeLessThanOrEqual(120_000);
+describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: KcpGeneration) => {
+  beforeAll(async () => {
+    out = mkdtempSync(path.join(os.tmpdir(), 'sim-lm-'));
+    running = await startSim({ out, port: 0, seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE, kcp: gen });
   });
 
-  it('fresh: Manifest (FNV-1 name, Processing) → operator Deployment → ready → default CR from the template → Ready everywhere', async () => {
-    const rt = runtimeOf('fresh');
-    const rec = recorder(rt.runtimeId);
-    const skrWatch: K8sObject[] = [];
-    const off = skr(rt.runtimeId).subscribe((e) => {
-      if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) skrWatch.push(e.object);
-    });
-    expect(skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')).toBeUndefined();
-    const before = running.sim.getStats().kymaWrites[rt.runtimeId] ?? 0;
-    const t0 = performance.now();
-    await enableIstio(rt.runtimeId);
-
-    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
-    await until('SKR Kyma module Ready', () => moduleStatus(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default'))?.state === 'Ready');
-    rec.stop();
-    off();
-
-    const order = ['manifest:created', 'deployment:created', 'istio/default:created', 'deployment:ready', 'istio/default:Processing', 'istio/default:Ready', 'manifest:Ready'];
-    const times = order.map((w) => rec.first(w)?.at);
-    expect(times.every((x) => x !== undefined)).toBe(true);
-    expect([...times].sort((a, b) => a! - b!)).toEqual(times);
-    // Manifest created Processing, with the LM message of the era.
-    const firstManifest = rec.log.findIndex((l) => l.what === 'manifest:created');
-    expect(rec.log[firstManifest + 1]?.what).toBe('manifest:Processing');
-    expect(rec.log.filter((l) => l.what.startsWith('manifest:')).map((l) => l.what)).not.toContain('manifest:Error');
-
-    // Lower bounds only: each step waits at least its scaled delay.
-    const t = running.behaviour.timings;
-    const eps = 2;
-    expect(rec.first('manifest:created')!.at - t0).toBeGreaterThanOrEqual(t.lmNoticeMs - eps);
-    expect(rec.first('deployment:created')!.at - rec.first('manifest:created')!.at).toBeGreaterThanOrEqual(t.lmDeployMs - eps);
-    expect(rec.first('deployment:ready')!.at - rec.first('deployment:created')!.at).toBeGreaterThanOrEqual(t.deploymentReadyMs - eps);
-    expect(rec.first('istio/default:Ready')!.at - rec.first('deployment:ready')!.at).toBeGreaterThanOrEqual(t.operatorReconcileMs + t.operatorInstallMs - eps);
-
-    const m = manifestOf(rt.runtimeId)!;
-    expect(m.metadata.namespace).toBe('kcp-system');
-    expect(m.metadata.labels?.['operator.kyma-project.io/kyma-name']).toBe(rt.runtimeId);
-    const template = kcp().get(TEMPLATE, 'kcp-system', `istio-${rt.channel}`)!;
-    const data = (template.spec as { data: K8sObject }).data;
-    expect((m.spec as { resource: unknown }).resource).toEqual(data);
-    const cr = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
-    expect(cr.spec).toEqual(data.spec);
-    expect(cr.metadata.finalizers).toContain('istios.operator.kyma-project.io/istio-installation');
-    const d = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
-    expect(d.metadata.labels?.['kyma-project.io/module']).toBe('istio');
-
-    for (const kyma of [kcp().get(KYMA, 'kcp-system', rt.runtimeId), skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')]) {
-      const mod = moduleStatus(kyma);
-      expect(mod).toMatchObject({ name: 'istio', state: 'Ready', fqdn: 'kyma-project.io/module/istio' });
-      expect(mod!.manifest.metadata.name).toBe(`${rt.runtimeId}-istio-4034478325`);
-      expect(stateOf(kyma)).toBe('Ready');
-    }
-    // LM updated the SKR Kyma (metadata) and its status, yet only the client's patch counts.
-    expect(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')!.metadata.annotations?.['operator.kyma-project.io/owned-by']).toBe(`kcp-system/${rt.runtimeId}`);
-    expect(running.sim.getStats().kymaWrites[rt.runtimeId]).toBe(before + 1);
+  afterAll(async () => {
+    await running?.close();
+    rmSync(out, { recursive: true, force: true });
   });
 
-  it('with-keda: keda stays in the modules and in the status', async () => {
-    const rt = runtimeOf('with-keda');
-    await enableIstio(rt.runtimeId);
-    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
-    const kyma = await until('SKR Kyma module Ready', () => {
-      const k = skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default');
-      return moduleStatus(k)?.state === 'Ready' && k;
-    });
-    expect((kyma.spec as { modules: { name: string }[] }).modules.map((x) => x.name)).toEqual(['keda', 'istio']);
-  });
-
-  it('existing-default: LM takes the running operator and the existing CR over, creating nothing new', async () => {
-    const rt = runtimeOf('existing-default');
-    const d0 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
-    const cr0 = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
-    expect(stateOf(cr0)).toBe('Ready');
-    await enableIstio(rt.runtimeId);
-    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
-    const d1 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
-    expect(d1.metadata.uid).toBe(d0.metadata.uid);
-    expect(d1.metadata.labels?.['operator.kyma-project.io/managed-by']).toBe('declarative-v2');
-    const crs = skr(rt.runtimeId).list(ISTIO);
-    expect(crs.map((c) => [c.metadata.name, c.metadata.uid, stateOf(c)])).toEqual([['default', cr0.metadata.uid, 'Ready']]);
-  });
-
-  it('skip-reconciliation: LM leaves the runtime alone until the label goes from the KCP Kyma', async () => {
-    const rt = runtimeOf('skip-reconciliation');
-    expect(kcp().get(KYMA, 'kcp-system', rt.runtimeId)!.metadata.labels?.['operator.kyma-project.io/skip-reconciliation']).toBe('true');
-    await enableIstio(rt.runtimeId);
-    const t = running.behaviour.timings;
-    // Far longer than LM needs to create a Manifest elsewhere.
-    await new Promise((r) => setTimeout(r, 3 * (t.lmNoticeMs + t.lmDeployMs + t.lmCreateCrMs) + 100));
-    expect(manifestOf(rt.runtimeId)).toBeUndefined();
-    expect(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')).toBeUndefined();
-    const kcpKymaPath = `/apis/operator.kyma-project.io/v1beta2/namespaces/kcp-system/kymas/${rt.runtimeId}`;
-    const res = await request('dev-kcp', 'PATCH', kcpKymaPath, { metadata: { labels: { 'operator.kyma-project.io/skip-reconciliation': null } } }, 'application/merge-patch+json');
-    expect(res.status).toBe(200);
-    await until('Manifest after the label is removed', () => manifestOf(rt.runtimeId));
-  });
-
-  it('istio-error: the only Istio CR goes Error after LM creates it; the Manifest mirrors it', async () => {
-    const rt = runtimeOf('istio-error');
-    await enableIstio(rt.runtimeId);
-    await until('Manifest Error', () => stateOf(manifestOf(rt.runtimeId)) === 'Error');
-    const crs = skr(rt.runtimeId).list(ISTIO);
-    expect(crs.map((c) => [c.metadata.name, stateOf(c)])).toEqual([['default', 'Error']]);
-    await until('KCP Kyma module Error', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.state === 'Error');
-  });
-
-  it("manifest-error: the Manifest goes Error with LM's SSA-conflict message and stays so", async () => {
-    const rt = runtimeOf('manifest-error');
-    await enableIstio(rt.runtimeId);
-    const m = await until('Manifest Error', () => {
-      const x = manifestOf(rt.runtimeId);
-      return stateOf(x) === 'Error' && x;
-    });
-    // DOMAIN.md §7 (lifecycle-manager #653): "Apply failed with 2 conflicts: ... conflicts with "reconciler" ...".
-    const message = (m.status as { lastOperation: { operation: string } }).lastOperation.operation;
-    expect(message).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
-    // The KCP Kyma's module status mirrors the Manifest's message.
-    await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === message);
-    const t = running.behaviour.timings;
-    await new Promise((r) => setTimeout(r, 2 * (t.lmCreateCrMs + t.lmMirrorMs + t.operatorReconcileMs)));
-    expect(stateOf(manifestOf(rt.runtimeId))).toBe('Error');
-  });
-
-  it('slow: LM reacts only after its delays times slowFactor', async () => {
-    // A landscape of its own at a smaller time scale: slowFactor makes LM take many minutes unscaled.
-    const slowOut = mkdtempSync(path.join(os.tmpdir(), 'sim-slow-'));
-    const slow = await startSim({ out: slowOut, port: 0, seed: 4, profile: 'slow', runtimes: 10, timeScale: 0.0002 });
-    try {
-      const rt = slow.sim.landscape.runtimes.find((r) => r.state === 'succeeded')!;
-      const name = `${rt.runtimeId}-istio-4034478325`;
-      let createdAt: number | undefined;
-      slow.sim.cluster(`${rt.env}-kcp`)!.store.subscribe((e) => {
-        if (e.type === 'ADDED' && e.object.metadata.name === name) createdAt ??= performance.now();
-      });
-      const kymaPath = `http://127.0.0.1:${slow.port}/clusters/${rt.runtimeId}${KYMA_PATH}`;
-      const t0 = performance.now();
-      const res = await fetch(kymaPath, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${slow.sim.tokenFor(rt.runtimeId)}`, 'content-type': 'application/merge-patch+json' },
-        body: JSON.stringify({ spec: { modules: [{ name: 'istio' }] } }),
-      });
-      expect(res.status).toBe(200);
-      await until('slow Manifest', () => createdAt);
-      const t = slow.behaviour.timings;
-      expect(t.slowFactor).toBeGreaterThan(1);
-      expect(createdAt! - t0).toBeGreaterThanOrEqual(t.lmNoticeMs * t.slowFactor - 2);
-    } finally {
-      await slow.close();
-      rmSync(slowOut, { recursive: true, force: true });
-    }
-  });
-
-  it('removing istio from the Kyma (CreateAndDelete) deletes the default CR and the Manifest', async () => {
-    const rt = runtimeOf('with-keda', 'stage');
-    await enableIstio(rt.runtimeId);
-    await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId, 'stage')) === 'Ready');
-    const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, [{ op: 'test', path: '/spec/modules/1/name', value: 'istio' }, { op: 'remove', path: '/spec/modules/1' }], 'application/json-patch+json');
-    expect(res.status).toBe(200);
-    await until('Manifest gone', () => !manifestOf(rt.runtimeId, 'stage'));
-    await until('default CR gone', () => !skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default'));
-    expect(moduleStatus(kcp('stage').get(KYMA, 'kcp-system', rt.runtimeId))).toBeUndefined();
-  });
-
-  // Self-contained (Prod runtimes no other test here touches): what LM and the operator write while migrating a
-  // fresh, a with-keda and an istio-error runtime, watched on KCP and on the SKRs.
-  itWith(requireFixtures('crds'), 'everything LM and the operator write passes the CRDs of the era', async () => {
-    const validators = loadCrdValidators()!;
-    const written: K8sObject[] = [];
-    const rts = (['fresh', 'with-keda', 'istio-error'] as const).map((sc) => runtimeOf(sc, 'prod'));
-    const offs = [
-      kcp('prod').subscribe((e) => {
-        if (e.type !== 'DELETED' && (e.resource.kind === 'Manifest' || e.resource.kind === 'Kyma')) written.push(e.object);
-      }),
-      ...rts.map((rt) =>
-        skr(rt.runtimeId).subscribe((e) => {
-          if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) written.push(e.object);
-        }),
-      ),
-    ];
-    try {
-      await Promise.all(rts.map((rt) => enableIstio(rt.runtimeId)));
-      for (const rt of rts) await until(`Manifest of ${rt.scenario} Ready or Error`, () => ['Ready', 'Error'].includes(stateOf(manifestOf(rt.runtimeId, 'prod')) ?? ''));
-    } finally {
-      offs.forEach((off) => off());
-    }
-    expect(new Set(written.map((o) => o.kind))).toEqual(new Set(['Manifest', 'Kyma', 'Istio']));
-    const problems: string[] = [];
-    for (const o of written) {
-      const v = validators.get(`${o.apiVersion}/${o.kind}`);
-      if (!v) {
-        problems.push(`no CRD for ${o.apiVersion}/${o.kind}`);
-        continue;
+  describe('src/sim/behaviour/skr-behaviour.ts', () => {
+    it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
+      for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
+        const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];
+        expect(scaled).toBeCloseTo(k === 'slowFactor' || k === 'clusterSpread' ? v : v * TIME_SCALE);
       }
-      for (const p of v(o)) problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${p}`);
-    }
-    expect([...new Set(problems)]).toEqual([]);
+      const t = DEFAULT_TIMINGS;
+      const fresh = t.lmNoticeMs + t.lmDeployMs + t.deploymentReadyMs + t.operatorReconcileMs + t.operatorInstallMs + t.lmMirrorMs;
+      expect(fresh).toBeGreaterThanOrEqual(40_000);
+      expect(fresh).toBeLessThanOrEqual(120_000);
+    });
+
+    it('fresh: Manifest (FNV-1 name, Processing) → operator Deployment → ready → default CR from the template → Ready everywhere', async () => {
+      const rt = runtimeOf('fresh');
+      const rec = recorder(rt.runtimeId);
+      const skrWatch: K8sObject[] = [];
+      const off = skr(rt.runtimeId).subscribe((e) => {
+        if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) skrWatch.push(e.object);
+      });
+      expect(skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')).toBeUndefined();
+      const before = running.sim.getStats().kymaWrites[rt.runtimeId] ?? 0;
+      const t0 = performance.now();
+      await enableIstio(rt.runtimeId);
+
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+      await until('SKR Kyma module Ready', () => moduleStatus(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default'))?.state === 'Ready');
+      // Today's Manifest follows the Deployment, so it can be Ready before the Istio CR is.
+      await until('default Istio CR Ready', () => stateOf(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')) === 'Ready');
+      rec.stop();
+      off();
+
+      // 2023: the Manifest is Ready only after the Istio CR (ready_check.go); current: after the Deployment
+      // (deployment_state_check.go), whatever the CR.
+      const order = ['manifest:created', 'deployment:created', 'istio/default:created', 'deployment:ready', 'istio/default:Processing', 'istio/default:Ready', 'manifest:Ready'];
+      const orders = gen === '2023' ? [order] : [order.slice(0, 4).concat('manifest:Ready'), order.slice(0, 6)];
+      for (const o of orders) {
+        const times = o.map((w) => rec.first(w)?.at);
+        expect(times.every((x) => x !== undefined)).toBe(true);
+        expect([...times].sort((a, b) => a! - b!)).toEqual(times);
+      }
+      // Manifest created Processing, with the LM message of the era.
+      const firstManifest = rec.log.findIndex((l) => l.what === 'manifest:created');
+      expect(rec.log[firstManifest + 1]?.what).toBe('manifest:Processing');
+      expect(rec.log.filter((l) => l.what.startsWith('manifest:')).map((l) => l.what)).not.toContain('manifest:Error');
+
+      // Lower bounds only: each step waits at least its scaled delay.
+      const t = running.behaviour.timings;
+      const eps = 2;
+      expect(rec.first('manifest:created')!.at - t0).toBeGreaterThanOrEqual(t.lmNoticeMs - eps);
+      expect(rec.first('deployment:created')!.at - rec.first('manifest:created')!.at).toBeGreaterThanOrEqual(t.lmDeployMs - eps);
+      expect(rec.first('deployment:ready')!.at - rec.first('deployment:created')!.at).toBeGreaterThanOrEqual(t.deploymentReadyMs - eps);
+      expect(rec.first('istio/default:Ready')!.at - rec.first('deployment:ready')!.at).toBeGreaterThanOrEqual(t.operatorReconcileMs + t.operatorInstallMs - eps);
+
+      const m = manifestOf(rt.runtimeId)!;
+      expect(m.metadata.namespace).toBe('kcp-system');
+      expect(m.metadata.labels?.['operator.kyma-project.io/kyma-name']).toBe(rt.runtimeId);
+      // The template LM resolves: 2023 `istio-<channel>`; current the ModuleReleaseMeta's version for the channel.
+      const mrm = kcp().get(RELEASE_META, 'kcp-system', 'istio');
+      const version = (mrm?.spec as { channels?: { channel: string; version: string }[] } | undefined)?.channels?.find((c) => c.channel === rt.channel)?.version;
+      if (gen === '2023') expect(mrm).toBeUndefined();
+      else expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+      const template = kcp().get(TEMPLATE, 'kcp-system', `istio-${gen === '2023' ? rt.channel : version}`)!;
+      const data = (template.spec as { data: K8sObject }).data;
+      expect((m.spec as { resource: unknown }).resource).toEqual(data);
+      const cr = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
+      expect(cr.spec).toEqual(data.spec);
+      expect(cr.metadata.finalizers).toContain('istios.operator.kyma-project.io/istio-installation');
+      const d = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+      expect(d.metadata.labels?.['kyma-project.io/module']).toBe('istio');
+
+      for (const kyma of [kcp().get(KYMA, 'kcp-system', rt.runtimeId), skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')]) {
+        const mod = moduleStatus(kyma);
+        expect(mod).toMatchObject({ name: 'istio', state: 'Ready', fqdn: 'kyma-project.io/module/istio' });
+        expect(mod!.manifest.metadata.name).toBe(`${rt.runtimeId}-istio-4034478325`);
+        expect(stateOf(kyma)).toBe('Ready');
+      }
+      // LM updated the SKR Kyma (metadata) and its status, yet only the client's patch counts.
+      expect(skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default')!.metadata.annotations?.['operator.kyma-project.io/owned-by']).toBe(`kcp-system/${rt.runtimeId}`);
+      expect(running.sim.getStats().kymaWrites[rt.runtimeId]).toBe(before + 1);
+    });
+
+    it('with-keda: keda stays in the modules and in the status', async () => {
+      const rt = runtimeOf('with-keda');
+      await enableIstio(rt.runtimeId);
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+      const kyma = await until('SKR Kyma module Ready', () => {
+        const k = skr(rt.runtimeId).get(KYMA, 'kyma-system', 'default');
+        return moduleStatus(k)?.state === 'Ready' && k;
+      });
+      expect((kyma.spec as { modules: { name: string }[] }).modules.map((x) => x.name)).toEqual(['keda', 'istio']);
+    });
+
+    it('existing-default: LM takes the running operator and the existing CR over, creating nothing new', async () => {
+      const rt = runtimeOf('existing-default');
+      const d0 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+      const cr0 = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')!;
+      expect(stateOf(cr0)).toBe('Ready');
+      await enableIstio(rt.runtimeId);
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId)) === 'Ready');
+      const d1 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+      expect(d1.metadata.uid).toBe(d0.metadata.uid);
+      expect(d1.metadata.labels?.['operator.kyma-project.io/managed-by']).toBe('declarative-v2');
+      const crs = skr(rt.runtimeId).list(ISTIO);
+      expect(crs.map((c) => [c.metadata.name, c.metadata.uid, stateOf(c)])).toEqual([['default', cr0.metadata.uid, 'Ready']]);
+    });
+
+    it('skip-reconciliation: LM leaves the runtime alone until the label goes from the KCP Kyma', async () => {
+      const rt = runtimeOf('skip-reconciliation');
+      expect(kcp().get(KYMA, 'kcp-system', rt.runtimeId)!.metadata.labels?.['operator.kyma-project.io/skip-reconciliation']).toBe('true');
+      // LM passes over a runtime only when one of its Kymas changes: none has here yet, so the first pass counted
+      // comes after the patch, has read the Kyma with istio in it, and left the runtime alone.
+      expect(await lmPasses(rt.runtimeId)).toBe(0);
+      await enableIstio(rt.runtimeId);
+      await nextLmPass(rt.runtimeId, 0);
+      expect(manifestOf(rt.runtimeId)).toBeUndefined();
+      expect(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')).toBeUndefined();
+      const kcpKymaPath = `/apis/operator.kyma-project.io/v1beta2/namespaces/kcp-system/kymas/${rt.runtimeId}`;
+      const res = await request('dev-kcp', 'PATCH', kcpKymaPath, { metadata: { labels: { 'operator.kyma-project.io/skip-reconciliation': null } } }, 'application/merge-patch+json');
+      expect(res.status).toBe(200);
+      await until('Manifest after the label is removed', () => manifestOf(rt.runtimeId));
+    });
+
+    it('istio-error: the only Istio CR goes Error after LM creates it; the Manifest mirrors it (2023) or the running Deployment (current)', async () => {
+      const rt = runtimeOf('istio-error');
+      await enableIstio(rt.runtimeId);
+      const manifestState = gen === '2023' ? 'Error' : 'Ready';
+      await until(`Manifest ${manifestState}`, () => stateOf(manifestOf(rt.runtimeId)) === manifestState);
+      await until('default Istio CR Error', () => stateOf(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default')) === 'Error');
+      const crs = skr(rt.runtimeId).list(ISTIO);
+      expect(crs.map((c) => [c.metadata.name, stateOf(c)])).toEqual([['default', 'Error']]);
+      await until(`KCP Kyma module ${manifestState}`, () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.state === manifestState);
+    });
+
+    it("manifest-error: the Manifest goes Error with LM's SSA-conflict message and stays so", async () => {
+      const rt = runtimeOf('manifest-error');
+      await enableIstio(rt.runtimeId);
+      const m = await until('Manifest Error', () => {
+        const x = manifestOf(rt.runtimeId);
+        return stateOf(x) === 'Error' && x;
+      });
+      // DOMAIN.md §7 (lifecycle-manager #653): "Apply failed with 2 conflicts: ... conflicts with "reconciler" ...".
+      const message = (m.status as { lastOperation: { operation: string } }).lastOperation.operation;
+      expect(message).toMatch(/Apply failed with \d+ conflicts?: conflicts with "reconciler"/);
+      // The KCP Kyma's module status mirrors the Manifest's message.
+      await until('Kyma module message', () => moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.message === message);
+      // Make LM look again (a change of an Istio CR on the SKR makes it mirror the state), wait for that pass, and
+      // the Manifest is still in Error.
+      const [cr] = skr(rt.runtimeId).list(ISTIO);
+      const seen = await lmPasses(rt.runtimeId);
+      const touched = await request(rt.runtimeId, 'PATCH', `/apis/operator.kyma-project.io/v1alpha2/namespaces/${cr.metadata.namespace}/istios/${cr.metadata.name}`, { metadata: { labels: { touched: 'yes' } } }, 'application/merge-patch+json');
+      expect(touched.status).toBe(200);
+      await nextLmPass(rt.runtimeId, seen);
+      expect(stateOf(manifestOf(rt.runtimeId))).toBe('Error');
+      expect(moduleStatus(kcp().get(KYMA, 'kcp-system', rt.runtimeId))?.state).toBe('Error');
+    });
+
+    it('slow: LM reacts only after its delays times slowFactor', async () => {
+      // A landscape of its own at a smaller time scale: slowFactor makes LM take many minutes unscaled.
+      const slowOut = mkdtempSync(path.join(os.tmpdir(), 'sim-slow-'));
+      const slow = await startSim({ out: slowOut, port: 0, seed: 4, profile: 'slow', runtimes: 10, timeScale: 0.0002, kcp: gen });
+      try {
+        const rt = slow.sim.landscape.runtimes.find((r) => r.state === 'succeeded')!;
+        const name = `${rt.runtimeId}-istio-4034478325`;
+        let createdAt: number | undefined;
+        slow.sim.cluster(`${rt.env}-kcp`)!.store.subscribe((e) => {
+          if (e.type === 'ADDED' && e.object.metadata.name === name) createdAt ??= performance.now();
+        });
+        const kymaPath = `http://127.0.0.1:${slow.port}/clusters/${rt.runtimeId}${KYMA_PATH}`;
+        const t0 = performance.now();
+        const res = await fetch(kymaPath, {
+          method: 'PATCH',
+          headers: { authorization: `Bearer ${slow.sim.tokenFor(rt.runtimeId)}`, 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({ spec: { modules: [{ name: 'istio' }] } }),
+        });
+        expect(res.status).toBe(200);
+        await until('slow Manifest', () => createdAt);
+        const t = slow.behaviour.timings;
+        expect(t.slowFactor).toBeGreaterThan(1);
+        expect(createdAt! - t0).toBeGreaterThanOrEqual(t.lmNoticeMs * t.slowFactor - 2);
+      } finally {
+        await slow.close();
+        rmSync(slowOut, { recursive: true, force: true });
+      }
+    });
+
+    it('removing istio from the Kyma (CreateAndDelete) deletes the default CR and the Manifest', async () => {
+      const rt = runtimeOf('with-keda', 'stage');
+      await enableIstio(rt.runtimeId);
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId, 'stage')) === 'Ready');
+      const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, [{ op: 'test', path: '/spec/modules/1/name', value: 'istio' }, { op: 'remove', path: '/spec/modules/1' }], 'application/json-patch+json');
+      expect(res.status).toBe(200);
+      await until('Manifest gone', () => !manifestOf(rt.runtimeId, 'stage'));
+      await until('default CR gone', () => !skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default'));
+      expect(moduleStatus(kcp('stage').get(KYMA, 'kcp-system', rt.runtimeId))).toBeUndefined();
+    });
+
+    // Self-contained (Prod runtimes no other test here touches): what LM and the operator write while migrating a
+    // fresh, a with-keda and an istio-error runtime, watched on KCP and on the SKRs.
+    itWith(requireFixtures('crds'), 'everything LM and the operator write passes the CRDs of the era', async () => {
+      const validators = loadCrdValidators()!;
+      const written: K8sObject[] = [];
+      const rts = (['fresh', 'with-keda', 'istio-error'] as const).map((sc) => runtimeOf(sc, 'prod'));
+      const offs = [
+        kcp('prod').subscribe((e) => {
+          if (e.type !== 'DELETED' && (e.resource.kind === 'Manifest' || e.resource.kind === 'Kyma')) written.push(e.object);
+        }),
+        ...rts.map((rt) =>
+          skr(rt.runtimeId).subscribe((e) => {
+            if (e.type !== 'DELETED' && (e.resource.kind === 'Istio' || e.resource.kind === 'Kyma')) written.push(e.object);
+          }),
+        ),
+      ];
+      try {
+        await Promise.all(rts.map((rt) => enableIstio(rt.runtimeId)));
+        for (const rt of rts) await until(`Manifest of ${rt.scenario} Ready or Error`, () => ['Ready', 'Error'].includes(stateOf(manifestOf(rt.runtimeId, 'prod')) ?? ''));
+      } finally {
+        offs.forEach((off) => off());
+      }
+      expect(new Set(written.map((o) => o.kind))).toEqual(new Set(['Manifest', 'Kyma', 'Istio']));
+      const problems: string[] = [];
+      for (const o of written) {
+        const v = validators.get(`${o.apiVersion}/${o.kind}`);
+        if (!v) {
+          problems.push(`no CRD for ${o.apiVersion}/${o.kind}`);
+          continue;
+        }
+        for (const p of v(o)) problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name}: ${p}`);
+      }
+      expect([...new Set(problems)]).toEqual([]);
+    });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The simulated Istio operator (issue 4 §2): only the oldest Istio CR in kyma-system reconciles; the others
  * go `Error` (operator ≤ 1.3) or `Warning` with reason `OlderCRExists` (≥ 1.4); nothing happens while the
- * operator is scaled to 0. Driven over HTTP like a client; eventual states are polled.
+ * operator is scaled to 0 (shown by its counted passes, not by waiting). Driven over HTTP like a client; eventual states are polled.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +29,20 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+async function untilAsync(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The Istio operator's passes over a runtime so far, read over HTTP (`GET /sim/stats` `reconciles`). */
+async function operatorPasses(runtimeId: string): Promise<number> {
+  const stats = (await (await fetch(`http://127.0.0.1:${running.port}/sim/stats`)).json()) as { reconciles: Record<string, { operator: number }> };
+  return stats.reconciles[runtimeId]?.operator ?? 0;
 }
 
 async function request(clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
@@ -104,8 +118,11 @@ describeWith(requireFixtures('crds'), 'src/sim/behaviour/skr-behaviour.ts (Istio
     expect((await scale(0)).status).toBe(200);
     const created = await request(rt.runtimeId, 'POST', ISTIOS_PATH, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'late', namespace: 'kyma-system' }, spec: {} });
     expect(created.status).toBe(201);
-    const t = running.behaviour.timings;
-    await new Promise((r) => setTimeout(r, 5 * (t.operatorReconcileMs + t.deploymentScaleMs)));
+    // An operator pass counted after the create (GET /sim/stats `reconciles`: every pass counts, also while scaled
+    // to 0) has seen `late` and left it alone. A label on `late` schedules one more pass, so one is sure to come.
+    const seen = await operatorPasses(rt.runtimeId);
+    expect((await request(rt.runtimeId, 'PATCH', `${ISTIOS_PATH}/late`, { metadata: { labels: { poke: '1' } } }, 'application/merge-patch+json')).status).toBe(200);
+    await untilAsync('an operator pass after the create', async () => (await operatorPasses(rt.runtimeId)) > seen);
     expect(istio(rt.runtimeId, 'late')!.status).toBeUndefined();
     expect((await scale(1)).status).toBe(200);
     await until('late Warning', () => status(istio(rt.runtimeId, 'late')).state === 'Warning');

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { K8sObject, Scenario } from '../../../src/sim/types.js';
+import { KCP_GENERATIONS, type K8sObject, type KcpGeneration, type Scenario } from '../../../src/sim/types.js';
 import { itWith, requireKubectl } from '../../helpers/needs.js';
 import { kubectl, runtimeOf, startTestSim, type TestSim } from '../../helpers/sim.js';
 
@@ -50,6 +50,8 @@ function kubeconfigOf(scenario: Scenario): string {
   return kc;
 }
 
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
 const MORE_THAN_ONE = 'More than one Istio CR present on the cluster. Script rename-to-default.sh might be required.';
 
 /**
@@ -84,101 +86,102 @@ const EXPECTED: [Scenario, number, { stdout: string } | { stderr: string | RegEx
   ['deprovisioning', 0, { stdout: 'Migration successful' }],
 ];
 
-const results = new Map<Scenario, ScriptResult>();
+// Both generations of Lifecycle Manager (C1 `--kcp`): the scripts conclude the same on the 2023 KCP and on today's.
+describe.each(KCP_GENERATIONS)('script look-alikes (KCP %s)', (kcp: KcpGeneration) => {
+  const results = new Map<Scenario, ScriptResult>();
 
-beforeAll(async () => {
-  if (requireKubectl().missing) return; // the tests below then fail (CI) or skip, saying so
-  sim = await startTestSim({ profile: 'scenarios', seed: 3, timeScale: 0.03 });
-  cacheRoot = mkdtempSync(path.join(os.tmpdir(), 'kubectl-cache-'));
-  // Four at a time (kcp taskrun's default parallelism), each with its own kubectl cache.
-  const queue: Scenario[] = [...EXPECTED.map(([s]) => s), 'flaky'];
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      for (let scenario = queue.shift(); scenario; scenario = queue.shift()) {
-        results.set(scenario, await runScript('migrate-like.sh', kubeconfigOf(scenario), path.join(cacheRoot, scenario)));
-      }
-    }),
-  );
-}, 240_000);
+  beforeAll(async () => {
+    if (requireKubectl().missing) return; // the tests below then fail (CI) or skip, saying so
+    sim = await startTestSim({ profile: 'scenarios', seed: 3, timeScale: 0.03, kcp });
+    cacheRoot = mkdtempSync(path.join(os.tmpdir(), 'kubectl-cache-'));
+    // Four at a time (kcp taskrun's default parallelism), each with its own kubectl cache.
+    const queue: Scenario[] = [...EXPECTED.map(([s]) => s), 'flaky'];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let scenario = queue.shift(); scenario; scenario = queue.shift()) {
+          results.set(scenario, await runScript('migrate-like.sh', kubeconfigOf(scenario), path.join(cacheRoot, scenario)));
+        }
+      }),
+    );
+  }, 240_000);
 
-afterAll(async () => {
-  await sim?.close();
-  if (cacheRoot) rmSync(cacheRoot, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    await sim?.close();
+    if (cacheRoot) rmSync(cacheRoot, { recursive: true, force: true });
+  });
 
-const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+  describe('test/fixtures/migrate-like.sh against src/sim (scenarios profile)', () => {
+    for (const [scenario, code, last] of EXPECTED) {
+      itKubectl(`${scenario}: exit ${code}, ${JSON.stringify('stdout' in last ? last.stdout : String(last.stderr))}`, () => {
+        const r = results.get(scenario)!;
+        if ('stdout' in last) expect({ code: r.code, last: lastLine(r.stdout) }).toEqual({ code, last: last.stdout });
+        else {
+          expect(r.code).toBe(code);
+          expect(lastLine(r.stderr)).toMatch(last.stderr);
+        }
+        if (scenario === 'fresh') {
+          expect(r.stdout.trim().split('\n')).toEqual([
+            'No modules defined on Kyma CR yet, initializing modules array',
+            'kyma.operator.kyma-project.io/default patched',
+            'Proceeding with migration by adding Istio module to Kyma CR default',
+            'kyma.operator.kyma-project.io/default patched',
+            'Migration successful',
+          ]);
+        }
+        if (scenario === 'with-keda') expect(r.stdout).not.toContain('No modules defined');
+      });
+    }
 
-describe('test/fixtures/migrate-like.sh against src/sim (scenarios profile)', () => {
-  for (const [scenario, code, last] of EXPECTED) {
-    itKubectl(`${scenario}: exit ${code}, ${JSON.stringify('stdout' in last ? last.stdout : String(last.stderr))}`, () => {
-      const r = results.get(scenario)!;
-      if ('stdout' in last) expect({ code: r.code, last: lastLine(r.stdout) }).toEqual({ code, last: last.stdout });
-      else {
-        expect(r.code).toBe(code);
-        expect(lastLine(r.stderr)).toMatch(last.stderr);
-      }
-      if (scenario === 'fresh') {
-        expect(r.stdout.trim().split('\n')).toEqual([
-          'No modules defined on Kyma CR yet, initializing modules array',
-          'kyma.operator.kyma-project.io/default patched',
-          'Proceeding with migration by adding Istio module to Kyma CR default',
-          'kyma.operator.kyma-project.io/default patched',
-          'Migration successful',
-        ]);
-      }
-      if (scenario === 'with-keda') expect(r.stdout).not.toContain('No modules defined');
+    itKubectl('flaky: either migrated, or ended by a kubectl call that failed on an injected fault (set -e), as on a flaky landscape', () => {
+      const r = results.get('flaky')!;
+      if (r.code === 0) expect(lastLine(r.stdout)).toBe('Migration successful');
+      else expect({ code: r.code, stderr: r.stderr.length > 0 }).toEqual({ code: 1, stderr: true });
     });
-  }
 
-  itKubectl('flaky: either migrated, or ended by a kubectl call that failed on an injected fault (set -e), as on a flaky landscape', () => {
-    const r = results.get('flaky')!;
-    if (r.code === 0) expect(lastLine(r.stdout)).toBe('Migration successful');
-    else expect({ code: r.code, stderr: r.stderr.length > 0 }).toEqual({ code: 1, stderr: true });
+    itKubectl('the scripts patched the Kyma only where the original would have', async () => {
+      const writes = ((await (await fetch(`${sim.baseUrl}/sim/stats`)).json()) as { kymaWrites: Record<string, number> }).kymaWrites;
+      const of = (s: Scenario) => writes[runtimeOf(sim.out, 'dev', s).runtimeId] ?? 0;
+      expect([of('fresh'), of('with-keda'), of('custom-cr-legacy'), of('custom-cr'), of('no-template'), of('already-migrated'), of('no-kyma'), of('two-kymas')]).toEqual([2, 1, 2, 2, 0, 0, 0, 0]);
+    });
   });
 
-  itKubectl('the scripts patched the Kyma only where the original would have', async () => {
-    const writes = ((await (await fetch(`${sim.baseUrl}/sim/stats`)).json()) as { kymaWrites: Record<string, number> }).kymaWrites;
-    const of = (s: Scenario) => writes[runtimeOf(sim.out, 'dev', s).runtimeId] ?? 0;
-    expect([of('fresh'), of('with-keda'), of('custom-cr-legacy'), of('custom-cr'), of('no-template'), of('already-migrated'), of('no-kyma'), of('two-kymas')]).toEqual([2, 1, 2, 2, 0, 0, 0, 0]);
-  });
-});
+  describe('test/fixtures/rename-like.sh against src/sim', () => {
+    for (const scenario of ['custom-cr-legacy', 'custom-cr'] as const) {
+      itKubectl(`${scenario}: ends with only default, Ready, carrying the spec of the last Ready/Warning CR it applied as default`, async () => {
+        const kc = kubeconfigOf(scenario);
+        const cacheDir = path.join(cacheRoot, scenario);
+        const get = async () => JSON.parse((await kubectl(['get', 'istios', '-n', 'kyma-system', '-o', 'json'], { kubeconfig: kc, cacheDir })).stdout).items as K8sObject[];
+        const before = await get();
+        // The original applies every Ready/Warning CR as `default` (its name check never matches), in list order
+        // (by name): the last one's spec wins — the customer's where its name sorts after "default".
+        const applied = before.filter((i) => ['Ready', 'Warning'].includes((i.status as { state?: string } | undefined)?.state ?? ''));
+        const winner = applied[applied.length - 1];
+        expect(before.map((i) => (i.status as { state?: string } | undefined)?.state).sort()).toEqual([scenario === 'custom-cr' ? 'Warning' : 'Error', 'Ready'].sort());
 
-describe('test/fixtures/rename-like.sh against src/sim', () => {
-  for (const scenario of ['custom-cr-legacy', 'custom-cr'] as const) {
-    itKubectl(`${scenario}: ends with only default, Ready, carrying the spec of the last Ready/Warning CR it applied as default`, async () => {
-      const kc = kubeconfigOf(scenario);
-      const cacheDir = path.join(cacheRoot, scenario);
-      const get = async () => JSON.parse((await kubectl(['get', 'istios', '-n', 'kyma-system', '-o', 'json'], { kubeconfig: kc, cacheDir })).stdout).items as K8sObject[];
-      const before = await get();
-      // The original applies every Ready/Warning CR as `default` (its name check never matches), in list order
-      // (by name): the last one's spec wins — the customer's where its name sorts after "default".
-      const applied = before.filter((i) => ['Ready', 'Warning'].includes((i.status as { state?: string } | undefined)?.state ?? ''));
-      const winner = applied[applied.length - 1];
-      expect(before.map((i) => (i.status as { state?: string } | undefined)?.state).sort()).toEqual([scenario === 'custom-cr' ? 'Warning' : 'Error', 'Ready'].sort());
+        const r = await runScript('rename-like.sh', kc, cacheDir);
+        expect({ code: r.code, stderr: r.stderr.replace(/^Warning: .*\n/gm, '') }).toEqual({ code: 0, stderr: '' });
+        expect(r.stdout).toContain('deployment.apps/istio-controller-manager scaled');
 
+        const end = Date.now() + 20_000;
+        let items = await get();
+        while (!(items.length === 1 && (items[0].status as { state?: string } | undefined)?.state === 'Ready') && Date.now() < end) {
+          await new Promise((res) => setTimeout(res, 100));
+          items = await get();
+        }
+        expect(items.map((i) => [i.metadata.name, (i.status as { state?: string } | undefined)?.state])).toEqual([['default', 'Ready']]);
+        expect(items[0].spec).toEqual(winner.spec);
+        const replicas = await kubectl(['get', 'deployment', 'istio-controller-manager', '-n', 'kyma-system', '-o', 'jsonpath={.spec.replicas}'], { kubeconfig: kc, cacheDir });
+        expect(replicas.stdout).toBe('1');
+      });
+    }
+
+    itKubectl('existing-default (only `default`, after migration): exits 1 on the empty List ("no objects passed to apply"), leaving the operator at 0 replicas, as the original does', async () => {
+      const kc = kubeconfigOf('existing-default');
+      const cacheDir = path.join(cacheRoot, 'existing-default');
       const r = await runScript('rename-like.sh', kc, cacheDir);
-      expect({ code: r.code, stderr: r.stderr.replace(/^Warning: .*\n/gm, '') }).toEqual({ code: 0, stderr: '' });
-      expect(r.stdout).toContain('deployment.apps/istio-controller-manager scaled');
-
-      const end = Date.now() + 20_000;
-      let items = await get();
-      while (!(items.length === 1 && (items[0].status as { state?: string } | undefined)?.state === 'Ready') && Date.now() < end) {
-        await new Promise((res) => setTimeout(res, 100));
-        items = await get();
-      }
-      expect(items.map((i) => [i.metadata.name, (i.status as { state?: string } | undefined)?.state])).toEqual([['default', 'Ready']]);
-      expect(items[0].spec).toEqual(winner.spec);
+      expect({ code: r.code, last: lastLine(r.stderr) }).toEqual({ code: 1, last: 'error: no objects passed to apply' });
       const replicas = await kubectl(['get', 'deployment', 'istio-controller-manager', '-n', 'kyma-system', '-o', 'jsonpath={.spec.replicas}'], { kubeconfig: kc, cacheDir });
-      expect(replicas.stdout).toBe('1');
+      expect(replicas.stdout).toBe('0');
     });
-  }
-
-  itKubectl('existing-default (only `default`, after migration): exits 1 on the empty List ("no objects passed to apply"), leaving the operator at 0 replicas, as the original does', async () => {
-    const kc = kubeconfigOf('existing-default');
-    const cacheDir = path.join(cacheRoot, 'existing-default');
-    const r = await runScript('rename-like.sh', kc, cacheDir);
-    expect({ code: r.code, last: lastLine(r.stderr) }).toEqual({ code: 1, last: 'error: no objects passed to apply' });
-    const replicas = await kubectl(['get', 'deployment', 'istio-controller-manager', '-n', 'kyma-system', '-o', 'jsonpath={.spec.replicas}'], { kubeconfig: kc, cacheDir });
-    expect(replicas.stdout).toBe('0');
   });
 });
