@@ -296,11 +296,11 @@ export class ClusterApi {
     if (parts[0] === 'v2' && parts.length === 1) {
       // kubectl asks for protobuf only (openapi-v2.ts); a JSON client gets the same definitions' GVKs as 406.
       if (!(req.headers.accept ?? '').includes('protobuf')) throw new ApiError(406, 'NotAcceptable', 'only the protobuf form of /openapi/v2 is served: Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
-      return { kind: 'json', status: 200, body: openApiV2Protobuf(), contentType: OPENAPI_V2_PROTOBUF };
+      return { kind: 'json', status: 200, body: openApiV2Protobuf((t) => this.served(t)), contentType: OPENAPI_V2_PROTOBUF };
     }
     if (parts[0] !== 'v3') throw errors.noResource();
     if (parts.length === 1) return json(200, openApiIndex());
-    const doc = parts[1] === 'api' ? openApiGroupVersion('', parts[2]) : parts[1] === 'apis' ? openApiGroupVersion(parts[2], parts[3]) : undefined;
+    const doc = parts[1] === 'api' ? openApiGroupVersion('', parts[2], (t) => this.served(t)) : parts[1] === 'apis' ? openApiGroupVersion(parts[2], parts[3], (t) => this.served(t)) : undefined;
     if (!doc) throw errors.noResource();
     return json(200, doc);
   }

@@ -151,9 +151,10 @@ const OBJECT_META_SCHEMA = {
  * `/openapi/v3/apis/<g>/<v>` (and `api/v1`): the paths kubectl's field-validation check looks for (the GVK of
  * each type with a `fieldValidation` parameter: then kubectl leaves validation to the server and sends
  * `fieldValidation=Strict`) and each kind's schema from schemas.ts, which the server validates writes against.
+ * `serves` leaves out the types the cluster does not serve (as discovery does).
  */
-export function openApiGroupVersion(group: string, version: string): unknown {
-  const types = typesIn(group, version);
+export function openApiGroupVersion(group: string, version: string, serves: (t: ResourceType) => boolean = () => true): unknown {
+  const types = typesIn(group, version).filter(serves);
   if (!types.length) return undefined;
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
   const paths: Record<string, unknown> = {};

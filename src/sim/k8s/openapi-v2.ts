@@ -12,7 +12,7 @@
  * fields is published without type and properties (kube-openapi parses it as Arbitrary and accepts anything),
  * and so is `metadata`.
  */
-import { RESOURCE_TYPES } from './resources.js';
+import { RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { schemaOf, type Schema } from './schemas.js';
 import { VERSION_INFO } from './discovery.js';
 
@@ -69,13 +69,18 @@ export function modelName(group: string, version: string, kind: string): string 
   return `${group.split('.').reverse().join('.')}.${version}.${kind}`;
 }
 
-let cached: Buffer | undefined;
+const cached = new Map<string, Buffer>();
 
-/** The whole document (every served kind of every version), encoded once. */
-export function openApiV2Protobuf(): Buffer {
-  if (cached) return cached;
+/**
+ * The whole document (every served kind of every version), encoded once per set of served kinds. `serves` leaves
+ * out the types a cluster does not serve (a 2023 KCP generation has no ModuleReleaseMeta CRD, so no model of it).
+ */
+export function openApiV2Protobuf(serves: (t: ResourceType) => boolean = () => true): Buffer {
+  const key = RESOURCE_TYPES.filter((t) => !serves(t)).map((t) => `${t.group}/${t.plural}`).join(',');
+  const hit = cached.get(key);
+  if (hit) return hit;
   const defs: number[] = [];
-  for (const t of RESOURCE_TYPES) {
+  for (const t of RESOURCE_TYPES.filter(serves)) {
     for (const version of t.versions) {
       const gvk = [{ group: t.group, version, kind: t.kind }];
       const named = [...stringField(1, modelName(t.group, version, t.kind)), ...bytesField(2, schemaMessage(schemaOf(t), { 'x-kubernetes-group-version-kind': gvk }))];
@@ -88,6 +93,7 @@ export function openApiV2Protobuf(): Buffer {
     ...bytesField(8, []),
     ...bytesField(9, defs),
   ];
-  cached = Buffer.from(doc);
-  return cached;
+  const buf = Buffer.from(doc);
+  cached.set(key, buf);
+  return buf;
 }
