@@ -1,6 +1,6 @@
 /**
- * What a test needs from outside the project — PostgreSQL, kubectl, ../shared/fixtures — and what happens when
- * it is missing. No test skips silently:
+ * What a test needs from outside the project — PostgreSQL, kubectl, python3-kubernetes, chromium, ../shared/fixtures —
+ * and what happens when it is missing. No test skips silently:
  *
  * - Under `CI=true` (CI has all of them) a missing need is a FAILING test whose message names what is missing
  *   and how to provide it; the tests behind it are reported skipped, and scripts/test.mjs counts every skip not
@@ -96,6 +96,22 @@ export function requirePythonKubernetes(): Requirement {
     return { what, hint: '' };
   } catch {
     return { what, missing: 'the module does not import', hint: 'apt-get install -y python3-kubernetes (.ci/run does)' };
+  }
+}
+
+/** Debian's chromium, the browser playwright-core drives (it brings none of its own here). */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's headless-capable chromium at /usr/bin/chromium (`chromium --version` runs). */
+export function requireChromium(): Requirement {
+  const what = `Debian's chromium (${CHROMIUM})`;
+  const hint = 'apt-get install -y chromium (.ci/run does)';
+  if (!existsSync(CHROMIUM)) return { what, hint, missing: `${CHROMIUM} does not exist` };
+  try {
+    execFileSync(CHROMIUM, ['--version'], { stdio: 'ignore', timeout: 20_000 });
+    return { what, hint };
+  } catch (e) {
+    return { what, hint, missing: `\`${CHROMIUM} --version\` did not run (${(e as Error).message.split('\n')[0]})` };
   }
 }
 

@@ -18,6 +18,7 @@ import type { Leadership as LeadershipType } from '../../app/leadership.js';
 import type { EnvName } from '../../config/config.js';
 import type { ReadinessCheck } from '../../observability/health.js';
 import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
+import { runnerLiveness } from '../../rollout/runner-identity.js';
 import { effectiveState, waveStatus } from '../../rollout/wave-status.js';
 import type { SlackBot } from './app.js';
 import { readSlackSettings } from './settings.js';
@@ -92,9 +93,11 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
 }
 
 /**
- * Resumes the waves whose runner is gone (`interrupted`: no live lease — a stopped or crashed pod) in the
+ * Resumes the waves whose runner is gone (`interrupted`: no live lease — a stopped or crashed pod; or a live lease
+ * whose holder is a process of this host that no longer exists, taken over at once as `resume` does) in the
  * background, as the runner they lost: paused waves stay paused, done runtimes are skipped, in-flight ones are
- * re-checked by state. A wave another process holds is left to it.
+ * re-checked by state. A wave another live process holds, or one on another host whose lease has not lapsed, is
+ * left to it.
  */
 async function resumeInterrupted(services: Services, running: Map<string, Promise<void>>, log: Log, holds: Map<string, () => void> = new Map()): Promise<string[]> {
   const started: string[] = [];
@@ -103,10 +106,17 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
   const stop = services.leadership?.signal;
   const journal = await services.journal();
   const active = await journal.listWaves({ states: ['running', 'paused', 'draining', 'interrupted'] });
-  const toResume = [];
+  // Interrupted: its lease lapsed. Or its lease is live but held by a runner known dead — a process of this host
+  // that is gone (kill -9): taken over at once, as `resume` does (src/rollout/runner-identity.ts).
+  const toResume: { wave: (typeof active)[number]; takeOverFrom?: string }[] = [];
   for (const wave of active) {
-    if (running.has(wave.waveId) || (await effectiveState(journal, wave)) !== 'interrupted') continue;
-    toResume.push(wave);
+    if (running.has(wave.waveId)) continue;
+    if ((await effectiveState(journal, wave)) === 'interrupted') {
+      toResume.push({ wave });
+      continue;
+    }
+    const lease = await journal.getLease(wave.waveId);
+    if (lease && runnerLiveness(lease.holder, services.events.runners) === 'dead') toResume.push({ wave, takeOverFrom: lease.holder });
   }
   // The global budget's ledger first (a new leader: docs/ha.md): every active wave not running here — about to be
   // resumed now, or once the dead runner's lease lapses — with its failures so far, and the waves a budget stopped
@@ -137,15 +147,16 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
       holds.set(w.waveId, services.globalBudget.hold(w.waveId, c.eligible, c.failures));
     }
   }
-  for (const wave of toResume) {
+  for (const { wave, takeOverFrom } of toResume) {
     const eligible = (await journal.listWaveRuntimes(wave.waveId)).length;
     const env = wave.env as EnvName;
     const wl = log.child({ waveId: wave.waveId });
-    wl.info({ env }, 'resuming an interrupted wave');
+    if (takeOverFrom) wl.info({ env, deadHolder: takeOverFrom }, 'resuming a wave whose runner is gone (no such process on this host): its lease is taken over at once');
+    else wl.info({ env }, 'resuming an interrupted wave');
     const work = (async () => {
-      await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder } });
+      await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder, ...(takeOverFrom ? { takeOverFrom } : {}) } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);

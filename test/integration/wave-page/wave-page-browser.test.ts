@@ -5,19 +5,19 @@
  * screenshot of the finished wave is kept in .test-results/ (not committed). Served on HEALTH_PORT's handler as the
  * bot serves it (the same `wavePages` handler), here through `istio-migrate serve`'s server.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveRuntime } from '../../../src/journal/journal.js';
 import { serveWavePages } from '../../../src/wave-page/serve.js';
+import { CHROMIUM, describeWith, requireChromium } from '../../helpers/needs.js';
 import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KEY = 'wave-page-test-key-0123456789abcdef';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -42,7 +42,8 @@ function journalCounts(rows: WaveRuntime[]): Record<string, number> {
   return c;
 }
 
-describe('src/wave-page — a running wave seen in headless Chromium', () => {
+// Needs Debian's chromium (test/helpers/needs.ts): without it the test fails under CI=true and skips visibly elsewhere.
+describeWith(requireChromium(), 'src/wave-page — a running wave seen in headless Chromium', () => {
   let sim: TestSim;
   let ctx: CommandContext;
   let served: { port: number; close(): Promise<void> };
@@ -51,7 +52,6 @@ describe('src/wave-page — a running wave seen in headless Chromium', () => {
   let profileDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; .ci/run does)`);
     process.env.WAVE_PAGE_TEST_KEY = KEY;
     sim = await startTestSim({ profile: 'scenarios', timeScale: 0.02 });
     const configFile = writeSimConfig(sim, 'wave-page', (cfg) => {
