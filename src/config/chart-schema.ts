@@ -3,6 +3,7 @@
  * `config` is the configuration (without `journal`, which the chart sets from `journal.*`), and the chart's own
  * values around it. With the SQLite journal (no PostgreSQL secret) there must be one replica and the
  * `Recreate` strategy: two pods on one SQLite file on a PVC would corrupt it. `config.simulated` must be false.
+ * A page-key Secret (`pageKey.existingSecret`) needs `config.page.keyFile` pointing at the file the chart mounts.
  */
 import { z } from 'zod';
 import { configSchema } from './config.js';
@@ -25,6 +26,7 @@ export function chartValuesSchema(): Record<string, unknown> {
         strategy: obj({ type: { enum: ['Recreate', 'RollingUpdate'] } }, ['type']),
         slack: obj({ mode: { enum: ['socket', 'http'] }, existingSecret: { type: 'string', minLength: 1 } }, ['mode', 'existingSecret']),
         landscape: obj({ existingSecret: { type: 'string', minLength: 1 }, mountPath: { type: 'string', pattern: '^/' } }, ['existingSecret', 'mountPath']),
+        pageKey: obj({ existingSecret: str, key: { type: 'string', minLength: 1 }, mountPath: { type: 'string', pattern: '^/' } }, ['existingSecret']),
         config,
         journal: obj({ postgres: obj({ existingSecret: str }, ['existingSecret']), sqlite: obj({ size: str, storageClass: str }) }, ['postgres']),
         service: obj({ port: { type: 'integer' }, healthPort: { type: 'integer' } }, ['port', 'healthPort']),
@@ -42,5 +44,12 @@ export function chartValuesSchema(): Record<string, unknown> {
     // SQLite journal ⇒ exactly one replica, strategy Recreate.
     if: { properties: { journal: { properties: { postgres: { properties: { existingSecret: { const: '' } } } } } } },
     then: { properties: { replicaCount: { const: 1 }, strategy: { properties: { type: { const: 'Recreate' } } } } },
+    // A mounted page key is read only through config.page.keyFile (the chart mounts it at pageKey.mountPath/key).
+    allOf: [
+      {
+        if: { properties: { pageKey: { properties: { existingSecret: { minLength: 1 } }, required: ['existingSecret'] } }, required: ['pageKey'] },
+        then: { properties: { config: { properties: { page: { required: ['keyFile'] } }, required: ['page'] } } },
+      },
+    ],
   };
 }

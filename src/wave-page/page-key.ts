@@ -20,7 +20,7 @@ export async function loadPageKey(config: Config, env: NodeJS.ProcessEnv = proce
     try {
       raw = await readFile(p.keyFile!, 'utf8');
     } catch (e) {
-      throw new PageKeyError(`page.keyFile ${p.keyFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); e.g. a Secret key mounted at /etc/istio-migrate/page-key`);
+      throw new PageKeyError(`page.keyFile ${p.keyFile} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); e.g. a Secret key mounted at /etc/istio-migrate/page-key/key (the chart's pageKey.existingSecret)`);
     }
   }
   const key = Buffer.from(raw.trim(), 'utf8');

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
 import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import YAML from 'yaml';
 import { BOT_TOKEN, SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
 
 function get(url: string): Promise<number> {
@@ -46,6 +49,25 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect(actions.elements[0].action_id).toMatch(/^im:run:[0-9a-f]{64}$/);
     expect(actions.elements[0].confirm).toBeDefined();
     expect(fake.callsTo('chat.postEphemeral')).toHaveLength(0);
+    expect(fake.unexpected).toEqual([]);
+  });
+
+  it('titles the plan with the set typed (kyma-test), not the account id it stands for (issue 17 item 9)', async () => {
+    const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: { dev: { targets: Record<string, string[]> } } };
+    const account = cfg.environments.dev.targets['kyma-test'][0].replace(/^account=/, '');
+    expect(account).toMatch(/^[0-9a-f-]{36}$/);
+    fake.reset();
+    const res = await postSigned(t.eventsUrl, slashPayload('plan dev kyma-test'), SECRET);
+    expect(res.status).toBe(200);
+    await t.bot.idle();
+    const posts = fake.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    const { text, blocks } = posts[0].body;
+    const header = blocks.find((b: Json) => b.type === 'header').text.text as string;
+    for (const title of [text as string, header]) {
+      expect(title).toMatch(/^Plan [0-9a-f]{12} — dev, kyma-test\b/);
+      expect(title).not.toContain(account);
+    }
     expect(fake.unexpected).toEqual([]);
   });
 

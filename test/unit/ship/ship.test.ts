@@ -42,8 +42,29 @@ describe('charts/istio-migrate-bot', () => {
     ['a bad budget', { config: { environments: { prod: { budgets: { wave: 'lots' } } } } }],
     ['an unknown slack mode', { slack: { mode: 'webhook' } }],
     ['a simulated landscape (issue 14: approvals would open outside Slack)', { config: { simulated: true } }],
+    ['a page-key Secret without config.page.keyFile (issue 19)', { pageKey: { existingSecret: 'istio-migrate-page-key' } }],
+    ['a relative page-key mount path', { pageKey: { existingSecret: 'istio-migrate-page-key', mountPath: 'page-key' }, config: { page: { keyFile: '/etc/istio-migrate/page-key/key' } } }],
   ])('rejects %s', (_n, over) => {
     expect(validate(merge(values, over))).toBe(false);
+  });
+
+  it('accepts a page-key Secret with config.page.keyFile at the mounted file (issue 19)', () => {
+    const over = { pageKey: { existingSecret: 'istio-migrate-page-key' }, config: { page: { keyFile: '/etc/istio-migrate/page-key/key' } } };
+    const merged = merge(values, over);
+    expect(validate(merged) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('mounts the page-key Secret read-only as <mountPath>/key, only when one is named (issue 19)', () => {
+    const d = readFileSync(path.join(chart, 'templates/deployment.yaml'), 'utf8');
+    // The chart holds no key: off by default, a Secret name, a key within it, a directory to mount it in.
+    expect(values.pageKey).toEqual({ existingSecret: '', key: 'page-key', mountPath: '/etc/istio-migrate/page-key' });
+    const mount = d.match(/\{\{- if \.Values\.pageKey\.existingSecret \}\}\n(\s+- name: page-key\n\s+mountPath:[\s\S]*?)\{\{- end \}\}/);
+    expect(mount?.[1]).toMatch(/mountPath: \{\{ \.Values\.pageKey\.mountPath \}\}\n\s+readOnly: true/);
+    const volume = d.match(/\{\{- if \.Values\.pageKey\.existingSecret \}\}\n(\s+- name: page-key\n\s+secret:[\s\S]*?)\{\{- end \}\}/);
+    expect(volume?.[1]).toMatch(/secretName: \{\{ \.Values\.pageKey\.existingSecret \}\}/);
+    expect(volume?.[1]).toMatch(/- key: \{\{ \.Values\.pageKey\.key \}\}\n\s+path: key\n/);
+    // The README's example keyFile is the file the chart mounts with the defaults.
+    expect(read('README.md')).toContain('keyFile: /etc/istio-migrate/page-key/key');
   });
 
   it('parses every non-template file as YAML', () => {
