@@ -2,7 +2,8 @@
  * Issue 21 part 4: the console prints what the wave's thread would show (src/chat/wave-thread.ts). A Stage wave with
  * failures of four reasons, driven through ConsoleBot against the simulator over HTTP, with a small digest interval:
  * the `» ` digest lines group the failures by reason with counts that add up to the journal's failures, and the only
- * line told at once is the wave's end (no budget stop, pause, drain, abort or interruption happened).
+ * line told at once is the wave's end (no budget stop, pause, drain, abort or interruption happened). A second wave,
+ * paused and resumed by a person: each is told at once, exactly once, and nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Services } from '../../../src/app/services.js';
@@ -29,6 +30,9 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
       for (const r of of) chosen.set(r.runtimeId, e.reason ?? e.outcome!);
     }
     const fresh = stage.filter((r) => r.scenario === 'fresh').slice(0, 4);
+    // A second wave for pause/resume: runtimes of the same scenarios not in the first one.
+    const second = FAILING.flatMap((scenario) => stage.filter((r) => r.scenario === scenario).slice(PER_REASON, PER_REASON + 6));
+    if (second.length < 24) throw new Error(`the simulator made too few Stage runtimes for the second wave (${second.length} of 24)`);
     const config = writeSimConfig(sim, 'console-thread', (cfg) => {
       outsideRunbook(cfg);
       const env = cfg.environments.stage;
@@ -36,7 +40,7 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
       env.limits = { concurrency: 8, requestsPerSecond: {} };
       // 0.05 min × time scale 0.01 = 30 ms between digests: several digests in one short wave
       env.thread = { digestMinutes: 0.05, digestThreshold: 1000 };
-      env.targets = { ...(env.targets as Record<string, string[]>), mixed: [...chosen.keys(), ...fresh.map((r) => r.runtimeId)].map((id) => `runtime-id=${id}`) };
+      env.targets = { ...(env.targets as Record<string, string[]>), mixed: [...chosen.keys(), ...fresh.map((r) => r.runtimeId)].map((id) => `runtime-id=${id}`), steered: second.map((r) => `runtime-id=${r.runtimeId}`) };
     });
     services = await Services.create({ configFile: config, env: {} });
     bot = new ConsoleBot({ services, user: 'sre-1', progressIntervalMs: 60_000 });
@@ -97,5 +101,26 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
     expect(ends).toHaveLength(1);
     const lastDigest = lines.map((l, i) => (l.startsWith('» ') && /since the last digest/.test(l) ? i : -1)).filter((i) => i >= 0).at(-1)!;
     expect(lastDigest).toBeLessThan(ends[0]);
+  });
+
+  it("prints a person's pause and the resume that answers it at once, each exactly once", async () => {
+    await bot.say('sre-1', 'stage steered');
+    expect(bot.lastReply()).toContain('[1] Run  [2] Cancel');
+    await bot.say('sre-1', '/click Run');
+    const id = /wave `(stage-\d{8}-\d+)` started/.exec(bot.lastReply())?.[1];
+    expect(id).toBeDefined();
+    await bot.say('sre-1', `pause ${id}`);
+    const line = (re: RegExp) => bot.transcript().split('\n').filter((l) => l.startsWith(`wave \`${id}\`: `) && re.test(l));
+    for (const deadline = Date.now() + 60_000; !line(/paused/).length; ) {
+      if (Date.now() > deadline) throw new Error(`no "paused" line for ${id} within 60 s:\n${bot.transcript()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await bot.say('sre-1', `resume ${id}`);
+    await bot.say('sre-1', '/wait');
+    expect(bot.lastReply()).toContain(`== Wave ${id} finished`);
+    expect(line(/paused/)).toHaveLength(1);
+    expect(line(/running again/)).toHaveLength(1);
+    // Nothing else was told at once for this wave (its end is the summary).
+    expect(line(/./)).toHaveLength(2);
   });
 });
