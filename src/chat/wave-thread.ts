@@ -12,7 +12,11 @@
  *   parent message carries the running totals per group (`totals()`).
  * - Posted at once, each on its own, only what needs a person (`immediateOf`): the budget stopped the wave, it was
  *   paused, drained, resumed, aborted or interrupted, and it ended. (Approval requests and approvals are posted at
- *   once by the Slack actions themselves, not through here.)
+ *   once by the Slack actions themselves, not through here.) Two of these go beyond issue 21's list, on purpose:
+ *   `interrupted` — the bot process stopped and the wave stands still until a person resumes it, so someone must
+ *   act; `resumed` — it answers a person's pause (or the interruption): whoever read "paused" or "interrupted" in
+ *   the thread must also read that it runs again, or the thread tells a stopped wave that is running. Both are rare
+ *   (one per person's action), so they cost the thread nothing.
  * - A digest lists each group with its count and a few runtime ids; every failure is counted in exactly one digest
  *   (the wave's end flushes the rest), and the export / the CSV in the thread has them all.
  *
@@ -58,7 +62,10 @@ export function failureGroup(r: Pick<MigrationResult, 'class' | 'outcome' | 'rea
   return r.reason ?? r.outcome;
 }
 
-/** Events posted at once, on their own (what needs a person). */
+/**
+ * Events posted at once, on their own (what needs a person). `interrupted` and `resumed` are beyond issue 21's list
+ * on purpose (see the header): an interrupted wave waits for a person, and `resumed` closes a pause or interruption.
+ */
 export type ImmediateEvent = 'budget-stopped' | 'paused' | 'draining' | 'resumed' | 'aborted' | 'interrupted' | 'ended';
 
 /** Whether `e` is posted at once, and as what; undefined: counted (a failure) or shown only in the parent. */
