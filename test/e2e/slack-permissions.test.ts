@@ -52,21 +52,43 @@ describe('src/chat/permissions.ts — refusals through Slack', () => {
   });
 
   it('lets only the on-call group approve (members looked up once, then cached), and never --as', async () => {
-    const { posts } = await say('prod trial', 'U-OP');
-    const hash = posts[0].body.blocks.find((b: Json) => b.type === 'actions').elements[0].value as string;
-    const refused = await say(`approve ${hash}`, 'U1');
-    expect(refused.posts).toHaveLength(0);
-    expect(JSON.stringify(refused.eph[0].body.blocks)).toMatch(/may not approve in prod: approvers are <!subteam\^SONCALL>/);
-    // Looked up here, or already by an earlier test (`freeze all` steers Prod too, where approvers may steer).
-    expect(fake.calls.filter((c) => c.method === 'usergroups.users.list').map((c) => c.body.usergroup)).toEqual(expect.arrayContaining([]));
-    expect(fake.calls.filter((c) => c.method === 'usergroups.users.list').length).toBeLessThanOrEqual(1);
-    const asOther = await say(`approve ${hash} --as U-ONCALL`, 'U1');
-    expect(asOther.posts).toHaveLength(0);
-    expect(JSON.stringify(asOther.eph[0].body.blocks)).toContain('--as is not available in Slack');
-    const approved = await say(`approve ${hash}`, 'U-ONCALL');
-    expect(approved.eph).toHaveLength(0);
-    expect(approved.posts[0].body.text).toContain('approved by U-ONCALL');
-    expect(fake.calls.filter((c) => c.method === 'usergroups.users.list')).toHaveLength(0); // cached from the first lookup
+    // Its own bot and fake Slack: the group lookup cache starts empty here, whatever ran before.
+    const own = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } });
+    const bot = await startBot(
+      own,
+      writeBotConfig(sim, { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } }),
+      'http',
+    );
+    try {
+      const lookups: string[] = [];
+      const sayOwn = async (text: string, user: string) => {
+        own.reset();
+        const res = await postSigned(bot.eventsUrl, slashPayload(text, { user }), SECRET);
+        expect(res.status).toBe(200);
+        await bot.bot.idle();
+        const looked = own.calls.filter((c) => c.method === 'usergroups.users.list').map((c) => String(c.body.usergroup));
+        lookups.push(...looked);
+        return { posts: own.callsTo('chat.postMessage'), eph: own.callsTo('chat.postEphemeral'), looked };
+      };
+      const { posts } = await sayOwn('prod trial', 'U-OP');
+      const hash = posts[0].body.blocks.find((b: Json) => b.type === 'actions').elements[0].value as string;
+      const refused = await sayOwn(`approve ${hash}`, 'U1');
+      expect(refused.posts).toHaveLength(0);
+      expect(JSON.stringify(refused.eph[0].body.blocks)).toMatch(/may not approve in prod: approvers are <!subteam\^SONCALL>/);
+      // Deciding on U1 needed the group's members: looked up once, by this bot.
+      expect(lookups).toEqual(['SONCALL']);
+      const asOther = await sayOwn(`approve ${hash} --as U-ONCALL`, 'U1');
+      expect(asOther.posts).toHaveLength(0);
+      expect(JSON.stringify(asOther.eph[0].body.blocks)).toContain('--as is not available in Slack');
+      const approved = await sayOwn(`approve ${hash}`, 'U-ONCALL');
+      expect(approved.eph).toHaveLength(0);
+      expect(approved.posts[0].body.text).toContain('approved by U-ONCALL');
+      expect(approved.looked).toEqual([]); // cached from the first lookup
+      expect(lookups).toEqual(['SONCALL']);
+    } finally {
+      await bot.close();
+      await own.close();
+    }
   });
 
   it('refuses a Run click by a non-operator ephemerally and starts nothing', async () => {

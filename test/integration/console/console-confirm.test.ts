@@ -65,7 +65,13 @@ describe('src/chat/console/console-adapter.ts — Proceed / Cancel in an interac
   });
 
   it('resume and a task rename ask as well; --yes skips the question', async () => {
-    const [wave] = await (await services.journal()).listWaves({ env: 'stage' });
+    // Its own finished wave (not the one the test before made).
+    await tty.input(`run stage ${fresh()} --force --yes`);
+    const waveId = /`(stage-\d{8}-\d+)`/.exec(tty.lastReply())?.[1];
+    if (!waveId) throw new Error(`run --yes did not name its wave: ${tty.lastReply()}`);
+    await tty.input('/wait');
+    const wave = (await (await services.journal()).getWave(waveId))!;
+    expect(wave).toMatchObject({ waveId, state: 'finished' });
     await tty.input(`resume ${wave.waveId}`);
     expect(tty.lastReply()).toContain(`runs the unfinished runtimes of \`${wave.waveId}\` here (finished`);
     expect(tty.lastReply()).toContain('[1] Proceed  [2] Cancel');

@@ -102,7 +102,13 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
 
   it('in Prod, set-concurrency above the approved value needs an approval of that raise', async () => {
     const journal = await services.journal();
-    const [wave] = await journal.listWaves({ env: 'prod' });
+    // Its own wave (not one an earlier test left): planned, approved and run here.
+    const hash = await planned('sre-1', runtimeOf(sim.out, 'prod', 'fresh').runtimeId);
+    expect((await approve(hash)).exitCode).toBe(0);
+    const ran = await run('sre-1', '--plan', hash, '--yes');
+    expect(ran.exitCode).toBe(0);
+    const wave = ran.json as WaveStatus;
+    expect(wave).toMatchObject({ planHash: hash, requestedBy: 'sre-1' });
     const approved = (await dispatch(as('sre-1'), 'status', [wave.waveId])).json as WaveStatus;
     const base = approved.concurrency;
 
