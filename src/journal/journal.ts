@@ -159,7 +159,8 @@ export interface Journal {
    * The three writes of a runner: start (attempts + 1, state `running`), checkpoint, finish. A finished runtime is
    * never written again (only `resetRuntimes` reopens it), and with `holder` a write applies only while that holder
    * holds the wave's lease — checked in the same statement, so a runner that lost its wave (or a second runner of
-   * it) cannot write. A refused write rejects with `RuntimeWriteRefusedError`.
+   * it) cannot write. A write without `holder` applies only to a wave that has no lease (row) at all, so leaving the
+   * holder out never bypasses the check. A refused write rejects with `RuntimeWriteRefusedError`.
    */
   startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void>;
   checkpoint(waveId: string, runtimeId: string, state: 'before-patch' | 'patched', holder?: string): Promise<void>;

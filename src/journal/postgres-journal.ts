@@ -503,7 +503,8 @@ export class PostgresJournal implements Journal {
          updated_at = now()
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS v(wave_id, runtime_id, kind, state, result, holder)
        WHERE w.wave_id = v.wave_id AND w.runtime_id = v.runtime_id AND w.state <> 'finished'
-         AND (v.holder IS NULL OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = w.wave_id AND l.holder = v.holder))
+         AND ((v.holder IS NULL AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = w.wave_id))
+              OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = w.wave_id AND l.holder = v.holder))
        RETURNING w.wave_id, w.runtime_id`,
       [
         batch.map((w) => w.waveId),

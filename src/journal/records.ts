@@ -98,7 +98,9 @@ export class RuntimeWriteRefusedError extends Error {
     super(
       reason === 'finished'
         ? `runtime ${runtimeId} of wave ${waveId} is already finished: its result is never overwritten`
-        : `runner ${holder ?? '?'} does not hold the lease of wave ${waveId}: its write to runtime ${runtimeId} is refused`,
+        : holder
+          ? `runner ${holder} does not hold the lease of wave ${waveId}: its write to runtime ${runtimeId} is refused`
+          : `wave ${waveId} has a lease: a write to runtime ${runtimeId} without its holder is refused (pass the lease holder, e.g. "host:1234:ab12")`,
     );
     this.name = 'RuntimeWriteRefusedError';
   }

@@ -124,8 +124,12 @@ const WAVE_COLUMNS = 'wave_id, env, target, plan_hash, state, control, concurren
 const RUNTIME_COLUMNS = 'wave_id, runtime_id, runtime, state, attempts, result, updated_at';
 const ACTIVE_STATES_SQL = ACTIVE_TASK_STATES.map((s) => `'${s}'`).join(', ');
 const KEPT_CHECKPOINTS_SQL = START_KEEPS_CHECKPOINT.map((s) => `'${s}'`).join(', ');
-/** A runner's write applies to an unfinished runtime, and (given a holder: the last two parameters) only while that holder holds the wave's lease. */
-const WRITABLE_SQL = "state <> 'finished' AND (? IS NULL OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = wave_runtimes.wave_id AND l.holder = ?))";
+/**
+ * A runner's write applies to an unfinished runtime, and (the holder: the last two parameters) only while that holder
+ * holds the wave's lease; a write without a holder only while the wave has no lease at all.
+ */
+const WRITABLE_SQL =
+  "state <> 'finished' AND ((? IS NULL AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = wave_runtimes.wave_id)) OR EXISTS (SELECT 1 FROM leases l WHERE l.wave_id = wave_runtimes.wave_id AND l.holder = ?))";
 
 const iso = (at: string): string => new Date(at).toISOString();
 const nowIso = (): string => new Date().toISOString();

@@ -3,7 +3,7 @@
  * per cluster, KEB tokens, and runtimes.json. Kubeconfigs are written with bounded parallelism: 10,000 small
  * files must not take seconds, nor open 10,000 file handles at once.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { landscapeConfigSchema, type LandscapeConfig } from '../../config/landscape.js';
@@ -105,4 +105,16 @@ export async function writeSimFiles(dir: string, landscape: Landscape, ctx: SimF
   });
   files.push([path.join(root, 'runtimes.json'), `${JSON.stringify(entries, null, 2)}\n`]);
   await writeAll(files);
+  // Files of an earlier, larger landscape in the same folder are not rewritten; they hold credentials too.
+  await tightenTree(path.join(root, 'kubeconfigs'));
+  await tightenTree(path.join(root, 'tokens'));
+}
+
+/** Every regular file under `dir` readable or writable by group or others becomes 0600. */
+async function tightenTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) await tightenTree(file);
+    else if (entry.isFile() && ((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  }
 }

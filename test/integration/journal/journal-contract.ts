@@ -531,6 +531,10 @@ export function journalContract(name: string, make: () => Promise<Journal>, clea
         j.startRuntime(w.waveId, b.runtimeId, 'host:1:bbbb'),
         j.checkpoint(w.waveId, a.runtimeId, 'patched', 'host:1:bbbb'),
         j.finishRuntime(w.waveId, a.runtimeId, migrationResult(a.runtimeId), 'host:1:bbbb'),
+        // Leaving the holder out does not bypass the check on a wave that has a lease.
+        j.startRuntime(w.waveId, b.runtimeId),
+        j.checkpoint(w.waveId, a.runtimeId, 'patched'),
+        j.finishRuntime(w.waveId, a.runtimeId, migrationResult(a.runtimeId)),
       ]);
       for (const r of refused) {
         expect(r.status).toBe('rejected');

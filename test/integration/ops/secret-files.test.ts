@@ -55,12 +55,14 @@ describe('src/landscape/kube-client.ts — a malformed kubeconfig', () => {
 });
 
 describe('src/sim/landscape/files.ts — sim --out into an existing folder', () => {
-  it('tightens older kubeconfig and token files to 0600', async () => {
+  it('tightens older kubeconfig and token files to 0600, also those of an earlier, larger landscape it does not rewrite', async () => {
     const out = tmp();
     // A previous run's files, left looser (as an older version, a copy or a umask would leave them).
     mkdirSync(path.join(out, 'kubeconfigs', 'prod'), { recursive: true });
     mkdirSync(path.join(out, 'tokens'), { recursive: true });
-    for (const f of [path.join(out, 'kubeconfigs', 'prod', 'kcp.yaml'), path.join(out, 'tokens', 'prod-keb.token')]) {
+    const leftover = path.join(out, 'kubeconfigs', 'prod', 'old-runtime.yaml');
+    const leftoverToken = path.join(out, 'tokens', 'old-env-keb.token');
+    for (const f of [path.join(out, 'kubeconfigs', 'prod', 'kcp.yaml'), path.join(out, 'tokens', 'prod-keb.token'), leftover, leftoverToken]) {
       writeFileSync(f, 'old');
       chmodSync(f, 0o644);
     }
@@ -71,6 +73,9 @@ describe('src/sim/landscape/files.ts — sim --out into an existing folder', () 
         ...readdirSync(path.join(out, 'tokens')).map((f) => path.join(out, 'tokens', f)),
       ];
       expect(secretFiles.length).toBeGreaterThan(10);
+      expect(secretFiles).toEqual(expect.arrayContaining([leftover, leftoverToken]));
+      expect((statSync(leftover).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(leftoverToken).mode & 0o777).toString(8)).toBe('600');
       const loose = secretFiles.filter((f) => (statSync(f).mode & 0o777) !== 0o600).map((f) => `${path.relative(out, f)} ${(statSync(f).mode & 0o777).toString(8)}`);
       expect(loose).toEqual([]);
     } finally {
