@@ -161,17 +161,30 @@ describe('a newcomer sitting (README only): plan → run → quit → restart �
     // 7. Tasks: one per runtime held for a customer Istio CR, and each tells the truth about its CRs.
     const tasks = await json<{ tasks: { taskId: string; runtimeId: string; istioCrs: { name: string }[] }[] }>(cwd, ['tasks', 'all']);
     const held = [...rows, ...(await json<WaveRuntimeRow[]>(cwd, ['export', dev.waveId]))].filter((r) => r.outcome === 'multiple-istio-crs');
+    // the embedded landscape is deterministic: its Dev wave holds runtimes of the `custom-cr` scenarios (one customer CR)
+    expect(held.length).toBeGreaterThan(0);
     expect(tasks.tasks.map((t) => t.runtimeId).sort()).toEqual(held.map((r) => r.runtimeId).sort());
     for (const t of tasks.tasks) {
+      expect(t.istioCrs).toHaveLength(1);
+      expect(t.istioCrs[0].name).not.toBe('default');
       const one = await cli(cwd, ['task', t.taskId]);
       expect(one.code).toBe(0);
       expect(one.stdout).toContain(t.runtimeId);
       expect(one.stdout).toMatch(/history:/);
-      if (t.istioCrs.length === 1) {
-        expect(one.stdout).toContain(`a customer Istio CR \`${t.istioCrs[0].name}\` exists; migrating would add \`default\``);
-        expect(one.stdout).not.toMatch(/why: .*more than one/i);
-      }
+      expect(one.stdout).toContain(`a customer Istio CR \`${t.istioCrs[0].name}\` exists; migrating would add \`default\``);
+      expect(one.stdout).not.toMatch(/why: .*more than one/i);
     }
+    // the customer agrees; the rename (no approval in Dev) leaves `default` as the only CR, and the task says so
+    const firstTask = tasks.tasks[0];
+    expect((await cli(cwd, ['task', firstTask.taskId, 'agreed'])).code).toBe(0);
+    const rename = await cli(cwd, ['task', firstTask.taskId, 'rename', '--yes']);
+    expect(rename.code).toBe(0);
+    expect(rename.stdout).toContain(`${firstTask.taskId} ${firstTask.runtimeId}: renamed`);
+    const renamed = await cli(cwd, ['task', firstTask.taskId]);
+    expect(renamed.stdout).toMatch(new RegExp(`^${firstTask.taskId} renamed`));
+    expect(renamed.stdout).toMatch(/Istio CRs: default=Ready \(/);
+    expect(renamed.stdout).not.toContain(`${firstTask.istioCrs[0].name}=`);
+    expect(renamed.stdout).toMatch(/history:[\s\S]*opened[\s\S]*task-agreed by newcomer[\s\S]*task-rename by newcomer[\s\S]*task-renamed by newcomer/);
 
     // 8. The same journal opened against another landscape (a `sim --out` config) refuses, clearly.
     sim = await startTestSim();
