@@ -33,6 +33,16 @@ export function runnerLiveness(holder: string, localRunners: ReadonlySet<string>
   return pidAlive(holderPid) ? 'alive' : 'dead';
 }
 
+/**
+ * Whether `holder` is a runner of another process of this host whose process is gone (killed, Ctrl-C): then its
+ * wave runs nowhere, whatever its lease says. False for this process's own runners and for other hosts.
+ */
+export function holderProcessGone(holder: string, host: string = os.hostname(), pid: number = process.pid): boolean {
+  const m = /^(.*):(\d+)(?::([0-9a-f]+))?$/.exec(holder);
+  if (!m || m[1] !== host || Number(m[2]) === pid) return false;
+  return !pidAlive(Number(m[2]));
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

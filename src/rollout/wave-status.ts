@@ -1,11 +1,12 @@
 /**
  * A wave's status as C5 shows it: `{waveId, env, target, state, counts}` with every outcome plus `pending` and
- * `running`, zeros included. A wave whose state says running but whose runner's lease has lapsed is reported
- * `interrupted` (its process died; `resume` continues it).
+ * `running`, zeros included. A wave whose state says running but whose runner's lease has lapsed, or whose runner
+ * was a process of this host that is gone, is reported `interrupted` (its process died; `resume` continues it).
  */
 import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import { OUTCOMES, type Outcome } from '../migration/outcomes.js';
 import { readLimit, type WaveLimit } from './limit.js';
+import { holderProcessGone } from './runner-identity.js';
 
 export type Counts = Record<Outcome | 'pending' | 'running', number>;
 
@@ -48,12 +49,16 @@ export function countRuntimes(runtimes: WaveRuntime[]): Counts {
   return counts;
 }
 
-/** The state to show: a "live" state without a live runner is `interrupted`. */
+/**
+ * The state to show: a "live" state without a live runner is `interrupted` — no lease, a lapsed lease, or a lease
+ * held by a process of this host that is gone (a Ctrl-C'd or killed `run`: its lease would otherwise say running
+ * until it lapses).
+ */
 export async function effectiveState(journal: Journal, wave: Wave, now = Date.now()): Promise<WaveState> {
   if (!['running', 'paused', 'draining'].includes(wave.state)) return wave.state;
   const lease = await journal.getLease(wave.waveId);
   if (!lease) return 'interrupted';
-  return Date.parse(lease.expiresAt) < now ? 'interrupted' : wave.state;
+  return Date.parse(lease.expiresAt) < now || holderProcessGone(lease.holder) ? 'interrupted' : wave.state;
 }
 
 export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStatus> {
