@@ -322,6 +322,14 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
           // And a resume while a runner holds the lease refuses to run a second one.
           const live = await startWave(cfg, ['dev', 'all', '--yes', '--force']);
           try {
+            // Hold it still first: paused, its runner keeps the lease, so the resume below meets a live runner
+            // however fast this machine finishes a 10-runtime wave (the resume answers that its runner continues).
+            await dispatch(live.ctx, 'pause', [live.waveId()]);
+            const pausedBy = Date.now() + 20_000;
+            while (((await dispatch(live.ctx, 'status', [live.waveId(), '--json'])).json as WaveStatus).state !== 'paused') {
+              if (Date.now() > pausedBy) throw new Error(`${live.waveId()} did not pause`);
+              await sleep(50);
+            }
             const r = await cli(['resume', live.waveId(), '--yes', '--json'], cfg, env).exited;
             expect(r.stdout).toContain(live.ctx.services.holder);
             expect((await live.done).json).toMatchObject({ state: 'finished' });
