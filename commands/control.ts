@@ -85,7 +85,10 @@ export const resume: CommandSpec = {
     const newBudget = intOption(args.values.budget, '--budget', resume);
     const { journal, wave } = await loadWave(ctx, id);
     const status = await waveStatus(journal, wave);
-    const live = status.state === 'paused' || status.state === 'running' || status.state === 'draining';
+    // Live as far as its lease goes: a runner whose process is gone still holds a valid lease (status already shows
+    // it interrupted); liveRunner below finds that out and takes the lease over.
+    const lease = await journal.getLease(id);
+    const live = ['paused', 'running', 'draining'].includes(wave.state) && !!lease && Date.parse(lease.expiresAt) > Date.now();
     if (status.state === 'finished') throw new CommandError(`wave ${id} has finished: nothing to resume${status.counts.pending ? ` (${status.counts.pending} runtimes never started: plan them again as a new wave)` : ''}`, 1, `status ${id}`);
     if (live && newBudget !== undefined) throw new CommandError(`wave ${id} is ${status.state} with a live runner: its budget can change only once it stopped (a budget-stopped wave takes resume ${id} --budget N)`, 1);
     // Runs the wave here: the decision comes first — nothing changes (not even the control) without it, and the
