@@ -111,12 +111,13 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
   const toResume: { wave: (typeof active)[number]; takeOverFrom?: string }[] = [];
   for (const wave of active) {
     if (running.has(wave.waveId)) continue;
-    if ((await effectiveState(journal, wave)) === 'interrupted') {
-      toResume.push({ wave });
+    // A valid lease of a dead runner first: status shows that wave interrupted too, but its lease must be taken over.
+    const lease = await journal.getLease(wave.waveId);
+    if (lease && Date.parse(lease.expiresAt) > Date.now() && runnerLiveness(lease.holder, services.events.runners) === 'dead') {
+      toResume.push({ wave, takeOverFrom: lease.holder });
       continue;
     }
-    const lease = await journal.getLease(wave.waveId);
-    if (lease && runnerLiveness(lease.holder, services.events.runners) === 'dead') toResume.push({ wave, takeOverFrom: lease.holder });
+    if ((await effectiveState(journal, wave)) === 'interrupted') toResume.push({ wave });
   }
   // The global budget's ledger first (a new leader: docs/ha.md): every active wave not running here — about to be
   // resumed now, or once the dead runner's lease lapses — with its failures so far, and the waves a budget stopped
