@@ -13,9 +13,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import YAML from 'yaml';
-import { landscapeConfigSchema } from '../src/config/landscape.js';
-import { KebClient } from '../src/landscape/keb-client.js';
-import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
+import { landscapeConfigSchema } from '../src/config/environments.js';
+import { KebClient } from '../src/clients/keb-client.js';
+import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
 

@@ -19,7 +19,7 @@ import { Agent } from 'undici';
 import { findResource, KYMA_GROUP } from '../src/sim/k8s/resources.js';
 import { hasKubeconfig } from '../src/sim/landscape/objects.js';
 import { startSim } from '../src/sim/run-sim.js';
-import type { Timings } from '../src/sim/behaviour/timings.js';
+import type { Timings } from '../src/sim/controllers/timings.js';
 import type { RuntimeSpec, Scenario } from '../src/sim/types.js';
 
 const RUNTIMES = 10_000;

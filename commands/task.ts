@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { EnvName } from '../src/config/config.js';
 import type { CustomerTask, TaskState } from '../src/journal/journal.js';
-import { KubeClient, RequestCounter } from '../src/landscape/kube-client.js';
+import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { describeIstioConflict } from '../src/migration/istio-conflict.js';
 import { renameToDefault, type RenameResult } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';

@@ -1,11 +1,11 @@
 /**
- * The bot's whole configuration: the landscape part the simulator writes (landscape.ts) plus, per
+ * The bot's whole configuration: the landscape part the simulator writes (environments.ts) plus, per
  * environment, how the rollout may act — SKR access, the reconciliation acknowledgement, limits, error
  * budgets, the conflict policy, approvals — and the journal. Secrets are referenced by file path or
  * environment variable name, never written here and never printed.
  */
 import { z } from 'zod';
-import { environmentConfigSchema, landscapeConfigSchema } from './landscape.js';
+import { environmentConfigSchema, landscapeConfigSchema } from './environments.js';
 
 /** An error budget: a number of runtimes, or a percentage of the eligible ones (`"5%"`). */
 const budget = z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a budget is a count (e.g. 10) or a percentage (e.g. "5%")')]);

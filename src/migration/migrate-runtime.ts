@@ -13,9 +13,9 @@
  * Kyma. The patch is one JSON patch guarded by a `test` op; a reset after the server applied it is detected by
  * re-reading, so a runtime is never patched twice. Kubeconfigs are held in memory only.
  */
-import { RemoteError } from '../landscape/errors.js';
-import { KubeClient, RequestCounter, type KubeClientOptions, type KubeObject, type Throttle } from '../landscape/kube-client.js';
-import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../landscape/retry.js';
+import { RemoteError } from '../clients/errors.js';
+import { KubeClient, RequestCounter, type KubeClientOptions, type KubeObject, type Throttle } from '../clients/kube-client.js';
+import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../clients/retry.js';
 import { classOf, SCRIPT_MESSAGES, type ErrorReason, type Outcome, type Reason } from './outcomes.js';
 import { isIstioTemplate, isVersionedTemplate, resolveIstioTemplates } from './module-templates.js';
 import {

@@ -14,7 +14,7 @@
  * The release meta is used when the ModuleReleaseMeta `istio` exists (its CRD is served and the object is there);
  * otherwise the channel templates.
  */
-import type { KubeObject } from '../landscape/kube-client.js';
+import type { KubeObject } from '../clients/kube-client.js';
 
 export type CatalogKind = 'release-meta' | 'channel-templates';
 

@@ -5,8 +5,8 @@
  * (the original script leaves it at 0). Runs only with the customer's agreement, and refuses while any CR is
  * `Processing` or `Deleting` (then nobody can tell which CR is being reconciled).
  */
-import { KubeClient, RequestCounter, type KubeObject } from '../landscape/kube-client.js';
-import { DEFAULT_RETRY, sleep, type RetryPolicy } from '../landscape/retry.js';
+import { KubeClient, RequestCounter, type KubeObject } from '../clients/kube-client.js';
+import { DEFAULT_RETRY, sleep, type RetryPolicy } from '../clients/retry.js';
 import { ISTIOS, KYMA_SYSTEM, OPERATOR_DEPLOYMENT } from './resources.js';
 import type { IstioCrInfo } from './result.js';
 import { istioInfo } from './wait.js';

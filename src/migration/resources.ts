@@ -1,5 +1,5 @@
 /** The remote resources the migration reads and writes (DOMAIN.md §5–§6), in one place. */
-import type { CrRef } from '../landscape/kube-client.js';
+import type { CrRef } from '../clients/kube-client.js';
 
 const KYMA_GROUP = 'operator.kyma-project.io';
 

@@ -3,7 +3,7 @@
  * falling back to Gardener's `shoots/<shoot>/adminkubeconfig`. The kubeconfig is returned in memory only;
  * nothing here logs it.
  */
-import type { KubeClient } from '../landscape/kube-client.js';
+import type { KubeClient } from '../clients/kube-client.js';
 import { KCP_SYSTEM, SHOOTS } from './resources.js';
 
 export class KubeconfigUnavailableError extends Error {

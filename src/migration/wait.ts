@@ -5,9 +5,9 @@
  * deadline. No blind initial sleep. A watch that ends is resumed from its last resourceVersion; one that
  * cannot be established falls back to polling with backoff. Objects that do not exist yet are "not yet".
  */
-import type { KubeClient, KubeObject, WatchEvent } from '../landscape/kube-client.js';
-import { RemoteError } from '../landscape/errors.js';
-import { sleep } from '../landscape/retry.js';
+import type { KubeClient, KubeObject, WatchEvent } from '../clients/kube-client.js';
+import { RemoteError } from '../clients/errors.js';
+import { sleep } from '../clients/retry.js';
 import type { IstioCrInfo, Transition } from './result.js';
 import { collectionPath, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
 

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Journal, WaveState } from '../journal/journal.js';
-import { observeRemoteCalls } from '../landscape/observe.js';
+import { observeRemoteCalls } from '../clients/observe.js';
 import type { WaveEvent, WaveEvents } from '../rollout/wave-runner.js';
 import { effectiveState } from '../rollout/wave-status.js';
 

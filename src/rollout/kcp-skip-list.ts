@@ -6,8 +6,8 @@
  *
  * When the list cannot be read, `labelled` answers undefined and each runtime reads its own KCP Kyma instead.
  */
-import { RemoteError } from '../landscape/errors.js';
-import type { KubeClient } from '../landscape/kube-client.js';
+import { RemoteError } from '../clients/errors.js';
+import type { KubeClient } from '../clients/kube-client.js';
 import { KCP_SYSTEM, KYMAS, RUNTIME_ID_LABEL, SKIP_RECONCILIATION_LABEL, skipReconciliationSet } from '../migration/resources.js';
 
 /**

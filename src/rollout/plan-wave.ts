@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { KubeClient, RequestCounter } from '../landscape/kube-client.js';
-import { KebClient } from '../landscape/keb-client.js';
+import { KubeClient, RequestCounter } from '../clients/kube-client.js';
+import { KebClient } from '../clients/keb-client.js';
 import type { Services } from '../app/services.js';
 import type { EnvName } from '../config/config.js';
 import type { PlannedRuntime } from '../journal/journal.js';

@@ -5,7 +5,7 @@
  * acknowledgement that the old reconciler no longer reconciles Istio (config — no API can tell); the baseline count
  * of istio Manifests (the doc's `totalCount` vs `wc -l`).
  */
-import type { KubeClient } from '../landscape/kube-client.js';
+import type { KubeClient } from '../clients/kube-client.js';
 import { resolveIstioTemplates, type CatalogKind } from '../migration/module-templates.js';
 import { KCP_SYSTEM, MANIFESTS, MODULE_RELEASE_METAS, MODULE_TEMPLATES } from '../migration/resources.js';
 

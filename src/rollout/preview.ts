@@ -10,7 +10,7 @@ import { migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
 import { kcpClient, type EnvAccess } from './wave-runner.js';
 import { KcpSkipList } from './kcp-skip-list.js';
-import type { Throttle } from '../landscape/kube-client.js';
+import type { Throttle } from '../clients/kube-client.js';
 import type { PlanRuntime } from './plan-wave.js';
 
 export interface Prediction {

@@ -5,7 +5,7 @@
  * `for(env)` gives the throttle the clients of that environment call before every request; a system without a
  * cap passes at once. The clock is injectable (tests count grants per window on a virtual clock).
  */
-import type { System } from '../landscape/kube-client.js';
+import type { System } from '../clients/kube-client.js';
 
 export type RateSystem = System | 'keb';
 

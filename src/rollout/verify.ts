@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Services } from '../app/services.js';
 import type { EnvName } from '../config/config.js';
-import { KubeClient, RequestCounter } from '../landscape/kube-client.js';
-import { KebClient } from '../landscape/keb-client.js';
+import { KubeClient, RequestCounter } from '../clients/kube-client.js';
+import { KebClient } from '../clients/keb-client.js';
 import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, MANIFESTS } from '../migration/resources.js';
 import { resolveSkrAccess } from '../migration/skr-access.js';
 import { parseTargets } from '../targets/selector.js';

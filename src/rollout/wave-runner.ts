@@ -10,10 +10,10 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
-import { KubeClient, RequestCounter, type Throttle } from '../landscape/kube-client.js';
+import { KubeClient, RequestCounter, type Throttle } from '../clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
-import { sleep } from '../landscape/retry.js';
+import { sleep } from '../clients/retry.js';
 import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';

@@ -3,7 +3,7 @@
  * Used by `istio-migrate sim`, `npm start` and tests that want a landscape in-process.
  */
 import path from 'node:path';
-import { installBehaviour, type Behaviour, type BehaviourOptions } from './behaviour/index.js';
+import { installBehaviour, type Behaviour, type BehaviourOptions } from './controllers/index.js';
 import { SimServer } from './http-server.js';
 import { writeSimFiles } from './landscape/files.js';
 import { loadSimState, persistSim, type LandscapeMeta } from './persist.js';

@@ -23,9 +23,9 @@
  */
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import type { KubeClient } from '../landscape/kube-client.js';
-import type { KebClient, KebRuntime } from '../landscape/keb-client.js';
-import { listShoots, type Shoot } from '../landscape/gardener.js';
+import type { KubeClient } from '../clients/kube-client.js';
+import type { KebClient, KebRuntime } from '../clients/keb-client.js';
+import { listShoots, type Shoot } from '../clients/gardener.js';
 import { evaluate, isKnownPlan, KNOWN_PLAN_NAMES, unknownPlanWarnings, type SelectableRuntime, type TargetSpec } from './selector.js';
 
 /** An eligible target runtime. */

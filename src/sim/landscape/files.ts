@@ -6,7 +6,7 @@
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { landscapeConfigSchema, type LandscapeConfig } from '../../config/landscape.js';
+import { landscapeConfigSchema, type LandscapeConfig } from '../../config/environments.js';
 import { ENVS, type Env } from '../types.js';
 import type { Landscape } from './generate.js';
 import { gardenNamespace, hasKubeconfig, kubeconfigYaml, type SeedContext } from './objects.js';

@@ -33,7 +33,7 @@ function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-describe('src/landscape/kube-client.ts — a malformed kubeconfig', () => {
+describe('src/clients/kube-client.ts — a malformed kubeconfig', () => {
   it.each([
     ['an unterminated quoted token', `apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: "${TOKEN}\n  bad: [\nclusters: {`],
     ['a token in an unclosed flow mapping', `users:\n- name: x\n  user: {token: ${TOKEN}\n`],

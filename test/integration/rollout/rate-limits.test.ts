@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Services } from '../../../src/app/services.js';
-import { KebClient } from '../../../src/landscape/keb-client.js';
+import { KebClient } from '../../../src/clients/keb-client.js';
 import { RateLimiter, type LimiterClock } from '../../../src/rollout/rate-limiter.js';
 import { planWave } from '../../../src/rollout/plan-wave.js';
 import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_TIMINGS } from '../../../src/sim/behaviour/timings.js';
+import { DEFAULT_TIMINGS } from '../../../src/sim/controllers/timings.js';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
 import type { StoreEvent } from '../../../src/sim/k8s/store.js';
 import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
@@ -131,7 +131,7 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
     rmSync(out, { recursive: true, force: true });
   });
 
-  describe('src/sim/behaviour/skr-behaviour.ts', () => {
+  describe('src/sim/controllers/skr-behaviour.ts', () => {
     it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
       for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
         const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];

@@ -40,7 +40,7 @@ afterAll(async () => {
   }
 });
 
-describe('src/sim/behaviour/faults.ts', () => {
+describe('src/sim/controllers/faults.ts', () => {
   it('same seed ⇒ the same fault sequence per cluster, however requests to clusters interleave', async () => {
     const a = await start(5);
     const b = await start(5);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { faultDice, flakyDecision } from '../../../src/sim/behaviour/faults.js';
-import { DEFAULT_TIMINGS, scaleTimings } from '../../../src/sim/behaviour/timings.js';
+import { faultDice, flakyDecision } from '../../../src/sim/controllers/faults.js';
+import { DEFAULT_TIMINGS, scaleTimings } from '../../../src/sim/controllers/timings.js';
 
-describe('src/sim/behaviour/faults.ts', () => {
+describe('src/sim/controllers/faults.ts', () => {
   it('decides from (seed, cluster, index) only, at about the configured rate', () => {
     const seq = (seed: number, id: string) => Array.from({ length: 2000 }, (_, i) => flakyDecision(seed, id, i, 0.3));
     expect(seq(1, 'a')).toEqual(seq(1, 'a'));
@@ -16,7 +16,7 @@ describe('src/sim/behaviour/faults.ts', () => {
   });
 });
 
-describe('src/sim/behaviour/timings.ts', () => {
+describe('src/sim/controllers/timings.ts', () => {
   it('multiplies every duration, not the slow factor', () => {
     const t = scaleTimings(DEFAULT_TIMINGS, 0.5);
     expect(t.lmNoticeMs).toBe(DEFAULT_TIMINGS.lmNoticeMs / 2);

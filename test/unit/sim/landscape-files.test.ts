@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { landscapeConfigSchema } from '../../../src/config/landscape.js';
+import { landscapeConfigSchema } from '../../../src/config/environments.js';
 import { writeSimFiles, type RuntimeFileEntry, type SimFilesContext } from '../../../src/sim/landscape/files.js';
 import { generateLandscape } from '../../../src/sim/landscape/generate.js';
 import { ENVS } from '../../../src/sim/types.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { lmLoad } from '../../../src/sim/behaviour/lm-load.js';
+import { lmLoad } from '../../../src/sim/controllers/lm-load.js';
 
-describe('src/sim/behaviour/lm-load.ts (virtual time)', () => {
+describe('src/sim/controllers/lm-load.ts (virtual time)', () => {
   afterEach(() => {
     jest.useRealTimers();
   });

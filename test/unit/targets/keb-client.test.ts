@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { KebClient, type KebRuntime } from '../../../src/landscape/keb-client.js';
-import { RemoteError } from '../../../src/landscape/errors.js';
+import { KebClient, type KebRuntime } from '../../../src/clients/keb-client.js';
+import { RemoteError } from '../../../src/clients/errors.js';
 
 const TOKEN = 'secret-token-123';
 const FAST = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
@@ -28,7 +28,7 @@ const page = (total: number, size: number) => (url: URL) => {
   return Response.json({ data, count: data.length, totalCount: total });
 };
 
-describe('src/landscape/keb-client.ts', () => {
+describe('src/clients/keb-client.ts', () => {
   it('pages with page and page_size until totalCount, with the bearer token and state=all', async () => {
     const f = fakeFetch([page(7, 3), page(7, 3), page(7, 3)]);
     const client = new KebClient({ url: 'http://keb.test/base/', token: TOKEN, pageSize: 3, fetch: f.fn, concurrency: 1 });
