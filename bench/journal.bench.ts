@@ -12,21 +12,19 @@
  *
  * Run: `npm run build && npm run bench:journal` (the script runs the compiled dist/bench/journal.bench.js).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import type { Journal, PlannedRuntime } from '../src/journal/journal.js';
 import { openJournal } from '../src/journal/open-journal.js';
 import type { MigrationResult } from '../src/migration/result.js';
+import { withPgJournal } from './sim-process.js';
 
 const RUNTIMES = 10_000;
 const PG_CONCURRENCY = 100;
 const PG_SEQUENTIAL_RUNTIMES = 1_000;
 const GOAL_MS = 1;
-const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -108,14 +106,7 @@ async function benchSqlite() {
 }
 
 async function benchPostgres() {
-  const schema = `jbench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  let j: Journal;
-  try {
-    j = await openJournal({ kind: 'postgres', url: PG_URL, schema });
-  } catch (e) {
-    return { skipped: `no PostgreSQL reachable (${(e as Error).message})` };
-  }
-  try {
+  return withPgJournal('jbench', async (j) => {
     const concurrent = await runWave(j, runtimes(RUNTIMES), PG_CONCURRENCY);
     const sequential = await runWave(j, runtimes(PG_SEQUENTIAL_RUNTIMES), 1);
     return {
@@ -127,13 +118,7 @@ async function benchPostgres() {
       goalMet: concurrent.perRuntimeMs <= GOAL_MS,
       sequential: { perRuntimeMs: sequential.perRuntimeMs, runtimes: PG_SEQUENTIAL_RUNTIMES },
     };
-  } finally {
-    await j.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  }
+  });
 }
 
 const sqlite = await benchSqlite();

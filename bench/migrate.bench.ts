@@ -18,7 +18,7 @@
  * BENCH_QUICK=1: 50 runtimes. BENCH_TIME_SCALE=X overrides the time scale (default 0.05: LM's minute on a
  * fresh cluster becomes ≈ 3 s).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,12 +29,12 @@ import PQueue from 'p-queue';
 import { parse as parseYaml } from 'yaml';
 import { migrateRuntime } from '../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../src/migration/result.js';
+import { peakRssMbOf, simStats, startSimProcess, stopSimProcess } from './sim-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNTIMES = QUICK ? 50 : 500;
 const CONCURRENCY = 50;
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.05);
-const BIN = fileURLToPath(new URL('../../bin/istio-migrate.js', import.meta.url));
 const MANIFESTS_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kcp-system/manifests';
 const MANIFEST_SUFFIX = '-istio-4034478325';
 
@@ -45,13 +45,6 @@ interface RuntimeEntry {
   kubeconfig: string | null;
 }
 
-interface Ready {
-  ready: true;
-  port: number;
-  out: string;
-  runtimes: number;
-}
-
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -59,50 +52,10 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** Starts `istio-migrate sim` and resolves with its ready line (C1). */
-function startSimProcess(out: string, runtimes: number): Promise<{ child: ChildProcess; ready: Ready }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'sim', '--out', out, '--profile', 'fresh', '--runtimes', String(runtimes), '--time-scale', String(TIME_SCALE), '--seed', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const nl = stdout.indexOf('\n');
-      if (nl >= 0) {
-        try {
-          resolve({ child, ready: JSON.parse(stdout.slice(0, nl)) as Ready });
-        } catch (e) {
-          reject(new Error(`the simulator's first line is not its ready line: ${stdout.slice(0, nl)}`, { cause: e }));
-        }
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready: ${stderr}`)));
-  });
-}
-
-/** Peak RSS of another process in MB (Linux: VmHWM), or null. */
-function peakRssMbOf(pid: number | undefined): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
-}
-
 interface SimStats {
   requests: number;
   byCluster: Record<string, number>;
   kymaWrites: Record<string, number>;
-}
-
-async function simStats(port: number): Promise<SimStats> {
-  const res = await fetch(`http://127.0.0.1:${port}/sim/stats`);
-  return (await res.json()) as SimStats;
 }
 
 /**
@@ -167,7 +120,7 @@ async function observer(kubeconfigs: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-'));
-  const { child, ready } = await startSimProcess(out, RUNTIMES);
+  const { child, ready } = await startSimProcess(out, ['--runtimes', String(RUNTIMES), '--time-scale', String(TIME_SCALE)], { quiet: true });
   let observerChild: ChildProcess | undefined;
   try {
     const entries = (JSON.parse(readFileSync(path.join(out, 'runtimes.json'), 'utf8')) as RuntimeEntry[]).filter((r) => r.kubeconfig);
@@ -213,7 +166,7 @@ async function main(): Promise<void> {
     }
     await queue.onIdle();
     const wallMs = performance.now() - t0;
-    const stats = await simStats(ready.port);
+    const stats = await simStats<SimStats>(ready.port);
     // Let the observer's last messages arrive, then stop it.
     await new Promise((r) => setTimeout(r, 200));
     const ownWatches = establishments - ownBefore;
@@ -293,9 +246,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    child.removeAllListeners('exit');
-    child.kill('SIGTERM');
     if (observerChild && observerChild.exitCode === null) observerChild.kill('SIGTERM');
+    await stopSimProcess(child);
     rmSync(out, { recursive: true, force: true });
   }
 }

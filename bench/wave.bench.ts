@@ -5,7 +5,7 @@
  * figures, nothing fails.
  *
  * - T: measured, not assumed — a calibration batch of Dev runtimes (same landscape, not part of the wave) migrated
- *   with `migrateRuntime` at low concurrency; T = their mean duration.
+ *   with `migrateRuntime` one at a time (C = 1) in the same run; T = their mean duration.
  * - wall time of `runWave` vs the ideal N·T/C. Goal ≤ 1.05 ×. The config sets request-rate caps on every system
  *   far above what the wave asks (reported: the observed request rate), so they are in the path but do not bind;
  *   the error budget is set large so it does not cap concurrency either.
@@ -35,20 +35,15 @@
  * the simulator (run the bench itself with `node --cpu-prof`), BENCH_HEAP_SNAPSHOT=FILE writes this process's heap
  * after the wave; `detail` has per-phase times, CPU shares, event-loop delay and memory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { writeHeapSnapshot } from 'node:v8';
-import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
-import pg from 'pg';
 import YAML from 'yaml';
 import { Services } from '../src/app/services.js';
 import type { Journal, PlannedRuntime } from '../src/journal/journal.js';
-import { openJournal } from '../src/journal/open-journal.js';
 import { PostgresJournal } from '../src/journal/postgres-journal.js';
 import { KebClient } from '../src/clients/keb-client.js';
 import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
@@ -58,21 +53,20 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
+import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 /** BENCH_RUNTIMES: the landscape's size (Prod is 60 % of it): 5,000 gives the issue's 3,000-runtime wave. */
 const LANDSCAPE_RUNTIMES = Number(process.env.BENCH_RUNTIMES ?? (QUICK ? 1_670 : 16_700));
 const CONCURRENCY = 100;
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.033);
-const CALIBRATION_RUNTIMES = 20;
-const CALIBRATION_CONCURRENCY = 5;
+/** T is measured one runtime at a time (C = 1), as the ideal N·T/C assumes. */
+const CALIBRATION_RUNTIMES = 10;
+const CALIBRATION_CONCURRENCY = 1;
 const PG_RUNTIMES = QUICK ? 300 : 1_000;
-const PG_URL = process.env.ISTIO_MIGRATE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Request-rate caps per system: in the path, far above what the wave asks (≈ 50 runtimes/s × < 10 requests). */
 const RATE_CAP = 20_000;
 const GOALS = { wallRatio: 1.05, peakRssMb: 256, resolveMs: 2_000, journalMsPerRuntime: 1, cpuMsPerRuntime: 4, skrRequestsPerRuntime: 6, landscapeReadsPerRuntime: 1 };
-/** bin/ relative to this file, in the source tree and in dist/bench alike. */
-const BIN = path.resolve(import.meta.dirname, '..', ...(import.meta.dirname.includes(`${path.sep}dist${path.sep}`) ? ['..'] : []), 'bin', 'istio-migrate.js');
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const log = (line: string) => process.stderr.write(`wave-bench: ${line}\n`);
@@ -82,64 +76,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-interface Ready {
-  ready: true;
-  port: number;
-  out: string;
-  runtimes: number;
-}
-
-/** Starts `istio-migrate sim` and resolves with its ready line (C1); its logs go to our stderr. */
-function startSimProcess(out: string): Promise<{ child: ChildProcess; ready: Ready }> {
-  // BENCH_SIM_NODE_ARGS: node flags for the simulator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
-  const nodeArgs = (process.env.BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'sim', '--out', out, '--profile', 'fresh', '--runtimes', String(LANDSCAPE_RUNTIMES), '--time-scale', String(TIME_SCALE), '--seed', '1'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready`)));
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      try {
-        resolve({ child, ready: JSON.parse(line) as Ready });
-      } catch (e) {
-        reject(new Error(`the simulator's first line is not its ready line: ${line}`, { cause: e }));
-      }
-    });
-  });
-}
-
-async function simStats(port: number): Promise<{ requests: number; byCluster: Record<string, number> }> {
-  const res = await fetch(`http://127.0.0.1:${port}/sim/stats`);
-  return (await res.json()) as { requests: number; byCluster: Record<string, number> };
-}
-
 /** Requests to one environment's landscape systems (not SKRs) between two /sim/stats readings (C1 cluster ids). */
 function landscapeRequests(before: Record<string, number>, after: Record<string, number>, env: string): { kcp: number; gardener: number; keb: number } {
   const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
   const keb = Object.keys(after).filter((k) => k.includes('keb') && k.includes(env)).reduce((n, k) => n + d(k), 0);
   return { kcp: d(`${env}-kcp`), gardener: d(`${env}-gardener`), keb };
-}
-
-/** CPU time (user + system) of another process in ms (Linux: /proc/PID/stat), or null. */
-function cpuMsOf(pid: number | undefined): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after "pid (comm) "), in clock ticks (100 Hz on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
-/** Peak RSS of another process in MB (Linux: VmHWM), or null. */
-function peakRssMbOf(pid: number | undefined): number | null {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The simulator's config with a SQLite journal in `dir`, concurrency 100, a large budget and non-binding rate caps. */
@@ -205,7 +146,7 @@ function timedJournal(inner: Journal): { journal: Journal; timing: JournalTiming
   return { journal, timing };
 }
 
-/** T: the mean duration of a fresh runtime, from a small batch of Dev runtimes at low concurrency. */
+/** T: the mean duration of a fresh runtime, from a small batch of Dev runtimes one at a time. */
 async function calibrate(services: Services, runtimes: PlannedRuntime[]): Promise<{ T_ms: number; p50: number; max: number; outcomes: Record<string, number>; phases: Record<string, number> }> {
   const access = await services.access('dev');
   const queue = new PQueue({ concurrency: CALIBRATION_CONCURRENCY });
@@ -329,14 +270,7 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
 
 /** The PostgreSQL variant: a smaller wave of Stage runtimes with a PostgreSQL journal (a schema of its own, dropped). */
 async function postgresWave(services: Services): Promise<Record<string, unknown>> {
-  const schema = `wbench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  let journal: Journal;
-  try {
-    journal = await openJournal({ kind: 'postgres', url: PG_URL, schema });
-  } catch (e) {
-    return { skipped: `no PostgreSQL reachable (${(e as Error).message})` };
-  }
-  try {
+  return withPgJournal('wbench', async (journal) => {
     const doc = await planWave(services, { env: 'stage', specs: ['all'], concurrency: CONCURRENCY });
     const runtimes = doc.runtimes.slice(0, PG_RUNTIMES);
     log(`PostgreSQL variant: ${runtimes.length} Stage runtimes at concurrency ${CONCURRENCY}`);
@@ -355,20 +289,16 @@ async function postgresWave(services: Services): Promise<Record<string, unknown>
       otherCallsMsPerRuntime: round(w.timing.otherSumMs / w.runtimes, 3),
       eventLoopDelayMs: w.eventLoopDelayMs,
     };
-  } finally {
-    await journal.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  }
+  });
 }
 
 async function main(): Promise<void> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-wave-sim-'));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-wave-'));
   const t00 = performance.now();
-  const { child, ready } = await startSimProcess(out);
+  // BENCH_SIM_NODE_ARGS: node flags for the simulator, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const simArgs = ['--runtimes', String(LANDSCAPE_RUNTIMES), '--time-scale', String(TIME_SCALE)];
+  const { child, ready } = await startSimProcess(out, simArgs, { nodeArgs: (process.env.BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean) });
   log(`simulator ready in ${Math.round(performance.now() - t00)} ms: ${ready.runtimes} runtimes on port ${ready.port}`);
   const services = await Services.create({ configFile: writeBenchConfig(out, dir) });
   try {
@@ -445,6 +375,7 @@ async function main(): Promise<void> {
         gardener: round(wave.resultRequests.gardener / migrated, 2),
         /** KCP + Gardener + KEB requests of the wave process during the wave (sim's count), amortised per runtime. */
         landscapeAmortised: round(landscapePerRuntime, 2),
+        kcpAmortised: round(landscape.kcp / migrated, 3),
         landscapeBySystem: landscape,
       },
       /** The process's heap settings: `npm run bench:wave` passes the image's; plain `node dist/bench/wave.bench.js` none. */
@@ -494,9 +425,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
     await services.close();
-    child.removeAllListeners('exit');
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+    await stopSimProcess(child);
     rmSync(out, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }

@@ -98,12 +98,45 @@ function kubeconfigParseError(system: string, e: unknown): KubeconfigInvalidErro
   return new KubeconfigInvalidError(system, line, column);
 }
 
+/** A parsed kubeconfig and its API clients: stateless between requests, so clients of one kubeconfig share them. */
+interface Parsed {
+  kc: k8s.KubeConfig;
+  custom?: k8s.CustomObjectsApi;
+  core?: k8s.CoreV1Api;
+  apps?: k8s.AppsV1Api;
+}
+
+/**
+ * KCP and Gardener kubeconfigs, parsed once: a wave builds a KCP client for every runtime from the same kubeconfig,
+ * and parsing it (YAML) with three API clients was a good part of the runner's CPU. SKR kubeconfigs are one per
+ * runtime and never kept. Keyed by a hash, so the map holds no copy of key material; bounded.
+ */
+const PARSED = new Map<string, Parsed>();
+const MAX_PARSED = 16;
+
+function parseKubeconfig(kubeconfig: string, system: System): Parsed {
+  const key = system === 'skr' ? undefined : createHash('sha256').update(system).update('\0').update(kubeconfig).digest('hex');
+  const kept = key && PARSED.get(key);
+  if (kept) return kept;
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromString(kubeconfig);
+  } catch (e) {
+    throw kubeconfigParseError(system, e);
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`the ${system} kubeconfig has no current cluster`);
+  shareDispatcher(kc);
+  const parsed: Parsed = { kc };
+  if (key) {
+    PARSED.set(key, parsed);
+    if (PARSED.size > MAX_PARSED) PARSED.delete(PARSED.keys().next().value!);
+  }
+  return parsed;
+}
+
 export class KubeClient {
   readonly system: System;
-  private readonly kc: k8s.KubeConfig;
-  private readonly custom: k8s.CustomObjectsApi;
-  private readonly core: k8s.CoreV1Api;
-  private readonly apps: k8s.AppsV1Api;
+  private readonly parsed: Parsed;
   private readonly retry: RetryPolicy;
 
   constructor(
@@ -111,18 +144,25 @@ export class KubeClient {
     private readonly opts: KubeClientOptions,
   ) {
     this.system = opts.system;
-    this.kc = new k8s.KubeConfig();
-    try {
-      this.kc.loadFromString(kubeconfig);
-    } catch (e) {
-      throw kubeconfigParseError(opts.system, e);
-    }
-    if (!this.kc.getCurrentCluster()) throw new Error(`the ${opts.system} kubeconfig has no current cluster`);
-    shareDispatcher(this.kc);
-    this.custom = this.kc.makeApiClient(k8s.CustomObjectsApi);
-    this.core = this.kc.makeApiClient(k8s.CoreV1Api);
-    this.apps = this.kc.makeApiClient(k8s.AppsV1Api);
+    this.parsed = parseKubeconfig(kubeconfig, opts.system);
     this.retry = opts.retry ?? DEFAULT_RETRY;
+  }
+
+  private get kc(): k8s.KubeConfig {
+    return this.parsed.kc;
+  }
+
+  // Built on first use: most clients use only the custom-objects API.
+  private get custom(): k8s.CustomObjectsApi {
+    return (this.parsed.custom ??= this.kc.makeApiClient(k8s.CustomObjectsApi));
+  }
+
+  private get core(): k8s.CoreV1Api {
+    return (this.parsed.core ??= this.kc.makeApiClient(k8s.CoreV1Api));
+  }
+
+  private get apps(): k8s.AppsV1Api {
+    return (this.parsed.apps ??= this.kc.makeApiClient(k8s.AppsV1Api));
   }
 
   /** The API server URL (for messages; carries no credentials). */
@@ -229,6 +269,12 @@ export class KubeClient {
 
   async readSecret(namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
     return this.call(`get secret ${namespace}/${name}`, () => this.core.readNamespacedSecret({ namespace, name }), true);
+  }
+
+  /** Secrets of a namespace by label (a wave reads its runtimes' kubeconfig secrets in batches). */
+  async listSecrets(namespace: string, o: ListOptions = {}): Promise<k8s.V1Secret[]> {
+    const res = await this.call(`list secrets in ${namespace}`, () => this.core.listNamespacedSecret({ namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue }));
+    return res?.items ?? [];
   }
 
   async getDeployment(namespace: string, name: string): Promise<k8s.V1Deployment | undefined> {

@@ -34,7 +34,7 @@ import {
 } from './resources.js';
 import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
-import { istioInfo, waitForDecision, type Evidence } from './wait.js';
+import { istioInfo, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
 
 export type ConflictPolicy = 'hold' | 'proceed';
 
@@ -52,6 +52,13 @@ export interface MigrateOptions {
    * KCP Kyma with one list). Unset: read from the KCP Kyma when there is KCP access, else "not checked".
    */
   kcpSkipReconciliation?: boolean;
+  /**
+   * The runtime's `kubeconfig-<runtime-id>` secret, when the caller already read it (a wave reads them in batches);
+   * unset: read from KCP.
+   */
+  kcpSecretKubeconfig?: string;
+  /** The wave's shared view of the istio Manifests on KCP (one watch for all runtimes); unset: a watch of its own. */
+  manifests?: ManifestSource;
   /** Gardener fallback for SKR access. */
   gardener?: { kubeconfig: string; namespace: string; shootName: string };
   dryRun?: boolean;
@@ -175,7 +182,7 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       if (!runtimeId) throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, 'no SKR kubeconfig and no runtime id to look one up');
       const gardener = opts.gardener ? { client: client(opts.gardener.kubeconfig, 'gardener'), namespace: opts.gardener.namespace, shootName: opts.gardener.shootName } : undefined;
       try {
-        const a = await resolveSkrAccess(runtimeId, kcp, gardener);
+        const a = opts.kcpSecretKubeconfig ? { kubeconfig: opts.kcpSecretKubeconfig, via: 'kcp-secret' as const } : await resolveSkrAccess(runtimeId, kcp, gardener);
         skrKubeconfig = a.kubeconfig;
         access = a.via;
       } catch (e) {
@@ -282,6 +289,7 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     const waited = await waitForDecision({
       skr,
       kcp: kcp && manifestName ? kcp : undefined,
+      manifests: opts.manifests,
       manifestName: manifestName ?? '',
       kymaName,
       istioResourceVersion: istios.metadata.resourceVersion,

@@ -61,10 +61,21 @@ export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined): Deci
   return undefined;
 }
 
+/**
+ * A shared view of the istio Manifests on KCP (a wave watches them all with one stream). `subscribe` tells `on` the
+ * Manifest's state now (when it exists) and at every change, and returns the unsubscribe; undefined when the view is
+ * not available (then the runtime watches its Manifest itself, as it does when the view later calls `lost`).
+ */
+export interface ManifestSource {
+  subscribe(name: string, on: (type: 'MODIFIED' | 'DELETED', obj: KubeObject) => void, lost: () => void): (() => void) | undefined;
+}
+
 export interface WaitOptions {
   skr: KubeClient;
   /** KCP access for the Manifest; without it the SKR Kyma's `status.modules` is the evidence. */
   kcp?: KubeClient;
+  /** The wave's shared view of the Manifests (with `kcp`): no watch of its own while it serves. */
+  manifests?: ManifestSource;
   manifestName: string;
   kymaName: string;
   /** resourceVersion of the pre-patch Istio list, so no change after it is missed. */
@@ -218,8 +229,29 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     }
   };
 
-  const deadline = setTimeout(() => {
+  /** The evidence through the wave's shared view while it serves, else through a watch of its own. */
+  let unsubscribe: (() => void) | undefined;
+  let release: () => void = () => undefined;
+  const evidenceLoop = async (): Promise<void> => {
+    const lost = new Promise<void>((resolve) => (release = resolve));
+    unsubscribe = o.kcp && o.manifests?.subscribe(o.manifestName, onEvidence, () => release());
+    if (!unsubscribe) return watchLoop('evidence');
+    await lost;
+    unsubscribe();
+    if (!finished) {
+      unsubscribe = undefined;
+      return watchLoop('evidence');
+    }
+  };
+
+  const atDeadline = async () => {
     if (finished) return;
+    if (unsubscribe && o.kcp) {
+      // The shared view may lag behind: decide on a fresh read of the Manifest.
+      const m = await o.kcp.get(MANIFESTS, KCP_SYSTEM, o.manifestName).catch(() => undefined);
+      if (m) onEvidence('MODIFIED', m);
+      if (finished) return;
+    }
     finished = true;
     const def = crs.get(`${KYMA_SYSTEM}/default`);
     if (def?.state === 'Ready' && defaultReadyAfterPatch && o.kcp && (!evidence || evidence.state === null)) {
@@ -228,7 +260,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     }
     const states = [...crs.values()].map((c) => `${c.name}=${c.state ?? 'no state'}`).join(', ') || 'no Istio CR';
     settle({ outcome: 'timeout', detail: `after ${Math.round(o.deadlineMs / 1000)} s: ${states}; ${o.kcp ? 'Manifest' : 'Kyma istio module'}=${evidence?.state ?? 'absent'}` });
-  }, o.deadlineMs);
+  };
+  const deadline = setTimeout(() => void atDeadline(), o.deadlineMs);
 
   const onAbort = () => {
     finished = true;
@@ -237,7 +270,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   evaluate();
-  const loops = [watchLoop('istio'), watchLoop('evidence')].map((p) =>
+  const loops = [watchLoop('istio'), evidenceLoop()].map((p) =>
     p.catch((e: unknown) => {
       // An abort ends the loops; anything else is a bug worth surfacing through the decision.
       if (!finished && !(o.signal?.aborted)) {
@@ -250,6 +283,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   clearTimeout(deadline);
   o.signal?.removeEventListener('abort', onAbort);
   for (const h of handles) h.stop();
+  release();
   await Promise.allSettled(loops);
   o.signal?.throwIfAborted();
   return { decision, crs: [...crs.values()], evidence };

@@ -21,6 +21,9 @@ import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
 import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
 import { newRunnerHolder } from './runner-identity.js';
 import { KcpSkipList } from './kcp-skip-list.js';
+import { KubeconfigBatch } from './kubeconfig-batch.js';
+import { ManifestWatch } from './manifest-watch.js';
+import { istioManifestName } from '../migration/resources.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -92,6 +95,11 @@ export interface RunnerDeps {
   takeOverFrom?: string;
   events?: WaveEvents;
   throttle?: Throttle;
+  /**
+   * From how many runtimes to start on the wave watches their istio Manifests with one stream (manifest-watch.ts)
+   * rather than one watch each (a smaller wave would pay more for listing every Manifest). Default 50.
+   */
+  sharedManifestWatchFrom?: number;
   /** How often the runner reads control commands from the journal. */
   controlIntervalMs?: number;
   /** Injected for tests of the runner's own logic; defaults to the real migration. */
@@ -154,14 +162,21 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
 
   let wave = (await journal.getWave(waveId))!;
   const all = await journal.listWaveRuntimes(waveId);
-  // skip-reconciliation of every runtime with one KCP list per wave (re-read every few minutes), not a read each.
-  const skipList = KcpSkipList.of(kcpClient(deps.access.kcpKubeconfig, deps.throttle));
   const resumed = all.some((r) => r.state !== 'pending');
   const pending: WaveRuntime[] = [
     // In-flight ones first: they are re-checked by state (never patched twice, C5).
     ...all.filter((r) => IN_FLIGHT.has(r.state)),
     ...all.filter((r) => r.state === 'pending'),
   ];
+  // KCP reads for the whole wave rather than per runtime: skip-reconciliation with one list (re-read every few
+  // minutes), the kubeconfig secrets in batches of the runtimes next in line, the istio Manifests with one watch.
+  const kcp = kcpClient(deps.access.kcpKubeconfig, deps.throttle);
+  const skipList = KcpSkipList.of(kcp);
+  const kubeconfigs = kcp && new KubeconfigBatch(kcp, function* () {
+    for (const r of pending) yield r.runtimeId;
+  });
+  let manifests = kcp && pending.length >= (deps.sharedManifestWatchFrom ?? 50) ? new ManifestWatch(kcp, new Set(pending.map((r) => istioManifestName(r.runtimeId)))) : undefined;
+  if (manifests && !(await manifests.start())) manifests = undefined;
   let failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
   // C4: finished runtimes not failed on the platform side (customer outcomes included). Not-eligible ones (skipped,
   // dry-run) are no evidence about the failure rate: they count on neither side.
@@ -234,6 +249,8 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         runtimeId: r.runtimeId,
         kcpKubeconfig: deps.access.kcpKubeconfig,
         kcpSkipReconciliation: await skipList.labelled(r.runtimeId),
+        kcpSecretKubeconfig: await kubeconfigs?.take(r.runtimeId),
+        manifests,
         gardener: deps.access.gardener ? { ...deps.access.gardener, shootName: r.runtime.shootName } : undefined,
         deadlineMs: deps.access.deadlineMs,
         pollIntervalMs: deps.access.pollIntervalMs,
@@ -307,6 +324,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     await queue.onIdle();
   } finally {
     clearInterval(leaseTimer);
+    await manifests?.stop();
     stop?.removeEventListener('abort', onStop);
     offGlobal?.();
     // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays
@@ -358,6 +376,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         const limit = Math.min(queue.concurrency, g.limit, limiter?.limit ?? Infinity);
         while (pending.length && inFlight < limit && (global?.canStart() ?? true)) {
           const next = pending.shift()!;
+          kubeconfigs?.expect(next.runtimeId);
           global?.started(); // released by runOne's finally
           inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
           void queue.add(async () => {
