@@ -120,7 +120,6 @@ export class StartGate {
     const parts = [...byEntry].map(([e, n]) => `frozen by the calendar: ${e.name}${e.reason ? ` (${e.reason})` : ''} until ${utcText(e.to, this.now)}, ${n} runtime${n === 1 ? '' : 's'}`);
     const opens = Number.isFinite(next) ? `, the next window opens ${utcText(next, this.now)}` : '';
     if (byWindow) parts.push(`waiting for window: ${byWindow} runtime${byWindow === 1 ? '' : 's'}${opens}`);
-    else if (Number.isFinite(next)) parts.push(`next start ${utcText(next, this.now)}`);
     return { runtimes: held, nextStart: Number.isFinite(next) ? next : null, text: parts.join('; ') };
   }
 }
