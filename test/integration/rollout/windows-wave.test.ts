@@ -27,26 +27,8 @@ const DEADLINE_MS = 510_000;
 const STEP_MS = 120_000; // one runtime's simulated migration
 
 function result(runtimeId: string, startedAt: number, finishedAt: number): MigrationResult {
-  return {
-    runtimeId,
-    outcome: 'migrated',
-    reason: null,
-    class: 'none',
-    patched: true,
-    dryRun: false,
-    message: 'migrated',
-    detail: null,
-    kymaName: 'default',
-    inventoryBefore: [],
-    inventoryAfter: [],
-    transitions: [],
-    manifest: null,
-    requests: { kcp: 0, skr: 0, gardener: 0, total: 0 },
-    access: 'kcp-secret',
-    startedAt: new Date(startedAt).toISOString(),
-    finishedAt: new Date(finishedAt).toISOString(),
-    durationMs: finishedAt - startedAt,
-  };
+  const none = { inventoryBefore: [], inventoryAfter: [], transitions: [], manifest: null, detail: null, reason: null, requests: { kcp: 0, skr: 0, gardener: 0, total: 0 } };
+  return { ...none, runtimeId, outcome: 'migrated', class: 'none', patched: true, dryRun: false, message: 'migrated', kymaName: 'default', access: 'kcp-secret', startedAt: new Date(startedAt).toISOString(), finishedAt: new Date(finishedAt).toISOString(), durationMs: finishedAt - startedAt };
 }
 
 const runtimes = (n: number, region = (_i: number) => 'eu-central-1'): PlannedRuntime[] =>
@@ -56,15 +38,17 @@ const runtimes = (n: number, region = (_i: number) => 'eu-central-1'): PlannedRu
   });
 
 describe('src/rollout/wave-runner.ts with maintenance windows and the freeze calendar (simulated clock)', () => {
-  let dir: string;
+  // A real SQLite journal per test, in a temp dir removed afterwards.
   let journal: Journal;
+  const dirs: string[] = [];
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'windows-wave-'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'windows-wave-'));
+    dirs.push(dir);
     journal = await openJournal({ kind: 'sqlite', file: path.join(dir, 'journal.db') });
   });
   afterEach(async () => {
     await journal.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   /** Runs (or resumes) a wave on `clock`; records each runtime's simulated start and each limit event. */
