@@ -1,6 +1,7 @@
 import type { PlanDocument } from '../src/rollout/plan-wave.js';
+import { scheduleLines } from '../src/rollout/window-forecast.js';
 import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
-import { count, seconds } from '../src/chat/words.js';
+import { count, duration, seconds } from '../src/chat/words.js';
 import { ok, type CommandSpec } from './types.js';
 import { planFromArgs } from './shared.js';
 
@@ -53,7 +54,8 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configF
     ...p.preflight.problems.map((x) => `  ! ${x}`),
     ...(p.warnings ?? []).map((x) => `  warning: ${x}`),
     ...preview,
-    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${seconds(p.deadlineSeconds)} per runtime, ETA ~${seconds(p.eta)}`,
+    ...scheduleLines(p.schedule, Date.now()),
+    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${seconds(p.deadlineSeconds)} per runtime, ETA ~${p.schedule ? duration(p.eta) : seconds(p.eta)}`,
     `  hash ${p.hash}`,
     `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}${configFile ? ` --config ${shellArg(configFile)}` : ''}`,
   ].join('\n');

@@ -15,6 +15,7 @@ import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-li
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
+import { calendarOf } from '../rollout/freeze-calendar.js';
 import { UserRateLimit } from './user-rate-limit.js';
 import type { Leadership } from './leadership.js';
 
@@ -158,6 +159,7 @@ export class Services {
         deadlineMs: (e.limits.deadlineSeconds ?? timing.deadlineSeconds) * 1000,
         pollIntervalMs: timing.pollIntervalSeconds * 1000,
         onConflict: e.onConflict,
+        schedule: { windows: e.windows ?? 'ignore', calendar: calendarOf(this.config.calendar) },
       }))();
       this.accessCache.set(env, p);
     }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { environmentConfigSchema, landscapeConfigSchema } from './environments.js';
+import { calendarSchema, windowsPolicySchema } from './schedule.js';
 
 /** An error budget: a number of runtimes, or a percentage of the eligible ones (`"5%"`). */
 const budget = z.union([z.number().int().min(1), z.string().regex(/^\d+(\.\d+)?%$/, 'a budget is a count (e.g. 10) or a percentage (e.g. "5%")')]);
@@ -65,6 +66,8 @@ export const rolloutEnvSchema = environmentConfigSchema.extend({
     .default({ digestMinutes: 5, digestThreshold: 25 }),
   /** An Istio CR not named default before the patch: hold the runtime (default) or proceed as the script did. */
   onConflict: z.enum(['hold', 'proceed']).default('hold'),
+  /** The shoots' Gardener maintenance windows: ignore (default), prefer (inside their window first) or require (schedule.ts). */
+  windows: windowsPolicySchema.optional(),
   approval: z
     .object({
       /** Whether a run needs an on-call approval (default: only in prod). */
@@ -106,6 +109,8 @@ export const configSchema = landscapeConfigSchema.extend({
    * of the eligible runtimes of the waves running, rounded down, at least 1. Unset: only the per-wave budgets apply.
    */
   globalBudget: budget.optional(),
+  /** The freeze calendar: periods in which waves start nothing (release freezes, public holidays per region; schedule.ts). */
+  calendar: calendarSchema.optional(),
   /**
    * Wave pages (`/waves/` on HEALTH_PORT, `istio-migrate serve`): the public base URL that links in Slack start with,
    * the HMAC key that signs them (an environment variable's name, or a file such as a mounted Secret; never logged

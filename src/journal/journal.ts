@@ -21,6 +21,8 @@ export interface PlannedRuntime {
   plan: string;
   region: string;
   instanceId?: string;
+  /** The shoot's Gardener maintenance window (`HHMMSS+ZZZZ`); planned only when the environment's windows policy is not `ignore`. */
+  maintenance?: { begin: string; end: string };
 }
 
 export interface StoredPlan {

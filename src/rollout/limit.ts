@@ -19,6 +19,8 @@ export interface WaveLimit {
   requested: number;
   /** Why the limit is what it is ("held at 3 by the budget guard: …", "backing off: LM latency ×2.1"). */
   cause: string;
+  /** Runtimes held by their maintenance window or the freeze calendar, and when the first may start (start-gate.ts). */
+  waiting?: { runtimes: number; nextStart: number | null };
 }
 
 export function limitCause(o: { requested: number; guard: GuardDecision; limiter?: LmLimiter; globalHeld: boolean }): string {

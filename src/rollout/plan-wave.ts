@@ -14,9 +14,12 @@ import { parseTargets } from '../targets/selector.js';
 import { resolveTargets } from '../targets/resolve.js';
 import { expectedConcurrency, type ExpectedConcurrency, type GuardPrior } from './budget-guard.js';
 import { preflight, type Preflight } from './preflight.js';
+import type { WindowsPolicy } from '../config/schedule.js';
+import { calendarOf } from './freeze-calendar.js';
+import { forecastSchedule, type ScheduleForecast } from './window-forecast.js';
 
 /** A runtime of a plan: what the journal stores per planned runtime, instance id included. */
-export type PlanRuntime = Required<PlannedRuntime>;
+export type PlanRuntime = Required<Omit<PlannedRuntime, 'maintenance'>> & Pick<PlannedRuntime, 'maintenance'>;
 
 export interface PlanDocument {
   hash: string;
@@ -48,6 +51,10 @@ export interface PlanDocument {
   counts: { byRegion: Record<string, number>; byPlan: Record<string, number>; byGlobalAccount: Record<string, number> };
   /** Warnings of the resolution (unknown plan names); absent in plans stored before they existed. */
   warnings?: string[];
+  /** The environment's maintenance-window policy; absent for `ignore` (then not in the hash either). */
+  windows?: WindowsPolicy;
+  /** Windows and freeze calendar: when runtimes start, the calendar entries met (window-forecast.ts); absent when neither applies. */
+  schedule?: ScheduleForecast;
 }
 
 export interface PlanInput {
@@ -63,6 +70,8 @@ export interface PlanInput {
    * not a new sample (`sample` is only recorded). Ids that are no longer eligible are left out, so the hash differs.
    */
   only?: string[];
+  /** The plan's time (windows and calendar are forecast from it); default now. */
+  now?: number;
 }
 
 /** JSON with sorted keys: equal content, equal hash. */
@@ -79,7 +88,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' | 'concurrency' | 'budget' | 'alpha' | 'deadlineSeconds' | 'preflight'>): string {
+export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' | 'concurrency' | 'budget' | 'alpha' | 'deadlineSeconds' | 'preflight' | 'windows'>): string {
   return createHash('sha256')
     .update(
       canonical({
@@ -91,6 +100,7 @@ export function planHash(p: Pick<PlanDocument, 'env' | 'runtimes' | 'excludes' |
         alpha: p.alpha,
         deadlineSeconds: p.deadlineSeconds,
         templates: p.preflight.templates.map((t) => `${t.channel}:${t.name}:${t.version}`).sort(),
+        windows: p.windows === 'ignore' ? undefined : p.windows, // absent for ignore: the hashes of before windows existed
       }),
     )
     .digest('hex');
@@ -146,6 +156,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   work.catch(() => undefined); // given up on after the deadline: its late failure is not unhandled
   const [resolution, pre] = await Promise.race([work, late]).finally(() => clearTimeout(timer));
   const only = input.only ? new Set(input.only) : null;
+  const windows = envCfg.windows ?? 'ignore';
   const runtimes: PlanRuntime[] = resolution.runtimes.filter((r) => !only || only.has(r.runtimeId)).map((r) => ({
     runtimeId: r.runtimeId,
     shootName: r.shootName,
@@ -154,6 +165,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     plan: r.plan,
     region: r.region,
     instanceId: r.instanceId,
+    ...(windows !== 'ignore' && r.maintenance && { maintenance: r.maintenance }),
   }));
   const concurrency = input.concurrency ?? services.concurrency(input.env);
   const budget = services.budget(input.env, runtimes.length);
@@ -162,6 +174,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
   const expected = expectedConcurrency({ runtimes: runtimes.length, budget, alpha, requested: concurrency, prior: history });
   const deadlineSeconds = envCfg.limits.deadlineSeconds ?? services.config.timing.deadlineSeconds;
   const excludes = input.excludes ?? [];
+  const schedule = forecastSchedule({ runtimes, env: input.env, windows, calendar: calendarOf(services.config.calendar), now: input.now ?? Date.now(), concurrency: expected.atStart, perRuntimeMs: perRuntimeSeconds(services) * 1000, deadlineMs: deadlineSeconds * 1000 });
   const doc: Omit<PlanDocument, 'hash'> = {
     env: input.env,
     target: spec.canonical,
@@ -171,7 +184,7 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     preflight: pre,
     concurrency,
     expectedConcurrency: expected,
-    eta: Math.ceil(expected.rounds * perRuntimeSeconds(services)),
+    eta: schedule?.eta ?? Math.ceil(expected.rounds * perRuntimeSeconds(services)),
     budget,
     alpha,
     history,
@@ -180,6 +193,8 @@ export async function planWave(services: Services, input: PlanInput): Promise<Pl
     sample: input.sample ?? null,
     counts: only ? countRuntimes(runtimes) : resolution.counts,
     warnings: resolution.warnings,
+    ...(windows !== 'ignore' && { windows }),
+    ...(schedule && { schedule }),
   };
   return { hash: planHash(doc), ...doc };
 }

@@ -13,7 +13,6 @@ import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/jo
 import { KubeClient, RequestCounter, type Throttle } from '../clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
-import { sleep } from '../clients/retry.js';
 import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
@@ -24,6 +23,8 @@ import { KcpSkipList } from './kcp-skip-list.js';
 import { KubeconfigBatch } from './kubeconfig-batch.js';
 import { ManifestWatch } from './manifest-watch.js';
 import { istioManifestName } from '../migration/resources.js';
+import { StartGate, type Schedule } from './start-gate.js';
+import { systemClock, type Clock } from './clock.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; resumed: boolean }
@@ -62,6 +63,8 @@ export interface EnvAccess {
   deadlineMs: number;
   pollIntervalMs: number;
   onConflict: 'hold' | 'proceed';
+  /** Maintenance-window policy and freeze calendar (start-gate.ts); unset: start whenever the queue reaches a runtime. */
+  schedule?: Schedule;
 }
 
 export interface RunnerDeps {
@@ -111,6 +114,8 @@ export interface RunnerDeps {
    * `events.stopSignal` acts the same.
    */
   stop?: AbortSignal;
+  /** Time for the window and calendar decisions and the control loop's pace (tests: a ManualClock); default the real one. */
+  clock?: Clock;
 }
 
 export class LeaseHeldError extends Error {
@@ -159,6 +164,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   const emit = (e: WaveEvent) => deps.events?.emit('event', e);
   const migrate = deps.migrate ?? migrateRuntime;
   const controlInterval = deps.controlIntervalMs ?? 250;
+  const clock = deps.clock ?? systemClock;
 
   let wave = (await journal.getWave(waveId))!;
   const all = await journal.listWaveRuntimes(waveId);
@@ -194,6 +200,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     return decision;
   };
   const limiter = deps.adaptive ? new LmLimiter({ max: Math.max(1, wave.concurrency), ...(typeof deps.adaptive === 'object' ? deps.adaptive : {}) }) : undefined;
+  const gate = new StartGate(deps.access.schedule, wave.env, deps.access.deadlineMs, clock);
   let shown: WaveLimit | undefined;
   let shownAt = 0;
   await journal.setWaveState(waveId, 'running');
@@ -334,8 +341,8 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   async function loop(): Promise<void> {
     let lastControl = 0;
     while (true) {
-      if (Date.now() - lastControl >= controlInterval) {
-        lastControl = Date.now();
+      if (clock.now() - lastControl >= controlInterval) {
+        lastControl = clock.now();
         wave = (await journal.getWave(waveId))!;
         if (wave.concurrency !== queue.concurrency) {
           queue.concurrency = Math.max(1, wave.concurrency);
@@ -343,6 +350,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         }
       }
       const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      gate.tick(); // the calendar and the windows: which runtimes may start now
       if (lostTo || failed !== undefined) break;
       if (stop?.aborted) break; // final stays `interrupted`
       if (wave.control === 'abort') {
@@ -374,8 +382,9 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         // requested concurrency and LM's pace (the limiter).
         const g = guard(queue.concurrency);
         const limit = Math.min(queue.concurrency, g.limit, limiter?.limit ?? Infinity);
-        while (pending.length && inFlight < limit && (global?.canStart() ?? true)) {
-          const next = pending.shift()!;
+        let taken: WaveRuntime | undefined;
+        while (pending.length && inFlight < limit && (global?.canStart() ?? true) && (taken = gate.take(pending))) {
+          const next = taken;
           kubeconfigs?.expect(next.runtimeId);
           global?.started(); // released by runOne's finally
           inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
@@ -384,7 +393,8 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
             await runOne(next);
           });
         }
-        const now: WaveLimit = { inFlight, limit, requested: queue.concurrency, cause: limitCause({ requested: queue.concurrency, guard: g, limiter, globalHeld: !!pending.length && inFlight < limit && !!global && !global.canStart() }) };
+        const waiting = pending.length && inFlight < limit ? gate.waiting(pending) : undefined;
+        const now: WaveLimit = { inFlight, limit, requested: queue.concurrency, ...(waiting && { waiting: { runtimes: waiting.runtimes, nextStart: waiting.nextStart } }), cause: waiting?.text ?? limitCause({ requested: queue.concurrency, guard: g, limiter, globalHeld: !!pending.length && inFlight < limit && !!global && !global.canStart() }) };
         if (!shown || shown.limit !== now.limit || shown.cause !== now.cause || (shown.inFlight !== now.inFlight && Date.now() - shownAt >= 1000)) {
           shown = now;
           shownAt = Date.now();
@@ -407,7 +417,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           break;
         }
       }
-      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(controlInterval)]);
+      await Promise.race([new Promise<void>((resolve) => (wake = resolve)), clock.sleep(controlInterval)]);
     }
   }
   if (shown) await saveLimit(journal, waveId, null).catch(() => undefined); // only a running wave has a limit to show

@@ -38,6 +38,8 @@ export interface ResolvedRuntime extends SelectableRuntime {
   plan: string;
   region: string;
   kebState: string;
+  /** The shoot's `spec.maintenance.timeWindow`, when it has one. */
+  maintenance?: { begin: string; end: string };
 }
 
 /** Why a selected runtime is not a target: a KEB state, or one of the reasons in this module's header. */
@@ -175,7 +177,7 @@ export async function resolveTargets(input: ResolveTargetsInput): Promise<Resolu
       continue;
     }
     taken.add(c.rt.runtimeId);
-    eligible.push({ ...c.rt, kebState: c.keb!.status.state });
+    eligible.push({ ...c.rt, kebState: c.keb!.status.state, ...(c.shoot?.maintenance && { maintenance: c.shoot.maintenance }) });
   }
   eligible.sort((a, b) => cmp(a.runtimeId, b.runtimeId));
   skipped.sort((a, b) => cmp(a.runtimeId, b.runtimeId) || cmp(a.shootName, b.shootName));

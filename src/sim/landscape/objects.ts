@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { derivedUuid, PLAN_IDS, providerOf, stableHash, type Provider } from './generate.js';
+import { maintenanceWindow } from './maintenance-windows.js';
 import type { Env, K8sObject, KcpGeneration, RuntimeSpec, Scenario } from '../types.js';
 
 export interface SeedContext {
@@ -1053,8 +1054,6 @@ function shoot(rt: RuntimeSpec, ctx: SeedContext): K8sObject {
   const provider = providerOf(rt);
   const h = stableHash(`${rt.runtimeId}/shoot`);
   const small = rt.plan === 'trial' || rt.plan === 'free';
-  const begin = h % 6;
-  const pad = (n: number) => String(n).padStart(2, '0');
   const suspended = rt.state === 'suspended';
   const gardenNs = gardenNamespace(rt.env);
   return stamp(
@@ -1079,7 +1078,7 @@ function shoot(rt: RuntimeSpec, ctx: SeedContext): K8sObject {
         networking: SHOOT_NETWORKING,
         maintenance: {
           autoUpdate: SHOOT_AUTO_UPDATE,
-          timeWindow: { begin: `${pad(begin)}0000+0000`, end: `${pad(begin + 1)}0000+0000` },
+          timeWindow: maintenanceWindow(rt.runtimeId),
         },
         provider: {
           type: provider,

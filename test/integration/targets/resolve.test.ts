@@ -76,6 +76,7 @@ describe('src/targets/resolve.ts', () => {
       planId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
       region: entry.region,
       kebState: entry.state,
+      maintenance: { begin: expect.stringMatching(/^\d{6}\+0000$/), end: expect.stringMatching(/^\d{6}\+0000$/) },
     });
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     expect(sum(res.counts.byRegion)).toBe(res.runtimes.length);
