@@ -30,7 +30,10 @@ export interface LimiterOptions {
   initial?: number;
   /** The latency ratio it settles at, LM's queue allowance (default 1.2). */
   target?: number;
-  /** The latency ratio up to which LM counts as unloaded: slow start ends above it (default 1.1). */
+  /**
+   * The latency ratio up to which LM counts as unloaded: slow start ends above it (default 1.15; clusters differ by
+   * up to 20 %, so an unloaded window's median / lower quartile is about 1.05).
+   */
   flat?: number;
   /** Finished runtimes per decision (default min(8, limit)). */
   window?: number;
@@ -63,7 +66,7 @@ export class LmLimiter {
     this.max = Math.max(1, Math.floor(o.max));
     this.current = clamp(o.initial ?? Math.min(this.max, 8), this.max);
     this.target = o.target ?? 1.2;
-    this.flat = o.flat ?? 1.1;
+    this.flat = o.flat ?? 1.15;
     this.window = o.window;
     this.now = o.now ?? Date.now;
     this.changedAt = this.now();
