@@ -3,11 +3,14 @@
  * blast radius of a script under `-P 16`), the bot's `run … --concurrency 16` path (the real runner with the budget
  * guard at Stage's α and the LM limiter) against a bash script under `xargs -P 16` — what `kcp taskrun -p 16` did.
  *
- * The script is this benchmark's own (script.sh below), written for it, with the shape of the original: read the
- * Kyma, add istio to `spec.modules` with kubectl, sleep a fixed 15 s, then poll the Istio CR every 5 s until Ready (at
- * most 100 times). Its sleeps are scaled by the simulator's time scale, like every delay of the simulator; kubectl's
- * own start-up time is not (it is real), so at small time scales it weighs more than it would on a real landscape —
- * `kubectlCallMs` is printed to judge that.
+ * The script is this benchmark's own (SCRIPT below), written for it, with the steps of the original: check the Istio
+ * ModuleTemplate, find the Kyma, read its modules (istio there: done), initialise and extend `spec.modules` with
+ * kubectl, sleep a fixed 15 s, then every 5 s read the Istio CR's state and count the Istio CRs until Ready (at most
+ * 100 times). Left out: taskrun's kubeconfig download per runtime (one HTTP request before the script starts). Its
+ * sleeps are scaled by the simulator's time scale, like every delay of the simulator; kubectl's own start-up time is
+ * not (it is real), so at small time scales it weighs more than it would on a real landscape — `kubectlCallMs` and
+ * the script's own per-runtime times (`meanPrePatchMs`, `meanPatchToReadySeenMs`, next to the bot's LM latency) are
+ * printed to judge that; BENCH_TIME_SCALE=1 gives the real proportions (about 13 minutes).
  *
  * Goals, reported: the bot keeps 16 in flight, and takes ≤ 0.7 × the script's time. Run: `npm run build && npm run
  * bench:script` (needs kubectl and xargs). BENCH_TIME_SCALE (default 0.1). Noisy on a shared machine.
