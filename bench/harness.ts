@@ -49,6 +49,8 @@ export interface WaveRun {
   state: string;
   /** Time-weighted mean of runtimes in flight, and the most at once. */
   meanInFlight: number;
+  /** Time-weighted mean in flight per tenth of the wave's wall time. */
+  inFlightByTenth: number[];
   maxInFlight: number;
   /** Runtimes per second. */
   throughput: number;
@@ -74,6 +76,7 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
   let maxInFlight = 0;
   let area = 0;
   let last = performance.now();
+  const changes: [number, number][] = [];
   const latenciesMs: number[] = [];
   const outcomes: Record<string, number> = {};
   const causes: Record<string, number> = {};
@@ -91,9 +94,10 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
     } else if (e.type === 'runtime-started') {
       step();
       maxInFlight = Math.max(maxInFlight, ++inFlight);
+      changes.push([last, inFlight]);
     } else if (e.type === 'runtime-finished') {
       step();
-      inFlight--;
+      changes.push([last, --inFlight]);
       const key = e.result.reason ? `${e.result.outcome}/${e.result.reason}` : e.result.outcome;
       outcomes[key] = (outcomes[key] ?? 0) + 1;
       durations += e.result.durationMs;
@@ -110,8 +114,35 @@ export async function benchWave(l: BenchLandscape, env: EnvName, runtimes: Runti
     );
     const wallMs = performance.now() - t0;
     step();
-    return { wallMs, state: ended.state, meanInFlight: area / wallMs, maxInFlight, throughput: runtimes.length / (wallMs / 1000), latenciesMs, meanRuntimeMs: durations / Math.max(1, runtimes.length), causes, outcomes };
+    return { wallMs, state: ended.state, meanInFlight: area / wallMs, inFlightByTenth: meanByTenth(changes, t0, t0 + wallMs), maxInFlight, throughput: runtimes.length / (wallMs / 1000), latenciesMs, meanRuntimeMs: durations / Math.max(1, runtimes.length), causes, outcomes };
   } finally {
     l.services.events.off('event', onEvent);
   }
+}
+
+/**
+ * Time-weighted mean of a step function per tenth of [t0, t1]: `changes` are (time, value from then on) in time order
+ * (value 0 before the first).
+ */
+export function meanByTenth(changes: [number, number][], t0: number, t1: number): number[] {
+  const out: number[] = [];
+  const width = (t1 - t0) / 10;
+  for (let k = 0; k < 10; k++) {
+    const a = t0 + k * width;
+    const b = a + width;
+    let area = 0;
+    let value = 0;
+    let at = a;
+    for (const [t, v] of changes) {
+      if (t >= b) break;
+      if (t > at) {
+        area += value * (t - at);
+        at = t;
+      }
+      value = v;
+    }
+    area += value * (b - at);
+    out.push(Math.round((area / width) * 10) / 10);
+  }
+  return out;
 }

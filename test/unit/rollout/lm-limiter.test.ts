@@ -1,40 +1,110 @@
 import { describe, expect, it } from '@jest/globals';
 import { waveParentMessage, type WaveView } from '../../../src/chat/wave-message.js';
-import { LmLimiter } from '../../../src/rollout/lm-limiter.js';
+import { LmLimiter, type LimiterOptions } from '../../../src/rollout/lm-limiter.js';
 
-/** Feeds one window of samples of `ms` with `inFlight` in flight. */
+let clock = 0;
+/** A limiter on the fake clock above. */
+const limiter = (o: LimiterOptions) => new LmLimiter({ now: () => clock, ...o });
+
+/** Feeds one window of samples of `ms` with `inFlight` in flight, patched after the last change (`ms` ago). */
 function window(l: LmLimiter, ms: number, inFlight = l.limit, n = 8): void {
+  clock += ms;
   for (let i = 0; i < n; i++) l.sample(ms, inFlight);
 }
 
+/**
+ * A fake Lifecycle Manager: `capacity` workers, so a runtime patched with n in flight takes base × max(1, n /
+ * capacity), times a spread of its own in [1, 1.2) (clusters differ). The wave starts runtimes while fewer than the
+ * limit are in flight and samples each when it finishes, on a fake clock.
+ */
+function fakeWave(o: { capacity: number; max: number; runtimes: number; initial?: number; base?: number; overloadAbove?: number }) {
+  let now = 0;
+  const base = o.base ?? 1000;
+  const l = new LmLimiter({ max: o.max, initial: o.initial, now: () => now });
+  const running: { end: number; ms: number }[] = [];
+  const ratios: number[] = [];
+  const limits: number[] = [];
+  let started = 0;
+  while (started < o.runtimes || running.length) {
+    while (started < o.runtimes && running.length < l.limit) {
+      const n = running.length + 1;
+      const ms = base * (1 + 0.2 * ((started * 0.618) % 1)) * Math.max(1, n / o.capacity);
+      running.push({ end: now + ms, ms });
+      started++;
+    }
+    running.sort((a, b) => a.end - b.end);
+    const done = running.shift()!;
+    now = done.end;
+    if (o.overloadAbove !== undefined && running.length + 1 > o.overloadAbove) l.overload();
+    l.sample(done.ms, running.length + 1);
+    ratios.push(done.ms / base);
+    limits.push(l.limit);
+  }
+  return { l, ratios, limits };
+}
+
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.95 * xs.length) - 1];
+
 describe('src/rollout/lm-limiter.ts', () => {
+  it('converges near LM\'s capacity from below, with latency within 1.5× of unloaded, and stays there', () => {
+    const { limits, ratios } = fakeWave({ capacity: 10, max: 32, initial: 2, runtimes: 600 });
+    const late = limits.slice(200);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...late)).toBeLessThanOrEqual(14);
+    // Unloaded is up to 1.2 (the spread); the whole wave's p95 stays within 1.5× of that.
+    expect(p95(ratios)).toBeLessThanOrEqual(1.5 * 1.2);
+  });
+
+  it('comes down to LM\'s capacity from a start far above it (by half at most per round)', () => {
+    const { limits, ratios } = fakeWave({ capacity: 8, max: 64, initial: 64, runtimes: 400 });
+    expect(Math.max(...limits.slice(200))).toBeLessThanOrEqual(12);
+    expect(p95(ratios.slice(200))).toBeLessThanOrEqual(1.5 * 1.2);
+  });
+
   it('raises the limit while latency stays flat, never above the requested concurrency', () => {
-    const l = new LmLimiter({ max: 20, initial: 4 });
-    for (let i = 0; i < 40; i++) window(l, 1000);
+    const { l, limits } = fakeWave({ capacity: 400, max: 20, initial: 4, runtimes: 300 });
+    expect(Math.max(...limits)).toBe(20);
     expect(l.limit).toBe(20);
     expect(l.causeText()).toBeNull();
   });
 
-  it('backs off multiplicatively when patch → Ready latency grows, and says by how much', () => {
-    const l = new LmLimiter({ max: 32, initial: 32 });
+  it('backs off when patch → Ready latency grows, and says by how much', () => {
+    const l = limiter({ max: 32, initial: 32 });
     window(l, 1000);
-    window(l, 2100);
-    expect(l.limit).toBe(25); // 32 × 0.8
-    expect(l.causeText()).toBe('backing off: LM latency ×2.1');
+    window(l, 2400);
+    expect(l.limit).toBe(16); // 32 × 1.2 / 2.4
+    expect(l.causeText()).toBe('backing off: LM latency ×2.4');
+  });
+
+  it('judges a change only by runtimes patched after it', () => {
+    const l = limiter({ max: 32, initial: 8 });
+    window(l, 1000); // flat: slow start, 8 → 12
+    expect(l.limit).toBe(12);
+    clock += 500;
+    for (let i = 0; i < 8; i++) l.sample(3000, 12); // patched 2.5 s before the change: an older limit's load, ignored
+    expect(l.limit).toBe(12);
+    window(l, 1000, 12); // patched after it
+    expect(l.limit).toBe(18);
   });
 
   it('halves on 429/5xx answers, never below 1', () => {
-    const l = new LmLimiter({ max: 8, initial: 8 });
+    const l = limiter({ max: 8, initial: 8 });
     for (let i = 0; i < 6; i++) {
       l.overload();
-      window(l, 1000);
+      window(l, 1000, l.limit, Math.min(8, l.limit)); // one decision each
     }
     expect(l.limit).toBe(1);
     expect(l.causeText()).toBe('backing off: 429/5xx answers (1)');
   });
 
+  it('backs off on 429/5xx answers in a wave and recovers no higher than the answers allow', () => {
+    const { limits } = fakeWave({ capacity: 400, max: 32, initial: 32, runtimes: 300, overloadAbove: 6 });
+    expect(Math.min(...limits)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...limits.slice(100))).toBeLessThanOrEqual(12);
+  });
+
   it('does not raise a limit that is not used, and follows set-concurrency when not backing off', () => {
-    const l = new LmLimiter({ max: 16, initial: 4 });
+    const l = limiter({ max: 16, initial: 4 });
     window(l, 1000, 2);
     expect(l.limit).toBe(4);
     l.setMax(2);
