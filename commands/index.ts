@@ -103,11 +103,8 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   try {
     return await spec.run(ctx, args);
   } catch (e) {
-    if (e instanceof CommandError) {
-      const result: CommandResult = { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
-      if (e instanceof ApprovalNeededError) result.approvalNeeded = e.need;
-      return result;
-    }
+    if (e instanceof ApprovalNeededError) return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}`, json: { error: e.message }, approvalNeeded: e.need };
+    if (e instanceof CommandError) return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
     const code = (e as { code?: string }).code;
     if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
     if (code === 'journal-unavailable') return { exitCode: 1, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };

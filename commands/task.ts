@@ -12,9 +12,9 @@ import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { describeIstioConflict } from '../src/migration/istio-conflict.js';
 import { renameToDefault, type RenameResult } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
-import { checkApproval } from './run.js';
+import { checkApproval, renameAction, type ApprovalNeed } from '../src/rollout/approvals.js';
 import { confirmChange } from './shared.js';
-import { CommandError, ok, type ApprovalNeed, type CommandContext, type CommandSpec } from './types.js';
+import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
 
 /** The decision states a person can set, and from which states each may be set. */
 const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState[]> = {
@@ -24,10 +24,6 @@ const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState
 };
 
 const RENAMABLE: readonly TaskState[] = ['agreed', 'rename-failed'];
-
-export function renameAction(runtimeId: string): string {
-  return `rename:${runtimeId}`;
-}
 
 /**
  * What a Prod rename asks on-call for: `rename:<runtimeId>` on the plan of the task's wave, and the command to run
