@@ -71,7 +71,7 @@ export interface CommandSpec {
   usage: string;
   examples: string[];
   permission: Permission;
-  /** Whether it can change clusters (chat asks for a confirmation). */
+  /** Whether it can change clusters: `help` and docs/commands.md say so ("it changes clusters"). */
   mutates: boolean;
   options: NonNullable<ParseArgsConfig['options']>;
   run(ctx: CommandContext, args: ParsedArgs): Promise<CommandResult>;
