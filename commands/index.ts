@@ -4,11 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import { abort, drain, pause, resume, retryFailed, setConcurrency, status } from './control.js';
-import { approve, cancel, exportWave, freeze, show, tasks, unfreeze } from './misc.js';
+import { approve, cancel } from './approve.js';
+import { exportWave } from './export.js';
+import { freeze, unfreeze } from './freeze.js';
+import { show } from './show.js';
 import { plan } from './plan.js';
 import { run } from './run.js';
 import { runbook } from './runbook.js';
-import { task } from './task.js';
+import { task, tasks } from './task.js';
 import { verify } from './verify.js';
 import { authorize } from './permissions.js';
 import { closest, didYouMean } from '../src/chat/suggest.js';
