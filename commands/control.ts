@@ -7,7 +7,7 @@ import type { WaveControl } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
-import { count, waveStateWords } from '../src/chat/words.js';
+import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';

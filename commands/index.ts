@@ -14,7 +14,7 @@ import { runbook } from './runbook.js';
 import { task, tasks } from './task.js';
 import { verify } from './verify.js';
 import { authorize } from './permissions.js';
-import { closest, didYouMean } from '../src/chat/suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import { asksForHelp, commandHelp } from './help-text.js';
 import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { PlanDocument } from '../src/rollout/plan-wave.js';
 import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
-import { count, seconds } from '../src/chat/words.js';
+import { count, seconds } from '../src/text/words.js';
 import { ok, type CommandSpec } from './types.js';
 import { planFromArgs } from './shared.js';
 
