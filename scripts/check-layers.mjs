@@ -8,7 +8,7 @@ import { join, dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
 
 // Layers, top to bottom. A file may import its own layer and any layer with a lower rank, never a higher one.
 // The first matching prefix wins, so list the narrower paths first.
@@ -78,7 +78,7 @@ function resolveSpec(from, spec) {
   return candidates.find((c) => existsSync(join(root, c)) && statSync(join(root, c)).isFile());
 }
 
-const files = [...sourceFiles('src'), ...sourceFiles('commands')];
+const files = ['src', 'commands'].filter((d) => existsSync(join(root, d))).flatMap((d) => sourceFiles(d));
 const graph = new Map();
 const problems = [];
 for (const file of files) {
