@@ -3,14 +3,15 @@
  * journal, so they reach a wave running in another process within a second; `resume` and `retry-failed` run
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
-import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
+import type { WaveControl } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
-import { count, waveStateWords } from '../src/chat/words.js';
+import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
-import { checkApproval, driveWave } from './run.js';
-import { budgetAction, budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
+import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
+import { driveWave } from './run.js';
+import { budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -250,28 +251,6 @@ export const retryFailed: CommandSpec = {
     return { ...result, text: `retried ${failed.length} runtimes of ${id}: ${summary}\nwave: ${result.text}`, json: { ...(result.json as object), retried: failed.length, retriedOutcomes: outcomes } };
   },
 };
-
-/** The approval action that lets wave `waveId` run `n` at once (Prod, above what was approved). */
-export function concurrencyAction(waveId: string, n: number): string {
-  return `set-concurrency:${waveId}:${n}`;
-}
-
-/**
- * The highest concurrency approved for a wave: its plan's (what on-call approved with the run), or a raise approved
- * and used since (`set-concurrency:<waveId>:<n>`).
- */
-async function approvedConcurrency(journal: Journal, wave: Wave): Promise<number> {
-  const plan = await journal.getPlan(wave.planHash);
-  const planned = (plan?.document as { concurrency?: unknown } | undefined)?.concurrency;
-  let max = typeof planned === 'number' ? planned : 0;
-  const prefix = `set-concurrency:${wave.waveId}:`;
-  for (const a of await journal.listApprovals(wave.planHash)) {
-    if (!a.usedAt || !a.action.startsWith(prefix)) continue;
-    const raised = Number(a.action.slice(prefix.length));
-    if (Number.isInteger(raised) && raised > max) max = raised;
-  }
-  return max;
-}
 
 export const setConcurrency: CommandSpec = {
   name: 'set-concurrency',

@@ -4,14 +4,17 @@
  */
 import { parseArgs } from 'node:util';
 import { abort, drain, pause, resume, retryFailed, setConcurrency, status } from './control.js';
-import { approve, cancel, exportWave, freeze, show, tasks, unfreeze } from './misc.js';
+import { approve, cancel } from './approve.js';
+import { exportWave } from './export.js';
+import { freeze, unfreeze } from './freeze.js';
+import { show } from './show.js';
 import { plan } from './plan.js';
 import { run } from './run.js';
 import { runbook } from './runbook.js';
-import { task } from './task.js';
+import { task, tasks } from './task.js';
 import { verify } from './verify.js';
 import { authorize } from './permissions.js';
-import { closest, didYouMean } from '../src/chat/suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import { asksForHelp, commandHelp } from './help-text.js';
 import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -103,11 +106,8 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   try {
     return await spec.run(ctx, args);
   } catch (e) {
-    if (e instanceof CommandError) {
-      const result: CommandResult = { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
-      if (e instanceof ApprovalNeededError) result.approvalNeeded = e.need;
-      return result;
-    }
+    if (e instanceof ApprovalNeededError) return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}`, json: { error: e.message }, approvalNeeded: e.need };
+    if (e instanceof CommandError) return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
     const code = (e as { code?: string }).code;
     if (code === 'bad-selector' || code === 'config') return { exitCode: 2, text: `${spec.name}: ${(e as Error).message}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
     if (code === 'journal-unavailable') return { exitCode: 1, text: `${spec.name}: ${(e as Error).message}`, json: { error: (e as Error).message } };

@@ -1,7 +1,7 @@
 import type { PlanDocument } from '../src/rollout/plan-wave.js';
 import { scheduleLines } from '../src/rollout/window-forecast.js';
 import { previewRuntimes, summarisePredictions, type Prediction } from '../src/rollout/preview.js';
-import { count, duration, seconds } from '../src/chat/words.js';
+import { count, duration, seconds } from '../src/text/words.js';
 import { ok, type CommandSpec } from './types.js';
 import { planFromArgs } from './shared.js';
 

@@ -1,69 +1,22 @@
-import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
-import type { Approval, Journal, Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
+import type { Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES, ApprovalUsedError, WaveActiveError } from '../src/journal/records.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
-import { WaveProgress } from '../src/chat/wave-progress.js';
-import { count, duration, waveStateWords } from '../src/chat/words.js';
+import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
+import { WaveProgress } from './wave-progress.js';
+import { count, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
 import { confirmChange, planFromArgs, waveBudget } from './shared.js';
-import { ApprovalNeededError, CommandError, type ApprovalNeed, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
+import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
   specs: string[];
   excludes: string[];
   sample?: string;
   concurrency?: string;
-}
-
-/**
- * Actions whose approval lets a plan run (a wave): only the requester the approval names may use it, and it is used
- * up by the wave it creates (journal `createWave({ consumeApproval })`, in the same transaction).
- */
-const RUN_ACTIONS: readonly string[] = ['run', 'force'];
-
-/**
- * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
- * than the requester, not used yet and not expired; to run a plan (`run`, `force`) it must also name the requester
- * (`Approval.requestedBy`). Without one: an ApprovalNeededError carrying what to ask on-call for and the command to
- * run again once approved (`ask`), so that Slack can post an approval request; the shell and the console show the
- * text. Null where no approval is needed. Uses nothing up: see `checkApproval`, and `run` (its wave uses it).
- */
-export async function findApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<Approval[] | null> {
-  if (!services.approvalRequired(env)) return null;
-  const now = Date.now();
-  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
-  const valid = RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all;
-  if (!valid.length) {
-    const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
-    const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user> --for ${requester}${action === 'run' ? '' : ` --action ${action}`}`;
-    throw new ApprovalNeededError(
-      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid${forOther} (each approval is good for one use; ask on-call to approve: ${how}, or the Slack button)`,
-      { env, planHash: hash, action, requester, ...ask },
-    );
-  }
-  return valid;
-}
-
-/**
- * `findApproval`, and the approval used up at once (a retry, resume, forced override, rename or concurrency raise
- * approved once cannot be repeated on it): the approver, or null where no approval is needed.
- */
-export async function checkApproval(journal: Journal, services: Services, env: EnvName, hash: string, requester: string, action: string, ask: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>): Promise<string | null> {
-  const valid = await findApproval(journal, services, env, hash, requester, action, ask);
-  if (!valid) return null;
-  const used = await firstConsumed(journal, valid, requester);
-  if (!used) return checkApproval(journal, services, env, hash, requester, action, ask); // all taken meanwhile: refuses
-  return used.approver;
-}
-
-/** Uses up the first of `valid` that nobody used in the meantime (two callers never both get one). */
-async function firstConsumed(journal: Journal, valid: Approval[], by: string): Promise<Approval | undefined> {
-  for (const a of valid) if (a.id !== undefined && (await journal.consumeApproval(a.id, by))) return a;
-  return undefined;
 }
 
 /** What differs between a stored plan and its re-resolution, in the hash's terms (C5), one line per item. */
@@ -271,7 +224,7 @@ export const run: CommandSpec = {
     // sees what is overridden. Otherwise an approval of `run`.
     const overridden = [...(doc.preflight.ok ? [] : doc.preflight.problems.map((p) => `preflight: ${p}`)), ...(order ? [`runbook order: ${order.missing.map((m) => `step ${m.index} (${m.title})`).join(', ')} not done and verified before "${order.step.title}"`] : [])];
     const forced = !!args.values.force && overridden.length > 0;
-    const need: Pick<ApprovalNeed, 'command' | 'subject' | 'detail'> = {
+    const need: ApprovalAsk = {
       command: { name: 'run', argv: ['--plan', doc.hash, '--yes', ...(forced ? ['--force'] : [])] },
       subject: { kind: 'plan' },
       detail: forced ? `run --force overrides:\n${overridden.map((o) => `  ! ${o}`).join('\n')}\n${renderPlan(doc, services.configFile)}` : renderPlan(doc, services.configFile),

@@ -83,11 +83,6 @@ export function budgetSetting(waveId: string): string {
   return `budget:${waveId}`;
 }
 
-/** The approval action of raising wave `waveId`'s budget to `n` (Prod): on-call approves exactly that wave and number. */
-export function budgetAction(waveId: string, n: number): string {
-  return `budget:${waveId}:${n}`;
-}
-
 /** A wave's error budget: the one `resume --budget` recorded, else the environment's for its size (C4). */
 export async function waveBudget(ctx: CommandContext, wave: { waveId: string; env: string }, eligible: number): Promise<number> {
   const raised = Number(await (await ctx.services.journal()).getSetting(budgetSetting(wave.waveId)));

@@ -3,7 +3,7 @@
  * with more than one Istio CR, DESIGN.md §4); `task <id> rename` runs the safe rename-to-default on that runtime
  * once the customer agreed. In an environment that needs approvals (Prod) the rename needs an on-call approval of
  * action `rename:<runtimeId>` on the plan hash of the wave that opened the task, by someone other than the one
- * who runs it. Every change is journaled with who made it.
+ * who runs it. Every change is journaled with who made it. `tasks` lists them.
  */
 import { readFile } from 'node:fs/promises';
 import type { EnvName } from '../src/config/config.js';
@@ -12,9 +12,9 @@ import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { describeIstioConflict } from '../src/migration/istio-conflict.js';
 import { renameToDefault, type RenameResult } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
-import { checkApproval } from './run.js';
+import { checkApproval, renameAction, type ApprovalNeed } from '../src/rollout/approvals.js';
 import { confirmChange } from './shared.js';
-import { CommandError, ok, type ApprovalNeed, type CommandContext, type CommandSpec } from './types.js';
+import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
 
 /** The decision states a person can set, and from which states each may be set. */
 const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState[]> = {
@@ -24,10 +24,6 @@ const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState
 };
 
 const RENAMABLE: readonly TaskState[] = ['agreed', 'rename-failed'];
-
-export function renameAction(runtimeId: string): string {
-  return `rename:${runtimeId}`;
-}
 
 /**
  * What a Prod rename asks on-call for: `rename:<runtimeId>` on the plan of the task's wave, and the command to run
@@ -163,5 +159,28 @@ export const task: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: `task-${verb}`, subject: t.taskId, detail: { runtimeId: t.runtimeId, from: t.state } });
     const after = (await journal.getTask(t.taskId))!;
     return ok(describe(after), { task: after, changed: true });
+  },
+};
+
+export const tasks: CommandSpec = {
+  name: 'tasks',
+  summary: 'customer-contact tasks (runtimes held for a customer Istio CR)',
+  usage: 'tasks [open|all] [--json]',
+  examples: ['tasks', 'tasks all --json'],
+  permission: 'read',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const which = args.positionals[0] ?? 'open';
+    if (!['open', 'all'].includes(which)) throw new CommandError(`tasks takes open or all, got "${which}"`, 2, tasks.examples[0]);
+    const journal = await ctx.services.journal();
+    const list = await journal.listTasks(which === 'open' ? { states: ['open', 'agreed', 'renaming', 'rename-failed'] } : undefined);
+    const text = list.length
+      ? [
+          ...list.map((t) => `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName}, GA ${t.globalAccountId}): ${describeIstioConflict(t.istioCrs)} — Istio CRs ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`),
+          `(task ID shows one task with its history)`,
+        ].join('\n')
+      : `no ${which === 'open' ? 'open ' : ''}customer-contact tasks`;
+    return ok(text, { tasks: list });
   },
 };

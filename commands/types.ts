@@ -5,6 +5,10 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import type { Services } from '../src/app/services.js';
+import type { ApprovalNeed } from '../src/rollout/approvals.js';
+
+// The approval rules live in rollout (src/rollout/approvals.ts); adapters keep finding the need a refusal carries here.
+export { ApprovalNeededError, type ApprovalNeed } from '../src/rollout/approvals.js';
 
 export type Permission = 'read' | 'operate' | 'approve';
 
@@ -67,7 +71,7 @@ export interface CommandSpec {
   usage: string;
   examples: string[];
   permission: Permission;
-  /** Whether it can change clusters (chat asks for a confirmation). */
+  /** Whether it can change clusters: `help` and docs/commands.md say so ("it changes clusters"). */
   mutates: boolean;
   options: NonNullable<ParseArgsConfig['options']>;
   run(ctx: CommandContext, args: ParsedArgs): Promise<CommandResult>;
@@ -81,34 +85,6 @@ export class CommandError extends Error {
     readonly example?: string,
   ) {
     super(message);
-  }
-}
-
-/** What an approval-gated command (run, resume, retry-failed, run --force, task rename) lacks in Prod. */
-export interface ApprovalNeed {
-  env: string;
-  /** The plan hash the approval is for: the plan's, or the plan of the wave that the wave action or task belongs to. */
-  planHash: string;
-  /** `run`, `force`, `resume`, `retry-failed` or `rename:<runtimeId>` (journal `Approval.action`). */
-  action: string;
-  /** Who ran the command; never the approver. */
-  requester: string;
-  /** The command to run again, as the requester, once approved: confirmed (`--yes`), without `--json`. */
-  command: { name: string; argv: string[] };
-  /** What the approval is about. */
-  subject: { kind: 'plan' } | { kind: 'wave'; waveId: string } | { kind: 'task'; taskId: string; runtimeId: string };
-  /** What running it will do, for the approver (plain text, a few lines). */
-  detail: string;
-}
-
-/** A refusal for want of a valid on-call approval (exit 1, like any refusal); `need` says what to ask for. */
-export class ApprovalNeededError extends CommandError {
-  readonly code = 'approval-needed';
-  constructor(
-    message: string,
-    readonly need: ApprovalNeed,
-  ) {
-    super(message, 1);
   }
 }
 

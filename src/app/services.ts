@@ -93,7 +93,8 @@ export class Services {
     }
     const dataDir = path.resolve(opts.dataDir ?? 'data');
     opts.notice?.(`no configuration given (--config or ISTIO_MIGRATE_CONFIG): using the embedded simulated landscape (profile ${EMBEDDED.profile}, ${EMBEDDED.runtimes} runtimes) and the SQLite journal ${path.join(dataDir, 'journal.db')}`);
-    // The only import of the simulator outside tests (DESIGN.md §2).
+    // One of the two imports of the simulator outside tests and benchmarks: the embedded default landscape (the
+    // other is main.ts's `istio-migrate sim`; npm run lint:layers allows exactly these two).
     const { startSim } = await import('../sim/run-sim.js');
     // Kept under data/sim/state: the landscape comes back as the last process left it, like the journal next to it.
     const sim = await startSim({ out: path.join(dataDir, 'sim'), port: 0, ...EMBEDDED, stateDir: path.join(dataDir, 'sim', 'state') });

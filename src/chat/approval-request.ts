@@ -88,8 +88,6 @@ export type ApprovalClickResult =
   /** The `approve` command refused for another reason (e.g. the approver made the plan). */
   | 'refused';
 
-export const APPROVAL_CLICK_RESULTS = ['accepted', 'duplicate', 'requester', 'not-on-call', 'expired', 'stale-plan', 'unknown', 'refused'] as const satisfies readonly ApprovalClickResult[];
-
 export interface ClickFacts {
   req: ApprovalRequest | undefined;
   clicker: string;

@@ -5,7 +5,12 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Metrics } from './metrics.js';
+import type { Registry } from 'prom-client';
+
+/** What `/metrics` serves: a Prometheus registry (metrics.ts's `Metrics` is one). */
+export interface Metrics {
+  readonly registry: Pick<Registry, 'contentType' | 'metrics'>;
+}
 
 export interface ReadinessCheck {
   name: string;

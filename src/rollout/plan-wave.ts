@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubeClient, RequestCounter } from '../clients/kube-client.js';
 import { KebClient } from '../clients/keb-client.js';
-import type { Services } from '../app/services.js';
 import type { EnvName } from '../config/config.js';
 import type { PlannedRuntime } from '../journal/journal.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets } from '../targets/resolve.js';
 import { expectedConcurrency, type ExpectedConcurrency, type GuardPrior } from './budget-guard.js';
+import type { PlanPorts } from './ports.js';
 import { preflight, type Preflight } from './preflight.js';
 import type { WindowsPolicy } from '../config/schedule.js';
 import { calendarOf } from './freeze-calendar.js';
@@ -132,13 +132,13 @@ export class PlanDeadlineError extends Error {
 }
 
 /** Rough duration of one runtime: LM takes about a minute in real time (scaled on a simulated landscape). */
-function perRuntimeSeconds(services: Services): number {
+function perRuntimeSeconds(services: PlanPorts): number {
   return 60 * services.config.timeScale;
 }
 
 const excludesOf = (input: PlanInput) => input.excludes ?? [];
 
-export async function planWave(services: Services, input: PlanInput): Promise<PlanDocument> {
+export async function planWave(services: PlanPorts, input: PlanInput): Promise<PlanDocument> {
   const envCfg = services.envConfig(input.env);
   const spec = parseTargets({ specs: input.specs, excludes: input.excludes ?? [], namedSets: envCfg.targets });
   const counter = new RequestCounter();

@@ -4,7 +4,6 @@
  * Istio CR state on a sample of SKRs (Manifest Ready alone is not enough on newer LM, DOMAIN.md §8.10).
  */
 import { readFile } from 'node:fs/promises';
-import type { Services } from '../app/services.js';
 import type { EnvName } from '../config/config.js';
 import { KubeClient, RequestCounter } from '../clients/kube-client.js';
 import { KebClient } from '../clients/keb-client.js';
@@ -12,6 +11,7 @@ import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, MANIFESTS } from '.
 import { resolveSkrAccess } from '../migration/skr-access.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets, sampleSpread } from '../targets/resolve.js';
+import type { EnvPorts } from './ports.js';
 
 export interface VerifyReport {
   env: EnvName;
@@ -27,7 +27,7 @@ export interface VerifyReport {
   sample: { runtimeId: string; istio: string }[];
 }
 
-export async function verifyEnv(services: Services, env: EnvName, specs: string[], sampleSize = 5): Promise<VerifyReport> {
+export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[], sampleSize = 5): Promise<VerifyReport> {
   const e = services.envConfig(env);
   const counter = new RequestCounter();
   const throttle = services.throttle(env);

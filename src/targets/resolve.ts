@@ -30,13 +30,6 @@ import { evaluate, isKnownPlan, KNOWN_PLAN_NAMES, unknownPlanWarnings, type Sele
 
 /** An eligible target runtime. */
 export interface ResolvedRuntime extends SelectableRuntime {
-  runtimeId: string;
-  instanceId: string;
-  shootName: string;
-  globalAccountId: string;
-  subaccountId: string;
-  plan: string;
-  region: string;
   kebState: string;
   /** The shoot's `spec.maintenance.timeWindow`, when it has one. */
   maintenance?: { begin: string; end: string };

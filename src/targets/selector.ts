@@ -10,34 +10,17 @@
  * selector is at most MAX_SELECTOR_LENGTH characters.
  */
 import { RE2 } from 're2-wasm';
+import { KEB_PLAN_IDS } from '../clients/keb-plans.js';
+import type { PlannedRuntime } from '../journal/journal.js';
 
 /** Selector keys with a value, in the order they are shown and canonicalised. */
 export const SELECTOR_KEYS = ['account', 'subaccount', 'region', 'plan', 'runtime-id', 'instance-id', 'shoot'] as const;
 export type SelectorKey = (typeof SELECTOR_KEYS)[number];
 
 /**
- * KEB service plans by name with their plan ids (kyma-environment-broker internal/broker/plans.go). `openstack`
- * is the name the plan `03b812ac-…` had until Dec 2023 (commit e0a57e82b renamed it `sap-converged-cloud`);
- * runtimes of that time may still carry it. `plan=` takes a name or a plan id, known or not: an unknown one is
- * matched as written and warned about, so a plan KEB added later is never refused.
+ * `plan=` takes a name or a plan id, known or not: an unknown one is matched as written and warned about, so a plan
+ * KEB added later is never refused.
  */
-export const KEB_PLAN_IDS: Readonly<Record<string, string>> = {
-  aws: '361c511f-f939-4621-b228-d0fb79a1fe15',
-  azure: '4deee563-e5ec-4731-b9b1-53b42d855f0c',
-  azure_lite: '8cb22518-aa26-44c5-91a0-e669ec9bf443',
-  gcp: 'ca6e5357-707f-4565-bbbd-b3ab732597c6',
-  trial: '7d55d31d-35ae-4438-bf13-6ffdfa107d9f',
-  free: 'b1a5764e-2ea1-4f95-94c0-2b4538b37b55',
-  'sap-converged-cloud': '03b812ac-c991-4528-b5bd-08b303523a63',
-  openstack: '03b812ac-c991-4528-b5bd-08b303523a63',
-  preview: '5cb3d976-b85c-42ea-a636-79cadda109a9',
-  'build-runtime-aws': '6aae0ff3-89f7-4f12-86de-51466145422e',
-  'build-runtime-gcp': 'a310cd6b-6452-45a0-935d-d24ab53f9eba',
-  'build-runtime-azure': '499244b4-1bef-48c9-be68-495269899f8e',
-  alicloud: '9f2c3b4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d',
-  'build-runtime-alicloud': '72efa867-7b54-4d59-8df7-68f4759ff271',
-  gdch: '024e11fb-40df-4753-a992-24d136e2d15c',
-};
 export const KNOWN_PLAN_NAMES: readonly string[] = Object.keys(KEB_PLAN_IDS);
 const KNOWN_PLAN_IDS = new Set(Object.values(KEB_PLAN_IDS));
 
@@ -78,18 +61,14 @@ export interface TargetSpec {
   canonical: string;
 }
 
-/** The fields of a runtime a selector looks at (ResolvedRuntime has them all). */
-export interface SelectableRuntime {
-  runtimeId: string;
-  instanceId: string;
-  shootName: string;
-  globalAccountId: string;
-  subaccountId: string;
-  plan: string;
+/**
+ * The fields of a runtime a selector looks at: the journal's runtime (what a plan records per runtime) with its
+ * instance id, and KEB's plan id when known (ResolvedRuntime has them all).
+ */
+export type SelectableRuntime = Required<Omit<PlannedRuntime, 'maintenance'>> & Pick<PlannedRuntime, 'maintenance'> & {
   /** KEB `servicePlanID` ('' when unknown). */
   planId?: string;
-  region: string;
-}
+};
 
 /** Bad target input; the message names the offending token and shows an example. */
 export class SelectorError extends Error {

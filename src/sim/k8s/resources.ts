@@ -135,15 +135,3 @@ export function findResourceByKind(apiVersion: string, kind: string): ResourceTy
   return RESOURCE_TYPES.find((t) => t.group === group && t.kind === kind && t.versions.includes(version));
 }
 
-/** Every served group with its versions (core group excluded), preferred version first. */
-export function servedGroups(): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  for (const t of RESOURCE_TYPES) {
-    if (!t.group) continue;
-    const versions = groups.get(t.group) ?? [];
-    for (const v of t.versions) if (!versions.includes(v)) versions.push(v);
-    groups.set(t.group, versions);
-  }
-  // Preferred version of a group: the storage version of its first type (v1beta2 for the Kyma group).
-  return groups;
-}

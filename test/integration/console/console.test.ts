@@ -3,14 +3,13 @@
  * `ConsoleBot` sessions (the console is the test harness, STYLE.md §3) against a simulated landscape.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { Services } from '../../../src/app/services.js';
 import { ConsoleBot } from '../../../src/chat/console/console-adapter.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 import { builtBin } from '../../helpers/built-bin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -21,13 +20,7 @@ const dirs: string[] = [];
 
 /** The simulator's config with a journal of its own. */
 function freshConfig(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'console-test-'));
-  dirs.push(dir);
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as Record<string, unknown>;
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
+  return writeSimConfig(sim, 'console-test', (_cfg, dir) => dirs.push(dir));
 }
 
 function runConsole(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

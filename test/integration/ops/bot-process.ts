@@ -3,11 +3,8 @@
  * logs parsed line by line, and a bot config for a test simulator with its own journal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
-import type { TestSim } from '../../helpers/sim.js';
+import { writeSimConfig, type SimConfigDoc, type TestSim } from '../../helpers/sim.js';
 import { builtBin } from '../../helpers/built-bin.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -20,15 +17,13 @@ export const SIGNING_SECRET = 'ops-test-signing-secret-c0ffee42';
 export type LogLine = Record<string, any>;
 
 /** The simulator's config with a journal of its own; `edit` adjusts the parsed YAML. */
-export function writeConfig(sim: TestSim, edit: (cfg: { environments: Record<string, Record<string, unknown>> }) => void = () => undefined): { dir: string; configFile: string; journalFile: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ops-test-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  edit(cfg);
-  const journalFile = path.join(dir, 'journal.db');
-  cfg.journal = { sqlite: { file: journalFile } };
-  const configFile = path.join(dir, 'config.yaml');
-  writeFileSync(configFile, YAML.stringify(cfg));
-  return { dir, configFile, journalFile };
+export function writeConfig(sim: TestSim, edit: (cfg: SimConfigDoc) => void = () => undefined): { dir: string; configFile: string; journalFile: string } {
+  let dir = '';
+  const configFile = writeSimConfig(sim, 'ops-test', (cfg, d) => {
+    dir = d;
+    edit(cfg);
+  });
+  return { dir, configFile, journalFile: path.join(dir, 'journal.db') };
 }
 
 /** The machine's environment without anything that would configure the bot. */

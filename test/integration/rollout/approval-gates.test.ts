@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
-import { checkApproval } from '../../../commands/run.js';
-import { ApprovalNeededError } from '../../../commands/types.js';
+import { ApprovalNeededError, checkApproval } from '../../../src/rollout/approvals.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
@@ -13,7 +12,7 @@ const writeConfig = (sim: TestSim) =>
     cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
   });
 
-describe('commands/run.ts checkApproval — a Prod refusal for want of an approval carries what to ask on-call for', () => {
+describe('rollout/approvals.ts checkApproval — a Prod refusal for want of an approval carries what to ask on-call for', () => {
   let sim: TestSim;
   let ctx: CommandContext;
   beforeAll(async () => {

@@ -5,19 +5,18 @@
  * "nothing happened for N ms" windows: a paused stretch is checked from its `paused` to its next `running`). Budgets stop new starts exactly; with PostgreSQL, one wave never has two runners.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
-import { startTestSim, type TestSim } from '../../helpers/sim.js';
+import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 import { builtBin } from '../../helpers/built-bin.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -54,18 +53,15 @@ async function control(configFile: string, ...args: string[]): Promise<Exit> {
 type Journal = { sqlite: { file: string } } | { postgres: { urlEnv: string; schema: string } };
 
 function writeConfig(sim: TestSim, opts: { budget?: number | string; concurrency?: number; journal?: Journal } = {}): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'controls-cfg-'));
-  dirs.push(dir);
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  for (const env of ['dev', 'stage', 'prod']) {
-    cfg.environments[env].budgets = { wave: opts.budget ?? 1000 };
-    cfg.environments[env].approval = { required: false };
-    if (opts.concurrency) cfg.environments[env].limits = { ...(cfg.environments[env].limits as object | undefined), concurrency: opts.concurrency };
-  }
-  cfg.journal = opts.journal ?? { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
+  return writeSimConfig(sim, 'controls', (cfg, dir) => {
+    dirs.push(dir);
+    for (const env of ['dev', 'stage', 'prod']) {
+      cfg.environments[env].budgets = { wave: opts.budget ?? 1000 };
+      cfg.environments[env].approval = { required: false };
+      if (opts.concurrency) cfg.environments[env].limits = { ...(cfg.environments[env].limits as object | undefined), concurrency: opts.concurrency };
+    }
+    if (opts.journal) cfg.journal = opts.journal;
+  });
 }
 
 /** A wave running in this process, with its event log and the number of runtimes in flight. */

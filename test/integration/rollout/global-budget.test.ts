@@ -2,31 +2,23 @@
  * Issue 6 §4: at most one wave per environment (atomically, `interrupted` included) and the global error budget over
  * all running waves, through the commands and the wave runner on the simulator.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { runtimesOf, startTestSim, type TestSim, outsideRunbook } from '../../helpers/sim.js';
+import { runtimesOf, startTestSim, writeSimConfig, type TestSim, outsideRunbook } from '../../helpers/sim.js';
 
 /** Platform failures per C2 (test/helpers/outcomes.ts), each fails every start. */
 const FAILING = ['no-template', 'no-kyma', 'istio-error', 'skr-down', 'manifest-error'];
 
 function writeConfig(sim: TestSim, wave: number | string, globalBudget?: number | string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'global-budget-cfg-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown; globalBudget?: unknown };
-  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave };
-  if (globalBudget !== undefined) cfg.globalBudget = globalBudget;
-  outsideRunbook(cfg); // waves of chosen runtimes, not runbook steps
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
+  return writeSimConfig(sim, 'global-budget', (cfg) => {
+    for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave };
+    if (globalBudget !== undefined) cfg.globalBudget = globalBudget;
+    outsideRunbook(cfg); // waves of chosen runtimes, not runbook steps
+  });
 }
 
 async function ctxFor(configFile: string): Promise<CommandContext> {

@@ -1,5 +1,5 @@
 /**
- * The smaller commands (commands/misc.ts) against a simulated landscape: export (json, csv), show by runtime id,
+ * The smaller commands (commands/export.ts, show.ts, task.ts, freeze.ts) against a simulated landscape: export (json, csv), show by runtime id,
  * shoot or subaccount, tasks (open) vs tasks all, freeze of one environment, unfreeze without an argument.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -15,7 +15,7 @@ const writeConfig = (sim: TestSim) =>
     for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
   });
 
-describe('commands/misc: export, show, tasks, freeze/unfreeze', () => {
+describe('commands export, show, tasks, freeze/unfreeze', () => {
   let sim: TestSim;
   let ctx: CommandContext;
   let waveId: string;

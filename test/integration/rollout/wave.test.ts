@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { dispatch } from '../../../commands/index.js';
@@ -8,18 +6,14 @@ import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { expectedOf } from '../../helpers/outcomes.js';
-import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { runtimesOf, startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 
 /** A config for the simulator's landscape with a SQLite journal in a temp dir and chosen budgets. */
 function writeConfig(sim: TestSim, budget: number | string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'wave-cfg-'));
-  const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
-  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: budget };
-  cfg.environments.prod.approval = { approvers: ['oncall-1'] };
-  cfg.journal = { sqlite: { file: path.join(dir, 'journal.db') } };
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, YAML.stringify(cfg));
-  return file;
+  return writeSimConfig(sim, 'wave', (cfg) => {
+    for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: budget };
+    cfg.environments.prod.approval = { approvers: ['oncall-1'] };
+  });
 }
 
 async function ctxFor(configFile: string, user = 'sre-1'): Promise<CommandContext> {

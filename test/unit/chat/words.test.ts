@@ -3,9 +3,9 @@
  * drained, "did you mean" for near misses, and the live progress line's arithmetic.
  */
 import { describe, expect, it } from '@jest/globals';
-import { closest, didYouMean, editDistance } from '../../../src/chat/suggest.js';
-import { WaveProgress } from '../../../src/chat/wave-progress.js';
-import { count, duration, seconds, waveStateWords } from '../../../src/chat/words.js';
+import { closest, didYouMean, editDistance } from '../../../commands/suggest.js';
+import { WaveProgress } from '../../../commands/wave-progress.js';
+import { count, duration, seconds, waveStateWords } from '../../../src/text/words.js';
 import { finalSummary } from '../../../src/chat/console/progress.js';
 import { renderText } from '../../../src/chat/console/text.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';

@@ -1,9 +1,9 @@
 /**
  * A wave's progress as one line — `stage-20261125-1 12/48 done · 4 in flight · ETA ~40 s · budget 1 of 2 left` —
- * from the wave event stream (started/finished runtimes), for the shell's live line and the console's bar. Pure
+ * from the wave event stream (started/finished runtimes), for the shell's live line (run and resume at a terminal). Pure
  * bookkeeping: no I/O; the clock is passed in so that tests decide the time.
  */
-import { duration } from './words.js';
+import { duration } from '../src/text/words.js';
 
 export interface WaveProgressStart {
   waveId: string;

@@ -1,0 +1,67 @@
+/**
+ * `approve` records an on-call approval of a plan hash (Slack; the shell and the console only on a simulated
+ * landscape) and `cancel` withdraws a plan until it is planned again. The rules that use approvals are in
+ * src/rollout/approvals.ts.
+ */
+import type { EnvName } from '../src/config/config.js';
+import { CommandError, ok, type CommandSpec } from './types.js';
+
+export const approve: CommandSpec = {
+  name: 'approve',
+  summary: 'record an on-call approval of a plan hash (shell/console: simulated landscapes only; Slack otherwise)',
+  usage: 'approve HASH [--as USER] [--for USER] [--action run|force|resume|retry-failed|rename:<runtime-id>|set-concurrency:<wave>:<n>]',
+  examples: ['approve 3f2a9c1b7d4e --as oncall-1', 'approve 3f2a9c1b7d4e --as oncall-1 --for sre-2'],
+  permission: 'approve',
+  mutates: false,
+  options: { as: { type: 'string' }, for: { type: 'string' }, action: { type: 'string' }, json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const services = ctx.services;
+    if (ctx.via !== 'slack' && !services.simulated) throw new CommandError('approvals for a real landscape come only through Slack, where identity is authenticated', 1);
+    const hash = args.positionals[0];
+    if (!hash) throw new CommandError('name the plan hash to approve', 2, approve.examples[0]);
+    const journal = await services.journal();
+    const plan = await journal.getPlan(hash);
+    if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
+    // In Slack the identity is Slack's, authenticated; `--as` exists only to try approvals on a simulated landscape.
+    if (ctx.via === 'slack' && args.values.as !== undefined) throw new CommandError('--as is not accepted in Slack: you approve as yourself', 1);
+    const approver = ctx.via === 'slack' ? ctx.user : ((args.values.as as string | undefined) ?? ctx.user);
+    const env = plan.env as EnvName;
+    const cfg = services.envConfig(env).approval;
+    // The approval names who may use it (to run a plan: only they): `--for`, else whoever planned it last.
+    const requester = (args.values.for as string | undefined) ?? plan.createdBy;
+    if (plan.createdBy === approver || requester === approver) throw new CommandError(`${approver} requested plan ${plan.hash.slice(0, 12)} and cannot approve it`, 1);
+    const byId = cfg.approvers.includes(approver);
+    const byGroup = !byId && cfg.approverGroup && ctx.isInApproverGroup ? await ctx.isInApproverGroup(approver, cfg.approverGroup) : false;
+    // Nobody named: open only on a simulated landscape (a real configuration is refused at load, configProblems).
+    const open = services.simulated && !cfg.approvers.length && !cfg.approverGroup;
+    if (!byId && !byGroup && !open) {
+      throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${[...cfg.approvers, ...(cfg.approverGroup ? [`members of ${cfg.approverGroup}`] : [])].join(', ')})`, 1);
+    }
+    const now = new Date();
+    const action = (args.values.action as string | undefined) ?? 'run';
+    await journal.recordApproval({ planHash: plan.hash, approver, requestedBy: requester, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + cfg.expiryMinutes * 60_000).toISOString(), action });
+    await journal.audit({ actor: approver, action: 'approve', subject: plan.hash, detail: { action, via: ctx.via, for: requester } });
+    return ok(`plan ${plan.hash.slice(0, 12)} approved by ${approver} for ${action} by ${requester}, once (valid ${cfg.expiryMinutes} min)`, { planHash: plan.hash, approver, action, requestedBy: requester });
+  },
+};
+
+export const cancel: CommandSpec = {
+  name: 'cancel',
+  summary: 'cancel a plan: it cannot run until it is planned again (a journal record)',
+  usage: 'cancel HASH',
+  examples: ['cancel 3f2a9c1b7d4e'],
+  permission: 'operate',
+  mutates: false,
+  options: { json: { type: 'boolean' } },
+  async run(ctx, args) {
+    const hash = args.positionals[0];
+    if (!hash) throw new CommandError('name the plan hash to cancel', 2, cancel.examples[0]);
+    const journal = await ctx.services.journal();
+    const plan = await journal.getPlan(hash);
+    if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
+    await journal.cancelPlan(plan.hash, ctx.user);
+    const c = await journal.planCancellation(plan.hash);
+    await journal.audit({ actor: ctx.user, action: 'cancel', subject: plan.hash, detail: { env: plan.env, target: plan.target } });
+    return ok(`plan ${plan.hash.slice(0, 12)} cancelled by ${c?.cancelledBy ?? ctx.user}: it does not run until it is planned again`, { planHash: plan.hash, cancelled: c ?? null });
+  },
+};

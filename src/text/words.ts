@@ -1,0 +1,28 @@
+/** Numbers in words people read: counts with their noun in the right number, durations rounded. */
+
+/** `1 runtime`, `3 runtimes`, `0 runtimes`; `plural` for nouns that do not just take an s. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
+/** Seconds as people write them: `5.1 s`, `45 s`, `0.4 s` — one decimal below 10 s, whole seconds above. */
+export function seconds(s: number): string {
+  if (!Number.isFinite(s)) return `${s} s`;
+  const shown = Math.abs(s) < 10 ? Math.round(s * 10) / 10 : Math.round(s);
+  return `${shown} s`;
+}
+
+/** A duration for an ETA: `40 s`, `3 min`, `1 h 20 min`. */
+export function duration(s: number): string {
+  if (s < 90) return seconds(Math.max(0, s));
+  const min = Math.round(s / 60);
+  return min < 90 ? `${min} min` : `${Math.floor(min / 60)} h ${min % 60} min`;
+}
+
+/**
+ * A wave's state as words. A wave that ended `finished` with runtimes never started was drained (C5 has no state
+ * of its own for it): say so, with what was left, instead of "finished … 40 pending".
+ */
+export function waveStateWords(state: string, pending: number): string {
+  return state === 'finished' && pending > 0 ? `drained (${count(pending, 'runtime')} not started)` : state;
+}
