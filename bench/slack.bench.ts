@@ -129,19 +129,23 @@ function childCpuMs(child: ChildProcess): number {
 }
 
 /**
- * `--sender EVENTS WAVE`: Slack's side of the ack measurement. Every second, a slash command (`status WAVE`) and,
- * half a second later, a click (Pause by a non-operator, refused ephemerally), signed, to the receiver; each ack's
- * latency is timed here. On a `stop` line on stdin, prints `{commands, clicks}` (ms) and exits.
+ * `--sender EVENTS WAVE`: Slack's side of the ack measurement. Every second, a slash command (`status WAVE`, from
+ * five channels in turn) and, half a second later, a click (Pause by a non-operator, refused ephemerally), signed,
+ * to the receiver; each ack's latency is timed here. On a `stop` line on stdin, prints `{commands, clicks}` (ms) and exits.
  */
 async function senderMain(events: string, waveId: string): Promise<void> {
+  const CHANNELS = 5;
   const commands: number[] = [];
   const clicks: number[] = [];
   let stopped = false;
   createInterface({ input: process.stdin }).once('line', () => (stopped = true));
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
   const message = { channel: PROD, ts: '1.0', text: '', blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: `im:wave-pause:${waveId}`, value: waveId, text: { type: 'plain_text', text: 'Pause' } }] }] };
-  while (!stopped) {
-    commands.push((await postSigned(events, slashPayload(`status ${waveId}`, { user: 'U-X', channel: 'C-BENCH' }), SECRET)).ms);
+  // `status` answers in the channel, and the bot posts at most one message per 1.5 s into one channel (Slack's
+  // ~1/s): one command a second into one channel would queue replies faster than they may go out, and the queue
+  // would still drain long after the wave ended. So the commands come from CHANNELS channels, in turn.
+  for (let n = 0; !stopped; n++) {
+    commands.push((await postSigned(events, slashPayload(`status ${waveId}`, { user: 'U-X', channel: `C-BENCH-${n % CHANNELS}` }), SECRET)).ms);
     await sleep(500);
     if (stopped) break;
     clicks.push((await postSigned(events, { payload: JSON.stringify(buttonPayload(message, `im:wave-pause:${waveId}`, 'U-X')) }, SECRET)).ms);
@@ -244,9 +248,14 @@ async function main(): Promise<void> {
     const eventLoop = loop.stop();
     const waveSeconds = (Date.now() - runAt) / 1000;
     log(`wave ${waveId} ended after ${waveSeconds.toFixed(1)} s; waiting for the final summary and the queued posts`);
+    // What the bot still sends after the wave ended (the final summary's verify, export and uploads, queued posts):
+    // the Web API calls between the wave's end and quiet, by method.
+    const statsAt = async () => (await (await fetch(`http://127.0.0.1:${fakeProc.ready.port}/fake/stats`)).json()) as FakeSlackStats;
+    const atEnd = await statsAt();
     await bot.idle();
     const drainedSeconds = (Date.now() - runAt) / 1000;
-    const stats = (await (await fetch(`http://127.0.0.1:${fakeProc.ready.port}/fake/stats`)).json()) as FakeSlackStats;
+    const stats = await statsAt();
+    const afterEnd = Object.fromEntries(Object.entries(stats.byMethod).map(([m, n]) => [m, n - (atEnd.byMethod[m] ?? 0)]).filter(([, n]) => Number(n) > 0));
     const wave = (await journal.getWave(waveId))!;
     const counts: Record<string, number> = {};
     const waveRuntimes = await journal.listWaveRuntimes(wave.waveId);
@@ -270,7 +279,7 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       timeScale: TIME_SCALE,
       priority: PRIORITY ?? os.getPriority(),
-      wave: { waveId: wave.waveId, state: wave.state, counts, wallSeconds: Math.round(waveSeconds * 10) / 10, untilSlackQuietSeconds: Math.round(drainedSeconds * 10) / 10 },
+      wave: { waveId: wave.waveId, state: wave.state, counts, wallSeconds: Math.round(waveSeconds * 10) / 10, untilSlackQuietSeconds: Math.round(drainedSeconds * 10) / 10, callsAfterWaveEnd: afterEnd },
       slack: {
         totalCalls: stats.total,
         byMethod: stats.byMethod,
