@@ -115,9 +115,17 @@ interface Group {
   nextThreshold: number;
 }
 
-/** One wave's thread: failures counted by group since the last digest, and the totals for the parent message. */
+/**
+ * One wave's thread: failures counted by group since the last digest, and the totals for the parent message. A
+ * failure counts per runtime, its latest attempt: a runtime that fails again (retry-failed) leaves the group of its
+ * earlier failure (and, when that one was not told yet, the pending digest), so it is never counted twice.
+ */
 export class WaveThread {
   private readonly groups = new Map<string, Group>();
+  /** The group each failed runtime is counted in (its latest attempt). */
+  private readonly counted = new Map<string, string>();
+  /** Failed runtimes not yet in a digest. */
+  private readonly untold = new Set<string>();
   private readonly tasks: string[] = [];
   private lastDigestAt: number;
   private readonly startedAt: number;
@@ -142,19 +150,37 @@ export class WaveThread {
   }
 
   /** Failures already told before this process followed the wave (a restart): counted in the totals only. */
-  seed(group: string, count: number): void {
+  seed(group: string, runtimeIds: readonly string[]): void {
+    for (const id of runtimeIds) this.uncount(id);
     const g = this.group(group);
-    g.total += count;
+    g.total += runtimeIds.length;
+    for (const id of runtimeIds) this.counted.set(id, group);
     while (g.total >= g.nextThreshold) g.nextThreshold *= 10;
+  }
+
+  /** Takes back a runtime's earlier failure (it was attempted again). */
+  private uncount(runtimeId: string): void {
+    const before = this.counted.get(runtimeId);
+    if (before === undefined) return;
+    this.counted.delete(runtimeId);
+    const g = this.group(before);
+    g.total--;
+    if (this.untold.delete(runtimeId)) {
+      g.pending--;
+      g.examples = g.examples.filter((id) => id !== runtimeId);
+    }
   }
 
   /** A finished runtime: counted when it failed. Returns its group (undefined: not a failure). */
   finished(runtimeId: string, result: Pick<MigrationResult, 'class' | 'outcome' | 'reason'>): string | undefined {
+    this.uncount(runtimeId);
     const name = failureGroup(result);
     if (!name) return undefined;
     const g = this.group(name);
     g.total++;
     g.pending++;
+    this.counted.set(runtimeId, name);
+    this.untold.add(runtimeId);
     if (g.examples.length < this.policy.examples) g.examples.push(runtimeId);
     if (g.total >= g.nextThreshold) {
       this.urgent = true;
@@ -214,6 +240,7 @@ export class WaveThread {
       g.pending = 0;
       g.examples = [];
     }
+    this.untold.clear();
     this.tasks.length = 0;
     this.urgent = false;
     this.lastDigestAt = this.now();

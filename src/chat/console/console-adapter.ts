@@ -535,6 +535,8 @@ export class ConsoleBot {
         const thread = new WaveThread(e.waveId, threadPolicy(this.opts.services.config, e.waveId.split('-')[0] as EnvName));
         const state: ProgressState = { waveId: e.waveId, state: 'running', total: 0, counts: {}, running: 0, lastPrinted: Date.now(), thread };
         this.progress.set(e.waveId, state);
+        // Resumed after an interruption: told at once, as the thread does (a pause's resume is a `state` event).
+        if (immediateOf(e)) this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
         this.track(
           (async () => {
             const rts = await (await this.opts.services.journal()).listWaveRuntimes(e.waveId);

@@ -246,12 +246,12 @@ export class WaveReporter {
   private async seedThread(waveId: string): Promise<void> {
     if (this.threads.has(waveId)) return;
     const t = this.threadOf(waveId);
-    const byGroup = new Map<string, number>();
+    const byGroup = new Map<string, string[]>();
     for (const r of await (await this.journal()).listWaveRuntimes(waveId)) {
       const g = r.result ? failureGroup(r.result) : undefined;
-      if (g) byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
+      if (g) byGroup.set(g, [...(byGroup.get(g) ?? []), r.runtimeId]);
     }
-    for (const [g, n] of byGroup) t.seed(g, n);
+    for (const [g, ids] of byGroup) t.seed(g, ids);
   }
 
   /** Queues the wave's digest of what is pending (nothing when nothing is). */

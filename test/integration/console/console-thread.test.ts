@@ -18,6 +18,7 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
   let sim: TestSim;
   let services: Services;
   let bot: ConsoleBot;
+  let config: string;
   const chosen = new Map<string, string>(); // runtimeId → expected reason (DESIGN.md C2, test/helpers/outcomes.ts)
 
   beforeAll(async () => {
@@ -33,14 +34,17 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
     // A second wave for pause/resume: runtimes of the same scenarios not in the first one.
     const second = FAILING.flatMap((scenario) => stage.filter((r) => r.scenario === scenario).slice(PER_REASON, PER_REASON + 6));
     if (second.length < 24) throw new Error(`the simulator made too few Stage runtimes for the second wave (${second.length} of 24)`);
-    const config = writeSimConfig(sim, 'console-thread', (cfg) => {
+    // A third wave, interrupted and resumed by another process: fresh runtimes, more than the concurrency.
+    const third = stage.filter((r) => r.scenario === 'fresh').slice(4, 34);
+    if (third.length < 30) throw new Error(`the simulator made too few fresh Stage runtimes for the third wave (${third.length} of 30)`);
+    config = writeSimConfig(sim, 'console-thread', (cfg) => {
       outsideRunbook(cfg);
       const env = cfg.environments.stage;
       env.budgets = { wave: 1000 };
       env.limits = { concurrency: 8, requestsPerSecond: {} };
       // 0.05 min × time scale 0.01 = 30 ms between digests: several digests in one short wave
       env.thread = { digestMinutes: 0.05, digestThreshold: 1000 };
-      env.targets = { ...(env.targets as Record<string, string[]>), mixed: [...chosen.keys(), ...fresh.map((r) => r.runtimeId)].map((id) => `runtime-id=${id}`), steered: second.map((r) => `runtime-id=${r.runtimeId}`) };
+      env.targets = { ...(env.targets as Record<string, string[]>), mixed: [...chosen.keys(), ...fresh.map((r) => r.runtimeId)].map((id) => `runtime-id=${id}`), steered: second.map((r) => `runtime-id=${r.runtimeId}`), third: third.map((r) => `runtime-id=${r.runtimeId}`) };
     });
     services = await Services.create({ configFile: config, env: {} });
     bot = new ConsoleBot({ services, user: 'sre-1', progressIntervalMs: 60_000 });
@@ -122,5 +126,36 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
     expect(line(/running again/)).toHaveLength(1);
     // Nothing else was told at once for this wave (its end is the summary).
     expect(line(/./)).toHaveLength(2);
+  });
+
+  it('prints at once that a wave interrupted by a stopping process was resumed, as the thread does', async () => {
+    await bot.say('sre-1', 'stage third');
+    await bot.say('sre-1', '/click Run');
+    const id = /wave `(stage-\d{8}-\d+)` started/.exec(bot.lastReply())?.[1];
+    expect(id).toBeDefined();
+    const journal = await services.journal();
+    // SIGTERM's graceful stop, once a runtime has finished: the wave is interrupted with runtimes left.
+    for (const deadline = Date.now() + 60_000; !(await journal.listWaveRuntimes(id!)).some((r) => r.state === 'finished'); ) {
+      if (Date.now() > deadline) throw new Error(`no runtime of ${id} finished within 60 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    services.events.stopAll();
+    await bot.say('sre-1', '/wait');
+    expect((await journal.getWave(id!))?.state).toBe('interrupted');
+
+    // Another process resumes it: its console tells the resume at once, exactly once.
+    const other = await Services.create({ configFile: config, env: {} });
+    const resumer = new ConsoleBot({ services: other, user: 'sre-2', progressIntervalMs: 60_000 });
+    try {
+      await resumer.say('sre-2', `resume ${id} --yes`);
+      await resumer.say('sre-2', '/wait');
+      expect(resumer.lastReply()).toContain(`== Wave ${id} finished`);
+      const told = resumer.transcript().split('\n').filter((l) => l.startsWith(`wave \`${id}\`: `));
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatch(/resumed after an interruption/);
+    } finally {
+      resumer.close();
+      await other.close();
+    }
   });
 });

@@ -81,6 +81,34 @@ describe('src/chat/wave-thread.ts — WaveThread (injected clock)', () => {
     expect(posts).toBeLessThanOrEqual(45); // 288 at a flat 5 minutes
   });
 
+  it('counts a failure per runtime, its latest attempt (retry-failed): a runtime failing again is not counted twice', () => {
+    const c = clocked();
+    const t = new WaveThread('w', policy, c.now);
+    for (let i = 0; i < 4; i++) t.finished(`c-${i}`, apiError);
+    t.seed('istio-error', ['c-seeded']); // told before this process followed the wave
+    t.take();
+    // retry-failed: c-0 fails again the same way, c-1 another way, c-2 now migrates, c-seeded fails again.
+    t.finished('c-0', apiError);
+    t.finished('c-1', istioError);
+    t.finished('c-2', { class: 'none', outcome: 'migrated', reason: null });
+    t.finished('c-seeded', istioError);
+    expect(t.totals()).toEqual([
+      { group: 'api-error', count: 2 },
+      { group: 'istio-error', count: 2 },
+    ]);
+    // Twice within one digest: once, in the group of its latest attempt.
+    t.finished('c-0', istioError);
+    expect(t.pending()).toBe(3);
+    const text = t.take()!.message.blocks.map((b) => (b.type === 'section' ? b.markdown : '')).join('\n');
+    expect(counted(text)).toBe(3);
+    expect(text).toContain('3 failures since the last digest (4 in all)');
+    expect(text).toContain('• `istio-error` × 3: `c-1`, `c-seeded`, `c-0`');
+    expect(t.totals()).toEqual([
+      { group: 'istio-error', count: 3 },
+      { group: 'api-error', count: 1 },
+    ]);
+  });
+
   it('posts at once only what needs a person', () => {
     expect(immediateOf({ type: 'budget-stopped', waveId: 'w', failures: 3, budget: 3, scope: 'wave' })).toBe('budget-stopped');
     expect(immediateOf({ type: 'state', waveId: 'w', state: 'paused' })).toBe('paused');
