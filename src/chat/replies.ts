@@ -134,3 +134,9 @@ export function planMessage(plan: PlanSummary, text: string, user: string, appro
     ],
   };
 }
+
+/** Whether a command's JSON is a plan document (what `plan` answers), to show it as the plan message. */
+export function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; title?: string; runtimes: unknown[] } {
+  const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
+  return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
+}
