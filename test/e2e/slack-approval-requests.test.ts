@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metrics } from '../../src/observability/metrics.js';
-import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, type TestSim } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const PROD = 'C-PROD';
 const CUSTOMER = 'C-CUSTOMER';
@@ -16,21 +17,19 @@ describe('src/chat/slack/wave-actions.ts — a Prod command refused for want of 
   const metrics = new Metrics();
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    // U-REQ is on call too: approving one's own request is refused all the same. U-X is not on call.
-    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } });
-    const config = writeBotConfig(sim, { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } }, (cfg) => {
-      cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
-      cfg.environments.prod.budgets = { wave: 10 };
-    });
-    // The hook as `istio-migrate bot` wires it into /metrics.
-    t = await startBot(fake, config, 'http', {}, {}, { onApproval: (env, result) => metrics.approvals.inc({ env, result }) });
+    ({ sim, fake, t } = await startSlackSetup({
+      // U-REQ is on call too: approving one's own request is refused all the same. U-X is not on call.
+      fake: { usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } },
+      approval: { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } },
+      config: (cfg) => {
+        cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
+        cfg.environments.prod.budgets = { wave: 10 };
+      },
+      // The hook as `istio-migrate bot` wires it into /metrics.
+      more: { onApproval: (env, result) => metrics.approvals.inc({ env, result }) },
+    }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function slash(text: string, user: string): Promise<string[]> {
     fake.reset();
