@@ -10,7 +10,7 @@ const CUSTOMER = 'C-CUSTOMER';
 const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
 const actionsOf = (m: Json) => m.blocks.filter((b: Json) => b.type === 'actions').flatMap((b: Json) => b.elements);
 
-describe('src/chat/slack/wave-actions.ts — a Prod command refused for want of an approval asks on-call, and runs once approved', () => {
+describe('src/chat/slack/approvals.ts — a Prod command refused for want of an approval asks on-call, and runs once approved', () => {
   let sim: TestSim;
   let fake: FakeSlack;
   let t: TestBot;

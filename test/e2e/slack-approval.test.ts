@@ -9,7 +9,7 @@ const CUSTOMER = 'C-CUSTOMER';
 const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
 const actionsOf = (m: Json) => m.blocks.filter((b: Json) => b.type === 'actions').flatMap((b: Json) => b.elements);
 
-describe('src/chat/slack/wave-actions.ts — Prod approval by button, and a Prod task rename behind it', () => {
+describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by button, and a Prod task rename behind it', () => {
   let sim: TestSim;
   let fake: FakeSlack;
   let t: TestBot;
