@@ -1,8 +1,9 @@
 /**
  * On-call approval requests in chat (issue 7 §3, issue 8 §4), platform-neutral: what a request is, what it runs
- * once approved, and the server-side verdict on an Approve click. Pure: the Slack adapter (slack/wave-actions.ts)
- * reads the journal, asks `judgeApprovalClick`, and moves messages; whether the approver is on call is the
- * permission check's (permissions.ts), and the recording is the `approve` command's.
+ * once approved, and the server-side verdict on an Approve click. Pure: the Slack adapter (slack/approvals.ts,
+ * slack/listeners/actions/approval-buttons.ts) reads the journal, asks `judgeApprovalClick`, and moves messages;
+ * whether the approver is on call is the dispatcher's permission rule (commands/permissions.ts), and the
+ * recording is the `approve` command's.
  *
  * A request is keyed by plan hash + action (`run`, `force`, `resume`, `retry-failed`, `rename:<runtimeId>`), the
  * same key the journal's approvals have, so an approval can only ever cover exactly the hash and action shown.

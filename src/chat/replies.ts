@@ -4,7 +4,7 @@
  */
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
-import { count } from './words.js';
+import { count } from '../text/words.js';
 
 /** Command output longer than this many sections of ~2,900 characters is cut (Slack rejects ~13 k of blocks). */
 const MAX_OUTPUT_SECTIONS = 4;
@@ -133,4 +133,10 @@ export function planMessage(plan: PlanSummary, text: string, user: string, appro
       { type: 'actions', buttons },
     ],
   };
+}
+
+/** Whether a command's JSON is a plan document (what `plan` answers), to show it as the plan message. */
+export function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; title?: string; runtimes: unknown[] } {
+  const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
+  return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
 }

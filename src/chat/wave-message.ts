@@ -4,7 +4,7 @@
  * digests, the customer-contact task and the on-call approval request. Pure functions of views the reporter
  * reads from the journal (and of `verify`'s report for the final summary): nothing here learns a cluster fact.
  */
-import { count, waveStateWords } from './words.js';
+import { count, waveStateWords } from '../text/words.js';
 import type { CustomerTask } from '../journal/journal.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';

@@ -27,7 +27,7 @@ import type { MigrationResult } from '../migration/result.js';
 import type { WaveEvent } from '../rollout/wave-runner.js';
 import type { ChatMessage } from './message.js';
 import { inlineCode, mention } from './message.js';
-import { count } from './words.js';
+import { count } from '../text/words.js';
 
 export interface ThreadPolicy {
   /** A digest at most this often (ms), unless a group crosses a threshold. */

@@ -1,7 +1,7 @@
 /**
  * `/healthz` (the process is alive), `/readyz` (every readiness check passes; 503 naming the failing ones
  * otherwise) and `/metrics`: served on HEALTH_PORT by `startHealthServer`, and in HTTP mode on PORT too as Bolt
- * `customRoutes` (`healthRoutes`) — C6. The Slack app (src/chat/slack/app.ts) wires both.
+ * `customRoutes` (`healthRoutes`) — C6. The Slack app wires both (src/chat/slack/app.ts, transport.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,7 @@
 /**
  * Shared by the Slack end-to-end tests: a bot config for a test simulator (temp SQLite journal, chosen approval
- * rules) and an in-process bot wired to the fake Slack, in HTTP or Socket Mode.
+ * rules), an in-process bot wired to the fake Slack, in HTTP or Socket Mode, and the three started and closed
+ * together (`startSlackSetup` / `closeSlackSetup`).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,8 +9,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { Services } from '../../src/app/services.js';
 import { createSlackApp, type SlackAppOptions, type SlackBot, type StartedBot } from '../../src/chat/slack/app.js';
-import type { FakeSlack, Json } from '../helpers/fake-slack.js';
-import type { TestSim } from '../helpers/sim.js';
+import { FakeSlack, type FakeSlackOptions, type Json } from '../helpers/fake-slack.js';
+import { startTestSim, type TestSim } from '../helpers/sim.js';
 
 export const SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-bot-token';
@@ -74,4 +75,47 @@ export async function startBot(
       await services.close();
     },
   };
+}
+
+export interface SlackSetup {
+  sim: TestSim;
+  fake: FakeSlack;
+  t: TestBot;
+  configFile: string;
+}
+
+export interface SlackSetupOptions {
+  mode?: 'http' | 'socket';
+  /** The simulator (default: the `scenarios` profile at time scale 0.01). */
+  sim?: Parameters<typeof startTestSim>[0];
+  /** The fake Slack (default: no chat.postMessage budget). */
+  fake?: FakeSlackOptions;
+  approval?: Parameters<typeof writeBotConfig>[1];
+  /** Changes to the bot config (channels, budgets, targets ...). */
+  config?: Parameters<typeof writeBotConfig>[2];
+  env?: Record<string, string>;
+  reporter?: SlackAppOptions['reporter'];
+  more?: Parameters<typeof startBot>[5];
+}
+
+/** The simulator, the fake Slack and the bot (HTTP by default), in that order; what started is closed when a later step fails. */
+export async function startSlackSetup(o: SlackSetupOptions = {}): Promise<SlackSetup> {
+  const sim = await startTestSim(o.sim ?? { profile: 'scenarios', timeScale: 0.01 });
+  let fake: FakeSlack | undefined;
+  try {
+    fake = await FakeSlack.start(o.fake ?? { limits: { 'chat.postMessage': null } });
+    const configFile = writeBotConfig(sim, o.approval, o.config);
+    const t = await startBot(fake, configFile, o.mode ?? 'http', o.env, o.reporter, o.more);
+    return { sim, fake, t, configFile };
+  } catch (e) {
+    await closeSlackSetup({ sim, fake });
+    throw e;
+  }
+}
+
+/** Closes the bot (once idle), the fake Slack and the simulator, whichever of them started. */
+export async function closeSlackSetup(s: Partial<Omit<SlackSetup, 'configFile'>>): Promise<void> {
+  await s.t?.close();
+  await s.fake?.close();
+  await s.sim?.close();
 }

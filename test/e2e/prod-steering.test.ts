@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConsoleBot } from '../../src/chat/console/console-adapter.js';
 import { Services } from '../../src/app/services.js';
-import { FakeSlack, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { outsideRunbook, runtimeOf, startTestSim, type SimConfigDoc, type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { outsideRunbook, runtimeOf, type SimConfigDoc, type TestSim } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 import { builtBin } from '../helpers/built-bin.js';
 
 const BIN = builtBin();
@@ -24,13 +25,14 @@ describe('commands/permissions.ts — who steers Prod (Slack, console, shell)', 
   let waveId: string;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } });
-    configFile = writeBotConfig(sim, { prod: { approvers: ['U-APPROVER'], approverGroup: 'SONCALL', operators: [] } }, (cfg) => {
-      cfg.simulated = false; // a real configuration, as far as the bot can tell
-      outsideRunbook(cfg as SimConfigDoc);
-    });
-    t = await startBot(fake, configFile, 'http');
+    ({ sim, fake, t, configFile } = await startSlackSetup({
+      fake: { usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } },
+      approval: { prod: { approvers: ['U-APPROVER'], approverGroup: 'SONCALL', operators: [] } },
+      config: (cfg) => {
+        cfg.simulated = false; // a real configuration, as far as the bot can tell
+        outsideRunbook(cfg as SimConfigDoc);
+      },
+    }));
     // A Prod wave to steer, created the way a finished run leaves it.
     const journal = await t.services.journal();
     const rt = runtimeOf(sim.out, 'prod', 'fresh');
@@ -41,11 +43,7 @@ describe('commands/permissions.ts — who steers Prod (Slack, console, shell)', 
     );
     waveId = wave.waveId;
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function slash(text: string, user: string) {
     fake.reset();

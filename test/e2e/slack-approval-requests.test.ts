@@ -1,36 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Metrics } from '../../src/observability/metrics.js';
-import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, type TestSim } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const PROD = 'C-PROD';
 const CUSTOMER = 'C-CUSTOMER';
 const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
 const actionsOf = (m: Json) => m.blocks.filter((b: Json) => b.type === 'actions').flatMap((b: Json) => b.elements);
 
-describe('src/chat/slack/wave-actions.ts — a Prod command refused for want of an approval asks on-call, and runs once approved', () => {
+describe('src/chat/slack/approvals.ts — a Prod command refused for want of an approval asks on-call, and runs once approved', () => {
   let sim: TestSim;
   let fake: FakeSlack;
   let t: TestBot;
   const metrics = new Metrics();
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    // U-REQ is on call too: approving one's own request is refused all the same. U-X is not on call.
-    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } });
-    const config = writeBotConfig(sim, { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } }, (cfg) => {
-      cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
-      cfg.environments.prod.budgets = { wave: 10 };
-    });
-    // The hook as `istio-migrate bot` wires it into /metrics.
-    t = await startBot(fake, config, 'http', {}, {}, { onApproval: (env, result) => metrics.approvals.inc({ env, result }) });
+    ({ sim, fake, t } = await startSlackSetup({
+      // U-REQ is on call too: approving one's own request is refused all the same. U-X is not on call.
+      fake: { usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } },
+      approval: { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } },
+      config: (cfg) => {
+        cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
+        cfg.environments.prod.budgets = { wave: 10 };
+      },
+      // The hook as `istio-migrate bot` wires it into /metrics.
+      more: { onApproval: (env, result) => metrics.approvals.inc({ env, result }) },
+    }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function slash(text: string, user: string): Promise<string[]> {
     fake.reset();

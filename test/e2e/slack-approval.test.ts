@@ -1,34 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const PROD = 'C-PROD';
 const CUSTOMER = 'C-CUSTOMER';
 const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
 const actionsOf = (m: Json) => m.blocks.filter((b: Json) => b.type === 'actions').flatMap((b: Json) => b.elements);
 
-describe('src/chat/slack/wave-actions.ts — Prod approval by button, and a Prod task rename behind it', () => {
+describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by button, and a Prod task rename behind it', () => {
   let sim: TestSim;
   let fake: FakeSlack;
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    // U-REQ is on call too: requesting and approving one's own plan is refused all the same.
-    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } });
-    const config = writeBotConfig(sim, { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } }, (cfg) => {
-      outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
-      cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
-      cfg.environments.prod.budgets = { wave: 10 };
-    });
-    t = await startBot(fake, config, 'http');
+    ({ sim, fake, t } = await startSlackSetup({
+      // U-REQ is on call too: requesting and approving one's own plan is refused all the same.
+      fake: { usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } },
+      approval: { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } },
+      config: (cfg) => {
+        outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
+        cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
+        cfg.environments.prod.budgets = { wave: 10 };
+      },
+    }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function click(message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user: string) {
     fake.reset();

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim } from '../helpers/sim.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, type TestSim } from '../helpers/sim.js';
 import YAML from 'yaml';
-import { BOT_TOKEN, SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import { BOT_TOKEN, SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 function get(url: string): Promise<number> {
   return new Promise((resolve, reject) => http.get(url, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
@@ -17,15 +18,9 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
-    t = await startBot(fake, writeBotConfig(sim), 'http');
+    ({ sim, fake, t } = await startSlackSetup());
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   it('checks the bot token once with auth.test at start, through SLACK_API_URL (slash added)', () => {
     const auth = fake.calls.filter((c) => c.method === 'auth.test');

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../commands/index.js';
-import { FakeSlack, postSigned, slashPayload } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { postSigned, slashPayload } from '../helpers/fake-slack.js';
+import { type TestSim } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 /** Command texts that must never post to the channel or start anything: each gets one ephemeral answer. */
 const CORPUS: string[] = [
@@ -81,15 +82,9 @@ describe('src/chat/slack/app.ts — malformed commands', () => {
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ limits: { 'chat.postEphemeral': null } });
-    t = await startBot(fake, writeBotConfig(sim), 'http');
+    ({ sim, fake, t } = await startSlackSetup({ fake: { limits: { 'chat.postEphemeral': null } } }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   it.each(CORPUS.map((text, i): [number, string, string] => [i, JSON.stringify(text).slice(0, 60), text]))('#%i %s is answered with one ephemeral message only', async (i, _shown, text) => {
     fake.reset();

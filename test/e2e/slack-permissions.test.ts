@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import { type TestSim } from '../helpers/sim.js';
+import { SECRET, startBot, writeBotConfig, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 describe('src/chat/permissions.ts — refusals through Slack', () => {
   let sim: TestSim;
@@ -9,19 +9,12 @@ describe('src/chat/permissions.ts — refusals through Slack', () => {
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } });
-    t = await startBot(
-      fake,
-      writeBotConfig(sim, { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } }),
-      'http',
-    );
+    ({ sim, fake, t } = await startSlackSetup({
+      fake: { usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } },
+      approval: { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } },
+    }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function say(text: string, user: string) {
     fake.reset();

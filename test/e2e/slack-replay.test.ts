@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, postSigned, slashPayload } from '../helpers/fake-slack.js';
 import { startTestSim, type TestSim } from '../helpers/sim.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../helpers/needs.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import { SECRET, startBot, writeBotConfig, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const PG_URL = TEST_PG_URL;
 const postgres = await requirePostgres();
@@ -23,15 +23,9 @@ describe('src/chat/slack/request-guard.ts — future timestamps and replays', ()
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
-    t = await startBot(fake, writeBotConfig(sim), 'http');
+    ({ sim, fake, t } = await startSlackSetup());
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   it.each([
     ['600 s ahead', 600],

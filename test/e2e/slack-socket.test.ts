@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
-import { APP_TOKEN, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { type TestSim } from '../helpers/sim.js';
+import { APP_TOKEN, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 describe('src/chat/slack/app.ts — Socket Mode', () => {
   let sim: TestSim;
@@ -9,15 +10,9 @@ describe('src/chat/slack/app.ts — Socket Mode', () => {
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
-    t = await startBot(fake, writeBotConfig(sim), 'socket');
+    ({ sim, fake, t } = await startSlackSetup({ mode: 'socket' }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   it('connects through apps.connections.open at SLACK_API_URL with the app token', async () => {
     await fake.connected();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, simRequest, startTestSim, type TestSim } from '../helpers/sim.js';
-import { startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, slashPayload, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, simRequest, type TestSim } from '../helpers/sim.js';
+import { type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const CUSTOMER = 'C-CUSTOMER';
 const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '', ...(b.fields ?? []).map((f: Json) => f.text), ...(b.elements ?? []).map((e: Json) => e.text ?? '')]).join('\n');
@@ -13,16 +14,10 @@ describe('src/chat/slack/wave-reporter.ts — a customer-contact task from a cus
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null } });
-    t = await startBot(fake, writeBotConfig(sim, {}, (cfg) => (cfg.chat = { customerContactChannel: CUSTOMER })), 'socket');
+    ({ sim, fake, t } = await startSlackSetup({ mode: 'socket', config: (cfg) => (cfg.chat = { customerContactChannel: CUSTOMER }) }));
     await fake.connected();
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   async function push(kind: 'slash_commands' | 'interactive', payload: Json) {
     fake.reset();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack, buttonPayload, postSigned, slashPayload, type FakeSlackCall, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, startTestSim, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot } from './harness.js';
+import type { FakeSlack} from '../helpers/fake-slack.js';
+import { buttonPayload, postSigned, slashPayload, type FakeSlackCall, type Json } from '../helpers/fake-slack.js';
+import { runtimeOf, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
+import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
 
 const DEV = 'C-DEV';
 const CUSTOMER = 'C-CUSTOMER';
@@ -20,23 +21,19 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
   let t: TestBot;
 
   beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    // chat.update is tight here (4 per second, Retry-After 1 s): the reporter meets 429s and must lose nothing.
-    fake = await FakeSlack.start({ limits: { 'chat.postMessage': null, 'chat.update': { max: 4, windowMs: 1000 } }, retryAfterSeconds: 1 });
-    const config = writeBotConfig(sim, {}, (cfg) => {
-      outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
-      cfg.chat = { channels: { dev: DEV }, customerContactChannel: CUSTOMER };
-      cfg.environments.dev.budgets = { wave: 100 };
-      cfg.page = { keyEnv: 'SLACK_WAVE_TEST_PAGE_KEY', baseUrl: 'https://istio-migrate.example.com/' };
-    });
     process.env.SLACK_WAVE_TEST_PAGE_KEY = 'slack-wave-test-page-key-0123456789';
-    t = await startBot(fake, config, 'http');
+    ({ sim, fake, t } = await startSlackSetup({
+      // chat.update is tight here (4 per second, Retry-After 1 s): the reporter meets 429s and must lose nothing.
+      fake: { limits: { 'chat.postMessage': null, 'chat.update': { max: 4, windowMs: 1000 } }, retryAfterSeconds: 1 },
+      config: (cfg) => {
+        outsideRunbook(cfg as SimConfigDoc); // waves of chosen runtimes, not runbook steps
+        cfg.chat = { channels: { dev: DEV }, customerContactChannel: CUSTOMER };
+        cfg.environments.dev.budgets = { wave: 100 };
+        cfg.page = { keyEnv: 'SLACK_WAVE_TEST_PAGE_KEY', baseUrl: 'https://istio-migrate.example.com/' };
+      },
+    }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await fake?.close();
-    await sim?.close();
-  });
+  afterAll(() => closeSlackSetup({ t, fake, sim }));
 
   const click = async (message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user: string) => {
     const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(message, actionId, user)) }, SECRET);

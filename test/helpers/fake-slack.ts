@@ -4,7 +4,7 @@
  * does not know answers `{ok:false, error:'unknown_method'}` and is recorded as unexpected (tests assert none).
  * Per-method budgets answer HTTP 429 with `Retry-After` when exceeded, like Slack's tiers (limits configurable).
  *
- * Also: a signed-request helper for the HTTP receiver, and payload builders for slash commands and buttons.
+ * Payload builders for slash commands and buttons, and a signed-request helper for the HTTP receiver: slack-payloads.ts.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -400,86 +400,5 @@ export class FakeSlack {
   }
 }
 
-// ---- Payloads and the HTTP receiver ----
-
-export interface SlashOptions {
-  user?: string;
-  channel?: string;
-  command?: string;
-}
-
-/** A slash-command payload as Slack sends it (form fields; Socket Mode sends the same as JSON). */
-export function slashPayload(text: string, o: SlashOptions = {}): Record<string, string> {
-  return {
-    token: 'verification-token',
-    team_id: 'T1',
-    team_domain: 'fake',
-    channel_id: o.channel ?? 'C1',
-    channel_name: 'rollout',
-    user_id: o.user ?? 'U1',
-    user_name: (o.user ?? 'U1').toLowerCase(),
-    command: o.command ?? '/istio-migrate',
-    text,
-    api_app_id: 'A1',
-    is_enterprise_install: 'false',
-    response_url: 'https://hooks.slack.test/commands/T1/1/x',
-    trigger_id: `${Date.now()}.1.abc`,
-  };
-}
-
-/** A `block_actions` payload: `user` clicked the button `actionId` on a message the fake holds. */
-export function buttonPayload(message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user = 'U1'): Json {
-  const button = message.blocks.flatMap((b: Json) => (b.type === 'actions' ? b.elements : [])).find((e: Json) => e.action_id === actionId);
-  return {
-    type: 'block_actions',
-    user: { id: user, username: user.toLowerCase(), team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'verification-token',
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.1.def`,
-    team: { id: 'T1', domain: 'fake' },
-    channel: { id: message.channel, name: 'rollout' },
-    message: { type: 'message', ts: message.ts, text: message.text, blocks: message.blocks, bot_id: 'BBOT', user: 'UBOT' },
-    response_url: 'https://hooks.slack.test/actions/T1/1/y',
-    actions: [{ action_id: actionId, block_id: 'b1', value: button?.value ?? '', type: 'button', action_ts: `${Date.now() / 1000}`, text: { type: 'plain_text', text: button?.text?.text ?? '' } }],
-  };
-}
-
-export interface SignedOptions {
-  /** Unix seconds (default now). */
-  timestamp?: number;
-  /** A signature to send instead of the right one. */
-  signature?: string;
-  /** Send no signature headers at all. */
-  unsigned?: boolean;
-}
-
-export interface SignedResponse {
-  status: number;
-  body: string;
-  /** Wall time until the response was complete. */
-  ms: number;
-}
-
-/** POSTs a form body to the HTTP receiver, signed like Slack (v0 HMAC-SHA256 over `v0:ts:body`). */
-export function postSigned(url: string, form: Record<string, string>, secret: string, o: SignedOptions = {}): Promise<SignedResponse> {
-  const body = new URLSearchParams(form).toString();
-  const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
-  const sig = o.signature ?? `v0=${crypto.createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) };
-  if (!o.unsigned) {
-    headers['X-Slack-Signature'] = sig;
-    headers['X-Slack-Request-Timestamp'] = String(ts);
-  }
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+// Payloads and the signed POST to the HTTP receiver live in slack-payloads.ts; re-exported for the tests.
+export * from './slack-payloads.js';

@@ -16,23 +16,21 @@
  * Limitations: identity is whatever `/as` says — approvals by the console are accepted only on a simulated
  * landscape (the `approve` command enforces it); user-group approvers cannot be looked up here.
  */
-import { dispatch, findCommand } from '../../../commands/index.js';
-import { authorize } from '../../../commands/permissions.js';
+import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
-import { parseArgs } from 'node:util';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
-import { OUTCOMES, type Outcome } from '../../migration/outcomes.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { ACTIVE_WAVE_STATES } from '../../journal/records.js';
-import { countRuntimes, effectiveState, waveStatus } from '../../rollout/wave-status.js';
+import { effectiveState } from '../../rollout/wave-status.js';
 import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
-import { ACTION, commandReply, helpReply, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
-import { count } from '../words.js';
-import { immediateLine, immediateOf, threadPolicy, WaveThread } from '../wave-thread.js';
-import { finalSummary, progressLine } from './progress.js';
+import { ACTION, commandReply, helpReply, isPlanDocument, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
+import { count } from '../../text/words.js';
+import { approvalRequest, APPROVE_ACTION } from './approval-message.js';
+import { CONFIRM_ACTION, needsConfirmation, proceedQuestion, WAVE_DRIVERS, type PendingConfirm } from './confirm.js';
 import { findChoice, renderText } from './text.js';
+import { WaveFollower } from './wave-follower.js';
 
 /** What the console prints: an echoed input, a reply, or a (timing-dependent) progress line. */
 export type ConsoleOutputKind = 'input' | 'reply' | 'progress';
@@ -56,34 +54,7 @@ export interface ConsoleBotOptions {
   interactive?: boolean;
 }
 
-/** Commands that drive a wave in this process until it ends: the console runs them in the background. */
-const WAVE_DRIVERS = new Set(['run', 'resume', 'retry-failed']);
-
-export const APPROVE_ACTION = 'im:approve:';
-/** Proceed / Cancel of a confirmation asked in an interactive console; the value is the pending command's number. */
-export const CONFIRM_ACTION = { proceed: 'im:confirm:proceed:', cancel: 'im:confirm:cancel:' } as const;
-
-/** What an interactive console asks about before running: the commands that change clusters. */
-function needsConfirmation(name: string, argv: string[]): boolean {
-  if (argv.includes('--yes') || argv.includes('--json')) return false;
-  if (name === 'task') return argv[1] === 'rename';
-  return WAVE_DRIVERS.has(name);
-}
-
 const DIRECTIVES = '/as USER, /click <label or number>, /wait [SECONDS], /quit';
-
-interface ProgressState {
-  waveId: string;
-  state: string;
-  total: number;
-  counts: Partial<Record<Outcome, number>>;
-  running: number;
-  lastPrinted: number;
-  /** The runner's limit and its cause (the `limit` events). */
-  limit?: string;
-  /** What the wave's Slack thread would show, by the same policy (digests of failures, immediate events). */
-  thread: WaveThread;
-}
 
 /** A message with buttons, as shown; `settled` once its buttons were used up (like Slack's updated message). */
 interface ShownMessage {
@@ -116,16 +87,23 @@ export class ConsoleBot {
   private last = '';
   private readonly shown: ShownMessage[] = [];
   private readonly background = new Set<Promise<void>>();
-  private readonly progress = new Map<string, ProgressState>();
+  private readonly waves: WaveFollower;
   private lastPlanHash?: string;
   private failures = 0;
   /** Commands waiting for Proceed / Cancel (interactive console), by number. */
-  private readonly pendingConfirms = new Map<string, { shown: string; name: string; argv: string[] }>();
+  private readonly pendingConfirms = new Map<string, PendingConfirm>();
   private confirmSeq = 0;
-  private readonly onEvent = (e: WaveEvent) => this.follow(e);
+  private readonly onEvent = (e: WaveEvent) => this.waves.follow(e);
 
   constructor(private readonly opts: ConsoleBotOptions) {
     this.identity = opts.user ?? 'console';
+    this.waves = new WaveFollower({
+      services: opts.services,
+      intervalMs: opts.progressIntervalMs,
+      progress: (text) => this.emit(text, 'progress'),
+      reply: (msg) => this.reply(msg),
+      track: (work) => this.track(work),
+    });
     opts.services.events.on('event', this.onEvent);
   }
 
@@ -188,20 +166,12 @@ export class ConsoleBot {
   /** The waves running here or live in the journal (running or draining with a runner). */
   private async liveWaves(): Promise<string[]> {
     const journal = await this.opts.services.journal();
-    const live = new Set(this.progress.keys());
+    const live = new Set(this.waves.following());
     for (const w of await journal.listWaves({ states: ['running', 'draining'] })) {
       const st = await effectiveState(journal, w);
       if (st === 'running' || st === 'draining') live.add(w.waveId);
     }
     return [...live].sort();
-  }
-
-  /** `wave X (12 of 48 runtimes left)` for a wave followed here, else just its id. */
-  private describeLive(waveId: string): string {
-    const p = this.progress.get(waveId);
-    if (!p || !p.total) return `wave ${inlineCode(waveId)}`;
-    const done = OUTCOMES.reduce((n, o) => n + (p.counts[o] ?? 0), 0);
-    return `wave ${inlineCode(waveId)} (${p.total - done} of ${count(p.total, 'runtime')} left)`;
   }
 
   /**
@@ -211,7 +181,7 @@ export class ConsoleBot {
   async leave(): Promise<void> {
     const live = this.background.size ? await this.liveWaves() : [];
     if (live.length) {
-      this.reply(noteReply(`waiting for ${live.map((w) => this.describeLive(w)).join(', ')} to end before leaving; Ctrl-C stops ${live.length === 1 ? 'it' : 'them'} now instead (interrupted, continue later with ${inlineCode(`resume ${live[0]}`)})`));
+      this.reply(noteReply(`waiting for ${live.map((w) => this.waves.describe(w)).join(', ')} to end before leaving; Ctrl-C stops ${live.length === 1 ? 'it' : 'them'} now instead (interrupted, continue later with ${inlineCode(`resume ${live[0]}`)})`));
     }
     await this.wait(undefined, undefined, true);
   }
@@ -453,151 +423,18 @@ export class ConsoleBot {
     }
   }
 
-  /**
-   * The console's "Proceed? [y/N]": a message saying what would happen, with Proceed / Cancel. A `run` from a target
-   * is planned first and Proceed runs exactly that plan (`run --plan HASH`), so what runs is what was shown.
-   */
+  /** Asks before a change (interactive console, confirm.ts); Proceed runs what the question showed. */
   private async askToProceed(shown: string, name: string, argv: string[]): Promise<void> {
-    // Who may run it first (the dispatcher's rule): never ask someone whose Proceed would be refused anyway.
-    const spec = findCommand(name);
-    if (spec) {
-      let args;
-      try {
-        const parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
-        args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
-      } catch {
-        args = undefined; // the command itself explains argument errors
-      }
-      if (!args) {
-        // An argument error: the dispatcher's answer (usage and an example) without asking anything.
-        this.failures++;
-        return this.reply(problemReply(shown, (await dispatch(this.ctx(this.identity), name, argv)).text));
-      }
-      const denied = await authorize(this.ctx(this.identity), spec, args);
-      if (denied) {
-        this.failures++;
-        return this.reply(refusalReply(shown, denied));
-      }
+    const id = String(this.confirmSeq + 1);
+    const q = await proceedQuestion(this.ctx(this.identity), shown, name, argv, id);
+    if ('problem' in q) {
+      this.failures++;
+      return this.reply(q.problem);
     }
-    let what = `${inlineCode(shown)} changes clusters`;
-    let proceed = { name, argv };
-    if (name === 'run' && !argv.includes('--plan')) {
-      const planArgv: string[] = [];
-      const runOnly = new Set(['--force', '--yes']);
-      for (const a of argv) if (!runOnly.has(a)) planArgv.push(a);
-      const planned = await dispatch(this.ctx(this.identity), 'plan', planArgv);
-      if (planned.exitCode !== 0 || !isPlanDocument(planned.json)) {
-        this.failures++;
-        return this.reply(problemReply(shown, planned.text));
-      }
-      const doc = planned.json;
-      this.lastPlanHash = doc.hash;
-      proceed = { name: 'run', argv: ['--plan', doc.hash, ...(argv.includes('--force') ? ['--force'] : [])] };
-      what = `${inlineCode(shown)} migrates ${doc.runtimes.length} runtimes of ${doc.env} as a new wave:\n${codeBlock(planned.text)}`;
-    } else if (name === 'run') {
-      const plan = await (await this.opts.services.journal()).getPlan(String(argv[argv.indexOf('--plan') + 1] ?? ''));
-      if (plan) what = `${inlineCode(shown)} runs plan ${inlineCode(plan.hash.slice(0, 12))} (${plan.env}, ${plan.target}) as a new wave`;
-    } else if (name === 'resume' || name === 'retry-failed') {
-      const journal = await this.opts.services.journal();
-      const wave = argv[0] ? await journal.getWave(argv[0]) : undefined;
-      if (wave) {
-        const s = await waveStatus(journal, wave);
-        const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-        what = `${inlineCode(shown)} runs ${name === 'resume' ? 'the unfinished runtimes' : 'the runtimes that failed on the platform side'} of ${inlineCode(s.waveId)} here (${s.state}: ${counts || 'no runtimes'})`;
-      }
-    } else if (name === 'task') {
-      what = `${inlineCode(shown)} runs the safe rename-to-default on the task's runtime (the customer's Istio CR becomes ${inlineCode('default')})`;
-    }
-    const id = String(++this.confirmSeq);
-    this.pendingConfirms.set(id, { shown, name: proceed.name, argv: proceed.argv });
-    this.reply({
-      text: `${shown}: proceed?`,
-      blocks: [
-        { type: 'section', markdown: `${what}\nProceed? (${inlineCode('/click Proceed')} or ${inlineCode('/click Cancel')}; ${inlineCode('--yes')} skips this question)` },
-        {
-          type: 'actions',
-          buttons: [
-            { actionId: `${CONFIRM_ACTION.proceed}${id}`, label: 'Proceed', value: id, style: 'primary' },
-            { actionId: `${CONFIRM_ACTION.cancel}${id}`, label: 'Cancel', value: id },
-          ],
-        },
-      ],
-    });
-  }
-
-  // ---- progress ----
-
-  private follow(e: WaveEvent): void {
-    const interval = this.opts.progressIntervalMs ?? 2000;
-    const p = this.progress.get(e.waveId);
-    switch (e.type) {
-      case 'wave-started': {
-        const thread = new WaveThread(e.waveId, threadPolicy(this.opts.services.config, e.waveId.split('-')[0] as EnvName));
-        const state: ProgressState = { waveId: e.waveId, state: 'running', total: 0, counts: {}, running: 0, lastPrinted: Date.now(), thread };
-        this.progress.set(e.waveId, state);
-        // Resumed after an interruption: told at once, as the thread does (a pause's resume is a `state` event).
-        if (immediateOf(e)) this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
-        this.track(
-          (async () => {
-            const rts = await (await this.opts.services.journal()).listWaveRuntimes(e.waveId);
-            const c = countRuntimes(rts);
-            state.total = rts.length;
-            for (const o of OUTCOMES) state.counts[o] = (state.counts[o] ?? 0) + c[o];
-          })(),
-        );
-        return;
-      }
-      case 'runtime-started':
-        if (p) p.running++;
-        return;
-      case 'runtime-finished':
-        if (!p) return;
-        p.running = Math.max(0, p.running - 1);
-        p.counts[e.result.outcome] = (p.counts[e.result.outcome] ?? 0) + 1;
-        p.thread.finished(e.runtimeId, e.result);
-        if (Date.now() - p.lastPrinted >= interval) {
-          p.lastPrinted = Date.now();
-          this.emit(progressLine(p), 'progress');
-        }
-        if (p.thread.due()) this.digest(p.thread);
-        return;
-      case 'limit':
-        if (p) p.limit = `limit ${e.limit.limit} of ${e.limit.requested}: ${e.limit.cause}`;
-        return;
-      case 'state':
-        if (p) p.state = e.state;
-        if (immediateOf(e)) this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
-        return;
-      case 'budget-stopped':
-        p?.thread.flushSoon();
-        if (p?.thread.due()) this.digest(p.thread);
-        this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, 'budget-stopped')}`));
-        return;
-      case 'wave-finished':
-        if (p) this.digest(p.thread); // what is pending, before the summary
-        this.progress.delete(e.waveId);
-        if (e.state === 'interrupted' || e.state === 'aborted') this.reply(noteReply(`wave ${inlineCode(e.waveId)}: ${immediateLine(e, immediateOf(e)!)}`));
-        this.track(this.summary(e.waveId));
-        return;
-    }
-  }
-
-  /**
-   * A digest as the thread would show it. Its lines start with `» ` like the progress lines: when it comes depends on
-   * timing, so transcripts compared by tests leave them out (the final summary lists every failure).
-   */
-  private digest(thread: WaveThread): void {
-    const d = thread.take();
-    if (d) this.emit(renderText(d.message).split('\n').map((l) => `» ${l}`).join('\n'), 'progress');
-  }
-
-  private async summary(waveId: string): Promise<void> {
-    const journal = await this.opts.services.journal();
-    const wave = await journal.getWave(waveId);
-    if (!wave) return;
-    const runtimes = await journal.listWaveRuntimes(waveId);
-    const tasks = (await journal.listTasks({ states: ['open'] })).filter((t) => t.waveId === waveId).length;
-    this.reply(finalSummary(await waveStatus(journal, wave), runtimes, tasks));
+    if (q.planHash) this.lastPlanHash = q.planHash;
+    this.confirmSeq++;
+    this.pendingConfirms.set(id, q.pending);
+    this.reply(q.question);
   }
 
   private track(work: Promise<void>): void {
@@ -606,30 +443,4 @@ export class ConsoleBot {
       .finally(() => this.background.delete(p));
     this.background.add(p);
   }
-}
-
-function isPlanDocument(j: unknown): j is { hash: string; env: string; target: string; title?: string; runtimes: unknown[] } {
-  const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
-  return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
-}
-
-/** The on-call approval request: Approve (as whoever clicks it, for `user`) and Run (by `user`, once approved). */
-export function approvalRequest(user: string, hash: string, env: string, target: string): ChatMessage {
-  const short = hash.slice(0, 12);
-  return {
-    text: `approval of plan ${short} requested`,
-    blocks: [
-      {
-        type: 'section',
-        markdown: `${mention(user)} asks for an on-call approval of plan ${inlineCode(short)} (${env}, ${target}). An approver (not ${mention(user)}) approves — here: ${inlineCode('/as <approver>')} then Approve — and then ${mention(user)} runs it (one wave per approval).`,
-      },
-      {
-        type: 'actions',
-        buttons: [
-          { actionId: `${APPROVE_ACTION}${hash}:${user}`, label: 'Approve', value: hash, style: 'primary' },
-          { actionId: `${ACTION.run}${hash}`, label: 'Run', value: hash },
-        ],
-      },
-    ],
-  };
 }

@@ -8,7 +8,7 @@ import type { WaveRuntime } from '../../journal/journal.js';
 import type { WaveStatus } from '../../rollout/wave-status.js';
 import type { ChatBlock, ChatMessage } from '../message.js';
 import { codeBlock, inlineCode, plain } from '../message.js';
-import { count, waveStateWords } from '../words.js';
+import { count, waveStateWords } from '../../text/words.js';
 
 /** Failures listed in the final summary at most; the rest are counted (`status`/`export` has them all). */
 export const SUMMARY_LIST_MAX = 25;

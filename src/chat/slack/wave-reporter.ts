@@ -14,9 +14,9 @@
  * - when a wave ended: runs `verify` and `export` as commands (adapters do not read clusters), renders the final
  *   summary into the parent and uploads the full list into the thread as a CSV file.
  *
- * A 429 that outlasts the poster's own Retry-After retries leaves the wave dirty (or the post queued) and the
- * scheduler waits the Retry-After before trying again. Message references live in the journal
- * (`slack:wave:<id>`, `slack:task:<id>`, `slack:wave-final:<id>`), so a restarted bot re-attaches.
+ * A 429 that outlasts the poster's own Retry-After retries leaves the wave dirty (or the post queued: channel-queues.ts)
+ * and the scheduler waits the Retry-After. What the messages show is read by wave-render.ts; where they are is kept
+ * in the journal by message-store.ts, so a restarted bot re-attaches.
  *
  * Limitations: budgets and queues are per process; two replicas each run their own scheduler (the journal
  * references keep them from posting a wave's parent twice only when they do not start at the same instant).
@@ -24,21 +24,19 @@
 import type { CommandResult } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
-import type { Journal, Wave } from '../../journal/journal.js';
+import type { Journal } from '../../journal/journal.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
-import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
-import { classOf, OUTCOMES } from '../../migration/outcomes.js';
-import { mention, type ChatMessage } from '../message.js';
-import { readLimit } from '../../rollout/limit.js';
-import { FINAL_LIST_MAX, taskMessage, waveEndedMessage, waveParentMessage, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
+import { effectiveState } from '../../rollout/wave-status.js';
+import type { ChatMessage } from '../message.js';
+import { taskMessage, waveEndedMessage, waveParentMessage, type FinalView } from '../wave-message.js';
 import { failureGroup, immediateLine, immediateOf, threadEventMessage, threadPolicy, WaveThread } from '../wave-thread.js';
+import { hasRef, readFinal, readRef, saveFinal, saveRef, taskRefKey, waveRefKey } from './message-store.js';
+import { ChannelQueues } from './channel-queues.js';
+import type { ChatLogger } from './logger.js';
 import { rateLimitedFor, type PostedMessage, type SlackPoster } from './poster.js';
+import { endMentions, finalViewOf, waveViewOf } from './wave-render.js';
 
-export interface ReporterLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type ReporterLogger = Pick<ChatLogger, 'info' | 'warn' | 'error'>;
 
 export interface WaveReporterOptions {
   services: Services;
@@ -61,7 +59,6 @@ export interface WaveReporterOptions {
 }
 
 const HINT_TTL_MS = 10 * 60_000;
-const LIVE = ['running', 'paused', 'draining'];
 
 type Item =
   | { kind: 'parent'; waveId: string }
@@ -70,17 +67,11 @@ type Item =
   | { kind: 'ended'; waveId: string; mentions: string[] }
   | { kind: 'task'; taskId: string };
 
-export const waveRefKey = (waveId: string) => `slack:wave:${waveId}`;
-export const taskRefKey = (taskId: string) => `slack:task:${taskId}`;
-const finalKey = (waveId: string) => `slack:wave-final:${waveId}`;
-
 export class WaveReporter {
   private readonly inbox: WaveEvent[] = [];
   private readonly dirty = new Set<string>();
   private readonly watched = new Set<string>();
-  private readonly queues = new Map<string, Item[]>();
-  private readonly nextPostAt = new Map<string, number>();
-  private readonly posting = new Set<string>();
+  private readonly posts: ChannelQueues<Item>;
   private readonly refs = new Map<string, PostedMessage>();
   /** The channel of each wave known here (its parent's, or where its parent will go). */
   private readonly waveChannel = new Map<string, string>();
@@ -103,13 +94,12 @@ export class WaveReporter {
     this.inbox.push(e);
   };
   private readonly updateIntervalMs: number;
-  private readonly digestIntervalMs: number;
   private readonly watchIntervalMs: number;
 
   constructor(private readonly o: WaveReporterOptions) {
     const perMinute = o.updatesPerMinute ?? o.services.config.chat?.updatesPerMinute ?? 40;
     this.updateIntervalMs = 60_000 / perMinute;
-    this.digestIntervalMs = o.digestIntervalMs ?? 1000;
+    this.posts = new ChannelQueues<Item>({ intervalMs: o.digestIntervalMs ?? 1000, post: (channel, item) => this.post(channel, item), warn: (obj, msg) => o.log.warn(obj, msg) });
     this.watchIntervalMs = o.watchIntervalMs ?? 15_000;
   }
 
@@ -132,7 +122,7 @@ export class WaveReporter {
     }
     const dayAgo = Date.now() - 86_400_000;
     for (const w of await journal.listWaves({ states: ['finished', 'aborted', 'budget-stopped'] })) {
-      if (w.finishedAt && Date.parse(w.finishedAt) > dayAgo && (await this.ref(w.waveId)) && !(await journal.getSetting(finalKey(w.waveId)))) this.finalize(w.waveId);
+      if (w.finishedAt && Date.parse(w.finishedAt) > dayAgo && (await this.ref(w.waveId)) && !(await readFinal(journal, w.waveId))) this.finalize(w.waveId);
     }
     for (const t of await journal.listTasks({ states: ['open'] })) await this.queueTask(t.taskId, t.waveId);
   }
@@ -162,10 +152,9 @@ export class WaveReporter {
   /** A customer-contact task whose state changed: re-render its message (task clicks call this). */
   async renderTask(taskId: string): Promise<void> {
     const journal = await this.journal();
-    const raw = await journal.getSetting(taskRefKey(taskId));
+    const ref = await readRef(journal, taskRefKey(taskId));
     const t = await journal.getTask(taskId);
-    if (!raw || !t) return;
-    const ref = JSON.parse(raw) as PostedMessage;
+    if (!ref || !t) return;
     await this.o.poster.update(ref.channel, ref.ts, taskMessage(t, this.o.services.approvalRequired(t.env as EnvName)));
   }
 
@@ -176,8 +165,7 @@ export class WaveReporter {
   }
 
   private quiet(): boolean {
-    const queued = [...this.queues.values()].some((q) => q.length);
-    return !this.inbox.length && !this.dirty.size && !queued && !this.busy && !this.updating && !this.posting.size && !this.ticking;
+    return !this.inbox.length && !this.dirty.size && this.posts.empty() && !this.busy && !this.updating && !this.ticking;
   }
 
   // ---- scheduler ----
@@ -201,9 +189,7 @@ export class WaveReporter {
       }
       for (const t of this.threads.values()) if (t.due()) this.queueDigest(t.waveId);
       if (!this.updating && now >= this.nextUpdateAt) this.launchUpdate();
-      for (const channel of this.queues.keys()) {
-        if (!this.posting.has(channel) && now >= (this.nextPostAt.get(channel) ?? 0)) this.launchPost(channel);
-      }
+      this.posts.launchDue(now);
     } finally {
       this.ticking = false;
       if (this.quiet()) for (const w of this.idleWaiters.splice(0)) w();
@@ -213,9 +199,8 @@ export class WaveReporter {
   private async ref(waveId: string): Promise<PostedMessage | undefined> {
     const hit = this.refs.get(waveId);
     if (hit) return hit;
-    const raw = await (await this.journal()).getSetting(waveRefKey(waveId));
-    if (!raw) return undefined;
-    const ref = JSON.parse(raw) as PostedMessage;
+    const ref = await readRef(await this.journal(), waveRefKey(waveId));
+    if (!ref) return undefined;
     this.refs.set(waveId, ref);
     this.waveChannel.set(waveId, ref.channel);
     return ref;
@@ -224,13 +209,6 @@ export class WaveReporter {
   private waitRef(waveId: string): Promise<void> {
     if (this.refs.has(waveId) || !this.parentPending.has(waveId)) return Promise.resolve();
     return new Promise((resolve) => this.refWaiters.set(waveId, [...(this.refWaiters.get(waveId) ?? []), resolve]));
-  }
-
-  private enqueue(channel: string, item: Item, front = false): void {
-    const q = this.queues.get(channel) ?? [];
-    if (front) q.unshift(item);
-    else q.push(item);
-    this.queues.set(channel, q);
   }
 
   private threadOf(waveId: string): WaveThread {
@@ -258,29 +236,18 @@ export class WaveReporter {
   private queueDigest(waveId: string): void {
     const channel = this.waveChannel.get(waveId);
     const digest = this.threads.get(waveId)?.take(this.taskChannel(waveId));
-    if (channel && digest) this.enqueue(channel, { kind: 'thread', waveId, message: digest.message });
+    if (channel && digest) this.posts.enqueue(channel, { kind: 'thread', waveId, message: digest.message });
   }
 
   /** Posts at once (after what is queued before it) what needs a person. */
   private postNow(waveId: string, line: string): void {
     const channel = this.waveChannel.get(waveId);
-    if (channel) this.enqueue(channel, { kind: 'thread', waveId, message: threadEventMessage(waveId, line) });
+    if (channel) this.posts.enqueue(channel, { kind: 'thread', waveId, message: threadEventMessage(waveId, line) });
   }
 
   private async actorOf(waveId: string, actions: string[]): Promise<string | undefined> {
     const entries = await (await this.journal()).listAudit({ subject: waveId, limit: 10 });
     return entries.find((a) => actions.includes(a.action))?.actor;
-  }
-
-  private mentionsFor(wave: Wave): string[] {
-    const out = [mention(wave.requestedBy)];
-    const env = wave.env as EnvName;
-    if (this.o.services.approvalRequired(env)) {
-      const a = this.o.services.envConfig(env).approval;
-      if (a.approverGroup) out.push(`<!subteam^${a.approverGroup}>`);
-      for (const u of a.approvers) out.push(mention(u));
-    }
-    return out;
   }
 
   private async handle(e: WaveEvent): Promise<void> {
@@ -298,7 +265,7 @@ export class WaveReporter {
           if (!channel) return;
           this.waveChannel.set(e.waveId, channel);
           this.parentPending.add(e.waveId);
-          this.enqueue(channel, { kind: 'parent', waveId: e.waveId }, true);
+          this.posts.enqueue(channel, { kind: 'parent', waveId: e.waveId }, true);
           this.threadOf(e.waveId);
         } else {
           await this.seedThread(e.waveId);
@@ -360,9 +327,9 @@ export class WaveReporter {
     if (this.taskQueued.has(taskId)) return;
     if (waveId && !this.waveChannel.has(waveId)) await this.ref(waveId);
     const channel = this.taskChannel(waveId);
-    if (!channel || (await (await this.journal()).getSetting(taskRefKey(taskId)))) return;
+    if (!channel || (await hasRef(await this.journal(), taskRefKey(taskId)))) return;
     this.taskQueued.add(taskId);
-    this.enqueue(channel, { kind: 'task', taskId });
+    this.posts.enqueue(channel, { kind: 'task', taskId });
   }
 
   /** Verify, final summary, mentions and the full list as a file; once per wave (journaled). */
@@ -372,29 +339,14 @@ export class WaveReporter {
       const journal = await this.journal();
       const wave = await journal.getWave(waveId);
       if (!wave || !(await this.ref(waveId)) && !this.parentPending.has(waveId)) return;
-      if (await journal.getSetting(finalKey(waveId))) return;
-      await journal.setSetting(finalKey(waveId), JSON.stringify({ state: 'started' }));
-      const plan = await journal.getPlan(wave.planHash);
-      const specs = (plan?.document as { input?: { specs?: string[] } } | undefined)?.input?.specs ?? [];
-      let check: FinalCheck;
-      try {
-        const v = await this.o.dispatch('verify', [wave.env, ...specs, '--json']);
-        const r = v.json as { ok: boolean; runtimes: number; manifests: { total: number; byState: Record<string, number> }; missing: string[]; nonReady: { runtimeId: string; state: string }[] } & { error?: string };
-        if (v.exitCode !== 0 || !r?.manifests) throw new Error(r?.error ?? v.text);
-        const notReady = [...r.nonReady.map((n) => `${n.runtimeId} ${n.state}`), ...r.missing.map((m) => `${m} no Manifest`)];
-        check = { ok: r.ok, runtimes: r.runtimes, manifests: r.manifests.total, byState: r.manifests.byState, notReady: notReady.slice(0, FINAL_LIST_MAX), notReadyTotal: notReady.length };
-      } catch (err) {
-        check = { ok: false, runtimes: 0, manifests: 0, byState: {}, notReady: [], notReadyTotal: 0, problem: (err as Error).message.slice(0, 300) };
-      }
-      const notMigrated = (await journal.listWaveRuntimes(waveId))
-        .filter((r) => !(r.result && ['migrated', 'already-migrated'].includes(r.result.outcome)))
-        .map((r) => `${r.runtimeId} ${r.result ? `${r.result.outcome}${r.result.reason ? `/${r.result.reason}` : ''}` : r.state}`);
-      const final: FinalView = { check, notMigrated: notMigrated.slice(0, FINAL_LIST_MAX), notMigratedTotal: notMigrated.length };
+      if (await readFinal(journal, waveId)) return;
+      await saveFinal(journal, waveId, { state: 'started' });
+      const final = await finalViewOf(this.o.services, wave, (name, argv) => this.o.dispatch(name, argv));
       this.finals.set(waveId, final);
-      await journal.setSetting(finalKey(waveId), JSON.stringify({ state: 'done', final }));
+      await saveFinal(journal, waveId, { state: 'done', final });
       this.dirty.add(waveId);
       const channel = this.waveChannel.get(waveId);
-      if (channel) this.enqueue(channel, { kind: 'ended', waveId, mentions: this.mentionsFor(wave) });
+      if (channel) this.posts.enqueue(channel, { kind: 'ended', waveId, mentions: endMentions(this.o.services, wave) });
       const csv = await this.o.dispatch('export', [waveId, '--format', 'csv']);
       await this.waitRef(waveId);
       const ref = this.refs.get(waveId);
@@ -411,45 +363,15 @@ export class WaveReporter {
       .finally(() => this.busy--);
   }
 
-  private async view(waveId: string): Promise<{ view: WaveView; ended: boolean } | undefined> {
-    const journal = await this.journal();
-    const wave = await journal.getWave(waveId);
-    if (!wave) return undefined;
-    const { counts, total } = await waveCounts(journal, waveId);
-    const state = await effectiveState(journal, wave);
-    const done = total - counts.pending - counts.running;
-    const elapsed = (Date.now() - Date.parse(wave.createdAt)) / 1000;
-    const view: WaveView = {
-      waveId,
-      env: wave.env,
-      target: wave.target,
-      state,
-      counts,
-      total,
-      platformFailures: OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0),
-      budget: this.o.services.budget(wave.env as EnvName, total),
-      concurrency: wave.concurrency,
-      requestedBy: wave.requestedBy,
-      approvedBy: wave.approvedBy,
-      planHash: wave.planHash,
-      createdAt: wave.createdAt,
-      finishedAt: wave.finishedAt,
-      etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
-      ...(this.o.pageLink?.(waveId) ? { pageUrl: this.o.pageLink(waveId) } : {}),
-      failureGroups: this.threads.get(waveId)?.totals(),
-    };
-    if (LIVE.includes(state)) {
-      const limit = await readLimit(journal, waveId);
-      if (limit) view.limit = limit;
-    }
-    return { view, ended: !LIVE.includes(state) && state !== 'interrupted' };
+  private view(waveId: string): ReturnType<typeof waveViewOf> {
+    return waveViewOf(this.o.services, waveId, { pageUrl: this.o.pageLink?.(waveId), failureGroups: this.threads.get(waveId)?.totals() });
   }
 
   private async finalOf(waveId: string): Promise<FinalView | undefined> {
     const hit = this.finals.get(waveId);
     if (hit) return hit;
-    const raw = await (await this.journal()).getSetting(finalKey(waveId));
-    const final = raw ? (JSON.parse(raw) as { final?: FinalView }).final : undefined;
+    const record = await readFinal(await this.journal(), waveId);
+    const final = record?.state === 'done' ? record.final : undefined;
     if (final) this.finals.set(waveId, final);
     return final;
   }
@@ -484,33 +406,6 @@ export class WaveReporter {
       .finally(() => (this.updating = false));
   }
 
-  /** Posts the next item of a channel (at most one per digest interval). */
-  private launchPost(channel: string): void {
-    const q = this.queues.get(channel);
-    const item = q?.shift();
-    if (!q || !item) {
-      this.queues.delete(channel);
-      return;
-    }
-    this.posting.add(channel);
-    this.nextPostAt.set(channel, Date.now() + this.digestIntervalMs);
-    void (async () => {
-      try {
-        await this.post(channel, item);
-      } catch (err) {
-        const retryAfter = rateLimitedFor(err);
-        if (retryAfter === undefined) throw err;
-        q.unshift(item);
-        this.nextPostAt.set(channel, Date.now() + retryAfter * 1000);
-      }
-    })()
-      .catch((err: unknown) => this.o.log.warn({ channel, item: item.kind, err: (err as Error).message }, 'slack reporter: posting failed'))
-      .finally(() => {
-        this.posting.delete(channel);
-        if (!q.length && this.queues.get(channel) === q) this.queues.delete(channel);
-      });
-  }
-
   private async post(channel: string, item: Item): Promise<void> {
     const journal = await this.journal();
     switch (item.kind) {
@@ -519,7 +414,7 @@ export class WaveReporter {
           const v = await this.view(item.waveId);
           if (!v) return;
           const posted = await this.o.poster.post(channel, waveParentMessage(v.view));
-          await journal.setSetting(waveRefKey(item.waveId), JSON.stringify(posted));
+          await saveRef(journal, waveRefKey(item.waveId), posted);
           this.refs.set(item.waveId, posted);
           this.waveChannel.set(item.waveId, posted.channel);
         } catch (err) {
@@ -545,9 +440,9 @@ export class WaveReporter {
       }
       case 'task': {
         const t = await journal.getTask(item.taskId);
-        if (!t || (await journal.getSetting(taskRefKey(t.taskId)))) return;
+        if (!t || (await hasRef(journal, taskRefKey(t.taskId)))) return;
         const posted = await this.o.poster.post(channel, taskMessage(t, this.o.services.approvalRequired(t.env as EnvName)));
-        await journal.setSetting(taskRefKey(t.taskId), JSON.stringify(posted));
+        await saveRef(journal, taskRefKey(t.taskId), posted);
         return;
       }
     }

@@ -1,0 +1,67 @@
+/**
+ * Starting a plan's wave from Slack (the Run button, an approved request): `run --plan HASH --yes` as the user, in
+ * the background so that no handler (and no ack) waits for the wave. The wave's parent message and thread (the
+ * reporter) tell how it goes; only a refusal is told, to the one who asked. Limitation: the guard against two
+ * clicks starting one plan at once is per process; across replicas the journal's one wave per plan hash holds.
+ */
+import type { CommandResult } from '../../../commands/types.js';
+import type { WaveEvent } from '../../rollout/wave-runner.js';
+import { inlineCode } from '../message.js';
+import { problemReply } from '../replies.js';
+import type { SlackContext } from './context.js';
+
+export interface StartRun {
+  hash: string;
+  user: string;
+  channel: string;
+  /** The run's arguments (default `--plan HASH --yes`; an approved forced run adds `--force`). */
+  argv?: string[];
+  onStarted?: (waveId: string) => Promise<void>;
+}
+
+/** Starts a plan's wave as `o.user`; a reason (to tell the user) when it does not. */
+export type StartWave = (o: StartRun) => Promise<string | undefined>;
+
+export function waveStarter(ctx: SlackContext): StartWave {
+  const { services, poster, reporter } = ctx;
+  const startingPlans = new Set<string>();
+  return async (o) => {
+    const j = await services.journal();
+    const plan = await j.getPlan(o.hash);
+    const short = inlineCode(o.hash.slice(0, 12));
+    if (!plan) return `no stored plan ${short}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`;
+    if (startingPlans.has(plan.hash)) return `plan ${short} is already starting`;
+    const existing = (await j.listWaves({ env: plan.env })).find((w) => w.planHash === plan.hash);
+    if (existing) {
+      const active = ['running', 'paused', 'draining'].includes(existing.state);
+      return active ? `already running as ${inlineCode(existing.waveId)}` : `plan ${short} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`;
+    }
+    startingPlans.add(plan.hash);
+    reporter.expectWave(o.user, o.channel);
+    const onEvent = (e: WaveEvent) => {
+      if (e.type !== 'wave-started' || e.resumed || !o.onStarted) return;
+      ctx.track(
+        (async () => {
+          const wave = await j.getWave(e.waveId);
+          if (wave?.planHash === plan.hash) await o.onStarted!(e.waveId);
+        })(),
+      );
+    };
+    services.events.on('event', onEvent);
+    ctx.track(
+      (async () => {
+        let result: CommandResult;
+        try {
+          result = await ctx.dispatchAs(o.user, 'run', o.argv ?? ['--plan', plan.hash, '--yes']);
+        } catch (e) {
+          result = { exitCode: 1, text: `failed: ${(e as Error).message}`, json: null };
+        } finally {
+          services.events.off('event', onEvent);
+          startingPlans.delete(plan.hash);
+        }
+        if (result.exitCode === 1 || result.exitCode === 2) await poster.ephemeral(o.channel, o.user, problemReply(`run ${(o.argv ?? ['--plan', o.hash.slice(0, 12)]).join(' ')}`, result.text));
+      })(),
+    );
+    return undefined;
+  };
+}
