@@ -4,7 +4,7 @@
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
 import type { Journal, Wave, WaveControl } from '../src/journal/journal.js';
-import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
+import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { count, waveStateWords } from '../src/chat/words.js';

@@ -1,7 +1,8 @@
 import type { Services } from '../src/app/services.js';
 import type { EnvName } from '../src/config/config.js';
 import type { Approval, Journal, Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
-import { ACTIVE_WAVE_STATES, ApprovalUsedError, WaveActiveError } from '../src/journal/records.js';
+import { ApprovalUsedError, WaveActiveError } from '../src/journal/errors.js';
+import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';

@@ -18,7 +18,7 @@ import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from '
 import type { GlobalBudget } from './global-budget.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
-import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
+import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/errors.js';
 import { newRunnerHolder } from './runner-identity.js';
 import { KcpSkipList } from './kcp-skip-list.js';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
-import { ApprovalUsedError, JournalNotFoundError, RuntimeWriteRefusedError, WaveActiveError } from '../../../src/journal/records.js';
+import { ApprovalUsedError, JournalNotFoundError, RuntimeWriteRefusedError, WaveActiveError } from '../../../src/journal/errors.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
 import { readLimit, readLimitHistory, saveLimit } from '../../../src/rollout/limit.js';
 

@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS } from '../../../src/journal/migrations.js';
+import { MIGRATIONS } from '../../../src/journal/migrations/index.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
-import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
 import { journalContract, plannedRuntime } from './journal-contract.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-sqlite-'));
