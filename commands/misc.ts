@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { envArg, waveArg } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
+import { FREEZE_SCOPES } from '../src/rollout/freeze.js';
 
 export const approve: CommandSpec = {
   name: 'approve',
@@ -65,8 +66,6 @@ export const cancel: CommandSpec = {
   },
 };
 
-const FREEZE_SCOPES: readonly string[] = ['all', 'dev', 'stage', 'prod'];
-
 function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
   const spec: CommandSpec = {
     name,
@@ -80,13 +79,9 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
       const scope = args.positionals[0] ?? 'all';
       if (scope !== 'all') envArg(scope, spec);
       const journal = await ctx.services.journal();
-      const frozenNow = async () => {
-        const out: string[] = [];
-        for (const s of FREEZE_SCOPES) if ((await journal.getSetting(`freeze:${s}`)) === 'true') out.push(s);
-        return out;
-      };
+      const frozenNow = async () => (await journal.frozenScopes()).sort((a, b) => FREEZE_SCOPES.indexOf(a) - FREEZE_SCOPES.indexOf(b));
       if (name === 'freeze') {
-        await journal.setSetting(`freeze:${scope}`, 'true');
+        await journal.freeze(scope, ctx.user);
         await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: {} });
         return ok(`${scope} frozen: no new runtime starts`, { scope, frozen: true, frozenScopes: await frozenNow() });
       }
@@ -94,7 +89,7 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
       // `unfreeze <env>` lifts that environment's and says what still holds it.
       const before = await frozenNow();
       const lift = scope === 'all' ? FREEZE_SCOPES : [scope];
-      for (const s of lift) await journal.setSetting(`freeze:${s}`, null);
+      for (const s of lift) await journal.unfreeze(s);
       const cleared = before.filter((s) => lift.includes(s));
       const remaining = await frozenNow();
       await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: { cleared, remaining } });

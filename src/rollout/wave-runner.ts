@@ -16,6 +16,7 @@ import type { MigrationResult } from '../migration/result.js';
 import { sleep } from '../clients/retry.js';
 import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
 import type { GlobalBudget } from './global-budget.js';
+import { isFrozen } from './freeze.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
 import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/errors.js';
@@ -324,7 +325,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           limiter?.setMax(queue.concurrency);
         }
       }
-      const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      const frozen = await isFrozen(journal, wave.env);
       if (lostTo || failed !== undefined) break;
       if (stop?.aborted) break; // final stays `interrupted`
       if (wave.control === 'abort') {

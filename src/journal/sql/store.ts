@@ -49,13 +49,14 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
     if (!changes) throw new JournalNotFoundError(what);
   }
 
-  async migrate(): Promise<void> {
+  /** Applies the pending migrations (up to version `upTo`: tests build a journal as an older version left it). */
+  async migrate(upTo = Infinity): Promise<void> {
     await this.driver.tx(async (s) => {
       // Replicas starting together: one applies, the others wait and then find nothing pending.
       await this.d.lock(s, 'journal:migrate:', '');
       await s.query(undefined, schemaVersionTable(this.types));
       const { rows: v } = await s.query<{ v: number }>(undefined, 'SELECT COALESCE(MAX(version), 0) AS v FROM schema_version');
-      for (const m of pendingMigrations(Number(v[0].v))) {
+      for (const m of pendingMigrations(Number(v[0].v)).filter((p) => p.version <= upTo)) {
         for (const sql of m.ddl(this.types)) await s.query(undefined, sql);
         await m.move?.(s, this.d);
         await s.query(undefined, `INSERT INTO schema_version (version, description, applied_at) VALUES ($1, $2, ${this.d.now})`, [m.version, m.description]);

@@ -16,7 +16,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('src/journal/sqlite-journal.ts', () => {
-  journalContract('SQLite (:memory:)', () => openJournal({ kind: 'sqlite', file: ':memory:' }));
+  journalContract('SQLite (:memory:)', () => openJournal({ kind: 'sqlite', file: ':memory:' }), { open: () => Promise.resolve(SqliteJournal.open(':memory:')) });
 
   it('records applied migrations in schema_version and applies none twice', async () => {
     const j = SqliteJournal.open(':memory:');
@@ -30,7 +30,7 @@ describe('src/journal/sqlite-journal.ts', () => {
   it('creates the parent directory of its file and uses WAL mode', async () => {
     const file = path.join(dir, 'nested', 'deeper', 'journal.db');
     const j = await openJournal({ kind: 'sqlite', file });
-    await j.setSetting('k', 'v');
+    await j.freeze('all', 'sre-1');
     await j.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
