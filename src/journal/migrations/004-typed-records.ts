@@ -29,23 +29,14 @@ export const typedRecords: Migration = {
       PRIMARY KEY (kind, subject)
     )`,
     `CREATE TABLE wave_finals (wave_id ${t.text} PRIMARY KEY, state ${t.text} NOT NULL, final ${t.json})`,
+    // The request as one document; its key, what it approves, its state and expiry also as columns (to query by).
     `CREATE TABLE approval_requests (
       id ${t.text} PRIMARY KEY,
       plan_hash ${t.text} NOT NULL,
       action ${t.text} NOT NULL,
-      env ${t.text} NOT NULL,
-      target ${t.text} NOT NULL,
-      requester ${t.text} NOT NULL,
-      channel ${t.text} NOT NULL,
-      ts ${t.text} NOT NULL,
-      thread_ts ${t.text},
-      follow_up ${t.json} NOT NULL,
-      subject ${t.json},
-      requested_at ${t.ts} NOT NULL,
-      expires_at ${t.ts} NOT NULL,
       state ${t.text} NOT NULL,
-      approved_by ${t.text},
-      approved_at ${t.ts}
+      expires_at ${t.ts} NOT NULL,
+      request ${t.json} NOT NULL
     )`,
   ],
   move: moveSettingsRows,

@@ -4,45 +4,7 @@
  */
 import type { ApprovalRequest, ChatMessageKind, ChatMessageRef, Freeze, LandscapeClaim, LimitPoint, TypedRecords, WaveFinal, WaveLimit } from '../typed-records.js';
 import type { Dialect, Session } from './dialect.js';
-import { iso, isoOf, isoOrNull, json, parse, type Stamp } from './rows.js';
-
-interface ApprovalRequestRow {
-  id: string;
-  plan_hash: string;
-  action: string;
-  env: string;
-  target: string;
-  requester: string;
-  channel: string;
-  ts: string;
-  thread_ts: string | null;
-  follow_up: string;
-  subject: string | null;
-  requested_at: Stamp;
-  expires_at: Stamp;
-  state: ApprovalRequest['state'];
-  approved_by: string | null;
-  approved_at: Stamp | null;
-}
-
-const toApprovalRequest = (r: ApprovalRequestRow): ApprovalRequest => ({
-  id: r.id,
-  planHash: r.plan_hash,
-  action: r.action,
-  env: r.env,
-  target: r.target,
-  requester: r.requester,
-  channel: r.channel,
-  ts: r.ts,
-  ...(r.thread_ts === null ? {} : { threadTs: r.thread_ts }),
-  then: parse<ApprovalRequest['then']>(r.follow_up),
-  ...(r.subject === null ? {} : { subject: parse<NonNullable<ApprovalRequest['subject']>>(r.subject) }),
-  requestedAt: isoOf(r.requested_at),
-  expiresAt: isoOf(r.expires_at),
-  state: r.state,
-  ...(r.approved_by === null ? {} : { approvedBy: r.approved_by }),
-  ...(r.approved_at === null ? {} : { approvedAt: isoOrNull(r.approved_at)! }),
-});
+import { iso, isoOf, json, parse, type Stamp } from './rows.js';
 
 /** The per-wave records that are one value under a wave id: table, value column, how it is stored and read. */
 const WAVE_VALUES = {
@@ -181,23 +143,16 @@ export class SqlTypedRecords implements TypedRecords {
   }
 
   async approvalRequest(id: string): Promise<ApprovalRequest | undefined> {
-    const { rows } = await this.db.query<ApprovalRequestRow>('approval-request', 'SELECT * FROM approval_requests WHERE id = $1', [id]);
-    return rows[0] && toApprovalRequest(rows[0]);
+    const { rows } = await this.db.query<{ request: string }>('approval-request', 'SELECT request FROM approval_requests WHERE id = $1', [id]);
+    return rows[0] && parse<ApprovalRequest>(rows[0].request);
   }
 
   async saveApprovalRequest(r: ApprovalRequest): Promise<void> {
     await this.db.query(
       'save-approval-request',
-      `INSERT INTO approval_requests (id, plan_hash, action, env, target, requester, channel, ts, thread_ts, follow_up, subject, requested_at, expires_at, state, approved_by, approved_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (id) DO UPDATE SET plan_hash = excluded.plan_hash, action = excluded.action, env = excluded.env, target = excluded.target,
-         requester = excluded.requester, channel = excluded.channel, ts = excluded.ts, thread_ts = excluded.thread_ts, follow_up = excluded.follow_up,
-         subject = excluded.subject, requested_at = excluded.requested_at, expires_at = excluded.expires_at, state = excluded.state,
-         approved_by = excluded.approved_by, approved_at = excluded.approved_at`,
-      [
-        r.id, r.planHash, r.action, r.env, r.target, r.requester, r.channel, r.ts, r.threadTs ?? null, json(r.then), r.subject ? json(r.subject) : null,
-        iso(r.requestedAt), iso(r.expiresAt), r.state, r.approvedBy ?? null, r.approvedAt ? iso(r.approvedAt) : null,
-      ],
+      `INSERT INTO approval_requests (id, plan_hash, action, state, expires_at, request) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id) DO UPDATE SET plan_hash = excluded.plan_hash, action = excluded.action, state = excluded.state, expires_at = excluded.expires_at, request = excluded.request`,
+      [r.id, r.planHash, r.action, r.state, iso(r.expiresAt), json(r)],
     );
   }
 
