@@ -44,7 +44,7 @@ import PQueue from 'p-queue';
 import YAML from 'yaml';
 import { Services } from '../src/app/services.js';
 import type { Journal, PlannedRuntime } from '../src/journal/journal.js';
-import { PostgresJournal } from '../src/journal/postgres-journal.js';
+import { PostgresJournal } from '../src/journal/postgres/postgres-journal.js';
 import { KebClient } from '../src/clients/keb-client.js';
 import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { migrateRuntime } from '../src/migration/migrate-runtime.js';

@@ -4,14 +4,15 @@
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
 import type { WaveControl } from '../src/journal/journal.js';
-import { ACTIVE_WAVE_STATES } from '../src/journal/records.js';
+import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
+import { isFrozen } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
-import { budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
+import { confirmChange, intOption, waveArg, waveBudget } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -103,8 +104,7 @@ export const resume: CommandSpec = {
     const budgetNow = await waveBudget(ctx, wave, all.length);
     if (!live) {
       if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
-      const frozen = (await journal.getSetting(`freeze:${env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
-      if (frozen) throw new CommandError(`${env} is frozen: ${id} would only pause. unfreeze ${env} first`, 1, `unfreeze ${env}`);
+      if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: ${id} would only pause. unfreeze ${env} first`, 1, `unfreeze ${env}`);
       // One wave per environment: an ended wave comes back only while no other wave holds the environment.
       const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== id);
       if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then resume ${id}`, 1, `status ${other.waveId}`);
@@ -158,7 +158,7 @@ export const resume: CommandSpec = {
       resume.examples[0],
     );
     if (newBudget !== undefined) {
-      await journal.setSetting(budgetSetting(id), String(newBudget));
+      await journal.setRaisedBudget(id, newBudget);
       await journal.audit({ actor: ctx.user, action: 'set-budget', subject: id, detail: { from: budgetNow, to: newBudget, failures } });
     }
     await journal.setWaveControl(id, 'none');

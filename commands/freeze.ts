@@ -1,8 +1,7 @@
 /** `freeze` and `unfreeze`: no new starts in an environment (or all) until lifted. */
 import { envArg } from './shared.js';
 import { ok, type CommandSpec } from './types.js';
-
-const FREEZE_SCOPES: readonly string[] = ['all', 'dev', 'stage', 'prod'];
+import { FREEZE_SCOPES } from '../src/rollout/freeze.js';
 
 function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
   const spec: CommandSpec = {
@@ -17,13 +16,9 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
       const scope = args.positionals[0] ?? 'all';
       if (scope !== 'all') envArg(scope, spec);
       const journal = await ctx.services.journal();
-      const frozenNow = async () => {
-        const out: string[] = [];
-        for (const s of FREEZE_SCOPES) if ((await journal.getSetting(`freeze:${s}`)) === 'true') out.push(s);
-        return out;
-      };
+      const frozenNow = async () => (await journal.frozenScopes()).sort((a, b) => FREEZE_SCOPES.indexOf(a) - FREEZE_SCOPES.indexOf(b));
       if (name === 'freeze') {
-        await journal.setSetting(`freeze:${scope}`, 'true');
+        await journal.freeze(scope, ctx.user);
         await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: {} });
         return ok(`${scope} frozen: no new runtime starts`, { scope, frozen: true, frozenScopes: await frozenNow() });
       }
@@ -31,7 +26,7 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
       // `unfreeze <env>` lifts that environment's and says what still holds it.
       const before = await frozenNow();
       const lift = scope === 'all' ? FREEZE_SCOPES : [scope];
-      for (const s of lift) await journal.setSetting(`freeze:${s}`, null);
+      for (const s of lift) await journal.unfreeze(s);
       const cleared = before.filter((s) => lift.includes(s));
       const remaining = await frozenNow();
       await journal.audit({ actor: ctx.user, action: name, subject: scope, detail: { cleared, remaining } });

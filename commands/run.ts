@@ -1,7 +1,9 @@
 import type { EnvName } from '../src/config/config.js';
 import type { Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
-import { ACTIVE_WAVE_STATES, ApprovalUsedError, WaveActiveError } from '../src/journal/records.js';
+import { ApprovalUsedError, WaveActiveError } from '../src/journal/errors.js';
+import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
+import { isFrozen } from '../src/rollout/freeze.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
@@ -203,8 +205,7 @@ export const run: CommandSpec = {
     if (!doc.preflight.ok && !args.values.force) {
       throw new CommandError(`preflight failed: ${doc.preflight.problems.join('; ')} (--force overrides; it is recorded)`, 1);
     }
-    const frozen = (await journal.getSetting(`freeze:${doc.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
-    if (frozen) throw new CommandError(`${doc.env} is frozen: no new waves (unfreeze ${doc.env} first)`, 1);
+    if (await isFrozen(journal, doc.env)) throw new CommandError(`${doc.env} is frozen: no new waves (unfreeze ${doc.env} first)`, 1);
     // One wave per environment; an interrupted wave counts (the bot resumes it). Checked early for a quick answer,
     // and again atomically by createWave below (two concurrent runs, or another process, pass this check together).
     const [active] = await journal.listWaves({ env: doc.env, states: [...ACTIVE_WAVE_STATES] });

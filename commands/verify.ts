@@ -29,7 +29,7 @@ export const verify: CommandSpec = {
       if (!covered) continue;
       const good = rts.filter((r) => r.result && ['migrated', 'already-migrated'].includes(r.result.outcome));
       const verdict = sampleOk && good.every((r) => !bad.has(r.runtimeId)) ? 'ok' : 'failed';
-      await journal.setSetting(`verified:${w.waveId}`, verdict);
+      await journal.setWaveVerdict(w.waveId, verdict);
       marked.push(`${w.waveId}=${verdict}`);
     }
     await journal.audit({ actor: ctx.user, action: 'verify', subject: env, detail: { ok: report.ok, manifests: report.manifests, missing: report.missing.length, nonReady: report.nonReady.length } });

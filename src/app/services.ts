@@ -223,27 +223,14 @@ export function landscapeOfConfig(config: Config, file: string): LandscapeIdenti
   return { id: `${config.simulated ? 'simulated' : 'landscape'}:${envs.join(' ')}`, description: `the ${config.simulated ? 'simulated ' : ''}landscape of ${file} (KEB ${envs.join(', ')})` };
 }
 
-/** The journal key that records which landscape a journal's waves belong to. */
-export const LANDSCAPE_SETTING = 'landscape';
-
 /**
  * A journal belongs to one landscape: the first use records it; a journal of another landscape is refused (exit 2,
  * like a configuration error), so that waves, results and tasks of two landscapes never mix.
  */
 async function claimJournal(journal: Journal, landscape: LandscapeIdentity, journalName: string): Promise<void> {
-  const raw = await journal.getSetting(LANDSCAPE_SETTING);
-  if (raw === undefined) {
-    await journal.setSetting(LANDSCAPE_SETTING, JSON.stringify({ ...landscape, recordedAt: new Date().toISOString() }));
-    return;
-  }
-  let recorded: { id?: string; description?: string; recordedAt?: string };
-  try {
-    recorded = JSON.parse(raw) as typeof recorded;
-  } catch {
-    recorded = { id: raw, description: raw };
-  }
+  const recorded = await journal.claimLandscape({ ...landscape, recordedAt: new Date().toISOString() });
   if (recorded.id === landscape.id) return;
-  throw new LandscapeMismatchError(journalName, recorded.description ?? String(recorded.id), landscape.description);
+  throw new LandscapeMismatchError(journalName, recorded.description, landscape.description);
 }
 
 /** The journal belongs to another landscape (code `config`: exit 2). */

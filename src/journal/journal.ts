@@ -7,6 +7,9 @@
  * All methods are async (PostgreSQL); the SQLite implementation resolves at once. Timestamps are ISO strings.
  */
 import type { MigrationResult } from '../migration/result.js';
+import type { TypedRecords } from './typed-records.js';
+
+export type * from './typed-records.js';
 
 export type WaveState = 'running' | 'paused' | 'draining' | 'budget-stopped' | 'aborted' | 'finished' | 'interrupted';
 
@@ -119,7 +122,7 @@ export interface Lease {
   expiresAt: string;
 }
 
-export interface Journal {
+export interface Journal extends TypedRecords {
   /** Applies pending schema migrations (versioned, idempotent). */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -204,7 +207,10 @@ export interface Journal {
   audit(e: Omit<AuditEntry, 'id' | 'at'> & { at?: string }): Promise<void>;
   listAudit(filter?: { subject?: string; limit?: number }): Promise<AuditEntry[]>;
 
-  /** Key-value settings (freeze flags, chat message references): `freeze:<env|all>`, `slack:wave:<id>`. */
+  /**
+   * Interim: the old key-value settings, still read and written by src/chat until it uses the typed records
+   * (`chatMessage`, `waveFinal`, `approvalRequest`, `ping`); then these and the settings table go.
+   */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string | null): Promise<void>;
 

@@ -2,8 +2,8 @@
  * Opens the configured journal and brings its schema up to date: the one way the rest of the bot gets a Journal.
  */
 import type { Journal } from './journal.js';
-import { PostgresJournal } from './postgres-journal.js';
-import { SqliteJournal } from './sqlite-journal.js';
+import { PostgresJournal } from './postgres/postgres-journal.js';
+import { SqliteJournal } from './sqlite/sqlite-journal.js';
 
 export type JournalLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
 

@@ -1,27 +1,16 @@
 /**
  * What holds a wave's concurrency now, and why (issue "say why"): the runner computes it at each start decision
- * (wave-runner.ts), emits it as a `limit` event for the live message, and keeps the latest in the journal (setting
- * `wave-limit:<waveId>`) so that `status` — from any process — shows it while the wave runs. Each change of the limit
- * or its cause is also appended to a bounded history (setting `wave-limit-history:<waveId>`, a JSON array of at most
- * LIMIT_HISTORY_MAX points, thinned in its older half when full) that outlives the run: the wave page plots it.
+ * (wave-runner.ts), emits it as a `limit` event for the live message, and keeps the latest in the journal
+ * (`setWaveLimit`) so that `status` — from any process — shows it while the wave runs. Each change of the limit or its
+ * cause is also appended to a bounded history (`setWaveLimitHistory`, at most LIMIT_HISTORY_MAX points, thinned in
+ * its older half when full) that outlives the run: the wave page plots it.
  */
-import type { Journal } from '../journal/journal.js';
+import type { Journal, LimitPoint, WaveLimit } from '../journal/journal.js';
 import type { MigrationResult } from '../migration/result.js';
 import { rateText, type GuardDecision } from './budget-guard.js';
 import type { LmLimiter } from './lm-limiter.js';
 
-export interface WaveLimit {
-  /** Runtimes in flight now. */
-  inFlight: number;
-  /** How many may be in flight now. */
-  limit: number;
-  /** The requested concurrency. */
-  requested: number;
-  /** Why the limit is what it is ("held at 3 by the budget guard: …", "backing off: LM latency ×2.1"). */
-  cause: string;
-  /** Runtimes held by their maintenance window or the freeze calendar, and when the first may start (start-gate.ts). */
-  waiting?: { runtimes: number; nextStart: number | null };
-}
+export type { LimitPoint, WaveLimit };
 
 export function limitCause(o: { requested: number; guard: GuardDecision; limiter?: LmLimiter; globalHeld: boolean }): string {
   const g = o.guard;
@@ -49,18 +38,7 @@ export function patchToReadyMs(r: MigrationResult): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
-const key = (waveId: string) => `wave-limit:${waveId}`;
-const historyKey = (waveId: string) => `wave-limit-history:${waveId}`;
-
-/** One change of a wave's limit: from `t` (epoch seconds) on, `limit` of `requested`, for `cause`. */
-export interface LimitPoint {
-  t: number;
-  limit: number;
-  requested: number;
-  cause: string;
-}
-
-/** At most this many points per wave are kept (a few kB of JSON in one setting). */
+/** At most this many points per wave are kept (a few kB of JSON in one row). */
 export const LIMIT_HISTORY_MAX = 300;
 
 /** Appends `p` unless the last point has the same limit and cause; when full, drops every other point of the older half. */
@@ -81,32 +59,19 @@ export function appendLimitPoint(history: LimitPoint[], p: LimitPoint, max = LIM
  * appends it to the wave's limit history (kept after the run).
  */
 export async function saveLimit(journal: Journal, waveId: string, limit: WaveLimit | null, now = Date.now()): Promise<void> {
-  await journal.setSetting(key(waveId), limit ? JSON.stringify(limit) : null);
+  await journal.setWaveLimit(waveId, limit);
   if (!limit) return;
   const before = await readLimitHistory(journal, waveId);
   const after = appendLimitPoint(before, { t: Math.floor(now / 1000), limit: limit.limit, requested: limit.requested, cause: limit.cause });
-  if (after !== before) await journal.setSetting(historyKey(waveId), JSON.stringify(after));
+  if (after !== before) await journal.setWaveLimitHistory(waveId, after);
 }
 
 /** The wave's limit history, oldest first (empty: never run, or run before the history was kept). */
-export async function readLimitHistory(journal: Journal, waveId: string): Promise<LimitPoint[]> {
-  const raw = await journal.getSetting(historyKey(waveId));
-  if (!raw) return [];
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return Array.isArray(v) ? (v as LimitPoint[]) : [];
-  } catch {
-    return [];
-  }
+export function readLimitHistory(journal: Pick<Journal, 'waveLimitHistory'>, waveId: string): Promise<LimitPoint[]> {
+  return journal.waveLimitHistory(waveId);
 }
 
 /** The running wave's latest limit, or undefined (not running, or a runner from before this field). */
-export async function readLimit(journal: Journal, waveId: string): Promise<WaveLimit | undefined> {
-  const raw = await journal.getSetting(key(waveId));
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as WaveLimit;
-  } catch {
-    return undefined;
-  }
+export function readLimit(journal: Pick<Journal, 'waveLimit'>, waveId: string): Promise<WaveLimit | undefined> {
+  return journal.waveLimit(waveId);
 }

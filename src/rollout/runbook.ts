@@ -61,7 +61,7 @@ export async function runbookState(journal: Journal, env: EnvName, namedSets: Re
   for (const step of RUNBOOK[env]) {
     const canonical = canonicalOf(step, namedSets);
     const match: Wave | undefined = waves.find((w) => w.target === canonical && (samples.get(w.waveId) !== null) === (step.sample !== null));
-    const verified = match ? (await journal.getSetting(`verified:${match.waveId}`)) === 'ok' : false;
+    const verified = match ? (await journal.waveVerdict(match.waveId)) === 'ok' : false;
     out.push({ ...step, canonical, wave: match?.waveId ?? null, waveState: match?.state ?? null, verified });
   }
   return out;

@@ -15,9 +15,10 @@ import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtim
 import type { MigrationResult } from '../migration/result.js';
 import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
 import type { GlobalBudget } from './global-budget.js';
+import { isFrozen } from './freeze.js';
 import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.js';
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
-import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/records.js';
+import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/errors.js';
 import { newRunnerHolder } from './runner-identity.js';
 import { KcpSkipList } from './kcp-skip-list.js';
 import { KubeconfigBatch } from './kubeconfig-batch.js';
@@ -349,7 +350,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           limiter?.setMax(queue.concurrency);
         }
       }
-      const frozen = (await journal.getSetting(`freeze:${wave.env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';
+      const frozen = await isFrozen(journal, wave.env);
       gate.tick(); // the calendar and the windows: which runtimes may start now
       if (lostTo || failed !== undefined) break;
       if (stop?.aborted) break; // final stays `interrupted`

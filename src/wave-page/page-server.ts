@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Journal, Wave } from '../journal/journal.js';
-import { isFinalWaveState } from '../journal/records.js';
+import { isFinalWaveState } from '../journal/ids-and-states.js';
 import { PAGE_CSS, PAGE_JS } from './page-assets.js';
 import { checkLink, signedQuery, type LinkSubject } from './signed-link.js';
 import { timelineSvg } from './timeline-chart.js';

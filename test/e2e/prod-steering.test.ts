@@ -71,7 +71,7 @@ describe('commands/permissions.ts — who steers Prod (Slack, console, shell)', 
     expect(eph).toHaveLength(1);
     expect(texts(eph[0].body.blocks)).toMatch(/<@U-MEMBER> may not run `[a-z-]+` in prod: it needs on-call approvals, so only its approvers <@U-APPROVER> or <!subteam\^SONCALL> steer it/);
     expect(await journal.getWave(waveId)).toEqual(before);
-    expect(await journal.getSetting('freeze:prod')).toBeUndefined();
+    expect(await journal.frozenScopes()).not.toContain('prod');
   });
 
   it('lets an approver (named, or of the on-call group) steer it', async () => {
@@ -79,7 +79,7 @@ describe('commands/permissions.ts — who steers Prod (Slack, console, shell)', 
     expect((await slash(`set-concurrency ${waveId} 2`, 'U-APPROVER')).eph).toEqual([]);
     expect((await journal.getWave(waveId))!.concurrency).toBe(2);
     expect((await slash('freeze prod', 'U-ONCALL')).eph).toEqual([]);
-    expect(await journal.getSetting('freeze:prod')).toBe('true');
+    expect(await journal.frozenScopes()).toContain('prod');
     expect((await slash('unfreeze prod', 'U-ONCALL')).eph).toEqual([]);
   });
 

@@ -7,10 +7,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Journal } from '../../../src/journal/journal.js';
-import { MIGRATIONS } from '../../../src/journal/migrations.js';
-import { WaveActiveError } from '../../../src/journal/records.js';
+import { MIGRATIONS } from '../../../src/journal/migrations/index.js';
+import { WaveActiveError } from '../../../src/journal/errors.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
-import { PostgresJournal } from '../../../src/journal/postgres-journal.js';
+import { PostgresJournal } from '../../../src/journal/postgres/postgres-journal.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { journalContract, plannedRuntime } from './journal-contract.js';
 
@@ -39,7 +39,7 @@ async function dropSchemas(): Promise<void> {
 describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts', () => {
   afterAll(dropSchemas);
 
-  journalContract('PostgreSQL', () => openJournal({ kind: 'postgres', url: PG_URL, schema: newSchema() }));
+  journalContract('PostgreSQL', () => openJournal({ kind: 'postgres', url: PG_URL, schema: newSchema() }), { open: () => PostgresJournal.connect(PG_URL, { schema: newSchema() }) });
 
   it('records applied migrations in schema_version and applies none twice, also when replicas migrate at once', async () => {
     const schema = newSchema();

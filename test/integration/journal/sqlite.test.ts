@@ -7,16 +7,16 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS } from '../../../src/journal/migrations.js';
+import { MIGRATIONS } from '../../../src/journal/migrations/index.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
-import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
 import { journalContract, plannedRuntime } from './journal-contract.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'journal-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('src/journal/sqlite-journal.ts', () => {
-  journalContract('SQLite (:memory:)', () => openJournal({ kind: 'sqlite', file: ':memory:' }));
+  journalContract('SQLite (:memory:)', () => openJournal({ kind: 'sqlite', file: ':memory:' }), { open: () => Promise.resolve(SqliteJournal.open(':memory:')) });
 
   it('records applied migrations in schema_version and applies none twice', async () => {
     const j = SqliteJournal.open(':memory:');
@@ -30,7 +30,7 @@ describe('src/journal/sqlite-journal.ts', () => {
   it('creates the parent directory of its file and uses WAL mode', async () => {
     const file = path.join(dir, 'nested', 'deeper', 'journal.db');
     const j = await openJournal({ kind: 'sqlite', file });
-    await j.setSetting('k', 'v');
+    await j.freeze('all', 'sre-1');
     await j.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

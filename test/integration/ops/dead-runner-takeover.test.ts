@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
 import { FakeSlack } from '../../helpers/fake-slack.js';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
 import { BOT_TOKEN, SIGNING_SECRET, sleep, start, writeConfig } from './bot-process.js';

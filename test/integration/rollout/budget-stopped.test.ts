@@ -63,7 +63,7 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     const after = resumed.json as WaveStatus;
     expect(after.state).toBe('finished');
     expect(after.counts.pending).toBe(0);
-    expect(await journal.getSetting(`budget:${stopped.waveId}`)).toBe('10');
+    expect(await journal.raisedBudget(stopped.waveId)).toBe(10);
     expect((await journal.listAudit({ subject: stopped.waveId })).find((a) => a.action === 'set-budget')).toMatchObject({ actor: 'sre-1', detail: { from: 1, to: 10 } });
 
     // Another stopped wave: abort ends it (a stopped wave has no runner to obey a control).
@@ -107,7 +107,7 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     const refused = await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes']);
     expect(refused.exitCode).toBe(1);
     expect(refused.approvalNeeded).toMatchObject({ action: `budget:${stopped.waveId}:5`, planHash: hash, requester: 'sre-1', subject: { kind: 'wave', waveId: stopped.waveId }, command: { name: 'resume', argv: [stopped.waveId, '--budget', '5', '--yes'] } });
-    expect(await journal.getSetting(`budget:${stopped.waveId}`)).toBeUndefined();
+    expect(await journal.raisedBudget(stopped.waveId)).toBeUndefined();
 
     // An approval of another number does not cover it.
     await dispatch({ ...ctx, user: 'oncall-1' }, 'approve', [hash, '--as', 'oncall-1', '--action', `budget:${stopped.waveId}:50`]);
@@ -117,6 +117,6 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     const resumed = await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '5', '--yes']);
     expect(resumed.approvalNeeded).toBeUndefined();
     expect((resumed.json as WaveStatus).counts.pending).toBe(0);
-    expect(await journal.getSetting(`budget:${stopped.waveId}`)).toBe('5');
+    expect(await journal.raisedBudget(stopped.waveId)).toBe(5);
   }, 120_000);
 });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { seededRandom } from '../../../src/targets/resolve.js';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
-import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { C4_OUTCOMES, expectedOf } from '../../helpers/outcomes.js';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';

@@ -149,6 +149,6 @@ describe('run --plan of a sampled plan, and verify scoped to what it checked (a 
     const canaryWave = (canary.json as WaveStatus).waveId;
     const narrow = await dispatch(ctx, 'verify', ['stage', 'kyma-test']);
     expect(narrow.text).not.toContain(canaryWave);
-    expect(await journal.getSetting(`verified:${canaryWave}`)).toBeUndefined();
+    expect(await journal.waveVerdict(canaryWave)).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
-import { SqliteJournal } from '../../../src/journal/sqlite-journal.js';
+import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
 import { runtimesOf, startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 

@@ -106,7 +106,7 @@ describeWith(requireChromium(), 'src/wave-page — a running wave seen in headle
     for (const [k, n] of Object.entries(want)) expect([k, shown[k]]).toEqual([k, n]);
     expect(await page.locator('[data-field="state"]').textContent()).toBe('paused');
     // The limit's history (saved by the runner beside its latest limit) is on the page as text, as the journal has it.
-    const history = JSON.parse((await journal.getSetting(`wave-limit-history:${wave.waveId}`)) ?? '[]') as { cause: string }[];
+    const history = await journal.waveLimitHistory(wave.waveId);
     expect(history.length).toBeGreaterThan(0);
     expect(await page.locator('table[data-table="limit"] tbody tr').count()).toBe(Math.min(30, history.length));
     expect(await page.locator('table[data-table="limit"] tbody tr').last().locator('td').nth(3).textContent()).toBe(history.at(-1)!.cause);

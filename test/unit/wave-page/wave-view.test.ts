@@ -42,13 +42,10 @@ const history: LimitPoint[] = [
   { t: T0 / 1000, limit: 4, requested: 4, cause: 'at the requested concurrency' },
   { t: T0 / 1000 + 100, limit: 1, requested: 4, cause: 'held at 1 by the budget guard: 1 failure left, failure rate ≤ 9 % at 99 %' },
 ];
-const settings: Record<string, string> = {
-  [`wave-limit-history:${wave.waveId}`]: JSON.stringify(history),
-  [`wave-limit:${wave.waveId}`]: JSON.stringify({ inFlight: 1, limit: 1, requested: 4, cause: history[1].cause }),
-};
 const stub = {
   getWave: () => Promise.resolve(wave),
-  getSetting: (k: string) => Promise.resolve(settings[k]),
+  waveLimitHistory: () => Promise.resolve(history),
+  waveLimit: () => Promise.resolve({ inFlight: 1, limit: 1, requested: 4, cause: history[1].cause }),
   listWaveRuntimes: () => Promise.resolve(rows),
   getLease: () => Promise.resolve(undefined),
   listApprovals: () => Promise.resolve([{ planHash: wave.planHash, approver: 'oncall-1', requestedBy: 'sre-1', action: 'run', createdAt: iso(-60), expiresAt: iso(3600), usedAt: iso(0), usedBy: 'sre-1' }]),

@@ -1,0 +1,83 @@
+/** The journal's errors: what a caller may catch and tell apart by `code`. */
+import type { WaveState } from './journal.js';
+
+/** `createWave({ exclusive: true })` refused: the environment already has an active wave. */
+export class WaveActiveError extends Error {
+  readonly code = 'wave-active';
+  constructor(
+    readonly env: string,
+    readonly waveId: string,
+    readonly state: WaveState,
+  ) {
+    super(`environment ${env} already has an active wave: ${waveId} (${state}); one wave per environment at a time`);
+    this.name = 'WaveActiveError';
+  }
+}
+
+/** A write addressed a wave, runtime or task the journal does not hold. */
+export class JournalNotFoundError extends Error {
+  readonly code = 'journal-not-found';
+  constructor(what: string) {
+    super(`journal has no ${what}`);
+    this.name = 'JournalNotFoundError';
+  }
+}
+
+/** `createWave({ consumeApproval })` refused: the approval was used by another wave (or command) in the meantime. */
+export class ApprovalUsedError extends Error {
+  readonly code = 'approval-used';
+  constructor(readonly approvalId: number) {
+    super(`approval ${approvalId} was used already: each wave needs an approval of its own`);
+    this.name = 'ApprovalUsedError';
+  }
+}
+
+/**
+ * A runner's write to a runtime of a wave was refused: `not-lease-holder` — the writer does not hold the wave's lease
+ * (it lost it, or another runner holds it); `finished` — the runtime has a final result, which is never overwritten.
+ */
+export class RuntimeWriteRefusedError extends Error {
+  readonly code = 'runtime-write-refused';
+  constructor(
+    readonly waveId: string,
+    readonly runtimeId: string,
+    readonly reason: 'not-lease-holder' | 'finished',
+    readonly holder?: string,
+  ) {
+    super(
+      reason === 'finished'
+        ? `runtime ${runtimeId} of wave ${waveId} is already finished: its result is never overwritten`
+        : holder
+          ? `runner ${holder} does not hold the lease of wave ${waveId}: its write to runtime ${runtimeId} is refused`
+          : `wave ${waveId} has a lease: a write to runtime ${runtimeId} without its holder is refused (pass the lease holder, e.g. "host:1234:ab12")`,
+    );
+    this.name = 'RuntimeWriteRefusedError';
+  }
+}
+
+/**
+ * The journal cannot be reached (connection refused, lost or timed out; the server shutting down). Nothing is known
+ * to have been written by the statement that failed. `reason` says which, in a few words (never a raw driver
+ * message); `waveId`: the wave whose runner stopped because of it.
+ */
+export class JournalUnavailableError extends Error {
+  readonly code = 'journal-unavailable';
+  constructor(
+    readonly reason: string,
+    cause: unknown,
+    readonly waveId?: string,
+  ) {
+    super(
+      waveId
+        ? `the journal (PostgreSQL) is unreachable (${reason}): wave ${waveId} stopped — it started nothing more, and its runtimes in flight were left at their last checkpoints (re-checked by state on resume, never patched twice). Once the journal answers again: istio-migrate resume ${waveId} --yes`
+        : `the journal (PostgreSQL) is unreachable (${reason}); check the database and the network to it, then try again`,
+      { cause },
+    );
+    this.name = 'JournalUnavailableError';
+  }
+
+  /** The same failure, as the reason wave `waveId` stopped. */
+  forWave(waveId: string): JournalUnavailableError {
+    return new JournalUnavailableError(this.reason, this.cause, waveId);
+  }
+}
