@@ -11,7 +11,10 @@ import { ClusterApi, type ClusterApiOptions, type WriteInfo } from './k8s/api.js
 import { findResourceByKind, type ResourceType } from './k8s/resources.js';
 import { ClusterStore } from './k8s/store.js';
 import { generateLandscape, type Landscape } from './landscape/generate.js';
-import { gardenerObjects, kcpObjects, skrObjects, type SeedContext } from './landscape/objects.js';
+import { gardenerObjects } from './landscape/gardener.js';
+import { kcpObjects } from './landscape/kcp.js';
+import type { SeedContext } from './landscape/seed.js';
+import { skrObjects } from './landscape/skr.js';
 import { ENVS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec } from './types.js';
 
 export type ClusterRole = 'skr' | 'kcp' | 'gardener';

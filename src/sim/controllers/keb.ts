@@ -11,7 +11,7 @@
  * `adjustRuntimeState`).
  */
 import type { ApiResult } from '../k8s/api.js';
-import { PLAN_IDS, providerOf } from '../landscape/generate.js';
+import { PLAN_IDS, providerOf } from '../landscape/plans.js';
 import type { Route } from '../http-server.js';
 import type { Simulator } from '../simulator.js';
 import type { Env, RuntimeSpec } from '../types.js';

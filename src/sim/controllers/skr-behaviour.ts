@@ -22,7 +22,8 @@
 import { findResource, KYMA_GROUP } from '../k8s/resources.js';
 import { nowTimestamp, type StoreEvent } from '../k8s/store.js';
 import { ApiError } from '../k8s/errors.js';
-import { ISTIO_FINALIZER, ISTIO_FQDN, KCP_NAMESPACE, manifestName, OPERATOR_DEPLOYMENT, SKR_NAMESPACE } from '../landscape/objects.js';
+import { ISTIO_FQDN, KCP_SYSTEM as KCP_NAMESPACE, KYMA_SYSTEM as SKR_NAMESPACE, manifestName, OPERATOR_DEPLOYMENT } from '../../migration/resources.js';
+import { ISTIO_FINALIZER } from '../landscape/seed.js';
 import type { Cluster, Simulator } from '../simulator.js';
 import type { K8sObject } from '../types.js';
 import { NO_LM_LOAD, type LmLoad } from './lm-load.js';

@@ -9,7 +9,9 @@ import YAML from 'yaml';
 import { landscapeConfigSchema, type LandscapeConfig } from '../../config/environments.js';
 import { ENVS, type Env } from '../types.js';
 import type { Landscape } from './generate.js';
-import { gardenNamespace, hasKubeconfig, kubeconfigYaml, type SeedContext } from './objects.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { hasKubeconfig } from './scenarios.js';
+import { gardenNamespace, type SeedContext } from './seed.js';
 
 export interface SimFilesContext extends SeedContext {
   port: number;
