@@ -15,7 +15,7 @@ import { KubeClient, RequestCounter } from '../../src/clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../../src/migration/migrate-runtime.js';
 import { preflight } from '../../src/rollout/preflight.js';
 import { KcpSkipList, listSkipReconciliation } from '../../src/rollout/kcp-skip-list.js';
-import { deploymentState } from '../../src/sim/controllers/skr-behaviour.js';
+import { deploymentState } from '../../src/sim/controllers/lifecycle-manager.js';
 import { findResource } from '../../src/sim/k8s/resources.js';
 import { KCP_GENERATIONS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec, type Scenario } from '../../src/sim/types.js';
 import { itWith, requireKubectl } from '../helpers/needs.js';

@@ -147,3 +147,12 @@ export function servedGroups(): Map<string, string[]> {
   // Preferred version of a group: the storage version of its first type (v1beta2 for the Kyma group).
   return groups;
 }
+
+/** The types the simulated controllers work on (and tests inspect), by name. */
+export const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
+export const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
+export const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
+export const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+export const RELEASE_META = findResource(KYMA_GROUP, 'v1beta2', 'modulereleasemetas')!;
+export const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
+export const SHOOT = findResource(GARDENER_GROUP, 'v1beta1', 'shoots')!;

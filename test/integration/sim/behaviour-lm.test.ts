@@ -131,7 +131,7 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
     rmSync(out, { recursive: true, force: true });
   });
 
-  describe('src/sim/controllers/skr-behaviour.ts', () => {
+  describe('src/sim/controllers (Lifecycle Manager, Deployment controller)', () => {
     it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
       for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
         const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];

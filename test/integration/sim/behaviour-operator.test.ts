@@ -84,7 +84,7 @@ afterAll(async () => {
 
 // Each test checks the CRs against the real CRDs of ../shared/fixtures/crds: without them the block fails under
 // CI=true and skips visibly elsewhere (test/helpers/needs.ts).
-describeWith(requireFixtures('crds'), 'src/sim/controllers/skr-behaviour.ts (Istio operator)', () => {
+describeWith(requireFixtures('crds'), 'src/sim/controllers/istio-operator.ts', () => {
   it('operator ≤ 1.3 (custom-cr-legacy): the older customer CR stays Ready, LM’s newer default goes Error', async () => {
     const rt = runtimeOf('custom-cr-legacy');
     expect(rt.operatorVersion).toMatch(/^1\.[0-3]\./);

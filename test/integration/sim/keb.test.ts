@@ -54,7 +54,7 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-describe('src/sim/controllers/keb.ts', () => {
+describe('src/sim/apis/keb.ts', () => {
   it('pages through every runtime but the suspended ones (deprovisioning included) by default', async () => {
     const expected = runtimes('prod').filter((r) => r.state !== 'suspended');
     const { data, totalCount } = await allPages('prod', '', 7);
@@ -116,7 +116,7 @@ describe('src/sim/controllers/keb.ts', () => {
   });
 });
 
-describe('src/sim/controllers/gardener.ts', () => {
+describe('src/sim/apis/gardener-admin-kubeconfig.ts', () => {
   it('serves shoots with the runtime-id annotation, account labels, region and maintenance window', async () => {
     const list = await get('stage-gardener', '/apis/core.gardener.cloud/v1beta1/namespaces/garden-kyma-stage/shoots');
     expect(list.status).toBe(200);
