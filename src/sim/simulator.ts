@@ -7,7 +7,8 @@
  * the seed, so laziness is invisible to clients.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ClusterApi, type ClusterApiOptions, type WriteInfo } from './k8s/api.js';
+import { ClusterApi, type ClusterApiOptions } from './k8s/api.js';
+import type { WriteInfo } from './k8s/writes.js';
 import { findResourceByKind, type ResourceType } from './k8s/resources.js';
 import { ClusterStore } from './k8s/store.js';
 import { generateLandscape, type Landscape } from './landscape/generate.js';

@@ -10,7 +10,7 @@
  * `getOpDetail`, default `all`); the state follows the last operation (internal/runtime/converter.go
  * `adjustRuntimeState`).
  */
-import type { ApiResult } from '../k8s/api.js';
+import type { ApiResult } from '../k8s/request.js';
 import { PLAN_IDS, providerOf } from '../landscape/plans.js';
 import type { Route } from '../http-server.js';
 import type { Simulator } from '../simulator.js';
