@@ -200,7 +200,7 @@ export class Simulator {
     this.stats.kymaWrites[clusterId] = (this.stats.kymaWrites[clusterId] ?? 0) + 1;
   }
 
-  /** A controller pass over a runtime (skr-behaviour.ts), for `reconciles`. */
+  /** A controller pass over a runtime (controllers/lifecycle-manager.ts, istio-operator.ts), for `reconciles`. */
   recordReconcile(runtimeId: string, controller: 'lm' | 'operator'): void {
     const r = (this.stats.reconciles[runtimeId] ??= { lm: 0, operator: 0 });
     r[controller]++;

@@ -3,15 +3,11 @@
  * the simulator's plain-HTTP URLs with each endpoint's bearer token.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import YAML from 'yaml';
-import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 import type { K8sObject, RuntimeSpec } from '../../../src/sim/types.js';
+import { startTestSim, type TestSim } from '../../helpers/sim.js';
 
-let running: RunningSim;
-let out: string;
+let running: TestSim;
 
 async function get(target: string, urlPath: string, token = running.sim.tokenFor(target)) {
   const base = target.startsWith('keb-') ? `/keb/${target.slice(4)}` : `/clusters/${target}`;
@@ -45,13 +41,11 @@ interface Shoot {
 const runtimes = (env: string) => running.sim.landscape.runtimes.filter((r) => r.env === env);
 
 beforeAll(async () => {
-  out = mkdtempSync(path.join(os.tmpdir(), 'sim-keb-'));
-  running = await startSim({ out, port: 0, seed: 21, profile: 'scenarios', runtimes: 400, timeScale: 0.01 });
+  running = await startTestSim({ seed: 21, profile: 'scenarios', runtimes: 400, timeScale: 0.01 });
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(out, { recursive: true, force: true });
 });
 
 describe('src/sim/apis/keb.ts', () => {
