@@ -17,7 +17,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { findResource, KYMA_GROUP } from '../src/sim/k8s/resources.js';
-import { hasKubeconfig } from '../src/sim/landscape/objects.js';
+import { hasKubeconfig } from '../src/sim/landscape/scenarios.js';
 import { startSim } from '../src/sim/run-sim.js';
 import type { Timings } from '../src/sim/controllers/timings.js';
 import type { RuntimeSpec, Scenario } from '../src/sim/types.js';

@@ -8,7 +8,7 @@ import { registerConsoleCommand } from './chat/console/console-command.js';
 import { registerBotCommand } from './chat/slack/bot-command.js';
 import { askToProceed } from './cli/confirm.js';
 import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
-import { ProfileError, parseProfile } from './sim/landscape/generate.js';
+import { ProfileError, parseProfile } from './sim/landscape/profile.js';
 import type * as RunSim from './sim/run-sim.js';
 
 function intArg(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {

@@ -29,19 +29,30 @@ export function skipReconciliationSet(labels: Record<string, string> | undefined
 }
 export const ISTIO_FQDN = 'kyma-project.io/module/istio';
 
-/** FNV-1 (not 1a), 32 bit, as LM's `CreateModuleName` uses it. */
-function fnv1(s: string): number {
+/** Bound once: a global lookup per call is slow under jest's VM modules. */
+const imul = Math.imul;
+
+/** FNV-1 (not 1a), 32 bit, over the UTF-8 bytes, as LM's `CreateModuleName` uses it (Go's hash/fnv New32). */
+export function fnv1_32(s: string): number {
   let h = 0x811c9dc5;
   for (const b of Buffer.from(s, 'utf8')) {
-    h = Math.imul(h, 0x01000193) >>> 0;
+    h = imul(h, 0x01000193);
     h = (h ^ b) >>> 0;
   }
   return h >>> 0;
 }
 
-/** `<kyma-name>-<last FQDN segment>-<fnv1(fqdn + module)>`, at most 62 chars: `<runtime-id>-istio-4034478325`. */
+/**
+ * LM's Manifest name (lifecycle-manager pkg/module/common/module.go CreateModuleName):
+ * `<kyma-name>-<last FQDN segment>-<fnv1_32(fqdn + module)>`, at most 62 chars.
+ */
+export function manifestName(kymaName: string, moduleName: string, fqdn: string): string {
+  return `${kymaName}-${fqdn.slice(fqdn.lastIndexOf('/') + 1)}-${fnv1_32(fqdn + moduleName)}`.slice(0, 62);
+}
+
+/** The istio module's Manifest of a runtime: `<runtime-id>-istio-4034478325`. */
 export function istioManifestName(runtimeId: string): string {
-  return `${runtimeId}-${ISTIO_FQDN.split('/').pop()}-${fnv1(ISTIO_FQDN + 'istio')}`.slice(0, 62);
+  return manifestName(runtimeId, 'istio', ISTIO_FQDN);
 }
 
 export function collectionPath(ref: CrRef, namespace?: string): string {

@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { generate as generateCert } from 'selfsigned';
-import type { ApiResult } from './k8s/api.js';
+import type { ApiResult } from './k8s/request.js';
 import { errors } from './k8s/errors.js';
 import type { Simulator } from './simulator.js';
 

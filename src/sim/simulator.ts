@@ -7,11 +7,15 @@
  * the seed, so laziness is invisible to clients.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ClusterApi, type ClusterApiOptions, type WriteInfo } from './k8s/api.js';
+import { ClusterApi, type ClusterApiOptions } from './k8s/api.js';
+import type { WriteInfo } from './k8s/writes.js';
 import { findResourceByKind, type ResourceType } from './k8s/resources.js';
 import { ClusterStore } from './k8s/store.js';
 import { generateLandscape, type Landscape } from './landscape/generate.js';
-import { gardenerObjects, kcpObjects, skrObjects, type SeedContext } from './landscape/objects.js';
+import { gardenerObjects } from './landscape/gardener.js';
+import { kcpObjects } from './landscape/kcp.js';
+import type { SeedContext } from './landscape/seed.js';
+import { skrObjects } from './landscape/skr.js';
 import { ENVS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec } from './types.js';
 
 export type ClusterRole = 'skr' | 'kcp' | 'gardener';
@@ -196,7 +200,7 @@ export class Simulator {
     this.stats.kymaWrites[clusterId] = (this.stats.kymaWrites[clusterId] ?? 0) + 1;
   }
 
-  /** A controller pass over a runtime (skr-behaviour.ts), for `reconciles`. */
+  /** A controller pass over a runtime (controllers/lifecycle-manager.ts, istio-operator.ts), for `reconciles`. */
   recordReconcile(runtimeId: string, controller: 'lm' | 'operator'): void {
     const r = (this.stats.reconciles[runtimeId] ??= { lm: 0, operator: 0 });
     r[controller]++;

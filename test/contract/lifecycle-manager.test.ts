@@ -15,11 +15,12 @@ import { KubeClient, RequestCounter } from '../../src/clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../../src/migration/migrate-runtime.js';
 import { preflight } from '../../src/rollout/preflight.js';
 import { KcpSkipList, listSkipReconciliation } from '../../src/rollout/kcp-skip-list.js';
-import { deploymentState } from '../../src/sim/controllers/skr-behaviour.js';
+import { deploymentState } from '../../src/sim/controllers/lifecycle-manager.js';
 import { findResource } from '../../src/sim/k8s/resources.js';
 import { KCP_GENERATIONS, type Env, type K8sObject, type KcpGeneration, type RuntimeSpec, type Scenario } from '../../src/sim/types.js';
 import { itWith, requireKubectl } from '../helpers/needs.js';
-import { kubeconfigOf, kubectl, simRequest, startTestSim, type TestSim } from '../helpers/sim.js';
+import { controllerPasses, kubeconfigOf, kubectl, simRequest, startTestSim, type TestSim } from '../helpers/sim.js';
+import { until, untilAsync } from '../helpers/until.js';
 
 const G = 'operator.kyma-project.io';
 const KYMA = findResource(G, 'v1beta2', 'kymas')!;
@@ -32,16 +33,6 @@ const ENV: Env = 'prod';
 
 const FAST = { retry: { attempts: 6, baseDelayMs: 20, maxDelayMs: 300 }, pollIntervalMs: 100 };
 const stateOf = (o: K8sObject | undefined) => (o?.status as { state?: string } | undefined)?.state;
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The n-th runtime of a scenario in Prod (the scenarios profile at 180 runtimes has six of each there). */
 function pick(sim: TestSim, scenario: Scenario, n: number): RuntimeSpec {
@@ -57,20 +48,13 @@ const writes = (sim: TestSim, id: string) => sim.sim.getStats().kymaWrites[id] ?
 const kcpKubeconfig = (sim: TestSim) => readFileSync(kubeconfigOf(sim.out, ENV, 'kcp'), 'utf8');
 
 /** LM's passes over a runtime so far, over HTTP (`GET /sim/stats` `reconciles`, added after C1's fields). */
-async function lmPasses(sim: TestSim, id: string): Promise<number> {
-  const res = await simRequest(sim, '', '/sim/stats', { token: null });
-  return (res.json as { reconciles: Record<string, { lm: number }> }).reconciles[id]?.lm ?? 0;
-}
+const lmPasses = (sim: TestSim, id: string) => controllerPasses(sim, id, 'lm');
 
 /** Runs `change` and waits until LM has passed over the runtime after it (nothing else has it queued). */
 async function lmPassAfter(sim: TestSim, id: string, change: () => unknown): Promise<void> {
   const seen = await lmPasses(sim, id);
   await change();
-  const end = Date.now() + 20_000;
-  while ((await lmPasses(sim, id)) <= seen) {
-    if (Date.now() > end) throw new Error(`timed out waiting for an LM pass over ${id}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await untilAsync(`an LM pass over ${id}`, async () => (await lmPasses(sim, id)) > seen);
 }
 
 function options(sim: TestSim, rt: RuntimeSpec, extra: Partial<MigrateOptions> = {}): MigrateOptions {

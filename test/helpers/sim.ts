@@ -101,7 +101,7 @@ export interface RawRequestOptions {
  * One plain-HTTP request to `/clusters/<clusterId><path>` (or, with clusterId `''`, to `path` itself), with the
  * cluster's bearer token unless told otherwise. Never throws on an HTTP status.
  */
-export function simRequest(sim: TestSim, clusterId: string, urlPath: string, opts: RawRequestOptions = {}): Promise<HttpResult> {
+export function simRequest(sim: Pick<RunningSim, 'sim' | 'port'>, clusterId: string, urlPath: string, opts: RawRequestOptions = {}): Promise<HttpResult> {
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
   const token = opts.token === undefined ? (clusterId ? sim.sim.tokenFor(clusterId) : null) : opts.token;
@@ -130,6 +130,30 @@ export function simRequest(sim: TestSim, clusterId: string, urlPath: string, opt
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** A JSON request to a cluster as a client sends it; `body` is the parsed answer. */
+export async function simJson(sim: Pick<RunningSim, 'sim' | 'port'>, clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
+  const res = await simRequest(sim, clusterId, urlPath, { method, body, contentType });
+  return { status: res.status, body: res.json };
+}
+
+/** A controller's passes over a runtime so far, over HTTP (`GET /sim/stats` `reconciles`). */
+export async function controllerPasses(sim: Pick<RunningSim, 'sim' | 'port'>, runtimeId: string, controller: 'lm' | 'operator'): Promise<number> {
+  const res = await simRequest(sim, '', '/sim/stats', { token: null });
+  return (res.json as { reconciles: Record<string, Record<string, number>> }).reconciles[runtimeId]?.[controller] ?? 0;
+}
+
+const SKR_KYMA_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default';
+
+/** What migrate.sh does to the SKR Kyma: initialise a null modules list, then append istio (one JSON patch here). */
+export async function enableIstioLikeMigrateSh(sim: Pick<RunningSim, 'sim' | 'port'>, runtimeId: string): Promise<void> {
+  const kyma = await simJson(sim, runtimeId, 'GET', SKR_KYMA_PATH);
+  if (kyma.status !== 200) throw new Error(`GET the Kyma of ${runtimeId}: ${kyma.status}`);
+  const ops: unknown[] = kyma.body.spec.modules ? [] : [{ op: 'add', path: '/spec/modules', value: [] }];
+  ops.push({ op: 'add', path: '/spec/modules/-', value: { name: 'istio' } });
+  const res = await simJson(sim, runtimeId, 'PATCH', SKR_KYMA_PATH, ops, 'application/json-patch+json');
+  if (res.status !== 200) throw new Error(`PATCH the Kyma of ${runtimeId}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 let kubectlPresent: boolean | undefined;

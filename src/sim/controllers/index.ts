@@ -5,10 +5,10 @@
 import type { SimServer } from '../http-server.js';
 import type { Simulator } from '../simulator.js';
 import { DEFAULT_FAULTS, faultInterceptor, type FaultOptions } from './faults.js';
-import { adminKubeconfigHandler } from './gardener.js';
-import { kebRoute } from './keb.js';
+import { adminKubeconfigHandler } from '../apis/gardener-admin-kubeconfig.js';
+import { kebRoute } from '../apis/keb.js';
 import { DEFAULT_LM_CAPACITY, lmLoad, type LmLoad } from './lm-load.js';
-import { SkrBehaviour } from './skr-behaviour.js';
+import { SkrControllers } from './skr.js';
 import { clusterTimings, DEFAULT_TIMINGS, scaleTimings, type Timings } from './timings.js';
 
 export interface BehaviourOptions {
@@ -29,14 +29,14 @@ export interface Behaviour {
 
 export function installBehaviour(sim: Simulator, server: SimServer, opts: BehaviourOptions): Behaviour {
   const timings = scaleTimings({ ...DEFAULT_TIMINGS, ...opts.timings }, opts.timeScale);
-  const skrs = new Map<string, SkrBehaviour>();
+  const skrs = new Map<string, SkrControllers>();
   const unsubscribe: (() => void)[] = [];
   const lm: Record<string, LmLoad> = {};
   const loadOf = (env: string) => (lm[env] ??= lmLoad(opts.lmCapacity?.[env] ?? DEFAULT_LM_CAPACITY[env] ?? 400));
   sim.addHooks({
     apiOptions: (role) => (role === 'gardener' ? { subresources: { 'shoots/adminkubeconfig': adminKubeconfigHandler(sim) } } : {}),
     onCluster: (cluster) => {
-      if (cluster.role === 'skr') skrs.set(cluster.id, new SkrBehaviour(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId), loadOf(cluster.env)));
+      if (cluster.role === 'skr') skrs.set(cluster.id, new SkrControllers(sim, cluster, clusterTimings(timings, cluster.runtime!.runtimeId), loadOf(cluster.env)));
       // LM reads skip-reconciliation on the KCP Kyma `kcp-system/<runtime-id>`: route its changes to that runtime.
       if (cluster.role === 'kcp') {
         unsubscribe.push(

@@ -135,3 +135,11 @@ export function findResourceByKind(apiVersion: string, kind: string): ResourceTy
   return RESOURCE_TYPES.find((t) => t.group === group && t.kind === kind && t.versions.includes(version));
 }
 
+/** The types the simulated controllers work on (and tests inspect), by name. */
+export const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
+export const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
+export const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
+export const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
+export const RELEASE_META = findResource(KYMA_GROUP, 'v1beta2', 'modulereleasemetas')!;
+export const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
+export const SHOOT = findResource(GARDENER_GROUP, 'v1beta1', 'shoots')!;

@@ -7,9 +7,11 @@ import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { landscapeConfigSchema, type LandscapeConfig } from '../../config/environments.js';
-import { ENVS, type Env } from '../types.js';
+import { ENVS, type Env, type RuntimeSpec } from '../types.js';
 import type { Landscape } from './generate.js';
-import { gardenNamespace, hasKubeconfig, kubeconfigYaml, type SeedContext } from './objects.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { hasKubeconfig } from './scenarios.js';
+import { gardenNamespace, type SeedContext } from './seed.js';
 
 export interface SimFilesContext extends SeedContext {
   port: number;
@@ -18,21 +20,14 @@ export interface SimFilesContext extends SeedContext {
   kebTokenFor(env: Env): string;
 }
 
+/** The fields of a runtime that runtimes.json (C1) carries. */
+const RUNTIME_FILE_FIELDS = ['env', 'runtimeId', 'instanceId', 'shootName', 'globalAccountId', 'subaccountId', 'plan', 'region', 'state', 'scenario'] as const;
+
 /** One entry of runtimes.json (C1). */
-export interface RuntimeFileEntry {
-  env: Env;
-  runtimeId: string;
-  instanceId: string;
-  shootName: string;
-  globalAccountId: string;
-  subaccountId: string;
-  plan: string;
-  region: string;
-  state: string;
-  scenario: string;
+export type RuntimeFileEntry = Pick<RuntimeSpec, (typeof RUNTIME_FILE_FIELDS)[number]> & {
   /** Absolute path of the SKR kubeconfig, or null where none exists (`skr-no-secret`, `suspended`). */
   kubeconfig: string | null;
-}
+};
 
 const WRITE_PARALLELISM = 64;
 
@@ -100,8 +95,8 @@ export async function writeSimFiles(dir: string, landscape: Landscape, ctx: SimF
       kubeconfig = path.join(root, 'kubeconfigs', rt.env, `${rt.runtimeId}.yaml`);
       files.push([kubeconfig, kubeconfigYaml(rt.runtimeId, ctx)]);
     }
-    const { env, runtimeId, instanceId, shootName, globalAccountId, subaccountId, plan, region, state, scenario } = rt;
-    return { env, runtimeId, instanceId, shootName, globalAccountId, subaccountId, plan, region, state, scenario, kubeconfig };
+    const entry = Object.fromEntries(RUNTIME_FILE_FIELDS.map((f) => [f, rt[f]])) as Omit<RuntimeFileEntry, 'kubeconfig'>;
+    return { ...entry, kubeconfig };
   });
   files.push([path.join(root, 'runtimes.json'), `${JSON.stringify(entries, null, 2)}\n`]);
   await writeAll(files);

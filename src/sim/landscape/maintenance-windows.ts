@@ -3,7 +3,7 @@
  * any full hour of the day (so a landscape's windows span 24 h; 23:00 → 00:00 crosses midnight), fixed by the runtime
  * id, which the landscape's seed fixes. Written in UTC (`+0000`), as Gardener defaults them.
  */
-import { stableHash } from './generate.js';
+import { stableHash } from './random.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

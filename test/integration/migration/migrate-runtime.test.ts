@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { migrateRuntime, type MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import { migrationResultSchema, type MigrationResult } from '../../../src/migration/result.js';
 import { findResource } from '../../../src/sim/k8s/resources.js';
-import { gardenNamespace } from '../../../src/sim/landscape/objects.js';
+import { gardenNamespace } from '../../../src/sim/landscape/seed.js';
 import { KCP_GENERATIONS, type Env, type K8sObject, type Scenario } from '../../../src/sim/types.js';
 import { expectedOf } from '../../helpers/outcomes.js';
 import { kubeconfigOf, runtimeOf, runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';

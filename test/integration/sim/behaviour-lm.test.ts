@@ -7,59 +7,23 @@
  * `--kcp`): 2023 (the Manifest mirrors the Istio CR) and current (the Manifest is the manager Deployment's state).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_TIMINGS } from '../../../src/sim/controllers/timings.js';
-import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
+import { DEPLOYMENT, ISTIO, KYMA, MANIFEST, RELEASE_META, TEMPLATE } from '../../../src/sim/k8s/resources.js';
 import type { StoreEvent } from '../../../src/sim/k8s/store.js';
-import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 import { KCP_GENERATIONS, type Env, type K8sObject, type KcpGeneration, type Scenario } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
 import { itWith, requireFixtures } from '../../helpers/needs.js';
+import { controllerPasses, enableIstioLikeMigrateSh, simJson, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { until, untilAsync } from '../../helpers/until.js';
 
 const TIME_SCALE = 0.01;
-const KYMA = findResource(KYMA_GROUP, 'v1beta2', 'kymas')!;
-const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
-const MANIFEST = findResource(KYMA_GROUP, 'v1beta2', 'manifests')!;
-const TEMPLATE = findResource(KYMA_GROUP, 'v1beta2', 'moduletemplates')!;
-const RELEASE_META = findResource(KYMA_GROUP, 'v1beta2', 'modulereleasemetas')!;
-const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
 
-let running: RunningSim;
-let out: string;
+let running: TestSim;
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function request(clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`http://127.0.0.1:${running.port}/clusters/${clusterId}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${running.sim.tokenFor(clusterId)}`, 'content-type': contentType },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
+const request = (clusterId: string, method: string, urlPath: string, body?: unknown, contentType?: string) => simJson(running, clusterId, method, urlPath, body, contentType);
 const KYMA_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default';
-
-/** What migrate.sh does: initialise a null modules list, then append istio (one JSON patch here). */
-async function enableIstio(runtimeId: string): Promise<void> {
-  const kyma = await request(runtimeId, 'GET', KYMA_PATH);
-  expect(kyma.status).toBe(200);
-  const ops: unknown[] = kyma.body.spec.modules ? [] : [{ op: 'add', path: '/spec/modules', value: [] }];
-  ops.push({ op: 'add', path: '/spec/modules/-', value: { name: 'istio' } });
-  const res = await request(runtimeId, 'PATCH', KYMA_PATH, ops, 'application/json-patch+json');
-  expect(res.status).toBe(200);
-}
+const enableIstio = (runtimeId: string) => enableIstioLikeMigrateSh(running, runtimeId);
 
 function runtimeOf(scenario: Scenario, env: Env = 'dev') {
   return running.sim.landscape.runtimes.find((r) => r.scenario === scenario && r.env === env)!;
@@ -74,19 +38,10 @@ function kcp(env: Env = 'dev') {
 }
 
 /** LM's passes over a runtime so far, read over HTTP (`GET /sim/stats` `reconciles`). */
-async function lmPasses(runtimeId: string): Promise<number> {
-  const stats = (await (await fetch(`http://127.0.0.1:${running.port}/sim/stats`)).json()) as { reconciles: Record<string, { lm: number }> };
-  return stats.reconciles[runtimeId]?.lm ?? 0;
-}
+const lmPasses = (runtimeId: string) => controllerPasses(running, runtimeId, 'lm');
 
 /** Waits until LM has passed over the runtime again after `seen` passes: whatever it did, it has done. */
-async function nextLmPass(runtimeId: string, seen: number): Promise<void> {
-  const end = Date.now() + 20_000;
-  while ((await lmPasses(runtimeId)) <= seen) {
-    if (Date.now() > end) throw new Error(`timed out waiting for an LM pass over ${runtimeId}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const nextLmPass = (runtimeId: string, seen: number) => untilAsync(`an LM pass over ${runtimeId}`, async () => (await lmPasses(runtimeId)) > seen);
 
 const manifestOf = (runtimeId: string, env: Env = 'dev') => kcp(env).get(MANIFEST, 'kcp-system', `${runtimeId}-istio-4034478325`);
 const stateOf = (o: K8sObject | undefined) => (o?.status as { state?: string } | undefined)?.state;
@@ -122,16 +77,14 @@ function recorder(runtimeId: string, env: Env = 'dev') {
 
 describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: KcpGeneration) => {
   beforeAll(async () => {
-    out = mkdtempSync(path.join(os.tmpdir(), 'sim-lm-'));
-    running = await startSim({ out, port: 0, seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE, kcp: gen });
+    running = await startTestSim({ seed: 4, profile: 'scenarios', runtimes: 180, timeScale: TIME_SCALE, kcp: gen });
   });
 
   afterAll(async () => {
     await running?.close();
-    rmSync(out, { recursive: true, force: true });
   });
 
-  describe('src/sim/controllers/skr-behaviour.ts', () => {
+  describe('src/sim/controllers (Lifecycle Manager, Deployment controller)', () => {
     it('scales every duration by the time scale; LM takes about a minute unscaled', () => {
       for (const [k, v] of Object.entries(DEFAULT_TIMINGS)) {
         const scaled = running.behaviour.timings[k as keyof typeof DEFAULT_TIMINGS];
@@ -289,8 +242,7 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
 
     it('slow: LM reacts only after its delays times slowFactor', async () => {
       // A landscape of its own at a smaller time scale: slowFactor makes LM take many minutes unscaled.
-      const slowOut = mkdtempSync(path.join(os.tmpdir(), 'sim-slow-'));
-      const slow = await startSim({ out: slowOut, port: 0, seed: 4, profile: 'slow', runtimes: 10, timeScale: 0.0002, kcp: gen });
+      const slow = await startTestSim({ seed: 4, profile: 'slow', runtimes: 10, timeScale: 0.0002, kcp: gen });
       try {
         const rt = slow.sim.landscape.runtimes.find((r) => r.state === 'succeeded')!;
         const name = `${rt.runtimeId}-istio-4034478325`;
@@ -312,7 +264,6 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
         expect(createdAt! - t0).toBeGreaterThanOrEqual(t.lmNoticeMs * t.slowFactor - 2);
       } finally {
         await slow.close();
-        rmSync(slowOut, { recursive: true, force: true });
       }
     });
 

@@ -4,62 +4,22 @@
  * operator is scaled to 0 (shown by its counted passes, not by waiting). Driven over HTTP like a client; eventual states are polled.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { findResource, KYMA_GROUP } from '../../../src/sim/k8s/resources.js';
-import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 import type { K8sObject, Scenario } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
 import { describeWith, requireFixtures } from '../../helpers/needs.js';
+import { controllerPasses, enableIstioLikeMigrateSh, simJson, startTestSim, type TestSim } from '../../helpers/sim.js';
+import { until, untilAsync } from '../../helpers/until.js';
 
 const ISTIO = findResource(KYMA_GROUP, 'v1alpha2', 'istios')!;
 const ISTIOS_PATH = '/apis/operator.kyma-project.io/v1alpha2/namespaces/kyma-system/istios';
-const KYMA_PATH = '/apis/operator.kyma-project.io/v1beta2/namespaces/kyma-system/kymas/default';
 const DEPLOYMENT_PATH = '/apis/apps/v1/namespaces/kyma-system/deployments/istio-controller-manager';
 
-let running: RunningSim;
-let out: string;
+let running: TestSim;
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function untilAsync(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The Istio operator's passes over a runtime so far, read over HTTP (`GET /sim/stats` `reconciles`). */
-async function operatorPasses(runtimeId: string): Promise<number> {
-  const stats = (await (await fetch(`http://127.0.0.1:${running.port}/sim/stats`)).json()) as { reconciles: Record<string, { operator: number }> };
-  return stats.reconciles[runtimeId]?.operator ?? 0;
-}
-
-async function request(clusterId: string, method: string, urlPath: string, body?: unknown, contentType = 'application/json') {
-  const res = await fetch(`http://127.0.0.1:${running.port}/clusters/${clusterId}${urlPath}`, {
-    method,
-    headers: { authorization: `Bearer ${running.sim.tokenFor(clusterId)}`, 'content-type': contentType },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function enableIstio(runtimeId: string): Promise<void> {
-  const kyma = await request(runtimeId, 'GET', KYMA_PATH);
-  const ops: unknown[] = kyma.body.spec.modules ? [] : [{ op: 'add', path: '/spec/modules', value: [] }];
-  ops.push({ op: 'add', path: '/spec/modules/-', value: { name: 'istio' } });
-  expect((await request(runtimeId, 'PATCH', KYMA_PATH, ops, 'application/json-patch+json')).status).toBe(200);
-}
+const request = (clusterId: string, method: string, urlPath: string, body?: unknown, contentType?: string) => simJson(running, clusterId, method, urlPath, body, contentType);
+const operatorPasses = (runtimeId: string) => controllerPasses(running, runtimeId, 'operator');
+const enableIstio = (runtimeId: string) => enableIstioLikeMigrateSh(running, runtimeId);
 
 const runtimeOf = (scenario: Scenario) => running.sim.landscape.runtimes.find((r) => r.scenario === scenario && r.env === 'prod')!;
 const istios = (runtimeId: string) => running.sim.cluster(runtimeId)!.store.list(ISTIO);
@@ -73,18 +33,16 @@ function expectValidIstios(runtimeId: string): void {
 }
 
 beforeAll(async () => {
-  out = mkdtempSync(path.join(os.tmpdir(), 'sim-op-'));
-  running = await startSim({ out, port: 0, seed: 11, profile: 'scenarios', runtimes: 180, timeScale: 0.01 });
+  running = await startTestSim({ seed: 11, profile: 'scenarios', runtimes: 180, timeScale: 0.01 });
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(out, { recursive: true, force: true });
 });
 
 // Each test checks the CRs against the real CRDs of ../shared/fixtures/crds: without them the block fails under
 // CI=true and skips visibly elsewhere (test/helpers/needs.ts).
-describeWith(requireFixtures('crds'), 'src/sim/controllers/skr-behaviour.ts (Istio operator)', () => {
+describeWith(requireFixtures('crds'), 'src/sim/controllers/istio-operator.ts', () => {
   it('operator ≤ 1.3 (custom-cr-legacy): the older customer CR stays Ready, LM’s newer default goes Error', async () => {
     const rt = runtimeOf('custom-cr-legacy');
     expect(rt.operatorVersion).toMatch(/^1\.[0-3]\./);

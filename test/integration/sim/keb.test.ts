@@ -3,15 +3,11 @@
  * the simulator's plain-HTTP URLs with each endpoint's bearer token.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import YAML from 'yaml';
-import { startSim, type RunningSim } from '../../../src/sim/run-sim.js';
 import type { K8sObject, RuntimeSpec } from '../../../src/sim/types.js';
+import { startTestSim, type TestSim } from '../../helpers/sim.js';
 
-let running: RunningSim;
-let out: string;
+let running: TestSim;
 
 async function get(target: string, urlPath: string, token = running.sim.tokenFor(target)) {
   const base = target.startsWith('keb-') ? `/keb/${target.slice(4)}` : `/clusters/${target}`;
@@ -45,16 +41,14 @@ interface Shoot {
 const runtimes = (env: string) => running.sim.landscape.runtimes.filter((r) => r.env === env);
 
 beforeAll(async () => {
-  out = mkdtempSync(path.join(os.tmpdir(), 'sim-keb-'));
-  running = await startSim({ out, port: 0, seed: 21, profile: 'scenarios', runtimes: 400, timeScale: 0.01 });
+  running = await startTestSim({ seed: 21, profile: 'scenarios', runtimes: 400, timeScale: 0.01 });
 });
 
 afterAll(async () => {
   await running?.close();
-  rmSync(out, { recursive: true, force: true });
 });
 
-describe('src/sim/controllers/keb.ts', () => {
+describe('src/sim/apis/keb.ts', () => {
   it('pages through every runtime but the suspended ones (deprovisioning included) by default', async () => {
     const expected = runtimes('prod').filter((r) => r.state !== 'suspended');
     const { data, totalCount } = await allPages('prod', '', 7);
@@ -116,7 +110,7 @@ describe('src/sim/controllers/keb.ts', () => {
   });
 });
 
-describe('src/sim/controllers/gardener.ts', () => {
+describe('src/sim/apis/gardener-admin-kubeconfig.ts', () => {
   it('serves shoots with the runtime-id annotation, account labels, region and maintenance window', async () => {
     const list = await get('stage-gardener', '/apis/core.gardener.cloud/v1beta1/namespaces/garden-kyma-stage/shoots');
     expect(list.status).toBe(200);

@@ -1,6 +1,9 @@
 import { expect, it } from '@jest/globals';
 import { generateLandscape } from '../../../src/sim/landscape/generate.js';
-import { gardenerObjects, kcpObjects, skrObjects, type SeedContext } from '../../../src/sim/landscape/objects.js';
+import { gardenerObjects } from '../../../src/sim/landscape/gardener.js';
+import { kcpObjects } from '../../../src/sim/landscape/kcp.js';
+import type { SeedContext } from '../../../src/sim/landscape/seed.js';
+import { skrObjects } from '../../../src/sim/landscape/skr.js';
 import { ENVS, type K8sObject } from '../../../src/sim/types.js';
 import { loadCrdValidators } from '../../helpers/crd-schemas.js';
 import { describeWith, requireFixtures } from '../../helpers/needs.js';

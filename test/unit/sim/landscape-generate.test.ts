@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  generateLandscape,
-  parseProfile,
-  ProfileError,
-  providerOf,
-  SCENARIOS_MIN_RUNTIMES,
-  splitRuntimes,
-  type Landscape,
-} from '../../../src/sim/landscape/generate.js';
+import { generateLandscape, type Landscape } from '../../../src/sim/landscape/generate.js';
+import { providerOf } from '../../../src/sim/landscape/plans.js';
+import { parseProfile, ProfileError, SCENARIOS_MIN_RUNTIMES, splitRuntimes } from '../../../src/sim/landscape/profile.js';
 import { ENVS, SCENARIOS, type Env, type RuntimeSpec } from '../../../src/sim/types.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

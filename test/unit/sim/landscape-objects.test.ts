@@ -1,17 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import YAML from 'yaml';
 import { generateLandscape } from '../../../src/sim/landscape/generate.js';
-import {
-  fnv1_32,
-  gardenerObjects,
-  gardenNamespace,
-  istioModuleTemplate,
-  kcpObjects,
-  kubeconfigYaml,
-  manifestName,
-  skrObjects,
-  type SeedContext,
-} from '../../../src/sim/landscape/objects.js';
+import { fnv1_32, manifestName } from '../../../src/migration/resources.js';
+import { gardenerObjects } from '../../../src/sim/landscape/gardener.js';
+import { kcpObjects } from '../../../src/sim/landscape/kcp.js';
+import { kubeconfigYaml } from '../../../src/sim/landscape/kubeconfig.js';
+import { gardenNamespace, type SeedContext } from '../../../src/sim/landscape/seed.js';
+import { skrObjects } from '../../../src/sim/landscape/skr.js';
+import { istioModuleTemplate } from '../../../src/sim/landscape/templates.js';
 import { ENVS, SCENARIOS, type K8sObject, type RuntimeSpec, type Scenario } from '../../../src/sim/types.js';
 
 const REFERENCE = Date.UTC(2023, 10, 21, 9, 30, 0);
@@ -35,7 +31,7 @@ function allObjects(): K8sObject[] {
   return out;
 }
 
-describe('src/sim/landscape/objects', () => {
+describe('src/sim/landscape (seeded objects)', () => {
   describe('manifestName', () => {
     it('uses FNV-1 (not 1a), so Istio gets the suffix 4034478325', () => {
       expect(fnv1_32('')).toBe(0x811c9dc5);

@@ -10,8 +10,8 @@
  * `getOpDetail`, default `all`); the state follows the last operation (internal/runtime/converter.go
  * `adjustRuntimeState`).
  */
-import type { ApiResult } from '../k8s/api.js';
-import { PLAN_IDS, providerOf } from '../landscape/generate.js';
+import type { ApiResult } from '../k8s/request.js';
+import { PLAN_IDS, providerOf } from '../landscape/plans.js';
 import type { Route } from '../http-server.js';
 import type { Simulator } from '../simulator.js';
 import type { Env, RuntimeSpec } from '../types.js';

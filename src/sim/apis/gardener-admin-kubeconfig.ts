@@ -6,12 +6,12 @@
  */
 import type { SubresourceHandler } from '../k8s/api.js';
 import { errors } from '../k8s/errors.js';
-import { findResource, GARDENER_GROUP } from '../k8s/resources.js';
+import { SHOOT } from '../k8s/resources.js';
 import { nowTimestamp } from '../k8s/store.js';
-import { hasKubeconfig, KIM_RUNTIME_ID, kubeconfigYaml, PROVISIONER_RUNTIME_ID } from '../landscape/objects.js';
+import { KIM_RUNTIME_ID, PROVISIONER_RUNTIME_ID } from '../landscape/gardener.js';
+import { kubeconfigYaml } from '../landscape/kubeconfig.js';
+import { hasKubeconfig } from '../landscape/scenarios.js';
 import type { Simulator } from '../simulator.js';
-
-const SHOOT = findResource(GARDENER_GROUP, 'v1beta1', 'shoots')!;
 
 export function adminKubeconfigHandler(sim: Simulator): SubresourceHandler {
   return ({ method, namespace, name, body, store }) => {
