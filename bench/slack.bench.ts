@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     for (const r of waveRuntimes) counts[r.result?.outcome ?? r.state] = (counts[r.result?.outcome ?? r.state] ?? 0) + 1;
     // The wave's thread (issue 21): every failure (platform or customer class) must be counted in a digest and be in the export.
     const threads = (await (await fetch(`http://127.0.0.1:${fakeProc.ready.port}/fake/threads`)).json()) as FakeSlackThreads;
-    const parentRef = JSON.parse((await journal.getSetting(`slack:wave:${wave.waveId}`)) ?? '{}') as { ts?: string };
+    const parentRef = ((await journal.chatMessage('wave', wave.waveId)) ?? {}) as { ts?: string };
     const threadPosts = threads.posts.filter((p) => p.threadTs === parentRef.ts);
     const digests = threadPosts.filter((p) => / since the last digest /.test(p.text));
     const digestFailures = digests.reduce((n, p) => n + [...p.blocksText.matchAll(/^• `[a-z-]+` × (\d+):/gm)].reduce((m, x) => m + Number(x[1]), 0), 0);

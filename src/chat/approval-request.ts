@@ -12,36 +12,10 @@ import { createHash } from 'node:crypto';
 import type { ApprovalNeed } from '../../commands/types.js';
 import { inlineCode, mention } from './message.js';
 
-/**
- * What an approved request runs, as the requester. `run` (the plan's Request approval button) and `task-rename`
- * (Customer agreed) are kept for requests journaled by earlier versions; `command` re-dispatches the command that
- * the refusal carried (ApprovalNeed.command), which checks everything again.
- */
-export type FollowUp = { kind: 'run' } | { kind: 'task-rename'; taskId: string } | { kind: 'command'; name: string; argv: string[] };
+/** What an approved request runs, and the request as journaled (typed journal records). */
+import type { ApprovalRequest, FollowUp } from '../journal/typed-records.js';
 
-/** A request as journaled under `approvalKey(id)`. */
-export interface ApprovalRequest {
-  id: string;
-  planHash: string;
-  action: string;
-  env: string;
-  target: string;
-  requester: string;
-  channel: string;
-  /** The approval message. */
-  ts: string;
-  threadTs?: string;
-  then: FollowUp;
-  /** What it is about (absent in requests of earlier versions: the plan). */
-  subject?: ApprovalNeed['subject'];
-  requestedAt: string;
-  expiresAt: string;
-  state: 'pending' | 'approved';
-  approvedBy?: string;
-  approvedAt?: string;
-}
-
-export const approvalKey = (id: string) => `slack:approval:${id}`;
+export type { ApprovalRequest, FollowUp };
 
 export function approvalRequestId(planHash: string, action: string): string {
   return createHash('sha256').update(`${planHash}\n${action}`).digest('hex').slice(0, 16);

@@ -208,13 +208,6 @@ export interface Journal extends TypedRecords {
   listAudit(filter?: { subject?: string; limit?: number }): Promise<AuditEntry[]>;
 
   /**
-   * Interim: the old key-value settings, still read and written by src/chat until it uses the typed records
-   * (`chatMessage`, `waveFinal`, `approvalRequest`, `ping`); then these and the settings table go.
-   */
-  getSetting(key: string): Promise<string | undefined>;
-  setSetting(key: string, value: string | null): Promise<void>;
-
-  /**
    * Takes or renews the lease on a wave: at most one runner per wave. Returns the current lease; it is yours
    * when `holder` equals the one you passed. An expired lease can be taken over; so can a live one whose holder is
    * `opts.takeOverFrom` (the caller knows that runner is dead: its process is gone).

@@ -84,7 +84,7 @@ describe('src/chat/slack/approvals.ts — a Prod command refused for want of an 
     await prodWave();
     const before = new Map((await journal.listWaveRuntimes(waveId)).map((r) => [r.runtimeId, r]));
     expect(before.get(noKyma.runtimeId)).toMatchObject({ attempts: 1, result: { outcome: 'kyma-cr-missing', class: 'platform' } });
-    const waveRef = JSON.parse((await journal.getSetting(`slack:wave:${waveId}`))!);
+    const waveRef = (await journal.chatMessage('wave', waveId))!;
 
     // Act: retry-failed without an approval → refused, and the request goes to on-call in the wave's thread.
     const told = await slash(`retry-failed ${waveId} --yes`, 'U-REQ');
@@ -151,7 +151,7 @@ describe('src/chat/slack/approvals.ts — a Prod command refused for want of an 
     const custom = runtimeOf(sim.out, 'prod', 'custom-cr');
     const task = (await journal.listTasks()).find((x) => x.runtimeId === custom.runtimeId)!;
     expect(task).toMatchObject({ waveId, state: 'open' });
-    const taskRef = JSON.parse((await journal.getSetting(`slack:task:${task.taskId}`))!);
+    const taskRef = (await journal.chatMessage('task', task.taskId))!;
     expect(taskRef.channel).toBe(CUSTOMER);
 
     expect(await slash(`task ${task.taskId} agreed`, 'U-REQ')).toEqual([]);

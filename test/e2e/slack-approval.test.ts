@@ -69,11 +69,10 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     await t.bot.idle();
     expect(texts(fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain('none is valid');
     expect(await journal.listWaves({ env: 'prod' })).toEqual([]);
-    const key = `slack:approval:${approveId.slice('im:approve:'.length)}`;
-    const saved = (await journal.getSetting(key))!;
-    await journal.setSetting(key, JSON.stringify({ ...JSON.parse(saved), expiresAt: '2020-01-01T00:00:00.000Z' }));
+    const saved = (await journal.approvalRequest(approveId.slice('im:approve:'.length)))!;
+    await journal.saveApprovalRequest({ ...saved, expiresAt: '2020-01-01T00:00:00.000Z' });
     expect(await click(request, approveId, 'U-ONCALL')).toEqual([expect.stringContaining('the request expired')]);
-    await journal.setSetting(key, saved);
+    await journal.saveApprovalRequest(saved);
 
     // On call, not the requester, in time: approved once, shown in the thread, and the wave runs as the requester.
     expect(await click(request, approveId, 'U-ONCALL')).toEqual([]);
@@ -97,14 +96,14 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     const audit = await journal.listAudit({ limit: 50 });
     expect(audit.filter((a) => a.action === 'approve-click').map((a) => (a.detail as { outcome: string }).outcome)).toEqual(expect.arrayContaining(['requester', 'not-on-call', 'expired', 'accepted']));
     // The wave's end mentions the requester and on-call.
-    const ref = JSON.parse((await journal.getSetting(`slack:wave:${waves[0].waveId}`))!);
+    const ref = (await journal.chatMessage('wave', waves[0].waveId))!;
     const ended = [...fake.messages.values()].find((m) => m.threadTs === ref.ts && m.text.startsWith(`Wave ${waves[0].waveId}`))!;
     expect(texts(ended.blocks)).toContain('<@U-REQ> <!subteam^SONCALL>');
 
     // The customer-contact task: Customer agreed in Prod asks on-call for `rename:<runtimeId>` first.
     const [task] = await journal.listTasks();
     expect(task.runtimeId).toBe(custom.runtimeId);
-    const taskRef = JSON.parse((await journal.getSetting(`slack:task:${task.taskId}`))!);
+    const taskRef = (await journal.chatMessage('task', task.taskId))!;
     expect(taskRef.channel).toBe(CUSTOMER);
     const taskMsg = structuredClone(fake.message(CUSTOMER, taskRef.ts)!);
     expect(await click(taskMsg, `im:task-agreed:${task.taskId}`, 'U-REQ')).toEqual([]);

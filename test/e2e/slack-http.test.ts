@@ -144,7 +144,7 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect(JSON.stringify(updated.blocks)).toContain(`wave \`${waves[0].waveId}\``);
     expect(updated.blocks.some((b: Json) => b.type === 'actions')).toBe(false);
     // The wave has a parent message of its own (journaled), and its end went into that thread.
-    const ref = JSON.parse((await journal.getSetting(`slack:wave:${waves[0].waveId}`))!);
+    const ref = (await journal.chatMessage('wave', waves[0].waveId))!;
     expect(ref.ts).not.toBe(plan.ts);
     expect(fake.message(ref.channel, ref.ts)!.text).toContain(waves[0].waveId);
     const threaded = fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === ref.ts);

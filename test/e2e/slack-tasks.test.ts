@@ -41,14 +41,14 @@ describe('src/chat/slack/wave-reporter.ts — a customer-contact task from a cus
     expect(actionsOf(posts[0].body).map((e: Json) => e.text.text)).toEqual(['Customer agreed', 'Declined', 'Resolved']);
     expect(actionsOf(posts[0].body)[0].confirm).toBeDefined();
     // Linked in the wave's thread.
-    const waveRef = JSON.parse((await journal.getSetting(`slack:wave:${task.waveId}`))!);
+    const waveRef = (await journal.chatMessage('wave', task.waveId!))!;
     expect(fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === waveRef.ts).map((c) => texts(c.body.blocks)).join('\n')).toContain(`\`${task.taskId}\` in <#${CUSTOMER}>`);
 
     await push('slash_commands', slashPayload('tasks open', { user: 'U1', channel: 'C-DEV' }));
     expect(texts(fake.callsTo('chat.postMessage')[0].body.blocks)).toContain(`${task.taskId} open dev ${custom.runtimeId}`);
 
     // Declined is journaled with who; then the customer agrees after all and the rename runs (Dev: no approval).
-    const ref = JSON.parse((await journal.getSetting(`slack:task:${task.taskId}`))!);
+    const ref = (await journal.chatMessage('task', task.taskId))!;
     await push('interactive', buttonPayload(fake.message(ref.channel, ref.ts)!, `im:task-declined:${task.taskId}`, 'U2'));
     expect(await journal.getTask(task.taskId)).toMatchObject({ state: 'declined', updatedBy: 'U2' });
     expect(texts(fake.message(ref.channel, ref.ts)!.blocks)).toContain('state *declined* · by <@U2>');

@@ -59,7 +59,7 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     const journal = await t.services.journal();
     const [wave] = await journal.listWaves({ env: 'dev' });
     expect(wave.state).toBe('finished');
-    const ref = JSON.parse((await journal.getSetting(`slack:wave:${wave.waveId}`))!);
+    const ref = (await journal.chatMessage('wave', wave.waveId))!;
     expect(ref.channel).toBe(DEV);
     // ONE parent, edited in place.
     expect(fake.calls.filter(isParentPost)).toHaveLength(1);
@@ -107,7 +107,7 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     expect(tasks.length).toBe(runtimes.filter((r) => r.result?.outcome === 'multiple-istio-crs').length);
     const taskPosts = fake.callsTo('chat.postMessage').filter((c) => c.body.channel === CUSTOMER);
     expect(taskPosts).toHaveLength(tasks.length);
-    for (const task of tasks) expect(await journal.getSetting(`slack:task:${task.taskId}`)).toBeDefined();
+    for (const task of tasks) expect(await journal.chatMessage('task', task.taskId)).toBeDefined();
     expect(texts(taskPosts[0].body.blocks)).toMatch(/Propose to the customer/);
 
     // The full list: files.uploadV2's three steps into the wave's thread.
@@ -164,7 +164,7 @@ describe('src/chat/slack/wave-reporter.ts — plan → Run → live parent → d
     ]);
     await journal.acquireLease(wave.waveId, 'another-replica:1', 60_000);
     const parent = await t.bot.poster.post(DEV, { text: 'old render', blocks: [] });
-    await journal.setSetting(`slack:wave:${wave.waveId}`, JSON.stringify(parent));
+    await journal.setChatMessage('wave', wave.waveId, parent);
     await t.bot.reporter.stop();
     fake.reset();
     await t.bot.reporter.start();

@@ -21,7 +21,7 @@ import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
-import { ACTIVE_WAVE_STATES } from '../../journal/records.js';
+import { ACTIVE_WAVE_STATES } from '../../journal/ids-and-states.js';
 import { effectiveState } from '../../rollout/wave-status.js';
 import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';

@@ -230,7 +230,7 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
   let stopping = false;
   const readiness: ReadinessCheck[] = [
     { name: 'config', check: () => Promise.resolve(!stopping) },
-    { name: 'journal', check: async () => ((await (await services.journal()).getSetting('ping')), true) },
+    { name: 'journal', check: async () => ((await (await services.journal()).ping()), true) },
   ];
   const resumed = new Map<string, Promise<void>>();
   /** Global-budget holds of active waves this replica does not run (yet): see resumeInterrupted. */

@@ -30,7 +30,7 @@ import { effectiveState } from '../../rollout/wave-status.js';
 import type { ChatMessage } from '../message.js';
 import { taskMessage, waveEndedMessage, waveParentMessage, type FinalView } from '../wave-message.js';
 import { failureGroup, immediateLine, immediateOf, threadEventMessage, threadPolicy, WaveThread } from '../wave-thread.js';
-import { hasRef, readFinal, readRef, saveFinal, saveRef, taskRefKey, waveRefKey } from './message-store.js';
+import { claimFinal, hasRef, readFinal, readRef, saveFinal, saveRef, taskRefKey, waveRefKey } from './message-store.js';
 import { ChannelQueues } from './channel-queues.js';
 import type { ChatLogger } from './logger.js';
 import { rateLimitedFor, type PostedMessage, type SlackPoster } from './poster.js';
@@ -339,8 +339,7 @@ export class WaveReporter {
       const journal = await this.journal();
       const wave = await journal.getWave(waveId);
       if (!wave || !(await this.ref(waveId)) && !this.parentPending.has(waveId)) return;
-      if (await readFinal(journal, waveId)) return;
-      await saveFinal(journal, waveId, { state: 'started' });
+      if (!(await claimFinal(journal, waveId))) return;
       const final = await finalViewOf(this.o.services, wave, (name, argv) => this.o.dispatch(name, argv));
       this.finals.set(waveId, final);
       await saveFinal(journal, waveId, { state: 'done', final });

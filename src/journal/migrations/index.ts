@@ -14,6 +14,7 @@ import { initial } from './001-initial.js';
 import { approvalsUsed } from './002-approvals-used.js';
 import { cancellationsSeenOnce } from './003-cancellations-seen-once.js';
 import { typedRecords } from './004-typed-records.js';
+import { settingsDropped } from './005-settings-dropped.js';
 
 export type { Migration } from './migration.js';
 
@@ -25,7 +26,7 @@ export const schemaVersionTable = (t: DdlTypes): string => `CREATE TABLE IF NOT 
   applied_at ${t.tsNow}
 )`;
 
-export const MIGRATIONS: readonly Migration[] = [initial, approvalsUsed, cancellationsSeenOnce, typedRecords];
+export const MIGRATIONS: readonly Migration[] = [initial, approvalsUsed, cancellationsSeenOnce, typedRecords, settingsDropped];
 
 /** The migrations a store at `current` still needs, in order. */
 export function pendingMigrations(current: number, all: readonly Migration[] = MIGRATIONS): Migration[] {

@@ -371,21 +371,6 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
     return found.map(rows.toAudit);
   }
 
-  async getSetting(key: string): Promise<string | undefined> {
-    const { rows: found } = await this.db.query<{ value: string }>('get-setting', 'SELECT value FROM settings WHERE key = $1', [key]);
-    return found[0]?.value;
-  }
-
-  async setSetting(key: string, value: string | null): Promise<void> {
-    if (value === null) await this.db.query('delete-setting', 'DELETE FROM settings WHERE key = $1', [key]);
-    else
-      await this.db.query(
-        'set-setting',
-        `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, ${this.d.now}) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        [key, value],
-      );
-  }
-
   async getLease(waveId: string): Promise<Lease | undefined> {
     const { rows: found } = await this.db.query<LeaseRow>('get-lease', `SELECT wave_id, holder, ${this.types.expiry.column} AS expires_at FROM leases WHERE wave_id = $1`, [waveId]);
     return found[0] && rows.toLease(found[0]);

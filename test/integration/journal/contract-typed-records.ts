@@ -6,6 +6,7 @@
 import { expect, it } from '@jest/globals';
 import type { ApprovalRequest } from '../../../src/journal/journal.js';
 import type { SqlJournal } from '../../../src/journal/sql/store.js';
+import type { Dialect, Session } from '../../../src/journal/sql/dialect.js';
 import { readLimit, readLimitHistory, saveLimit } from '../../../src/rollout/limit.js';
 import { NOW, type MakeJournal } from './contract-fixtures.js';
 
@@ -114,21 +115,9 @@ export function typedRecordContract(journal: MakeJournal, unmigrated?: () => Pro
     expect(await j.approvalRequest('fedcba9876543210')).toEqual(old);
   });
 
-  it('sets, overwrites, reads and deletes (null) settings', async () => {
-    const j = await journal();
-    expect(await j.getSetting('freeze:prod')).toBeUndefined();
-    await j.setSetting('freeze:prod', 'true');
-    await j.setSetting('freeze:prod', 'false');
-    await j.setSetting('slack:wave:stage-20250304-1', 'C123/1700000000.000100');
-    expect(await j.getSetting('freeze:prod')).toBe('false');
-    await j.setSetting('freeze:prod', null);
-    expect(await j.getSetting('freeze:prod')).toBeUndefined();
-    expect(await j.getSetting('slack:wave:stage-20250304-1')).toBe('C123/1700000000.000100');
-    await j.setSetting('never-set', null);
-  });
 
   if (unmigrated) {
-    it('moves the settings rows of a journal written by an older version into the typed records (migration 4)', async () => {
+    it('moves the settings rows of a journal written by an older version into the typed records (migrations 4 and 5)', async () => {
       const j = await unmigrated();
       await j.migrate(3);
       const rows: [string, string][] = [
@@ -147,7 +136,9 @@ export function typedRecordContract(journal: MakeJournal, unmigrated?: () => Pro
         ['slack:approval:broken', '{"id":'],
         ['something-else', 'kept'],
       ];
-      for (const [k, v] of rows) await j.setSetting(k, v);
+      // As the older version wrote them: straight into its settings table.
+      const raw = j as unknown as { db: Session; d: Dialect };
+      for (const [k, v] of rows) await raw.db.query(undefined, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, ${raw.d.now})`, [k, v]);
       await j.migrate();
       expect(await j.frozenScopes()).toEqual(['prod']);
       expect((await j.listFreezes())[0].frozenBy).toBeNull();
@@ -160,10 +151,16 @@ export function typedRecordContract(journal: MakeJournal, unmigrated?: () => Pro
       expect(await j.chatMessage('plan', 'abc')).toEqual({ channel: 'C3', ts: '3.3' });
       expect(await j.waveFinal('prod-20250304-1')).toEqual({ state: 'done', final: { check: { ok: true } } });
       expect(await j.approvalRequest('0123456789abcdef')).toEqual(request());
-      // Moved rows leave settings; what could not be read, and what is not a record, stays.
-      for (const [k] of rows.slice(0, 12)) expect(await j.getSetting(k)).toBeUndefined();
-      expect(await j.getSetting('slack:approval:broken')).toBe('{"id":');
-      expect(await j.getSetting('something-else')).toBe('kept');
+      // The settings table is gone (migration 5); what could not be read, and what is not a record, is in the audit log.
+      await expect(raw.db.query(undefined, 'SELECT key FROM settings')).rejects.toThrow(/settings/);
+      const dropped = (await j.listAudit()).filter((e) => e.action === 'settings-dropped');
+      expect(dropped.map((e) => [e.subject, e.detail])).toEqual(
+        expect.arrayContaining([
+          ['slack:approval:broken', { value: '{"id":' }],
+          ['something-else', { value: 'kept' }],
+        ]),
+      );
+      expect(dropped).toHaveLength(2);
     });
   }
 }
