@@ -1,5 +1,6 @@
 /** KEB service plans, provider regions and providers of the generated runtimes (KEB internal/broker/plans.go). */
 import type { Plan, RuntimeSpec } from '../types.js';
+import { KEB_PLAN_IDS } from '../../clients/keb-plans.js';
 
 /** Gardener provider types (shoot `spec.provider.type`). */
 export type Provider = 'aws' | 'azure' | 'gcp' | 'openstack';
@@ -36,15 +37,5 @@ export function providerOf(rt: Pick<RuntimeSpec, 'region'>): Provider {
   return PROVIDER_BY_REGION.get(rt.region) ?? 'aws';
 }
 
-/** KEB service plan ids (`kyma-project.io/broker-plan-id`, KEB `servicePlanID`; KEB internal/broker/plans.go). */
-export const PLAN_IDS: Record<Plan, string> = {
-  preview: '5cb3d976-b85c-42ea-a636-79cadda109a9',
-  'build-runtime-aws': '6aae0ff3-89f7-4f12-86de-51466145422e',
-  azure: '4deee563-e5ec-4731-b9b1-53b42d855f0c',
-  azure_lite: '8cb22518-aa26-44c5-91a0-e669ec9bf443',
-  aws: '361c511f-f939-4621-b228-d0fb79a1fe15',
-  gcp: 'ca6e5357-707f-4565-bbbd-b3ab732597c6',
-  trial: '7d55d31d-35ae-4438-bf13-6ffdfa107d9f',
-  free: 'b1a5764e-2ea1-4f95-94c0-2b4538b37b55',
-  'sap-converged-cloud': '03b812ac-c991-4528-b5bd-08b303523a63',
-};
+/** KEB service plan ids (`kyma-project.io/broker-plan-id`, KEB `servicePlanID`): the clients' one list. */
+export const PLAN_IDS = KEB_PLAN_IDS as Readonly<Record<Plan, string>>;
