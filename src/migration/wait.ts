@@ -104,13 +104,27 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   const handles: { stop(): void }[] = [];
   const lastRv: Record<Source, string | undefined> = { istio: o.istioResourceVersion, evidence: undefined };
 
+  // LM's Manifest mirrors the Istio CR: its Error can arrive (through the wave's shared Manifest stream, already
+  // open) before this runtime's own Istio watch tells why. Before blaming the Manifest, the CRs are read once.
+  let confirming = false;
+  let confirmed = false;
   const evaluate = () => {
-    if (finished) return;
+    if (finished || confirming) return;
     const d = decide([...crs.values()], evidence);
-    if (d) {
-      finished = true;
-      settle(d);
+    if (!d) return;
+    if (d.outcome === 'error' && d.reason === 'manifest-error' && !confirmed) {
+      confirming = confirmed = true;
+      void o.skr
+        .list(ISTIOS, undefined)
+        .then((list) => applyIstioList(list.items), () => undefined) // unreadable: decide on what was seen
+        .finally(() => {
+          confirming = false;
+          evaluate();
+        });
+      return;
     }
+    finished = true;
+    settle(d);
   };
 
   // Whether `default` turned Ready after the patch (LM created or reconciled it): only then does a missing
@@ -129,6 +143,13 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
       if (!prev || prev.state !== info.state) o.record({ object: `istio/${key}`, state: info.state ?? 'no state', detail: info.description ?? undefined });
     }
     evaluate();
+  };
+
+  /** A fresh list of the Istio CRs: what is gone is deleted, the rest as modified. */
+  const applyIstioList = (items: KubeObject[]) => {
+    const seen = new Set(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`));
+    for (const key of [...crs.keys()]) if (!seen.has(key)) onIstio('DELETED', { metadata: { name: key.split('/')[1], namespace: key.split('/')[0] } });
+    for (const i of items) onIstio('MODIFIED', i);
   };
 
   const setEvidence = (next: Evidence, object: string) => {
@@ -158,12 +179,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     let interval = o.pollIntervalMs;
     while (!finished) {
       try {
-        if (source === 'istio') {
-          const list = await o.skr.list(ISTIOS, undefined);
-          const seen = new Set(list.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`));
-          for (const key of [...crs.keys()]) if (!seen.has(key)) onIstio('DELETED', { metadata: { name: key.split('/')[1], namespace: key.split('/')[0] } });
-          for (const i of list.items) onIstio('MODIFIED', i);
-        } else {
+        if (source === 'istio') applyIstioList((await o.skr.list(ISTIOS, undefined)).items);
+        else {
           const obj = o.kcp ? await o.kcp.get(MANIFESTS, KCP_SYSTEM, o.manifestName) : await o.skr.get(KYMAS, KYMA_SYSTEM, o.kymaName);
           if (obj) onEvidence('MODIFIED', obj);
           else if (o.kcp) setEvidence({ state: null, message: null }, `manifest/${o.manifestName}`);
