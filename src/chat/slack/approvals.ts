@@ -58,8 +58,6 @@ export interface SlackApprovals {
   carryOut(req: ApprovalRequest): Promise<void>;
   /** Why a request's plan is no longer the one requested (read from the journal), or undefined. */
   staleness(req: ApprovalRequest): Promise<string | undefined>;
-  /** Whether the journal holds an unused, unexpired approval of `hash` and `action` by someone other than `requester`. */
-  hasValidApproval(hash: string, action: string, requester: string): Promise<boolean>;
 }
 
 export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: SlackTasks): SlackApprovals {
@@ -147,10 +145,5 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
     return undefined;
   }
 
-  async function hasValidApproval(hash: string, action: string, requester: string): Promise<boolean> {
-    const now = Date.now();
-    return (await (await journal()).listApprovals(hash)).some((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
-  }
-
-  return { request, ask, carryOut, staleness, hasValidApproval };
+  return { request, ask, carryOut, staleness };
 }
