@@ -9,7 +9,7 @@ import { dispatch } from '../../../commands/index.js';
 import type { CommandContext, CommandResult } from '../../../commands/types.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
-import type { ApprovalClickResult } from '../approval-request.js';
+import type { ApprovalClickResult } from '../../rollout/approval-requests.js';
 import type { ChatMessage } from '../message.js';
 import { noteReply } from '../replies.js';
 import { askAhead, type GroupMembersCache } from '../permissions.js';
