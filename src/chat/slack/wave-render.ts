@@ -4,7 +4,7 @@
  * runtimes not migrated for its summary, and whom its end mentions. The scheduler (wave-reporter.ts) decides when;
  * the messages themselves are built by ../wave-message.ts.
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Wave } from '../../journal/journal.js';

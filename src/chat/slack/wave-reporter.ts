@@ -21,7 +21,7 @@
  * Limitations: budgets and queues are per process; two replicas each run their own scheduler (the journal
  * references keep them from posting a wave's parent twice only when they do not start at the same instant).
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Journal } from '../../journal/journal.js';

@@ -4,7 +4,7 @@
  * reporter) tell how it goes; only a refusal is told, to the one who asked. Limitation: the guard against two
  * clicks starting one plan at once is per process; across replicas the journal's one wave per plan hash holds.
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { inlineCode } from '../message.js';
 import { problemReply } from '../replies.js';
