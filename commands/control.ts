@@ -238,7 +238,7 @@ export const retryFailed: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
     ctx.progress?.(`retrying ${failed.length} of ${runtimes.length} runtimes of ${id}${also}`);
     const wave2 = (await journal.getWave(id))!;
-    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length));
+    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true }));
     // What the retry did, then where the wave stands: never as if the whole wave ran again.
     const retried = new Set(failed);
     const outcomes: Record<string, number> = {};

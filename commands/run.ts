@@ -89,7 +89,7 @@ function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): s
 }
 
 /** Runs (or resumes) a wave in this process until it ends, reporting progress. */
-export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string } = {}): Promise<CommandResult> {
+export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string; retry?: boolean } = {}): Promise<CommandResult> {
   const services = ctx.services;
   const journal = await services.journal();
   const env = wave.env as EnvName;
@@ -133,7 +133,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, retry: opts.retry, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     live?.('');

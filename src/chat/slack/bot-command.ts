@@ -65,7 +65,7 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
     const wl = waveLog(e.waveId);
     switch (e.type) {
       case 'wave-started':
-        wl.info({ resumed: e.resumed }, 'wave started');
+        wl.info({ resumed: e.start !== 'new', start: e.start }, 'wave started');
         break;
       case 'runtime-started':
         wl.child({ runtimeId: e.runtimeId }).debug({}, 'runtime started');

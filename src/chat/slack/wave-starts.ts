@@ -39,7 +39,7 @@ export function waveStarter(ctx: SlackContext): StartWave {
     startingPlans.add(plan.hash);
     reporter.expectWave(o.user, o.channel);
     const onEvent = (e: WaveEvent) => {
-      if (e.type !== 'wave-started' || e.resumed || !o.onStarted) return;
+      if (e.type !== 'wave-started' || e.start !== 'new' || !o.onStarted) return;
       ctx.track(
         (async () => {
           const wave = await j.getWave(e.waveId);
