@@ -11,7 +11,8 @@ import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
-import { budgetSetting, confirmChange, intOption, waveArg, waveBudget } from './shared.js';
+import { confirmChange, intOption, waveArg } from './shared.js';
+import { budgetSetting, waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -100,7 +101,7 @@ export const resume: CommandSpec = {
     const all = await journal.listWaveRuntimes(id);
     const left = all.filter((r) => r.state !== 'finished').length;
     const failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
-    const budgetNow = await waveBudget(ctx, wave, all.length);
+    const budgetNow = await waveBudget(journal, ctx.services, wave, all.length);
     if (!live) {
       if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
       const frozen = (await journal.getSetting(`freeze:${env}`)) === 'true' || (await journal.getSetting('freeze:all')) === 'true';

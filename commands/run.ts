@@ -9,7 +9,8 @@ import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
 import { count, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, planFromArgs, waveBudget } from './shared.js';
+import { confirmChange, planFromArgs } from './shared.js';
+import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
@@ -102,7 +103,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
     return { exitCode: 0, text: `${wave.waveId} is run by the leader replica; it starts there within seconds (status ${wave.waveId})`, json: { ...status, handedOver: true } };
   }
   const before = await journal.listWaveRuntimes(wave.waveId);
-  const budget = await waveBudget(ctx, wave, eligible); // a resume --budget N recorded for this wave wins
+  const budget = await waveBudget(journal, services, wave, eligible); // a resume --budget N recorded for this wave wins
   const startedAt = Date.now();
   const tracker = new WaveProgress({
     waveId: wave.waveId,
