@@ -12,7 +12,8 @@ import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
-import { confirmChange, intOption, waveArg, waveBudget } from './shared.js';
+import { confirmChange, intOption, waveArg } from './shared.js';
+import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
 
@@ -101,7 +102,7 @@ export const resume: CommandSpec = {
     const all = await journal.listWaveRuntimes(id);
     const left = all.filter((r) => r.state !== 'finished').length;
     const failures = all.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length;
-    const budgetNow = await waveBudget(ctx, wave, all.length);
+    const budgetNow = await waveBudget(journal, ctx.services, wave, all.length);
     if (!live) {
       if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
       if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: ${id} would only pause. unfreeze ${env} first`, 1, `unfreeze ${env}`);
@@ -238,7 +239,7 @@ export const retryFailed: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
     ctx.progress?.(`retrying ${failed.length} of ${runtimes.length} runtimes of ${id}${also}`);
     const wave2 = (await journal.getWave(id))!;
-    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length));
+    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true }));
     // What the retry did, then where the wave stands: never as if the whole wave ran again.
     const retried = new Set(failed);
     const outcomes: Record<string, number> = {};

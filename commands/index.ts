@@ -1,6 +1,7 @@
 /**
  * The command registry, by hand (renovate's `api.ts`): a grep finds every command. Slack, the console and the
- * shell dispatch through `dispatch`, and `help` is generated from these specs.
+ * shell dispatch through `dispatch`, and `help` is generated from these specs. It is the one door from src/ into
+ * commands/ (scripts/check-layers.mjs): what the adapters and the shell need of the commands is re-exported here.
  */
 import { parseArgs } from 'node:util';
 import { abort, drain, pause, resume, retryFailed, setConcurrency, status } from './control.js';
@@ -16,7 +17,12 @@ import { verify } from './verify.js';
 import { authorize } from './permissions.js';
 import { closest, didYouMean } from './suggest.js';
 import { asksForHelp, commandHelp } from './help-text.js';
-import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
+import { ApprovalNeededError, CommandError, ok, type CommandContext, type CommandResult, type CommandSpec, type ParsedArgs } from './types.js';
+import type { EnvName } from '../src/config/config.js';
+
+export type { CommandContext, CommandResult, CommandSpec } from './types.js';
+export { envsNamedIn } from './permissions.js';
+export { asksForHelp, commandHelp } from './help-text.js';
 
 const help: CommandSpec = {
   name: 'help',
@@ -83,6 +89,27 @@ function extraToken(spec: CommandSpec, positionals: string[]): CommandResult | u
   return { exitCode: 2, text: `${spec.name}: unexpected "${token}" (${spec.name} takes ${max === 1 ? 'one argument' : `${max} arguments`})\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: `unexpected argument ${token}` } };
 }
 
+function parsedArgs(parsed: ReturnType<typeof parseArgs>): ParsedArgs {
+  return { positionals: parsed.positionals, values: parsed.values as ParsedArgs['values'] };
+}
+
+/** What the dispatcher's permission rule says about a command line before it runs. */
+export type AskedAhead = { kind: 'allowed' } | { kind: 'denied'; reason: string } | { kind: 'bad-args' };
+
+/**
+ * Asks the dispatcher's own rule (permissions.ts `authorize`) ahead of a command, before an adapter does work of its
+ * own (a confirmation question, an approval request, a run in the background): the adapters decide nothing.
+ * `bad-args` when the arguments do not parse (`dispatch` explains those); `envs` when the line names none.
+ */
+export async function askAhead(ctx: CommandContext, name: string, argv: string[], envs?: readonly EnvName[]): Promise<AskedAhead> {
+  const spec = findCommand(name);
+  if (!spec) return { kind: 'allowed' };
+  const parsed = parseArguments(spec, argv);
+  if ('exitCode' in parsed) return { kind: 'bad-args' };
+  const reason = await authorize(ctx, spec, parsedArgs(parsed), envs);
+  return reason ? { kind: 'denied', reason } : { kind: 'allowed' };
+}
+
 /** Parses a command's arguments with its spec and runs it; problems become results with an example. */
 export async function dispatch(ctx: CommandContext, name: string, argv: string[]): Promise<CommandResult> {
   const spec = findCommand(name);
@@ -96,7 +123,7 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   if ('exitCode' in parsed) return parsed;
   const extra = extraToken(spec, parsed.positionals);
   if (extra) return extra;
-  const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
+  const args = parsedArgs(parsed);
   // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts).
   const denied = await authorize(ctx, spec, args);
   if (denied) {

@@ -11,7 +11,8 @@ import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
 import { count, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, planFromArgs, waveBudget } from './shared.js';
+import { confirmChange, planFromArgs } from './shared.js';
+import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
 interface StoredInput {
@@ -91,7 +92,7 @@ function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): s
 }
 
 /** Runs (or resumes) a wave in this process until it ends, reporting progress. */
-export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string } = {}): Promise<CommandResult> {
+export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string; retry?: boolean } = {}): Promise<CommandResult> {
   const services = ctx.services;
   const journal = await services.journal();
   const env = wave.env as EnvName;
@@ -104,7 +105,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
     return { exitCode: 0, text: `${wave.waveId} is run by the leader replica; it starts there within seconds (status ${wave.waveId})`, json: { ...status, handedOver: true } };
   }
   const before = await journal.listWaveRuntimes(wave.waveId);
-  const budget = await waveBudget(ctx, wave, eligible); // a resume --budget N recorded for this wave wins
+  const budget = await waveBudget(journal, services, wave, eligible); // a resume --budget N recorded for this wave wins
   const startedAt = Date.now();
   const tracker = new WaveProgress({
     waveId: wave.waveId,
@@ -135,7 +136,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, retry: opts.retry, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     live?.('');

@@ -77,9 +77,3 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
   if (await journal.clearPlanCancellation(doc.hash, ctx.user)) await journal.audit({ actor: ctx.user, action: 'cancel-lifted', subject: doc.hash, detail: { by: 'plan' } });
   return doc;
 }
-
-/** A wave's error budget: the one `resume --budget` recorded, else the environment's for its size (C4). */
-export async function waveBudget(ctx: CommandContext, wave: { waveId: string; env: string }, eligible: number): Promise<number> {
-  const raised = await (await ctx.services.journal()).raisedBudget(wave.waveId);
-  return raised !== undefined && Number.isInteger(raised) && raised > 0 ? raised : ctx.services.budget(wave.env as EnvName, eligible);
-}

@@ -12,7 +12,7 @@ import { KubeClient, RequestCounter } from '../src/clients/kube-client.js';
 import { describeIstioConflict } from '../src/migration/istio-conflict.js';
 import { renameToDefault, type RenameResult } from '../src/migration/rename-to-default.js';
 import { resolveSkrAccess } from '../src/migration/skr-access.js';
-import { checkApproval, renameAction, type ApprovalNeed } from '../src/rollout/approvals.js';
+import { checkApproval, renameAction, renameApprovalNeed } from '../src/rollout/approvals.js';
 import { confirmChange } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandSpec } from './types.js';
 
@@ -24,22 +24,6 @@ const TRANSITIONS: Record<'agreed' | 'declined' | 'resolved', readonly TaskState
 };
 
 const RENAMABLE: readonly TaskState[] = ['agreed', 'rename-failed'];
-
-/**
- * What a Prod rename asks on-call for: `rename:<runtimeId>` on the plan of the task's wave, and the command to run
- * once approved. The command's own refusal carries it; Slack's Customer agreed asks for it up front.
- */
-export function renameApprovalNeed(t: CustomerTask, planHash: string, requester: string): ApprovalNeed {
-  return {
-    env: t.env,
-    planHash,
-    action: renameAction(t.runtimeId),
-    requester,
-    command: { name: 'task', argv: [t.taskId, 'rename', '--yes'] },
-    subject: { kind: 'task', taskId: t.taskId, runtimeId: t.runtimeId },
-    detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`,
-  };
-}
 
 function describe(t: CustomerTask): string {
   return `${t.taskId} ${t.state} ${t.env} ${t.runtimeId} (${t.shootName})${t.updatedBy ? ` by ${t.updatedBy}` : ''}`;

@@ -236,8 +236,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { COMMANDS, findCommand } = await import('../commands/index.js');
-  const { asksForHelp, commandHelp } = await import('../commands/help-text.js');
+  const { COMMANDS, asksForHelp, commandHelp, findCommand } = await import('../commands/index.js');
   const [first, ...rest] = argv.slice(2);
   // `istio-migrate help plan` and `istio-migrate plan --help`: the command's help, without loading a landscape.
   const helpOf = first === 'help' && rest[0] ? findCommand(rest[0]) : first !== 'help' && first && asksForHelp(rest) ? findCommand(first) : undefined;

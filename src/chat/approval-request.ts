@@ -1,15 +1,16 @@
 /**
  * On-call approval requests in chat (issue 7 §3, issue 8 §4), platform-neutral: what a request is, what it runs
- * once approved, and the server-side verdict on an Approve click. Pure: the Slack adapter (slack/approvals.ts,
- * slack/listeners/actions/approval-buttons.ts) reads the journal, asks `judgeApprovalClick`, and moves messages;
- * whether the approver is on call is the dispatcher's permission rule (commands/permissions.ts), and the
- * recording is the `approve` command's.
+ * once approved, and the words of the verdict on an Approve click. Pure: the Slack adapter (slack/approvals.ts,
+ * slack/listeners/actions/approval-buttons.ts) reads the journal, asks the rules (rollout/approval-requests.ts
+ * `requestStaleness`, `judgeApprovalClick`), renders their answer here, and moves messages; whether the approver is
+ * on call is the dispatcher's permission rule (commands/permissions.ts), and the recording is the `approve` command's.
  *
  * A request is keyed by plan hash + action (`run`, `force`, `resume`, `retry-failed`, `rename:<runtimeId>`), the
  * same key the journal's approvals have, so an approval can only ever cover exactly the hash and action shown.
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalNeed } from '../../commands/types.js';
+import type { ApprovalNeed } from '../rollout/approvals.js';
+import type { ClickVerdict, Staleness } from '../rollout/approval-requests.js';
 import { inlineCode, mention } from './message.js';
 
 /** What an approved request runs, and the request as journaled (typed journal records). */
@@ -41,51 +42,26 @@ export function subjectText(subject: ApprovalNeed['subject'] | undefined): strin
   return `task ${inlineCode(subject.taskId)} (runtime ${inlineCode(subject.runtimeId)})`;
 }
 
-/**
- * What an Approve click came to; the `result` label of `istio_migrate_approval_events_total` and the `outcome`
- * of the `approve-click` audit entry.
- */
-export type ApprovalClickResult =
-  /** Recorded: the journal holds the approval, the requested action runs. */
-  | 'accepted'
-  /** Already approved (a double click, a Slack retry) or being recorded right now: nothing new happens. */
-  | 'duplicate'
-  /** The requester clicked: someone else on call has to approve. */
-  | 'requester'
-  /** The clicker is neither in the on-call user group nor among the approver user ids. */
-  | 'not-on-call'
-  /** The request is past its expiry. */
-  | 'expired'
-  /** The plan is not the one requested any more: cancelled, gone, or the wave or task now belongs to another plan. */
-  | 'stale-plan'
-  /** No such request (never made, or the journal was replaced). */
-  | 'unknown'
-  /** The `approve` command refused for another reason (e.g. the approver made the plan). */
-  | 'refused';
-
-export interface ClickFacts {
-  req: ApprovalRequest | undefined;
-  clicker: string;
-  now: number;
-  /** This process is recording an approval of this request right now. */
-  inFlight: boolean;
-  /** Why the request's plan is stale (read from the journal by the adapter), if it is. */
-  stale?: string;
+/** Why a request's plan is no longer the one requested (rollout's `requestStaleness`), for the clicker. */
+export function stalenessText(req: Pick<ApprovalRequest, 'planHash' | 'subject'>, stale: Staleness): string {
+  const short = inlineCode(req.planHash.slice(0, 12));
+  if (stale.kind === 'cancelled') return `plan ${short} was cancelled by ${mention(stale.by)}`;
+  if (stale.kind === 'gone') return `plan ${short} is no longer in the journal`;
+  return `${subjectText(req.subject)} no longer belongs to plan ${short}`;
 }
 
-export type ClickVerdict = { result: Exclude<ApprovalClickResult, 'accepted' | 'not-on-call' | 'refused'>; reason: string } | undefined;
-
-/**
- * The checks of an Approve click that need nothing but the journal, in order; `undefined` means go on (the on-call
- * check, then the `approve` command). `duplicate` is an answer, not a refusal.
- */
-export function judgeApprovalClick(f: ClickFacts): ClickVerdict {
-  const { req } = f;
-  if (!req) return { result: 'unknown', reason: 'this approval request is unknown (request it again)' };
-  if (req.state === 'approved') return { result: 'duplicate', reason: `already approved by ${mention(req.approvedBy ?? '?')} at ${req.approvedAt ?? '?'}` };
-  if (f.inFlight) return { result: 'duplicate', reason: 'this approval is being recorded right now' };
-  if (Date.parse(req.expiresAt) <= f.now) return { result: 'expired', reason: `the request expired at ${req.expiresAt}; request a new approval` };
-  if (f.clicker === req.requester) return { result: 'requester', reason: 'you requested this approval; someone else on call has to approve it' };
-  if (f.stale) return { result: 'stale-plan', reason: f.stale };
-  return undefined;
+/** What the clicker is told for a click that goes no further (rollout's `judgeApprovalClick`), and the audit keeps. */
+export function clickVerdictText(v: ClickVerdict, req: ApprovalRequest | undefined): string {
+  switch (v.result) {
+    case 'unknown':
+      return 'this approval request is unknown (request it again)';
+    case 'duplicate':
+      return v.recording ? 'this approval is being recorded right now' : `already approved by ${mention(req?.approvedBy ?? '?')} at ${req?.approvedAt ?? '?'}`;
+    case 'expired':
+      return `the request expired at ${req?.expiresAt ?? '?'}; request a new approval`;
+    case 'requester':
+      return 'you requested this approval; someone else on call has to approve it';
+    case 'stale-plan':
+      return req ? stalenessText(req, v.stale) : 'the plan is no longer the one requested';
+  }
 }

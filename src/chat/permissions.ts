@@ -1,13 +1,7 @@
-import { parseArgs } from 'node:util';
-import { findCommand } from '../../commands/index.js';
-import { authorize } from '../../commands/permissions.js';
-import type { CommandContext } from '../../commands/types.js';
-import type { EnvName } from '../config/config.js';
-
 /**
  * Permissions in chat, asked, never decided: who may run which command where is decided by the command dispatcher
- * (commands/permissions.ts), the same for Slack, the console and the shell. Here: Slack's user-group membership
- * (its `isInApproverGroup` answer), and asking the rule ahead of a command (`askAhead`).
+ * (commands/permissions.ts), the same for Slack, the console and the shell; adapters ask it ahead of a command with
+ * the registry's `askAhead`. Here: Slack's user-group membership (its `isInApproverGroup` answer).
  */
 /**
  * Members of Slack user groups, each looked up at most once per `ttlMs` (default 5 minutes; concurrent askers
@@ -32,26 +26,4 @@ export class GroupMembersCache {
     });
     return members;
   }
-}
-
-/** What the dispatcher's permission rule says about a command line before it runs. */
-export type AskedAhead = { kind: 'allowed' } | { kind: 'denied'; reason: string } | { kind: 'bad-args' };
-
-/**
- * Asks the dispatcher's own rule (commands/permissions.ts `authorize`) ahead of a command, before an adapter does
- * work of its own (a confirmation question, an approval request, a run in the background): nothing here decides.
- * `bad-args` when the arguments do not parse (the dispatcher explains those); `envs` when the line names none.
- */
-export async function askAhead(ctx: CommandContext, name: string, argv: string[], envs?: EnvName[]): Promise<AskedAhead> {
-  const spec = findCommand(name);
-  if (!spec) return { kind: 'allowed' };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
-  } catch {
-    return { kind: 'bad-args' };
-  }
-  const args = { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined> };
-  const reason = await authorize(ctx, spec, args, envs);
-  return reason ? { kind: 'denied', reason } : { kind: 'allowed' };
 }

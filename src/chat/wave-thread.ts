@@ -11,12 +11,14 @@
  *   by default: a burst is told at once, but a landslide does not become a post per failure). In between, the live
  *   parent message carries the running totals per group (`totals()`).
  * - Posted at once, each on its own, only what needs a person (`immediateOf`): the budget stopped the wave, it was
- *   paused, drained, resumed, aborted or interrupted, and it ended. (Approval requests and approvals are posted at
- *   once by the Slack actions themselves, not through here.) Two of these go beyond issue 21's list, on purpose:
- *   `interrupted` — the bot process stopped and the wave stands still until a person resumes it, so someone must
- *   act; `resumed` — it answers a person's pause (or the interruption): whoever read "paused" or "interrupted" in
- *   the thread must also read that it runs again, or the thread tells a stopped wave that is running. Both are rare
- *   (one per person's action), so they cost the thread nothing.
+ *   paused, drained, resumed, retried, aborted or interrupted, and it ended. (Approval requests and approvals are
+ *   posted at once by the Slack actions themselves, not through here.) Three of these go beyond issue 21's list, on
+ *   purpose: `interrupted` — the bot process stopped and the wave stands still until a person resumes it, so someone
+ *   must act; `resumed` — it answers a person's pause, a budget stop or abort, or the interruption (each told as
+ *   what it was): whoever read "paused" or "interrupted" in the thread must also read that it runs again, or the
+ *   thread tells a stopped wave that is running; `retried` — `retry-failed` runs the failed runtimes again, told as
+ *   a retry (not as a resume: nothing was interrupted). All are rare (one per person's action), so they cost the
+ *   thread nothing.
  * - A digest lists each group with its count and a few runtime ids; every failure is counted in exactly one digest
  *   (the wave's end flushes the rest), and the export / the CSV in the thread has them all.
  *
@@ -66,7 +68,7 @@ export function failureGroup(r: Pick<MigrationResult, 'class' | 'outcome' | 'rea
  * Events posted at once, on their own (what needs a person). `interrupted` and `resumed` are beyond issue 21's list
  * on purpose (see the header): an interrupted wave waits for a person, and `resumed` closes a pause or interruption.
  */
-export type ImmediateEvent = 'budget-stopped' | 'paused' | 'draining' | 'resumed' | 'aborted' | 'interrupted' | 'ended';
+export type ImmediateEvent = 'budget-stopped' | 'paused' | 'draining' | 'resumed' | 'retried' | 'aborted' | 'interrupted' | 'ended';
 
 /** Whether `e` is posted at once, and as what; undefined: counted (a failure) or shown only in the parent. */
 export function immediateOf(e: WaveEvent): ImmediateEvent | undefined {
@@ -76,12 +78,24 @@ export function immediateOf(e: WaveEvent): ImmediateEvent | undefined {
     case 'state':
       return e.state === 'paused' ? 'paused' : e.state === 'draining' ? 'draining' : e.state === 'running' ? 'resumed' : undefined;
     case 'wave-started':
-      return e.resumed ? 'resumed' : undefined;
+      return e.start === 'new' ? undefined : e.start === 'retry' ? 'retried' : 'resumed';
     case 'wave-finished':
       return e.state === 'interrupted' ? 'interrupted' : e.state === 'aborted' ? 'aborted' : 'ended';
     default:
       return undefined;
   }
+}
+
+/**
+ * The audit actions whose actor did what an immediate event tells (the Slack reporter names them): a pause's, a
+ * drain's, a resume's or a retry's; undefined where nobody is named (a recovery, the budget, the end).
+ */
+export function actorActionsOf(e: WaveEvent, what: ImmediateEvent): string[] | undefined {
+  if (what === 'retried') return ['retry-failed'];
+  if (what === 'aborted') return ['abort'];
+  if (what === 'paused' || what === 'draining') return [what === 'paused' ? 'pause' : 'drain', 'freeze'];
+  if (what === 'resumed' && !(e.type === 'wave-started' && e.start === 'recovery')) return ['resume'];
+  return undefined;
 }
 
 /** The line of an immediate event (`actor`: who did it, from the audit log; `budget`: the budget-stopped event). */
@@ -97,7 +111,10 @@ export function immediateLine(e: WaveEvent, what: ImmediateEvent, actor?: string
     case 'draining':
       return `:hourglass_flowing_sand: draining${by}`;
     case 'resumed':
-      return e.type === 'wave-started' ? ':arrow_forward: resumed after an interruption' : `:arrow_forward: running again${by}`;
+      if (e.type === 'wave-started' && e.start === 'recovery') return ':arrow_forward: resumed after an interruption';
+      return e.type === 'wave-started' ? `:arrow_forward: resumed${by}` : `:arrow_forward: running again${by}`;
+    case 'retried':
+      return `:repeat: retry-failed${by}: the runtimes that failed on the platform side run again`;
     case 'aborted':
       return `:x: aborted${by}`;
     case 'interrupted':

@@ -4,7 +4,7 @@
  * refusal carries. The journal and the environment's setting come in as ports (no Services).
  */
 import type { EnvName } from '../config/config.js';
-import type { Approval, Journal, Wave } from '../journal/journal.js';
+import type { Approval, CustomerTask, Journal, Wave } from '../journal/journal.js';
 
 /** What an approval-gated command (run, resume, retry-failed, run --force, task rename) lacks in Prod. */
 export interface ApprovalNeed {
@@ -69,6 +69,42 @@ export function renameAction(runtimeId: string): string {
 }
 
 /**
+ * What a Prod rename asks on-call for: `rename:<runtimeId>` on the plan of the task's wave, and the command to run
+ * once approved. The `task … rename` command's refusal carries it; Slack's Customer agreed asks for it up front.
+ */
+export function renameApprovalNeed(t: CustomerTask, planHash: string, requester: string): ApprovalNeed {
+  return {
+    env: t.env,
+    planHash,
+    action: renameAction(t.runtimeId),
+    requester,
+    command: { name: 'task', argv: [t.taskId, 'rename', '--yes'] },
+    subject: { kind: 'task', taskId: t.taskId, runtimeId: t.runtimeId },
+    detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`,
+  };
+}
+
+/**
+ * The approvals of exactly this plan hash and action that `requester` may use: by someone else, unused, unexpired,
+ * and for a plan run (`run`, `force`) naming the requester. `all` leaves out that last condition (to say whom the
+ * approval names instead).
+ */
+async function approvalsFor(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string): Promise<{ all: Approval[]; valid: Approval[] }> {
+  const now = Date.now();
+  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
+  return { all, valid: RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all };
+}
+
+/**
+ * Whether `requester` holds a valid approval of this plan hash and action (the rule of `findApproval`), without
+ * using it up: an adapter asks before it posts an approval request for something already approved (Slack's
+ * Customer agreed); the command that runs it then uses it (`checkApproval`).
+ */
+export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string): Promise<boolean> {
+  return (await approvalsFor(journal, hash, requester, action)).valid.length > 0;
+}
+
+/**
  * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
  * than the requester, not used yet and not expired; to run a plan (`run`, `force`) it must also name the requester
  * (`Approval.requestedBy`). Without one: an ApprovalNeededError carrying what to ask on-call for and the command to
@@ -77,9 +113,7 @@ export function renameAction(runtimeId: string): string {
  */
 export async function findApproval(journal: ApprovalStore, policy: ApprovalPolicy, env: EnvName, hash: string, requester: string, action: string, ask: ApprovalAsk): Promise<Approval[] | null> {
   if (!policy.approvalRequired(env)) return null;
-  const now = Date.now();
-  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
-  const valid = RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all;
+  const { all, valid } = await approvalsFor(journal, hash, requester, action);
   if (!valid.length) {
     const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
     const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user> --for ${requester}${action === 'run' ? '' : ` --action ${action}`}`;

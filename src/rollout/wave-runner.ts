@@ -26,9 +26,10 @@ import { ManifestWatch } from './manifest-watch.js';
 import { istioManifestName } from '../migration/resources.js';
 import { StartGate, type Schedule } from './start-gate.js';
 import { systemClock, type Clock } from './clock.js';
+import { waveStart, type WaveStart } from './wave-status.js';
 
 export type WaveEvent =
-  | { type: 'wave-started'; waveId: string; resumed: boolean }
+  | { type: 'wave-started'; waveId: string; start: WaveStart }
   | { type: 'runtime-started'; waveId: string; runtimeId: string }
   | { type: 'runtime-finished'; waveId: string; runtimeId: string; result: MigrationResult }
   /** `scope`: whose budget stopped the wave — its own, or the global one (then `failures`/`budget` are global). */
@@ -97,6 +98,8 @@ export interface RunnerDeps {
   holder: string;
   /** Take the lease over from this holder even before it lapses: the caller found that runner dead. */
   takeOverFrom?: string;
+  /** `retry-failed` put the wave's failed runtimes back: its start is told as a retry (`WaveStart`), not as a resume. */
+  retry?: boolean;
   events?: WaveEvents;
   throttle?: Throttle;
   /**
@@ -169,7 +172,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
 
   let wave = (await journal.getWave(waveId))!;
   const all = await journal.listWaveRuntimes(waveId);
-  const resumed = all.some((r) => r.state !== 'pending');
+  const start = waveStart(wave.state, all, deps.retry);
   const pending: WaveRuntime[] = [
     // In-flight ones first: they are re-checked by state (never patched twice, C5).
     ...all.filter((r) => IN_FLIGHT.has(r.state)),
@@ -206,7 +209,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   let shownAt = 0;
   await journal.setWaveState(waveId, 'running');
   if (wave.control === 'pause') await journal.setWaveState(waveId, 'paused');
-  emit({ type: 'wave-started', waveId, resumed });
+  emit({ type: 'wave-started', waveId, start });
 
   const abort = new AbortController();
   // Every runtime in flight listens on this one signal (hundreds at high concurrency): not a leak.

@@ -87,3 +87,21 @@ const LIVE_STATES = new Set<WaveState>(['running', 'paused', 'draining']);
 export function limitText(l: WaveLimit): string {
   return `in flight ${l.inFlight}, limit ${l.limit} of ${l.requested}: ${l.cause}`;
 }
+
+/**
+ * How a wave starts running: `new` — none of its runtimes began yet; `recovery` — its runner was gone (the process
+ * stopped or died: `interrupted`, or a live state whose runner is gone) and it continues where it stood; `resume` —
+ * a person resumed it after it stopped (its budget, an abort); `retry` — `retry-failed` put its runtimes that failed
+ * on the platform side back (`RunnerDeps.retry`).
+ */
+export type WaveStart = 'new' | 'recovery' | 'resume' | 'retry';
+
+/** Stored states a wave stops in on purpose (a person resumes it); any other left unfinished lost its runner. */
+const STOPPED: readonly WaveState[] = ['budget-stopped', 'aborted', 'finished'];
+
+/** How the wave starts (`WaveStart`), from its stored state before the runner took it and its runtimes' states. */
+export function waveStart(stored: WaveState, runtimes: readonly Pick<WaveRuntime, 'state'>[], retry = false): WaveStart {
+  if (retry) return 'retry';
+  if (runtimes.every((r) => r.state === 'pending')) return 'new';
+  return STOPPED.includes(stored) ? 'resume' : 'recovery';
+}

@@ -79,7 +79,8 @@ export class SelectorError extends Error {
   }
 }
 
-const FIELD: Record<SelectorKey, keyof SelectableRuntime> = {
+// The string fields a selector key matches (not `maintenance`, an object).
+const FIELD: Record<SelectorKey, Exclude<keyof SelectableRuntime, 'maintenance'>> = {
   account: 'globalAccountId',
   subaccount: 'subaccountId',
   region: 'region',

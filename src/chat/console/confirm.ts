@@ -4,11 +4,9 @@
  * Cancel buttons. A `run` from a target is planned first and Proceed runs exactly that plan (`run --plan HASH`),
  * so what runs is what was shown. Whoever may not run it is told so at once, never asked.
  */
-import { dispatch } from '../../../commands/index.js';
-import type { CommandContext } from '../../../commands/types.js';
+import { askAhead, dispatch, type CommandContext } from '../../../commands/index.js';
 import { waveStatus } from '../../rollout/wave-status.js';
 import { codeBlock, inlineCode, type ChatMessage } from '../message.js';
-import { askAhead } from '../permissions.js';
 import { isPlanDocument, problemReply, refusalReply } from '../replies.js';
 
 /** Proceed / Cancel of a confirmation asked in an interactive console; the value is the pending command's number. */

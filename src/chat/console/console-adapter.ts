@@ -16,8 +16,7 @@
  * Limitations: identity is whatever `/as` says — approvals by the console are accepted only on a simulated
  * landscape (the `approve` command enforces it); user-group approvers cannot be looked up here.
  */
-import { dispatch } from '../../../commands/index.js';
-import type { CommandContext, CommandResult } from '../../../commands/types.js';
+import { dispatch, type CommandContext, type CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';

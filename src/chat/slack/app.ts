@@ -17,7 +17,7 @@ import type { Services } from '../../app/services.js';
 import { startHealthServer, type ReadinessCheck } from '../../observability/health.js';
 import { Metrics } from '../../observability/metrics.js';
 import { wavePages } from '../../wave-page/wave-pages.js';
-import type { ApprovalClickResult } from '../approval-request.js';
+import type { ApprovalClickResult } from '../../rollout/approval-requests.js';
 import { GroupMembersCache } from '../permissions.js';
 import { createSlackContext, slackCommands, type ButtonClick, type ButtonHandler } from './context.js';
 import { registerListeners } from './listeners/index.js';

@@ -8,8 +8,9 @@
  * which checks everything once more (the journal approval of exactly that hash and action among it); its result
  * goes to the request's thread.
  */
-import type { ApprovalNeed } from '../../../commands/types.js';
 import type { EnvName } from '../../config/config.js';
+import { requestOpen } from '../../rollout/approval-requests.js';
+import type { ApprovalNeed } from '../../rollout/approvals.js';
 import { approvalRequestId, followUpLine, followUpOf, subjectText, type ApprovalRequest, type FollowUp } from '../approval-request.js';
 import { inlineCode, mention } from '../message.js';
 import { commandReply, noteReply, problemReply } from '../replies.js';
@@ -56,10 +57,6 @@ export interface SlackApprovals {
   ask(need: ApprovalNeed, from: ApprovalAsker): Promise<void>;
   /** Runs what an approved request asked for, as the requester; each command checks everything again. */
   carryOut(req: ApprovalRequest): Promise<void>;
-  /** Why a request's plan is no longer the one requested (read from the journal), or undefined. */
-  staleness(req: ApprovalRequest): Promise<string | undefined>;
-  /** Whether the journal holds an unused, unexpired approval of `hash` and `action` by someone other than `requester`. */
-  hasValidApproval(hash: string, action: string, requester: string): Promise<boolean>;
 }
 
 export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: SlackTasks): SlackApprovals {
@@ -70,7 +67,7 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
     const j = await journal();
     const id = approvalRequestId(o.planHash, o.action);
     const prior = await readApprovalRequest(j, id);
-    if (prior?.state === 'pending' && Date.parse(prior.expiresAt) > Date.now()) return { refused: `an approval of ${o.action} was already requested by ${mention(prior.requester)} (see <#${prior.channel}>, the thread of the request)` };
+    if (prior && requestOpen(prior, Date.now())) return { refused: `an approval of ${o.action} was already requested by ${mention(prior.requester)} (see <#${prior.channel}>, the thread of the request)` };
     const now = new Date();
     const expiresAt = new Date(now.getTime() + services.envConfig(o.env).approval.expiryMinutes * 60_000).toISOString();
     const runs = o.then.kind === 'command' ? followUpLine({ then: o.then, planHash: o.planHash }) : undefined;
@@ -132,25 +129,5 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
     ctx.track(runAsRequester(req, t.name, t.argv));
   }
 
-  async function staleness(req: ApprovalRequest): Promise<string | undefined> {
-    const j = await journal();
-    const short = inlineCode(req.planHash.slice(0, 12));
-    const cancelled = await j.planCancellation(req.planHash);
-    if (cancelled) return `plan ${short} was cancelled by ${mention(cancelled.cancelledBy)}`;
-    if (!(await j.getPlan(req.planHash))) return `plan ${short} is no longer in the journal`;
-    const s = req.subject;
-    const waveId = s?.kind === 'wave' ? s.waveId : s?.kind === 'task' ? (await j.getTask(s.taskId))?.waveId : undefined;
-    if (s && s.kind !== 'plan') {
-      const wave = waveId ? await j.getWave(waveId) : undefined;
-      if (wave?.planHash !== req.planHash) return `${subjectText(s)} no longer belongs to plan ${short}`;
-    }
-    return undefined;
-  }
-
-  async function hasValidApproval(hash: string, action: string, requester: string): Promise<boolean> {
-    const now = Date.now();
-    return (await (await journal()).listApprovals(hash)).some((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
-  }
-
-  return { request, ask, carryOut, staleness, hasValidApproval };
+  return { request, ask, carryOut };
 }

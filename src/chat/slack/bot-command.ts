@@ -20,6 +20,7 @@ import type { ReadinessCheck } from '../../observability/health.js';
 import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
 import { runnerLiveness } from '../../rollout/runner-identity.js';
 import { effectiveState, waveStatus } from '../../rollout/wave-status.js';
+import { waveBudget } from '../../rollout/wave-budget.js';
 import type { SlackBot } from './app.js';
 import { readSlackSettings } from './settings.js';
 
@@ -65,7 +66,7 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
     const wl = waveLog(e.waveId);
     switch (e.type) {
       case 'wave-started':
-        wl.info({ resumed: e.resumed }, 'wave started');
+        wl.info({ resumed: e.start !== 'new', start: e.start }, 'wave started');
         break;
       case 'runtime-started':
         wl.child({ runtimeId: e.runtimeId }).debug({}, 'runtime started');
@@ -157,7 +158,7 @@ async function resumeInterrupted(services: Services, running: Map<string, Promis
     const work = (async () => {
       await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder, ...(takeOverFrom ? { takeOverFrom } : {}) } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: services.budget(env, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: await waveBudget(journal, services, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);

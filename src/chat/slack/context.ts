@@ -1,18 +1,17 @@
 /**
  * What every Slack listener works with, built once by app.ts: the services, the budgeted poster, the wave reporter,
  * background work after an ack (`track`), and commands dispatched as a Slack user. Who may run what is the command
- * dispatcher's decision (commands/permissions.ts); `refusal` asks it (../permissions.ts `askAhead`) before a button
+ * dispatcher's decision (commands/permissions.ts); `refusal` asks it (the registry's `askAhead`) before a button
  * does work of its own (an approval request, a run in the background). Argument errors are left to `dispatch`.
  */
 import type { types } from '@slack/bolt';
-import { dispatch } from '../../../commands/index.js';
-import type { CommandContext, CommandResult } from '../../../commands/types.js';
+import { askAhead, dispatch, type CommandContext, type CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
-import type { ApprovalClickResult } from '../approval-request.js';
+import type { ApprovalClickResult } from '../../rollout/approval-requests.js';
 import type { ChatMessage } from '../message.js';
 import { noteReply } from '../replies.js';
-import { askAhead, type GroupMembersCache } from '../permissions.js';
+import type { GroupMembersCache } from '../permissions.js';
 import { slackErrorCode, type ChatLogger } from './logger.js';
 import type { PostedMessage, SlackPoster } from './poster.js';
 import type { WaveReporter } from './wave-reporter.js';

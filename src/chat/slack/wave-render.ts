@@ -4,12 +4,13 @@
  * runtimes not migrated for its summary, and whom its end mentions. The scheduler (wave-reporter.ts) decides when;
  * the messages themselves are built by ../wave-message.ts.
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Wave } from '../../journal/journal.js';
 import { classOf, OUTCOMES } from '../../migration/outcomes.js';
 import { readLimit } from '../../rollout/limit.js';
+import { waveBudget } from '../../rollout/wave-budget.js';
 import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
 import { mention } from '../message.js';
 import { FINAL_LIST_MAX, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
@@ -33,7 +34,7 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
     counts,
     total,
     platformFailures: OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0),
-    budget: services.budget(wave.env as EnvName, total),
+    budget: await waveBudget(journal, services, wave, total),
     concurrency: wave.concurrency,
     requestedBy: wave.requestedBy,
     approvedBy: wave.approvedBy,

@@ -21,7 +21,7 @@
  * Limitations: budgets and queues are per process; two replicas each run their own scheduler (the journal
  * references keep them from posting a wave's parent twice only when they do not start at the same instant).
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Journal } from '../../journal/journal.js';
@@ -29,7 +29,7 @@ import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { effectiveState } from '../../rollout/wave-status.js';
 import type { ChatMessage } from '../message.js';
 import { taskMessage, waveEndedMessage, waveParentMessage, type FinalView } from '../wave-message.js';
-import { failureGroup, immediateLine, immediateOf, threadEventMessage, threadPolicy, WaveThread } from '../wave-thread.js';
+import { actorActionsOf, failureGroup, immediateLine, immediateOf, threadEventMessage, threadPolicy, WaveThread, type ImmediateEvent } from '../wave-thread.js';
 import { claimFinal, hasRef, readFinal, readRef, saveFinal, saveRef, taskRefKey, waveRefKey } from './message-store.js';
 import { ChannelQueues } from './channel-queues.js';
 import type { ChatLogger } from './logger.js';
@@ -245,9 +245,10 @@ export class WaveReporter {
     if (channel) this.posts.enqueue(channel, { kind: 'thread', waveId, message: threadEventMessage(waveId, line) });
   }
 
-  private async actorOf(waveId: string, actions: string[]): Promise<string | undefined> {
-    const entries = await (await this.journal()).listAudit({ subject: waveId, limit: 10 });
-    return entries.find((a) => actions.includes(a.action))?.actor;
+  /** Who did what an immediate event tells (`actorActionsOf`), from the wave's latest audit entries. */
+  private async actorOf(e: WaveEvent, what: ImmediateEvent): Promise<string | undefined> {
+    const actions = actorActionsOf(e, what);
+    return actions && (await (await this.journal()).listAudit({ subject: e.waveId, limit: 10 })).find((a) => actions.includes(a.action))?.actor;
   }
 
   private async handle(e: WaveEvent): Promise<void> {
@@ -269,7 +270,7 @@ export class WaveReporter {
           this.threadOf(e.waveId);
         } else {
           await this.seedThread(e.waveId);
-          if (what) this.postNow(e.waveId, immediateLine(e, what));
+          if (what) this.postNow(e.waveId, immediateLine(e, what, await this.actorOf(e, what)));
         }
         this.dirty.add(e.waveId);
         return;
@@ -299,8 +300,7 @@ export class WaveReporter {
       case 'state': {
         this.dirty.add(e.waveId);
         if (!what) return;
-        const actor = await this.actorOf(e.waveId, e.state === 'running' ? ['resume'] : [e.state === 'paused' ? 'pause' : 'drain', 'freeze']);
-        this.postNow(e.waveId, immediateLine(e, what, actor));
+        this.postNow(e.waveId, immediateLine(e, what, await this.actorOf(e, what)));
         return;
       }
       case 'wave-finished': {
@@ -312,7 +312,7 @@ export class WaveReporter {
           this.postNow(e.waveId, immediateLine(e, what));
           return;
         }
-        if (what === 'aborted') this.postNow(e.waveId, immediateLine(e, what, await this.actorOf(e.waveId, ['abort'])));
+        if (what === 'aborted') this.postNow(e.waveId, immediateLine(e, what, await this.actorOf(e, what)));
         this.finalize(e.waveId);
         return;
       }

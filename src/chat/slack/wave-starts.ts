@@ -4,7 +4,7 @@
  * reporter) tell how it goes; only a refusal is told, to the one who asked. Limitation: the guard against two
  * clicks starting one plan at once is per process; across replicas the journal's one wave per plan hash holds.
  */
-import type { CommandResult } from '../../../commands/types.js';
+import type { CommandResult } from '../../../commands/index.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { inlineCode } from '../message.js';
 import { problemReply } from '../replies.js';
@@ -39,7 +39,7 @@ export function waveStarter(ctx: SlackContext): StartWave {
     startingPlans.add(plan.hash);
     reporter.expectWave(o.user, o.channel);
     const onEvent = (e: WaveEvent) => {
-      if (e.type !== 'wave-started' || e.resumed || !o.onStarted) return;
+      if (e.type !== 'wave-started' || e.start !== 'new' || !o.onStarted) return;
       ctx.track(
         (async () => {
           const wave = await j.getWave(e.waveId);

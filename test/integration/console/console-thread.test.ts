@@ -3,7 +3,9 @@
  * failures of four reasons, driven through ConsoleBot against the simulator over HTTP, with a small digest interval:
  * the `» ` digest lines group the failures by reason with counts that add up to the journal's failures, and the only
  * line told at once is the wave's end (no budget stop, pause, drain, abort or interruption happened). A second wave,
- * paused and resumed by a person: each is told at once, exactly once, and nothing else.
+ * paused and resumed by a person: each is told at once, exactly once, and nothing else. A third wave, interrupted and
+ * resumed by another process: told as resumed after an interruption. A retry of the first wave's failed runtimes:
+ * told as a retry, not as an interruption.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Services } from '../../../src/app/services.js';
@@ -126,6 +128,21 @@ describe('src/chat/console/console-adapter.ts with src/chat/wave-thread.ts — t
     expect(line(/running again/)).toHaveLength(1);
     // Nothing else was told at once for this wave (its end is the summary).
     expect(line(/./)).toHaveLength(2);
+  });
+
+  it('tells a retry of the failed runtimes as a retry, not as a resume after an interruption', async () => {
+    const journal = await services.journal();
+    const first = (await journal.listWaves({ env: 'stage' })).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
+    expect(first.state).toBe('finished');
+    const before = bot.transcript().split('\n').length;
+    await bot.say('sre-1', `retry-failed ${first.waveId} --yes`);
+    expect(bot.lastReply()).toMatch(new RegExp(`wave \`${first.waveId}\` retry started by @sre-1`));
+    await bot.say('sre-1', '/wait');
+    expect(bot.lastReply()).toContain(`== Wave ${first.waveId} finished`);
+    const told = bot.transcript().split('\n').slice(before).filter((l) => l.startsWith(`wave \`${first.waveId}\`: `));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/retry-failed: the runtimes that failed on the platform side run again/);
+    expect(told[0]).not.toMatch(/interruption|resumed/);
   });
 
   it('prints at once that a wave interrupted by a stopping process was resumed, as the thread does', async () => {

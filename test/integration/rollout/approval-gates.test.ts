@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
-import { ApprovalNeededError, checkApproval } from '../../../src/rollout/approvals.js';
+import { ApprovalNeededError, checkApproval, hasValidApproval } from '../../../src/rollout/approvals.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
@@ -72,5 +72,29 @@ describe('rollout/approvals.ts checkApproval — a Prod refusal for want of an a
     expect((await journal.listApprovals(hash)).find((a) => a.action === 'retry-failed')).toMatchObject({ usedBy: 'sre-1' });
     expect(await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).toBe('oncall-1');
     await expect(checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'run', ask)).rejects.toBeInstanceOf(ApprovalNeededError);
+  });
+
+  it('hasValidApproval asks the rule of checkApproval without using the approval up', async () => {
+    const journal = await ctx.services.journal();
+    const hash = 'e'.repeat(64);
+    const at = new Date();
+    const approval = { planHash: hash, requestedBy: 'sre-1', createdAt: at.toISOString(), expiresAt: new Date(at.getTime() + 600_000).toISOString() };
+    await journal.recordApproval({ ...approval, approver: 'sre-2', action: 'rename:rt-1' }); // the requester below approved it: never valid for them
+    await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'rename:rt-1' });
+    await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'run', expiresAt: at.toISOString() }); // expired
+    await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'force' }); // names sre-1: only sre-1 runs the plan with it
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, hash, 'sre-2', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, hash, 'oncall-1', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'run')).toBe(false);
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'force')).toBe(true);
+    expect(await hasValidApproval(journal, hash, 'sre-2', 'force')).toBe(false);
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-2')).toBe(false);
+    expect((await journal.listApprovals(hash)).filter((a) => a.usedAt)).toEqual([]);
+    const ask = { command: { name: 'task', argv: ['task-1', 'rename', '--yes'] }, subject: { kind: 'task' as const, taskId: 'task-1', runtimeId: 'rt-1' }, detail: 'rename' };
+    const first = await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'rename:rt-1', ask);
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(true); // the other one is left
+    expect([first, await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'rename:rt-1', ask)].sort()).toEqual(['oncall-1', 'sre-2']);
+    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(false);
   });
 });

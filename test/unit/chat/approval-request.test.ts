@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { approvalRequestId, followUpLine, followUpOf, judgeApprovalClick, type ApprovalRequest, type ClickFacts } from '../../../src/chat/approval-request.js';
+import { approvalRequestId, clickVerdictText, followUpLine, followUpOf, stalenessText, type ApprovalRequest } from '../../../src/chat/approval-request.js';
 
 const HASH = 'a'.repeat(64);
-const NOW = Date.parse('2026-11-25T10:00:00.000Z');
 const pending: ApprovalRequest = {
   id: approvalRequestId(HASH, 'retry-failed'),
   planHash: HASH,
@@ -18,28 +17,21 @@ const pending: ApprovalRequest = {
   expiresAt: '2026-11-25T10:30:00.000Z',
   state: 'pending',
 };
-const facts = (over: Partial<ClickFacts>): ClickFacts => ({ req: pending, clicker: 'U-ONCALL', now: NOW, inFlight: false, ...over });
-
 describe('src/chat/approval-request', () => {
   it.each([
-    ['no such request', 'unknown', facts({ req: undefined })],
-    ['already approved (double click, Slack retry)', 'duplicate', facts({ req: { ...pending, state: 'approved', approvedBy: 'U-ONCALL', approvedAt: '2026-11-25T09:59:00.000Z' } })],
-    ['being recorded right now', 'duplicate', facts({ inFlight: true })],
-    ['expired', 'expired', facts({ now: Date.parse(pending.expiresAt) })],
-    ['the requester', 'requester', facts({ clicker: 'U-REQ' })],
-    ['a stale plan', 'stale-plan', facts({ stale: 'plan `aaaaaaaaaaaa` was cancelled' })],
-    // An approved request answers "already approved" even to its requester or after its expiry.
-    ['approved, clicked by the requester after expiry', 'duplicate', facts({ clicker: 'U-REQ', now: NOW + 86_400_000, req: { ...pending, state: 'approved', approvedBy: 'U-ONCALL' } })],
-  ])('%s → %s', (_name, result, f) => {
-    expect(judgeApprovalClick(f)?.result).toBe(result);
-  });
-
-  it('leaves a valid click to the on-call check and the approve command', () => {
-    expect(judgeApprovalClick(facts({}))).toBeUndefined();
+    ['unknown', clickVerdictText({ result: 'unknown' }, undefined), 'this approval request is unknown (request it again)'],
+    ['being recorded', clickVerdictText({ result: 'duplicate', recording: true }, pending), 'this approval is being recorded right now'],
+    ['expired', clickVerdictText({ result: 'expired' }, pending), 'the request expired at 2026-11-25T10:30:00.000Z; request a new approval'],
+    ['the requester', clickVerdictText({ result: 'requester' }, pending), 'you requested this approval; someone else on call has to approve it'],
+    ['cancelled', clickVerdictText({ result: 'stale-plan', stale: { kind: 'cancelled', by: 'U-2' } }, pending), 'plan `aaaaaaaaaaaa` was cancelled by <@U-2>'],
+    ['gone', stalenessText(pending, { kind: 'gone' }), 'plan `aaaaaaaaaaaa` is no longer in the journal'],
+    ['moved', stalenessText(pending, { kind: 'moved' }), 'wave `prod-20261125-1` no longer belongs to plan `aaaaaaaaaaaa`'],
+  ])('tells a click that goes no further why: %s', (_name, said, expected) => {
+    expect(said).toBe(expected);
   });
 
   it('names who approved a duplicate, and what an approval runs', () => {
-    expect(judgeApprovalClick(facts({ req: { ...pending, state: 'approved', approvedBy: 'U-ONCALL', approvedAt: 'T' } }))?.reason).toBe('already approved by <@U-ONCALL> at T');
+    expect(clickVerdictText({ result: 'duplicate', recording: false }, { ...pending, state: 'approved', approvedBy: 'U-ONCALL', approvedAt: 'T' })).toBe('already approved by <@U-ONCALL> at T');
     expect(followUpLine(pending)).toBe('retry-failed prod-20261125-1 --yes');
     expect(followUpLine({ planHash: HASH, then: { kind: 'run' } })).toBe('run --plan aaaaaaaaaaaa --yes');
     const force = followUpOf({ env: 'prod', planHash: HASH, action: 'force', requester: 'U', command: { name: 'run', argv: ['--plan', HASH, '--yes', '--force'] }, subject: { kind: 'plan' }, detail: '' });

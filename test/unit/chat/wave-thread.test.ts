@@ -1,5 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { immediateOf, WaveThread, type ThreadPolicy } from '../../../src/chat/wave-thread.js';
+import { actorActionsOf, immediateLine, immediateOf, WaveThread, type ThreadPolicy } from '../../../src/chat/wave-thread.js';
+import type { WaveRuntime } from '../../../src/journal/journal.js';
+import type { WaveEvent } from '../../../src/rollout/wave-runner.js';
+import { waveStart, type WaveStart } from '../../../src/rollout/wave-status.js';
 
 const MIN = 60_000;
 const policy: ThreadPolicy = { intervalMs: 5 * MIN, threshold: 25, examples: 3, ageShare: 10 };
@@ -115,7 +118,31 @@ describe('src/chat/wave-thread.ts — WaveThread (injected clock)', () => {
     expect(immediateOf({ type: 'state', waveId: 'w', state: 'draining' })).toBe('draining');
     expect(immediateOf({ type: 'wave-finished', waveId: 'w', state: 'aborted' })).toBe('aborted');
     expect(immediateOf({ type: 'wave-finished', waveId: 'w', state: 'finished' })).toBe('ended');
-    expect(immediateOf({ type: 'wave-started', waveId: 'w', resumed: false })).toBeUndefined();
+    expect(immediateOf({ type: 'wave-started', waveId: 'w', start: 'new' })).toBeUndefined();
     expect(immediateOf({ type: 'runtime-started', waveId: 'w', runtimeId: 'r' })).toBeUndefined();
+  });
+
+  it('tells a wave start as what it was: a recovery, a resume by a person, or a retry of the failed runtimes', () => {
+    const started = (start: WaveStart): WaveEvent => ({ type: 'wave-started', waveId: 'w', start });
+    const told = (e: WaveEvent, actor?: string) => immediateLine(e, immediateOf(e)!, actor);
+    expect(told(started('recovery'))).toBe(':arrow_forward: resumed after an interruption');
+    expect(actorActionsOf(started('recovery'), 'resumed')).toBeUndefined();
+    expect(told(started('resume'), 'U1')).toBe(':arrow_forward: resumed by <@U1>');
+    expect(actorActionsOf(started('resume'), 'resumed')).toEqual(['resume']);
+    expect(immediateOf(started('retry'))).toBe('retried');
+    expect(told(started('retry'), 'U1')).toBe(':repeat: retry-failed by <@U1>: the runtimes that failed on the platform side run again');
+    expect(actorActionsOf(started('retry'), 'retried')).toEqual(['retry-failed']);
+    expect(told({ type: 'state', waveId: 'w', state: 'running' }, 'U2')).toBe(':arrow_forward: running again by <@U2>');
+  });
+
+  it('knows a start from the stored state and the runtimes (rollout/wave-status.ts waveStart)', () => {
+    const rts = (...states: WaveRuntime['state'][]) => states.map((state) => ({ state }));
+    expect(waveStart('running', rts('pending', 'pending'))).toBe('new');
+    expect(waveStart('interrupted', rts('finished', 'pending'))).toBe('recovery');
+    expect(waveStart('running', rts('patched', 'pending'))).toBe('recovery'); // its runner died (kill -9)
+    expect(waveStart('budget-stopped', rts('finished', 'pending'))).toBe('resume');
+    expect(waveStart('aborted', rts('finished', 'pending'))).toBe('resume');
+    expect(waveStart('finished', rts('finished', 'pending'), true)).toBe('retry');
+    expect(waveStart('interrupted', rts('finished', 'pending'), true)).toBe('retry');
   });
 });

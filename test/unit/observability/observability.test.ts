@@ -60,7 +60,7 @@ describe('src/observability/metrics and health', () => {
     const metrics = new Metrics();
     const events = new WaveEvents();
     metrics.follow(events, (id) => id.split('-')[0]);
-    events.emit('event', { type: 'wave-started', waveId: 'stage-20261125-1', resumed: false });
+    events.emit('event', { type: 'wave-started', waveId: 'stage-20261125-1', start: 'new' });
     events.emit('event', { type: 'runtime-started', waveId: 'stage-20261125-1', runtimeId: 'r1' });
     let journalOk = false;
     const h = await startHealthServer(0, metrics, [{ name: 'journal', check: () => Promise.resolve(journalOk) }]);

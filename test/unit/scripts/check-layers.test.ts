@@ -1,6 +1,7 @@
 /**
  * scripts/check-layers.mjs (npm run lint:layers) on small trees of its own: an import circle, rollout importing the
- * composition root, a command importing chat, and src importing the simulator are each reported with file and line;
+ * composition root, a command importing chat, src importing the simulator, and chat importing a command's own file
+ * rather than the registry (commands/index.ts) are each reported with file and line;
  * a tree whose imports all go down passes. And this repository's own tree: no import goes up a layer.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -42,7 +43,7 @@ describe('npm run lint:layers', () => {
     expect(r.status).toBe(0);
   });
 
-  it('reports a circle, an upward import, a command importing chat and src importing the simulator', () => {
+  it('reports a circle, an upward import, a command importing chat, src importing the simulator, and src importing a command file past the registry', () => {
     const r = check(tree({
       'src/rollout/a.ts': "import { b } from './b.js';\nimport type { Services } from '../app/services.js';\nexport const a = (s: Services) => b(s);\n",
       'src/rollout/b.ts': "import { a } from './a.js';\nexport const b = (x: unknown) => a;\n",
@@ -51,11 +52,19 @@ describe('npm run lint:layers', () => {
       'src/chat/words.ts': 'export const count = 1;\n',
       'src/migration/m.ts': "export const m = async () => import('../sim/run-sim.js');\n",
       'src/sim/run-sim.ts': 'export const startSim = 1;\n',
+      // chat may use the command registry, not the commands' own files (types included).
+      'src/chat/slash.ts': "import { dispatch } from '../../commands/index.js';\nimport { envsNamedIn } from '../../commands/permissions.js';\nimport type { CommandResult } from '../../commands/types.js';\nexport const slash = [dispatch, envsNamedIn] as unknown as CommandResult;\n",
+      'commands/index.ts': "import { authorize } from './permissions.js';\nexport const dispatch = authorize;\n",
+      'commands/permissions.ts': 'export const authorize = 1;\nexport const envsNamedIn = 2;\n',
+      'commands/types.ts': 'export interface CommandResult { exitCode: number }\n',
     }));
     expect(r.status).toBe(1);
     expect(r.out).toContain('src/rollout/a.ts:2 → src/app/services.ts: rollout imports app (composition root), a layer above it');
     expect(r.out).toContain('commands/plan.ts:1 → src/chat/words.ts: commands imports chat, a layer above it');
     expect(r.out).toContain('src/migration/m.ts:1 → src/sim/run-sim.ts: only src/app/services.ts, src/main.ts may import the simulator');
+    expect(r.out).not.toContain('src/chat/slash.ts:1');
+    expect(r.out).toContain("src/chat/slash.ts:2 → commands/permissions.ts: src reaches commands/ only through the command registry, commands/index.ts");
+    expect(r.out).toContain("src/chat/slash.ts:3 → commands/types.ts: src reaches commands/ only through the command registry");
     expect(r.out).toMatch(/import circle of 2 files:\n\s+src\/rollout\/a\.ts:1 → src\/rollout\/b\.ts\n\s+src\/rollout\/b\.ts:1 → src\/rollout\/a\.ts/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Approve on an approval request, checked on the server: the journal's request (approval-request.ts
+ * Approve on an approval request, checked on the server: the journal's request (rollout/approval-requests.ts
  * `judgeApprovalClick`: known, pending, not expired, not the requester, the plan still the one requested), then
  * whether the clicker may approve (the dispatcher's on-call rule), then the `approve` command, which records it.
  * Idempotent: a second click (or a Slack retry) only hears who approved it. Every click is audited
@@ -7,7 +7,8 @@
  * simultaneous clicks is per process; the journal's approval record is what the commands trust.
  */
 import type { EnvName } from '../../../../config/config.js';
-import { followUpLine, judgeApprovalClick, type ApprovalClickResult, type ApprovalRequest } from '../../../approval-request.js';
+import { judgeApprovalClick, requestStaleness, type ApprovalClickResult } from '../../../../rollout/approval-requests.js';
+import { clickVerdictText, followUpLine, type ApprovalRequest } from '../../../approval-request.js';
 import { inlineCode, mention } from '../../../message.js';
 import { noteReply } from '../../../replies.js';
 import { APPROVAL_ACTION } from '../../../wave-message.js';
@@ -32,8 +33,8 @@ export function approvalButtons(actions: Map<string, ButtonHandler>, ctx: SlackC
       await j.audit({ actor: click.user, action: 'approve-click', subject: click.value, detail: { outcome: result, reason } });
       await ctx.tell(click.channel, click.user, result === 'duplicate' ? reason : `:no_entry: not approved: ${reason}`);
     };
-    const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), stale: req && req.state === 'pending' ? await approvals.staleness(req) : undefined });
-    if (verdict) return answer(verdict.result, verdict.reason);
+    const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), stale: req && req.state === 'pending' ? await requestStaleness(j, req) : undefined });
+    if (verdict) return answer(verdict.result, clickVerdictText(verdict, req));
     if (!req) return; // judgeApprovalClick answered 'unknown'
     const why = await ctx.refusal('approve', [req.planHash], click.user, [req.env as EnvName]);
     if (why) return answer('not-on-call', why);

@@ -5,9 +5,8 @@
  * of an on-call approval asks on-call (approvals.ts); a wave this command ran is told by its parent message.
  */
 import type { App, SlashCommand } from '@slack/bolt';
-import type { CommandResult } from '../../../../../commands/types.js';
+import { envsNamedIn, type CommandResult } from '../../../../../commands/index.js';
 import type { EnvName } from '../../../../config/config.js';
-import { envsNamedIn } from '../../../../../commands/permissions.js';
 import { parseCommandLine } from '../../../command-line.js';
 import { codeBlock, inlineCode, type ChatMessage } from '../../../message.js';
 import { commandReply, helpReply, isPlanDocument, noteReply, planMessage, problemReply, refusalReply } from '../../../replies.js';
