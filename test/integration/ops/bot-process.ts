@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { writeSimConfig, type SimConfigDoc, type TestSim } from '../../helpers/sim.js';
-import { builtBin } from '../../helpers/built-bin.js';
+import { builtBin, cleanEnv } from '../../helpers/built-bin.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const BIN = builtBin();
@@ -24,13 +24,6 @@ export function writeConfig(sim: TestSim, edit: (cfg: SimConfigDoc) => void = ()
     edit(cfg);
   });
   return { dir, configFile, journalFile: path.join(dir, 'journal.db') };
-}
-
-/** The machine's environment without anything that would configure the bot. */
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SLACK_') || ['ISTIO_MIGRATE_CONFIG', 'PORT', 'HEALTH_PORT', 'LOG_LEVEL'].includes(k)) delete env[k];
-  return { ...env, ...extra };
 }
 
 export interface Proc {
