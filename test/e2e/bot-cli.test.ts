@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { describe, expect, it } from '@jest/globals';
+import { simAndSlack } from '../helpers/sim-services.js';
 import { BOT_TOKEN, SECRET, writeBotConfig } from './harness.js';
 import { runBin } from '../helpers/built-bin.js';
 
@@ -31,21 +30,12 @@ describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
   });
 
   describe('with a configured landscape', () => {
-    let sim: TestSim;
-    let fake: FakeSlack;
-    beforeAll(async () => {
-      sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-      fake = await FakeSlack.start();
-    });
-    afterAll(async () => {
-      await fake?.close();
-      await sim?.close();
-    });
+    const f = simAndSlack({ profile: 'scenarios', timeScale: 0.01 });
 
     it('starts the HTTP receiver, and SIGTERM stops it with exit 0', async () => {
-      const config = writeBotConfig(sim);
+      const config = writeBotConfig(f.sim);
       let signalled = false;
-      const r = await run(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0' }, (text, kill) => {
+      const r = await run(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: f.fake.apiUrl, PORT: '0', HEALTH_PORT: '0' }, (text, kill) => {
         if (!signalled && text.includes('listening for Slack')) {
           signalled = true;
           kill();
@@ -55,7 +45,7 @@ describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
       expect(signalled).toBe(true);
       expect(r.stderr).not.toContain(BOT_TOKEN);
       expect(r.stderr).not.toContain(SECRET);
-      expect(fake.calls.map((c) => c.method)).toEqual(['auth.test']);
+      expect(f.fake.calls.map((c) => c.method)).toEqual(['auth.test']);
     });
   });
 });
