@@ -10,7 +10,8 @@ import { holderProcessGone } from './runner-identity.js';
 
 export type Counts = Record<Outcome | 'pending' | 'running', number>;
 
-export interface WaveStatus {
+/** What status and the wave page show of a wave's record, with its effective state and counts. */
+export interface WaveSummary {
   waveId: string;
   env: string;
   target: string;
@@ -22,8 +23,16 @@ export interface WaveStatus {
   approvedBy: string | null;
   createdAt: string;
   finishedAt: string | null;
+}
+
+export interface WaveStatus extends WaveSummary {
   /** While the wave runs: runtimes in flight, the limit now and its cause (limit.ts). */
   limit?: WaveLimit;
+}
+
+export function waveSummary(wave: Wave, state: WaveState, counts: Counts): WaveSummary {
+  const { waveId, env, target, planHash, concurrency, requestedBy, approvedBy, createdAt, finishedAt } = wave;
+  return { waveId, env, target, state, counts, planHash, concurrency, requestedBy, approvedBy, createdAt, finishedAt };
 }
 
 /** Counts from the journal's aggregate (what status and chat render; no need to read every runtime). */
@@ -66,17 +75,7 @@ export async function waveStatus(journal: Journal, wave: Wave): Promise<WaveStat
   const state = await effectiveState(journal, wave);
   const limit = LIVE_STATES.has(state) ? await readLimit(journal, wave.waveId) : undefined;
   return {
-    waveId: wave.waveId,
-    env: wave.env,
-    target: wave.target,
-    state,
-    counts,
-    planHash: wave.planHash,
-    concurrency: wave.concurrency,
-    requestedBy: wave.requestedBy,
-    approvedBy: wave.approvedBy,
-    createdAt: wave.createdAt,
-    finishedAt: wave.finishedAt,
+    ...waveSummary(wave, state, counts),
     ...(limit ? { limit } : {}),
   };
 }

@@ -9,7 +9,7 @@
 import type { Approval, Journal, Wave, WaveState } from '../journal/journal.js';
 import type { Outcome } from '../migration/outcomes.js';
 import { patchToReadyMs, readLimit, readLimitHistory, type LimitPoint, type WaveLimit } from '../rollout/limit.js';
-import { countRuntimes, effectiveState, type Counts } from '../rollout/wave-status.js';
+import { countRuntimes, effectiveState, waveSummary, type WaveSummary } from '../rollout/wave-status.js';
 
 export interface TimelinePoint {
   /** Start of the interval (`bucketSeconds` long), epoch seconds. */
@@ -55,19 +55,8 @@ export interface NotReady {
   todo: string;
 }
 
-export interface WaveView {
-  waveId: string;
-  env: string;
-  target: string;
-  state: WaveState;
-  planHash: string;
-  concurrency: number;
-  requestedBy: string;
-  approvedBy: string | null;
-  createdAt: string;
-  finishedAt: string | null;
+export interface WaveView extends WaveSummary {
   total: number;
-  counts: Counts;
   finished: number;
   platformFailures: number;
   budget: number;
@@ -229,18 +218,8 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     });
   const ids = new Set(runtimes.map((r) => r.runtimeId));
   return {
-    waveId: wave.waveId,
-    env: wave.env,
-    target: wave.target,
-    state,
-    planHash: wave.planHash,
-    concurrency: wave.concurrency,
-    requestedBy: wave.requestedBy,
-    approvedBy: wave.approvedBy,
-    createdAt: wave.createdAt,
-    finishedAt: wave.finishedAt,
+    ...waveSummary(wave, state, counts),
     total: runtimes.length,
-    counts,
     finished: finished.length,
     platformFailures,
     budget: deps.budgetOf(wave, runtimes.length),

@@ -1,54 +1,28 @@
-import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { describe, expect, it } from '@jest/globals';
+import { simAndSlack } from '../helpers/sim-services.js';
 import { BOT_TOKEN, SECRET, writeBotConfig } from './harness.js';
-import { builtBin } from '../helpers/built-bin.js';
+import { runBin } from '../helpers/built-bin.js';
 
-const BIN = builtBin();
-
-/** The machine's environment without anything that would configure the bot. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SLACK_') || k === 'ISTIO_MIGRATE_CONFIG' || k === 'PORT' || k === 'HEALTH_PORT') delete env[k];
-  return { ...env, ...extra };
-}
-
-interface Spawned {
-  code: number | null;
-  stderr: string;
-}
 
 /** Runs the built binary; `onStderr` may send it a signal once it has said something. */
-function runBin(args: string[], env: Record<string, string>, onStderr?: (text: string, kill: () => void) => void): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-      onStderr?.(stderr, () => child.kill('SIGTERM'));
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>, onStderr?: (text: string, kill: () => void) => void) => runBin(args, { env, onStderr });
 
 describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
   it('exits 2 without --config, ISTIO_MIGRATE_CONFIG or --simulated', async () => {
-    const r = await runBin(['bot'], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET });
+    const r = await run(['bot'], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no landscape configured');
     expect(r.stderr).toContain('--simulated');
   });
 
   it('exits 2 in HTTP mode without SLACK_SIGNING_SECRET', async () => {
-    const r = await runBin(['bot', '--simulated'], { SLACK_BOT_TOKEN: BOT_TOKEN });
+    const r = await run(['bot', '--simulated'], { SLACK_BOT_TOKEN: BOT_TOKEN });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SLACK_SIGNING_SECRET is not set');
   });
 
   it('exits 2 without SLACK_BOT_TOKEN, and never prints a token or secret', async () => {
-    const r = await runBin(['bot', '--config', 'nowhere.yaml'], { SLACK_APP_TOKEN: 'xapp-very-secret', SLACK_SIGNING_SECRET: SECRET });
+    const r = await run(['bot', '--config', 'nowhere.yaml'], { SLACK_APP_TOKEN: 'xapp-very-secret', SLACK_SIGNING_SECRET: SECRET });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SLACK_BOT_TOKEN is not set');
     expect(r.stderr).not.toContain('xapp-very-secret');
@@ -56,21 +30,12 @@ describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
   });
 
   describe('with a configured landscape', () => {
-    let sim: TestSim;
-    let fake: FakeSlack;
-    beforeAll(async () => {
-      sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-      fake = await FakeSlack.start();
-    });
-    afterAll(async () => {
-      await fake?.close();
-      await sim?.close();
-    });
+    const f = simAndSlack({ profile: 'scenarios', timeScale: 0.01 });
 
     it('starts the HTTP receiver, and SIGTERM stops it with exit 0', async () => {
-      const config = writeBotConfig(sim);
+      const config = writeBotConfig(f.sim);
       let signalled = false;
-      const r = await runBin(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0' }, (text, kill) => {
+      const r = await run(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: f.fake.apiUrl, PORT: '0', HEALTH_PORT: '0' }, (text, kill) => {
         if (!signalled && text.includes('listening for Slack')) {
           signalled = true;
           kill();
@@ -80,7 +45,7 @@ describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
       expect(signalled).toBe(true);
       expect(r.stderr).not.toContain(BOT_TOKEN);
       expect(r.stderr).not.toContain(SECRET);
-      expect(fake.calls.map((c) => c.method)).toEqual(['auth.test']);
+      expect(f.fake.calls.map((c) => c.method)).toEqual(['auth.test']);
     });
   });
 });

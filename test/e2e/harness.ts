@@ -3,6 +3,7 @@
  * rules), an in-process bot wired to the fake Slack, in HTTP or Socket Mode, and the three started and closed
  * together (`startSlackSetup` / `closeSlackSetup`).
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,4 +119,14 @@ export async function closeSlackSetup(s: Partial<Omit<SlackSetup, 'configFile'>>
   await s.t?.close();
   await s.fake?.close();
   await s.sim?.close();
+}
+
+/** startSlackSetup before all tests of the calling describe and closeSlackSetup after: the object returned is filled in then. */
+export function slackSetup(o: SlackSetupOptions = {}): SlackSetup {
+  const s = {} as SlackSetup;
+  beforeAll(async () => {
+    Object.assign(s, await startSlackSetup(o));
+  });
+  afterAll(() => closeSlackSetup(s));
+  return s;
 }

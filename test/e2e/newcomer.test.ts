@@ -6,36 +6,13 @@
  * Through the real path: the built binary (bin/istio-migrate.js), spawned.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
-import { builtBin } from '../helpers/built-bin.js';
+import { runBin } from '../helpers/built-bin.js';
 
-const BIN = builtBin();
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'newcomer' };
-  delete env.ISTIO_MIGRATE_CONFIG;
-  delete env.SLACK_BOT_TOKEN;
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (cwd: string, args: string[]) => runBin(args, { cwd, env: { ISTIO_MIGRATE_USER: 'newcomer' } });
 
 async function json<T>(cwd: string, args: string[]): Promise<T> {
   const r = await cli(cwd, [...args, '--json']);

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FakeSlack} from '../helpers/fake-slack.js';
+import { describe, expect, it } from '@jest/globals';
 import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { runtimeOf, type TestSim, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
-import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
+import { runtimeOf, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
+import { SECRET, slackSetup } from './harness.js';
 
 const PROD = 'C-PROD';
 const CUSTOMER = 'C-CUSTOMER';
@@ -10,12 +9,7 @@ const texts = (blocks: Json[]) => blocks.flatMap((b: Json) => [b.text?.text ?? '
 const actionsOf = (m: Json) => m.blocks.filter((b: Json) => b.type === 'actions').flatMap((b: Json) => b.elements);
 
 describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by button, and a Prod task rename behind it', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  let t: TestBot;
-
-  beforeAll(async () => {
-    ({ sim, fake, t } = await startSlackSetup({
+  const s = slackSetup({
       // U-REQ is on call too: requesting and approving one's own plan is refused all the same.
       fake: { usergroups: { SONCALL: ['U-ONCALL', 'U-REQ'] }, limits: { 'chat.postMessage': null } },
       approval: { prod: { approvers: [], approverGroup: 'SONCALL', operators: [] } },
@@ -24,38 +18,36 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
         cfg.chat = { channels: { prod: PROD }, customerContactChannel: CUSTOMER };
         cfg.environments.prod.budgets = { wave: 10 };
       },
-    }));
-  });
-  afterAll(() => closeSlackSetup({ t, fake, sim }));
+    });
 
   async function click(message: { channel: string; ts: string; text: string; blocks: Json[] }, actionId: string, user: string) {
-    fake.reset();
-    const res = await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(message, actionId, user)) }, SECRET);
+    s.fake.reset();
+    const res = await postSigned(s.t.eventsUrl, { payload: JSON.stringify(buttonPayload(message, actionId, user)) }, SECRET);
     expect(res.status).toBe(200);
-    await t.bot.idle();
-    return fake.callsTo('chat.postEphemeral').filter((c) => c.body.user === user).map((c) => texts(c.body.blocks));
+    await s.t.bot.idle();
+    return s.fake.callsTo('chat.postEphemeral').filter((c) => c.body.user === user).map((c) => texts(c.body.blocks));
   }
 
   it('requester rejected, non-on-call rejected, expired rejected, on-call accepted once; then the task rename needs its own approval', async () => {
-    const fresh = runtimeOf(sim.out, 'prod', 'fresh');
-    const custom = runtimeOf(sim.out, 'prod', 'custom-cr');
-    await postSigned(t.eventsUrl, slashPayload(`prod runtime-id=${fresh.runtimeId} runtime-id=${custom.runtimeId}`, { user: 'U-REQ' }), SECRET);
-    await t.bot.idle();
-    const plan = structuredClone([...fake.messages.values()].find((m) => m.channel === PROD && m.text.startsWith('Plan '))!);
+    const fresh = runtimeOf(s.sim.out, 'prod', 'fresh');
+    const custom = runtimeOf(s.sim.out, 'prod', 'custom-cr');
+    await postSigned(s.t.eventsUrl, slashPayload(`prod runtime-id=${fresh.runtimeId} runtime-id=${custom.runtimeId}`, { user: 'U-REQ' }), SECRET);
+    await s.t.bot.idle();
+    const plan = structuredClone([...s.fake.messages.values()].find((m) => m.channel === PROD && m.text.startsWith('Plan '))!);
     expect(actionsOf(plan).map((e: Json) => e.text.text)).toEqual(['Request approval', 'Cancel']);
     const hash = actionsOf(plan)[0].value as string;
 
     // Request approval: an approval message in the plan's thread, with the --preview predictions, mentioning on-call.
     expect(await click(plan, `im:request-approval:${hash}`, 'U-REQ')).toEqual([]);
-    const request = structuredClone([...fake.messages.values()].find((m) => m.threadTs === plan.ts && m.text.startsWith('Approval needed'))!);
+    const request = structuredClone([...s.fake.messages.values()].find((m) => m.threadTs === plan.ts && m.text.startsWith('Approval needed'))!);
     const shown = texts(request.blocks);
     expect(shown).toContain('<!subteam^SONCALL>');
     expect(shown).toContain('preview (read every SKR)');
     expect(shown).toContain(custom.runtimeId); // predicted: held, multiple Istio CRs
-    expect(texts(fake.message(PROD, plan.ts)!.blocks)).toContain('approval requested by <@U-REQ>');
+    expect(texts(s.fake.message(PROD, plan.ts)!.blocks)).toContain('approval requested by <@U-REQ>');
     const approveId = actionsOf(request)[0].action_id as string;
     expect(actionsOf(request)[0].confirm).toBeDefined();
-    const journal = await t.services.journal();
+    const journal = await s.t.services.journal();
 
     // The requester (though on call) cannot approve; nor can someone outside the on-call group.
     expect(await click(request, approveId, 'U-REQ')).toEqual([expect.stringContaining('you requested this approval')]);
@@ -64,10 +56,10 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
 
     // Expired: an approval recorded in the past does not let the plan run; an expired request cannot be approved.
     await journal.recordApproval({ planHash: hash, approver: 'U-ONCALL', requestedBy: 'U-REQ', createdAt: '2020-01-01T00:00:00.000Z', expiresAt: '2020-01-01T01:00:00.000Z', action: 'run' });
-    fake.reset();
-    await postSigned(t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user: 'U-REQ' }), SECRET);
-    await t.bot.idle();
-    expect(texts(fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain('none is valid');
+    s.fake.reset();
+    await postSigned(s.t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user: 'U-REQ' }), SECRET);
+    await s.t.bot.idle();
+    expect(texts(s.fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain('none is valid');
     expect(await journal.listWaves({ env: 'prod' })).toEqual([]);
     const saved = (await journal.approvalRequest(approveId.slice('im:approve:'.length)))!;
     await journal.saveApprovalRequest({ ...saved, expiresAt: '2020-01-01T00:00:00.000Z' });
@@ -76,7 +68,7 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
 
     // On call, not the requester, in time: approved once, shown in the thread, and the wave runs as the requester.
     expect(await click(request, approveId, 'U-ONCALL')).toEqual([]);
-    const threadNote = fake.callsTo('chat.postMessage').find((c) => c.body.thread_ts === plan.ts && String(c.body.text).includes('approved by <@U-ONCALL> at'));
+    const threadNote = s.fake.callsTo('chat.postMessage').find((c) => c.body.thread_ts === plan.ts && String(c.body.text).includes('approved by <@U-ONCALL> at'));
     expect(threadNote).toBeDefined();
     expect(await click(request, approveId, 'U-ONCALL')).toEqual([expect.stringContaining('already approved by <@U-ONCALL>')]);
     const waves = await journal.listWaves({ env: 'prod' });
@@ -86,10 +78,10 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     // Issue 14: the approval was good for that one wave. The same plan again — by the requester, or by someone who
     // never asked — is refused for want of a new approval, and no second wave starts.
     for (const user of ['U-REQ', 'U-OTHER']) {
-      fake.reset();
-      await postSigned(t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user }), SECRET);
-      await t.bot.idle();
-      expect(texts(fake.callsTo('chat.postEphemeral').find((c) => c.body.user === user)!.body.blocks)).toContain('none is valid');
+      s.fake.reset();
+      await postSigned(s.t.eventsUrl, slashPayload(`run --plan ${hash} --yes`, { user }), SECRET);
+      await s.t.bot.idle();
+      expect(texts(s.fake.callsTo('chat.postEphemeral').find((c) => c.body.user === user)!.body.blocks)).toContain('none is valid');
     }
     expect(await journal.listWaves({ env: 'prod' })).toHaveLength(1);
     expect((await journal.listApprovals(hash)).find((a) => a.approver === 'U-ONCALL' && Date.parse(a.expiresAt) > Date.now())).toMatchObject({ usedBy: 'U-REQ', requestedBy: 'U-REQ' });
@@ -97,7 +89,7 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     expect(audit.filter((a) => a.action === 'approve-click').map((a) => (a.detail as { outcome: string }).outcome)).toEqual(expect.arrayContaining(['requester', 'not-on-call', 'expired', 'accepted']));
     // The wave's end mentions the requester and on-call.
     const ref = (await journal.chatMessage('wave', waves[0].waveId))!;
-    const ended = [...fake.messages.values()].find((m) => m.threadTs === ref.ts && m.text.startsWith(`Wave ${waves[0].waveId}`))!;
+    const ended = [...s.fake.messages.values()].find((m) => m.threadTs === ref.ts && m.text.startsWith(`Wave ${waves[0].waveId}`))!;
     expect(texts(ended.blocks)).toContain('<@U-REQ> <!subteam^SONCALL>');
 
     // The customer-contact task: Customer agreed in Prod asks on-call for `rename:<runtimeId>` first.
@@ -105,21 +97,21 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     expect(task.runtimeId).toBe(custom.runtimeId);
     const taskRef = (await journal.chatMessage('task', task.taskId))!;
     expect(taskRef.channel).toBe(CUSTOMER);
-    const taskMsg = structuredClone(fake.message(CUSTOMER, taskRef.ts)!);
+    const taskMsg = structuredClone(s.fake.message(CUSTOMER, taskRef.ts)!);
     expect(await click(taskMsg, `im:task-agreed:${task.taskId}`, 'U-REQ')).toEqual([]);
     expect((await journal.getTask(task.taskId))!.state).toBe('agreed');
-    const renameRequest = structuredClone([...fake.messages.values()].find((m) => m.threadTs === taskRef.ts && m.text.startsWith('Approval needed'))!);
+    const renameRequest = structuredClone([...s.fake.messages.values()].find((m) => m.threadTs === taskRef.ts && m.text.startsWith('Approval needed'))!);
     expect(renameRequest.text).toContain(`rename:${custom.runtimeId}`);
     // A shell-style attempt without the approval is refused by the command itself.
-    fake.reset();
-    await postSigned(t.eventsUrl, slashPayload(`task ${task.taskId} rename --yes`, { user: 'U-REQ' }), SECRET);
-    await t.bot.idle();
-    expect(texts(fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain(`rename:${custom.runtimeId}`);
+    s.fake.reset();
+    await postSigned(s.t.eventsUrl, slashPayload(`task ${task.taskId} rename --yes`, { user: 'U-REQ' }), SECRET);
+    await s.t.bot.idle();
+    expect(texts(s.fake.callsTo('chat.postEphemeral')[0].body.blocks)).toContain(`rename:${custom.runtimeId}`);
     expect(await click(renameRequest, actionsOf(renameRequest)[0].action_id, 'U-ONCALL')).toEqual([]);
     const renamed = (await journal.getTask(task.taskId))!;
     expect(renamed).toMatchObject({ state: 'renamed', updatedBy: 'U-REQ' });
-    const thread = [...fake.messages.values()].filter((m) => m.threadTs === taskRef.ts).map((m) => texts(m.blocks)).join('\n');
+    const thread = [...s.fake.messages.values()].filter((m) => m.threadTs === taskRef.ts).map((m) => texts(m.blocks)).join('\n');
     expect(thread).toContain('renamed');
-    expect(fake.unexpected).toEqual([]);
+    expect(s.fake.unexpected).toEqual([]);
   });
 });

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../commands/index.js';
-import type { FakeSlack} from '../helpers/fake-slack.js';
 import { postSigned, slashPayload } from '../helpers/fake-slack.js';
-import { type TestSim } from '../helpers/sim.js';
-import { SECRET, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
+import { SECRET, slackSetup } from './harness.js';
 
 /** Command texts that must never post to the channel or start anything: each gets one ephemeral answer. */
 const CORPUS: string[] = [
@@ -77,29 +75,22 @@ const CORPUS: string[] = [
 ];
 
 describe('src/chat/slack/app.ts — malformed commands', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  let t: TestBot;
-
-  beforeAll(async () => {
-    ({ sim, fake, t } = await startSlackSetup({ fake: { limits: { 'chat.postEphemeral': null } } }));
-  });
-  afterAll(() => closeSlackSetup({ t, fake, sim }));
+  const s = slackSetup({ fake: { limits: { 'chat.postEphemeral': null } } });
 
   it.each(CORPUS.map((text, i): [number, string, string] => [i, JSON.stringify(text).slice(0, 60), text]))('#%i %s is answered with one ephemeral message only', async (i, _shown, text) => {
-    fake.reset();
-    const res = await postSigned(t.eventsUrl, slashPayload(text, { user: `U${i}`, channel: 'C5' }), SECRET);
+    s.fake.reset();
+    const res = await postSigned(s.t.eventsUrl, slashPayload(text, { user: `U${i}`, channel: 'C5' }), SECRET);
     expect(res.status).toBe(200);
-    await t.bot.idle();
-    const eph = fake.callsTo('chat.postEphemeral');
+    await s.t.bot.idle();
+    const eph = s.fake.callsTo('chat.postEphemeral');
     expect(eph).toHaveLength(1);
     expect(eph[0].body).toMatchObject({ channel: 'C5', user: `U${i}` });
     expect(String(eph[0].body.text).length).toBeGreaterThan(0);
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(fake.callsTo('chat.update')).toHaveLength(0);
-    expect(fake.unexpected).toEqual([]);
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(s.fake.callsTo('chat.update')).toHaveLength(0);
+    expect(s.fake.unexpected).toEqual([]);
     // Not in a test of its own after the corpus (that would pass alone, and depend on the order): each case.
-    const status = await dispatch({ user: 'test', via: 'shell', interactive: false, services: t.services }, 'status', ['--json']);
+    const status = await dispatch({ user: 'test', via: 'shell', interactive: false, services: s.t.services }, 'status', ['--json']);
     expect(status.json).toEqual({ waves: [] });
   });
 });

@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
-import { type TestSim } from '../helpers/sim.js';
-import { SECRET, startBot, writeBotConfig, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
+import { SECRET, startBot, writeBotConfig, slackSetup } from './harness.js';
 
 describe('src/chat/permissions.ts — refusals through Slack', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  let t: TestBot;
-
-  beforeAll(async () => {
-    ({ sim, fake, t } = await startSlackSetup({
+  const s = slackSetup({
       fake: { usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } },
       approval: { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } },
-    }));
-  });
-  afterAll(() => closeSlackSetup({ t, fake, sim }));
+    });
 
   async function say(text: string, user: string) {
-    fake.reset();
-    const res = await postSigned(t.eventsUrl, slashPayload(text, { user }), SECRET);
+    s.fake.reset();
+    const res = await postSigned(s.t.eventsUrl, slashPayload(text, { user }), SECRET);
     expect(res.status).toBe(200);
-    await t.bot.idle();
-    return { posts: fake.callsTo('chat.postMessage'), eph: fake.callsTo('chat.postEphemeral') };
+    await s.t.bot.idle();
+    return { posts: s.fake.callsTo('chat.postMessage'), eph: s.fake.callsTo('chat.postEphemeral') };
   }
 
   it.each([
@@ -49,7 +41,7 @@ describe('src/chat/permissions.ts — refusals through Slack', () => {
     const own = await FakeSlack.start({ usergroups: { SONCALL: ['U-ONCALL'] }, limits: { 'chat.postMessage': null } });
     const bot = await startBot(
       own,
-      writeBotConfig(sim, { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } }),
+      writeBotConfig(s.sim, { stage: { operators: ['U-OP'] }, prod: { approvers: [], approverGroup: 'SONCALL', operators: ['U-OP'] } }),
       'http',
     );
     try {
@@ -86,18 +78,18 @@ describe('src/chat/permissions.ts — refusals through Slack', () => {
 
   it('refuses a Run click by a non-operator ephemerally and starts nothing', async () => {
     const { posts } = await say('stage kyma-test', 'U-OP');
-    const plan = structuredClone([...fake.messages.values()].at(-1)!);
+    const plan = structuredClone([...s.fake.messages.values()].at(-1)!);
     expect(plan.text).toBe(posts[0].body.text);
     const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
-    fake.reset();
-    await postSigned(t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U1')) }, SECRET);
-    await t.bot.idle();
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(0);
-    expect(fake.callsTo('chat.update')).toHaveLength(0);
-    const eph = fake.callsTo('chat.postEphemeral');
+    s.fake.reset();
+    await postSigned(s.t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, 'U1')) }, SECRET);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(s.fake.callsTo('chat.update')).toHaveLength(0);
+    const eph = s.fake.callsTo('chat.postEphemeral');
     expect(eph).toHaveLength(1);
     expect(eph[0].body.user).toBe('U1');
     expect(eph[0].body.text).toMatch(/may not run `run` in stage/);
-    expect(await (await t.services.journal()).listWaves()).toEqual([]);
+    expect(await (await s.t.services.journal()).listWaves()).toEqual([]);
   });
 });

@@ -11,66 +11,59 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeSlack, postSigned, slashPayload } from '../helpers/fake-slack.js';
 import { startTestSim, type TestSim } from '../helpers/sim.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../helpers/needs.js';
-import { SECRET, startBot, writeBotConfig, type TestBot, closeSlackSetup, startSlackSetup } from './harness.js';
+import { SECRET, slackSetup, startBot, writeBotConfig, type TestBot } from './harness.js';
 
 const PG_URL = TEST_PG_URL;
 const postgres = await requirePostgres();
 const SCHEMA = `t_slack_replay_${process.pid}`;
 
 describe('src/chat/slack/request-guard.ts — future timestamps and replays', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  let t: TestBot;
-
-  beforeAll(async () => {
-    ({ sim, fake, t } = await startSlackSetup());
-  });
-  afterAll(() => closeSlackSetup({ t, fake, sim }));
+  const s = slackSetup();
 
   it.each([
     ['600 s ahead', 600],
     ['75 s ahead', 75],
   ])('refuses a request signed with a timestamp %s with 401 and runs nothing', async (_what, ahead) => {
-    fake.reset();
-    const res = await postSigned(t.eventsUrl, slashPayload('status'), SECRET, { timestamp: Math.floor(Date.now() / 1000) + ahead });
+    s.fake.reset();
+    const res = await postSigned(s.t.eventsUrl, slashPayload('status'), SECRET, { timestamp: Math.floor(Date.now() / 1000) + ahead });
     expect(res.status).toBe(401);
-    await t.bot.idle();
-    expect(fake.calls).toEqual([]);
+    await s.t.bot.idle();
+    expect(s.fake.calls).toEqual([]);
   });
 
   it('accepts a timestamp a little ahead (clock skew within 60 s)', async () => {
-    fake.reset();
-    const res = await postSigned(t.eventsUrl, slashPayload('status'), SECRET, { timestamp: Math.floor(Date.now() / 1000) + 20 });
+    s.fake.reset();
+    const res = await postSigned(s.t.eventsUrl, slashPayload('status'), SECRET, { timestamp: Math.floor(Date.now() / 1000) + 20 });
     expect(res.status).toBe(200);
-    await t.bot.idle();
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
   it('runs a signed request once: the identical request sent again is refused with 401', async () => {
-    fake.reset();
+    s.fake.reset();
     const payload = slashPayload('status');
     const timestamp = Math.floor(Date.now() / 1000);
-    const first = await postSigned(t.eventsUrl, payload, SECRET, { timestamp });
+    const first = await postSigned(s.t.eventsUrl, payload, SECRET, { timestamp });
     expect(first.status).toBe(200);
-    const again = await postSigned(t.eventsUrl, payload, SECRET, { timestamp });
+    const again = await postSigned(s.t.eventsUrl, payload, SECRET, { timestamp });
     expect(again.status).toBe(401);
-    await t.bot.idle();
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(1);
     // A new request (its own timestamp and signature) is fine.
-    const next = await postSigned(t.eventsUrl, payload, SECRET, { timestamp: timestamp - 1 });
+    const next = await postSigned(s.t.eventsUrl, payload, SECRET, { timestamp: timestamp - 1 });
     expect(next.status).toBe(200);
-    await t.bot.idle();
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(2);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(2);
   });
 
   it('keeps refusing what Bolt refused (a wrong signature stays 401 and is not remembered)', async () => {
-    fake.reset();
+    s.fake.reset();
     const payload = slashPayload('status');
     const timestamp = Math.floor(Date.now() / 1000);
-    expect((await postSigned(t.eventsUrl, payload, 'not-the-secret', { timestamp })).status).toBe(401);
-    expect((await postSigned(t.eventsUrl, payload, SECRET, { timestamp })).status).toBe(200);
-    await t.bot.idle();
-    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
+    expect((await postSigned(s.t.eventsUrl, payload, 'not-the-secret', { timestamp })).status).toBe(401);
+    expect((await postSigned(s.t.eventsUrl, payload, SECRET, { timestamp })).status).toBe(200);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postMessage')).toHaveLength(1);
   });
 });
 

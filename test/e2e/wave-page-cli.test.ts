@@ -3,53 +3,22 @@
  * them (SIGTERM → exit 0); `istio-migrate bot` with a page key configured but missing exits 2 naming the fix, and a
  * key too short is refused without being printed.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeSlack } from '../helpers/fake-slack.js';
-import { startTestSim, type TestSim } from '../helpers/sim.js';
+import { describe, expect, it } from '@jest/globals';
+import { simAndSlack } from '../helpers/sim-services.js';
+import { runBin } from '../helpers/built-bin.js';
 import { BOT_TOKEN, SECRET, writeBotConfig } from './harness.js';
 
-const BIN = path.resolve('bin/istio-migrate.js');
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SLACK_') || k === 'ISTIO_MIGRATE_CONFIG' || k === 'PORT' || k === 'HEALTH_PORT') delete env[k];
-  return { ...env, ...extra };
-}
-
-function runBin(args: string[], env: Record<string, string>, onStdout?: (text: string, kill: () => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-      onStdout?.(stdout, () => child.kill('SIGTERM'));
-    });
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], env: Record<string, string>, onStdout?: (text: string, kill: () => void) => void) => runBin(args, { env, onStdout });
 
 describe('src/wave-page/serve.ts and the bot — wave pages from the binary', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    fake = await FakeSlack.start();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await sim?.close();
-  });
+  const f = simAndSlack({ profile: 'scenarios', timeScale: 0.01 });
 
   it('serve prints one ready line with signed links, serves the index (403 unsigned), and exits 0 on SIGTERM', async () => {
-    const config = writeBotConfig(sim, {}, (cfg) => (cfg.page = { keyEnv: 'PAGE_KEY_FOR_SERVE' }));
+    const config = writeBotConfig(f.sim, {}, (cfg) => (cfg.page = { keyEnv: 'PAGE_KEY_FOR_SERVE' }));
     let checked: Error | undefined;
     let done = false;
-    const r = await runBin(['serve', '--config', config, '--port', '0'], { PAGE_KEY_FOR_SERVE: 'serve-test-key-0123456789abcdef' }, (text, kill) => {
+    const r = await run(['serve', '--config', config, '--port', '0'], { PAGE_KEY_FOR_SERVE: 'serve-test-key-0123456789abcdef' }, (text, kill) => {
       if (done || !text.includes('\n')) return;
       done = true;
       void (async () => {
@@ -80,8 +49,8 @@ describe('src/wave-page/serve.ts and the bot — wave pages from the binary', ()
     ['missing', {}, 'page.keyEnv names PAGE_KEY_FOR_BOT, which is not set'],
     ['too short', { PAGE_KEY_FOR_BOT: 'short-key' }, 'shorter than 16 bytes'],
   ])('bot with the page key %s exits 2 naming the fix, never printing the key', async (_name, extra: Record<string, string>, message) => {
-    const config = writeBotConfig(sim, {}, (cfg) => (cfg.page = { keyEnv: 'PAGE_KEY_FOR_BOT' }));
-    const r = await runBin(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ...extra });
+    const config = writeBotConfig(f.sim, {}, (cfg) => (cfg.page = { keyEnv: 'PAGE_KEY_FOR_BOT' }));
+    const r = await run(['bot', '--config', config], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: f.fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ...extra });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).toContain('openssl rand -hex 32');

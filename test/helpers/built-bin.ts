@@ -4,6 +4,7 @@
  * far from the cause (a stale build once skipped KEB `updating` runtimes that src/ already targets, and three
  * tests failed with wrong counts); this fails at once, naming the stale file and the command that fixes it.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -47,4 +48,55 @@ export function builtBin(): string {
     );
   }
   return path.join(ROOT, 'bin/istio-migrate.js');
+}
+
+/** The machine's environment without what would configure the binary (Slack, config, ports, log level, jest's NODE_OPTIONS), then `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('SLACK_') || ['ISTIO_MIGRATE_CONFIG', 'PORT', 'HEALTH_PORT', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) delete env[k];
+  return { ...env, ...extra };
+}
+
+export interface BinRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BinRunOptions {
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Added to cleanEnv(). */
+  env?: Record<string, string>;
+  /** Written to stdin, which is then closed; without it stdin is ignored. */
+  stdin?: string;
+  /** Called with all stdout so far on each chunk; `kill` sends SIGTERM. */
+  onStdout?: (text: string, kill: () => void) => void;
+  /** Called with all stderr so far on each chunk; `kill` sends SIGTERM. */
+  onStderr?: (text: string, kill: () => void) => void;
+}
+
+let checkedBin: string | undefined;
+
+/** Runs the built binary (checked fresh once per test file) to its end. */
+export function runBin(args: string[], o: BinRunOptions = {}): Promise<BinRun> {
+  checkedBin ??= builtBin();
+  const bin = checkedBin;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: o.cwd ?? ROOT, env: cleanEnv(o.env), stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const kill = () => child.kill('SIGTERM');
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      o.onStdout?.(stdout, kill);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+      o.onStderr?.(stderr, kill);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin?.end(o.stdin);
+  });
 }

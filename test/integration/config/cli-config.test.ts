@@ -1,39 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
-import { builtBin } from '../../helpers/built-bin.js';
+import { runBin } from '../../helpers/built-bin.js';
 
 // The configuration as the shell sees it (DESIGN.md §3, C3, C6), through the built binary (`npm test` builds
 // dist/ before jest runs).
 
-const BIN = builtBin();
 const FIXTURES = path.resolve('test/fixtures/config');
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the binary with a clean environment (no ISTIO_MIGRATE_CONFIG unless given, no jest NODE_OPTIONS). */
-function cli(args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<CliRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'sre-1', ...opts.env };
-  if (!opts.env?.ISTIO_MIGRATE_CONFIG) delete env.ISTIO_MIGRATE_CONFIG;
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], opts: { cwd: string; env?: Record<string, string> }) => runBin(args, { cwd: opts.cwd, env: { ISTIO_MIGRATE_USER: 'sre-1', ...opts.env } });
 
 const tmpDir = () => mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-cli-config-'));
 

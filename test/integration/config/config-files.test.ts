@@ -4,29 +4,14 @@
  * plan's "run it:" hint keeps the --config it was made with.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
-import { builtBin } from '../../helpers/built-bin.js';
+import { runBin } from '../../helpers/built-bin.js';
 
-const BIN = builtBin();
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'sre-1' };
-  delete env.ISTIO_MIGRATE_CONFIG;
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string) => runBin(args, { cwd, env: { ISTIO_MIGRATE_USER: 'sre-1' } });
 
 describe('src/app/services.ts: files a configuration names', () => {
   let sim: TestSim;

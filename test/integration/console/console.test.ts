@@ -2,7 +2,6 @@
  * The console adapter (C7) as a user meets it: scripted sessions through the built binary, and in-process
  * `ConsoleBot` sessions (the console is the test harness, STYLE.md §3) against a simulated landscape.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,10 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Services } from '../../../src/app/services.js';
 import { ConsoleBot } from '../../../src/chat/console/console-adapter.js';
 import { startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
-import { builtBin } from '../../helpers/built-bin.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const BIN = builtBin();
+import { runBin } from '../../helpers/built-bin.js';
 
 let sim: TestSim;
 const dirs: string[] = [];
@@ -23,20 +19,7 @@ function freshConfig(): string {
   return writeSimConfig(sim, 'console-test', (_cfg, dir) => dirs.push(dir));
 }
 
-function runConsole(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MIGRATE_USER: 'sre-script' };
-    delete env.SLACK_BOT_TOKEN;
-    const child = spawn(process.execPath, [BIN, 'console', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
+const runConsole = (args: string[], stdin?: string) => runBin(['console', ...args], { env: { ISTIO_MIGRATE_USER: 'sre-script' }, stdin: stdin ?? '' });
 
 /** The transcript without the timing-dependent progress-bar lines. */
 const stable = (t: string) =>

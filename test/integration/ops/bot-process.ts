@@ -4,8 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { writeSimConfig, type SimConfigDoc, type TestSim } from '../../helpers/sim.js';
-import { builtBin } from '../../helpers/built-bin.js';
+import { expect } from '@jest/globals';
+import type { Journal } from '../../../src/journal/journal.js';
+import type { SimAndSlack } from '../../helpers/sim-services.js';
+import { runtimesOf, writeSimConfig, type SimConfigDoc, type TestSim } from '../../helpers/sim.js';
+import { builtBin, cleanEnv } from '../../helpers/built-bin.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const BIN = builtBin();
@@ -24,13 +27,6 @@ export function writeConfig(sim: TestSim, edit: (cfg: SimConfigDoc) => void = ()
     edit(cfg);
   });
   return { dir, configFile, journalFile: path.join(dir, 'journal.db') };
-}
-
-/** The machine's environment without anything that would configure the bot. */
-export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('SLACK_') || ['ISTIO_MIGRATE_CONFIG', 'PORT', 'HEALTH_PORT', 'LOG_LEVEL'].includes(k)) delete env[k];
-  return { ...env, ...extra };
 }
 
 export interface Proc {
@@ -99,4 +95,47 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function get(port: number, urlPath: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${urlPath}`);
   return { status: res.status, text: await res.text() };
+}
+
+/** Resolves with the exit of `p`, or kills it and fails naming `what` (e.g. "frozen?") when it takes over `ms`. */
+export async function exitWithin(p: Proc, ms: number, what: string): Promise<{ code: number | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const r = await Promise.race([p.exited, late]).finally(() => clearTimeout(timer));
+  if (r === 'late') {
+    p.child.kill('SIGKILL');
+    throw new Error(`the process did not end within ${ms} ms (${what}); stderr:\n${p.stderr().slice(-2000)}`);
+  }
+  return r;
+}
+
+/** Runtimes the simulator's Kyma CRs were written for. */
+export const patchedCount = (sim: TestSim) => Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
+
+/**
+ * A Dev wave at concurrency 2 started by `run` and killed with -9 after three runtimes were patched: the wave
+ * exists, its runner is gone. Returns the config and the runtimes the wave must end with.
+ */
+export async function killedDevRun(f: SimAndSlack, env: Record<string, string>) {
+  const { dir, configFile, journalFile } = writeConfig(f.sim, (cfg) => {
+    cfg.environments.dev.limits = { concurrency: 2 };
+    cfg.environments.dev.budgets = { wave: 100 };
+  });
+  f.dirs.push(dir);
+  const eligible = runtimesOf(f.sim.out).filter((r) => r.env === 'dev' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility
+  expect(eligible.length).toBeGreaterThanOrEqual(15);
+  const run = start(['run', 'dev', 'all', '--yes', '--force', '--config', configFile], env);
+  while (patchedCount(f.sim) < 3) await sleep(20);
+  run.child.kill('SIGKILL');
+  await run.exited;
+  return { configFile, journalFile, eligible, run };
+}
+
+/** The wave finished with exactly `eligible`, each migrated (or found migrated), and no runtime patched twice. */
+export async function expectFinishedOnce(journal: Journal, waveId: string, eligible: { runtimeId: string }[], sim: TestSim): Promise<void> {
+  expect((await journal.getWave(waveId))?.state).toBe('finished');
+  const rows = await journal.listWaveRuntimes(waveId);
+  expect(rows.map((r) => r.runtimeId).sort()).toEqual(eligible.map((r) => r.runtimeId).sort());
+  expect(rows.every((r) => r.state === 'finished' && (r.result?.outcome === 'migrated' || r.result?.outcome === 'already-migrated'))).toBe(true);
+  expect(Object.entries(sim.sim.getStats().kymaWrites).filter(([, n]) => n > 1)).toEqual([]);
 }

@@ -4,48 +4,23 @@
  * The `run` here holds a 10-minute lease; the bot (a real child process) must resume and finish the wave long
  * before that, with no runtime patched twice.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
-import { FakeSlack } from '../../helpers/fake-slack.js';
-import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
-import { BOT_TOKEN, SIGNING_SECRET, sleep, start, writeConfig } from './bot-process.js';
+import { BOT_TOKEN, SIGNING_SECRET, expectFinishedOnce, killedDevRun, start } from './bot-process.js';
+import { simAndSlack } from '../../helpers/sim-services.js';
 
 /** Far longer than the test may run: a lapse of this lease cannot be what lets the bot in. */
 const LONG_LEASE_MS = 600_000;
 
 describe('src/chat/slack/bot-command.ts — the resume scan takes over a dead runner of this host at once', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'existing-default=60,fresh=40', runtimes: 200, seed: 7, timeScale: 0.03 });
-    fake = await FakeSlack.start();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await sim?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  const patched = () => Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
+  const ops = simAndSlack({ profile: 'existing-default=60,fresh=40', runtimes: 200, seed: 7, timeScale: 0.03 });
 
   it('run killed with -9 holding a 10-minute lease: a bot started next takes the wave over at start (its pid is gone) and finishes it; kymaWrites ≤ 1 per runtime', async () => {
-    const { dir, configFile, journalFile } = writeConfig(sim, (cfg) => {
-      cfg.environments.dev.limits = { concurrency: 2 };
-      cfg.environments.dev.budgets = { wave: 100 };
-    });
-    dirs.push(dir);
-    const eligible = runtimesOf(sim.out).filter((r) => r.env === 'dev' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility (DESIGN.md §5)
-    expect(eligible.length).toBeGreaterThanOrEqual(15);
+    const { sim, fake } = ops;
     const env = { ISTIO_MIGRATE_LEASE_TTL_MS: String(LONG_LEASE_MS), ISTIO_MIGRATE_USER: 'sre-ops' };
     // One scan at start and then none within the test: the takeover must come from the start scan.
     const botEnv = { ...env, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ISTIO_MIGRATE_RESUME_SCAN_MS: String(LONG_LEASE_MS), SHUTDOWN_TIMEOUT_MS: '10000' };
-
-    const run = start(['run', 'dev', 'all', '--yes', '--force', '--config', configFile], env);
-    while (patched() < 3) await sleep(20);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    const { configFile, journalFile, eligible, run } = await killedDevRun(ops, env);
     const journal = SqliteJournal.open(journalFile);
     try {
       const [wave] = await journal.listWaves({ env: 'dev' });
@@ -65,11 +40,7 @@ describe('src/chat/slack/bot-command.ts — the resume scan takes over a dead ru
       bot.child.kill('SIGTERM');
       expect((await bot.exited).code).toBe(0);
 
-      expect((await journal.getWave(wave.waveId))?.state).toBe('finished');
-      const rows = await journal.listWaveRuntimes(wave.waveId);
-      expect(rows.map((r) => r.runtimeId).sort()).toEqual(eligible.map((r) => r.runtimeId).sort());
-      expect(rows.every((r) => r.state === 'finished' && (r.result?.outcome === 'migrated' || r.result?.outcome === 'already-migrated'))).toBe(true);
-      expect(Object.entries(sim.sim.getStats().kymaWrites).filter(([, n]) => n > 1)).toEqual([]);
+      await expectFinishedOnce(journal, wave.waveId, eligible, sim);
     } finally {
       await journal.close();
     }

@@ -20,7 +20,7 @@ import { FakeSlack } from '../../helpers/fake-slack.js';
 import { describeWith, requirePostgres, TEST_PG_URL } from '../../helpers/needs.js';
 import { runtimesOf, startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
-import { BOT_TOKEN, SIGNING_SECRET, get, sleep, start, type Proc } from './bot-process.js';
+import { BOT_TOKEN, SIGNING_SECRET, exitWithin, get, sleep, start } from './bot-process.js';
 
 const PG_URL = TEST_PG_URL;
 const SCHEMA = `lostdb_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -28,17 +28,6 @@ const SCHEMA = `lostdb_${process.pid}_${randomBytes(3).toString('hex')}`;
 const GENEROUS_MS = 60_000;
 /** Short pool timeouts keep the test quick; the defaults (5 s connect, 10 s statement) behave the same, slower. */
 const TIMEOUTS = { ISTIO_MIGRATE_PG_CONNECT_TIMEOUT_MS: '2000', ISTIO_MIGRATE_PG_QUERY_TIMEOUT_MS: '3000' };
-
-async function exitWithin(p: Proc, ms: number): Promise<{ code: number | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
-  const r = await Promise.race([p.exited, late]).finally(() => clearTimeout(timer));
-  if (r === 'late') {
-    p.child.kill('SIGKILL');
-    throw new Error(`the process did not end within ${ms} ms after the database was cut (hung?); stderr:\n${p.stderr().slice(-2000)}`);
-  }
-  return r;
-}
 
 describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts + src/rollout/wave-runner.ts — the database is lost', () => {
   let sim: TestSim;
@@ -89,7 +78,7 @@ describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts + s
     while (patched() < 4 && Date.now() - t0 < GENEROUS_MS) await sleep(20);
     expect(patched()).toBeGreaterThanOrEqual(4);
     proxy.blackhole();
-    const { code } = await exitWithin(run, GENEROUS_MS);
+    const { code } = await exitWithin(run, GENEROUS_MS, 'hung after the database was cut?');
     const answer = JSON.parse(run.stdout().trim().split('\n').pop() ?? '{}') as { error?: string };
     expect({ code, error: answer.error }).toEqual({ code: 1, error: expect.stringMatching(/^the journal \(PostgreSQL\) is unreachable \((no answer in time|connection lost)\): wave stage-\d{8}-\d+ stopped/) });
     expect(answer.error).toMatch(/Once the journal answers again: istio-migrate resume stage-\d{8}-\d+ --yes$/);
@@ -101,7 +90,7 @@ describeWith(await requirePostgres(PG_URL), 'src/journal/postgres-journal.ts + s
     proxy.restore();
     await sleep(3500); // the dead runner's lease (3 s) lapses
     const resume = start(['resume', waveId, '--yes', '--json', '--config', configFile], env);
-    const r = await exitWithin(resume, GENEROUS_MS * 2);
+    const r = await exitWithin(resume, GENEROUS_MS * 2, 'hung after the database was cut?');
     const st = JSON.parse(resume.stdout().trim()) as { state: string; counts: Record<string, number> };
     expect({ code: r.code, state: st.state, pending: st.counts.pending, running: st.counts.running }).toEqual({ code: 0, state: 'finished', pending: 0, running: 0 });
     expect(Object.entries(sim.sim.getStats().kymaWrites).filter(([, n]) => n > 1)).toEqual([]);

@@ -3,14 +3,11 @@
  * interrupted ones included), runtimes by outcome and environment, queue depth and in-flight, remote requests
  * counted at the clients (KEB included) and remote errors by system and class.
  */
-import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
-import { Services } from '../../../src/app/services.js';
 import { startHealthServer } from '../../../src/observability/health.js';
 import { Metrics } from '../../../src/observability/metrics.js';
-import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
+import { simServices } from '../../helpers/sim-services.js';
 
 function value(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -25,36 +22,23 @@ function sum(text: string, name: string, labelFilter = ''): number {
 }
 
 describe('src/observability/metrics.ts after a wave', () => {
-  let sim: TestSim;
-  let dir: string;
-  let services: Services;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    const configFile = writeSimConfig(sim, 'metrics', (cfg) => {
-      cfg.environments.dev.budgets = { wave: 100 };
-    });
-    dir = path.dirname(configFile);
-    services = await Services.create({ configFile });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await sim?.close();
-    rmSync(dir, { recursive: true, force: true });
+  const f = simServices({ profile: 'scenarios', timeScale: 0.01 }, 'metrics', (cfg) => {
+    cfg.environments.dev.budgets = { wave: 100 };
   });
 
   it('shows waves by state, runtimes, queue, in-flight, remote requests and errors with plausible values', async () => {
     const metrics = new Metrics();
-    metrics.follow(services.events, (id) => id.split('-')[0]);
-    metrics.followJournal(() => services.journal());
+    metrics.follow(f.services.events, (id) => id.split('-')[0]);
+    metrics.followJournal(() => f.services.journal());
     const stop = metrics.countRemoteCalls();
     const h = await startHealthServer(0, metrics, []);
     try {
-      const ctx = { user: 'sre-1', via: 'shell' as const, interactive: false, services };
+      const ctx = f.ctx;
       const res = await dispatch(ctx, 'run', ['dev', 'all', '--yes']);
       expect((res.json as { state: string }).state).toBe('finished');
       // Two more waves straight in the journal: a Stage one whose runner is gone (interrupted) and a Prod one
       // held (paused, its lease alive) — neither ever sent a wave event to this process.
-      const journal = await services.journal();
+      const journal = await f.services.journal();
       const rts = (env: string, n: number) => Array.from({ length: n }, (_, i) => ({ runtimeId: `${env}-rt-${i}`, shootName: `s${i}`, globalAccountId: 'ga', subaccountId: 'sa', plan: 'azure', region: 'westeurope' }));
       const mk = async (env: string, n: number) => {
         await journal.savePlan({ hash: `${env}`.padEnd(64, '0'), env, target: 'all', document: {}, createdBy: 'sre-1', createdAt: new Date().toISOString() });

@@ -4,48 +4,26 @@
  * quickly, the wave `interrupted` with no lease — so that the next bot process resumes and finishes it, with no
  * runtime patched twice.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
-import { FakeSlack, postSigned, slashPayload } from '../../helpers/fake-slack.js';
-import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
-import { BOT_TOKEN, SIGNING_SECRET, get, sleep, start, writeConfig } from './bot-process.js';
+import { postSigned, slashPayload } from '../../helpers/fake-slack.js';
+import { BOT_TOKEN, SIGNING_SECRET, expectFinishedOnce, get, killedDevRun, patchedCount, sleep, start } from './bot-process.js';
+import { simAndSlack } from '../../helpers/sim-services.js';
 
 const LEASE_TTL_MS = '1500';
 
 describe('src/chat/slack/bot-command.ts + src/rollout/wave-runner.ts — SIGTERM, resume by the next process, health', () => {
-  let sim: TestSim;
-  let fake: FakeSlack;
-  const dirs: string[] = [];
-  beforeAll(async () => {
-    // 20 Dev runtimes at concurrency 2: a wave of ~10 s, long enough to stop in the middle.
-    sim = await startTestSim({ profile: 'existing-default=60,fresh=40', runtimes: 200, seed: 5, timeScale: 0.03 });
-    fake = await FakeSlack.start();
-  });
-  afterAll(async () => {
-    await fake?.close();
-    await sim?.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-
-  const patched = () => Object.values(sim.sim.getStats().kymaWrites).filter((n) => n > 0).length;
+  // 20 Dev runtimes at concurrency 2: a wave of ~10 s, long enough to stop in the middle.
+  const ops = simAndSlack({ profile: 'existing-default=60,fresh=40', runtimes: 200, seed: 5, timeScale: 0.03 });
 
   it('SIGTERM mid-wave: exit 0, wave interrupted without lease; the next bot resumes and finishes it; kymaWrites ≤ 1 per runtime', async () => {
-    const { dir, configFile, journalFile } = writeConfig(sim, (cfg) => {
-      cfg.environments.dev.limits = { concurrency: 2 };
-      cfg.environments.dev.budgets = { wave: 100 };
-    });
-    dirs.push(dir);
-    const eligible = runtimesOf(sim.out).filter((r) => r.env === 'dev' && ['succeeded', 'error', 'updating', 'upgrading'].includes(r.state)); // taskrun's eligibility (DESIGN.md §5)
-    expect(eligible.length).toBeGreaterThanOrEqual(15);
+    const { sim, fake } = ops;
+    const patched = () => patchedCount(sim);
     const env = { ISTIO_MIGRATE_LEASE_TTL_MS: LEASE_TTL_MS, ISTIO_MIGRATE_USER: 'sre-ops' };
     const botEnv = { ...env, SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0', ISTIO_MIGRATE_RESUME_SCAN_MS: '300', SHUTDOWN_TIMEOUT_MS: '10000' };
 
     // 1. A `run` that dies (SIGKILL) after a few runtimes: the wave exists, interrupted, its lease lapsing.
-    const run = start(['run', 'dev', 'all', '--yes', '--force', '--config', configFile], env);
-    while (patched() < 3) await sleep(20);
-    run.child.kill('SIGKILL');
-    await run.exited;
+    const { configFile, journalFile, eligible } = await killedDevRun(ops, env);
     const journal = SqliteJournal.open(journalFile);
     try {
       const [wave] = await journal.listWaves({ env: 'dev' });
@@ -93,13 +71,7 @@ describe('src/chat/slack/bot-command.ts + src/rollout/wave-runner.ts — SIGTERM
       bot2.child.kill('SIGTERM');
       expect((await bot2.exited).code).toBe(0);
 
-      const final = await journal.getWave(wave.waveId);
-      expect(final?.state).toBe('finished');
-      const rows = await journal.listWaveRuntimes(wave.waveId);
-      expect(rows.map((r) => r.runtimeId).sort()).toEqual(eligible.map((r) => r.runtimeId).sort());
-      expect(rows.every((r) => r.state === 'finished' && (r.result?.outcome === 'migrated' || r.result?.outcome === 'already-migrated'))).toBe(true);
-      const writes = sim.sim.getStats().kymaWrites;
-      expect(Object.entries(writes).filter(([, n]) => n > 1)).toEqual([]);
+      await expectFinishedOnce(journal, wave.waveId, eligible, sim);
     } finally {
       await journal.close();
     }

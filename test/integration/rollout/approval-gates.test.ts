@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
 import { ApprovalNeededError, checkApproval, hasValidApproval } from '../../../src/rollout/approvals.js';
-import type { CommandContext } from '../../../commands/types.js';
-import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
+import type { SimConfigDoc } from '../../helpers/sim.js';
+import { simServices } from '../../helpers/sim-services.js';
 
-const writeConfig = (sim: TestSim) =>
-  writeSimConfig(sim, 'approval-gates', (cfg) => {
-    cfg.environments.prod.budgets = { wave: 100 };
-    cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
-  });
+const edit = (cfg: SimConfigDoc) => {
+  cfg.environments.prod.budgets = { wave: 100 };
+  cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
+};
 
 describe('rollout/approvals.ts checkApproval — a Prod refusal for want of an approval carries what to ask on-call for', () => {
-  let sim: TestSim;
-  let ctx: CommandContext;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
-  });
-  afterAll(async () => {
-    await ctx.services.close();
-    await sim.close();
-  });
+  const f = simServices({ profile: 'scenarios', timeScale: 0.01 }, 'approval-gates', edit);
+  const { ctx } = f;
 
   it('run --force out of the runbook order needs an approval of "force" (a "run" approval does not cover it), then runs the command it named', async () => {
     const journal = await ctx.services.journal();

@@ -15,34 +15,8 @@ import type { MigrationResult } from '../../../src/migration/result.js';
 import { expectedConcurrency, priorOf } from '../../../src/rollout/budget-guard.js';
 import { runWave, WaveEvents, type WaveEvent } from '../../../src/rollout/wave-runner.js';
 import { waveStatus } from '../../../src/rollout/wave-status.js';
+import { cpUpper, tailGt } from '../../helpers/binomial.js';
 
-function choose(n: number, k: number): number {
-  let c = 1;
-  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
-  return c;
-}
-const pmf = (n: number, k: number, p: number) => choose(n, k) * p ** k * (1 - p) ** (n - k);
-function cdfLe(n: number, k: number, p: number): number {
-  let s = 0;
-  for (let i = 0; i <= Math.min(k, n); i++) s += pmf(n, i, p);
-  return s;
-}
-function tailGt(n: number, k: number, p: number): number {
-  let s = 0;
-  for (let i = k + 1; i <= n; i++) s += pmf(n, i, p);
-  return s;
-}
-function cpUpper(s: number, f: number, alpha: number): number {
-  if (alpha === 0 || s === 0) return 1;
-  let lo = 0;
-  let hi = 1;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (cdfLe(s + f, f, mid) > alpha) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
 /** C4: may an n-th runtime be in flight after s clean and f failed ones? */
 function mayRun(n: number, s: number, f: number, budget: number, alpha: number): boolean {
   const left = budget - f;

@@ -4,14 +4,12 @@
  * KEB: the limiter runs on a virtual clock that moves only while requests wait, so the grants are counted per
  * window of that clock — no wall-clock durations are asserted.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Services } from '../../../src/app/services.js';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
 import { KebClient } from '../../../src/clients/keb-client.js';
 import { RateLimiter, type LimiterClock } from '../../../src/rollout/rate-limiter.js';
 import { planWave } from '../../../src/rollout/plan-wave.js';
-import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
+import { simServices } from '../../helpers/sim-services.js';
 
 /** Virtual time: a timer fires on the next turn and moves the clock to its due time. */
 function virtualClock(): LimiterClock {
@@ -29,39 +27,26 @@ function virtualClock(): LimiterClock {
 }
 
 describe('src/rollout/rate-limiter.ts with the clients', () => {
-  let sim: TestSim;
-  let dir: string;
-  let services: Services;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', runtimes: 300, timeScale: 0.01 });
-    const configFile = writeSimConfig(sim, 'rate-limits', (cfg) => {
-      cfg.environments.dev.limits = { requestsPerSecond: { keb: 1000, kcp: 1000 } };
-      cfg.environments.prod.limits = { requestsPerSecond: { kcp: 2, keb: 5 } };
-    });
-    dir = path.dirname(configFile);
-    services = await Services.create({ configFile });
-  });
-  afterAll(async () => {
-    await services?.close();
-    await sim?.close();
-    rmSync(dir, { recursive: true, force: true });
+  const f = simServices({ profile: 'scenarios', runtimes: 300, timeScale: 0.01 }, 'rate-limits', (cfg) => {
+    cfg.environments.dev.limits = { requestsPerSecond: { keb: 1000, kcp: 1000 } };
+    cfg.environments.prod.limits = { requestsPerSecond: { kcp: 2, keb: 5 } };
   });
 
   it('gives every environment its own caps: Prod’s KCP cap does not throttle Dev’s KCP', () => {
-    expect(services.limiter.stats('dev', 'kcp')?.perSecond).toBe(1000);
-    expect(services.limiter.stats('prod', 'kcp')?.perSecond).toBe(2);
-    expect(services.limiter.stats('prod', 'keb')?.perSecond).toBe(5);
-    expect(services.limiter.stats('stage', 'kcp')).toBeUndefined();
-    expect(services.throttle('dev')).not.toBe(services.throttle('prod'));
+    expect(f.services.limiter.stats('dev', 'kcp')?.perSecond).toBe(1000);
+    expect(f.services.limiter.stats('prod', 'kcp')?.perSecond).toBe(2);
+    expect(f.services.limiter.stats('prod', 'keb')?.perSecond).toBe(5);
+    expect(f.services.limiter.stats('stage', 'kcp')).toBeUndefined();
+    expect(f.services.throttle('dev')).not.toBe(f.services.throttle('prod'));
   });
 
   it('planning throttles KEB, KCP and Gardener through the environment’s buckets', async () => {
-    await planWave(services, { env: 'dev', specs: ['all'] });
-    expect(services.limiter.stats('dev', 'keb')?.granted).toBeGreaterThan(0);
-    expect(services.limiter.stats('dev', 'kcp')?.granted).toBeGreaterThan(0);
+    await planWave(f.services, { env: 'dev', specs: ['all'] });
+    expect(f.services.limiter.stats('dev', 'keb')?.granted).toBeGreaterThan(0);
+    expect(f.services.limiter.stats('dev', 'kcp')?.granted).toBeGreaterThan(0);
     // Prod's buckets saw nothing of Dev's plan.
-    expect(services.limiter.stats('prod', 'keb')?.granted).toBe(0);
-    expect(services.limiter.stats('prod', 'kcp')?.granted).toBe(0);
+    expect(f.services.limiter.stats('prod', 'keb')?.granted).toBe(0);
+    expect(f.services.limiter.stats('prod', 'kcp')?.granted).toBe(0);
   });
 
   it('a KEB cap of 5/s binds a paged listing: never more than the burst + 5 per second of the limiter’s clock', async () => {
@@ -69,7 +54,7 @@ describe('src/rollout/rate-limiter.ts with the clients', () => {
     const limiter = new RateLimiter({ prod: { keb: 5 } }, clock);
     const throttle = limiter.for('prod');
     const grants: number[] = [];
-    const e = services.envConfig('prod');
+    const e = f.services.envConfig('prod');
     const keb = new KebClient({
       url: e.keb.url,
       token: readFileSync(e.keb.tokenFile, 'utf8').trim(),
@@ -81,7 +66,7 @@ describe('src/rollout/rate-limiter.ts with the clients', () => {
       },
     });
     const listed = await keb.listRuntimes({ state: 'all' });
-    const expected = sim.sim.landscape.runtimes.filter((r) => r.env === 'prod').length;
+    const expected = f.sim.sim.landscape.runtimes.filter((r) => r.env === 'prod').length;
     expect(listed).toHaveLength(expected);
     const pages = Math.ceil(expected / 4);
     expect(pages).toBeGreaterThanOrEqual(15);

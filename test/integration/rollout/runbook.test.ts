@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
-import type { CommandContext } from '../../../commands/types.js';
-import { Services } from '../../../src/app/services.js';
 import type { Prediction } from '../../../src/rollout/preview.js';
 import type { VerifyReport } from '../../../src/rollout/verify.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
-import { startTestSim, type TestSim, writeSimConfig } from '../../helpers/sim.js';
+import type { SimConfigDoc } from '../../helpers/sim.js';
+import { simServices } from '../../helpers/sim-services.js';
 
-const writeConfig = (sim: TestSim) =>
-  writeSimConfig(sim, 'runbook', (cfg) => {
-    for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
-  });
+const edit = (cfg: SimConfigDoc) => {
+  for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
+};
 
 describe('src/rollout/preview, verify and runbook through their commands', () => {
-  let sim: TestSim;
-  let ctx: CommandContext;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
-  });
-  afterAll(async () => {
-    await ctx.services.close();
-    await sim.close();
-  });
+  const f = simServices({ profile: 'scenarios', timeScale: 0.01 }, 'runbook', edit);
+  const { ctx } = f;
 
   it('predicts what the run then does, for everything that can be known before the patch', async () => {
     const planned = await dispatch(ctx, 'plan', ['dev', 'all', '--preview']);
@@ -30,7 +20,7 @@ describe('src/rollout/preview, verify and runbook through their commands', () =>
     const preview = (planned.json as { preview: Prediction[] }).preview;
     expect(planned.text).toContain('preview (read every SKR)');
     // The preview changed nothing.
-    expect(Object.keys(sim.sim.getStats().kymaWrites)).toHaveLength(0);
+    expect(Object.keys(f.sim.sim.getStats().kymaWrites)).toHaveLength(0);
     const run = await dispatch(ctx, 'run', ['dev', 'all', '--yes']);
     expect((run.json as WaveStatus).state).toBe('finished');
     const wave = (run.json as WaveStatus).waveId;
@@ -87,23 +77,15 @@ describe('src/rollout/preview, verify and runbook through their commands', () =>
 });
 
 describe('run --plan of a sampled plan, and verify scoped to what it checked (a landscape of fresh runtimes)', () => {
-  let sim: TestSim;
-  let ctx: CommandContext;
-  beforeAll(async () => {
-    sim = await startTestSim({ profile: 'fresh', timeScale: 0.01 });
-    ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: writeConfig(sim) }) };
-  });
-  afterAll(async () => {
-    await ctx.services.close();
-    await sim.close();
-  });
+  const f = simServices({ profile: 'fresh', timeScale: 0.01 }, 'runbook', edit);
+  const { ctx } = f;
 
   it('refuses run --plan when a stored runtime of a sample is no longer eligible, naming it; runs the stored list otherwise', async () => {
     const planned = await dispatch(ctx, 'plan', ['stage', 'kyma-test', 'kyma-integration', '--sample', '2', '--json']);
     expect(planned.exitCode).toBe(0);
     const doc = planned.json as { hash: string; runtimes: { runtimeId: string }[] };
     expect(doc.runtimes).toHaveLength(2);
-    const victim = sim.sim.runtimesOf('stage').find((r) => r.runtimeId === doc.runtimes[0].runtimeId)!;
+    const victim = f.sim.sim.runtimesOf('stage').find((r) => r.runtimeId === doc.runtimes[0].runtimeId)!;
     victim.state = 'deprovisioning';
     try {
       const refused = await dispatch(ctx, 'run', ['--plan', doc.hash, '--yes']);
@@ -131,7 +113,7 @@ describe('run --plan of a sampled plan, and verify scoped to what it checked (a 
     expect(step1.verified).toBe(false);
     const journal = await ctx.services.journal();
     const inWave = new Set((await journal.listWaveRuntimes(step1.wave!)).map((r) => r.runtimeId));
-    const other = sim.sim.runtimesOf('stage').find((r) => r.state === 'succeeded' && !inWave.has(r.runtimeId))!;
+    const other = f.sim.sim.runtimesOf('stage').find((r) => r.state === 'succeeded' && !inWave.has(r.runtimeId))!;
     // A verify of another scope (one runtime outside the wave) does not mark the wave.
     const elsewhere = await dispatch(ctx, 'verify', ['stage', `runtime-id=${other.runtimeId}`]);
     expect(elsewhere.text).not.toContain(step1.wave!);

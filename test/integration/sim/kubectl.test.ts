@@ -11,6 +11,12 @@ import type { Env, Scenario } from '../../../src/sim/types.js';
 
 const ISTIO_FINALIZER = 'istios.operator.kyma-project.io/istio-installation';
 
+/** An Istio CR in kyma-system as YAML for `kubectl apply -f -`, with finalizers when given. */
+function istioCr(name: string, finalizers?: string[]): string {
+  const fin = finalizers ? `  finalizers: [${finalizers.join(', ')}]\n` : '';
+  return `apiVersion: operator.kyma-project.io/v1alpha2\nkind: Istio\nmetadata:\n  name: ${name}\n  namespace: kyma-system\n${fin}spec: {}\n`;
+}
+
 describeWith(requireKubectl(), 'src/sim/k8s with the real kubectl', () => {
   let sim: TestSim;
   let cacheDir: string;
@@ -135,14 +141,7 @@ spec:
 
   it('delete istio --field-selector marks a CR with finalizers; it goes once they are cleared (the rename script)', async () => {
     // `fresh` runs no Istio operator, so nothing clears the finalizer but the client.
-    const cr = `apiVersion: operator.kyma-project.io/v1alpha2
-kind: Istio
-metadata:
-  name: custom
-  namespace: kyma-system
-  finalizers: [${ISTIO_FINALIZER}]
-spec: {}
-`;
+    const cr = istioCr('custom', [ISTIO_FINALIZER]);
     expect(ok(await onSkr('dev', 'fresh', ['apply', '-f', '-'], cr))).toBe('istio.operator.kyma-project.io/custom created\n');
     // kubectl delete would wait until the finalizer is gone; the script's own flow clears it afterwards.
     expect(ok(await onSkr('dev', 'fresh', ['delete', 'istio', '-n', 'kyma-system', '--field-selector', 'metadata.name!=default', '--wait=false']))).toBe(
@@ -159,13 +158,7 @@ spec: {}
   });
 
   it('delete istio --field-selector waits until the CR is gone (kubectl polls for 404)', async () => {
-    const cr = `apiVersion: operator.kyma-project.io/v1alpha2
-kind: Istio
-metadata:
-  name: doomed
-  namespace: kyma-system
-spec: {}
-`;
+    const cr = istioCr('doomed');
     ok(await onSkr('stage', 'no-template', ['apply', '-f', '-'], cr));
     expect(ok(await onSkr('stage', 'no-template', ['delete', 'istio', '-n', 'kyma-system', '--field-selector', 'metadata.name==doomed']))).toBe(
       'istio.operator.kyma-project.io "doomed" deleted\n',
