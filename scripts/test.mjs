@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check (and build, in the same tsc pass), lint, then jest with a JSON report.
+// `npm test`: type-check (and build, in the same tsc pass), lint (eslint and the layer check), then jest with a JSON report.
 // Prints the suite count, then the C8 line last: `tests: P passed, F failed, S skipped` (see scripts/test-count.mjs:
 // passed = numPassedTests; failed = numFailedTests + numRuntimeErrorTestSuites, +1 when type-checking fails, +1
 // when lint fails, +1 when test/skips.json is malformed; skipped = numPendingTests + numTodoTests — and under
@@ -36,7 +36,7 @@ try {
 if (skipListProblems.length) skips = [];
 
 const typecheck = step('type-check and build', 'npx', ['tsc', '-p', 'tsconfig.json']);
-const lint = step('lint', 'npx', ['eslint', '.']);
+const lint = step('lint', 'npx', ['eslint', '.']) && step('layers', 'node', ['scripts/check-layers.mjs']);
 // --forceExit: the report is written before jest exits; a stray keep-alive socket or timer left by a library in
 // some suite must not keep CI waiting after every test has finished.
 step('jest', 'npx', ['jest', '--json', `--outputFile=${report}`, '--forceExit', ...process.argv.slice(2)], {
@@ -66,7 +66,7 @@ if (skipListProblems.length) failed += 1;
 const out = (s) => process.stdout.write(`${s}\n`);
 out('');
 if (!typecheck) out('FAILED: type-check (tsc -p tsconfig.json)');
-if (!lint) out('FAILED: lint (eslint .)');
+if (!lint) out('FAILED: lint (eslint . and scripts/check-layers.mjs)');
 for (const p of skipListProblems) out(`FAILED: ${p}`);
 for (const s of c.failedSuites) out(`FAILED suite: ${s.file}: ${s.message}`);
 for (const t of c.failedTests) out(`FAILED: ${t.file} › ${t.name}`);
