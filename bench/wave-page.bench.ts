@@ -73,8 +73,8 @@ async function main(): Promise<void> {
     const wave = await journal.createWave({ env: 'prod', target: 'all', planHash: 'b'.repeat(64), state: 'running', concurrency: 100, requestedBy: 'bench', approvedBy: 'oncall' }, rts, new Date(start));
     await journal.acquireLease(wave.waveId, 'bench', 3600_000);
     for (let i = 0; i < FINISHED; i++) {
-      await journal.startRuntime(wave.waveId, rts[i].runtimeId);
-      await journal.finishRuntime(wave.waveId, rts[i].runtimeId, result(rts[i].runtimeId, i, start));
+      await journal.startRuntime(wave.waveId, rts[i].runtimeId, 'bench');
+      await journal.finishRuntime(wave.waveId, rts[i].runtimeId, result(rts[i].runtimeId, i, start), 'bench');
     }
     const deps = { journal: () => Promise.resolve(journal), key: KEY, budgetOf: (_w: unknown, n: number) => Math.max(1, Math.floor(n * 0.05)), envs: ['prod'] };
     const server = http.createServer((req, res) => void handleWavePage(req, res, deps));
