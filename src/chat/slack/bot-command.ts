@@ -15,12 +15,8 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Services } from '../../app/services.js';
 import type { Leadership as LeadershipType } from '../../app/leadership.js';
-import type { EnvName } from '../../config/config.js';
 import type { ReadinessCheck } from '../../observability/health.js';
-import { LeaseHeldError, runWave, type WaveEvent, type WaveEvents } from '../../rollout/wave-runner.js';
-import { runnerLiveness } from '../../rollout/runner-identity.js';
-import { effectiveState, waveStatus } from '../../rollout/wave-status.js';
-import { waveBudget } from '../../rollout/wave-budget.js';
+import type { WaveEvent, WaveEvents } from '../../rollout/wave-runner.js';
 import type { SlackBot } from './app.js';
 import { readSlackSettings } from './settings.js';
 
@@ -48,9 +44,6 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 export const RESUME_SCAN_MS = 30_000;
 /** The leader lease (docs/ha.md): a dead leader's waves continue on another replica within about this long. */
 export const LEADER_TTL_MS = 15_000;
-
-/** The bot's actor name in the audit log for what it does on its own (resuming waves). */
-const BOT_ACTOR = 'istio-migrate-bot';
 
 type Log = Logger;
 
@@ -91,89 +84,6 @@ function logWaveEvents(events: WaveEvents, log: Log): void {
         break;
     }
   });
-}
-
-/**
- * Resumes the waves whose runner is gone (`interrupted`: no live lease — a stopped or crashed pod; or a live lease
- * whose holder is a process of this host that no longer exists, taken over at once as `resume` does) in the
- * background, as the runner they lost: paused waves stay paused, done runtimes are skipped, in-flight ones are
- * re-checked by state. A wave another live process holds, or one on another host whose lease has not lapsed, is
- * left to it.
- */
-async function resumeInterrupted(services: Services, running: Map<string, Promise<void>>, log: Log, holds: Map<string, () => void> = new Map()): Promise<string[]> {
-  const started: string[] = [];
-  // Only the leader runs waves (docs/ha.md); the other replicas answer Slack.
-  if (services.leadership && !services.leadership.isLeader) return started;
-  const stop = services.leadership?.signal;
-  const journal = await services.journal();
-  const active = await journal.listWaves({ states: ['running', 'paused', 'draining', 'interrupted'] });
-  // Interrupted: its lease lapsed. Or its lease is live but held by a runner known dead — a process of this host
-  // that is gone (kill -9): taken over at once, as `resume` does (src/rollout/runner-identity.ts).
-  const toResume: { wave: (typeof active)[number]; takeOverFrom?: string }[] = [];
-  for (const wave of active) {
-    if (running.has(wave.waveId)) continue;
-    // A valid lease of a dead runner first: status shows that wave interrupted too, but its lease must be taken over.
-    const lease = await journal.getLease(wave.waveId);
-    if (lease && Date.parse(lease.expiresAt) > Date.now() && runnerLiveness(lease.holder, services.events.runners) === 'dead') {
-      toResume.push({ wave, takeOverFrom: lease.holder });
-      continue;
-    }
-    if ((await effectiveState(journal, wave)) === 'interrupted') toResume.push({ wave });
-  }
-  // The global budget's ledger first (a new leader: docs/ha.md): every active wave not running here — about to be
-  // resumed now, or once the dead runner's lease lapses — with its failures so far, and the waves a budget stopped
-  // while those ran; before any of them starts a runtime. Holds of waves no longer active go.
-  if (services.globalBudget) {
-    const failuresOf = async (waveId: string) => {
-      const rows = await journal.listWaveRuntimes(waveId);
-      return { eligible: rows.length, failures: rows.filter((r) => r.state === 'finished' && r.result?.class === 'platform').length };
-    };
-    const activeIds = new Set(active.map((w) => w.waveId));
-    for (const [waveId, drop] of holds) {
-      if (!activeIds.has(waveId)) {
-        drop();
-        holds.delete(waveId);
-      }
-    }
-    if (active.length) {
-      const since = Math.min(...active.map((w) => Date.parse(w.createdAt)));
-      for (const w of await journal.listWaves({ states: ['budget-stopped'] })) {
-        if (Date.parse(w.updatedAt) < since) continue;
-        const c = await failuresOf(w.waveId);
-        services.globalBudget.hold(w.waveId, c.eligible, c.failures, true);
-      }
-    }
-    for (const w of active) {
-      if (running.has(w.waveId) || holds.has(w.waveId)) continue;
-      const c = await failuresOf(w.waveId);
-      holds.set(w.waveId, services.globalBudget.hold(w.waveId, c.eligible, c.failures));
-    }
-  }
-  for (const { wave, takeOverFrom } of toResume) {
-    const eligible = (await journal.listWaveRuntimes(wave.waveId)).length;
-    const env = wave.env as EnvName;
-    const wl = log.child({ waveId: wave.waveId });
-    if (takeOverFrom) wl.info({ env, deadHolder: takeOverFrom }, 'resuming a wave whose runner is gone (no such process on this host): its lease is taken over at once');
-    else wl.info({ env }, 'resuming an interrupted wave');
-    const work = (async () => {
-      await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder, ...(takeOverFrom ? { takeOverFrom } : {}) } });
-      const ended = await runWave(
-        { journal, access: await services.access(env), budget: await waveBudget(journal, services, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
-        wave.waveId,
-      );
-      const st = await waveStatus(journal, ended);
-      await journal.audit({ actor: BOT_ACTOR, action: 'wave-ended', subject: wave.waveId, detail: { state: st.state, counts: st.counts } });
-    })().catch((e: unknown) => {
-      if (e instanceof LeaseHeldError) wl.info({ holder: e.holder }, 'another process resumed the wave');
-      else wl.error({ err: (e as Error).message }, 'resuming the wave failed');
-    });
-    running.set(
-      wave.waveId,
-      work.finally(() => running.delete(wave.waveId)),
-    );
-    started.push(wave.waveId);
-  }
-  return started;
 }
 
 /** Resolves true when `work` settles within `ms`, false otherwise. */
@@ -233,9 +143,8 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     { name: 'config', check: () => Promise.resolve(!stopping) },
     { name: 'journal', check: async () => ((await (await services.journal()).ping()), true) },
   ];
-  const resumed = new Map<string, Promise<void>>();
-  /** Global-budget holds of active waves this replica does not run (yet): see resumeInterrupted. */
-  const budgetHolds = new Map<string, () => void>();
+  const { WaveResumer } = await import('../../app/wave-resumer.js');
+  const resumer = WaveResumer.of(services, logger);
   let bot: SlackBot | undefined;
   /** Set while the app is started and not deliberately stopped (an error leaving early stops it in `finally`). */
   let toStop = false;
@@ -275,7 +184,8 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
 
     // Resumed waves get their live Slack message back (the reporter follows them again).
     const scanOnce = () =>
-      resumeInterrupted(services, resumed, logger, budgetHolds)
+      resumer
+        .scan()
         .then((ids) => (ids.length ? slack.reattach(ids) : undefined))
         .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'looking for interrupted waves failed'));
     // Leader election (docs/ha.md): the leader runs the waves; on becoming it, it looks for waves to resume at once.
@@ -294,16 +204,16 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     await stopped;
     stopping = true;
     clearInterval(scan);
-    logger.info({ waves: [...resumed.keys()], timeoutMs: shutdownMs }, 'stopping: no new work; running waves are checkpointed and left resumable');
+    logger.info({ waves: [...resumer.running.keys()], timeoutMs: shutdownMs }, 'stopping: no new work; running waves are checkpointed and left resumable');
     const deadline = Date.now() + shutdownMs;
     services.events.stopAll(new Error('the bot is stopping (SIGTERM)'));
     // The runners end first (interrupted, leases released), then the wave messages say so, then Slack goes.
     const drained = (async () => {
-      await Promise.all([...resumed.values()]);
+      await resumer.idle();
       await slack.idle();
     })();
     if (!(await within(Math.max(0, deadline - Date.now()), drained))) {
-      logger.warn({ waves: [...resumed.keys()] }, 'shutdown timeout: leaving with work still stopping (its leases lapse; the next process resumes it)');
+      logger.warn({ waves: [...resumer.running.keys()] }, 'shutdown timeout: leaving with work still stopping (its leases lapse; the next process resumes it)');
     }
     // The waves are interrupted and their leases released: another replica may lead (and resume them) at once.
     await within(2_000, leadership?.stop() ?? Promise.resolve());
