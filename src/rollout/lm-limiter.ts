@@ -10,13 +10,20 @@
  * - a 429 or 5xx answer seen: limit × 0.5 ("backing off: 429/5xx answers");
  * - the latency ratio (window median / no-load latency) above `target`: limit × target / ratio, at least × 0.5
  *   ("backing off: LM latency ×1.6");
- * - otherwise, with the limit in use: × 1.5 while the ratio stays flat (slow start; it ends at the first rise above
+ * - otherwise, with the limit in use: × 1.25 while the ratio stays flat (slow start; it ends at the first rise above
  *   `flat`), then half-way towards limit × target / ratio (the smoothing) and at least + 1 — towards the requested
  *   concurrency.
  * Never above the requested concurrency, never below 1.
  *
- * Limits: the no-load latency is the lowest window's lower quartile over the wave, never forgotten (no probing as
- * Vegas does): a landscape that gets slower for good during a wave keeps the limit low. Nothing is known of LM before the
+ * The no-load latency is the lowest window median of the wave (medians against medians: a landscape whose runtimes
+ * differ a lot does not read its own spread as load). A window run with at most `floor` (default 2) in flight
+ * cannot have loaded LM: if its latency is still above `target`, the slowness is not LM's load (a slower landscape, a
+ * busy API server, a lucky first window) and that window's median becomes the no-load latency, with slow start again.
+ * Without this, one fast window early in a wave held a 10,000-runtime wave at 1 in flight for good ("backing off:
+ * LM latency ×1.3" with one runtime in flight).
+ *
+ * Limits: a landscape that gets slower for good during a wave costs one series of back-offs down to `floor` and a
+ * slow start. Nothing is known of LM before the
  * first runtimes finish, so the start (`initial`) is a bet: above LM's capacity the first round is slow for every
  * runtime in it. Any slowness reads as LM's: a simulator or API server short of CPU holds the limit down as well. A
  * window's median is robust to a mix of fast and slow runtimes (takeovers and fresh installs) only while that mix
@@ -28,15 +35,18 @@ export interface LimiterOptions {
   max: number;
   /** Where it starts (default min(max, 8)). */
   initial?: number;
-  /** The latency ratio it settles at, LM's queue allowance (default 1.2). */
+  /** The latency ratio (of window medians) it settles at, LM's queue allowance (default 1.1). */
   target?: number;
   /**
-   * The latency ratio up to which LM counts as unloaded: slow start ends above it (default 1.15; clusters differ by
-   * up to 20 %, so an unloaded window's median / lower quartile is about 1.05).
+   * The latency ratio up to which LM counts as unloaded: slow start (× 1.25 a window: gentle, as the first rounds
+   * above LM's capacity are slow for every runtime in them) ends above it (default 1.08; a window median of 8 varies
+   * by a few per cent when clusters differ by up to 20 %).
    */
   flat?: number;
-  /** Finished runtimes per decision (default min(8, limit)). */
+  /** Finished runtimes per decision (default 8: fewer read one runtime's spread as LM's load). */
   window?: number;
+  /** In flight up to which a window cannot have loaded LM (default 2): its latency is no-load, whatever it is. */
+  floor?: number;
   /** The clock (ms), for tests. */
   now?: () => number;
 }
@@ -48,7 +58,8 @@ export class LmLimiter {
   private max: number;
   private readonly target: number;
   private readonly flat: number;
-  private readonly window: number | undefined;
+  private readonly window: number;
+  private readonly floor: number;
   private readonly now: () => number;
   private samples: number[] = [];
   private overloads = 0;
@@ -65,9 +76,10 @@ export class LmLimiter {
   constructor(o: LimiterOptions) {
     this.max = Math.max(1, Math.floor(o.max));
     this.current = clamp(o.initial ?? Math.min(this.max, 8), this.max);
-    this.target = o.target ?? 1.2;
-    this.flat = o.flat ?? 1.15;
-    this.window = o.window;
+    this.target = o.target ?? 1.1;
+    this.flat = o.flat ?? 1.08;
+    this.window = o.window ?? 8;
+    this.floor = o.floor ?? 2;
     this.now = o.now ?? Date.now;
     this.changedAt = this.now();
   }
@@ -92,16 +104,20 @@ export class LmLimiter {
     if (this.now() - latencyMs < this.changedAt && this.overloads === 0) return; // patched under an older limit
     this.samples.push(latencyMs);
     this.busiest = Math.max(this.busiest, inFlight);
-    if (this.samples.length < (this.window ?? Math.min(8, this.limit))) return;
+    if (this.samples.length < this.window) return;
     const sorted = [...this.samples].sort((a, b) => a - b);
     this.samples = [];
     const median = sorted[Math.floor(sorted.length / 2)];
-    // The no-load latency: the lowest window's lower quartile (its fastest runtimes, served first by a busy LM; a
-    // quartile, not the fastest one, so that one lucky runtime does not read as everyone else's load). Never
-    // forgotten: a forgetting minimum creeps up under steady load and reads that load as the no-load latency.
-    const low = sorted[Math.floor(sorted.length / 4)];
-    this.noLoad = Math.min(this.noLoad ?? low, low);
+    // The no-load latency: the lowest window median. Not forgotten as time passes (a forgetting minimum creeps up
+    // under steady load and reads that load as the no-load latency); measured again only when backing off did not help.
+    this.noLoad = Math.min(this.noLoad ?? median, median);
     this.ratio = median / this.noLoad;
+    if (this.ratio > this.target && this.busiest <= this.floor) {
+      // Slow with at most `floor` in flight: not LM's load. Measured again, and the limit may grow as at the start.
+      this.noLoad = median;
+      this.ratio = 1;
+      this.slowStart = true;
+    }
     const used = this.busiest >= this.limit;
     this.busiest = 0;
     if (this.overloads > 0) {
@@ -116,7 +132,7 @@ export class LmLimiter {
     } else if (used) {
       if (this.ratio > this.flat) this.slowStart = false;
       const gradient = this.current + Math.max(1, (this.current * (this.target / this.ratio - 1)) / 2);
-      this.set(this.slowStart ? this.current * 1.5 : gradient);
+      this.set(this.slowStart ? this.current * 1.25 : gradient);
       if (this.limit >= this.max) this.cause = null;
     }
   }
