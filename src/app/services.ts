@@ -15,6 +15,7 @@ import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-li
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
+import { learnedLmStart } from '../rollout/limit.js';
 import { calendarOf } from '../rollout/freeze-calendar.js';
 import { UserRateLimit } from './user-rate-limit.js';
 import type { Leadership } from './leadership.js';
@@ -190,10 +191,12 @@ export class Services {
 
   /**
    * What a wave runner of `env` needs beyond its budget: the guard's α and history (C4), and the limiter that follows
-   * Lifecycle Manager's pace (on for every wave the commands run).
+   * Lifecycle Manager's pace (on for every wave the commands run), starting where the environment's last wave left
+   * LM (`learnedLmStart`), else at 8.
    */
-  async guardDeps(env: EnvName, waveId: string): Promise<{ alpha: number; prior: GuardPrior; adaptive: true }> {
-    return { alpha: this.alpha(env), prior: await this.guardPrior(env, waveId), adaptive: true };
+  async guardDeps(env: EnvName, waveId: string): Promise<{ alpha: number; prior: GuardPrior; adaptive: true | { initial: number } }> {
+    const initial = await learnedLmStart(await this.journal(), env, waveId);
+    return { alpha: this.alpha(env), prior: await this.guardPrior(env, waveId), adaptive: initial === undefined ? true : { initial } };
   }
 
   approvalRequired(env: EnvName): boolean {

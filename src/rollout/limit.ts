@@ -75,3 +75,27 @@ export function readLimitHistory(journal: Pick<Journal, 'waveLimitHistory'>, wav
 export function readLimit(journal: Pick<Journal, 'waveLimit'>, waveId: string): Promise<WaveLimit | undefined> {
   return journal.waveLimit(waveId);
 }
+
+/** The ended states whose limit history says how fast LM went. */
+const ENDED_STATES = ['finished', 'budget-stopped', 'aborted'] as const;
+
+/**
+ * What LM allowed in the environment's last ended wave (its limit history; `exclude` the wave itself): the median of
+ * LM's limit over the second half of that wave's points — a `held at N: …` of the limiter counts N, `at the requested
+ * concurrency` counts the requested one; points held by a budget or a window say nothing of LM. Undefined without
+ * such a wave. The limiter starts there instead of at 8: LM's pace is a property of the environment, not of a wave.
+ */
+export async function learnedLmStart(journal: Pick<Journal, 'listWaves' | 'waveLimitHistory'>, env: string, exclude?: string): Promise<number | undefined> {
+  const ended = (await journal.listWaves({ env, states: [...ENDED_STATES] })).filter((w) => w.waveId !== exclude).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  for (const w of ended) {
+    const history = await journal.waveLimitHistory(w.waveId);
+    const levels = history.slice(Math.floor(history.length / 2)).flatMap((p) => {
+      if (p.cause === 'at the requested concurrency') return [p.requested];
+      return /^held at \d+: (backing off|following LM)/.test(p.cause) ? [p.limit] : [];
+    });
+    if (!levels.length) continue;
+    const sorted = levels.sort((a, b) => a - b);
+    return Math.max(1, sorted[Math.floor((sorted.length - 1) / 2)]); // the lower median: the cautious side
+  }
+  return undefined;
+}

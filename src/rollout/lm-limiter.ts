@@ -33,7 +33,7 @@
 export interface LimiterOptions {
   /** The requested concurrency: the limit never goes above it. */
   max: number;
-  /** Where it starts (default min(max, 8)). */
+  /** Where it starts (default min(max, 8); the commands pass what the environment's last wave learned: `learnedLmStart`). */
   initial?: number;
   /** The latency ratio (of window medians) it settles at, LM's queue allowance (default 1.1). */
   target?: number;

@@ -85,7 +85,7 @@ export interface RunnerDeps {
    * Follow Lifecycle Manager's pace (lm-limiter.ts): lower the limit when patch → Manifest Ready latency grows or
    * 429/5xx answers appear. Default off; the commands turn it on.
    */
-  adaptive?: boolean | LimiterOptions;
+  adaptive?: boolean | Omit<LimiterOptions, 'max'>;
   /**
    * The global error budget over every wave running in this process (config `globalBudget`); unset: only the
    * wave's own budget applies. The wave joins it while it runs.
