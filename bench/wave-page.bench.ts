@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       await journal.startRuntime(wave.waveId, rts[i].runtimeId, 'bench');
       await journal.finishRuntime(wave.waveId, rts[i].runtimeId, result(rts[i].runtimeId, i, start), 'bench');
     }
-    const deps = { journal: () => Promise.resolve(journal), key: KEY, budgetOf: (_w: unknown, n: number) => Math.max(1, Math.floor(n * 0.05)), envs: ['prod'] };
+    const deps = { journal: () => Promise.resolve(journal), key: KEY, budget: { budget: (_env: string, n: number) => Math.max(1, Math.floor(n * 0.05)) }, envs: ['prod'] };
     const server = http.createServer((req, res) => void handleWavePage(req, res, deps));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${wavePagePath(KEY, wave.waveId, 3600)}`;

@@ -1,6 +1,5 @@
 /** `export`: a wave's per-runtime results as CSV or JSON for the change record, or its timeline chart (SVG, PNG). */
 import { writeFile } from 'node:fs/promises';
-import type { EnvName } from '../src/config/config.js';
 import { waveArg } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -51,7 +50,7 @@ export const exportWave: CommandSpec = {
 async function exportChart(ctx: CommandContext, id: string, format: 'svg' | 'png', out: string | undefined): Promise<CommandResult> {
   const { buildWaveView } = await import('../src/wave-page/wave-view.js');
   const { timelinePng, timelineSvg } = await import('../src/wave-page/timeline-chart.js');
-  const view = await buildWaveView({ journal: await ctx.services.journal(), budgetOf: (w, n) => ctx.services.budget(w.env as EnvName, n) }, id);
+  const view = await buildWaveView({ journal: await ctx.services.journal(), budget: ctx.services }, id);
   if (!view) throw new CommandError(`no wave ${id}`, 1);
   const bytes = format === 'svg' ? Buffer.from(timelineSvg(view)) : await timelinePng(view);
   const json = { waveId: id, format, bytes: bytes.length, file: out ?? null };

@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { createRequire } from 'node:module';
-import type { Journal, Wave } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
+import type { BudgetPolicy } from '../rollout/wave-budget.js';
 import { isFinalWaveState } from '../journal/ids-and-states.js';
 import { PAGE_CSS, PAGE_JS } from './page-assets.js';
 import { checkLink, signedQuery, type LinkSubject } from './signed-link.js';
@@ -22,7 +23,7 @@ export interface WavePageDeps {
   journal: () => Promise<Journal>;
   /** The link key; undefined: pages are off (every page answers 403). */
   key: Buffer | undefined;
-  budgetOf: (wave: Wave, eligible: number) => number;
+  budget: BudgetPolicy;
   envs: readonly string[];
   /** How often live pages re-read the journal (default 1000 ms). */
   pollMs?: number;
@@ -182,7 +183,7 @@ ${rows.join('\n')}</tbody></table></body></html>`,
     return true;
   }
   const waveId = parts[0];
-  const viewDeps = { journal, budgetOf: deps.budgetOf, now: deps.now };
+  const viewDeps = { journal, budget: deps.budget, now: deps.now };
   const view = await buildWaveView(viewDeps, waveId);
   if (!view) {
     send(res, 404, 'text/plain', `no wave ${waveId}\n`);

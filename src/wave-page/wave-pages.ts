@@ -3,8 +3,7 @@
  * the link key and the environments' budgets. Also makes the signed links messages carry.
  */
 import type { Services } from '../app/services.js';
-import type { EnvName } from '../config/config.js';
-import type { Wave } from '../journal/journal.js';
+import type { BudgetPolicy } from '../rollout/wave-budget.js';
 import { handleWavePage, indexPagePath, wavePagePath } from './page-server.js';
 import { loadPageKey, pageUrl } from './page-key.js';
 import type http from 'node:http';
@@ -22,16 +21,18 @@ export interface WavePages {
 export async function wavePages(services: Services, opts: { key?: Buffer; pollMs?: number } = {}): Promise<WavePages> {
   const key = opts.key ?? (await loadPageKey(services.config));
   const ttl = (services.config.page?.linkTtlHours ?? 168) * 3600;
-  const budgetOf = (w: Wave, eligible: number) => {
-    try {
-      return services.budget(w.env as EnvName, eligible);
-    } catch {
-      return Math.max(1, eligible);
-    }
+  const budget: BudgetPolicy = {
+    budget: (env, eligible) => {
+      try {
+        return services.budget(env, eligible);
+      } catch {
+        return Math.max(1, eligible); // an environment no longer configured: nothing to hold the page to
+      }
+    },
   };
   return {
     enabled: !!key,
-    handle: (req, res) => handleWavePage(req, res, { journal: () => services.journal(), key, budgetOf, envs: services.envs(), pollMs: opts.pollMs }),
+    handle: (req, res) => handleWavePage(req, res, { journal: () => services.journal(), key, budget, envs: services.envs(), pollMs: opts.pollMs }),
     waveLink: (waveId) => (key ? pageUrl(services.config, wavePagePath(key, waveId, ttl)) : undefined),
     wavePath: (waveId) => (key ? wavePagePath(key, waveId, ttl) : undefined),
     indexPath: (env) => (key ? indexPagePath(key, env, ttl) : undefined),

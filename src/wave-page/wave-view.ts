@@ -6,7 +6,8 @@
  * wave's customer tasks and the approval trail. No kubeconfig, token or secret is ever part of it: results hold none,
  * and only named fields are copied out of them.
  */
-import type { Approval, Journal, Wave, WaveState } from '../journal/journal.js';
+import type { Approval, Journal, WaveState } from '../journal/journal.js';
+import { waveBudget, type BudgetPolicy } from '../rollout/wave-budget.js';
 import type { Outcome } from '../migration/outcomes.js';
 import { patchToReadyMs, readLimit, readLimitHistory, type LimitPoint, type WaveLimit } from '../rollout/limit.js';
 import { countRuntimes, effectiveState, waveSummary, type WaveSummary } from '../rollout/wave-status.js';
@@ -115,8 +116,8 @@ function breakdown(rows: { key: string; cls: string | null }[]): Breakdown[] {
 
 export interface WaveViewDeps {
   journal: Journal;
-  /** The wave's error budget as a count (C4); the environment's config resolves it. */
-  budgetOf: (wave: Wave, eligible: number) => number;
+  /** The environment's budget (C4); the wave's own, when `resume --budget` raised it, wins (rollout/wave-budget.ts). */
+  budget: BudgetPolicy;
   now?: () => number;
 }
 
@@ -222,7 +223,7 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     total: runtimes.length,
     finished: finished.length,
     platformFailures,
-    budget: deps.budgetOf(wave, runtimes.length),
+    budget: await waveBudget(journal, deps.budget, wave, runtimes.length),
     bucketSeconds: bucket,
     etaSeconds,
     timeline,

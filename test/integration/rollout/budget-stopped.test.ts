@@ -9,6 +9,7 @@ import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
 import { Services } from '../../../src/app/services.js';
 import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { buildWaveView } from '../../../src/wave-page/wave-view.js';
 import { runtimeOf, startTestSim, writeSimConfig, type TestSim } from '../../helpers/sim.js';
 
 /** A selector of exactly these runtimes (values are full-match regexes). */
@@ -65,6 +66,9 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     expect(after.counts.pending).toBe(0);
     expect(await journal.raisedBudget(stopped.waveId)).toBe(10);
     expect((await journal.listAudit({ subject: stopped.waveId })).find((a) => a.action === 'set-budget')).toMatchObject({ actor: 'sre-1', detail: { from: 1, to: 10 } });
+    // What is shown of the wave tells the budget it ran to, not the environment's: its page and its chart.
+    expect((await buildWaveView({ journal, budget: ctx.services }, stopped.waveId))?.budget).toBe(10);
+    expect((await dispatch(ctx, 'export', [stopped.waveId, '--format', 'svg'])).text).toContain('budget (10)');
 
     // Another stopped wave: abort ends it (a stopped wave has no runner to obey a control).
     const second = (await run([])).json as WaveStatus;

@@ -48,13 +48,14 @@ const stub = {
   waveLimit: () => Promise.resolve({ inFlight: 1, limit: 1, requested: 4, cause: history[1].cause }),
   listWaveRuntimes: () => Promise.resolve(rows),
   getLease: () => Promise.resolve(undefined),
+  raisedBudget: () => Promise.resolve(undefined), // the environment's budget (2) applies
   listApprovals: () => Promise.resolve([{ planHash: wave.planHash, approver: 'oncall-1', requestedBy: 'sre-1', action: 'run', createdAt: iso(-60), expiresAt: iso(3600), usedAt: iso(0), usedBy: 'sre-1' }]),
   listTasks: () => Promise.resolve([{ taskId: 'task-1', runtimeId: 'b1', waveId: wave.waveId, env: 'dev', globalAccountId: 'ga-1', subaccountId: 'sa', shootName: 's-b1', istioCrs: [{ name: 'mine', createdAt: null, state: 'Ready' }], message: '', state: 'open', updatedBy: null, createdAt: iso(30), updatedAt: iso(30) }]),
 } as unknown as Journal;
 
 describe('src/wave-page/wave-view.ts', () => {
   it('counts, breakdowns, timeline (skipped runtimes never in flight), non-Ready with what to do, tasks, approvals', async () => {
-    const v = (await buildWaveView({ journal: stub, budgetOf: () => 2, now: () => T0 + 300_000 }, wave.waveId))!;
+    const v = (await buildWaveView({ journal: stub, budget: { budget: () => 2 }, now: () => T0 + 300_000 }, wave.waveId))!;
     expect(v.counts).toMatchObject({ migrated: 1, error: 1, 'multiple-istio-crs': 1, skipped: 1, pending: 0, running: 0 });
     expect([v.total, v.finished, v.platformFailures, v.budget]).toEqual([4, 4, 1, 2]);
     expect(v.bucketSeconds).toBe(1); // a 200 s wave: one-second intervals
@@ -92,7 +93,7 @@ describe('src/wave-page/wave-view.ts', () => {
   it('a running wave shows its limit now and its cause, and the limit changes as text', async () => {
     const running: Wave = { ...wave, state: 'running', finishedAt: null };
     const j = { ...stub, getWave: () => Promise.resolve(running), getLease: () => Promise.resolve({ waveId: wave.waveId, holder: 'h', expiresAt: iso(3600) }) } as unknown as Journal;
-    const v = (await buildWaveView({ journal: j, budgetOf: () => 2, now: () => T0 + 300_000 }, wave.waveId))!;
+    const v = (await buildWaveView({ journal: j, budget: { budget: () => 2 }, now: () => T0 + 300_000 }, wave.waveId))!;
     expect(v.state).toBe('running');
     expect(v.limitNow).toEqual({ inFlight: 1, limit: 1, requested: 4, cause: history[1].cause });
     const html = renderSections(v);
