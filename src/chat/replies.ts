@@ -140,3 +140,10 @@ export function isPlanDocument(j: unknown): j is { hash: string; env: string; ta
   const d = j as { hash?: unknown; env?: unknown; target?: unknown; runtimes?: unknown };
   return !!d && typeof d.hash === 'string' && typeof d.env === 'string' && typeof d.target === 'string' && Array.isArray(d.runtimes);
 }
+
+/** Why a plan's button does nothing: the plan already started a wave (`waveOfPlan`). */
+export function planRanText(hash: string, ran: { wave: { waveId: string; state: string }; active: boolean }): string {
+  const w = inlineCode(ran.wave.waveId);
+  const plan = `plan ${inlineCode(hash.slice(0, 12))}`;
+  return ran.active ? `${plan} already started ${w}, still ${ran.wave.state}` : `${plan} already ran as ${w} (${ran.wave.state}); plan again for a new wave`;
+}

@@ -24,7 +24,8 @@ import { ACTIVE_WAVE_STATES } from '../../journal/ids-and-states.js';
 import { effectiveState } from '../../rollout/wave-status.js';
 import { parseCommandLine } from '../command-line.js';
 import { buttonsOf, codeBlock, inlineCode, mention, type ChatButton, type ChatMessage } from '../message.js';
-import { ACTION, commandReply, helpReply, isPlanDocument, noteReply, planMessage, problemReply, refusalReply } from '../replies.js';
+import { ACTION, commandReply, helpReply, isPlanDocument, noteReply, planMessage, planRanText, problemReply, refusalReply } from '../replies.js';
+import { waveOfPlan } from '../../rollout/plan-runs.js';
 import { count } from '../../text/words.js';
 import { approvalRequest, APPROVE_ACTION } from './approval-message.js';
 import { CONFIRM_ACTION, needsConfirmation, proceedQuestion, WAVE_DRIVERS, type PendingConfirm } from './confirm.js';
@@ -306,10 +307,10 @@ export class ConsoleBot {
       const journal = await services.journal();
       const plan = await journal.getPlan(hash);
       if (!plan) return this.reply(noteReply(`no stored plan ${inlineCode(hash.slice(0, 12))}: plan again (e.g. ${inlineCode('stage kyma-test')})`));
-      const existing = (await journal.listWaves({ env: plan.env })).find((w) => w.planHash === hash);
-      if (existing) {
+      const ran = await waveOfPlan(journal, plan);
+      if (ran) {
         target.settled = true;
-        return this.reply(noteReply(`plan ${inlineCode(hash.slice(0, 12))} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`));
+        return this.reply(noteReply(planRanText(hash, ran)));
       }
       return this.runCommand(`run --plan ${hash.slice(0, 12)} (button)`, 'run', ['--plan', hash, '--yes'], () => (target.settled = true));
     }

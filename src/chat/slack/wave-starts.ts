@@ -7,7 +7,8 @@
 import type { CommandResult } from '../../../commands/index.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { inlineCode } from '../message.js';
-import { problemReply } from '../replies.js';
+import { planRanText, problemReply } from '../replies.js';
+import { waveOfPlan } from '../../rollout/plan-runs.js';
 import type { SlackContext } from './context.js';
 
 export interface StartRun {
@@ -31,11 +32,8 @@ export function waveStarter(ctx: SlackContext): StartWave {
     const short = inlineCode(o.hash.slice(0, 12));
     if (!plan) return `no stored plan ${short}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`;
     if (startingPlans.has(plan.hash)) return `plan ${short} is already starting`;
-    const existing = (await j.listWaves({ env: plan.env })).find((w) => w.planHash === plan.hash);
-    if (existing) {
-      const active = ['running', 'paused', 'draining'].includes(existing.state);
-      return active ? `already running as ${inlineCode(existing.waveId)}` : `plan ${short} already ran as ${inlineCode(existing.waveId)} (${existing.state}); plan again for a new wave`;
-    }
+    const ran = await waveOfPlan(j, plan);
+    if (ran) return planRanText(plan.hash, ran);
     startingPlans.add(plan.hash);
     reporter.expectWave(o.user, o.channel);
     const onEvent = (e: WaveEvent) => {

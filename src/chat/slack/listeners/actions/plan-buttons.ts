@@ -4,7 +4,8 @@
  */
 import type { EnvName } from '../../../../config/config.js';
 import { inlineCode, mention } from '../../../message.js';
-import { ACTION, problemReply, refusalReply } from '../../../replies.js';
+import { ACTION, planRanText, problemReply, refusalReply } from '../../../replies.js';
+import { waveOfPlan } from '../../../../rollout/plan-runs.js';
 import type { SlackApprovals } from '../../approvals.js';
 import type { ButtonHandler, SlackContext } from '../../context.js';
 import type { StartWave } from '../../wave-starts.js';
@@ -36,8 +37,8 @@ export function planButtons(actions: Map<string, ButtonHandler>, ctx: SlackConte
     const env = plan.env as EnvName;
     const why = await ctx.refusal('run', [], click.user, [env]);
     if (why) return ctx.tell(click.channel, click.user, why);
-    const existing = (await j.listWaves({ env })).find((w) => w.planHash === plan.hash);
-    if (existing) return ctx.tell(click.channel, click.user, `plan ${inlineCode(plan.hash.slice(0, 12))} already ran as ${inlineCode(existing.waveId)}`);
+    const ran = await waveOfPlan(j, plan);
+    if (ran) return ctx.tell(click.channel, click.user, planRanText(plan.hash, ran));
     // The approver sees what the wave will do: the plan again with `--preview` (read-only predictions per runtime).
     const input = (plan.document as { input?: { specs?: string[]; excludes?: string[]; sample?: string; concurrency?: string } }).input ?? {};
     const argv = [env, ...(input.specs ?? [plan.target]), ...(input.excludes ?? []).flatMap((e) => ['--exclude', e]), ...(input.sample ? ['--sample', input.sample] : []), ...(input.concurrency ? ['--concurrency', input.concurrency] : []), '--preview'];
