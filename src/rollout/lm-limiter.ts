@@ -33,7 +33,11 @@
 export interface LimiterOptions {
   /** The requested concurrency: the limit never goes above it. */
   max: number;
-  /** Where it starts (default min(max, 8); the commands pass what the environment's last wave learned: `learnedLmStart`). */
+  /**
+   * Where it starts. Default: the requested concurrency up to `TRUSTED_START` (16, what the scripts ran with under
+   * `kcp taskrun -p 16`: no more than they put on LM at once), else 8, from where it probes. The commands pass
+   * what the environment's last wave learned instead (`learnedLmStart`), when there is one.
+   */
   initial?: number;
   /** The latency ratio (of window medians) it settles at, LM's queue allowance (default 1.1). */
   target?: number;
@@ -50,6 +54,9 @@ export interface LimiterOptions {
   /** The clock (ms), for tests. */
   now?: () => number;
 }
+
+/** A requested concurrency up to this starts as asked: the scripts' `-p 16` put as much on LM from the start. */
+export const TRUSTED_START = 16;
 
 export type LimiterCause = { kind: 'overload'; answers: number } | { kind: 'latency'; ratio: number } | null;
 
@@ -75,7 +82,7 @@ export class LmLimiter {
 
   constructor(o: LimiterOptions) {
     this.max = Math.max(1, Math.floor(o.max));
-    this.current = clamp(o.initial ?? Math.min(this.max, 8), this.max);
+    this.current = clamp(o.initial ?? (this.max <= TRUSTED_START ? this.max : 8), this.max);
     this.target = o.target ?? 1.1;
     this.flat = o.flat ?? 1.08;
     this.window = o.window ?? 8;

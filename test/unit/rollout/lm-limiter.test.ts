@@ -72,6 +72,12 @@ describe('src/rollout/lm-limiter.ts', () => {
     expect(late[Math.floor(late.length / 10)]).toBeGreaterThanOrEqual(30);
   });
 
+  it("starts at a requested concurrency up to 16 (the scripts' -p 16), probes from 8 above it, or where it is told", () => {
+    expect([4, 12, 16, 17, 32, 100].map((max) => limiter({ max }).limit)).toEqual([4, 12, 16, 8, 8, 8]);
+    expect(limiter({ max: 100, initial: 40 }).limit).toBe(40); // what the environment's last wave learned
+    expect(limiter({ max: 16, initial: 40 }).limit).toBe(16); // never above the request
+  });
+
   it('raises the limit while latency stays flat, never above the requested concurrency', () => {
     const { l, limits } = fakeWave({ capacity: 400, max: 20, initial: 4, runtimes: 300 });
     expect(Math.max(...limits)).toBe(20);
