@@ -192,7 +192,7 @@ export class Services {
   /**
    * What a wave runner of `env` needs beyond its budget: the guard's α and history (C4), and the limiter that follows
    * Lifecycle Manager's pace (on for every wave the commands run), starting where the environment's last wave left
-   * LM (`learnedLmStart`), else at 8.
+   * LM (`learnedLmStart`), else where the limiter starts by default (`LimiterOptions.initial`).
    */
   async guardDeps(env: EnvName, waveId: string): Promise<{ alpha: number; prior: GuardPrior; adaptive: true | { initial: number } }> {
     const initial = await learnedLmStart(await this.journal(), env, waveId);

@@ -6,6 +6,7 @@
  */
 import { count, waveStateWords } from '../text/words.js';
 import type { CustomerTask } from '../journal/journal.js';
+import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
 import { outputSections } from './replies.js';
@@ -29,7 +30,7 @@ export const APPROVAL_ACTION = { approve: 'im:approve:' } as const;
 /** Outcomes in the order the parent lists them (C4), then the two in-progress counts. */
 const OUTCOME_ORDER = ['migrated', 'already-migrated', 'multiple-istio-crs', 'kyma-cr-missing', 'kyma-cr-ambiguous', 'module-template-missing', 'timeout', 'error', 'skipped'] as const;
 
-const ENDED = new Set(['finished', 'aborted', 'budget-stopped']);
+const ENDED = new Set<string>(ENDED_WAVE_STATES);
 
 export interface WaveView {
   waveId: string;

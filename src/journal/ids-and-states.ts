@@ -13,6 +13,9 @@ export const ACTIVE_TASK_STATES = ['open', 'agreed', 'renaming', 'rename-failed'
 /** Wave states after which nothing more happens to a wave; `setWaveState` stamps `finishedAt` on entering one. */
 export const FINAL_WAVE_STATES = ['finished', 'aborted'] as const satisfies readonly WaveState[];
 
+/** Wave states a wave's run ended in (a person may still resume a budget-stopped one): its figures are complete. */
+export const ENDED_WAVE_STATES = ['finished', 'budget-stopped', 'aborted'] as const satisfies readonly WaveState[];
+
 export function isFinalWaveState(state: WaveState): boolean {
   return (FINAL_WAVE_STATES as readonly WaveState[]).includes(state);
 }

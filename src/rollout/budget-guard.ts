@@ -14,7 +14,8 @@
  */
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
-import type { Journal, WaveState } from '../journal/journal.js';
+import type { Journal } from '../journal/journal.js';
+import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import { classOf, type Outcome } from '../migration/outcomes.js';
 
 /**
@@ -89,7 +90,6 @@ export const NO_PRIOR: GuardPrior = { s: 0, f: 0, waves: 0 };
 /** The environment before each one in the runbook (Dev → Stage → Prod). */
 const PREVIOUS_ENV: Record<string, string | undefined> = { dev: undefined, stage: 'dev', prod: 'stage' };
 
-const ENDED: WaveState[] = ['finished', 'budget-stopped', 'aborted'];
 
 /**
  * History from the journal: the finished runtimes of ended waves of `env` and of the environment before it in the
@@ -103,7 +103,7 @@ export async function priorOf(journal: Journal, env: string, weight: number, exc
   let f = 0;
   let waves = 0;
   for (const e of envs) {
-    for (const w of await journal.listWaves({ env: e, states: ENDED })) {
+    for (const w of await journal.listWaves({ env: e, states: [...ENDED_WAVE_STATES] })) {
       if (w.waveId === exclude) continue;
       let counted = false;
       for (const row of await journal.countWaveRuntimes(w.waveId)) {

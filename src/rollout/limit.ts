@@ -6,6 +6,7 @@
  * its older half when full) that outlives the run: the wave page plots it.
  */
 import type { Journal, LimitPoint, WaveLimit } from '../journal/journal.js';
+import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import type { MigrationResult } from '../migration/result.js';
 import { rateText, type GuardDecision } from './budget-guard.js';
 import type { LmLimiter } from './lm-limiter.js';
@@ -19,9 +20,21 @@ export function limitCause(o: { requested: number; guard: GuardDecision; limiter
     if (g.limit === 0) return 'held at 0 by the budget guard: no failures left';
     return `held at ${g.limit} by the budget guard: ${g.left} failure${g.left === 1 ? '' : 's'} left, ${rateText(g)}`;
   }
-  if (lm < o.requested) return `held at ${lm}: ${o.limiter?.causeText() ?? "following LM's pace"}`;
+  if (lm < o.requested) return `held at ${lm}: ${o.limiter?.causeText() ?? FOLLOWING_LM}`;
   if (o.globalHeld) return 'held by the global error budget (over all running waves)';
-  return 'at the requested concurrency';
+  return AT_REQUESTED;
+}
+
+const FOLLOWING_LM = "following LM's pace";
+const AT_REQUESTED = 'at the requested concurrency';
+
+/**
+ * What a limit point says of LM's pace (the inverse of `limitCause` for LM's part): the limiter's `held at N: …`
+ * counts N, `at the requested concurrency` the requested one; a budget, a window or the global budget say nothing.
+ */
+function lmLevelOf(p: LimitPoint): number | undefined {
+  if (p.cause === AT_REQUESTED) return p.requested;
+  return p.cause === `held at ${p.limit}: ${FOLLOWING_LM}` || p.cause.startsWith(`held at ${p.limit}: backing off`) ? p.limit : undefined;
 }
 
 /**
@@ -76,9 +89,6 @@ export function readLimit(journal: Pick<Journal, 'waveLimit'>, waveId: string): 
   return journal.waveLimit(waveId);
 }
 
-/** The ended states whose limit history says how fast LM went. */
-const ENDED_STATES = ['finished', 'budget-stopped', 'aborted'] as const;
-
 /**
  * What LM allowed in the environment's last ended wave (its limit history; `exclude` the wave itself): the median of
  * LM's limit over the second half of that wave's points — a `held at N: …` of the limiter counts N, `at the requested
@@ -86,13 +96,10 @@ const ENDED_STATES = ['finished', 'budget-stopped', 'aborted'] as const;
  * such a wave. The limiter starts there instead of at 8: LM's pace is a property of the environment, not of a wave.
  */
 export async function learnedLmStart(journal: Pick<Journal, 'listWaves' | 'waveLimitHistory'>, env: string, exclude?: string): Promise<number | undefined> {
-  const ended = (await journal.listWaves({ env, states: [...ENDED_STATES] })).filter((w) => w.waveId !== exclude).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  const ended = (await journal.listWaves({ env, states: [...ENDED_WAVE_STATES] })).filter((w) => w.waveId !== exclude).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   for (const w of ended) {
     const history = await journal.waveLimitHistory(w.waveId);
-    const levels = history.slice(Math.floor(history.length / 2)).flatMap((p) => {
-      if (p.cause === 'at the requested concurrency') return [p.requested];
-      return /^held at \d+: (backing off|following LM)/.test(p.cause) ? [p.limit] : [];
-    });
+    const levels = history.slice(Math.floor(history.length / 2)).flatMap((p) => lmLevelOf(p) ?? []);
     if (!levels.length) continue;
     const sorted = levels.sort((a, b) => a - b);
     return Math.max(1, sorted[Math.floor((sorted.length - 1) / 2)]); // the lower median: the cautious side

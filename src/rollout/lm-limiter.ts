@@ -39,7 +39,7 @@ export interface LimiterOptions {
    * what the environment's last wave learned instead (`learnedLmStart`), when there is one.
    */
   initial?: number;
-  /** The latency ratio (of window medians) it settles at, LM's queue allowance (default 1.1). */
+  /** The latency ratio (window median / no-load latency) it settles at, LM's queue allowance (default 1.1). */
   target?: number;
   /**
    * The latency ratio up to which LM counts as unloaded: slow start (× 1.25 a window: gentle, as the first rounds
@@ -116,7 +116,8 @@ export class LmLimiter {
     this.samples = [];
     const median = sorted[Math.floor(sorted.length / 2)];
     // The no-load latency: the lowest window median. Not forgotten as time passes (a forgetting minimum creeps up
-    // under steady load and reads that load as the no-load latency); measured again only when backing off did not help.
+    // under steady load and reads that load as the no-load latency); measured again only by a slow window run with at
+    // most `floor` in flight (below).
     this.noLoad = Math.min(this.noLoad ?? median, median);
     this.ratio = median / this.noLoad;
     if (this.ratio > this.target && this.busiest <= this.floor) {

@@ -4,6 +4,7 @@
  * was a process of this host that is gone, is reported `interrupted` (its process died; `resume` continues it).
  */
 import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
+import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import { OUTCOMES, type Outcome } from '../migration/outcomes.js';
 import { readLimit, type WaveLimit } from './limit.js';
 import { holderProcessGone } from './runner-identity.js';
@@ -96,11 +97,10 @@ export function limitText(l: WaveLimit): string {
 export type WaveStart = 'new' | 'recovery' | 'resume' | 'retry';
 
 /** Stored states a wave stops in on purpose (a person resumes it); any other left unfinished lost its runner. */
-const STOPPED: readonly WaveState[] = ['budget-stopped', 'aborted', 'finished'];
 
 /** How the wave starts (`WaveStart`), from its stored state before the runner took it and its runtimes' states. */
 export function waveStart(stored: WaveState, runtimes: readonly Pick<WaveRuntime, 'state'>[], retry = false): WaveStart {
   if (retry) return 'retry';
   if (runtimes.every((r) => r.state === 'pending')) return 'new';
-  return STOPPED.includes(stored) ? 'resume' : 'recovery';
+  return (ENDED_WAVE_STATES as readonly WaveState[]).includes(stored) ? 'resume' : 'recovery';
 }

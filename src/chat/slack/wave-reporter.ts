@@ -25,6 +25,7 @@ import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Journal } from '../../journal/journal.js';
+import { ENDED_WAVE_STATES } from '../../journal/ids-and-states.js';
 import type { WaveEvent } from '../../rollout/wave-runner.js';
 import { effectiveState } from '../../rollout/wave-status.js';
 import type { ChatMessage } from '../message.js';
@@ -121,7 +122,7 @@ export class WaveReporter {
       await this.seedThread(w.waveId);
     }
     const dayAgo = Date.now() - 86_400_000;
-    for (const w of await journal.listWaves({ states: ['finished', 'aborted', 'budget-stopped'] })) {
+    for (const w of await journal.listWaves({ states: [...ENDED_WAVE_STATES] })) {
       if (w.finishedAt && Date.parse(w.finishedAt) > dayAgo && (await this.ref(w.waveId)) && !(await readFinal(journal, w.waveId))) this.finalize(w.waveId);
     }
     for (const t of await journal.listTasks({ states: ['open'] })) await this.queueTask(t.taskId, t.waveId);
