@@ -417,6 +417,8 @@ async function main(): Promise<void> {
         eventLoopDelayMs: wave.eventLoopDelayMs,
         /** CPU of this process during the wave, as a share of its wall time (1 = one core busy). */
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
+        /** cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel: sockets, files). */
+        cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2) },
         /** The same for the simulator process. */
         simCpuShare: simCpuBefore === null || simCpuAfter === null ? null : round((simCpuAfter - simCpuBefore) / wave.wallMs, 2),
         simPeakRssMb,

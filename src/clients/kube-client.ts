@@ -4,9 +4,10 @@
  * RemoteError. Kubeconfigs stay in memory here and are never logged.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
+import { Agent, getGlobalDispatcher, request, type Dispatcher } from 'undici';
 import { classifyRemoteError, RemoteError } from './errors.js';
 import { noteRemoteError, noteRemoteRequest } from './observe.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
@@ -101,7 +102,6 @@ function kubeconfigParseError(system: string, e: unknown): KubeconfigInvalidErro
 /** A parsed kubeconfig and its API clients: stateless between requests, so clients of one kubeconfig share them. */
 interface Parsed {
   kc: k8s.KubeConfig;
-  custom?: k8s.CustomObjectsApi;
   core?: k8s.CoreV1Api;
   apps?: k8s.AppsV1Api;
 }
@@ -152,11 +152,7 @@ export class KubeClient {
     return this.parsed.kc;
   }
 
-  // Built on first use: most clients use only the custom-objects API.
-  private get custom(): k8s.CustomObjectsApi {
-    return (this.parsed.custom ??= this.kc.makeApiClient(k8s.CustomObjectsApi));
-  }
-
+  // Built on first use (secrets and deployments only; custom objects go through rest()).
   private get core(): k8s.CoreV1Api {
     return (this.parsed.core ??= this.kc.makeApiClient(k8s.CoreV1Api));
   }
@@ -196,37 +192,23 @@ export class KubeClient {
   }
 
   async list(ref: CrRef, namespace: string | undefined, o: ListOptions = {}): Promise<KubeList> {
-    const what = `list ${ref.plural}`;
-    const res = (await this.call(what, () =>
-      namespace
-        ? this.custom.listNamespacedCustomObject({ ...ref, namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue })
-        : this.custom.listClusterCustomObject({ ...ref, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue }),
-    )) as KubeList;
+    const res = (await this.call(`list ${ref.plural}`, () => this.rest('GET', objectsPath(ref, namespace), listQuery(o)))) as KubeList;
     return { items: res.items ?? [], metadata: res.metadata ?? {} };
   }
 
   /** A list where a resource type unknown to the cluster (404) means "no items". */
   async listOrEmpty(ref: CrRef, namespace: string | undefined, o: ListOptions = {}): Promise<KubeList> {
-    const res = (await this.call(`list ${ref.plural}`, () =>
-      namespace
-        ? this.custom.listNamespacedCustomObject({ ...ref, namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue })
-        : this.custom.listClusterCustomObject({ ...ref, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue }),
-    true)) as KubeList | undefined;
-    return res ? { items: res.items ?? [], metadata: res.metadata ?? {} } : { items: [], metadata: {} };
+    return (await this.listIfServed(ref, namespace, o)) ?? { items: [], metadata: {} };
   }
 
   /** A list, or undefined when the cluster does not serve the type (404: its CRD is not installed). */
   async listIfServed(ref: CrRef, namespace: string | undefined, o: ListOptions = {}): Promise<KubeList | undefined> {
-    const res = (await this.call(`list ${ref.plural}`, () =>
-      namespace
-        ? this.custom.listNamespacedCustomObject({ ...ref, namespace, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue })
-        : this.custom.listClusterCustomObject({ ...ref, labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continue }),
-    true)) as KubeList | undefined;
+    const res = (await this.call(`list ${ref.plural}`, () => this.rest('GET', objectsPath(ref, namespace), listQuery(o)), true)) as KubeList | undefined;
     return res ? { items: res.items ?? [], metadata: res.metadata ?? {} } : undefined;
   }
 
   async get(ref: CrRef, namespace: string, name: string): Promise<KubeObject | undefined> {
-    return (await this.call(`get ${ref.plural}/${name}`, () => this.custom.getNamespacedCustomObject({ ...ref, namespace, name }), true)) as KubeObject | undefined;
+    return (await this.call(`get ${ref.plural}/${name}`, () => this.rest('GET', objectsPath(ref, namespace, name)), true)) as KubeObject | undefined;
   }
 
   /**
@@ -236,11 +218,7 @@ export class KubeClient {
   async jsonPatch(ref: CrRef, namespace: string, name: string, ops: unknown[], o: { dryRun?: boolean; once?: boolean } = {}): Promise<KubeObject> {
     return (await this.call(
       `patch ${ref.plural}/${name}`,
-      () =>
-        this.custom.patchNamespacedCustomObject(
-          { ...ref, namespace, name, body: ops, dryRun: o.dryRun ? 'All' : undefined },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-        ),
+      () => this.rest('PATCH', objectsPath(ref, namespace, name), { dryRun: o.dryRun ? 'All' : undefined }, { body: ops, contentType: k8s.PatchStrategy.JsonPatch }),
       false,
       o.once ? 1 : this.retry.attempts,
     )) as KubeObject;
@@ -248,23 +226,54 @@ export class KubeClient {
 
   async mergePatch(ref: CrRef, namespace: string, name: string, patch: unknown): Promise<KubeObject> {
     return (await this.call(`patch ${ref.plural}/${name}`, () =>
-      this.custom.patchNamespacedCustomObject({ ...ref, namespace, name, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)),
+      this.rest('PATCH', objectsPath(ref, namespace, name), {}, { body: patch, contentType: k8s.PatchStrategy.MergePatch }),
     )) as KubeObject;
   }
 
   async create(ref: CrRef, namespace: string, body: KubeObject): Promise<KubeObject> {
-    return (await this.call(`create ${ref.plural}/${body.metadata.name}`, () => this.custom.createNamespacedCustomObject({ ...ref, namespace, body }))) as KubeObject;
+    return (await this.call(`create ${ref.plural}/${body.metadata.name}`, () => this.rest('POST', objectsPath(ref, namespace), {}, { body }))) as KubeObject;
   }
 
   async replace(ref: CrRef, namespace: string, body: KubeObject): Promise<KubeObject> {
-    return (await this.call(`update ${ref.plural}/${body.metadata.name}`, () =>
-      this.custom.replaceNamespacedCustomObject({ ...ref, namespace, name: body.metadata.name, body }),
-    )) as KubeObject;
+    return (await this.call(`update ${ref.plural}/${body.metadata.name}`, () => this.rest('PUT', objectsPath(ref, namespace, body.metadata.name), {}, { body }))) as KubeObject;
   }
 
   /** DELETE; a missing object is fine (returns undefined). */
   async delete(ref: CrRef, namespace: string, name: string): Promise<KubeObject | undefined> {
-    return (await this.call(`delete ${ref.plural}/${name}`, () => this.custom.deleteNamespacedCustomObject({ ...ref, namespace, name }), true)) as KubeObject | undefined;
+    return (await this.call(`delete ${ref.plural}/${name}`, () => this.rest('DELETE', objectsPath(ref, namespace, name)), true)) as KubeObject | undefined;
+  }
+
+  /**
+   * One request to a custom-object path, sent with undici's `request` on the kubeconfig's (shared) dispatcher,
+   * with the kubeconfig's credentials. client-node's generated API does the same through `fetch`, whose
+   * WHATWG streams, Request/Response objects and abort signals cost more CPU per call than the call itself
+   * (bench/wave.bench.ts). A non-2xx answer throws client-node's ApiException, as its API does, so
+   * errors.ts classifies both the same way.
+   */
+  private async rest(method: Method, path: string, query: Query = {}, o: { body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<unknown> {
+    const res = await this.send(method, path, query, o);
+    const text = await res.body.text();
+    const parsed = text ? parseJson(text) : undefined;
+    if (res.statusCode >= 200 && res.statusCode < 300) return parsed;
+    throw new k8s.ApiException(res.statusCode, 'request failed', parsed ?? text, flatHeaders(res.headers));
+  }
+
+  /** Sends one request with the kubeconfig's credentials on its dispatcher; the caller reads the answer. */
+  private async send(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; signal?: AbortSignal; idleMs?: number }): Promise<Dispatcher.ResponseData> {
+    const url = new URL(this.server.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new k8s.RequestContext(url.toString(), method);
+    await this.kc.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+    return request(url, {
+      method,
+      headers,
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+      dispatcher: ctx.getDispatcher() ?? getGlobalDispatcher(),
+      signal: o.signal,
+      ...(o.idleMs ? { headersTimeout: o.idleMs, bodyTimeout: o.idleMs } : {}),
+    });
   }
 
   async readSecret(namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
@@ -289,63 +298,73 @@ export class KubeClient {
 
   /** POST to a path client-node has no method for (Gardener's `shoots/<name>/adminkubeconfig`). */
   async postRaw(path: string, body: unknown): Promise<unknown> {
-    return this.call(`post ${path}`, async () => {
-      const url = new URL(this.server.replace(/\/$/, '') + path);
-      const options: https.RequestOptions = { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' } };
-      await this.kc.applyToHTTPSOptions(options);
-      const payload = JSON.stringify(body);
-      return new Promise<unknown>((resolve, reject) => {
-        const mod = url.protocol === 'https:' ? https : http;
-        const req = mod.request(url, { ...options, signal: this.opts.signal }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              /* keep text */
-            }
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve(parsed);
-            else reject(new k8s.ApiException(code, `HTTP-Code: ${code}`, parsed, headersOf(res.headers)));
-          });
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end(payload);
-      });
-    });
+    return this.call(`post ${path}`, () => this.rest('POST', path, {}, { body, signal: this.opts.signal }));
   }
 
   /**
-   * Starts a watch (one request). Events go to `onEvent`; `done` settles when the stream ends (client-node
-   * ends it after 30 s without data). A non-200 answer rejects like any call (classified, not retried here).
+   * Starts a watch (one request): its events, one JSON document per line, go to `onEvent`. `done` settles when
+   * the stream ends: `null` when the server closed it, after 30 s without data (as client-node's watch), or on
+   * `stop()`; the error otherwise. A non-200 answer rejects like any call (classified, not retried here).
    */
   async watch(path: string, params: Record<string, string | number | boolean | undefined>, onEvent: (e: WatchEvent) => void): Promise<WatchHandle> {
     this.opts.signal?.throwIfAborted();
     await this.opts.throttle?.(this.system);
     this.opts.counter.add(this.system);
     noteRemoteRequest(this.system);
-    const w = new k8s.Watch(this.kc);
+    const refused = (e: unknown) => {
+      const err = classifyRemoteError(e, this.system, `watch ${path}`);
+      if (!this.opts.signal?.aborted) noteRemoteError(this.system, err.kind);
+      return err;
+    };
+    const query: Query = { watch: 'true' };
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) query[k] = String(v);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.send('GET', path, query, { signal: this.opts.signal, idleMs: WATCH_IDLE_MS });
+    } catch (e) {
+      throw refused(e);
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      throw refused(new k8s.ApiException(res.statusCode, 'watch refused', (text && parseJson(text)) || text, flatHeaders(res.headers)));
+    }
+    const body = res.body;
     let settle: (v: unknown) => void = () => undefined;
     const done = new Promise<unknown>((resolve) => (settle = resolve));
-    let failure: unknown;
-    const controller = await w.watch(path, params, (type: string, object: unknown) => onEvent({ type, object } as WatchEvent), (err: unknown) => {
-      failure = err;
-      settle(err ?? null);
+    let ended = false;
+    const end = (v: unknown) => {
+      if (ended) return;
+      ended = true;
+      this.opts.signal?.removeEventListener('abort', stop);
+      settle(v);
+      if (!body.destroyed) body.destroy();
+    };
+    const stop = () => end(null);
+    let pending = '';
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => {
+      pending += chunk;
+      for (let nl = pending.indexOf('\n'); nl >= 0 && !ended; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (!line.trim()) continue;
+        let event: WatchEvent;
+        try {
+          event = JSON.parse(line) as WatchEvent;
+        } catch {
+          continue; // not JSON: skipped, as client-node's watch does
+        }
+        try {
+          onEvent({ type: event.type, object: event.object } as WatchEvent);
+        } catch (e) {
+          end(e);
+        }
+      }
     });
-    // A watch refused outright (non-200) calls done before watch() returns: surface it as an error.
-    if (failure && !(failure instanceof DOMException && failure.name === 'TimeoutError')) {
-      const err = classifyRemoteError(failure, this.system, `watch ${path}`);
-      if (!this.opts.signal?.aborted) noteRemoteError(this.system, err.kind);
-      throw err;
-    }
-    const onAbort = () => controller.abort();
-    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
-    void done.then(() => this.opts.signal?.removeEventListener('abort', onAbort));
-    return { done, stop: () => controller.abort() };
+    body.on('end', () => end(null));
+    body.on('error', (e: { code?: string }) => end(e.code === 'UND_ERR_BODY_TIMEOUT' || this.opts.signal?.aborted ? null : e));
+    this.opts.signal?.addEventListener('abort', stop, { once: true });
+    return { done, stop };
   }
 }
 
@@ -355,8 +374,10 @@ export class KubeClient {
  * socket behind. In a wave that dominated CPU and memory (bench/wave.bench.ts: 100 runtimes in flight, each with
  * its own KCP client). The dispatcher depends only on the cluster's address and TLS settings and the user's client
  * certificate, so clients with the same ones share one keep-alive pool: every migration's KCP client reuses the
- * KCP connections, and an SKR client its own. Credentials stay per request (headers), as before. Users with exec
- * or auth-provider credentials (whose TLS identity may change) keep client-node's behaviour.
+ * KCP connections, and an SKR client its own. Its connections share one SecureContext, built once (node builds one
+ * per connection otherwise: parsing the CA, certificate and key each time). Credentials stay per request
+ * (headers), as before. Users with exec or auth-provider credentials (whose TLS identity may change) keep
+ * client-node's behaviour.
  *
  * The pools are bounded (least recently used dropped first); a dropped pool finishes what it carries and its idle
  * sockets close by themselves (undici's keep-alive timeout), as every pool client-node made did.
@@ -364,7 +385,6 @@ export class KubeClient {
 const SHARED_DISPATCHERS = new Map<string, Dispatcher>();
 const MAX_SHARED_DISPATCHERS = 256;
 
-type Dispatcher = NonNullable<ReturnType<k8s.RequestContext['getDispatcher']>>;
 
 function dispatcherKey(kc: k8s.KubeConfig): string | undefined {
   const cluster = kc.getCurrentCluster();
@@ -382,29 +402,57 @@ function dispatcherKey(kc: k8s.KubeConfig): string | undefined {
     .digest('hex');
 }
 
+/** client-node's own (private) dispatcher factory, which applySecurityAuthentication calls for every request. */
+interface DispatcherFactory {
+  createDispatcher(cluster: k8s.Cluster | null, agentOptions: https.AgentOptions): Dispatcher | undefined;
+}
+
 function shareDispatcher(kc: k8s.KubeConfig): void {
   const key = dispatcherKey(kc);
   if (key === undefined) return;
-  const apply = kc.applySecurityAuthentication.bind(kc);
-  kc.applySecurityAuthentication = async (context: k8s.RequestContext): Promise<void> => {
-    await apply(context);
-    const fresh = context.getDispatcher();
-    if (!fresh) return;
+  const factory = kc as unknown as DispatcherFactory;
+  const make = factory.createDispatcher.bind(kc);
+  factory.createDispatcher = (cluster, agentOptions) => {
     const kept = SHARED_DISPATCHERS.get(key);
     if (kept) {
       SHARED_DISPATCHERS.delete(key);
       SHARED_DISPATCHERS.set(key, kept);
-      context.setDispatcher(kept);
-      // Never used: nothing to wait for (it has no connections).
-      fresh.close().catch(() => undefined);
-      return;
+      return kept;
     }
-    SHARED_DISPATCHERS.set(key, fresh);
+    const o = kc.createDispatcherOptions(cluster, agentOptions);
+    const made = o.type === 'agent' ? new Agent({ connect: { ...o.connect, secureContext: tls.createSecureContext(o.connect) } }) : make(cluster, agentOptions);
+    if (!made) return undefined;
+    SHARED_DISPATCHERS.set(key, made);
     if (SHARED_DISPATCHERS.size > MAX_SHARED_DISPATCHERS) SHARED_DISPATCHERS.delete(SHARED_DISPATCHERS.keys().next().value!);
+    return made;
   };
 }
 
-function headersOf(h: http.IncomingHttpHeaders): Record<string, string> {
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Query = Record<string, string | number | undefined>;
+
+/** A watch that sends nothing (not even a bookmark) for this long has ended: the caller starts another. */
+const WATCH_IDLE_MS = 30_000;
+
+/** API paths of custom objects: cluster-scoped without a namespace. */
+function objectsPath(ref: CrRef, namespace: string | undefined, name?: string): string {
+  const base = `/apis/${ref.group}/${ref.version}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${ref.plural}`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+}
+
+function listQuery(o: ListOptions): Record<string, string | number | undefined> {
+  return { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
