@@ -13,7 +13,7 @@
  * printed to judge that; BENCH_TIME_SCALE=1 gives the real proportions (about 13 minutes).
  *
  * Goals, reported: the bot keeps 16 in flight, and takes ≤ 0.7 × the script's time. Run: `npm run build && npm run
- * bench:script` (needs kubectl and xargs). BENCH_TIME_SCALE (default 0.1). Noisy on a shared machine.
+ * bench:script` (needs kubectl and xargs). BENCH_TIME_SCALE (default 0.1), BENCH_PROFILE (below). Noisy on a shared machine.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,11 @@ import { promisify } from 'node:util';
 import { benchLandscape, benchWave, meanByTenth, percentile } from './harness.js';
 
 const TIME_SCALE = Number(process.env.BENCH_TIME_SCALE ?? 0.1);
+/**
+ * BENCH_PROFILE: the runtimes' scenario. `fresh` (default): no Istio yet, LM installs it (about a minute).
+ * `existing-default`: the common case of the rollout, the old reconciler's Istio, which LM takes over in seconds.
+ */
+const PROFILE = process.env.BENCH_PROFILE ?? 'fresh';
 const RUNTIMES = 60;
 const PARALLEL = 16;
 
@@ -100,7 +105,7 @@ const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.m
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-migrate-bench-script-'));
   // Stage is 30 %: 2 × 60 Stage runtimes (one set each), plus a few to time one kubectl call.
-  const l = await benchLandscape({ profile: 'fresh', runtimes: Math.ceil((2 * RUNTIMES + 5) / 0.3), timeScale: TIME_SCALE, budget: 16 });
+  const l = await benchLandscape({ profile: PROFILE, runtimes: Math.ceil((2 * RUNTIMES + 5) / 0.3), timeScale: TIME_SCALE, budget: 16 });
   try {
     const stage = l.runtimes.filter((r) => r.env === 'stage' && r.kubeconfig);
     const forBot = stage.slice(0, RUNTIMES);
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({
         bench: 'script',
+        profile: PROFILE,
         runtimes: RUNTIMES,
         parallel: PARALLEL,
         budget: l.services.budget('stage', RUNTIMES),

@@ -35,6 +35,7 @@
  * the simulator (run the bench itself with `node --cpu-prof`), BENCH_HEAP_SNAPSHOT=FILE writes this process's heap
  * after the wave; `detail` has per-phase times, CPU shares, event-loop delay and memory.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +57,10 @@ import { parseTargets } from '../src/targets/selector.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+
+/** Connections undici opened (its diagnostics channel), for `connectionsPerRuntime`. */
+let connects = 0;
+diagnostics.subscribe('undici:client:connected', () => void connects++);
 /** BENCH_RUNTIMES: the landscape's size (Prod is 60 % of it): 5,000 gives the issue's 3,000-runtime wave. */
 const LANDSCAPE_RUNTIMES = Number(process.env.BENCH_RUNTIMES ?? (QUICK ? 1_670 : 16_700));
 const CONCURRENCY = 100;
@@ -323,6 +328,7 @@ async function main(): Promise<void> {
     // The wave: SQLite journal, default lease TTL.
     const statsBefore = await simStats(ready.port);
     const requestsBefore = statsBefore.requests;
+    const connectsBefore = connects;
     const cpuBefore = process.cpuUsage();
     const simCpuBefore = cpuMsOf(child.pid);
     const journal = await services.journal();
@@ -339,6 +345,7 @@ async function main(): Promise<void> {
     const mem = process.memoryUsage();
     const memoryAfterWaveMb = { rss: Math.round(mem.rss / 2 ** 20), heapUsed: Math.round(mem.heapUsed / 2 ** 20), external: Math.round(mem.external / 2 ** 20) };
     const cpu = process.cpuUsage(cpuBefore);
+    const waveConnects = connects - connectsBefore;
     const simCpuAfter = cpuMsOf(child.pid);
     const simPeakRssMb = peakRssMbOf(child.pid);
 
@@ -419,6 +426,8 @@ async function main(): Promise<void> {
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
         /** cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel: sockets, files). */
         cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2) },
+        /** New connections (TCP, and TLS to the API servers) this process opened during the wave, per migrated runtime. */
+        connectionsPerRuntime: round(waveConnects / migrated, 2),
         /** The same for the simulator process. */
         simCpuShare: simCpuBefore === null || simCpuAfter === null ? null : round((simCpuAfter - simCpuBefore) / wave.wallMs, 2),
         simPeakRssMb,

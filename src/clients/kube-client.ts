@@ -104,6 +104,13 @@ interface Parsed {
   kc: k8s.KubeConfig;
   core?: k8s.CoreV1Api;
   apps?: k8s.AppsV1Api;
+  /** Credential headers and dispatcher, for a user with static credentials (see requestAuth). */
+  auth?: Promise<RequestAuth>;
+}
+
+interface RequestAuth {
+  headers: Record<string, string>;
+  dispatcher: Dispatcher;
 }
 
 /**
@@ -258,19 +265,38 @@ export class KubeClient {
     throw new k8s.ApiException(res.statusCode, 'request failed', parsed ?? text, flatHeaders(res.headers));
   }
 
+  /**
+   * The kubeconfig's credentials as client-node applies them. A user with static credentials (a token, a client
+   * certificate, a password) gets the same every time, so they are worked out once per kubeconfig; exec and
+   * auth-provider credentials (which expire and refresh) are asked for on every request.
+   */
+  private requestAuth(url: URL, method: Method): Promise<RequestAuth> {
+    const apply = async (): Promise<RequestAuth> => {
+      const ctx = new k8s.RequestContext(url.toString(), method);
+      await this.kc.applySecurityAuthentication(ctx);
+      return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() ?? getGlobalDispatcher() };
+    };
+    const user = this.kc.getCurrentUser();
+    if (user?.exec || user?.authProvider) return apply();
+    const kept = (this.parsed.auth ??= apply());
+    kept.catch(() => {
+      if (this.parsed.auth === kept) this.parsed.auth = undefined;
+    });
+    return kept;
+  }
+
   /** Sends one request with the kubeconfig's credentials on its dispatcher; the caller reads the answer. */
   private async send(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; signal?: AbortSignal; idleMs?: number }): Promise<Dispatcher.ResponseData> {
     const url = new URL(this.server.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    const ctx = new k8s.RequestContext(url.toString(), method);
-    await this.kc.applySecurityAuthentication(ctx);
-    const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+    const auth = await this.requestAuth(url, method);
+    const headers: Record<string, string> = { ...auth.headers, accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
     return request(url, {
       method,
       headers,
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
-      dispatcher: ctx.getDispatcher() ?? getGlobalDispatcher(),
+      dispatcher: auth.dispatcher,
       signal: o.signal,
       ...(o.idleMs ? { headersTimeout: o.idleMs, bodyTimeout: o.idleMs } : {}),
     });
