@@ -1,7 +1,9 @@
 /**
- * A Kubernetes client for one remote cluster (KCP, an SKR, Gardener), built on @kubernetes/client-node:
- * the few calls the migration needs, each counted, each retried per retry.ts, every failure turned into a
- * RemoteError. Kubeconfigs stay in memory here and are never logged.
+ * A Kubernetes client for one remote cluster (KCP, an SKR, Gardener): the few calls the migration needs, each
+ * counted, each retried per retry.ts, every failure turned into a RemoteError. @kubernetes/client-node parses the
+ * kubeconfig and applies its credentials and serves secrets and deployments; custom objects and watches go through
+ * undici's `request` on a shared keep-alive pool (see `rest` and `shareDispatcher`). Kubeconfigs stay in memory
+ * here and are never logged.
  */
 import { createHash } from 'node:crypto';
 import type https from 'node:https';
