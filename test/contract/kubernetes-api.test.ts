@@ -287,6 +287,8 @@ describe.each(KCP_GENERATIONS)('the simulated Kubernetes API (KCP %s)', (kcp: Kc
 
   // ---------------------------------------------------------------------------------------------------------
   // A second, independent client: Debian's python3-kubernetes (it asks `?watch=True`).
+  // Needs /usr/bin/python3 with that module (test/helpers/needs.ts): .ci/run installs it, and under CI=true a missing
+  // module fails the test; elsewhere it skips and its message says how to install it.
 
   describe('the official Python client (python3-kubernetes) against the simulator', () => {
     itWith(requirePythonKubernetes(), 'get, merge patch, watch until the Istio CR is Ready, the deployment\'s scale subresource', async () => {
