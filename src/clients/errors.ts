@@ -41,7 +41,7 @@ export function classifyRemoteError(e: unknown, system: string, what: string): R
   if (e instanceof RemoteError) return e;
   if (e instanceof k8s.ApiException) {
     const code = e.code;
-    const body = (typeof e.body === 'string' ? safeJson(e.body) : e.body) as { message?: string; reason?: string } | undefined;
+    const body = (typeof e.body === 'string' ? parseJsonOrText(e.body) : e.body) as { message?: string; reason?: string } | undefined;
     const retryAfter = Number(e.headers?.['retry-after'] ?? e.headers?.['Retry-After']);
     const kind: FailureKind = code === 429 ? 'throttled' : TRANSIENT_STATUS.has(code) ? 'transient' : 'permanent';
     const detail = body?.message ?? `HTTP ${code}`;
@@ -63,10 +63,11 @@ export function classifyRemoteError(e: unknown, system: string, what: string): R
   return new RemoteError(`${what} on ${system}: ${e instanceof Error ? e.message : String(e)}`, system, 'permanent');
 }
 
-function safeJson(s: string): unknown {
+/** An answer's body: its JSON, or the text itself when it is not JSON (a proxy's HTML error page, say). */
+export function parseJsonOrText(text: string): unknown {
   try {
-    return JSON.parse(s);
+    return JSON.parse(text);
   } catch {
-    return undefined;
+    return text;
   }
 }

@@ -2,16 +2,15 @@
  * A Kubernetes client for one remote cluster (KCP, an SKR, Gardener): the few calls the migration needs, each
  * counted, each retried per retry.ts, every failure turned into a RemoteError. @kubernetes/client-node parses the
  * kubeconfig and applies its credentials and serves secrets and deployments; custom objects and watches go through
- * undici's `request` on a shared keep-alive pool (see `rest` and `shareDispatcher`). Kubeconfigs stay in memory
+ * undici's `request` on a shared keep-alive pool (see `rest`, and shared-dispatcher.ts). Kubeconfigs stay in memory
  * here and are never logged.
  */
 import { createHash } from 'node:crypto';
-import type https from 'node:https';
-import tls from 'node:tls';
 import * as k8s from '@kubernetes/client-node';
-import { Agent, getGlobalDispatcher, request, type Dispatcher } from 'undici';
-import { classifyRemoteError, RemoteError } from './errors.js';
+import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
+import { classifyRemoteError, parseJsonOrText, RemoteError } from './errors.js';
 import { noteRemoteError, noteRemoteRequest } from './observe.js';
+import { shareDispatcher } from './shared-dispatcher.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
 export type System = 'kcp' | 'skr' | 'gardener';
@@ -262,7 +261,7 @@ export class KubeClient {
   private async rest(method: Method, path: string, query: Query = {}, o: { body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<unknown> {
     const res = await this.send(method, path, query, o);
     const text = await res.body.text();
-    const parsed = text ? parseJson(text) : undefined;
+    const parsed = text ? parseJsonOrText(text) : undefined;
     if (res.statusCode >= 200 && res.statusCode < 300) return parsed;
     throw new k8s.ApiException(res.statusCode, 'request failed', parsed ?? text, flatHeaders(res.headers));
   }
@@ -354,7 +353,7 @@ export class KubeClient {
     }
     if (res.statusCode !== 200) {
       const text = await res.body.text().catch(() => '');
-      throw refused(new k8s.ApiException(res.statusCode, 'watch refused', (text && parseJson(text)) || text, flatHeaders(res.headers)));
+      throw refused(new k8s.ApiException(res.statusCode, 'watch refused', (text && parseJsonOrText(text)) || text, flatHeaders(res.headers)));
     }
     const body = res.body;
     let settle: (v: unknown) => void = () => undefined;
@@ -396,66 +395,6 @@ export class KubeClient {
   }
 }
 
-/**
- * client-node (2.x) builds a new undici Agent for every request and watch: a new connection pool each time, so
- * every request pays a TCP connect and a TLS handshake with a freshly built SecureContext, and leaves an idle
- * socket behind. In a wave that dominated CPU and memory (bench/wave.bench.ts: 100 runtimes in flight, each with
- * its own KCP client). The dispatcher depends only on the cluster's address and TLS settings and the user's client
- * certificate, so clients with the same ones share one keep-alive pool: every migration's KCP client reuses the
- * KCP connections, and an SKR client its own. Its connections share one SecureContext, built once (node builds one
- * per connection otherwise: parsing the CA, certificate and key each time). Credentials stay per request
- * (headers), as before. Users with exec or auth-provider credentials (whose TLS identity may change) keep
- * client-node's behaviour.
- *
- * The pools are bounded (least recently used dropped first); a dropped pool finishes what it carries and its idle
- * sockets close by themselves (undici's keep-alive timeout), as every pool client-node made did.
- */
-const SHARED_DISPATCHERS = new Map<string, Dispatcher>();
-const MAX_SHARED_DISPATCHERS = 256;
-
-
-function dispatcherKey(kc: k8s.KubeConfig): string | undefined {
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  if (!cluster || user?.exec || user?.authProvider) return undefined;
-  let origin: string;
-  try {
-    origin = new URL(cluster.server).origin;
-  } catch {
-    return undefined;
-  }
-  // Hashed: the map never holds a copy of key material.
-  return createHash('sha256')
-    .update(JSON.stringify([origin, cluster.caData, cluster.caFile, cluster.skipTLSVerify, cluster.tlsServerName, cluster.proxyUrl, user?.certData, user?.certFile, user?.keyData, user?.keyFile]))
-    .digest('hex');
-}
-
-/** client-node's own (private) dispatcher factory, which applySecurityAuthentication calls for every request. */
-interface DispatcherFactory {
-  createDispatcher(cluster: k8s.Cluster | null, agentOptions: https.AgentOptions): Dispatcher | undefined;
-}
-
-function shareDispatcher(kc: k8s.KubeConfig): void {
-  const key = dispatcherKey(kc);
-  if (key === undefined) return;
-  const factory = kc as unknown as DispatcherFactory;
-  const make = factory.createDispatcher.bind(kc);
-  factory.createDispatcher = (cluster, agentOptions) => {
-    const kept = SHARED_DISPATCHERS.get(key);
-    if (kept) {
-      SHARED_DISPATCHERS.delete(key);
-      SHARED_DISPATCHERS.set(key, kept);
-      return kept;
-    }
-    const o = kc.createDispatcherOptions(cluster, agentOptions);
-    const made = o.type === 'agent' ? new Agent({ connect: { ...o.connect, secureContext: tls.createSecureContext(o.connect) } }) : make(cluster, agentOptions);
-    if (!made) return undefined;
-    SHARED_DISPATCHERS.set(key, made);
-    if (SHARED_DISPATCHERS.size > MAX_SHARED_DISPATCHERS) SHARED_DISPATCHERS.delete(SHARED_DISPATCHERS.keys().next().value!);
-    return made;
-  };
-}
-
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Query = Record<string, string | number | undefined>;
 
@@ -470,14 +409,6 @@ function objectsPath(ref: CrRef, namespace: string | undefined, name?: string): 
 
 function listQuery(o: ListOptions): Record<string, string | number | undefined> {
   return { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
