@@ -72,7 +72,10 @@ describe('KubeClient against the simulator', () => {
     await c.mergePatch(ISTIOS, 'kyma-system', 'kc-watched', { spec: { config: { numTrustedProxies: 1 } } });
     await c.delete(ISTIOS, 'kyma-system', 'kc-watched');
     await gotDelete;
+    const stackTraceLimit = Error.stackTraceLimit;
     handle.stop();
+    // stop() builds undici's "aborted" errors without stack traces, and gives the process its setting back.
+    expect(Error.stackTraceLimit).toBe(stackTraceLimit);
     expect(await handle.done).toBeNull();
     // After stop, nothing more arrives.
     await c.create(ISTIOS, 'kyma-system', istio('kc-after'));
