@@ -14,6 +14,9 @@
  *   it with the memory settings of the container image (Dockerfile): MALLOC_ARENA_MAX=2 (glibc keeps fewer malloc
  *   arenas for the libuv and V8 threads) and a 4 MB young-generation semi-space; the old space is capped at 128 MB
  *   here (the image allows more, for Slack and several waves at once).
+ * - CPU (user + system) of this process from runWave's start until it returns, per migrated runtime (goal ≤ 4 ms);
+ *   `detail.cpuMsPerRuntimeWithReadBack` also counts this bench reading the results back, as it did before, and
+ *   `detail.connectionCpuMsPerRequest` what one new connection costs (bench/cpu-diagnostics.ts): the floor under it.
  * - resolution: `resolveTargets` for `all` in Prod, the call `planWave` makes (goal ≤ 2 s); `planMs` is the whole
  *   `planWave` (resolution and preflight in parallel, then the hash).
  * - journal time per runtime: the journal handed to `runWave` is wrapped in a timing proxy that times
@@ -33,7 +36,7 @@
  * runtimes in the wave (1,670 in the landscape). BENCH_TIME_SCALE=X overrides the time scale (default 0.033:
  * LM's ≈ 1 minute on a fresh cluster becomes ≈ 2 s). Diagnostics: BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=D" profiles
  * the simulator (run the bench itself with `node --cpu-prof`), BENCH_HEAP_SNAPSHOT=FILE writes this process's heap
- * after the wave; `detail` has per-phase times, CPU shares, event-loop delay and memory.
+ * after the wave, BENCH_CPU_PROFILE=FILE profiles this process during the wave only; `detail` has per-phase times, CPU shares, event-loop delay and memory.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +57,8 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
+import { connectionCost, startWaveProfile } from './cpu-diagnostics.js';
+import { timedJournal, type JournalTiming } from './timed-journal.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -99,56 +104,6 @@ function writeBenchConfig(simOut: string, dir: string): string {
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, YAML.stringify(cfg), { mode: 0o600 });
   return file;
-}
-
-/** Time spent in the journal: the three per-runtime writes (summed and as busy time), and every other call. */
-interface JournalTiming {
-  /** Until each write's promise settled (includes waiting for the event loop, the pool, the server). */
-  writesSumMs: number;
-  /** Until each write returned its promise: for SQLite (synchronous inside) all of its work. */
-  writesSyncMs: number;
-  writesBusyMs: number;
-  writeCalls: number;
-  otherSumMs: number;
-  otherCalls: number;
-}
-
-const WRITES = new Set(['startRuntime', 'checkpoint', 'finishRuntime']);
-
-/** Wraps a journal so every async method's time (call to settled promise) is measured. */
-function timedJournal(inner: Journal): { journal: Journal; timing: JournalTiming } {
-  const timing: JournalTiming = { writesSumMs: 0, writesSyncMs: 0, writesBusyMs: 0, writeCalls: 0, otherSumMs: 0, otherCalls: 0 };
-  let writesInFlight = 0;
-  let busySince = 0;
-  const journal = new Proxy(inner, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      const name = String(prop);
-      const isWrite = WRITES.has(name);
-      return async (...args: unknown[]) => {
-        const t0 = performance.now();
-        if (isWrite && writesInFlight++ === 0) busySince = t0;
-        try {
-          const fn = value as (...a: unknown[]) => Promise<unknown>;
-          const pending = fn.apply(target, args);
-          if (isWrite) timing.writesSyncMs += performance.now() - t0;
-          return await pending;
-        } finally {
-          const t1 = performance.now();
-          if (isWrite) {
-            timing.writesSumMs += t1 - t0;
-            timing.writeCalls++;
-            if (--writesInFlight === 0) timing.writesBusyMs += t1 - busySince;
-          } else {
-            timing.otherSumMs += t1 - t0;
-            timing.otherCalls++;
-          }
-        }
-      };
-    },
-  });
-  return { journal, timing };
 }
 
 /** T: the mean duration of a fresh runtime, from a small batch of Dev runtimes one at a time. */
@@ -217,6 +172,10 @@ interface WaveFigures {
   runtimes: number;
   state: string;
   wallMs: number;
+  /** This process's CPU time (µs, user and system) from runWave's start until it returned. */
+  cpu: NodeJS.CpuUsage;
+  /** process.cpuUsage() when runWave started. */
+  cpuStart: NodeJS.CpuUsage;
   /** Peak RSS of this process when runWave returned (before the bench's own read-back of the results). */
   peakRssMb: number;
   timing: JournalTiming;
@@ -247,9 +206,14 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
     const mb = (n: number) => Math.round(n / 1048576);
     log(`${wave.waveId}: ${finished}/${runtimes.length} finished after ${Math.round((performance.now() - t0) / 1000)} s; rss ${mb(m.rss)} MB, heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`);
   }, 10_000);
+  const profiler = await startWaveProfile();
+  const cpuBefore = process.cpuUsage();
   try {
     const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.throttle(env) }, wave.waveId);
     const wallMs = performance.now() - t0;
+    // The runner's CPU: until runWave returns, before this bench reads the results back.
+    const cpu = process.cpuUsage(cpuBefore);
+    await profiler?.stop();
     // Before this bench reads back every runtime's result for its own figures.
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     const rows = await journal.listWaveRuntimes(wave.waveId);
@@ -257,6 +221,8 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
       runtimes: runtimes.length,
       state: ended.state,
       wallMs,
+      cpu,
+      cpuStart: cpuBefore,
       peakRssMb,
       timing,
       outcomes: countOutcomes(rows.map((r) => r.result)),
@@ -329,11 +295,12 @@ async function main(): Promise<void> {
     const statsBefore = await simStats(ready.port);
     const requestsBefore = statsBefore.requests;
     const connectsBefore = connects;
-    const cpuBefore = process.cpuUsage();
     const simCpuBefore = cpuMsOf(child.pid);
     const journal = await services.journal();
     log(`wave: ${doc.runtimes.length} Prod runtimes at concurrency ${CONCURRENCY}; ideal ${Math.round((doc.runtimes.length * calibration.T_ms) / CONCURRENCY)} ms`);
     const wave = await runBenchWave(services, journal, 'prod', await services.access('prod'), doc.target, doc.runtimes);
+    /** CPU as this bench counted it before (until runWave returned AND it had read every result back). */
+    const cpuWithReadBack = process.cpuUsage(wave.cpuStart);
     const statsAfter = await simStats(ready.port);
     const requests = statsAfter.requests - requestsBefore;
     const landscape = landscapeRequests(statsBefore.byCluster, statsAfter.byCluster, 'prod');
@@ -344,11 +311,13 @@ async function main(): Promise<void> {
     if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
     const mem = process.memoryUsage();
     const memoryAfterWaveMb = { rss: Math.round(mem.rss / 2 ** 20), heapUsed: Math.round(mem.heapUsed / 2 ** 20), external: Math.round(mem.external / 2 ** 20) };
-    const cpu = process.cpuUsage(cpuBefore);
+    const { cpu } = wave;
     const waveConnects = connects - connectsBefore;
     const simCpuAfter = cpuMsOf(child.pid);
     const simPeakRssMb = peakRssMbOf(child.pid);
 
+    const connection = await connectionCost(path.join(out, 'kubeconfigs', 'prod', `${doc.runtimes[0].runtimeId}.yaml`));
+    log(`connection cost (CPU ms per request): ${JSON.stringify(connection)}`);
     const postgres = await postgresWave(services);
 
     const N = wave.runtimes;
@@ -426,8 +395,17 @@ async function main(): Promise<void> {
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
         /** cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel: sockets, files). */
         cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2) },
+        /** cpuMsPerRuntime plus this bench reading every result back and working out its figures (how it was counted before). */
+        cpuMsPerRuntimeWithReadBack: round((cpuWithReadBack.user + cpuWithReadBack.system) / 1000 / migrated, 2),
         /** New connections (TCP, and TLS to the API servers) this process opened during the wave, per migrated runtime. */
         connectionsPerRuntime: round(waveConnects / migrated, 2),
+        /**
+         * CPU of this process per request, measured after the wave against the simulator, by connection: kept alive,
+         * new plain HTTP, new TLS resuming a session (the simulator's SKRs share one address), new TLS with a full
+         * handshake (each real SKR). A runtime opens `connectionsPerRuntime` new connections; the difference to
+         * `keptAlive` is the floor that connection sets under cpuMsPerRuntime.
+         */
+        connectionCpuMsPerRequest: connection,
         /** The same for the simulator process. */
         simCpuShare: simCpuBefore === null || simCpuAfter === null ? null : round((simCpuAfter - simCpuBefore) / wave.wallMs, 2),
         simPeakRssMb,
