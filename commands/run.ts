@@ -124,7 +124,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
       tracker.started();
       live?.(tracker.line(Date.now()));
     } else if (e.type === 'runtime-finished') {
-      tracker.finished(e.result.class === 'platform');
+      tracker.finished(e.result.class === 'platform', Date.parse(e.result.finishedAt));
       const line = `${e.runtimeId} ${e.result.outcome}${e.result.reason ? `/${e.result.reason}` : ''}: ${e.result.message}`;
       if (live) {
         if (e.result.class !== 'none') ctx.progress?.(line);

@@ -1,8 +1,10 @@
 /**
  * A wave's progress as one line — `stage-20261125-1 12/48 done · 4 in flight · ETA ~40 s · budget 1 of 2 left` —
  * from the wave event stream (started/finished runtimes), for the shell's live line (run and resume at a terminal). Pure
- * bookkeeping: no I/O; the clock is passed in so that tests decide the time.
+ * bookkeeping: no I/O; the clock is passed in so that tests decide the time. The ETA follows the rule of the Slack
+ * message and the wave page (src/rollout/eta.ts), over the runtimes that finished in this run.
  */
+import { ETA_PACE_MS, liveEtaSeconds } from '../src/rollout/eta.js';
 import { duration } from '../src/text/words.js';
 
 export interface WaveProgressStart {
@@ -21,7 +23,8 @@ export class WaveProgress {
   private done: number;
   private inFlight = 0;
   private failures: number;
-  private finishedHere = 0;
+  /** When the runtimes that finished in this run did, oldest first (those older than the pace window dropped). */
+  private readonly finishTimes: number[] = [];
   private readonly startedAt: number;
 
   constructor(private readonly s: WaveProgressStart) {
@@ -34,10 +37,11 @@ export class WaveProgress {
     this.inFlight++;
   }
 
-  finished(platformFailure: boolean): void {
+  /** `at`: when the runtime's result finished (its `finishedAt`, the time the journal keeps). */
+  finished(platformFailure: boolean, at: number): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.done++;
-    this.finishedHere++;
+    this.finishTimes.push(at);
     if (platformFailure) this.failures++;
   }
 
@@ -46,11 +50,12 @@ export class WaveProgress {
     return `${this.done}/${this.s.total}`;
   }
 
-  /** Seconds left at the pace of this run so far; null before the first runtime finished here. */
+  /** Seconds left at the pace of this run's last ten minutes; null before a runtime finished in them. */
   etaSeconds(now: number): number | null {
-    if (!this.finishedHere) return null;
-    const left = this.s.total - this.done;
-    return ((now - this.startedAt) / 1000 / this.finishedHere) * left;
+    const paceStart = Math.max(now - ETA_PACE_MS, this.startedAt);
+    while (this.finishTimes.length && this.finishTimes[0] < now - ETA_PACE_MS) this.finishTimes.shift();
+    const finishedInPace = this.finishTimes.filter((t) => t >= paceStart).length;
+    return liveEtaSeconds({ state: 'running', left: this.s.total - this.done, finishedInPace, now, waveCreatedAt: new Date(this.startedAt).toISOString() });
   }
 
   line(now: number): string {

@@ -49,7 +49,7 @@ export interface WaveView {
   planHash: string;
   createdAt: string;
   finishedAt: string | null;
-  /** Seconds left at the rate so far (null before the first runtime finished). */
+  /** Seconds left, by rollout/eta.ts (the pace of the last ten minutes; null when not running or no pace yet). */
   etaSeconds: number | null;
   /** While it runs: in flight, the limit now and its cause (the runner's, from the journal). */
   limit?: { inFlight: number; limit: number; requested: number; cause: string };

@@ -160,6 +160,8 @@ export interface Journal extends TypedRecords {
   listWaveRuntimes(waveId: string): Promise<WaveRuntime[]>;
   /** How many runtimes of a wave are in each checkpoint state and final outcome (one aggregate query). */
   countWaveRuntimes(waveId: string): Promise<{ state: CheckpointState; outcome: string | null; n: number }[]>;
+  /** How many runtimes of a wave have a result that finished (its `finishedAt`) at or after `since` (the live ETA's pace). */
+  countFinishedSince(waveId: string, since: Date): Promise<number>;
   /**
    * The three writes of a runner: start (attempts + 1, state `running`), checkpoint, finish. A finished runtime is
    * never written again (only `resetRuntimes` reopens it), and with `holder` a write applies only while that holder

@@ -7,6 +7,7 @@
  * and only named fields are copied out of them.
  */
 import type { Approval, Journal, WaveState } from '../journal/journal.js';
+import { etaPaceStart, liveEtaSeconds } from '../rollout/eta.js';
 import { waveBudget, type BudgetPolicy } from '../rollout/wave-budget.js';
 import type { Outcome } from '../migration/outcomes.js';
 import { patchToReadyMs, readLimit, readLimitHistory, type LimitPoint, type WaveLimit } from '../rollout/limit.js';
@@ -63,7 +64,7 @@ export interface WaveView extends WaveSummary {
   budget: number;
   /** Length of a timeline interval: a minute, shorter for short waves, longer for long ones (≤ 240 points). */
   bucketSeconds: number;
-  /** Estimated seconds to the end at the rate of the last ten minutes; null when it cannot be told (or ended). */
+  /** Estimated seconds to the end (rollout/eta.ts: the pace of the last ten minutes, as the Slack message); null when it cannot be told. */
   etaSeconds: number | null;
   timeline: TimelinePoint[];
   /** The running wave's concurrency limit now and why (null: not running, or nothing saved yet). */
@@ -195,10 +196,9 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     });
   }
 
-  const recent = timeline.slice(-Math.max(1, Math.ceil(600 / bucket)));
-  const rate = recent.reduce((a, p) => a + p.perMinute, 0) / Math.max(1, recent.length);
-  const left = counts.pending + running;
-  const etaSeconds = wave.finishedAt || !left || rate <= 0 ? null : Math.round((left / rate) * 60);
+  const paceStart = etaPaceStart(now, wave.createdAt);
+  const finishedInPace = finished.filter((r) => Date.parse(r.result!.finishedAt) >= paceStart).length;
+  const etaSeconds = wave.finishedAt ? null : liveEtaSeconds({ state, left: counts.pending + running, finishedInPace, now, waveCreatedAt: wave.createdAt });
 
   const cls = (r: (typeof runtimes)[number]) => (r.state === 'finished' && r.result ? r.result.class : null);
   const notReady: NotReady[] = finished

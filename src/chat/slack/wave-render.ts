@@ -9,6 +9,7 @@ import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Wave } from '../../journal/journal.js';
 import { classOf, OUTCOMES } from '../../migration/outcomes.js';
+import { etaPaceStart, liveEtaSeconds } from '../../rollout/eta.js';
 import { readLimit } from '../../rollout/limit.js';
 import { waveBudget } from '../../rollout/wave-budget.js';
 import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
@@ -24,8 +25,8 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
   if (!wave) return undefined;
   const { counts, total } = await waveCounts(journal, waveId);
   const state = await effectiveState(journal, wave);
-  const done = total - counts.pending - counts.running;
-  const elapsed = (Date.now() - Date.parse(wave.createdAt)) / 1000;
+  const now = Date.now();
+  const finishedInPace = await journal.countFinishedSince(waveId, new Date(etaPaceStart(now, wave.createdAt)));
   const view: WaveView = {
     waveId,
     env: wave.env,
@@ -41,7 +42,7 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
     planHash: wave.planHash,
     createdAt: wave.createdAt,
     finishedAt: wave.finishedAt,
-    etaSeconds: done > 0 && elapsed > 0 ? ((total - done) * elapsed) / done : null,
+    etaSeconds: liveEtaSeconds({ state, left: counts.pending + counts.running, finishedInPace, now, waveCreatedAt: wave.createdAt }),
     ...(extra.pageUrl ? { pageUrl: extra.pageUrl } : {}),
     failureGroups: extra.failureGroups,
   };

@@ -183,6 +183,16 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
     return found;
   }
 
+  async countFinishedSince(waveId: string, since: Date): Promise<number> {
+    // ISO 8601 timestamps of one clock (the runner's, in UTC) compare as text.
+    const { rows: found } = await this.db.query<{ n: number }>(
+      'count-finished-since',
+      `SELECT CAST(COUNT(*) AS INTEGER) AS n FROM wave_runtimes WHERE wave_id = $1 AND state = 'finished' AND ${this.d.jsonText('result', 'finishedAt')} >= $2`,
+      [waveId, since.toISOString()],
+    );
+    return Number(found[0]?.n ?? 0);
+  }
+
   /** Counts an attempt; see START_KEEPS_CHECKPOINT for the state. */
   startRuntime(waveId: string, runtimeId: string, holder?: string): Promise<void> {
     return this.writeRuntime({ waveId, runtimeId, kind: 'start', state: null, result: null, holder: holder ?? null });

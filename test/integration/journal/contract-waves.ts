@@ -127,6 +127,28 @@ export function waveContract(journal: MakeJournal): void {
     expect(rows.slice(40).every((r) => r.state === 'before-patch' && r.attempts === 2)).toBe(true);
   });
 
+  it('counts the runtimes whose result finished at or after a moment (the live ETA\'s pace), finished ones only', async () => {
+    const j = await journal();
+    const rts = [plannedRuntime(1), plannedRuntime(2), plannedRuntime(3), plannedRuntime(4)];
+    const w = await j.createWave(waveInput('stage'), rts, NOW);
+    const other = await j.createWave(waveInput('dev'), [plannedRuntime(1)], NOW);
+    for (const r of rts) await j.startRuntime(w.waveId, r.runtimeId);
+    const at = (iso: string, r: (typeof rts)[number]) => migrationResult(r.runtimeId, { finishedAt: iso });
+    await j.finishRuntime(w.waveId, rts[0].runtimeId, at('2025-03-04T10:00:00.000Z', rts[0]));
+    await j.finishRuntime(w.waveId, rts[1].runtimeId, at('2025-03-04T10:09:59.999Z', rts[1]));
+    await j.finishRuntime(w.waveId, rts[2].runtimeId, at('2025-03-04T10:10:00.000Z', rts[2]));
+    await j.startRuntime(other.waveId, plannedRuntime(1).runtimeId);
+    await j.finishRuntime(other.waveId, plannedRuntime(1).runtimeId, at('2025-03-04T10:30:00.000Z', rts[0]));
+
+    expect(await j.countFinishedSince(w.waveId, new Date('2025-03-04T10:10:00.000Z'))).toBe(1);
+    expect(await j.countFinishedSince(w.waveId, new Date('2025-03-04T10:05:00.000Z'))).toBe(2);
+    expect(await j.countFinishedSince(w.waveId, new Date('2025-03-04T09:00:00.000Z'))).toBe(3);
+    expect(await j.countFinishedSince(w.waveId, new Date('2025-03-04T10:10:00.001Z'))).toBe(0);
+    // Reopened: no longer finished, so no longer counted.
+    await j.resetRuntimes(w.waveId, [rts[2].runtimeId]);
+    expect(await j.countFinishedSince(w.waveId, new Date('2025-03-04T10:05:00.000Z'))).toBe(1);
+  });
+
   it('rejects writes to an unknown wave or runtime', async () => {
     const j = await journal();
     const w = await j.createWave(waveInput('stage'), [plannedRuntime(1)], NOW);

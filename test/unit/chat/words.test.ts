@@ -68,9 +68,20 @@ describe('the live progress line', () => {
     p.started();
     p.started();
     expect(p.line(1000)).toBe('stage-20261125-1 2/10 done · 2 in flight · ETA … · budget 2 of 2 left');
-    p.finished(false);
-    p.finished(true);
+    p.finished(false, 3000);
+    p.finished(true, 3900);
     // 2 finished here in 4 s: 2 s each, 6 left → 12 s.
     expect(p.line(4000)).toBe('stage-20261125-1 4/10 done · 0 in flight · ETA ~12 s · budget 1 of 2 left');
+  });
+
+  it('goes by the last ten minutes of the run, as the Slack message and the wave page do, and says … without a pace', () => {
+    const min = 60_000;
+    const p = new WaveProgress({ waveId: 'stage-20261125-1', total: 100, done: 0, failures: 0, budget: 5, now: 0 });
+    // 40 in the first ten minutes, then 10 in the next ten: 50 left at 10 per ten minutes → 50 min.
+    for (let i = 0; i < 40; i++) p.finished(false, 5 * min);
+    for (let i = 0; i < 10; i++) p.finished(false, 15 * min);
+    expect(p.line(20 * min)).toBe('stage-20261125-1 50/100 done · 0 in flight · ETA ~50 min · budget 5 of 5 left');
+    // Nothing finished for ten minutes (a closed window, a stuck LM): no pace, no ETA.
+    expect(p.line(26 * min)).toBe('stage-20261125-1 50/100 done · 0 in flight · ETA … · budget 5 of 5 left');
   });
 });
