@@ -1,9 +1,10 @@
 /**
- * The live ETA of a wave: one rule for the Slack message and the wave page, so that both tell the same time. The
- * runtimes left, at the pace of the last ten minutes (the runtimes whose results finished in them; the wave's age
- * when it is younger). Unknown (null) unless the wave is running, something is left and something finished in that
- * time: a paused or draining wave, a wave waiting for its maintenance window, or one that has just started has no
- * pace to go by, and an average over its whole life (pauses and nights included) would mislead.
+ * The live ETA of a wave: one rule for the Slack message, the wave page and the shell's progress line, so that they
+ * tell the same time. The runtimes left, at the pace of the last ten minutes (the runtimes whose results finished
+ * in them; the wave's age when it is younger). Unknown (null) unless the wave is running, something is left and
+ * something finished in that time: a paused or draining wave, a wave waiting for its maintenance window, or one that
+ * has just started has no pace to go by, and an average over its whole life (pauses and nights included) would
+ * mislead.
  *
  * Not the plan's forecast (window-forecast.ts), which is made before the start from the windows and the expected
  * time of a runtime.
