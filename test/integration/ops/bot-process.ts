@@ -89,6 +89,17 @@ export function start(args: string[], env: Record<string, string>): Proc {
   };
 }
 
+/**
+ * The process's log lines a failed expectation should show: warnings and errors, and the last `tail` lines (msg
+ * and the fields that tell a wave's story), so that a failure in CI says what the process did.
+ */
+export function logStory(p: Proc, tail = 25): string[] {
+  const lines = p.logs();
+  const pick = (l: LogLine) => `${l.time as number} ${l.level as number} ${l.msg as string}${l.waveId ? ` wave=${l.waveId as string}` : ''}${l.state ? ` state=${l.state as string}` : ''}${l.err ? ` err=${String(l.err as string)}` : ''}`;
+  const warned = lines.filter((l) => (l.level as number) >= 40);
+  return [...warned.map(pick), '…', ...lines.slice(-tail).map(pick)];
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** GET on 127.0.0.1. */
