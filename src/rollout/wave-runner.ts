@@ -232,20 +232,35 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   // Renew well before expiry (a third of the TTL: two renewals may be late before another process can take
   // over). A renewal that finds another holder means this process stalled past the TTL and the wave was taken
   // over: stop at once, so that two runners never work on one wave.
+  // One renewal at a time; the end waits for the one on its way (see `settleRenewal`).
   let lostTo: Lease | undefined;
+  let renewing: Promise<void> | undefined;
   const leaseTimer = setInterval(() => {
-    journal.acquireLease(waveId, holder, ttl).then(
-      (l) => {
-        if (l.holder !== holder && !lostTo) {
-          lostTo = l;
-          abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
-          nudge();
-        }
-      },
-      () => undefined, // a failed renewal is retried on the next tick; the lease only lapses after the TTL
-    );
+    if (renewing) return; // the journal answers slowly: another request would not renew sooner
+    renewing = journal
+      .acquireLease(waveId, holder, ttl)
+      .then(
+        (l) => {
+          if (l.holder !== holder && !lostTo) {
+            lostTo = l;
+            abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
+            nudge();
+          }
+        },
+        () => undefined, // a failed renewal is retried on the next tick; the lease only lapses after the TTL
+      )
+      .finally(() => (renewing = undefined));
   }, ttl / 3);
   leaseTimer.unref();
+  /**
+   * Stops renewing and waits for a renewal already sent: answered after the lease was given back, it would take the
+   * lease again for a runner that is gone, and the next process would wait a whole TTL to resume the wave. (It
+   * settles as every journal call of the runner's end does: a journal that is gone fails it.)
+   */
+  const settleRenewal = async () => {
+    clearInterval(leaseTimer);
+    await renewing;
+  };
 
   const runOne = async (r: WaveRuntime) => {
     const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
@@ -334,7 +349,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     }
     await queue.onIdle();
   } finally {
-    clearInterval(leaseTimer);
+    await settleRenewal();
     await manifests?.stop();
     stop?.removeEventListener('abort', onStop);
     offGlobal?.();
