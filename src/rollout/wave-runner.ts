@@ -9,7 +9,7 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
-import type { Journal, Lease, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
+import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import { KubeClient, RequestCounter, type Throttle } from '../clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
@@ -20,6 +20,7 @@ import { limitCause, patchToReadyMs, saveLimit, type WaveLimit } from './limit.j
 import { LmLimiter, type LimiterOptions } from './lm-limiter.js';
 import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/errors.js';
 import { newRunnerHolder } from './runner-identity.js';
+import { LeaseRenewal } from './lease-renewal.js';
 import { KcpSkipList } from './kcp-skip-list.js';
 import { KubeconfigBatch } from './kubeconfig-batch.js';
 import { ManifestWatch } from './manifest-watch.js';
@@ -229,38 +230,11 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   if (stop?.aborted) abort.abort(stop.reason);
   else stop?.addEventListener('abort', onStop, { once: true });
 
-  // Renew well before expiry (a third of the TTL: two renewals may be late before another process can take
-  // over). A renewal that finds another holder means this process stalled past the TTL and the wave was taken
-  // over: stop at once, so that two runners never work on one wave.
-  // One renewal at a time; the end waits for the one on its way (see `settleRenewal`).
-  let lostTo: Lease | undefined;
-  let renewing: Promise<void> | undefined;
-  const leaseTimer = setInterval(() => {
-    if (renewing) return; // the journal answers slowly: another request would not renew sooner
-    renewing = journal
-      .acquireLease(waveId, holder, ttl)
-      .then(
-        (l) => {
-          if (l.holder !== holder && !lostTo) {
-            lostTo = l;
-            abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
-            nudge();
-          }
-        },
-        () => undefined, // a failed renewal is retried on the next tick; the lease only lapses after the TTL
-      )
-      .finally(() => (renewing = undefined));
-  }, ttl / 3);
-  leaseTimer.unref();
-  /**
-   * Stops renewing and waits for a renewal already sent: answered after the lease was given back, it would take the
-   * lease again for a runner that is gone, and the next process would wait a whole TTL to resume the wave. (It
-   * settles as every journal call of the runner's end does: a journal that is gone fails it.)
-   */
-  const settleRenewal = async () => {
-    clearInterval(leaseTimer);
-    await renewing;
-  };
+  // Renewed while the runner runs; a renewal that finds another holder stops it at once (lease-renewal.ts).
+  const renewal = new LeaseRenewal(journal, waveId, holder, ttl, (l) => {
+    abort.abort(new LeaseHeldError(waveId, l.holder, l.expiresAt));
+    nudge();
+  });
 
   const runOne = async (r: WaveRuntime) => {
     const resumeAfterPatch = r.state === 'before-patch' || r.state === 'patched';
@@ -315,9 +289,9 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       // unhandled rejection of the fire-and-forget queue task, which would kill the process.
       if (e instanceof RuntimeWriteRefusedError && e.reason === 'not-lease-holder') {
         // Another runner holds the wave now (this one stalled past its lease): stop as for a lost renewal.
-        if (!lostTo) {
+        if (!renewal.lostTo) {
           const l = await journal.getLease(waveId).catch(() => undefined);
-          lostTo = l ?? { waveId, holder: '(none)', expiresAt: new Date().toISOString() };
+          const lostTo = (renewal.lostTo = l ?? { waveId, holder: '(none)', expiresAt: new Date().toISOString() });
           abort.abort(new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt));
         }
       } else if (!abort.signal.aborted) {
@@ -349,7 +323,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     }
     await queue.onIdle();
   } finally {
-    await settleRenewal();
+    await renewal.settle();
     await manifests?.stop();
     stop?.removeEventListener('abort', onStop);
     offGlobal?.();
@@ -370,7 +344,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       }
       const frozen = await isFrozen(journal, wave.env);
       gate.tick(); // the calendar and the windows: which runtimes may start now
-      if (lostTo || failed !== undefined) break;
+      if (renewal.lostTo || failed !== undefined) break;
       if (stop?.aborted) break; // final stays `interrupted`
       if (wave.control === 'abort') {
         final = 'aborted';
@@ -442,7 +416,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   if (shown) await saveLimit(journal, waveId, null).catch(() => undefined); // only a running wave has a limit to show
   // Lost the lease: the new holder owns the wave's state now; touch nothing. In-flight runtimes stay at their
   // checkpoints, which the new holder re-checks.
-  if (lostTo) throw new LeaseHeldError(waveId, lostTo.holder, lostTo.expiresAt);
+  if (renewal.lostTo) throw new LeaseHeldError(waveId, renewal.lostTo.holder, renewal.lostTo.expiresAt);
   if (failed !== undefined) {
     // Without a journal there is no lease to give back (it lapses by itself); do not wait on it.
     if (!(failed instanceof JournalUnavailableError)) await journal.releaseLease(waveId, holder).catch(() => undefined);
