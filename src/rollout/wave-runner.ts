@@ -134,10 +134,13 @@ export class LeaseHeldError extends Error {
   }
 }
 
-/** A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it). */
-export function kcpClient(kubeconfig: string, throttle?: Throttle): KubeClient | undefined {
+/**
+ * A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it).
+ * `signal`: the wave's stop — its retries end there instead of backing off for seconds after a stop.
+ */
+export function kcpClient(kubeconfig: string, throttle?: Throttle, signal?: AbortSignal): KubeClient | undefined {
   try {
-    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle });
+    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle, signal });
   } catch {
     return undefined;
   }
@@ -181,7 +184,11 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   ];
   // KCP reads for the whole wave rather than per runtime: skip-reconciliation with one list (re-read every few
   // minutes), the kubeconfig secrets in batches of the runtimes next in line, the istio Manifests with one watch.
-  const kcp = kcpClient(deps.access.kcpKubeconfig, deps.throttle);
+  // Aborted when the wave stops (a stop, abort, a lost lease, a failure): every runtime in flight and the wave's
+  // own KCP reads end there. Every runtime in flight listens on this one signal (hundreds at high concurrency).
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal);
+  const kcp = kcpClient(deps.access.kcpKubeconfig, deps.throttle, abort.signal);
   const skipList = KcpSkipList.of(kcp);
   const kubeconfigs = kcp && new KubeconfigBatch(kcp, function* () {
     for (const r of pending) yield r.runtimeId;
@@ -212,9 +219,6 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   if (wave.control === 'pause') await journal.setWaveState(waveId, 'paused');
   emit({ type: 'wave-started', waveId, start });
 
-  const abort = new AbortController();
-  // Every runtime in flight listens on this one signal (hundreds at high concurrency): not a leak.
-  setMaxListeners(0, abort.signal);
   const queue = new PQueue({ concurrency: Math.max(1, wave.concurrency) });
   let inFlight = 0;
   let failed: unknown;
