@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
+import type { Journal } from '../../../src/journal/journal.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import type { MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../../../src/migration/result.js';
@@ -16,6 +16,7 @@ import { expectedConcurrency, priorOf } from '../../../src/rollout/budget-guard.
 import { runWave, WaveEvents, type WaveEvent } from '../../../src/rollout/wave-runner.js';
 import { waveStatus } from '../../../src/rollout/wave-status.js';
 import { cpUpper, tailGt } from '../../helpers/binomial.js';
+import { injectedResult as result, plannedRuntimes as runtimes } from '../../helpers/runner-fixtures.js';
 
 /** C4: may an n-th runtime be in flight after s clean and f failed ones? */
 function mayRun(n: number, s: number, f: number, budget: number, alpha: number): boolean {
@@ -25,33 +26,6 @@ function mayRun(n: number, s: number, f: number, budget: number, alpha: number):
   const p = cpUpper(s, f, alpha);
   return alpha > 0 && p < 1 && tailGt(n, left, p) <= alpha;
 }
-
-function result(runtimeId: string, failed: boolean): MigrationResult {
-  const now = new Date().toISOString();
-  return {
-    runtimeId,
-    outcome: failed ? 'error' : 'migrated',
-    reason: failed ? 'manifest-error' : null,
-    class: failed ? 'platform' : 'none',
-    patched: true,
-    dryRun: false,
-    message: failed ? 'failed' : 'migrated',
-    detail: null,
-    kymaName: 'default',
-    inventoryBefore: [],
-    inventoryAfter: [],
-    transitions: [],
-    manifest: null,
-    requests: { kcp: 0, skr: 0, gardener: 0, total: 0 },
-    access: 'kcp-secret',
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 1,
-  };
-}
-
-const runtimes = (n: number): PlannedRuntime[] =>
-  Array.from({ length: n }, (_, i) => ({ runtimeId: `rt-${String(i).padStart(3, '0')}`, shootName: `s${i}`, globalAccountId: 'ga', subaccountId: 'sa', plan: 'aws', region: 'eu' }));
 
 describe('src/rollout/wave-runner.ts with the budget guard', () => {
   let dir: string;

@@ -9,41 +9,15 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
+import type { Journal } from '../../../src/journal/journal.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import type { MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../../../src/migration/result.js';
 import { runWave, WaveEvents } from '../../../src/rollout/wave-runner.js';
+import { injectedResult, plannedRuntimes } from '../../helpers/runner-fixtures.js';
 
 const LATE_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function migrated(runtimeId: string): MigrationResult {
-  const now = new Date().toISOString();
-  return {
-    runtimeId,
-    outcome: 'migrated',
-    reason: null,
-    class: 'none',
-    patched: true,
-    dryRun: false,
-    message: 'migrated',
-    detail: null,
-    kymaName: 'default',
-    inventoryBefore: [],
-    inventoryAfter: [],
-    transitions: [],
-    manifest: null,
-    requests: { kcp: 0, skr: 0, gardener: 0, total: 0 },
-    access: 'kcp-secret',
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 1,
-  };
-}
-
-const runtimes = (n: number): PlannedRuntime[] =>
-  Array.from({ length: n }, (_, i) => ({ runtimeId: `rt-${i}`, shootName: `s${i}`, globalAccountId: 'ga', subaccountId: 'sa', plan: 'aws', region: 'eu' }));
 
 describe('src/rollout/wave-runner.ts — the lease after the runner ends', () => {
   let dir: string;
@@ -78,7 +52,7 @@ describe('src/rollout/wave-runner.ts — the lease after the runner ends', () =>
     ['finishes', false],
     ['is stopped (SIGTERM)', true],
   ])('a wave that %s has no lease afterwards, even with a renewal still on its way', async (_what, stopIt) => {
-    const wave = await journal.createWave({ env: 'dev', target: 'all', planHash: 'h'.repeat(64), state: 'running', concurrency: 2, requestedBy: 'sre-1', approvedBy: null }, runtimes(4));
+    const wave = await journal.createWave({ env: 'dev', target: 'all', planHash: 'h'.repeat(64), state: 'running', concurrency: 2, requestedBy: 'sre-1', approvedBy: null }, plannedRuntimes(4));
     const events = new WaveEvents();
     const late = lateRenewals();
     // Each runtime takes long enough for several renewals (every TTL/3 = 40 ms) to be on their way when it ends.
@@ -86,7 +60,7 @@ describe('src/rollout/wave-runner.ts — the lease after the runner ends', () =>
       await sleep(200);
       if (stopIt) events.stopAll(new Error('the process is stopping (SIGTERM)'));
       m.signal?.throwIfAborted();
-      return migrated(m.runtimeId!);
+      return injectedResult(m.runtimeId!);
     };
     const ended = await runWave({ journal: late.journal, access, budget: 4, holder: 'test', events, migrate, controlIntervalMs: 20, leaseTtlMs: 120 }, wave.waveId);
     expect(ended.state).toBe(stopIt ? 'interrupted' : 'finished');

@@ -10,12 +10,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Journal, PlannedRuntime } from '../../../src/journal/journal.js';
+import type { Journal } from '../../../src/journal/journal.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import { runWave, WaveEvents } from '../../../src/rollout/wave-runner.js';
-
-const runtimes = (n: number): PlannedRuntime[] =>
-  Array.from({ length: n }, (_, i) => ({ runtimeId: `rt-${i}`, shootName: `s${i}`, globalAccountId: 'ga', subaccountId: 'sa', plan: 'aws', region: 'eu' }));
+import { plannedRuntimes } from '../../helpers/runner-fixtures.js';
 
 function kubeconfig(server: string): string {
   return [
@@ -54,7 +52,7 @@ describe('src/rollout/wave-runner.ts — a stop ends the wave’s KCP retries', 
   });
 
   it('a stop during a KCP read that is being retried: no further attempt, the wave ends interrupted', async () => {
-    const wave = await journal.createWave({ env: 'dev', target: 'all', planHash: 'h'.repeat(64), state: 'running', concurrency: 1, requestedBy: 'sre-1', approvedBy: null }, runtimes(2));
+    const wave = await journal.createWave({ env: 'dev', target: 'all', planHash: 'h'.repeat(64), state: 'running', concurrency: 1, requestedBy: 'sre-1', approvedBy: null }, plannedRuntimes(2));
     const events = new WaveEvents();
     onRequest = () => events.stopAll(new Error('the process is stopping (SIGTERM)'));
     let migrations = 0;
