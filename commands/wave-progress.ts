@@ -4,7 +4,7 @@
  * bookkeeping: no I/O; the clock is passed in so that tests decide the time. The ETA follows the rule of the Slack
  * message and the wave page (src/rollout/eta.ts), over the runtimes that finished in this run.
  */
-import { ETA_PACE_MS, liveEtaSeconds } from '../src/rollout/eta.js';
+import { etaPaceStart, liveEtaSeconds } from '../src/rollout/eta.js';
 import { duration } from '../src/text/words.js';
 
 export interface WaveProgressStart {
@@ -52,10 +52,9 @@ export class WaveProgress {
 
   /** Seconds left at the pace of this run's last ten minutes; null before a runtime finished in them. */
   etaSeconds(now: number): number | null {
-    const paceStart = Math.max(now - ETA_PACE_MS, this.startedAt);
-    while (this.finishTimes.length && this.finishTimes[0] < now - ETA_PACE_MS) this.finishTimes.shift();
-    const finishedInPace = this.finishTimes.filter((t) => t >= paceStart).length;
-    return liveEtaSeconds({ state: 'running', left: this.s.total - this.done, finishedInPace, now, waveCreatedAt: new Date(this.startedAt).toISOString() });
+    const paceStart = etaPaceStart(now, this.startedAt);
+    while (this.finishTimes.length && this.finishTimes[0] < paceStart) this.finishTimes.shift();
+    return liveEtaSeconds({ state: 'running', left: this.s.total - this.done, finishedInPace: this.finishTimes.length, now, paceStart });
   }
 
   line(now: number): string {

@@ -13,9 +13,9 @@
 /** How far back the pace is taken. */
 export const ETA_PACE_MS = 10 * 60_000;
 
-/** Where the pace window starts: ten minutes ago, or at the wave's creation when that is later. */
-export function etaPaceStart(now: number, waveCreatedAt: string): number {
-  return Math.max(now - ETA_PACE_MS, Date.parse(waveCreatedAt));
+/** Where the pace window starts: ten minutes ago, or when the wave (the shell: this run) started, if that is later. */
+export function etaPaceStart(now: number, startedAtMs: number): number {
+  return Math.max(now - ETA_PACE_MS, startedAtMs);
 }
 
 export interface EtaInput {
@@ -23,15 +23,16 @@ export interface EtaInput {
   state: string;
   /** Runtimes pending or in flight. */
   left: number;
-  /** Runtimes whose result finished at or after `etaPaceStart`. */
+  /** Runtimes whose result finished at or after `paceStart`. */
   finishedInPace: number;
   now: number;
-  waveCreatedAt: string;
+  /** `etaPaceStart(now, …)`: the caller counted `finishedInPace` from there. */
+  paceStart: number;
 }
 
 /** Seconds until the wave is expected to end, or null when that cannot be told (see above). */
 export function liveEtaSeconds(o: EtaInput): number | null {
-  const paceMs = o.now - etaPaceStart(o.now, o.waveCreatedAt);
+  const paceMs = o.now - o.paceStart;
   if (o.state !== 'running' || o.left <= 0 || o.finishedInPace <= 0 || paceMs <= 0) return null;
   return Math.round((o.left * paceMs) / o.finishedInPace / 1000);
 }

@@ -196,9 +196,9 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     });
   }
 
-  const paceStart = etaPaceStart(now, wave.createdAt);
+  const paceStart = etaPaceStart(now, Date.parse(wave.createdAt));
   const finishedInPace = finished.filter((r) => Date.parse(r.result!.finishedAt) >= paceStart).length;
-  const etaSeconds = wave.finishedAt ? null : liveEtaSeconds({ state, left: counts.pending + running, finishedInPace, now, waveCreatedAt: wave.createdAt });
+  const etaSeconds = liveEtaSeconds({ state, left: counts.pending + running, finishedInPace, now, paceStart });
 
   const cls = (r: (typeof runtimes)[number]) => (r.state === 'finished' && r.result ? r.result.class : null);
   const notReady: NotReady[] = finished

@@ -26,7 +26,8 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
   const { counts, total } = await waveCounts(journal, waveId);
   const state = await effectiveState(journal, wave);
   const now = Date.now();
-  const finishedInPace = await journal.countFinishedSince(waveId, new Date(etaPaceStart(now, wave.createdAt)));
+  const paceStart = etaPaceStart(now, Date.parse(wave.createdAt));
+  const finishedInPace = await journal.countFinishedSince(waveId, new Date(paceStart));
   const view: WaveView = {
     waveId,
     env: wave.env,
@@ -42,7 +43,7 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
     planHash: wave.planHash,
     createdAt: wave.createdAt,
     finishedAt: wave.finishedAt,
-    etaSeconds: liveEtaSeconds({ state, left: counts.pending + counts.running, finishedInPace, now, waveCreatedAt: wave.createdAt }),
+    etaSeconds: liveEtaSeconds({ state, left: counts.pending + counts.running, finishedInPace, now, paceStart }),
     ...(extra.pageUrl ? { pageUrl: extra.pageUrl } : {}),
     failureGroups: extra.failureGroups,
   };
