@@ -4,19 +4,15 @@
  * and with no history a budget of 1 runs one at a time. The runner's own logic: the migration is injected (each
  * runtime finishes when the test lets it), the journal is a real SQLite file.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import type { Journal } from '../../../src/journal/journal.js';
-import { openJournal } from '../../../src/journal/open-journal.js';
 import type { MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../../../src/migration/result.js';
 import { expectedConcurrency, priorOf } from '../../../src/rollout/budget-guard.js';
 import { runWave, WaveEvents, type WaveEvent } from '../../../src/rollout/wave-runner.js';
 import { waveStatus } from '../../../src/rollout/wave-status.js';
 import { cpUpper, tailGt } from '../../helpers/binomial.js';
-import { injectedResult as result, plannedRuntimes as runtimes } from '../../helpers/runner-fixtures.js';
+import { injectedResult as result, plannedRuntimes as runtimes, sqliteJournalPerTest } from '../../helpers/runner-fixtures.js';
 
 /** C4: may an n-th runtime be in flight after s clean and f failed ones? */
 function mayRun(n: number, s: number, f: number, budget: number, alpha: number): boolean {
@@ -28,16 +24,8 @@ function mayRun(n: number, s: number, f: number, budget: number, alpha: number):
 }
 
 describe('src/rollout/wave-runner.ts with the budget guard', () => {
-  let dir: string;
   let journal: Journal;
-  beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'guard-runner-'));
-    journal = await openJournal({ kind: 'sqlite', file: path.join(dir, 'journal.db') });
-  });
-  afterEach(async () => {
-    await journal.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteJournalPerTest('guard-runner-', (j) => (journal = j));
 
   /** Runs a wave whose runtimes finish in start order, one at a time, each after the next start decision. */
   async function run(o: { n: number; concurrency: number; budget: number; alpha: number; fail?: Set<number> }) {

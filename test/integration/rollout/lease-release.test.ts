@@ -5,31 +5,19 @@
  * that SIGTERM stopped, and `status` shows it held. The journal here is a real SQLite file whose lease renewals
  * answer 150 ms late; the migration is injected.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import type { Journal } from '../../../src/journal/journal.js';
-import { openJournal } from '../../../src/journal/open-journal.js';
 import type { MigrateOptions } from '../../../src/migration/migrate-runtime.js';
 import type { MigrationResult } from '../../../src/migration/result.js';
 import { runWave, WaveEvents } from '../../../src/rollout/wave-runner.js';
-import { injectedResult, plannedRuntimes } from '../../helpers/runner-fixtures.js';
+import { injectedResult, plannedRuntimes, sqliteJournalPerTest } from '../../helpers/runner-fixtures.js';
 
 const LATE_MS = 150;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('src/rollout/wave-runner.ts — the lease after the runner ends', () => {
-  let dir: string;
   let journal: Journal;
-  beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'lease-release-'));
-    journal = await openJournal({ kind: 'sqlite', file: path.join(dir, 'journal.db') });
-  });
-  afterEach(async () => {
-    await journal.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  sqliteJournalPerTest('lease-release-', (j) => (journal = j));
 
   /** The journal, with every lease renewal (each acquireLease after the first) answered LATE_MS late. */
   function lateRenewals(): { journal: Journal; renewals: () => number } {

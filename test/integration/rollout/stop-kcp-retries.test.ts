@@ -5,15 +5,11 @@
  * local HTTP server answering 503 to everything, and the stop comes with its first request.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { Journal } from '../../../src/journal/journal.js';
-import { openJournal } from '../../../src/journal/open-journal.js';
 import { runWave, WaveEvents } from '../../../src/rollout/wave-runner.js';
-import { plannedRuntimes } from '../../helpers/runner-fixtures.js';
+import { plannedRuntimes, sqliteJournalPerTest } from '../../helpers/runner-fixtures.js';
 
 function kubeconfig(server: string): string {
   return [
@@ -28,14 +24,12 @@ function kubeconfig(server: string): string {
 }
 
 describe('src/rollout/wave-runner.ts — a stop ends the wave’s KCP retries', () => {
-  let dir: string;
   let journal: Journal;
+  sqliteJournalPerTest('stop-kcp-', (j) => (journal = j));
   let server: http.Server;
   let requests = 0;
   let onRequest = () => undefined as void;
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'stop-kcp-'));
-    journal = await openJournal({ kind: 'sqlite', file: path.join(dir, 'journal.db') });
     requests = 0;
     server = http.createServer((req, res) => {
       requests++;
@@ -47,8 +41,6 @@ describe('src/rollout/wave-runner.ts — a stop ends the wave’s KCP retries', 
   });
   afterEach(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await journal.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a stop during a KCP read that is being retried: no further attempt, the wave ends interrupted', async () => {
