@@ -59,7 +59,7 @@ export function shareDispatcher(kc: k8s.KubeConfig): void {
       return kept;
     }
     const o = kc.createDispatcherOptions(cluster, agentOptions);
-    const made = o.type === 'agent' ? new Agent({ connect: { ...o.connect, secureContext: tls.createSecureContext(o.connect) } }) : make(cluster, agentOptions);
+    const made = o.type === 'agent' ? new Agent({ connect: { ...o.connect, secureContext: tls.createSecureContext(o.connect), maxCachedSessions: 0 } }) : make(cluster, agentOptions);
     if (!made) return undefined;
     SHARED_DISPATCHERS.set(key, made);
     if (SHARED_DISPATCHERS.size > MAX_SHARED_DISPATCHERS) SHARED_DISPATCHERS.delete(SHARED_DISPATCHERS.keys().next().value!);
