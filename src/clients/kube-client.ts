@@ -7,8 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { getGlobalDispatcher, request, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { classifyRemoteError, parseJsonOrText, RemoteError } from './errors.js';
+import { exchange, openLines, type ExchangeRequest, type Opened } from './exchange.js';
 import { noteRemoteError, noteRemoteRequest } from './observe.js';
 import { shareDispatcher } from './shared-dispatcher.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type FailureKind, type RetryPolicy } from './retry.js';
@@ -252,18 +253,18 @@ export class KubeClient {
   }
 
   /**
-   * One request to a custom-object path, sent with undici's `request` on the kubeconfig's (shared) dispatcher,
-   * with the kubeconfig's credentials. client-node's generated API does the same through `fetch`, whose
-   * WHATWG streams, Request/Response objects and abort signals cost more CPU per call than the call itself
-   * (bench/wave.bench.ts). A non-2xx answer throws client-node's ApiException, as its API does, so
-   * errors.ts classifies both the same way.
+   * One request to a custom-object path, sent on the kubeconfig's (shared) dispatcher with its credentials
+   * (exchange.ts: undici's handler interface; client-node's generated API goes through `fetch`, whose WHATWG
+   * streams, Request/Response objects and abort signals cost more CPU per call than the call itself,
+   * bench/wave.bench.ts). A stop of the client's signal cuts it off. A non-2xx answer throws client-node's
+   * ApiException, as its API does, so errors.ts classifies both the same way.
    */
-  private async rest(method: Method, path: string, query: Query = {}, o: { body?: unknown; contentType?: string; signal?: AbortSignal } = {}): Promise<unknown> {
-    const res = await this.send(method, path, query, o);
-    const text = await res.body.text();
-    const parsed = text ? parseJsonOrText(text) : undefined;
+  private async rest(method: Method, path: string, query: Query = {}, o: { body?: unknown; contentType?: string } = {}): Promise<unknown> {
+    const { dispatcher, req } = await this.prepare(method, path, query, o);
+    const res = await exchange(dispatcher, req, this.opts.signal);
+    const parsed = res.text ? parseJsonOrText(res.text) : undefined;
     if (res.statusCode >= 200 && res.statusCode < 300) return parsed;
-    throw new k8s.ApiException(res.statusCode, 'request failed', parsed ?? text, flatHeaders(res.headers));
+    throw new k8s.ApiException(res.statusCode, 'request failed', parsed ?? res.text, res.headers());
   }
 
   /**
@@ -286,21 +287,19 @@ export class KubeClient {
     return kept;
   }
 
-  /** Sends one request with the kubeconfig's credentials on its dispatcher; the caller reads the answer. */
-  private async send(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; signal?: AbortSignal; idleMs?: number }): Promise<Dispatcher.ResponseData> {
+  /** One request's dispatcher and options, with the kubeconfig's credentials. */
+  private async prepare(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; idleMs?: number }): Promise<{ dispatcher: Dispatcher; req: ExchangeRequest }> {
     const url = new URL(this.server.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const auth = await this.requestAuth(url, method);
     const headers: Record<string, string> = { ...auth.headers, accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
-    return request(url, {
-      method,
-      headers,
-      body: o.body === undefined ? undefined : JSON.stringify(o.body),
-      dispatcher: auth.dispatcher,
-      signal: o.signal,
-      ...(o.idleMs ? { headersTimeout: o.idleMs, bodyTimeout: o.idleMs } : {}),
-    });
+    const req: ExchangeRequest = { origin: url.origin, path: url.pathname + url.search, method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) };
+    if (o.idleMs) {
+      req.headersTimeout = o.idleMs;
+      req.bodyTimeout = o.idleMs;
+    }
+    return { dispatcher: auth.dispatcher, req };
   }
 
   async readSecret(namespace: string, name: string): Promise<k8s.V1Secret | undefined> {
@@ -325,7 +324,7 @@ export class KubeClient {
 
   /** POST to a path client-node has no method for (Gardener's `shoots/<name>/adminkubeconfig`). */
   async postRaw(path: string, body: unknown): Promise<unknown> {
-    return this.call(`post ${path}`, () => this.rest('POST', path, {}, { body, signal: this.opts.signal }));
+    return this.call(`post ${path}`, () => this.rest('POST', path, {}, { body }));
   }
 
   /**
@@ -345,73 +344,33 @@ export class KubeClient {
     };
     const query: Query = { watch: 'true' };
     for (const [k, v] of Object.entries(params)) if (v !== undefined) query[k] = String(v);
-    let res: Dispatcher.ResponseData;
+    const onLine = (line: string) => {
+      if (!line.trim()) return;
+      let event: WatchEvent;
+      try {
+        event = JSON.parse(line) as WatchEvent;
+      } catch {
+        return; // not JSON: skipped, as client-node's watch does
+      }
+      onEvent({ type: event.type, object: event.object } as WatchEvent);
+    };
+    let opened: Opened;
     try {
-      res = await this.send('GET', path, query, { signal: this.opts.signal, idleMs: WATCH_IDLE_MS });
+      const { dispatcher, req } = await this.prepare('GET', path, query, { idleMs: WATCH_IDLE_MS });
+      opened = await openLines(dispatcher, req, onLine, this.opts.signal);
     } catch (e) {
       throw refused(e);
     }
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => '');
-      throw refused(new k8s.ApiException(res.statusCode, 'watch refused', (text && parseJsonOrText(text)) || text, flatHeaders(res.headers)));
+    if (!opened.open) {
+      const { statusCode, text, headers } = opened.answer;
+      throw refused(new k8s.ApiException(statusCode, 'watch refused', (text && parseJsonOrText(text)) || text, headers()));
     }
-    const body = res.body;
-    let settle: (v: unknown) => void = () => undefined;
-    const done = new Promise<unknown>((resolve) => (settle = resolve));
-    let ended = false;
-    const end = (v: unknown) => {
-      if (ended) return;
-      ended = true;
-      this.opts.signal?.removeEventListener('abort', stop);
-      settle(v);
-      if (!body.destroyed) withoutStackTraces(() => body.destroy());
-    };
-    const stop = () => end(null);
-    let pending = '';
-    body.setEncoding('utf8');
-    body.on('data', (chunk: string) => {
-      pending += chunk;
-      for (let nl = pending.indexOf('\n'); nl >= 0 && !ended; nl = pending.indexOf('\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (!line.trim()) continue;
-        let event: WatchEvent;
-        try {
-          event = JSON.parse(line) as WatchEvent;
-        } catch {
-          continue; // not JSON: skipped, as client-node's watch does
-        }
-        try {
-          onEvent({ type: event.type, object: event.object } as WatchEvent);
-        } catch (e) {
-          end(e);
-        }
-      }
-    });
-    body.on('end', () => end(null));
-    body.on('error', (e: { code?: string }) => end(e.code === 'UND_ERR_BODY_TIMEOUT' || this.opts.signal?.aborted ? null : e));
-    this.opts.signal?.addEventListener('abort', stop, { once: true });
-    return { done, stop };
+    return { done: opened.stream.done, stop: opened.stream.close };
   }
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Query = Record<string, string | number | undefined>;
-
-/**
- * Runs `fn` with V8's stack traces off. Stopping a watch destroys its body before the server ended it, and undici
- * and node's streams make (and format the stacks of) a chain of "aborted" errors for that, which nobody reads: that
- * was a noticeable part of a wave's CPU (bench/wave.bench.ts). `fn` must be synchronous.
- */
-function withoutStackTraces(fn: () => void): void {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    fn();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
 
 /** A watch that sends nothing (not even a bookmark) for this long has ended: the caller starts another. */
 const WATCH_IDLE_MS = 30_000;
@@ -424,12 +383,6 @@ function objectsPath(ref: CrRef, namespace: string | undefined, name?: string): 
 
 function listQuery(o: ListOptions): Record<string, string | number | undefined> {
   return { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continue };
-}
-
-function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
 }
 
 export { RemoteError };
