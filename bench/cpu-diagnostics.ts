@@ -4,7 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { exchange } from '../src/clients/exchange.js';
 import YAML from 'yaml';
 
 let profiled = false;
@@ -37,7 +38,10 @@ export interface ConnectionCost {
   keptAlive: number;
   /** On a new plain-HTTP connection (TCP connect and close added). */
   newPlain: number;
-  /** On a new TLS connection that resumes a cached session: what a wave on the simulator does, whose SKRs share one address. */
+  /**
+   * On a new TLS connection that resumes a cached session: what a wave on the simulator did (its SKRs share one
+   * address) before the runner's pools stopped caching sessions (shared-dispatcher.ts): it costs more than a full one.
+   */
   newTlsResumed: number;
   /** On a new TLS connection with a full handshake: what each real SKR (an API server of its own) costs. */
   newTlsFull: number;
@@ -45,8 +49,9 @@ export interface ConnectionCost {
 
 /**
  * Measures {@link ConnectionCost} against the simulator with three rounds of `n` requests per kind, `parallel` at a time, using one
- * SKR kubeconfig's address and token (the simulator serves plain HTTP and HTTPS on one port). The agents are set up
- * as the runner's (shared-dispatcher.ts: insecure-skip-tls-verify as the simulator's kubeconfigs say).
+ * SKR kubeconfig's address and token (the simulator serves plain HTTP and HTTPS on one port), sent as the runner sends
+ * its requests (exchange.ts). The agents are set up as the runner's (shared-dispatcher.ts: insecure-skip-tls-verify
+ * as the simulator's kubeconfigs say).
  */
 export async function connectionCost(skrKubeconfigFile: string, n = 300, parallel = 10): Promise<ConnectionCost> {
   const kc = YAML.parse(readFileSync(skrKubeconfigFile, 'utf8')) as { clusters: { cluster: { server: string } }[]; users: { user: { token: string } }[] };
@@ -55,8 +60,8 @@ export async function connectionCost(skrKubeconfigFile: string, n = 300, paralle
   const tls = { rejectUnauthorized: false };
   const perRequest = async (url: string, agent: Agent, reset: boolean): Promise<number> => {
     const get = async () => {
-      const res = await request(url, { headers, dispatcher: agent, reset });
-      await res.body.text();
+      const u = new URL(url);
+      const res = await exchange(agent, { origin: u.origin, path: u.pathname, method: 'GET', headers, reset });
       if (res.statusCode !== 200) throw new Error(`GET ${url}: HTTP ${res.statusCode}`);
     };
     await Promise.all(Array.from({ length: parallel }, get)); // warm: connections (or the session to resume) outside the measurement

@@ -2,8 +2,8 @@
  * A Kubernetes client for one remote cluster (KCP, an SKR, Gardener): the few calls the migration needs, each
  * counted, each retried per retry.ts, every failure turned into a RemoteError. @kubernetes/client-node parses the
  * kubeconfig and applies its credentials and serves secrets and deployments; custom objects and watches go through
- * undici's `request` on a shared keep-alive pool (see `rest`, and shared-dispatcher.ts). Kubeconfigs stay in memory
- * here and are never logged.
+ * undici's handler interface on a shared keep-alive pool (see `rest`, exchange.ts and shared-dispatcher.ts), and a
+ * stop of the client's signal cuts every one of them off. Kubeconfigs stay in memory here and are never logged.
  */
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';

@@ -15,7 +15,10 @@ import { Agent, type Dispatcher } from 'undici';
  * its own KCP client). The dispatcher depends only on the cluster's address and TLS settings and the user's client
  * certificate, so clients with the same ones share one keep-alive pool: every migration's KCP client reuses the
  * KCP connections, and an SKR client its own. Its connections share one SecureContext, built once (node builds one
- * per connection otherwise: parsing the CA, certificate and key each time). Credentials stay per request
+ * per connection otherwise: parsing the CA, certificate and key each time), and keep no TLS sessions: resuming one
+ * cost this client more CPU than a full handshake (bench/cpu-diagnostics.ts, `newTlsResumed` against `newTlsFull`),
+ * and a real SKR, the only cluster the bot connects to anew for every runtime, is one pool each, so nothing would
+ * be resumed across runtimes anyway. Credentials stay per request
  * (headers), as before. Users with exec or auth-provider credentials (whose TLS identity may change) keep
  * client-node's behaviour.
  *
