@@ -11,6 +11,22 @@ import YAML from 'yaml';
 let profiled = false;
 
 /**
+ * The machine's steal time so far, in seconds over all cores (/proc/stat; null where unreadable): time the
+ * hypervisor ran other guests on this VM's cores, a sign that the machine was shared during a run. On the 2-vCPU
+ * development VM it varied from run to run (0.3 to 6.5 s during a 72 s wave), and the runs with more of it measured
+ * a higher cpuMsPerRuntime: compare runs with little of it.
+ */
+export function stealSeconds(): number | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    const steal = Number(cpu[8]);
+    return cpu[0] === 'cpu' && Number.isFinite(steal) ? steal / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * BENCH_CPU_PROFILE=FILE: a V8 CPU profile of this process while the (first) wave runs, nothing before or after it
  * (open it in Chrome DevTools › Performance). Null when unset.
  */

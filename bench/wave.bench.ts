@@ -57,7 +57,7 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
-import { connectionCost, startWaveProfile } from './cpu-diagnostics.js';
+import { connectionCost, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
 import { timedJournal, type JournalTiming } from './timed-journal.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
@@ -176,6 +176,8 @@ interface WaveFigures {
   cpu: NodeJS.CpuUsage;
   /** process.cpuUsage() when runWave started. */
   cpuStart: NodeJS.CpuUsage;
+  /** The machine's steal time during the wave, seconds (null where /proc/stat is unreadable). */
+  stealSeconds: number | null;
   /** Peak RSS of this process when runWave returned (before the bench's own read-back of the results). */
   peakRssMb: number;
   timing: JournalTiming;
@@ -208,11 +210,13 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
   }, 10_000);
   const profiler = await startWaveProfile();
   const cpuBefore = process.cpuUsage();
+  const stealBefore = stealSeconds();
   try {
     const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.throttle(env) }, wave.waveId);
     const wallMs = performance.now() - t0;
     // The runner's CPU: until runWave returns, before this bench reads the results back.
     const cpu = process.cpuUsage(cpuBefore);
+    const stealAfter = stealSeconds();
     await profiler?.stop();
     // Before this bench reads back every runtime's result for its own figures.
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -223,6 +227,7 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
       wallMs,
       cpu,
       cpuStart: cpuBefore,
+      stealSeconds: stealBefore === null || stealAfter === null ? null : round(stealAfter - stealBefore, 2),
       peakRssMb,
       timing,
       outcomes: countOutcomes(rows.map((r) => r.result)),
@@ -395,6 +400,8 @@ async function main(): Promise<void> {
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
         /** cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel: sockets, files). */
         cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2) },
+        /** The machine's steal time during the wave (seconds, all cores; cpu-diagnostics.ts stealSeconds): compare runs with little of it. */
+        stealSecondsDuringWave: wave.stealSeconds,
         /** cpuMsPerRuntime plus this bench reading every result back and working out its figures (how it was counted before). */
         cpuMsPerRuntimeWithReadBack: round((cpuWithReadBack.user + cpuWithReadBack.system) / 1000 / migrated, 2),
         /** New connections (TCP, and TLS to the API servers) this process opened during the wave, per migrated runtime. */
