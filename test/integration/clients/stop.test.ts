@@ -9,25 +9,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeClient, RequestCounter } from '../../../src/clients/kube-client.js';
 import { RemoteError } from '../../../src/clients/errors.js';
-
-/** Waits (up to 10 s) for what the server sees; the caller's expect then says what was missing. */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-}
+import { localKubeconfig } from '../../helpers/local-kubeconfig.js';
+import { until } from '../../helpers/until.js';
 
 const ISTIOS = { group: 'operator.kyma-project.io', version: 'v1alpha2', plural: 'istios' };
 
-function kubeconfig(server: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    // client-node sends plain HTTP only with TLS verification off.
-    'clusters: [{ name: skr, cluster: { server: "' + server + '", insecure-skip-tls-verify: true } }]',
-    'users: [{ name: sre, user: { token: stop-test-token } }]',
-    'contexts: [{ name: skr, context: { cluster: skr, user: sre } }]',
-    'current-context: skr',
-  ].join('\n');
-}
 
 describe('src/clients — a stop cuts off the requests in flight', () => {
   let server: http.Server;
@@ -58,7 +44,7 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const client = (signal: AbortSignal, throttle?: () => Promise<void>) => new KubeClient(kubeconfig(url), { system: 'skr', counter: new RequestCounter(), signal, throttle });
+  const client = (signal: AbortSignal, throttle?: () => Promise<void>) => new KubeClient(localKubeconfig(url), { system: 'skr', counter: new RequestCounter(), signal, throttle });
 
   it('GET, PATCH, PUT, DELETE, a list and a watch of clients sharing one signal: all end at the stop, none retried', async () => {
     const stop = new AbortController();
@@ -80,7 +66,7 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
     await expect(watch).rejects.toBeInstanceOf(RemoteError);
     expect(received.map((r) => r.split(' ')[0]).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'PATCH', 'PUT']);
     // Cut off means the connection is closed: over HTTP/1.1 nothing else ends an exchange early.
-    await until(() => closed >= 6);
+    await until('the client to close the 6 connections', () => closed >= 6).catch(() => undefined);
     expect(closed).toBe(6);
   });
 
@@ -92,11 +78,11 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
     const stop = new AbortController();
     const seen: string[] = [];
     const w = await client(stop.signal).watch('/apis/operator.kyma-project.io/v1alpha2/istios', {}, (e) => seen.push(`${e.type} ${(e.object as { metadata?: { name?: string } }).metadata?.name}`));
-    await until(() => seen.length > 0);
+    await until('the first event', () => seen.length > 0);
     stop.abort(new Error('stop'));
     expect(await w.done).toBeNull();
     expect(seen).toEqual(['ADDED default']);
-    await until(() => closed >= 1);
+    await until('the client to close the watch connection', () => closed >= 1).catch(() => undefined);
     expect(closed).toBe(1);
   });
 
@@ -116,7 +102,7 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
       res.writeHead(429, { 'content-type': 'application/json', 'Retry-After': '7' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'TooManyRequests', message: 'slow down', code: 429 }));
     };
-    const c = new KubeClient(kubeconfig(url), { system: 'skr', counter: new RequestCounter(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const c = new KubeClient(localKubeconfig(url), { system: 'skr', counter: new RequestCounter(), retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
     const err = await c.get(ISTIOS, 'kyma-system', 'default').catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'throttled', status: 429, retryAfterSeconds: 7, reason: 'TooManyRequests' });
     const refused = await c.watch('/apis/operator.kyma-project.io/v1alpha2/istios', {}, () => undefined).catch((e: unknown) => e);

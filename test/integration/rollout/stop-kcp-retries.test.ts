@@ -10,18 +10,8 @@ import type { AddressInfo } from 'node:net';
 import type { Journal } from '../../../src/journal/journal.js';
 import { runWave, WaveEvents } from '../../../src/rollout/wave-runner.js';
 import { plannedRuntimes, sqliteJournalPerTest } from '../../helpers/runner-fixtures.js';
+import { localKubeconfig } from '../../helpers/local-kubeconfig.js';
 
-function kubeconfig(server: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    // client-node sends plain HTTP only with TLS verification off.
-    'clusters: [{ name: kcp, cluster: { server: "' + server + '", insecure-skip-tls-verify: true } }]',
-    'users: [{ name: sre, user: { token: kcp-test-token } }]',
-    'contexts: [{ name: kcp, context: { cluster: kcp, user: sre } }]',
-    'current-context: kcp',
-  ].join('\n');
-}
 
 describe('src/rollout/wave-runner.ts — a stop ends the wave’s KCP retries', () => {
   let journal: Journal;
@@ -48,7 +38,7 @@ describe('src/rollout/wave-runner.ts — a stop ends the wave’s KCP retries', 
     const events = new WaveEvents();
     onRequest = () => events.stopAll(new Error('the process is stopping (SIGTERM)'));
     let migrations = 0;
-    const access = { kcpKubeconfig: kubeconfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), deadlineMs: 5000, pollIntervalMs: 10, onConflict: 'hold' as const };
+    const access = { kcpKubeconfig: localKubeconfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), deadlineMs: 5000, pollIntervalMs: 10, onConflict: 'hold' as const };
     const ended = await runWave(
       {
         journal,
