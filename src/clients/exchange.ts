@@ -6,7 +6,8 @@
  * and removes an abort listener on it. For the small JSON answers of a migration that plumbing cost more CPU than
  * reading the answer (bench/wave.bench.ts), so the calls other than POST and watches went without the stop signal.
  * Here an answer is collected as Buffers, and a stop reaches every exchange in flight through one listener per
- * signal (`followStop`): every request can be cut off by a stop, at the price of a Set insertion.
+ * signal, shared while any exchange is in flight (`followStop`): every request can be cut off by a stop, and while
+ * a wave keeps requests in flight that costs a Set insertion each.
  *
  * Only transport lives here: status codes and errors are the caller's (errors.ts classifies them).
  */
@@ -28,26 +29,46 @@ interface Stoppable {
   stop(reason: unknown): void;
 }
 
-const FOLLOWERS = new WeakMap<AbortSignal, Set<Stoppable>>();
+/**
+ * The exchanges in flight under one signal, and the one abort listener they share. The listener stays while any
+ * exchange is in flight (a wave's runtimes keep it busy) and goes when the last ends, so a signal is never held
+ * by a listener of ours once nothing is in flight (node keeps a composite signal alive while it has listeners).
+ */
+class Followers {
+  private readonly set = new Set<Stoppable>();
+  private listening = false;
+  private readonly onAbort = () => {
+    this.listening = false;
+    const all = [...this.set];
+    this.set.clear();
+    for (const f of all) f.stop(this.signal.reason);
+  };
 
-/** Registers `s` to be stopped when `signal` aborts; returns the unregistration. One listener per signal. */
+  constructor(private readonly signal: AbortSignal) {}
+
+  add(s: Stoppable): () => void {
+    this.set.add(s);
+    if (!this.listening) {
+      this.listening = true;
+      this.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    return () => {
+      if (this.set.delete(s) && this.set.size === 0 && this.listening) {
+        this.listening = false;
+        this.signal.removeEventListener('abort', this.onAbort);
+      }
+    };
+  }
+}
+
+const FOLLOWERS = new WeakMap<AbortSignal, Followers>();
+
+/** Registers `s` to be stopped when `signal` aborts; returns the unregistration. */
 function followStop(signal: AbortSignal | undefined, s: Stoppable): () => void {
   if (!signal) return noop;
-  let set = FOLLOWERS.get(signal);
-  if (!set) {
-    const followers = (set = new Set());
-    FOLLOWERS.set(signal, followers);
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const f of [...followers]) f.stop(signal.reason);
-        followers.clear();
-      },
-      { once: true },
-    );
-  }
-  set.add(s);
-  return () => set.delete(s);
+  let f = FOLLOWERS.get(signal);
+  if (!f) FOLLOWERS.set(signal, (f = new Followers(signal)));
+  return f.add(s);
 }
 
 function noop(): void {}

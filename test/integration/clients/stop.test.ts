@@ -5,6 +5,7 @@
  * server that did not answer until undici's own 300 s timeout. The server here takes requests and never answers.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeClient, RequestCounter } from '../../../src/clients/kube-client.js';
@@ -20,18 +21,19 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
   let url: string;
   /** Requests received, and how many of their connections the client has closed. */
   let received: string[];
-  let closed: number;
+  let seenBy: { closed: number };
   let answer: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
   let arrived: (n: number) => Promise<void>;
   beforeEach(async () => {
     received = [];
-    closed = 0;
+    // Per test: a connection of the test before may close only now.
+    const counts = (seenBy = { closed: 0 });
     answer = undefined;
     const waiters: { n: number; resolve: () => void }[] = [];
     arrived = (n) => new Promise((resolve) => (received.length >= n ? resolve() : waiters.push({ n, resolve })));
     server = http.createServer((req, res) => {
       received.push(`${req.method} ${req.url}`);
-      req.socket.once('close', () => closed++);
+      req.socket.once('close', () => counts.closed++);
       if (answer) answer(req, res);
       for (const w of waiters.splice(0)) if (received.length >= w.n) w.resolve();
       else waiters.push(w);
@@ -60,14 +62,34 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
     ].map((p) => p.then(() => 'answered', (e: unknown) => (e instanceof RemoteError ? `failed: ${e.kind}` : `threw ${String(e)}`)));
     const watch = a.watch('/apis/operator.kyma-project.io/v1alpha2/istios', {}, () => undefined).then((w) => w.done);
     await arrived(6);
+    // Six exchanges in flight, one listener on the signal.
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
     stop.abort(new Error('the process is stopping (SIGTERM)'));
     expect(await Promise.all(calls)).toEqual(Array(5).fill('failed: permanent'));
     // The watch was open (the server had sent nothing, not even headers): it fails like any request that is cut off.
     await expect(watch).rejects.toBeInstanceOf(RemoteError);
     expect(received.map((r) => r.split(' ')[0]).sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'PATCH', 'PUT']);
     // Cut off means the connection is closed: over HTTP/1.1 nothing else ends an exchange early.
-    await until('the client to close the 6 connections', () => closed >= 6).catch(() => undefined);
-    expect(closed).toBe(6);
+    await until('the client to close the 6 connections', () => seenBy.closed >= 6).catch(() => undefined);
+    expect(seenBy.closed).toBe(6);
+  });
+
+  it('once nothing is in flight, no listener of the client stays on the signal', async () => {
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ metadata: { name: 'default', namespace: 'kyma-system' } }));
+    };
+    const stop = new AbortController();
+    const c = client(stop.signal);
+    const got = await Promise.all([c.get(ISTIOS, 'kyma-system', 'default'), c.get(ISTIOS, 'kyma-system', 'other'), c.list(ISTIOS, 'kyma-system')]);
+    expect(got).toHaveLength(3);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    // And the signal still reaches the next request.
+    answer = undefined;
+    const next = c.get(ISTIOS, 'kyma-system', 'default').catch((e: unknown) => e);
+    await arrived(4);
+    stop.abort(new Error('stop'));
+    expect(await next).toBeInstanceOf(RemoteError);
   });
 
   it('an open watch ends with null at the stop, and its connection is closed', async () => {
@@ -82,8 +104,8 @@ describe('src/clients — a stop cuts off the requests in flight', () => {
     stop.abort(new Error('stop'));
     expect(await w.done).toBeNull();
     expect(seen).toEqual(['ADDED default']);
-    await until('the client to close the watch connection', () => closed >= 1).catch(() => undefined);
-    expect(closed).toBe(1);
+    await until('the client to close the watch connection', () => seenBy.closed >= 1).catch(() => undefined);
+    expect(seenBy.closed).toBe(1);
   });
 
   it('a stop while a request waits for the throttle: it is never sent', async () => {
