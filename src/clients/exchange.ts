@@ -98,6 +98,8 @@ function headersOf(raw: Buffer[] | string[] | null): () => Record<string, string
 
 /** The common part of both handlers: the abort undici hands over, and a stop that may come before it. */
 abstract class Handler implements Stoppable {
+  protected status = 0;
+  private raw: Buffer[] | string[] | null = null;
   private cut?: (reason: unknown) => void;
   private stopReason: { reason: unknown } | undefined;
   protected unfollow: () => void = noop;
@@ -114,6 +116,18 @@ abstract class Handler implements Stoppable {
     if (cut) withoutStackTraces(() => cut(reason));
   }
 
+  onHeaders(statusCode: number, raw: Buffer[] | string[] | null): boolean {
+    this.status = statusCode;
+    this.raw = raw;
+    return true;
+  }
+
+  /** The whole answer, from its body's chunks. */
+  protected answer(chunks: Buffer[]): Answer {
+    const text = chunks.length === 0 ? '' : chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    return { statusCode: this.status, text, headers: headersOf(this.raw) };
+  }
+
   /** Stopped with `signal`; one already stopped stops this exchange before it is sent. */
   protected follow(signal: AbortSignal | undefined): void {
     if (signal?.aborted) this.stop(signal.reason);
@@ -125,8 +139,6 @@ abstract class Handler implements Stoppable {
 
 /** Collects a whole answer. */
 class Collect extends Handler {
-  private status = 0;
-  private raw: Buffer[] | string[] | null = null;
   private readonly chunks: Buffer[] = [];
 
   constructor(
@@ -138,12 +150,6 @@ class Collect extends Handler {
     this.follow(signal);
   }
 
-  onHeaders(statusCode: number, raw: Buffer[] | string[] | null): boolean {
-    this.status = statusCode;
-    this.raw = raw;
-    return true;
-  }
-
   onData(chunk: Buffer): boolean {
     this.chunks.push(chunk);
     return true;
@@ -151,9 +157,7 @@ class Collect extends Handler {
 
   onComplete(): void {
     this.unfollow();
-    const c = this.chunks;
-    const text = c.length === 0 ? '' : c.length === 1 ? c[0].toString('utf8') : Buffer.concat(c).toString('utf8');
-    this.resolve({ statusCode: this.status, text, headers: headersOf(this.raw) });
+    this.resolve(this.answer(this.chunks));
   }
 
   onError(e: unknown): void {
@@ -181,8 +185,6 @@ export type Opened = { open: true; stream: LineStream } | { open: false; answer:
 
 /** Streams an answer's lines to `onLine` as they arrive; `onLine` throwing ends the stream with that error. */
 class Lines extends Handler {
-  private status = 0;
-  private raw: Buffer[] | string[] | null = null;
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private refusal: Buffer[] | undefined;
@@ -212,9 +214,8 @@ class Lines extends Handler {
     super.stop(reason);
   }
 
-  onHeaders(statusCode: number, raw: Buffer[] | string[] | null): boolean {
-    this.status = statusCode;
-    this.raw = raw;
+  override onHeaders(statusCode: number, raw: Buffer[] | string[] | null): boolean {
+    super.onHeaders(statusCode, raw);
     if (statusCode === 200) this.resolve({ open: true, stream: { done: this.done, close: () => this.stop(null) } });
     else this.refusal = [];
     return true;
@@ -243,7 +244,7 @@ class Lines extends Handler {
   onComplete(): void {
     if (this.refusal) {
       this.unfollow();
-      this.resolve({ open: false, answer: { statusCode: this.status, text: Buffer.concat(this.refusal).toString('utf8'), headers: headersOf(this.raw) } });
+      this.resolve({ open: false, answer: this.answer(this.refusal) });
     } else this.end(null);
   }
 
