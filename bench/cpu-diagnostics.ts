@@ -4,8 +4,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
+import { createSecureContext } from 'node:tls';
 import { Agent } from 'undici';
 import { exchange } from '../src/clients/exchange.js';
+import { KubeClient, RequestCounter, type WatchEvent } from '../src/clients/kube-client.js';
+import { istioPatch } from '../src/migration/migrate-runtime.js';
+import { collectionPath, ISTIOS, KYMA_SYSTEM, KYMAS, MODULE_TEMPLATES } from '../src/migration/resources.js';
 import YAML from 'yaml';
 
 let profiled = false;
@@ -59,21 +63,27 @@ export interface ConnectionCost {
    * address) before the runner's pools stopped caching sessions (shared-dispatcher.ts): it costs more than a full one.
    */
   newTlsResumed: number;
-  /** On a new TLS connection with a full handshake: what each real SKR (an API server of its own) costs. */
+  /** On a new TLS connection with a full handshake, the TLS context shared: what each runtime costs on the simulator. */
   newTlsFull: number;
+  /**
+   * The same with a TLS context built for the connection: what a real SKR's first connection costs (each SKR is an
+   * API server of its own, so its pool builds its own context, shared-dispatcher.ts).
+   */
+  newTlsOwnContext: number;
 }
 
 /**
  * Measures {@link ConnectionCost} against the simulator with three rounds of `n` requests per kind, `parallel` at a time, using one
  * SKR kubeconfig's address and token (the simulator serves plain HTTP and HTTPS on one port), sent as the runner sends
- * its requests (exchange.ts). The agents are set up as the runner's (shared-dispatcher.ts: insecure-skip-tls-verify
- * as the simulator's kubeconfigs say).
+ * its requests (exchange.ts). The agents are set up as the runner's (shared-dispatcher.ts: one TLS context for all
+ * connections of a pool, insecure-skip-tls-verify as the simulator's kubeconfigs say), except for `newTlsOwnContext`.
+ * A new connection is had by `reset` (the server closes it after the answer).
  */
 export async function connectionCost(skrKubeconfigFile: string, n = 300, parallel = 10): Promise<ConnectionCost> {
   const kc = YAML.parse(readFileSync(skrKubeconfigFile, 'utf8')) as { clusters: { cluster: { server: string } }[]; users: { user: { token: string } }[] };
   const https = `${kc.clusters[0].cluster.server}/version`;
   const headers = { authorization: `Bearer ${kc.users[0].user.token}`, accept: 'application/json' };
-  const tls = { rejectUnauthorized: false };
+  const tls = { rejectUnauthorized: false, secureContext: createSecureContext({}) };
   const perRequest = async (url: string, agent: Agent, reset: boolean): Promise<number> => {
     const get = async () => {
       const u = new URL(url);
@@ -97,5 +107,63 @@ export async function connectionCost(skrKubeconfigFile: string, n = 300, paralle
     newPlain: await perRequest(https.replace(/^https:/, 'http:'), new Agent(), true),
     newTlsResumed: await perRequest(https, new Agent({ connect: tls }), true),
     newTlsFull: await perRequest(https, new Agent({ connect: { ...tls, maxCachedSessions: 0 } }), true),
+    newTlsOwnContext: await perRequest(https, new Agent({ connect: { rejectUnauthorized: false, maxCachedSessions: 0 } }), true),
   };
+}
+
+/** {@link ioFloor}'s figures. */
+export interface IoFloor {
+  runtimes: number;
+  /** Runtimes whose Istio CR `default` became Ready before the deadline (the others count too: their I/O was done). */
+  ready: number;
+  cpuMsPerRuntime: number;
+}
+
+/**
+ * The SKR I/O of a migration and nothing else, as the runner does it (kube-client.ts, exchange.ts), `concurrency`
+ * runtimes at a time: the runtime's kubeconfig parsed, the ModuleTemplate, Kyma and Istio lists, the patch, and a watch
+ * of the Istio CRs until `default` is Ready (or `deadlineMs`). No journal, wave, KCP, decision or result: the CPU per
+ * runtime of this process is the floor under the runner's cpuMsPerRuntime on this machine and simulator, and the
+ * difference is the runner's own work. The kubeconfigs must be of runtimes nothing else migrates.
+ */
+export async function ioFloor(kubeconfigs: string[], concurrency: number, deadlineMs: number): Promise<IoFloor> {
+  const readyOnce = (skr: KubeClient) =>
+    new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      let stop = () => {};
+      const settle = (ready: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        stop();
+        resolve(ready);
+      };
+      const timer = setTimeout(() => settle(false), deadlineMs);
+      const onEvent = (e: WatchEvent) => {
+        if (e.type !== 'ERROR' && e.object.metadata.name === 'default' && (e.object.status as { state?: string } | undefined)?.state === 'Ready') settle(true);
+      };
+      skr.watch(collectionPath(ISTIOS), { allowWatchBookmarks: true, resourceVersion: '0' }, onEvent).then((h) => {
+        stop = () => h.stop();
+        if (settled) h.stop();
+      }, reject);
+    });
+  const migrate = async (kubeconfig: string): Promise<boolean> => {
+    const skr = new KubeClient(kubeconfig, { system: 'skr', counter: new RequestCounter() });
+    await skr.listOrEmpty(MODULE_TEMPLATES, undefined);
+    const kyma = (await skr.listOrEmpty(KYMAS, KYMA_SYSTEM)).items[0];
+    await skr.listOrEmpty(ISTIOS, undefined);
+    if (!kyma) return false;
+    await skr.jsonPatch(KYMAS, KYMA_SYSTEM, kyma.metadata.name, istioPatch(kyma), { once: true });
+    return readyOnce(skr);
+  };
+  let next = 0;
+  let ready = 0;
+  const before = process.cpuUsage();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, kubeconfigs.length) }, async () => {
+      while (next < kubeconfigs.length) if (await migrate(kubeconfigs[next++])) ready++;
+    }),
+  );
+  const cpu = process.cpuUsage(before);
+  return { runtimes: kubeconfigs.length, ready, cpuMsPerRuntime: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, kubeconfigs.length)) * 100) / 100 };
 }

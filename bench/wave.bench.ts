@@ -57,7 +57,7 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
-import { connectionCost, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
+import { connectionCost, ioFloor, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
 import { timedJournal, type JournalTiming } from './timed-journal.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
@@ -323,6 +323,10 @@ async function main(): Promise<void> {
 
     const connection = await connectionCost(path.join(out, 'kubeconfigs', 'prod', `${doc.runtimes[0].runtimeId}.yaml`));
     log(`connection cost (CPU ms per request): ${JSON.stringify(connection)}`);
+    // The Dev runtimes the calibration left alone: nothing else migrates them.
+    const floorKubeconfigs = devDoc.runtimes.slice(CALIBRATION_RUNTIMES).map((r) => readFileSync(path.join(out, 'kubeconfigs', 'dev', `${r.runtimeId}.yaml`), 'utf8'));
+    const floor = await ioFloor(floorKubeconfigs, CONCURRENCY, 10 * calibration.T_ms);
+    log(`I/O floor: ${JSON.stringify(floor)}`);
     const postgres = await postgresWave(services);
 
     const N = wave.runtimes;
@@ -413,6 +417,11 @@ async function main(): Promise<void> {
          * `keptAlive` is the floor that connection sets under cpuMsPerRuntime.
          */
         connectionCpuMsPerRequest: connection,
+        /**
+         * The SKR I/O of a migration alone, through the runner's client, at the wave's concurrency (cpu-diagnostics.ts
+         * ioFloor: the Dev runtimes left after the calibration): cpuMsPerRuntime minus this is the runner's own work.
+         */
+        ioFloor: floor,
         /** The same for the simulator process. */
         simCpuShare: simCpuBefore === null || simCpuAfter === null ? null : round((simCpuAfter - simCpuBefore) / wave.wallMs, 2),
         simPeakRssMb,
