@@ -116,6 +116,8 @@ export interface IoFloor {
   runtimes: number;
   /** Runtimes whose Istio CR `default` became Ready before the deadline (the others count too: their I/O was done). */
   ready: number;
+  /** Runtimes whose I/O failed part-way (a request refused or cut off): counted, so a failure never loses the wave's figures. */
+  failed: number;
   cpuMsPerRuntime: number;
 }
 
@@ -158,12 +160,17 @@ export async function ioFloor(kubeconfigs: string[], concurrency: number, deadli
   };
   let next = 0;
   let ready = 0;
+  let failed = 0;
   const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, kubeconfigs.length) }, async () => {
-      while (next < kubeconfigs.length) if (await migrate(kubeconfigs[next++])) ready++;
+      while (next < kubeconfigs.length) {
+        const outcome = await migrate(kubeconfigs[next++]).catch(() => 'failed' as const);
+        if (outcome === 'failed') failed++;
+        else if (outcome) ready++;
+      }
     }),
   );
   const cpu = process.cpuUsage(before);
-  return { runtimes: kubeconfigs.length, ready, cpuMsPerRuntime: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, kubeconfigs.length)) * 100) / 100 };
+  return { runtimes: kubeconfigs.length, ready, failed, cpuMsPerRuntime: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, kubeconfigs.length)) * 100) / 100 };
 }

@@ -16,7 +16,8 @@
  *   here (the image allows more, for Slack and several waves at once).
  * - CPU (user + system) of this process from runWave's start until it returns, per migrated runtime (goal ≤ 4 ms);
  *   `detail.cpuMsPerRuntimeWithReadBack` also counts this bench reading the results back, as it did before, and
- *   `detail.connectionCpuMsPerRequest` what one new connection costs (bench/cpu-diagnostics.ts): the floor under it.
+ *   `detail.connectionCpuMsPerRequest` what one new connection costs, and `detail.ioFloor` the CPU of a migration's
+ *   SKR I/O alone (bench/cpu-diagnostics.ts): the floor under it.
  * - resolution: `resolveTargets` for `all` in Prod, the call `planWave` makes (goal ≤ 2 s); `planMs` is the whole
  *   `planWave` (resolution and preflight in parallel, then the hash).
  * - journal time per runtime: the journal handed to `runWave` is wrapped in a timing proxy that times
