@@ -144,10 +144,17 @@ export async function ioFloor(kubeconfigs: string[], concurrency: number, deadli
       const onEvent = (e: WatchEvent) => {
         if (e.type !== 'ERROR' && e.object.metadata.name === 'default' && (e.object.status as { state?: string } | undefined)?.state === 'Ready') settle(true);
       };
-      skr.watch(collectionPath(ISTIOS), { allowWatchBookmarks: true, resourceVersion: '0' }, onEvent).then((h) => {
-        stop = () => h.stop();
-        if (settled) h.stop();
-      }, reject);
+      skr.watch(collectionPath(ISTIOS), { allowWatchBookmarks: true, resourceVersion: '0' }, onEvent).then(
+        (h) => {
+          stop = () => h.stop();
+          if (settled) h.stop();
+        },
+        (e: unknown) => {
+          settled = true;
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
     });
   const migrate = async (kubeconfig: string): Promise<boolean> => {
     const skr = new KubeClient(kubeconfig, { system: 'skr', counter: new RequestCounter() });
