@@ -108,6 +108,8 @@ interface Parsed {
   apps?: k8s.AppsV1Api;
   /** Credential headers and dispatcher, for a user with static credentials (see requestAuth). */
   auth?: Promise<RequestAuth>;
+  /** The server URL's origin and path prefix, worked out on the first request (see prepare). */
+  base?: { origin: string; path: string };
 }
 
 interface RequestAuth {
@@ -272,9 +274,9 @@ export class KubeClient {
    * certificate, a password) gets the same every time, so they are worked out once per kubeconfig; exec and
    * auth-provider credentials (which expire and refresh) are asked for on every request.
    */
-  private requestAuth(url: URL, method: Method): Promise<RequestAuth> {
+  private requestAuth(url: string, method: Method): Promise<RequestAuth> {
     const apply = async (): Promise<RequestAuth> => {
-      const ctx = new k8s.RequestContext(url.toString(), method);
+      const ctx = new k8s.RequestContext(url, method);
       await this.kc.applySecurityAuthentication(ctx);
       return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() ?? getGlobalDispatcher() };
     };
@@ -289,12 +291,17 @@ export class KubeClient {
 
   /** One request's dispatcher and options, with the kubeconfig's credentials. */
   private async prepare(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; idleMs?: number }): Promise<{ dispatcher: Dispatcher; req: ExchangeRequest }> {
-    const url = new URL(this.server.replace(/\/$/, '') + path);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    // The server is parsed once per kubeconfig: a URL per request was a good part of a request's own CPU. `path` is
+    // built from encoded parts (objectsPath), so it needs no normalising.
+    const base = (this.parsed.base ??= baseOf(this.server));
+    const params = new URLSearchParams();
+    for (const k in query) if (query[k] !== undefined) params.set(k, String(query[k]));
+    const search = params.size ? `?${params}` : '';
+    const url = `${base.origin}${base.path}${path}${search}`;
     const auth = await this.requestAuth(url, method);
     const headers: Record<string, string> = { ...auth.headers, accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
-    const req: ExchangeRequest = { origin: url.origin, path: url.pathname + url.search, method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) };
+    const req: ExchangeRequest = { origin: base.origin, path: `${base.path}${path}${search}`, method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) };
     if (o.idleMs) {
       req.headersTimeout = o.idleMs;
       req.bodyTimeout = o.idleMs;
@@ -374,6 +381,12 @@ type Query = Record<string, string | number | undefined>;
 
 /** A watch that sends nothing (not even a bookmark) for this long has ended: the caller starts another. */
 const WATCH_IDLE_MS = 30_000;
+
+/** A server URL's origin and its path without a trailing slash (`https://host/prefix/` → `/prefix`). */
+function baseOf(server: string): { origin: string; path: string } {
+  const u = new URL(server);
+  return { origin: u.origin, path: u.pathname.replace(/\/$/, '') };
+}
 
 /** API paths of custom objects: cluster-scoped without a namespace. */
 function objectsPath(ref: CrRef, namespace: string | undefined, name?: string): string {
