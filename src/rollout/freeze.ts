@@ -1,7 +1,7 @@
 /**
  * Freezes: `freeze <env|all>` stops new waves and new runtime starts in an environment (or everywhere) until
  * `unfreeze`. The journal keeps one record per frozen scope; this is the one place that says whether an environment
- * is frozen — the runner (before each start), `run` and `resume` ask it.
+ * is frozen — the runner (once per control interval, as for pause and abort), `run` and `resume` ask it.
  */
 import type { Journal } from '../journal/journal.js';
 

@@ -337,16 +337,19 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   }
   async function loop(): Promise<void> {
     let lastControl = 0;
+    let frozen = false;
     while (true) {
+      // Control commands and freezes, read at most once per control interval (they act within it), not at every
+      // runtime's end.
       if (clock.now() - lastControl >= controlInterval) {
         lastControl = clock.now();
         wave = (await journal.getWave(waveId))!;
+        frozen = await isFrozen(journal, wave.env);
         if (wave.concurrency !== queue.concurrency) {
           queue.concurrency = Math.max(1, wave.concurrency);
           limiter?.setMax(queue.concurrency);
         }
       }
-      const frozen = await isFrozen(journal, wave.env);
       gate.tick(); // the calendar and the windows: which runtimes may start now
       if (renewal.lostTo || failed !== undefined) break;
       if (stop?.aborted) break; // final stays `interrupted`
