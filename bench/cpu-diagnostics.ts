@@ -12,7 +12,7 @@ import { istioPatch } from '../src/migration/migrate-runtime.js';
 import { collectionPath, ISTIOS, KYMA_SYSTEM, KYMAS, MODULE_TEMPLATES } from '../src/migration/resources.js';
 import YAML from 'yaml';
 
-let profiled = false;
+const profiled = new Set<string>();
 
 /**
  * The machine's steal time so far, in seconds over all cores (/proc/stat; null where unreadable): time the
@@ -31,22 +31,48 @@ export function stealSeconds(): number | null {
 }
 
 /**
- * BENCH_CPU_PROFILE=FILE: a V8 CPU profile of this process while the (first) wave runs, nothing before or after it
- * (open it in Chrome DevTools › Performance). Null when unset.
+ * CPU time of this process's main thread so far, ms (/proc/self/task/PID/schedstat; null where unreadable): the
+ * JavaScript, the main thread's share of GC and the syscalls it makes. process.cpuUsage() adds V8's worker threads
+ * (concurrent marking, parallel scavenges, the optimising compiler) and libuv's thread pool.
  */
-export async function startWaveProfile(): Promise<{ stop(): Promise<void> } | null> {
-  const file = process.env.BENCH_CPU_PROFILE;
-  if (!file || profiled) return null;
-  profiled = true;
+export function mainThreadMs(): number | null {
+  try {
+    const ns = Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ', 1)[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * BENCH_CPU_PROFILE=FILE: a V8 CPU profile of this process while the (first) wave runs, nothing before or after it
+ * (open it in Chrome DevTools › Performance); `part` 'floor' profiles {@link ioFloor} into FILE.floor, so that the
+ * two can be compared function by function. BENCH_ALLOC_PROFILE=FILE: the same for allocations (V8's sampling heap
+ * profiler, every 32 KB, counting objects the GC has since collected too: where the garbage comes from; DevTools ›
+ * Memory loads it). Null when neither is set.
+ */
+export async function startWaveProfile(part: 'wave' | 'floor' = 'wave'): Promise<{ stop(): Promise<void> } | null> {
+  const fileOf = (base: string | undefined) => base && (part === 'wave' ? base : `${base}.floor`);
+  const cpuFile = fileOf(process.env.BENCH_CPU_PROFILE);
+  const allocFile = fileOf(process.env.BENCH_ALLOC_PROFILE);
+  if ((!cpuFile && !allocFile) || profiled.has(part)) return null;
+  profiled.add(part);
   const session = new inspector.Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
+  if (cpuFile) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  }
+  if (allocFile) {
+    await session.post('HeapProfiler.enable');
+    // The two include flags are V8's (Chrome 111+); node's typings do not know them yet.
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as { samplingInterval: number });
+  }
   return {
     async stop() {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
+      if (cpuFile) writeFileSync(cpuFile, JSON.stringify((await session.post('Profiler.stop')).profile));
+      if (allocFile) writeFileSync(allocFile, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
       session.disconnect();
     },
   };
@@ -119,6 +145,8 @@ export interface IoFloor {
   /** Runtimes whose I/O failed part-way (a request refused or cut off): counted, so a failure never loses the wave's figures. */
   failed: number;
   cpuMsPerRuntime: number;
+  /** The main thread's part of cpuMsPerRuntime (null where unreadable). */
+  mainThreadMsPerRuntime: number | null;
 }
 
 /**
@@ -168,7 +196,9 @@ export async function ioFloor(kubeconfigs: string[], concurrency: number, deadli
   let next = 0;
   let ready = 0;
   let failed = 0;
+  const profiler = await startWaveProfile('floor');
   const before = process.cpuUsage();
+  const mainBefore = mainThreadMs();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, kubeconfigs.length) }, async () => {
       while (next < kubeconfigs.length) {
@@ -179,5 +209,14 @@ export async function ioFloor(kubeconfigs: string[], concurrency: number, deadli
     }),
   );
   const cpu = process.cpuUsage(before);
-  return { runtimes: kubeconfigs.length, ready, failed, cpuMsPerRuntime: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, kubeconfigs.length)) * 100) / 100 };
+  const mainAfter = mainThreadMs();
+  await profiler?.stop();
+  const perRuntime = (ms: number) => Math.round((ms / Math.max(1, kubeconfigs.length)) * 100) / 100;
+  return {
+    runtimes: kubeconfigs.length,
+    ready,
+    failed,
+    cpuMsPerRuntime: perRuntime((cpu.user + cpu.system) / 1000),
+    mainThreadMsPerRuntime: mainBefore === null || mainAfter === null ? null : perRuntime(mainAfter - mainBefore),
+  };
 }

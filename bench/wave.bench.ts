@@ -58,7 +58,7 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
-import { connectionCost, ioFloor, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
+import { connectionCost, ioFloor, mainThreadMs, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
 import { timedJournal, type JournalTiming } from './timed-journal.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
@@ -177,6 +177,8 @@ interface WaveFigures {
   cpu: NodeJS.CpuUsage;
   /** process.cpuUsage() when runWave started. */
   cpuStart: NodeJS.CpuUsage;
+  /** The main thread's part of `cpu`, ms (null where unreadable). */
+  mainThreadMs: number | null;
   /** The machine's steal time during the wave, seconds (null where /proc/stat is unreadable). */
   stealSeconds: number | null;
   /** Peak RSS of this process when runWave returned (before the bench's own read-back of the results). */
@@ -211,12 +213,14 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
   }, 10_000);
   const profiler = await startWaveProfile();
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadMs();
   const stealBefore = stealSeconds();
   try {
     const ended = await runWave({ journal: timed, access, budget: services.budget(env, runtimes.length), holder: services.holder, events: services.events, throttle: services.throttle(env) }, wave.waveId);
     const wallMs = performance.now() - t0;
     // The runner's CPU: until runWave returns, before this bench reads the results back.
     const cpu = process.cpuUsage(cpuBefore);
+    const mainAfter = mainThreadMs();
     const stealAfter = stealSeconds();
     await profiler?.stop();
     // Before this bench reads back every runtime's result for its own figures.
@@ -228,6 +232,7 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
       wallMs,
       cpu,
       cpuStart: cpuBefore,
+      mainThreadMs: mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore,
       stealSeconds: stealBefore === null || stealAfter === null ? null : round(stealAfter - stealBefore, 2),
       peakRssMb,
       timing,
@@ -403,8 +408,11 @@ async function main(): Promise<void> {
         eventLoopDelayMs: wave.eventLoopDelayMs,
         /** CPU of this process during the wave, as a share of its wall time (1 = one core busy). */
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
-        /** cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel: sockets, files). */
-        cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2) },
+        /**
+         * cpuMsPerRuntime split: user time (JavaScript, V8's GC and compiler threads, TLS) and system time (the kernel:
+         * sockets, files); and by thread: the main thread, the rest being V8's and libuv's worker threads.
+         */
+        cpuSplitMsPerRuntime: { user: round(cpu.user / 1000 / migrated, 2), system: round(cpu.system / 1000 / migrated, 2), mainThread: wave.mainThreadMs === null ? null : round(wave.mainThreadMs / migrated, 2) },
         /** The machine's steal time during the wave (seconds, all cores; cpu-diagnostics.ts stealSeconds): compare runs with little of it. */
         stealSecondsDuringWave: wave.stealSeconds,
         /** cpuMsPerRuntime plus this bench reading every result back and working out its figures (how it was counted before). */
