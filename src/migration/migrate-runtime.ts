@@ -180,9 +180,10 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     if (skrKubeconfig) access = 'kubeconfig';
     else {
       if (!runtimeId) throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, 'no SKR kubeconfig and no runtime id to look one up');
-      const gardener = opts.gardener ? { client: client(opts.gardener.kubeconfig, 'gardener'), namespace: opts.gardener.namespace, shootName: opts.gardener.shootName } : undefined;
+      // The Gardener client only when the fallback may be needed (not when the wave already read the KCP secret).
+      const gardener = () => (opts.gardener ? { client: client(opts.gardener.kubeconfig, 'gardener'), namespace: opts.gardener.namespace, shootName: opts.gardener.shootName } : undefined);
       try {
-        const a = opts.kcpSecretKubeconfig ? { kubeconfig: opts.kcpSecretKubeconfig, via: 'kcp-secret' as const } : await resolveSkrAccess(runtimeId, kcp, gardener);
+        const a = opts.kcpSecretKubeconfig ? { kubeconfig: opts.kcpSecretKubeconfig, via: 'kcp-secret' as const } : await resolveSkrAccess(runtimeId, kcp, gardener());
         skrKubeconfig = a.kubeconfig;
         access = a.via;
       } catch (e) {
