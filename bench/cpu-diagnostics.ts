@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import inspector from 'node:inspector/promises';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { createSecureContext } from 'node:tls';
 import { Agent } from 'undici';
 import { exchange } from '../src/clients/exchange.js';
@@ -218,5 +219,38 @@ export async function ioFloor(kubeconfigs: string[], concurrency: number, deadli
     failed,
     cpuMsPerRuntime: perRuntime((cpu.user + cpu.system) / 1000),
     mainThreadMsPerRuntime: mainBefore === null || mainAfter === null ? null : perRuntime(mainAfter - mainBefore),
+  };
+}
+
+/** Garbage collections while a {@link gcWatch} ran: how many of each kind, and the main thread's pauses for them. */
+export interface GcFigures {
+  /** Young-generation collections (scavenges). */
+  minor: number;
+  /** Full mark-compacts. */
+  major: number;
+  /** Steps of incremental marking and weak-callback processing. */
+  other: number;
+  /** The main thread's time in all of them, ms (V8's helper threads work on beside it). */
+  pauseMs: number;
+}
+
+/** Counts this process's garbage collections (perf_hooks 'gc' entries) until `stop()`. */
+export function gcWatch(): { stop(): GcFigures } {
+  const figures: GcFigures = { minor: 0, major: 0, other: 0, pauseMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) figures.minor++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) figures.major++;
+      else figures.other++;
+      figures.pauseMs += e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      observer.disconnect();
+      return { ...figures, pauseMs: Math.round(figures.pauseMs) };
+    },
   };
 }

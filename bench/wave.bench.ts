@@ -33,11 +33,11 @@
  *     Also reported: `busyMsPerRuntime`, the union of the intervals in which at least one write was in flight —
  *     with that lag included it says more about the event loop than about the journal — and the summed latency.
  *
- * Run: `npm run build && npm run bench:wave` (the compiled dist/bench/wave.bench.js). BENCH_QUICK=1: ≈ 1,000
- * runtimes in the wave (1,670 in the landscape). BENCH_TIME_SCALE=X overrides the time scale (default 0.033:
- * LM's ≈ 1 minute on a fresh cluster becomes ≈ 2 s). Diagnostics: BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=D" profiles
- * the simulator (run the bench itself with `node --cpu-prof`), BENCH_HEAP_SNAPSHOT=FILE writes this process's heap
- * after the wave, BENCH_CPU_PROFILE=FILE profiles this process during the wave only; `detail` has per-phase times, CPU shares, event-loop delay and memory.
+ * Run: `npm run build && npm run bench:wave` (the compiled dist/bench/wave.bench.js). BENCH_QUICK=1: ≈ 1,000 runtimes in
+ * the wave (1,670 in the landscape). BENCH_TIME_SCALE=X overrides the time scale (default 0.033: LM's ≈ 1 minute on a
+ * fresh cluster becomes ≈ 2 s). Diagnostics: BENCH_SIM_NODE_ARGS="--cpu-prof --cpu-prof-dir=D" profiles the simulator,
+ * BENCH_HEAP_SNAPSHOT=FILE writes this process's heap after the wave, BENCH_CPU_PROFILE and BENCH_ALLOC_PROFILE (cpu-diagnostics.ts)
+ * profile it during the wave only; `detail` has per-phase times, CPU shares by thread, GCs, event-loop delay and memory.
  */
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +58,7 @@ import { planWave } from '../src/rollout/plan-wave.js';
 import { runWave, type EnvAccess, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { resolveTargets } from '../src/targets/resolve.js';
 import { parseTargets } from '../src/targets/selector.js';
-import { connectionCost, ioFloor, mainThreadMs, startWaveProfile, stealSeconds } from './cpu-diagnostics.js';
+import { connectionCost, gcWatch, ioFloor, mainThreadMs, startWaveProfile, stealSeconds, type GcFigures } from './cpu-diagnostics.js';
 import { timedJournal, type JournalTiming } from './timed-journal.js';
 import { cpuMsOf, peakRssMbOf, simStats, startSimProcess, stopSimProcess, withPgJournal } from './sim-process.js';
 
@@ -173,12 +173,10 @@ interface WaveFigures {
   runtimes: number;
   state: string;
   wallMs: number;
-  /** This process's CPU time (µs, user and system) from runWave's start until it returned. */
+  /** This process's CPU time (µs, user and system) from runWave's start until it returned; cpuStart at its start. */
   cpu: NodeJS.CpuUsage;
-  /** process.cpuUsage() when runWave started. */
   cpuStart: NodeJS.CpuUsage;
-  /** The main thread's part of `cpu`, ms (null where unreadable). */
-  mainThreadMs: number | null;
+  mainThreadMs: number | null; // the main thread's part of `cpu`, ms (null where unreadable)
   /** The machine's steal time during the wave, seconds (null where /proc/stat is unreadable). */
   stealSeconds: number | null;
   /** Peak RSS of this process when runWave returned (before the bench's own read-back of the results). */
@@ -187,11 +185,11 @@ interface WaveFigures {
   outcomes: Record<string, number>;
   durations: number[];
   phases: Record<string, number>;
-  /** Migrated runtimes, and the requests their results counted per system (SKR, KCP, Gardener). */
-  migrated: number;
+  migrated: number; // and the requests their results counted per system:
   resultRequests: { skr: number; kcp: number; gardener: number };
   /** How late this process's event loop ran timers during the wave (bursts of runtimes starting together show here). */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  gc: GcFigures;
 }
 
 /** Creates a wave of `runtimes` in `journal` and runs it with runWave (default lease TTL), timing the journal. */
@@ -205,6 +203,7 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
   services.events.on('event', onEvent);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const gc = gcWatch();
   const t0 = performance.now();
   const progress = setInterval(() => {
     const m = process.memoryUsage();
@@ -242,10 +241,12 @@ async function runBenchWave(services: Services, journal: Journal, env: 'prod' | 
       resultRequests: rows.reduce((n, r) => ({ skr: n.skr + (r.result?.requests.skr ?? 0), kcp: n.kcp + (r.result?.requests.kcp ?? 0), gardener: n.gardener + (r.result?.requests.gardener ?? 0) }), { skr: 0, kcp: 0, gardener: 0 }),
       phases: phases(rows.flatMap((r) => (r.result ? [r.result] : []))),
       eventLoopDelayMs: { p50: round(loopDelay.percentile(50) / 1e6), p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
+      gc: gc.stop(),
     };
   } finally {
     clearInterval(progress);
     loopDelay.disable();
+    gc.stop(); // also when runWave threw
     services.events.off('event', onEvent);
   }
 }
@@ -406,6 +407,7 @@ async function main(): Promise<void> {
         peakRssMbWithReadBack,
         memoryAfterWaveMb,
         eventLoopDelayMs: wave.eventLoopDelayMs,
+        gc: wave.gc, // during the wave (cpu-diagnostics.ts gcWatch): counts by kind, the main thread's pauses
         /** CPU of this process during the wave, as a share of its wall time (1 = one core busy). */
         waveCpuShare: round((cpu.user + cpu.system) / 1000 / wave.wallMs, 2),
         /**
