@@ -291,8 +291,8 @@ export class KubeClient {
 
   /** One request's dispatcher and options, with the kubeconfig's credentials. */
   private async prepare(method: Method, path: string, query: Query, o: { body?: unknown; contentType?: string; idleMs?: number }): Promise<{ dispatcher: Dispatcher; req: ExchangeRequest }> {
-    // The server is parsed once per kubeconfig: a URL per request was a good part of a request's own CPU. `path` is
-    // built from encoded parts (objectsPath), so it needs no normalising.
+    // The server URL is parsed once per kubeconfig rather than once per request. `path` is built from encoded parts
+    // (objectsPath), so it needs no normalising.
     const base = (this.parsed.base ??= baseOf(this.server));
     const params = new URLSearchParams();
     for (const k in query) if (query[k] !== undefined) params.set(k, String(query[k]));
