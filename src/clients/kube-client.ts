@@ -296,12 +296,11 @@ export class KubeClient {
     const base = (this.parsed.base ??= baseOf(this.server));
     const params = new URLSearchParams();
     for (const k in query) if (query[k] !== undefined) params.set(k, String(query[k]));
-    const search = params.size ? `?${params}` : '';
-    const url = `${base.origin}${base.path}${path}${search}`;
-    const auth = await this.requestAuth(url, method);
+    const target = `${base.path}${path}${params.size ? `?${params}` : ''}`;
+    const auth = await this.requestAuth(base.origin + target, method);
     const headers: Record<string, string> = { ...auth.headers, accept: 'application/json' };
     if (o.body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
-    const req: ExchangeRequest = { origin: base.origin, path: `${base.path}${path}${search}`, method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) };
+    const req: ExchangeRequest = { origin: base.origin, path: target, method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) };
     if (o.idleMs) {
       req.headersTimeout = o.idleMs;
       req.bodyTimeout = o.idleMs;
