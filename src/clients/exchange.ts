@@ -6,13 +6,14 @@
  * and removes an abort listener on it. For the small JSON answers of a migration that plumbing cost more CPU than
  * reading the answer (bench/wave.bench.ts), so the calls other than POST and watches went without the stop signal.
  * Here an answer is collected as Buffers, and a stop reaches every exchange in flight through one listener per
- * signal, shared while any exchange is in flight (`followStop`): every request can be cut off by a stop, and while
+ * signal, shared while any exchange is in flight (`followStop`, stop-followers.ts): every request can be cut off by a stop, and while
  * a wave keeps requests in flight that costs a Set insertion each.
  *
  * Only transport lives here: status codes and errors are the caller's (errors.ts classifies them).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { util, type Dispatcher } from 'undici';
+import { followStop, type Stoppable } from './stop-followers.js';
 
 /** What an exchange sends: the dispatcher's own options (origin, path with query, method, headers, body, timeouts). */
 export type ExchangeRequest = Dispatcher.DispatchOptions;
@@ -23,52 +24,6 @@ export interface Answer {
   text: string;
   /** The answer's headers, lower-case names (parsed on demand: only error answers need them). */
   headers: () => Record<string, string>;
-}
-
-interface Stoppable {
-  stop(reason: unknown): void;
-}
-
-/**
- * The exchanges in flight under one signal, and the one abort listener they share. The listener stays while any
- * exchange is in flight (a wave's runtimes keep it busy) and goes when the last ends, so a signal is never held
- * by a listener of ours once nothing is in flight (node keeps a composite signal alive while it has listeners).
- */
-class Followers {
-  private readonly set = new Set<Stoppable>();
-  private listening = false;
-  private readonly onAbort = () => {
-    this.listening = false;
-    const all = [...this.set];
-    this.set.clear();
-    for (const f of all) f.stop(this.signal.reason);
-  };
-
-  constructor(private readonly signal: AbortSignal) {}
-
-  add(s: Stoppable): () => void {
-    this.set.add(s);
-    if (!this.listening) {
-      this.listening = true;
-      this.signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    return () => {
-      if (this.set.delete(s) && this.set.size === 0 && this.listening) {
-        this.listening = false;
-        this.signal.removeEventListener('abort', this.onAbort);
-      }
-    };
-  }
-}
-
-const FOLLOWERS = new WeakMap<AbortSignal, Followers>();
-
-/** Registers `s` to be stopped when `signal` aborts; returns the unregistration. */
-function followStop(signal: AbortSignal | undefined, s: Stoppable): () => void {
-  if (!signal) return noop;
-  let f = FOLLOWERS.get(signal);
-  if (!f) FOLLOWERS.set(signal, (f = new Followers(signal)));
-  return f.add(s);
 }
 
 function noop(): void {}

@@ -3,6 +3,7 @@
  * jittered exponential backoff for transient failures (5xx, resets, timeouts), the server's `Retry-After` for
  * 429, nothing for everything else. Waits are abortable.
  */
+import { followStop } from './stop-followers.js';
 
 export interface RetryPolicy {
   /** Attempts per call, the first included. */
@@ -34,14 +35,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       reject(signal.reason as Error);
       return;
     }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unfollow();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // Shared with everything else in flight under the signal (stop-followers.ts): a wave's backoffs are many.
+    const unfollow = followStop(signal, {
+      stop: () => {
+        clearTimeout(timer);
+        reject(signal!.reason as Error);
+      },
+    });
   });
 }

@@ -8,6 +8,7 @@
 import type { KubeClient, KubeObject, WatchEvent } from '../clients/kube-client.js';
 import { RemoteError } from '../clients/errors.js';
 import { sleep } from '../clients/retry.js';
+import { followStop } from '../clients/stop-followers.js';
 import type { IstioCrInfo, Transition } from './result.js';
 import { collectionPath, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
 
@@ -284,7 +285,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     finished = true;
     settle({ outcome: 'timeout', detail: 'aborted' });
   };
-  o.signal?.addEventListener('abort', onAbort, { once: true });
+  // One listener per wave signal, shared by every runtime in flight (stop-followers.ts).
+  const unfollow = o.signal?.aborted ? (onAbort(), noop) : followStop(o.signal, { stop: onAbort });
 
   evaluate();
   const loops = [watchLoop('istio'), evidenceLoop()].map((p) =>
@@ -298,10 +300,12 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   );
   const decision = await decided;
   clearTimeout(deadline);
-  o.signal?.removeEventListener('abort', onAbort);
+  unfollow();
   for (const h of handles) h.stop();
   release();
   await Promise.allSettled(loops);
   o.signal?.throwIfAborted();
   return { decision, crs: [...crs.values()], evidence };
 }
+
+function noop(): void {}
