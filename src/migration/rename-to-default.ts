@@ -6,6 +6,7 @@
  * `Processing` or `Deleting` (then nobody can tell which CR is being reconciled).
  */
 import { KubeClient, RequestCounter, type KubeObject } from '../clients/kube-client.js';
+import { RemoteError } from '../clients/errors.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from '../clients/retry.js';
 import { ISTIOS, KYMA_SYSTEM, OPERATOR_DEPLOYMENT } from './resources.js';
 import type { IstioCrInfo } from './result.js';
@@ -88,8 +89,19 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
     return result('refused', 'Refusing: rename-to-default changes the customer\'s Istio configuration and needs their agreement (--customer-agreed).', null, true);
   }
 
+  // Reads before any change: one that fails ends the rename with nothing changed, as a result, not a throw.
+  const unread = (e: unknown, what: string): RenameResult => {
+    if (!(e instanceof RemoteError)) throw e;
+    note('inventory', 'failed', `cannot read ${what}: ${e.message}`);
+    return result('failed', `Rename failed: cannot read ${what} (${e.message}). Nothing was changed.`, null, true);
+  };
   await opts.onStep?.('inventory');
-  const crs = (await skr.list(ISTIOS, KYMA_SYSTEM)).items;
+  let crs: KubeObject[];
+  try {
+    crs = (await skr.list(ISTIOS, KYMA_SYSTEM)).items;
+  } catch (e) {
+    return unread(e, `the Istio CRs in ${KYMA_SYSTEM}`);
+  }
   inventoryBefore = crs.map(istioInfo);
   note('inventory', 'done', inventoryBefore.map((c) => `${c.name}=${c.state ?? 'no state'}`).join(', ') || 'no Istio CR');
   const busy = crs.filter((c) => ['Processing', 'Deleting'].includes(istioInfo(c).state ?? ''));
@@ -106,7 +118,12 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
   }
   const source = candidates[0];
   const sourceName = source.metadata.name;
-  const deployment = await skr.getDeployment(KYMA_SYSTEM, OPERATOR_DEPLOYMENT);
+  let deployment: Awaited<ReturnType<KubeClient['getDeployment']>>;
+  try {
+    deployment = await skr.getDeployment(KYMA_SYSTEM, OPERATOR_DEPLOYMENT);
+  } catch (e) {
+    return unread(e, `the deployment ${KYMA_SYSTEM}/${OPERATOR_DEPLOYMENT}`);
+  }
   const replicas = Math.max(deployment?.spec?.replicas ?? 1, 1);
 
   if (opts.dryRun) {
@@ -182,8 +199,19 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
   const deadline = Date.now() + (opts.deadlineMs ?? 300_000);
   let interval = opts.pollIntervalMs ?? 2000;
   let after: KubeObject[] = [];
+  // The rename is done: a read that fails while waiting is tried again until the deadline, so the result still
+  // says what was changed.
+  let unreadable: string | null = null;
   while (Date.now() < deadline) {
-    after = (await skr.list(ISTIOS, KYMA_SYSTEM)).items;
+    try {
+      after = (await skr.list(ISTIOS, KYMA_SYSTEM)).items;
+      unreadable = null;
+    } catch (e) {
+      if (!(e instanceof RemoteError)) throw e;
+      unreadable = e.message;
+      await sleep(Math.min(interval, Math.max(deadline - Date.now(), 0)), opts.signal);
+      continue;
+    }
     const def = after.find((c) => c.metadata.name === 'default');
     if (after.length === 1 && def && istioInfo(def).state === 'Ready') {
       note('wait-ready', 'done', 'default is Ready and the only Istio CR');
@@ -192,6 +220,7 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
     await sleep(Math.min(interval, Math.max(deadline - Date.now(), 0)), opts.signal);
     interval = Math.min(interval * 1.5, 10_000);
   }
-  note('wait-ready', 'failed', `default did not become Ready in time: ${after.map((c) => `${c.metadata.name}=${istioInfo(c).state ?? 'no state'}`).join(', ')}`);
+  const seen = after.map((c) => `${c.metadata.name}=${istioInfo(c).state ?? 'no state'}`).join(', ');
+  note('wait-ready', 'failed', `default did not become Ready in time: ${unreadable ? `the Istio CRs could not be read (${unreadable})${seen ? `; last seen ${seen}` : ''}` : seen}`);
   return result('timeout', 'Rename done, but Istio CR default did not become Ready before the deadline', sourceName, true, after.map(istioInfo));
 }

@@ -123,4 +123,45 @@ describe('src/migration/rename-to-default', () => {
     expect(JSON.stringify(istios(sim, rt.runtimeId))).toBe(before);
     expect(replicas(sim, rt.runtimeId)).toBe(1);
   });
+
+  it('ends failed with nothing changed, as a result rather than a throw, when the SKR cannot be read', async () => {
+    const { kubeconfig } = skrOf(sim, 'prod', 'skr-down');
+    const res = await renameToDefault({ skrKubeconfig: kubeconfig, customerAgreed: true, ...FAST, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 } });
+    expect(res.outcome).toBe('failed');
+    expect(renameExitCode(res.outcome)).toBe(1);
+    expect(res.message).toMatch(/^Rename failed: cannot read the Istio CRs in kyma-system \(.+\)\. Nothing was changed\.$/);
+    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual(['inventory:failed']);
+    expect(res.replicasRestored).toBe(true);
+  });
+
+  it('still reports the rename when the SKR stops answering for a while as it waits for Ready', async () => {
+    const { rt, kubeconfig } = skrOf(sim, 'stage', 'custom-cr-legacy'); // left as it was by the dry run above
+    const runtime = sim.sim.runtimesById.get(rt.runtimeId)! as { scenario: Scenario };
+    const scenario = runtime.scenario;
+    let outage: NodeJS.Timeout | undefined;
+    const res = await renameToDefault({
+      skrKubeconfig: kubeconfig,
+      customerAgreed: true,
+      ...FAST,
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+      onStep: (step) => {
+        if (step !== 'wait-ready') return;
+        runtime.scenario = 'skr-down'; // every request is reset, longer than the client's own retries last
+        outage = setTimeout(() => (runtime.scenario = scenario), 600);
+      },
+    }).finally(() => {
+      clearTimeout(outage);
+      runtime.scenario = scenario;
+    });
+    expect(res.outcome).toBe('renamed');
+    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
+      'inventory:done',
+      'scale-down:done',
+      'write-default:done',
+      'remove-others:done',
+      'restore-replicas:done',
+      'wait-ready:done',
+    ]);
+    expect(istios(sim, rt.runtimeId).map((c) => c.metadata.name)).toEqual(['default']);
+  });
 });
