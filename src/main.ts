@@ -208,6 +208,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ error: e.message })}\n`);
       return 2;
     }
     throw e;
@@ -249,21 +250,29 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.length <= 2) argv = [...argv, process.env.SLACK_BOT_TOKEN ? 'bot' : 'console'];
   let exitCode = 0;
   const program = buildProgram((code) => (exitCode = code), COMMANDS);
+  // A usage error: 2, but 1 for the script's drop-ins, whose 2 means timeout (C3); with --json also as one line.
+  const usageError = (message: string): number => {
+    if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: message.replace(/^error: /, '') })}\n`);
+    return SCRIPT_COMMANDS.has(argv[2]) ? 1 : 2;
+  };
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
-      return e.exitCode === 0 ? 0 : 2;
+      // --help and --version end here too, with exit code 0; commander has written the message to stderr.
+      return e.exitCode === 0 ? 0 : usageError(e.message);
     }
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n`);
-      return 2;
+      return usageError(e.message);
     }
     throw e;
   }
 }
+
+/** `migrate` and `rename-to-default` keep migrate.sh's exit codes: 0 done, 2 timeout, 1 anything else (C3). */
+const SCRIPT_COMMANDS: ReadonlySet<string> = new Set(['migrate', 'rename-to-default']);
 
 /** Runs the CLI with this process's arguments and exits with the command's code. */
 export function run(): void {
@@ -272,7 +281,10 @@ export function run(): void {
       if (code !== 0) process.exit(code);
     },
     (e: unknown) => {
-      process.stderr.write(`istio-migrate: ${e instanceof Error ? e.message : String(e)}\n`);
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`istio-migrate: ${message}\n`);
+      // --json promises one JSON line on stdout, a failure included (C3).
+      if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
       process.exit(1);
     },
   );

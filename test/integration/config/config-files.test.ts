@@ -40,6 +40,18 @@ describe('src/app/services.ts: files a configuration names', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
   });
 
+  it('with --json, the same problems also as the one JSON line on stdout (C3)', async () => {
+    const file = writeSimConfig(sim, 'config-files-json', (cfg, dir) => {
+      (cfg.environments.dev.kcp as { kubeconfig: string }).kubeconfig = path.join(dir, 'nowhere', 'kcp.yaml');
+    });
+    const r = await cli(['status', '--json', '--config', file], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n')).toHaveLength(2); // one line and its newline
+    const { error } = JSON.parse(r.stdout) as { error: string };
+    expect(error).toContain(`invalid configuration ${file}`);
+    expect(error).toMatch(/environments\.dev\.kcp\.kubeconfig: the KCP kubeconfig of dev \S+nowhere\/kcp\.yaml does not exist/);
+  });
+
   it('the plan\'s "run it:" hint keeps the --config it was made with', async () => {
     const file = writeSimConfig(sim, 'config-files-hint');
     const r = await cli(['plan', 'dev', 'all', '--config', file], cwd);

@@ -188,6 +188,8 @@ beforeAll(async () => {
   jobs.push(run('usage/missing-file', ['migrate', '--kubeconfig', path.join(tmp, 'no-such-kubeconfig.yaml')]));
   jobs.push(run('usage/directory', ['migrate', '--kubeconfig', tmp]));
   jobs.push(run('usage/rename-no-kubeconfig', ['rename-to-default', '--customer-agreed']));
+  jobs.push(run('usage/json-missing-file', ['migrate', '--kubeconfig', path.join(tmp, 'no-such-kubeconfig.yaml'), '--json']));
+  jobs.push(run('usage/rename-json-unknown-option', ['rename-to-default', '--kubeconfig', anySkr, '--bogus', '--json']));
 
   // rename-to-default on three custom-cr runtimes of Prod: refused, renamed, dry run.
   const refused = one('prod', 'custom-cr', 0);
@@ -322,7 +324,7 @@ describe('src/cli/migration-commands', () => {
     });
   });
 
-  describe('usage errors exit 2 with a helpful message', () => {
+  describe("usage errors exit 1 (the script's 2 means timeout) with a helpful message", () => {
     it.each([
       ['usage/no-kubeconfig', /--kubeconfig/],
       ['usage/runtime-id-without-kcp', /--kcp-kubeconfig/],
@@ -333,8 +335,19 @@ describe('src/cli/migration-commands', () => {
       ['usage/rename-no-kubeconfig', /--kubeconfig/],
     ])('%s', (key, message) => {
       const r = got(key);
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(message) });
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });
       expect(r.stdout).toBe('');
+    });
+
+    it.each([
+      ['usage/json-missing-file', /no-such-kubeconfig\.yaml/],
+      ['usage/rename-json-unknown-option', /unknown option '--bogus'/],
+    ])('%s: with --json, exit 1 and the error as the one JSON line on stdout', (key, message) => {
+      const r = got(key);
+      expect(r.code).toBe(1);
+      expect(r.stdout.split('\n')).toHaveLength(2); // one line and its newline
+      expect(JSON.parse(r.stdout)).toEqual({ error: expect.stringMatching(message) });
+      expect(r.stderr).toMatch(message);
     });
   });
 
