@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
+import { ConfigError, configFileFrom, loadConfigFile } from '../config/load-config.js';
 import { exitCodeOf } from '../migration/outcomes.js';
 import { migrateRuntime, type ConflictPolicy } from '../migration/migrate-runtime.js';
 import { renameExitCode, renameToDefault } from '../migration/rename-to-default.js';
@@ -29,7 +30,24 @@ function seconds(name: string) {
   };
 }
 
+/**
+ * The deadline and poll interval of a configuration's `timing` (the bot's, or the one the simulator writes, scaled by
+ * its time scale), when one is given by --config or $ISTIO_MIGRATE_CONFIG; undefined without one.
+ */
+async function configTiming(flag: string | undefined): Promise<{ deadlineMs: number; pollIntervalMs: number } | undefined> {
+  const file = configFileFrom(flag);
+  if (!file) return undefined;
+  try {
+    const { timing } = await loadConfigFile(file);
+    return { deadlineMs: timing.deadlineSeconds * 1000, pollIntervalMs: timing.pollIntervalSeconds * 1000 };
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 interface MigrateFlags {
+  config?: string;
   kubeconfig?: string;
   kcpKubeconfig?: string;
   runtimeId?: string;
@@ -49,9 +67,10 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
     .option('--runtime-id <id>', 'runtime id (default: $RUNTIME_ID, as kcp taskrun sets it)')
     .option('--json', 'print the result record as one JSON line; progress goes to stderr')
     .option('--dry-run', 'change nothing; say what would be done')
-    .addOption(new Option('--timeout <seconds>', 'deadline for LM and the operator after the patch (default 510, the script\'s)').argParser(seconds('--timeout')))
+    .addOption(new Option('--timeout <seconds>', 'deadline for LM and the operator after the patch (default: the configuration\'s timing.deadlineSeconds, else 510, the script\'s)').argParser(seconds('--timeout')))
+    .option('--config <file>', 'take the deadline and poll interval from this configuration\'s timing (default: $ISTIO_MIGRATE_CONFIG; none: 510 s and 5 s)')
     .addOption(new Option('--on-conflict <policy>', 'an Istio CR not named default found before the patch: hold (do not patch) or proceed (the script\'s way)').choices(['hold', 'proceed']).default('hold'))
-    .addHelpText('after', '\nExamples:\n  KUBECONFIG=skr.yaml istio-migrate migrate\n  istio-migrate migrate --kcp-kubeconfig kcp.yaml --runtime-id 5a7f… --json\nExit codes: 0 migrated / already migrated / dry run, 2 timeout, 1 anything else.')
+    .addHelpText('after', '\nExamples:\n  KUBECONFIG=skr.yaml istio-migrate migrate\n  istio-migrate migrate --kcp-kubeconfig kcp.yaml --runtime-id 5a7f… --json\n  istio-migrate migrate --kubeconfig DIR/kubeconfigs/stage/<id>.yaml --config DIR/config.yaml   (on a simulated landscape: the deadline follows its time scale)\nExit codes: 0 migrated / already migrated / dry run, 2 timeout, 1 anything else.')
     .action(async (f: MigrateFlags) => {
       const skrFile = f.kubeconfig ?? process.env.KUBECONFIG;
       const runtimeId = f.runtimeId ?? process.env.RUNTIME_ID;
@@ -60,6 +79,7 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
       }
       const skrKubeconfig = skrFile ? await readKubeconfig(skrFile, 'SKR') : undefined;
       const kcpKubeconfig = f.kcpKubeconfig ? await readKubeconfig(f.kcpKubeconfig, 'KCP') : undefined;
+      const timing = await configTiming(f.config);
       const out = f.json ? process.stderr : process.stdout;
       const result = await migrateRuntime({
         runtimeId,
@@ -67,7 +87,8 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
         kcpKubeconfig: runtimeId ? kcpKubeconfig : undefined,
         dryRun: f.dryRun,
         onConflict: f.onConflict,
-        deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : undefined,
+        deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : timing?.deadlineMs,
+        pollIntervalMs: timing?.pollIntervalMs,
         log: (line) => out.write(`${line}\n`),
       });
       if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -156,6 +156,10 @@ beforeAll(async () => {
     jobs.push(run(`dev/${scenario}`, ['migrate', '--kubeconfig', skr(rt), '--kcp-kubeconfig', devKcp, '--runtime-id', rt.runtimeId, '--timeout', TIMEOUT_S]));
   }
 
+  // No --timeout: the deadline of the simulator's config (510 s × time scale 0.01), given as $ISTIO_MIGRATE_CONFIG.
+  const slowStage = one('stage', 'slow');
+  jobs.unshift(run('config/slow', ['migrate', '--kubeconfig', skr(slowStage), '--json'], { ISTIO_MIGRATE_CONFIG: path.join(sim.out, 'config.yaml') }));
+
   const noSecret = one('dev', 'skr-no-secret');
   jobs.push(run('no-secret', ['migrate', '--kcp-kubeconfig', devKcp, '--runtime-id', noSecret.runtimeId, '--json', '--timeout', TIMEOUT_S]));
 
@@ -291,6 +295,16 @@ describe('src/cli/migration-commands', () => {
       expect(result).toMatchObject({ outcome: 'multiple-istio-crs', class: 'customer', patched: false, message: MULTIPLE });
       expect(result.inventoryBefore.map((c) => c.name)).not.toContain('default');
       expect(result.inventoryBefore.length).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('migrate with a configuration ($ISTIO_MIGRATE_CONFIG or --config)', () => {
+    it("waits for the configuration's deadline, not the script's 510 s: slow ends timeout, exit 2", () => {
+      const r = got('config/slow');
+      expect(r.code).toBe(2);
+      const result = parseJsonLine(r);
+      expect(result).toMatchObject({ outcome: 'timeout', patched: true });
+      expect(result.detail).toMatch(/^after 5 s: /); // 5.1 s, rounded
     });
   });
 
