@@ -124,13 +124,14 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   const extra = extraToken(spec, parsed.positionals);
   if (extra) return extra;
   const args = parsedArgs(parsed);
-  // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts).
-  const denied = await authorize(ctx, spec, args);
-  if (denied) {
-    const plain = denied.replace(/<@([^>]+)>/g, '$1').replace(/<!subteam\^([^>]+)>/g, 'the group $1');
-    return { exitCode: 1, text: `${spec.name}: ${plain}`, json: { error: plain }, denied };
-  }
   try {
+    // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts). Inside the
+    // try: deciding may read the journal (the environment of `run --plan H`), whose errors are classified below.
+    const denied = await authorize(ctx, spec, args);
+    if (denied) {
+      const plain = denied.replace(/<@([^>]+)>/g, '$1').replace(/<!subteam\^([^>]+)>/g, 'the group $1');
+      return { exitCode: 1, text: `${spec.name}: ${plain}`, json: { error: plain }, denied };
+    }
     return await spec.run(ctx, args);
   } catch (e) {
     if (e instanceof ApprovalNeededError) return { exitCode: e.exitCode, text: `${spec.name}: ${e.message}`, json: { error: e.message }, approvalNeeded: e.need };

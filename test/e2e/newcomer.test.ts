@@ -170,6 +170,10 @@ describe('a newcomer sitting (README only): plan → run → quit → restart �
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/belongs to the embedded simulated landscape/);
     expect(mixed.stderr).toMatch(/waves of two landscapes never mix/);
+    // the same for a command whose permission check reads the journal first (the environment of a stored plan)
+    const mixedRun = await cli(cwd, ['run', '--plan', '0123456789ab', '--yes', '--json', '--config', other]);
+    expect(mixedRun.code).toBe(2);
+    expect(JSON.parse(mixedRun.stdout)).toEqual({ error: expect.stringMatching(/waves of two landscapes never mix/) });
     // and nothing of the other landscape got into it
     const again = await json<{ waves: WaveStatus[] }>(cwd, ['status']);
     expect(again.waves.map((w) => w.waveId).sort()).toEqual([dev.waveId, waveId!].sort());
