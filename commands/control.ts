@@ -3,7 +3,8 @@
  * journal, so they reach a wave running in another process within a second; `resume` and `retry-failed` run
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
-import type { WaveControl } from '../src/journal/journal.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Journal, WaveControl, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { isFrozen } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
@@ -37,6 +38,29 @@ async function loadWave(ctx: CommandContext, id: string) {
   return { journal, wave };
 }
 
+/** How long a control's answer waits for a live runner to act on it (runners read controls every 250 ms). */
+const OBEY_WAIT_MS = 5000;
+
+/**
+ * The wave's status once its runner has acted on a control (`acted` tells by the state), or as it is after
+ * OBEY_WAIT_MS: the answer shows what happened rather than the state from before the change.
+ */
+async function statusAfterControl(journal: Journal, id: string, acted: (s: WaveState) => boolean): Promise<{ status: WaveStatus; acted: boolean }> {
+  const until = Date.now() + OBEY_WAIT_MS;
+  for (;;) {
+    const status = await waveStatus(journal, (await journal.getWave(id))!);
+    if (acted(status.state) || Date.now() >= until) return { status, acted: acted(status.state) };
+    await sleep(100);
+  }
+}
+
+/** What a control's runner turns a running wave into. */
+const ACTED: Record<'pause' | 'drain' | 'abort', (s: WaveState) => boolean> = {
+  pause: (s) => s !== 'running',
+  drain: (s) => s !== 'running' && s !== 'paused',
+  abort: (s) => s === 'aborted' || s === 'finished',
+};
+
 function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl, summary: string): CommandSpec {
   const spec: CommandSpec = {
     name,
@@ -63,9 +87,10 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
       // An aborted wave's failures no longer count against the global error budget (see global-budget.ts).
       if (name === 'abort') ctx.services.globalBudget?.release(id);
       await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
-      const status = await waveStatus(journal, (await journal.getWave(id))!);
+      const { status, acted } = await statusAfterControl(journal, id, ACTED[name]);
       if (status.state === 'aborted') return ok(`${id} aborted (it was ${before}); unfinished runtimes stay as they are (resume ${id} --yes would continue it)`, status);
-      return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
+      if (acted) return ok(`${id} is ${status.state} (it was ${before})`, status);
+      return ok(`${name} requested for ${id} (still ${status.state}); the runner obeys within a second`, status);
     },
   };
   return spec;
@@ -144,8 +169,8 @@ export const resume: CommandSpec = {
       if (runner.alive) {
         await journal.setWaveControl(id, 'none');
         await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
-        const st = await waveStatus(journal, (await journal.getWave(id))!);
-        return ok(`${id} resumed: its runner ${runner.holder} continues (${runner.evidence})`, { ...st, runner: runner.holder });
+        const { status: st, acted } = await statusAfterControl(journal, id, (s) => s !== 'paused');
+        return ok(`${id} ${acted ? 'resumed' : 'resume requested'}: its runner ${runner.holder} continues (${runner.evidence})${acted ? '' : `; still ${st.state}`}`, { ...st, runner: runner.holder });
       }
       takeOverFrom = runner.holder;
       ctx.progress?.(`${id}: ${runner.evidence}; it runs here`);

@@ -145,7 +145,9 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
     const w = await startWave(cfg, ['stage', 'all', '--yes', '--force']);
     try {
       await w.until('a first runtime finished', () => finishedCount(w.events) >= 1);
-      await control(cfg, 'pause', w.waveId());
+      // The answer waits for the runner to act (it reads controls every 250 ms): it shows the wave paused.
+      const pausing = await control(cfg, 'pause', w.waveId(), '--json');
+      expect((JSON.parse(pausing.stdout) as WaveStatus).state).toBe('paused');
       await w.until('state paused', () => w.indexOf(isState('paused')) >= 0);
       const paused = w.indexOf(isState('paused'));
       await w.until('in-flight runtimes finished', () => w.inFlight() === 0);
@@ -155,6 +157,7 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
       expect(st.counts.pending).toBeGreaterThan(0);
       const resumed = await control(cfg, 'resume', w.waveId());
       expect(resumed.stdout).toContain(w.ctx.services.holder); // it says which runner continues
+      expect(resumed.stdout).toMatch(/ resumed: its runner /); // and that it did
       const res = (await w.done).json as WaveStatus;
       // Nothing started in the whole paused stretch (from `paused` until the wave went `running` again).
       expect(w.indexOf(isState('running'))).toBeGreaterThan(paused);
@@ -162,6 +165,7 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
       expect(res.state).toBe('finished');
       expect(res.counts).toMatchObject({ migrated: 30, pending: 0, running: 0 });
     } finally {
+      await dispatch(w.ctx, 'abort', [w.waveId()]); // a failed expectation above leaves it paused: end it
       await w.done.catch(() => undefined);
       await w.ctx.services.close();
     }
