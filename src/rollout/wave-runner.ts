@@ -215,6 +215,14 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   const gate = new StartGate(deps.access.schedule, wave.env, deps.access.deadlineMs, clock);
   let shown: WaveLimit | undefined;
   let shownAt = 0;
+  /** Tells the limit (event and journal): at once when it or its cause changes, the in-flight count once a second. */
+  const show = async (now: WaveLimit) => {
+    if (shown && shown.limit === now.limit && shown.cause === now.cause && (shown.inFlight === now.inFlight || Date.now() - shownAt < 1000)) return;
+    shown = now;
+    shownAt = Date.now();
+    emit({ type: 'limit', waveId, limit: now });
+    await saveLimit(journal, waveId, now);
+  };
   await journal.setWaveState(waveId, 'running');
   if (wave.control === 'pause') await journal.setWaveState(waveId, 'paused');
   emit({ type: 'wave-started', waveId, start });
@@ -367,11 +375,13 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           final = 'finished';
           break;
         }
+        await show({ inFlight, limit: shown?.limit ?? queue.concurrency, requested: queue.concurrency, cause: 'draining: nothing new starts; the runtimes in flight finish' });
       } else if (wave.control === 'pause' || frozen) {
         if (wave.state !== 'paused') {
           await journal.setWaveState(waveId, (wave.state = 'paused'));
           emit({ type: 'state', waveId, state: 'paused' });
         }
+        await show({ inFlight, limit: shown?.limit ?? queue.concurrency, requested: queue.concurrency, cause: `${frozen ? 'frozen' : 'paused'}: nothing new starts; the runtimes in flight finish` });
       } else {
         if (wave.state !== 'running') {
           await journal.setWaveState(waveId, (wave.state = 'running'));
@@ -395,12 +405,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         }
         const waiting = pending.length && inFlight < limit ? gate.waiting(pending) : undefined;
         const now: WaveLimit = { inFlight, limit, requested: queue.concurrency, ...(waiting && { waiting: { runtimes: waiting.runtimes, nextStart: waiting.nextStart } }), cause: waiting?.text ?? limitCause({ requested: queue.concurrency, guard: g, limiter, globalHeld: !!pending.length && inFlight < limit && !!global && !global.canStart() }) };
-        if (!shown || shown.limit !== now.limit || shown.cause !== now.cause || (shown.inFlight !== now.inFlight && Date.now() - shownAt >= 1000)) {
-          shown = now;
-          shownAt = Date.now();
-          emit({ type: 'limit', waveId, limit: now });
-          await saveLimit(journal, waveId, now);
-        }
+        await show(now);
         if (!pending.length && inFlight === 0) {
           final = 'finished';
           break;

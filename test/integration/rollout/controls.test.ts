@@ -155,6 +155,10 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
       expect(st.state).toBe('paused');
       expect(st.counts.running).toBe(0);
       expect(st.counts.pending).toBeGreaterThan(0);
+      // The limit it shows follows the paused wave too (the in-flight count is told at most once a second).
+      let limit = st.limit;
+      for (const by = Date.now() + 20_000; limit?.inFlight !== 0 && Date.now() < by; await sleep(100)) limit = ((await dispatch(w.ctx, 'status', [w.waveId()])).json as WaveStatus).limit;
+      expect(limit).toMatchObject({ inFlight: 0, cause: 'paused: nothing new starts; the runtimes in flight finish' });
       const resumed = await control(cfg, 'resume', w.waveId());
       expect(resumed.stdout).toContain(w.ctx.services.holder); // it says which runner continues
       expect(resumed.stdout).toMatch(/ resumed: its runner /); // and that it did
