@@ -89,8 +89,8 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
       await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
       const { status, acted } = await statusAfterControl(journal, id, ACTED[name]);
       if (status.state === 'aborted') return ok(`${id} aborted (it was ${before}); unfinished runtimes stay as they are (resume ${id} --yes would continue it)`, status);
-      if (acted) return ok(`${id} is ${status.state} (it was ${before})`, status);
-      return ok(`${name} requested for ${id} (still ${status.state}); the runner obeys within a second`, status);
+      if (acted && status.state !== before) return ok(`${id} is ${status.state} (it was ${before})`, status);
+      return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
     },
   };
   return spec;
