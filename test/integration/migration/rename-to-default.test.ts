@@ -8,6 +8,8 @@ import { kubeconfigOf, runtimeOf, startTestSim, type TestSim } from '../../helpe
 
 const ISTIO = findResource('operator.kyma-project.io', 'v1alpha2', 'istios')!;
 const DEPLOYMENT = findResource('apps', 'v1', 'deployments')!;
+/** The steps of a rename that went through, in order. */
+const ALL_STEPS_DONE = ['inventory', 'scale-down', 'write-default', 'remove-others', 'restore-replicas', 'wait-ready'].map((s) => `${s}:done`);
 const FAST = { retry: { attempts: 6, baseDelayMs: 20, maxDelayMs: 300 }, pollIntervalMs: 50, deadlineMs: 5000 };
 
 function skrOf(sim: TestSim, env: Env, scenario: Scenario) {
@@ -61,14 +63,7 @@ describe('src/migration/rename-to-default', () => {
     // LM's labels stay on default.
     expect(after[0].metadata.labels?.['operator.kyma-project.io/managed-by']).toBe('declarative-v2');
     expect(replicas(sim, rt.runtimeId)).toBe(1);
-    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
-      'inventory:done',
-      'scale-down:done',
-      'write-default:done',
-      'remove-others:done',
-      'restore-replicas:done',
-      'wait-ready:done',
-    ]);
+    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual(ALL_STEPS_DONE);
   });
 
   it('creates default when LM has not created it yet (held runtime)', async () => {
@@ -154,14 +149,7 @@ describe('src/migration/rename-to-default', () => {
       runtime.scenario = scenario;
     });
     expect(res.outcome).toBe('renamed');
-    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual([
-      'inventory:done',
-      'scale-down:done',
-      'write-default:done',
-      'remove-others:done',
-      'restore-replicas:done',
-      'wait-ready:done',
-    ]);
+    expect(res.steps.map((s) => `${s.step}:${s.status}`)).toEqual(ALL_STEPS_DONE);
     expect(istios(sim, rt.runtimeId).map((c) => c.metadata.name)).toEqual(['default']);
   });
 });
