@@ -85,8 +85,7 @@ abstract class Handler implements Stoppable {
 
   /** Stopped with `signal`; one already stopped stops this exchange before it is sent. */
   protected follow(signal: AbortSignal | undefined): void {
-    if (signal?.aborted) this.stop(signal.reason);
-    else this.unfollow = followStop(signal, this);
+    this.unfollow = followStop(signal, this);
   }
 
   onUpgrade(): void {}

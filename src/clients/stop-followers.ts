@@ -44,10 +44,14 @@ const FOLLOWERS = new WeakMap<AbortSignal, Followers>();
 
 /**
  * Registers `s` to be stopped when `signal` aborts; returns the unregistration (idempotent). A signal that has
- * already aborted is the caller's to check: `s` is not called for it.
+ * already aborted stops `s` at once.
  */
 export function followStop(signal: AbortSignal | undefined, s: Stoppable): () => void {
   if (!signal) return noop;
+  if (signal.aborted) {
+    s.stop(signal.reason);
+    return noop;
+  }
   let f = FOLLOWERS.get(signal);
   if (!f) FOLLOWERS.set(signal, (f = new Followers(signal)));
   return f.add(s);

@@ -286,7 +286,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     settle({ outcome: 'timeout', detail: 'aborted' });
   };
   // One listener per wave signal, shared by every runtime in flight (stop-followers.ts).
-  const unfollow = o.signal?.aborted ? (onAbort(), noop) : followStop(o.signal, { stop: onAbort });
+  const unfollow = followStop(o.signal, { stop: onAbort });
 
   evaluate();
   const loops = [watchLoop('istio'), evidenceLoop()].map((p) =>
@@ -307,5 +307,3 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   o.signal?.throwIfAborted();
   return { decision, crs: [...crs.values()], evidence };
 }
-
-function noop(): void {}

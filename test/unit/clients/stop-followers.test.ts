@@ -32,6 +32,15 @@ describe('src/clients/stop-followers followStop', () => {
     expect(reason).toBe('later');
   });
 
+  it('stops a follower of a signal that has already aborted at once, and adds no listener', () => {
+    const ac = new AbortController();
+    ac.abort('earlier');
+    let reason: unknown;
+    followStop(ac.signal, { stop: (r) => (reason = r) })();
+    expect(reason).toBe('earlier');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
   it('without a signal, follows nothing', () => {
     expect(() => followStop(undefined, { stop: () => undefined })()).not.toThrow();
   });
