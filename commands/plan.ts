@@ -22,6 +22,13 @@ export function expectedText(p: Pick<PlanDocument, 'concurrency' | 'expectedConc
   return `expected ${e.atStart} at start ${ramp} (${why})`;
 }
 
+/** Where the ETA's time of one runtime comes from: " (~40 s a runtime, as in wave stage-20261207-1)". */
+function etaBasisText(b: PlanDocument['etaBasis']): string {
+  if (!b) return '';
+  const each = `~${seconds(b.perRuntimeSeconds)} a runtime`;
+  return b.waveId ? ` (${each}, as in wave ${b.waveId})` : ` (${each} assumed: no ended wave to measure yet)`;
+}
+
 /** An argument as the shell needs it (quoted when it has anything but plain path characters). */
 function shellArg(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
@@ -55,7 +62,7 @@ export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configF
     ...(p.warnings ?? []).map((x) => `  warning: ${x}`),
     ...preview,
     ...scheduleLines(p.schedule, Date.now()),
-    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${seconds(p.deadlineSeconds)} per runtime, ETA ~${p.schedule ? duration(p.eta) : seconds(p.eta)}`,
+    `  concurrency ${p.concurrency} requested, ${expectedText(p)}; error budget ${p.budget}, deadline ${seconds(p.deadlineSeconds)} per runtime, ETA ~${p.schedule ? duration(p.eta) : seconds(p.eta)}${etaBasisText(p.etaBasis)}`,
     `  hash ${p.hash}`,
     `  run it: istio-migrate run --plan ${p.hash.slice(0, 12)}${configFile ? ` --config ${shellArg(configFile)}` : ''}`,
   ].join('\n');

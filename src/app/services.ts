@@ -16,6 +16,7 @@ import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
 import { GlobalBudget } from '../rollout/global-budget.js';
 import { learnedLmStart } from '../rollout/limit.js';
+import { learnedRuntimePace, type RuntimePace } from '../rollout/runtime-pace.js';
 import { calendarOf } from '../rollout/freeze-calendar.js';
 import { UserRateLimit } from './user-rate-limit.js';
 import type { Leadership } from './leadership.js';
@@ -187,6 +188,11 @@ export class Services {
    */
   async guardPrior(env: EnvName, exclude?: string): Promise<GuardPrior> {
     return priorOf(await this.journal(), env, historyWeightOf(this.config, env), exclude);
+  }
+
+  /** The time of one runtime in the environment's last ended wave, for the plan's ETA (runtime-pace.ts). */
+  async runtimePace(env: EnvName): Promise<RuntimePace | undefined> {
+    return learnedRuntimePace(await this.journal(), env);
   }
 
   /**

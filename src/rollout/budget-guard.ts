@@ -88,7 +88,7 @@ export interface GuardPrior {
 export const NO_PRIOR: GuardPrior = { s: 0, f: 0, waves: 0 };
 
 /** The environment before each one in the runbook (Dev → Stage → Prod). */
-const PREVIOUS_ENV: Record<string, string | undefined> = { dev: undefined, stage: 'dev', prod: 'stage' };
+export const PREVIOUS_ENV: Record<string, string | undefined> = { dev: undefined, stage: 'dev', prod: 'stage' };
 
 
 /**

@@ -40,6 +40,11 @@ export interface PlanDocument {
   expectedConcurrency: ExpectedConcurrency;
   /** Expected wall time in seconds. */
   eta: number;
+  /**
+   * The time of one runtime the ETA assumes: measured on the environment's last ended wave (or the one before it in
+   * the runbook; runtime-pace.ts), else LM's usual minute (`waveId` absent). Absent in plans stored before it existed.
+   */
+  etaBasis?: { perRuntimeSeconds: number; waveId?: string; runtimes?: number };
   budget: number;
   /** The budget guard's α (C4; part of the hash). */
   alpha: number;
@@ -131,8 +136,8 @@ export class PlanDeadlineError extends Error {
   }
 }
 
-/** Rough duration of one runtime: LM takes about a minute in real time (scaled on a simulated landscape). */
-function perRuntimeSeconds(services: PlanPorts): number {
+/** Rough duration of one runtime without history: LM takes about a minute in real time (scaled on a simulated landscape). */
+function defaultRuntimeSeconds(services: PlanPorts): number {
   return 60 * services.config.timeScale;
 }
 
@@ -171,10 +176,12 @@ export async function planWave(services: PlanPorts, input: PlanInput): Promise<P
   const budget = services.budget(input.env, runtimes.length);
   const alpha = services.alpha(input.env);
   const history = await services.guardPrior(input.env);
+  const pace = await services.runtimePace(input.env);
+  const perRuntimeSeconds = pace?.seconds ?? defaultRuntimeSeconds(services);
   const expected = expectedConcurrency({ runtimes: runtimes.length, budget, alpha, requested: concurrency, prior: history });
   const deadlineSeconds = envCfg.limits.deadlineSeconds ?? services.config.timing.deadlineSeconds;
   const excludes = input.excludes ?? [];
-  const schedule = forecastSchedule({ runtimes, env: input.env, windows, calendar: calendarOf(services.config.calendar), now: input.now ?? Date.now(), concurrency: expected.atStart, perRuntimeMs: perRuntimeSeconds(services) * 1000, deadlineMs: deadlineSeconds * 1000 });
+  const schedule = forecastSchedule({ runtimes, env: input.env, windows, calendar: calendarOf(services.config.calendar), now: input.now ?? Date.now(), concurrency: expected.atStart, perRuntimeMs: perRuntimeSeconds * 1000, deadlineMs: deadlineSeconds * 1000 });
   const doc: Omit<PlanDocument, 'hash'> = {
     env: input.env,
     target: spec.canonical,
@@ -184,7 +191,8 @@ export async function planWave(services: PlanPorts, input: PlanInput): Promise<P
     preflight: pre,
     concurrency,
     expectedConcurrency: expected,
-    eta: schedule?.eta ?? Math.ceil(expected.rounds * perRuntimeSeconds(services)),
+    eta: schedule?.eta ?? Math.ceil(expected.rounds * perRuntimeSeconds),
+    etaBasis: pace ? { perRuntimeSeconds, waveId: pace.waveId, runtimes: pace.runtimes } : { perRuntimeSeconds },
     budget,
     alpha,
     history,

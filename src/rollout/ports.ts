@@ -6,6 +6,7 @@
 import type { Config, EnvName, RolloutEnvConfig } from '../config/config.js';
 import type { GuardPrior } from './budget-guard.js';
 import type { EnvThrottle } from './rate-limiter.js';
+import type { RuntimePace } from './runtime-pace.js';
 
 /** One environment's configuration and the throttle its clients (KCP, Gardener, SKRs, KEB) share. */
 export interface EnvPorts {
@@ -20,4 +21,6 @@ export interface PlanPorts extends EnvPorts {
   budget(env: EnvName, eligible: number): number;
   alpha(env: EnvName): number;
   guardPrior(env: EnvName): Promise<GuardPrior>;
+  /** How long a runtime took in the environment's last ended wave (runtime-pace.ts), for the ETA. */
+  runtimePace(env: EnvName): Promise<RuntimePace | undefined>;
 }
