@@ -48,10 +48,11 @@ export interface MigrateOptions {
   /** KCP kubeconfig: SKR access through the `kubeconfig-<runtime-id>` secret, and the Manifest as evidence. */
   kcpKubeconfig?: string;
   /**
-   * Whether the KCP Kyma carries skip-reconciliation, when the caller already knows (a wave reads every labelled
-   * KCP Kyma with one list). Unset: read from the KCP Kyma when there is KCP access, else "not checked".
+   * Whether the KCP Kyma carries skip-reconciliation, when the caller already knows: a wave watches every labelled
+   * KCP Kyma with one stream and is asked right before the patch (undefined: it does not know now). Unset or
+   * undefined: read from the KCP Kyma when there is KCP access, else "not checked".
    */
-  kcpSkipReconciliation?: boolean;
+  kcpSkipReconciliation?: boolean | (() => Promise<boolean | undefined>);
   /**
    * The runtime's `kubeconfig-<runtime-id>` secret, when the caller already read it (a wave reads them in batches);
    * unset: read from KCP.
@@ -338,7 +339,8 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
  * `strings.ToLower(runtimeID)` today, but keeps an older instance's recorded name (the shoot name in early
  * versions; kyma-environment-broker `internal/process/steps` KymaName).
  */
-async function checkSkipReconciliation(known: boolean | undefined, kcp: KubeClient | undefined, runtimeId: string | null, notes: string[]): Promise<SkipReconciliationCheck> {
+async function checkSkipReconciliation(given: MigrateOptions['kcpSkipReconciliation'], kcp: KubeClient | undefined, runtimeId: string | null, notes: string[]): Promise<SkipReconciliationCheck> {
+  const known = typeof given === 'function' ? await given() : given;
   if (known !== undefined) return known ? 'labelled' : 'not-labelled';
   if (!kcp || !runtimeId) {
     notes.push(`skip-reconciliation not checked: LM reads it on the KCP Kyma ${KCP_SYSTEM}/<runtime-id>, and there is no KCP access (give --kcp-kubeconfig and --runtime-id)`);

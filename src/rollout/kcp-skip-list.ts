@@ -1,14 +1,17 @@
 /**
- * skip-reconciliation for a whole wave with one request: the KCP Kymas that carry the label, listed once and
- * re-listed when older than `maxAgeMs` (a freeze set during a long wave is seen within that time). LM honours the
- * label on the KCP Kyma `kcp-system/<runtime-id>`, case-insensitively (lifecycle-manager
- * `internal/controller/kyma/controller.go`, `api/v1beta2/kyma_types.go` SkipReconciliation).
+ * skip-reconciliation for a whole wave with one stream: the KCP Kymas that carry the label, listed once and then
+ * watched (collection-watch.ts), so a freeze set during the wave — by an SRE in an incident — is seen within the
+ * moment it takes the event to arrive, before the runtime's patch. LM honours the label on the KCP Kyma
+ * `kcp-system/<runtime-id>`, case-insensitively (lifecycle-manager `internal/controller/kyma/controller.go`,
+ * `api/v1beta2/kyma_types.go` SkipReconciliation). A Kyma whose label is removed leaves the selector: the watch
+ * reports it DELETED, and it counts as not labelled again.
  *
- * When the list cannot be read, `labelled` answers undefined and each runtime reads its own KCP Kyma instead.
+ * While the stream is unusable (its list failed, or three watches in a row), `labelled` answers undefined and each
+ * runtime reads its own KCP Kyma instead.
  */
-import { RemoteError } from '../clients/errors.js';
-import type { KubeClient } from '../clients/kube-client.js';
+import type { KubeClient, KubeObject } from '../clients/kube-client.js';
 import { KCP_SYSTEM, KYMAS, RUNTIME_ID_LABEL, SKIP_RECONCILIATION_LABEL, skipReconciliationSet } from '../migration/resources.js';
+import { CollectionWatch } from './collection-watch.js';
 
 /**
  * The runtime ids whose KCP Kyma LM skips: its `kyma-project.io/runtime-id` label, and its name (KEB names it after the
@@ -28,44 +31,62 @@ export async function listSkipReconciliation(kcp: KubeClient): Promise<Set<strin
 }
 
 export class KcpSkipList {
-  /** The last answer (undefined ids: the list failed; each runtime then reads its own Kyma until maxAgeMs passed). */
-  private current?: { ids: Set<string> | undefined; at: number };
-  private reading?: Promise<Set<string> | undefined>;
+  /** The runtime ids of each labelled KCP Kyma, by the Kyma's name. */
+  private readonly byKyma = new Map<string, string[]>();
+  private seen = new Set<string>();
+  private usable = false;
+  private started?: Promise<void>;
+  private readonly stream?: CollectionWatch;
 
-  /** `read` lists the labelled runtime ids (`listSkipReconciliation` of a KCP client); undefined: no KCP access. */
-  constructor(
-    private readonly read: (() => Promise<Set<string>>) | undefined,
-    private readonly maxAgeMs = 300_000,
-  ) {}
-
-  static of(kcp: KubeClient | undefined, maxAgeMs?: number): KcpSkipList {
-    return new KcpSkipList(kcp ? () => listSkipReconciliation(kcp) : undefined, maxAgeMs);
+  /** `kcp`: the wave's KCP client; undefined: no KCP access (every answer undefined). */
+  private constructor(kcp: KubeClient | undefined, retryMs?: number) {
+    this.stream =
+      kcp &&
+      new CollectionWatch(
+        kcp,
+        KYMAS,
+        KCP_SYSTEM,
+        {
+          listed: (k) => {
+            this.seen.add(k.metadata.name);
+            this.apply(k);
+          },
+          relisted: () => {
+            for (const name of [...this.byKyma.keys()]) if (!this.seen.has(name)) this.byKyma.delete(name);
+            this.seen = new Set();
+          },
+          event: (type, k) => (type === 'DELETED' ? this.byKyma.delete(k.metadata.name) : this.apply(k)),
+          usable: (u) => (this.usable = u),
+        },
+        // An existence selector: the value is compared lower-cased (skipReconciliationSet), as LM does.
+        { labelSelector: SKIP_RECONCILIATION_LABEL, retryMs },
+      );
   }
 
-  /** Whether the runtime's KCP Kyma is labelled; undefined when the list is unavailable. */
+  static of(kcp: KubeClient | undefined, retryMs?: number): KcpSkipList {
+    return new KcpSkipList(kcp, retryMs);
+  }
+
+  /** Whether the runtime's KCP Kyma is labelled now; undefined while the stream is unusable. Starts it on first use. */
   async labelled(runtimeId: string): Promise<boolean | undefined> {
-    const ids = await this.ids();
-    return ids ? ids.has(runtimeId.toLowerCase()) : undefined;
+    if (!this.stream) return undefined;
+    await (this.started ??= this.stream.start().then(() => undefined));
+    if (!this.usable) return undefined;
+    const id = runtimeId.toLowerCase();
+    for (const ids of this.byKyma.values()) if (ids.includes(id)) return true;
+    return false;
   }
 
-  private async ids(): Promise<Set<string> | undefined> {
-    if (!this.read) return undefined;
-    if (this.current && Date.now() - this.current.at < this.maxAgeMs) return this.current.ids;
-    this.reading ??= this.read().then(
-      (ids) => {
-        this.current = { ids, at: Date.now() };
-        return ids;
-      },
-      (e: unknown) => {
-        if (!(e instanceof RemoteError)) throw e;
-        this.current = { ids: undefined, at: Date.now() };
-        return undefined;
-      },
-    );
-    try {
-      return await this.reading;
-    } finally {
-      this.reading = undefined;
+  async stop(): Promise<void> {
+    if (this.started) await this.stream?.stop();
+  }
+
+  private apply(k: KubeObject): void {
+    if (!skipReconciliationSet(k.metadata.labels)) {
+      this.byKyma.delete(k.metadata.name);
+      return;
     }
+    const rid = k.metadata.labels?.[RUNTIME_ID_LABEL];
+    this.byKyma.set(k.metadata.name, [k.metadata.name.toLowerCase(), ...(rid ? [rid.toLowerCase()] : [])]);
   }
 }

@@ -23,33 +23,37 @@ export interface Prediction {
 export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess, opts: { concurrency: number; throttle?: Throttle; signal?: AbortSignal }): Promise<Prediction[]> {
   const queue = new PQueue({ concurrency: Math.max(1, opts.concurrency) });
   const out: Prediction[] = [];
-  // skip-reconciliation of every runtime with one KCP list for the whole preview.
+  // skip-reconciliation of every runtime with one KCP list and watch for the whole preview.
   const skipList = KcpSkipList.of(kcpClient(access.kcpKubeconfig, opts.throttle));
-  await Promise.all(
-    runtimes.map((rt) =>
-      queue.add(async () => {
-        const r = await migrateRuntime({
-          runtimeId: rt.runtimeId,
-          kcpKubeconfig: access.kcpKubeconfig,
-          kcpSkipReconciliation: await skipList.labelled(rt.runtimeId),
-          gardener: access.gardener ? { ...access.gardener, shootName: rt.shootName } : undefined,
-          onConflict: access.onConflict,
-          dryRun: true,
-          throttle: opts.throttle,
-          signal: opts.signal,
-        });
-        if (r.outcome === 'skipped' && r.reason === 'dry-run') {
-          // Every check passed. With `proceed`, a customer CR means LM's default will not reconcile.
-          const foreign = r.inventoryBefore.filter((c) => c.namespace === 'kyma-system' && c.name !== 'default');
-          out.push(
-            foreign.length
-              ? { runtimeId: rt.runtimeId, outcome: 'multiple-istio-crs', reason: null, detail: `would be patched; Istio CR ${foreign.map((c) => c.name).join(', ')} is not named default` }
-              : { runtimeId: rt.runtimeId, outcome: 'migrated', reason: null, detail: r.inventoryBefore.length ? `Istio CR default ${r.inventoryBefore[0].state ?? ''} exists; LM takes it over` : 'LM creates the default Istio CR' },
-          );
-        } else out.push({ runtimeId: rt.runtimeId, outcome: r.outcome, reason: r.reason, detail: r.detail });
-      }),
-    ),
-  );
+  try {
+    await Promise.all(
+      runtimes.map((rt) =>
+        queue.add(async () => {
+          const r = await migrateRuntime({
+            runtimeId: rt.runtimeId,
+            kcpKubeconfig: access.kcpKubeconfig,
+            kcpSkipReconciliation: () => skipList.labelled(rt.runtimeId),
+            gardener: access.gardener ? { ...access.gardener, shootName: rt.shootName } : undefined,
+            onConflict: access.onConflict,
+            dryRun: true,
+            throttle: opts.throttle,
+            signal: opts.signal,
+          });
+          if (r.outcome === 'skipped' && r.reason === 'dry-run') {
+            // Every check passed. With `proceed`, a customer CR means LM's default will not reconcile.
+            const foreign = r.inventoryBefore.filter((c) => c.namespace === 'kyma-system' && c.name !== 'default');
+            out.push(
+              foreign.length
+                ? { runtimeId: rt.runtimeId, outcome: 'multiple-istio-crs', reason: null, detail: `would be patched; Istio CR ${foreign.map((c) => c.name).join(', ')} is not named default` }
+                : { runtimeId: rt.runtimeId, outcome: 'migrated', reason: null, detail: r.inventoryBefore.length ? `Istio CR default ${r.inventoryBefore[0].state ?? ''} exists; LM takes it over` : 'LM creates the default Istio CR' },
+            );
+          } else out.push({ runtimeId: rt.runtimeId, outcome: r.outcome, reason: r.reason, detail: r.detail });
+        }),
+      ),
+    );
+  } finally {
+    await skipList.stop();
+  }
   return out.sort((a, b) => a.runtimeId.localeCompare(b.runtimeId));
 }
 

@@ -182,8 +182,8 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     ...all.filter((r) => IN_FLIGHT.has(r.state)),
     ...all.filter((r) => r.state === 'pending'),
   ];
-  // KCP reads for the whole wave rather than per runtime: skip-reconciliation with one list (re-read every few
-  // minutes), the kubeconfig secrets in batches of the runtimes next in line, the istio Manifests with one watch.
+  // KCP reads for the whole wave rather than per runtime: skip-reconciliation with one list and watch, the kubeconfig
+  // secrets in batches of the runtimes next in line, the istio Manifests with one watch.
   // Aborted when the wave stops (a stop, abort, a lost lease, a failure): every runtime in flight and the wave's
   // own KCP reads end there. Every runtime in flight listens on this one signal (hundreds at high concurrency).
   const abort = new AbortController();
@@ -260,7 +260,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       const result = await migrate({
         runtimeId: r.runtimeId,
         kcpKubeconfig: deps.access.kcpKubeconfig,
-        kcpSkipReconciliation: await skipList.labelled(r.runtimeId),
+        kcpSkipReconciliation: () => skipList.labelled(r.runtimeId),
         kcpSecretKubeconfig: await kubeconfigs?.take(r.runtimeId),
         manifests,
         gardener: deps.access.gardener ? { ...deps.access.gardener, shootName: r.runtime.shootName } : undefined,
@@ -337,6 +337,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
   } finally {
     await renewal.settle();
     await manifests?.stop();
+    await skipList.stop();
     stop?.removeEventListener('abort', onStop);
     offGlobal?.();
     // Also when the loop threw: a wave stopped by a budget keeps its failures counted (the global budget stays

@@ -148,7 +148,7 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
       expect(res.notes?.join('\n')).toMatch(/skip-reconciliation not checked.*KCP/);
     });
 
-    it('bot: a wave learns every frozen runtime from one KCP list', async () => {
+    it('bot: a wave learns every frozen runtime from one KCP list, and of a freeze set or lifted during the wave from its watch', async () => {
       const shouting = pick(sim, 'with-keda', 1);
       label(kcp(sim), 'kcp-system', shouting.runtimeId, 'TRUE');
       const client = new KubeClient(kcpKubeconfig(sim), { system: 'kcp', counter: new RequestCounter() });
@@ -158,15 +158,25 @@ describe.each(KCP_GENERATIONS)('Lifecycle Manager facts (KCP %s)', (gen: KcpGene
       expect(ids.has(shouting.runtimeId)).toBe(true);
       // Labelled on the SKR only (above), never on KCP.
       expect(ids.has(pick(sim, 'fresh', 3).runtimeId)).toBe(false);
-      let reads = 0;
-      const list = new KcpSkipList(() => {
-        reads++;
-        return Promise.resolve(ids);
-      });
-      const all = sim.sim.runtimesOf(ENV);
-      const answers = await Promise.all(all.map((r) => list.labelled(r.runtimeId)));
-      expect(reads).toBe(1);
-      expect(answers).toEqual(all.map((r) => ids.has(r.runtimeId)));
+      // The wave's stream: one list and one watch for every runtime, and a freeze set (or lifted) during the wave is
+      // seen without another list.
+      const counter = new RequestCounter();
+      const stream = KcpSkipList.of(new KubeClient(kcpKubeconfig(sim), { system: 'kcp', counter }), 50);
+      try {
+        const all = sim.sim.runtimesOf(ENV);
+        const answers = await Promise.all(all.map((r) => stream.labelled(r.runtimeId)));
+        expect(answers).toEqual(all.map((r) => ids.has(r.runtimeId)));
+        const later = pick(sim, 'fresh', 4);
+        expect(await stream.labelled(later.runtimeId)).toBe(false);
+        label(kcp(sim), 'kcp-system', later.runtimeId, 'true');
+        await untilAsync('the freeze seen', async () => (await stream.labelled(later.runtimeId)) === true);
+        label(kcp(sim), 'kcp-system', shouting.runtimeId, undefined);
+        await untilAsync('the thaw seen', async () => (await stream.labelled(shouting.runtimeId)) === false);
+        expect(counter.total).toBe(2);
+        label(kcp(sim), 'kcp-system', later.runtimeId, undefined);
+      } finally {
+        await stream.stop();
+      }
       expect(await KcpSkipList.of(undefined).labelled(frozen[0].runtimeId)).toBeUndefined();
     });
   });
