@@ -1,19 +1,28 @@
 import { verifyEnv } from '../src/rollout/verify.js';
 import { envArg } from './shared.js';
-import { ok, type CommandSpec } from './types.js';
+import { CommandError, ok, type CommandSpec } from './types.js';
 
 export const verify: CommandSpec = {
   name: 'verify',
   summary: "the doc's checks: istio Manifests per state, runtimes vs Manifests, the non-Ready list, Istio CRs on a sample",
-  usage: 'verify <env> [target…] [--sample N] [--json]',
-  examples: ['verify stage kyma-test', 'verify prod'],
+  usage: 'verify <env> [target…] [--wave WAVE] [--sample N] [--json]',
+  examples: ['verify stage kyma-test', 'verify prod', 'verify stage --wave stage-20261207-1'],
   permission: 'read',
   mutates: false,
-  options: { sample: { type: 'string' }, json: { type: 'boolean' } },
+  options: { wave: { type: 'string' }, sample: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const env = envArg(args.positionals[0], verify);
-    const report = await verifyEnv(ctx.services, env, args.positionals.slice(1), args.values.sample ? Number(args.values.sample) : 5);
     const journal = await ctx.services.journal();
+    // --wave: exactly the wave's runtimes (a `--sample` or `--exclude` wave is not its whole target).
+    const waveId = args.values.wave as string | undefined;
+    let scope: { runtimeIds: Set<string>; label: string } | undefined;
+    if (waveId !== undefined) {
+      const w = await journal.getWave(waveId);
+      if (!w) throw new CommandError(`no wave ${waveId} (see status), e.g. verify ${env} --wave ${env}-20261207-1`, 1);
+      if (w.env !== env) throw new CommandError(`wave ${waveId} is a ${w.env} wave, not ${env}: verify ${w.env} --wave ${waveId}`, 1);
+      scope = { runtimeIds: new Set((await journal.listWaveRuntimes(waveId)).map((r) => r.runtimeId)), label: `wave ${waveId}` };
+    }
+    const report = await verifyEnv(ctx.services, env, args.positionals.slice(1), args.values.sample ? Number(args.values.sample) : 5, scope);
     // A finished wave of this environment counts as verified when every runtime it reported as migrated (or
     // already migrated) has a Ready Manifest and the sampled Istio CRs are Ready (the runbook reads this). Only
     // waves this check covers are marked: the wave's target is the verified one, or every runtime the wave did
@@ -25,7 +34,7 @@ export const verify: CommandSpec = {
     for (const w of await journal.listWaves({ env, states: ['finished'] })) {
       const rts = await journal.listWaveRuntimes(w.waveId);
       const judged = rts.filter((r) => r.result?.outcome !== 'skipped');
-      const covered = w.target === report.target || (judged.length > 0 && judged.every((r) => checked.has(r.runtimeId)));
+      const covered = w.waveId === waveId || w.target === report.target || (judged.length > 0 && judged.every((r) => checked.has(r.runtimeId)));
       if (!covered) continue;
       const good = rts.filter((r) => r.result && ['migrated', 'already-migrated'].includes(r.result.outcome));
       const verdict = sampleOk && good.every((r) => !bad.has(r.runtimeId)) ? 'ok' : 'failed';

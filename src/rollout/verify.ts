@@ -27,7 +27,11 @@ export interface VerifyReport {
   sample: { runtimeId: string; istio: string }[];
 }
 
-export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[], sampleSize = 5): Promise<VerifyReport> {
+/**
+ * `scope`: only these runtimes of the target (a wave's own, for its final summary and `verify --wave`), shown as
+ * `label` instead of the target.
+ */
+export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[], sampleSize = 5, scope?: { runtimeIds: ReadonlySet<string>; label: string }): Promise<VerifyReport> {
   const e = services.envConfig(env);
   const counter = new RequestCounter();
   const throttle = services.throttle(env);
@@ -39,6 +43,7 @@ export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[
     resolveTargets({ env, spec, keb, gardener: { client: gardener, namespace: e.gardener.namespace } }),
     kcp.listOrEmpty(MANIFESTS, KCP_SYSTEM),
   ]);
+  if (scope) resolution.runtimes = resolution.runtimes.filter((rt) => scope.runtimeIds.has(rt.runtimeId));
   const byName = new Map(manifests.items.map((m) => [m.metadata.name, m]));
   const byState: Record<string, number> = {};
   const missing: string[] = [];
@@ -63,7 +68,8 @@ export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[
   for (const rt of sampleSpread(withManifest, Math.min(sampleSize, withManifest.length), 1)) {
     try {
       const access = await resolveSkrAccess(rt.runtimeId, kcp, e.skrAccess === 'kcp-secret' ? undefined : { client: gardener, namespace: e.gardener.namespace, shootName: rt.shootName });
-      const skr = new KubeClient(access.kubeconfig, { system: 'skr', counter, throttle, retry: { attempts: 2, baseDelayMs: 100, maxDelayMs: 500 } });
+      // The migration's retries: one 503 or reset of a flaky SKR is not a failed verification.
+      const skr = new KubeClient(access.kubeconfig, { system: 'skr', counter, throttle });
       const def = await skr.get(ISTIOS, KYMA_SYSTEM, 'default');
       sample.push({ runtimeId: rt.runtimeId, istio: def ? ((def.status as { state?: string } | undefined)?.state ?? 'no state') : 'absent' });
     } catch (err) {
@@ -72,7 +78,7 @@ export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[
   }
   return {
     env,
-    target: spec.canonical,
+    target: scope?.label ?? spec.canonical,
     ok: missing.length === 0 && nonReady.length === 0 && sample.every((s) => s.istio === 'Ready'),
     runtimes: resolution.runtimes.length,
     runtimeIds: resolution.runtimes.map((r) => r.runtimeId),

@@ -75,14 +75,15 @@ interface VerifyJson {
   error?: string;
 }
 
-/** The final summary of an ended wave: `verify` of its targets (run as a command) and the runtimes not migrated. */
+/** The final summary of an ended wave: `verify` of its runtimes (run as a command) and the runtimes not migrated. */
 export async function finalViewOf(services: Services, wave: Wave, dispatch: (name: string, argv: string[]) => Promise<CommandResult>): Promise<FinalView> {
   const journal = await services.journal();
   const plan = await journal.getPlan(wave.planHash);
   const specs = (plan?.document as { input?: { specs?: string[] } } | undefined)?.input?.specs ?? [];
   let check: FinalCheck;
   try {
-    const v = await dispatch('verify', [wave.env, ...specs, '--json']);
+    // The wave's own runtimes: a `--sample` or `--exclude` wave is not its whole target.
+    const v = await dispatch('verify', [wave.env, ...specs, '--wave', wave.waveId, '--json']);
     const r = v.json as VerifyJson;
     if (v.exitCode !== 0 || !r?.manifests) throw new Error(r?.error ?? v.text);
     const notReady = [...r.nonReady.map((n) => `${n.runtimeId} ${n.state}`), ...r.missing.map((m) => `${m} no Manifest`)];
