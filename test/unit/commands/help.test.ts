@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseArgs } from 'node:util';
 import { COMMANDS, dispatch } from '../../../commands/index.js';
+import { optionLines } from '../../../commands/help-text.js';
 import type { CommandContext } from '../../../commands/types.js';
 
 /** help reads no landscape: a context without services. */
@@ -33,6 +34,11 @@ describe('help (commands/index.ts)', () => {
     expect(res.exitCode).toBe(0);
     expect(res.text).toContain(spec.usage);
     for (const e of spec.examples) expect(res.text).toContain(e);
+  });
+
+  it('every option of every command says what it does (an empty meaning column was how --for shipped)', () => {
+    const blank = COMMANDS.flatMap((spec) => optionLines(spec).filter(([, text]) => !text).map(([flag]) => `${spec.name} ${flag}`));
+    expect(blank).toEqual([]);
   });
 
   it('every example starts with its command and parses with its options', () => {
