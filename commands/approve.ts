@@ -5,6 +5,7 @@
  */
 import type { EnvName } from '../src/config/config.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
+import { count } from '../src/text/words.js';
 
 export const approve: CommandSpec = {
   name: 'approve',
@@ -47,7 +48,7 @@ export const approve: CommandSpec = {
 
 export const cancel: CommandSpec = {
   name: 'cancel',
-  summary: 'cancel a plan: it cannot run until it is planned again (a journal record)',
+  summary: 'cancel a plan: it cannot run until it is planned again, and approvals given before are void (a journal record)',
   usage: 'cancel HASH',
   examples: ['cancel 3f2a9c1b7d4e'],
   permission: 'operate',
@@ -59,9 +60,10 @@ export const cancel: CommandSpec = {
     const journal = await ctx.services.journal();
     const plan = await journal.getPlan(hash);
     if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
-    await journal.cancelPlan(plan.hash, ctx.user);
+    const voided = await journal.cancelPlan(plan.hash, ctx.user);
     const c = await journal.planCancellation(plan.hash);
-    await journal.audit({ actor: ctx.user, action: 'cancel', subject: plan.hash, detail: { env: plan.env, target: plan.target } });
-    return ok(`plan ${plan.hash.slice(0, 12)} cancelled by ${c?.cancelledBy ?? ctx.user}: it does not run until it is planned again`, { planHash: plan.hash, cancelled: c ?? null });
+    await journal.audit({ actor: ctx.user, action: 'cancel', subject: plan.hash, detail: { env: plan.env, target: plan.target, approvalsVoided: voided } });
+    const approvals = voided ? `; ${count(voided, 'approval')} given before ${voided === 1 ? 'is' : 'are'} void, so running it again needs a new one` : '';
+    return ok(`plan ${plan.hash.slice(0, 12)} cancelled by ${c?.cancelledBy ?? ctx.user}: it does not run until it is planned again${approvals}`, { planHash: plan.hash, cancelled: c ?? null, approvalsVoided: voided });
   },
 };

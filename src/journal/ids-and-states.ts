@@ -54,3 +54,6 @@ export function taskSeqOf(taskId: string): number | undefined {
  * state is `running` but whose runner is gone is interrupted too, and is covered by `running`.
  */
 export const ACTIVE_WAVE_STATES = ['running', 'paused', 'draining', 'interrupted'] as const satisfies readonly WaveState[];
+
+/** The `usedBy` of an approval voided by a cancellation of its plan: `cancelled-by:<user>`. */
+export const CANCELLED_BY = 'cancelled-by:';

@@ -185,8 +185,12 @@ export interface Journal extends TypedRecords {
   /** Uses an approval up, once: true for the one caller that did, false when it was already used (or is unknown). */
   consumeApproval(id: number, usedBy: string, now?: Date): Promise<boolean>;
 
-  /** Records a cancellation of a plan (who, when); a plan cancelled again keeps one cancellation in force. */
-  cancelPlan(planHash: string, by: string, now?: Date): Promise<void>;
+  /**
+   * Records a cancellation of a plan (who, when); a plan cancelled again keeps one cancellation in force. Every
+   * approval of the plan not yet used is used up by it (`usedBy` `cancelled-by:<user>`): planning it again needs a
+   * new approval. Answers how many approvals it voided.
+   */
+  cancelPlan(planHash: string, by: string, now?: Date): Promise<number>;
   /** The cancellation of a plan still in force (not lifted by a new plan), if any. */
   planCancellation(planHash: string): Promise<PlanCancellation | undefined>;
   /** Lifts a plan's cancellation (a new `plan` of the same hash); true when there was one. The record stays. */

@@ -7,7 +7,7 @@
 import type { MigrationResult } from '../../migration/result.js';
 import type { Approval, AuditEntry, CheckpointState, CustomerTask, Journal, Lease, PlanCancellation, PlannedRuntime, StoredPlan, TaskState, Wave, WaveControl, WaveRuntime, WaveState } from '../journal.js';
 import { ApprovalUsedError, JournalNotFoundError, RuntimeWriteRefusedError, WaveActiveError } from '../errors.js';
-import { ACTIVE_TASK_STATES, ACTIVE_WAVE_STATES, formatWaveId, isFinalWaveState, START_KEEPS_CHECKPOINT, taskSeqOf, waveDay } from '../ids-and-states.js';
+import { ACTIVE_TASK_STATES, ACTIVE_WAVE_STATES, CANCELLED_BY, formatWaveId, isFinalWaveState, START_KEEPS_CHECKPOINT, taskSeqOf, waveDay } from '../ids-and-states.js';
 import { pendingMigrations, schemaVersionTable } from '../migrations/index.js';
 import type { DdlTypes, Dialect, Driver, Session } from './dialect.js';
 import * as rows from './rows.js';
@@ -278,9 +278,9 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
     return (await this.useApproval(this.db, id, usedBy, now.toISOString())) === 1;
   }
 
-  async cancelPlan(planHash: string, by: string, now = new Date()): Promise<void> {
+  async cancelPlan(planHash: string, by: string, now = new Date()): Promise<number> {
     // Serialised per plan so that two cancels keep one cancellation in force.
-    await this.driver.tx(async (s) => {
+    return this.driver.tx(async (s) => {
       await this.d.lock(s, 'plan-cancel:', `:${planHash}`);
       await s.query(
         'cancel-plan',
@@ -288,6 +288,9 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
          SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM plan_cancellations WHERE plan_hash = $1 AND cleared_at IS NULL)`,
         [planHash, by, now.toISOString()],
       );
+      // The approvals given before are void: a new plan of the same hash lifts the cancellation, not the decision.
+      const revoked = await s.query('revoke-approvals', 'UPDATE approvals SET used_at = $2, used_by = $3 WHERE plan_hash = $1 AND used_at IS NULL', [planHash, now.toISOString(), `${CANCELLED_BY}${by}`]);
+      return revoked.changes;
     });
   }
 

@@ -64,6 +64,23 @@ export function recordContract(journal: MakeJournal): void {
     expect((await j.planCancellation('p1'))?.cancelledBy).toBe('sre-4');
   });
 
+  it('voids the unused approvals of a plan it cancels, and only those', async () => {
+    const j = await journal();
+    const approval = (planHash: string, approver: string) => ({ planHash, approver, requestedBy: 'sre-1', action: 'run', createdAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 3_600_000).toISOString() });
+    await j.recordApproval(approval('p1', 'oncall-1'));
+    await j.recordApproval(approval('p1', 'oncall-2'));
+    await j.recordApproval(approval('p2', 'oncall-1'));
+    const used = (await j.listApprovals('p1')).find((a) => a.approver === 'oncall-2')!;
+    expect(await j.consumeApproval(used.id!, 'sre-1', NOW)).toBe(true);
+    expect(await j.cancelPlan('p1', 'sre-2', NOW)).toBe(1);
+    const p1 = await j.listApprovals('p1');
+    expect(p1.find((a) => a.approver === 'oncall-1')).toMatchObject({ usedBy: 'cancelled-by:sre-2', usedAt: NOW.toISOString() });
+    expect(p1.find((a) => a.approver === 'oncall-2')).toMatchObject({ usedBy: 'sre-1' });
+    expect(await j.consumeApproval(p1.find((a) => a.approver === 'oncall-1')!.id!, 'sre-1', NOW)).toBe(false);
+    expect((await j.listApprovals('p2'))[0].usedAt).toBeNull();
+    expect(await j.cancelPlan('p1', 'sre-3', NOW)).toBe(0);
+  });
+
   it('remembers a key once until it expires, also when two callers race', async () => {
     const j = await journal();
     const raced = await Promise.all([j.rememberOnce('sig-1', 300_000, NOW), j.rememberOnce('sig-1', 300_000, NOW)]);

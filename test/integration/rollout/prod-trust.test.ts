@@ -78,23 +78,28 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
     expect(await journal.listWaves({ env: 'prod' })).toHaveLength(2);
   });
 
-  it('a cancelled plan does not run until it is planned again (a journal record, not a chat setting)', async () => {
+  it('a cancelled plan does not run until it is planned again and approved again (a journal record, not a chat setting)', async () => {
     const journal = await services.journal();
     const runtimeId = runtimeOf(sim.out, 'prod', 'with-keda').runtimeId;
     const hash = await planned('sre-1', runtimeId);
     expect((await approve(hash)).exitCode).toBe(0);
-    expect((await dispatch(as('sre-2'), 'cancel', [hash])).exitCode).toBe(0);
+    const cancelled = await dispatch(as('sre-2'), 'cancel', [hash]);
+    expect(cancelled.exitCode).toBe(0);
+    expect(cancelled.text).toContain('1 approval given before is void, so running it again needs a new one');
     expect(await journal.planCancellation(hash)).toMatchObject({ cancelledBy: 'sre-2' });
 
     const refused = await run('sre-1', '--plan', hash, '--yes');
     expect(refused.exitCode).toBe(1);
     expect(refused.text).toContain(`plan ${hash.slice(0, 12)} was cancelled by sre-2`);
     expect((await journal.listWaves({ env: 'prod' })).filter((w) => w.planHash === hash)).toEqual([]);
-    // The refusal did not use the approval up.
-    expect((await journal.listApprovals(hash)).filter((a) => !a.usedAt)).toHaveLength(1);
+    // The cancel voided the approval given before it: a decision not to run, which planning again does not undo.
+    expect(await journal.listApprovals(hash)).toEqual([expect.objectContaining({ approver: 'oncall-1', usedBy: 'cancelled-by:sre-2', usedAt: expect.any(String) })]);
 
     expect(await planned('sre-1', runtimeId)).toBe(hash); // planned again: the cancellation is lifted
     expect(await journal.planCancellation(hash)).toBeUndefined();
+    refusedForApproval(await run('sre-1', '--plan', hash, '--yes'));
+    expect((await journal.listWaves({ env: 'prod' })).filter((w) => w.planHash === hash)).toEqual([]);
+    expect((await approve(hash)).exitCode).toBe(0);
     const ran = await run('sre-1', '--plan', hash, '--yes');
     expect(ran.exitCode).toBe(0);
     expect((await journal.listAudit({ subject: hash, limit: 20 })).map((a) => a.action)).toEqual(expect.arrayContaining(['cancel', 'cancel-lifted']));
