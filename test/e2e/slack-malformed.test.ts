@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../commands/index.js';
-import { postSigned, slashPayload } from '../helpers/fake-slack.js';
+import { postSigned, postSignedBody, slashPayload } from '../helpers/fake-slack.js';
 import { SECRET, slackSetup } from './harness.js';
 
 /** Command texts that must never post to the channel or start anything: each gets one ephemeral answer. */
@@ -92,5 +92,22 @@ describe('src/chat/slack/app.ts — malformed commands', () => {
     // Not in a test of its own after the corpus (that would pass alone, and depend on the order): each case.
     const status = await dispatch({ user: 'test', via: 'shell', interactive: false, services: s.t.services }, 'status', ['--json']);
     expect(status.json).toEqual({ waves: [] });
+  });
+
+  // Signed (only Slack or a holder of the secret can send them), yet no object: Bolt read `.ssl_check` of null and the
+  // process died. Each is refused with 400 and the bot keeps answering.
+  it.each([
+    ['form payload=null', 'payload=null', 'application/x-www-form-urlencoded'],
+    ['JSON null', 'null', 'application/json'],
+    ['JSON number', '42', 'application/json'],
+    ['form payload="text"', 'payload=%22text%22', 'application/x-www-form-urlencoded'],
+  ])('a signed body that is no object (%s) is refused with 400 and the bot stays up', async (_what, body, contentType) => {
+    s.fake.reset();
+    const res = await postSignedBody(s.t.eventsUrl, body, contentType, SECRET);
+    expect(res.status).toBe(400);
+    const next = await postSigned(s.t.eventsUrl, slashPayload('help', { user: 'U-after', channel: 'C5' }), SECRET);
+    expect(next.status).toBe(200);
+    await s.t.bot.idle();
+    expect(s.fake.callsTo('chat.postEphemeral').map((c) => c.body.user)).toEqual(['U-after']);
   });
 });

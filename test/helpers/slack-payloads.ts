@@ -70,10 +70,14 @@ export interface SignedResponse {
 
 /** POSTs a form body to the HTTP receiver, signed like Slack (v0 HMAC-SHA256 over `v0:ts:body`). */
 export function postSigned(url: string, form: Record<string, string>, secret: string, o: SignedOptions = {}): Promise<SignedResponse> {
-  const body = new URLSearchParams(form).toString();
+  return postSignedBody(url, new URLSearchParams(form).toString(), 'application/x-www-form-urlencoded', secret, o);
+}
+
+/** POSTs any body with its content type, signed like Slack. */
+export function postSignedBody(url: string, body: string, contentType: string, secret: string, o: SignedOptions = {}): Promise<SignedResponse> {
   const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
   const sig = o.signature ?? `v0=${crypto.createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) };
+  const headers: Record<string, string> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
   if (!o.unsigned) {
     headers['X-Slack-Signature'] = sig;
     headers['X-Slack-Request-Timestamp'] = String(ts);

@@ -4,7 +4,9 @@
  * as often as it is sent within its window. This guard refuses, with 401 and before any listener runs:
  * - a request timestamp more than `maxFutureSeconds` (60) ahead of this host's clock;
  * - a signature seen before (a replay), remembered in the journal (`seenOnce`) for longer than a signature can be
- *   valid, so that it holds across replicas sharing a PostgreSQL journal.
+ *   valid, so that it holds across replicas sharing a PostgreSQL journal;
+ * - with 400, a signed body that parses to no object (`payload=null`, JSON `null`, a number): Bolt reads its
+ *   properties unguarded and the process dies.
  *
  * Hook: the receiver's `requestListener` is wrapped. The guard buffers the body and verifies the signature with
  * Bolt's own `parseAndVerifyHTTPRequest` (the buffered body is left on the request, where Bolt's handler finds and
@@ -42,6 +44,16 @@ function refuse(res: http.ServerResponse, status: number): void {
   res.end();
 }
 
+/** Whether Bolt's own parser makes an object of the buffered body (one it cannot parse, Bolt answers itself: 400). */
+function parsesToObject(req: http.IncomingMessage): boolean {
+  try {
+    const body: unknown = HTTPModuleFunctions.parseHTTPRequestBody(req as Parameters<typeof HTTPModuleFunctions.parseHTTPRequestBody>[0]);
+    return body !== null && typeof body === 'object';
+  } catch {
+    return true;
+  }
+}
+
 /** Wraps a receiver's request listener with the checks above; returns the wrapped listener. */
 export function guardSlackRequests(inner: Listener, o: RequestGuardOptions): Listener {
   const now = o.now ?? Date.now;
@@ -74,6 +86,10 @@ export function guardSlackRequests(inner: Listener, o: RequestGuardOptions): Lis
       if (!first) {
         o.log.warn({ timestamp: ts }, 'slack: a signed request seen before (replay); refused');
         return refuse(res, 401);
+      }
+      if (!parsesToObject(req)) {
+        o.log.warn({ contentType: req.headers['content-type'] }, 'slack: a signed request whose body is no object; refused');
+        return refuse(res, 400);
       }
       inner(req, res);
     })().catch((e: unknown) => {
