@@ -34,7 +34,7 @@ import {
 } from './resources.js';
 import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
-import { istioInfo, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
+import { decide, istioInfo, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
 
 export type ConflictPolicy = 'hold' | 'proceed';
 
@@ -224,22 +224,21 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     const resolved = resolveIstioTemplates(templates.items, releaseMetas, [channel], KYMA_SYSTEM);
     if (!resolved.templates.length) throw new Finish('module-template-missing', null, SCRIPT_MESSAGES.templateMissing, `for the Kyma's channel ${channel}: ${resolved.problems.join('; ')}`);
 
-    // Step: already migrated (unless a previous attempt of this wave may have sent the patch).
+    // Step: already migrated (unless a previous attempt of this wave may have sent the patch). Listed before this
+    // run, it is verified read-only (DOMAIN.md §9.3 step 4): `already-migrated` only when the wait below finds the
+    // Istio CR and LM's evidence Ready; a broken runtime ends with what is wrong (error, multiple-istio-crs, timeout).
+    let listedBefore = false;
     if (hasIstio(kyma)) {
-      if (!opts.resumeAfterPatch) {
-        if (kcp && manifestName) {
-          const m = await kcp.get(MANIFESTS, KCP_SYSTEM, manifestName);
-          manifest = { name: manifestName, state: ((m?.status as { state?: string } | undefined)?.state) ?? null, message: null };
-        }
+      if (opts.resumeAfterPatch) patched = true;
+      else {
+        listedBefore = true;
         log(SCRIPT_MESSAGES.alreadyPresent);
-        return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, manifest ? `Manifest ${manifest.name}: ${manifest.state ?? 'absent'}` : null);
       }
-      patched = true;
     }
 
     // Step: skip-reconciliation, on the KCP Kyma — LM would not act, so patching would only leave a module entry
     // that LM takes up whenever the freeze is lifted.
-    if (!patched) {
+    if (!patched && !listedBefore) {
       skipCheck = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
       if (skipCheck === 'labelled') {
         throw new Finish(
@@ -259,13 +258,22 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
 
     // Step: conflict — a CR not named default means LM's default would be the newer one and never reconcile.
     const foreign = inventoryBefore.filter((c) => c.namespace === KYMA_SYSTEM && c.name !== 'default');
-    if (!patched && foreign.length && (opts.onConflict ?? 'hold') === 'hold') {
+    if (!patched && !listedBefore && foreign.length && (opts.onConflict ?? 'hold') === 'hold') {
       const list = foreign.map((c) => `${c.name} (created ${c.createdAt ?? '?'}, ${c.state ?? 'no state'})`).join(', ');
       throw new Finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, `held before the patch: Istio CR ${list} in ${KYMA_SYSTEM} is not named default; LM's default would not reconcile. Not patched; rename-to-default needs the customer's agreement.`);
     }
 
+    if (listedBefore && opts.dryRun) {
+      // A dry run does not wait: what the states say now.
+      const evidence = await currentEvidence(kcp, manifestName, kyma);
+      if (kcp && manifestName) manifest = manifestRecord(manifestName, evidence);
+      const d = decide(inventoryBefore, evidence);
+      if (d && d.outcome !== 'migrated') return finish(d.outcome, d.outcome === 'error' ? d.reason : null, SCRIPT_MESSAGES.failed, `${LISTED_BEFORE}${d.detail}`);
+      return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, `${evidenceText(manifest, evidence)}${d ? '' : ' (not Ready yet)'}`);
+    }
+
     // Step: the patch.
-    if (!patched) {
+    if (!patched && !listedBefore) {
       if (opts.dryRun) {
         const ops = istioPatch(kyma);
         await skr.jsonPatch(KYMAS, KYMA_SYSTEM, kymaName, ops, { dryRun: true });
@@ -304,19 +312,21 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     inventoryAfter = waited.crs;
     manifest = kcp && manifestName ? manifestRecord(manifestName, waited.evidence) : null;
     const d = waited.decision;
+    const before = listedBefore ? LISTED_BEFORE : '';
     switch (d.outcome) {
       case 'migrated':
+        if (listedBefore) return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, evidenceText(manifest, waited.evidence));
         log(SCRIPT_MESSAGES.success);
         return finish('migrated', null, SCRIPT_MESSAGES.success, null);
       case 'multiple-istio-crs':
         log(SCRIPT_MESSAGES.multipleCrs);
-        return finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, d.detail);
+        return finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, `${before}${d.detail}`);
       case 'error':
         log(SCRIPT_MESSAGES.failed);
-        return finish('error', d.reason, SCRIPT_MESSAGES.failed, d.detail);
+        return finish('error', d.reason, SCRIPT_MESSAGES.failed, `${before}${d.detail}`);
       case 'timeout':
         log(SCRIPT_MESSAGES.failed);
-        return finish('timeout', null, SCRIPT_MESSAGES.failed, d.detail);
+        return finish('timeout', null, SCRIPT_MESSAGES.failed, `${before}${d.detail}`);
     }
   } catch (e) {
     if (e instanceof Finish) {
@@ -349,6 +359,24 @@ async function checkSkipReconciliation(given: MigrateOptions['kcpSkipReconciliat
   const kymas = (await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: `${RUNTIME_ID_LABEL}=${runtimeId}` })).items;
   if (!kymas.length) notes.push(`no Kyma labelled ${RUNTIME_ID_LABEL}=${runtimeId} in ${KCP_SYSTEM} on KCP: LM has nothing to reconcile for this runtime`);
   return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
+}
+
+/** The detail of an outcome of a runtime whose Kyma listed istio before this run. */
+const LISTED_BEFORE = 'istio was in spec.modules before this run (not patched by it); ';
+
+/** LM's evidence now, read once: the istio Manifest on KCP, else the SKR Kyma's `status.modules` entry. */
+async function currentEvidence(kcp: KubeClient | undefined, manifestName: string | null, kyma: KubeObject): Promise<Evidence> {
+  if (kcp && manifestName) {
+    const m = await kcp.get(MANIFESTS, KCP_SYSTEM, manifestName);
+    const st = (m?.status ?? {}) as { state?: string; lastOperation?: { operation?: string } };
+    return { state: m ? (st.state ?? null) : null, message: st.lastOperation?.operation ?? null };
+  }
+  const mod = ((kyma.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules?.find((x) => x.name === 'istio');
+  return { state: mod?.state ?? null, message: mod?.message ?? null };
+}
+
+function evidenceText(manifest: MigrationResult['manifest'], evidence: Evidence | undefined): string {
+  return manifest ? `Manifest ${manifest.name}: ${manifest.state ?? 'absent'}` : `istio in the Kyma's status: ${evidence?.state ?? 'absent'}`;
 }
 
 function manifestRecord(name: string, evidence: Evidence | undefined): MigrationResult['manifest'] {

@@ -161,6 +161,28 @@ describe.each(KCP_GENERATIONS)('src/migration/migrate-runtime (KCP %s)', (kcp) =
     expect(res).toMatchObject({ outcome: 'migrated', patched: true });
   });
 
+  it('verifies a runtime that lists istio before the run read-only: already-migrated only when Ready, else what is wrong (DOMAIN §9.3 step 4)', async () => {
+    for (const scenario of ['istio-error', 'manifest-error'] as const) {
+      const first = await migrateRuntime(options(sim, 'stage', scenario));
+      expect({ outcome: first.outcome, reason: first.reason, patched: first.patched }).toEqual({ outcome: 'error', reason: expectedOf(scenario).reason, patched: true });
+      const again = await migrateRuntime(options(sim, 'stage', scenario));
+      expect({ outcome: again.outcome, reason: again.reason, patched: again.patched, class: again.class }).toEqual({ outcome: 'error', reason: first.reason, patched: false, class: 'platform' });
+      expect(again.detail).toMatch(/^istio was in spec\.modules before this run \(not patched by it\); /);
+      expect(kymaWrites(sim, runtimeOf(sim.out, 'stage', scenario).runtimeId)).toBe(1);
+      // A dry run tells the same without waiting.
+      expect(await migrateRuntime(options(sim, 'stage', scenario, { dryRun: true }))).toMatchObject({ outcome: 'error', reason: first.reason, patched: false });
+    }
+    const healthy = await migrateRuntime(options(sim, 'stage', 'fresh'));
+    expect(healthy.outcome).toBe('migrated');
+    const again = await migrateRuntime(options(sim, 'stage', 'fresh'));
+    expect({ outcome: again.outcome, patched: again.patched, message: again.message, detail: again.detail }).toEqual({
+      outcome: 'already-migrated',
+      patched: false,
+      message: 'Istio module already present on Kyma CR, skipping migration',
+      detail: `Manifest ${runtimeOf(sim.out, 'stage', 'fresh').runtimeId}-istio-4034478325: Ready`,
+    });
+  });
+
   it('stops waiting when aborted', async () => {
     const controller = new AbortController();
     const p = migrateRuntime(options(sim, 'prod', 'slow', { signal: controller.signal, deadlineMs: 60_000 }));
