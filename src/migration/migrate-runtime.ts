@@ -256,8 +256,19 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     inventoryAfter = inventoryBefore;
     for (const c of inventoryBefore) record({ object: `istio/${c.namespace}/${c.name}`, state: c.state ?? 'no state', detail: 'before patch' });
 
-    // Step: conflict — a CR not named default means LM's default would be the newer one and never reconcile.
-    const foreign = inventoryBefore.filter((c) => c.namespace === KYMA_SYSTEM && c.name !== 'default');
+    // Step: conflict — a CR not named default means LM's default would be the newer one and never reconcile; unless
+    // `default` exists and is older than every other CR: the operator reconciles it, and LM takes it over.
+    const foreign = conflictingCrs(inventoryBefore);
+    // The other customer CRs are no conflict for LM, but the customer's configuration in them is not in use: named
+    // in the detail of a migrated runtime, so the SRE can tell the customer.
+    const strays: string[] = [];
+    for (const c of inventoryBefore.filter((x) => x.name !== 'default' && !foreign.includes(x))) {
+      strays.push(
+        c.namespace === KYMA_SYSTEM
+          ? `Istio CR ${c.name} in ${KYMA_SYSTEM} is newer than default: the operator reconciles default (the oldest) and leaves ${c.name} unreconciled; LM takes default over`
+          : `Istio CR ${c.namespace}/${c.name} is outside ${KYMA_SYSTEM}: the operator never reconciles it (${c.state ?? 'no state'})`,
+      );
+    }
     if (!patched && !listedBefore && foreign.length && (opts.onConflict ?? 'hold') === 'hold') {
       const list = foreign.map((c) => `${c.name} (created ${c.createdAt ?? '?'}, ${c.state ?? 'no state'})`).join(', ');
       throw new Finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, `held before the patch: Istio CR ${list} in ${KYMA_SYSTEM} is not named default; LM's default would not reconcile. Not patched; rename-to-default needs the customer's agreement.`);
@@ -315,9 +326,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     const before = listedBefore ? LISTED_BEFORE : '';
     switch (d.outcome) {
       case 'migrated':
-        if (listedBefore) return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, evidenceText(manifest, waited.evidence));
+        if (listedBefore) return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, [evidenceText(manifest, waited.evidence), ...strays].join('; '));
         log(SCRIPT_MESSAGES.success);
-        return finish('migrated', null, SCRIPT_MESSAGES.success, null);
+        return finish('migrated', null, SCRIPT_MESSAGES.success, strays.length ? strays.join('; ') : null);
       case 'multiple-istio-crs':
         log(SCRIPT_MESSAGES.multipleCrs);
         return finish('multiple-istio-crs', null, SCRIPT_MESSAGES.multipleCrs, `${before}${d.detail}`);
@@ -359,6 +370,16 @@ async function checkSkipReconciliation(given: MigrateOptions['kcpSkipReconciliat
   const kymas = (await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: `${RUNTIME_ID_LABEL}=${runtimeId}` })).items;
   if (!kymas.length) notes.push(`no Kyma labelled ${RUNTIME_ID_LABEL}=${runtimeId} in ${KCP_SYSTEM} on KCP: LM has nothing to reconcile for this runtime`);
   return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
+}
+
+/**
+ * The customer Istio CRs in kyma-system that LM's `default` would lose to: all of them when there is no `default`
+ * yet, else those not strictly newer than it (the operator reconciles the oldest CR; a tie is not a safe bet).
+ */
+export function conflictingCrs(crs: readonly IstioCrInfo[]): IstioCrInfo[] {
+  const inNs = crs.filter((c) => c.namespace === KYMA_SYSTEM);
+  const def = inNs.find((c) => c.name === 'default');
+  return inNs.filter((c) => c.name !== 'default' && (!def || !def.createdAt || !c.createdAt || c.createdAt <= def.createdAt));
 }
 
 /** The detail of an outcome of a runtime whose Kyma listed istio before this run. */

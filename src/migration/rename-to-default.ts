@@ -110,6 +110,18 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
   }
   const others = crs.filter((c) => c.metadata.name !== 'default');
   if (!others.length) return result('nothing-to-do', crs.length ? 'Only the Istio CR default exists: no changes required' : 'No Istio CR exists: nothing to rename', null, true);
+  // `default` older than every other CR is the one the operator reconciles: copying a newer, never-reconciled CR into
+  // it would replace the configuration in use.
+  const def = crs.find((c) => c.metadata.name === 'default');
+  const defCreated = def?.metadata.creationTimestamp;
+  if (defCreated && others.every((c) => (c.metadata.creationTimestamp ?? '') > defCreated)) {
+    return result(
+      'refused',
+      `Refusing: Istio CR default is the oldest and the one the operator reconciles (${istioInfo(def).state ?? 'no state'}); ${others.map((c) => c.metadata.name).join(', ')} ${others.length === 1 ? 'is' : 'are'} newer and not in use. Copying ${others.length === 1 ? 'it' : 'one'} into default would replace the configuration in use. Nothing was changed; the customer may delete ${others.length === 1 ? 'it' : 'them'}.`,
+      null,
+      true,
+    );
+  }
   const candidates = others
     .filter((c) => ['Ready', 'Warning'].includes(istioInfo(c).state ?? ''))
     .sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));

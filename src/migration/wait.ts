@@ -47,8 +47,13 @@ const ONLY_CR_RECONCILES = 'only Istio CR';
 export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined): Decision | undefined {
   const inNs = crs.filter((c) => c.namespace === KYMA_SYSTEM);
   const def = inNs.find((c) => c.name === 'default');
-  const notOldest = crs.filter((c) => c.reason === 'OlderCRExists' || (c.description ?? '').includes(ONLY_CR_RECONCILES));
-  if (notOldest.length || (inNs.length > 1 && inNs.some((c) => c.state === 'Error' || c.state === 'Warning'))) {
+  const troubled = (c: IstioCrInfo) => c.state === 'Error' || c.state === 'Warning';
+  // What migrate.sh reads is `default`: a NEWER customer CR beside a reconciling `default` is left in Warning by the
+  // operator (OlderCRExists on it), which does not stop LM taking `default` over.
+  const conflict = def
+    ? def.reason === 'OlderCRExists' || (def.description ?? '').includes(ONLY_CR_RECONCILES) || (inNs.length > 1 && troubled(def))
+    : inNs.length > 1 && inNs.some(troubled);
+  if (conflict) {
     const names = inNs.map((c) => `${c.name} (${c.state ?? 'no state'})`).join(', ');
     return { outcome: 'multiple-istio-crs', detail: `Istio CRs in ${KYMA_SYSTEM}: ${names}` };
   }

@@ -6,7 +6,7 @@
  * runtime that passes every check is predicted `migrated`; what LM then does cannot be known in advance.
  */
 import PQueue from 'p-queue';
-import { migrateRuntime } from '../migration/migrate-runtime.js';
+import { conflictingCrs, migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
 import { kcpClient, type EnvAccess } from './wave-runner.js';
 import { KcpSkipList } from './kcp-skip-list.js';
@@ -41,7 +41,7 @@ export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess
           });
           if (r.outcome === 'skipped' && r.reason === 'dry-run') {
             // Every check passed. With `proceed`, a customer CR means LM's default will not reconcile.
-            const foreign = r.inventoryBefore.filter((c) => c.namespace === 'kyma-system' && c.name !== 'default');
+            const foreign = conflictingCrs(r.inventoryBefore);
             out.push(
               foreign.length
                 ? { runtimeId: rt.runtimeId, outcome: 'multiple-istio-crs', reason: null, detail: `would be patched; Istio CR ${foreign.map((c) => c.name).join(', ')} is not named default` }

@@ -172,14 +172,14 @@ describe.each(KCP_GENERATIONS)('src/migration/migrate-runtime (KCP %s)', (kcp) =
       // A dry run tells the same without waiting.
       expect(await migrateRuntime(options(sim, 'stage', scenario, { dryRun: true }))).toMatchObject({ outcome: 'error', reason: first.reason, patched: false });
     }
-    const healthy = await migrateRuntime(options(sim, 'stage', 'fresh'));
+    const healthy = await migrateRuntime(options(sim, 'stage', 'existing-default'));
     expect(healthy.outcome).toBe('migrated');
-    const again = await migrateRuntime(options(sim, 'stage', 'fresh'));
+    const again = await migrateRuntime(options(sim, 'stage', 'existing-default'));
     expect({ outcome: again.outcome, patched: again.patched, message: again.message, detail: again.detail }).toEqual({
       outcome: 'already-migrated',
       patched: false,
       message: 'Istio module already present on Kyma CR, skipping migration',
-      detail: `Manifest ${runtimeOf(sim.out, 'stage', 'fresh').runtimeId}-istio-4034478325: Ready`,
+      detail: `Manifest ${runtimeOf(sim.out, 'stage', 'existing-default').runtimeId}-istio-4034478325: Ready`,
     });
   });
 

@@ -94,6 +94,27 @@ describe('src/migration/rename-to-default', () => {
     expect(res.steps.find((s) => s.step === 'restore-replicas')?.status).toBe('done');
   });
 
+  it('a customer CR newer than a reconciling default is no conflict: migrated, named in the detail, and the rename refuses to overwrite default', async () => {
+    const { rt, kubeconfig, store } = skrOf(sim, 'stage', 'existing-default');
+    const def = store.get(ISTIO, 'kyma-system', 'default')!;
+    const newer = (name: string, namespace: string) => ({ apiVersion: def.apiVersion, kind: 'Istio', metadata: { name, namespace }, spec: { config: { numTrustedProxies: 5 } } });
+    await new Promise((r) => setTimeout(r, 1100)); // creationTimestamps have whole seconds: strictly newer than default
+    store.create(ISTIO, newer('extra-istio', 'kyma-system'));
+    store.create(ISTIO, newer('team-istio', 'default'));
+    const res = await migrateRuntime({ runtimeId: rt.runtimeId, kcpKubeconfig: readFileSync(kubeconfigOf(sim.out, 'stage', 'kcp'), 'utf8'), ...FAST });
+    expect({ outcome: res.outcome, patched: res.patched }).toEqual({ outcome: 'migrated', patched: true });
+    expect(res.detail).toContain('Istio CR extra-istio in kyma-system is newer than default: the operator reconciles default');
+    expect(res.detail).toContain('Istio CR default/team-istio is outside kyma-system: the operator never reconciles it');
+
+    const specBefore = store.get(ISTIO, 'kyma-system', 'default')!.spec;
+    const rename = await renameToDefault({ skrKubeconfig: kubeconfig, customerAgreed: true, ...FAST });
+    expect(rename.outcome).toBe('refused');
+    expect(rename.message).toContain('Istio CR default is the oldest and the one the operator reconciles');
+    expect(store.get(ISTIO, 'kyma-system', 'default')!.spec).toEqual(specBefore);
+    expect(istios(sim, rt.runtimeId).map((c) => c.metadata.name).sort()).toEqual(['default', 'extra-istio']);
+    expect(replicas(sim, rt.runtimeId)).toBe(1);
+  });
+
   it('refuses without the customer agreement and while a CR is Processing, changing nothing', async () => {
     const { rt, kubeconfig, store } = skrOf(sim, 'prod', 'custom-cr-legacy');
     const noAgreement = await renameToDefault({ skrKubeconfig: kubeconfig, customerAgreed: false, ...FAST });

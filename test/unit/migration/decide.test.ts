@@ -32,6 +32,8 @@ describe('src/migration/wait decide', () => {
     ['single CR Error', [cr('default', 'Error', { description: 'install failed' })], ev('Error'), 'error/istio-error'],
     ['Manifest Error, CR Ready', [cr('default', 'Ready')], ev('Error', 'SSA conflict'), 'error/manifest-error'],
     ['two CRs both Ready', [cr('custom', 'Ready'), cr('default', 'Ready')], ev('Processing'), undefined],
+    ['a newer customer CR beside the oldest default, Ready', [cr('default', 'Ready'), cr('extra', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Ready'), 'migrated'],
+    ['two customer CRs, no default yet, one in Warning', [cr('a', 'Ready'), cr('b', 'Warning', { reason: 'OlderCRExists' })], ev('Processing'), 'multiple-istio-crs'],
   ])('%s', (_name, crs, evidence, expected) => {
     const d = decide(crs, evidence);
     const got = d ? ('reason' in d ? `${d.outcome}/${d.reason}` : d.outcome) : undefined;
