@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
 import { runtimeOf, outsideRunbook, type SimConfigDoc } from '../helpers/sim.js';
+import { findResource } from '../../src/sim/k8s/resources.js';
 import { SECRET, slackSetup } from './harness.js';
 
 const PROD = 'C-PROD';
@@ -113,5 +114,31 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     const thread = [...s.fake.messages.values()].filter((m) => m.threadTs === taskRef.ts).map((m) => texts(m.blocks)).join('\n');
     expect(thread).toContain('renamed');
     expect(s.fake.unexpected).toEqual([]);
+  });
+
+  it('an approved run that the run itself refuses (the landscape changed) says so in the thread that announced the approval', async () => {
+    const rt = runtimeOf(s.sim.out, 'prod', 'with-keda');
+    s.fake.reset();
+    await postSigned(s.t.eventsUrl, slashPayload(`prod runtime-id=${rt.runtimeId}`, { user: 'U-REQ' }), SECRET);
+    await s.t.bot.idle();
+    const plan = structuredClone([...s.fake.messages.values()].find((m) => m.channel === PROD && m.text.startsWith('Plan ') && texts(m.blocks).includes(rt.runtimeId.slice(0, 8)))!);
+    const hash = actionsOf(plan)[0].value as string;
+    expect(await click(plan, `im:request-approval:${hash}`, 'U-REQ')).toEqual([]);
+    const request = structuredClone([...s.fake.messages.values()].find((m) => m.threadTs === plan.ts && m.text.startsWith('Approval needed'))!);
+    // The landscape changes between the request and the click: LM's regular template gets a new version.
+    const store = s.sim.sim.cluster('prod-kcp')!.store;
+    const TEMPLATE = findResource('operator.kyma-project.io', 'v1beta2', 'moduletemplates')!;
+    const regular = store.list(TEMPLATE, 'kcp-system').find((t) => t.metadata.name === 'istio-regular')!;
+    const bumped = { ...regular, metadata: { ...regular.metadata, annotations: { ...regular.metadata.annotations, 'operator.kyma-project.io/module-version': '9.9.9' } }, spec: { ...(regular.spec as object), version: '9.9.9' } };
+    store.update(TEMPLATE, bumped);
+    try {
+      expect(await click(request, actionsOf(request)[0].action_id as string, 'U-ONCALL')).toEqual([]);
+      const thread = s.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === plan.ts).map((c) => String(c.body.text));
+      expect(thread).toEqual(expect.arrayContaining([expect.stringContaining('approved by <@U-ONCALL>'), expect.stringContaining(':no_entry: the approved run did not start')]));
+      expect((await (await s.t.services.journal()).listWaves({ env: 'prod' })).filter((w) => w.planHash === hash)).toEqual([]);
+    } finally {
+      const now = store.list(TEMPLATE, 'kcp-system').find((t) => t.metadata.name === 'istio-regular')!;
+      store.update(TEMPLATE, { ...regular, metadata: { ...regular.metadata, resourceVersion: now.metadata.resourceVersion } });
+    }
   });
 });

@@ -119,7 +119,12 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
     const thread = req.threadTs ?? req.ts;
     const t = req.then;
     const start = async (argv?: string[]) => {
-      const refused = await startWave({ hash: req.planHash, user: req.requester, channel: req.channel, argv });
+      // A refusal of the run itself (the landscape changed since the plan, …) goes to the thread that announced the
+      // approval, not only to the requester: on-call must not believe a Prod wave started.
+      const onRefused = async (text: string) => {
+        await poster.post(req.channel, noteReply(`:no_entry: the approved run did not start: ${text}`), { threadTs: thread });
+      };
+      const refused = await startWave({ hash: req.planHash, user: req.requester, channel: req.channel, argv, onRefused });
       if (refused) await poster.post(req.channel, noteReply(`could not start: ${refused}`), { threadTs: thread });
     };
     if (t.kind === 'run') return start();

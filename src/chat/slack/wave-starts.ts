@@ -18,6 +18,8 @@ export interface StartRun {
   /** The run's arguments (default `--plan HASH --yes`; an approved forced run adds `--force`). */
   argv?: string[];
   onStarted?: (waveId: string) => Promise<void>;
+  /** Told the refusal (exit 1 or 2) besides the user: an approved run's thread, where the approval was announced. */
+  onRefused?: (text: string) => Promise<void>;
 }
 
 /** Starts a plan's wave as `o.user`; a reason (to tell the user) when it does not. */
@@ -57,7 +59,10 @@ export function waveStarter(ctx: SlackContext): StartWave {
           services.events.off('event', onEvent);
           startingPlans.delete(plan.hash);
         }
-        if (result.exitCode === 1 || result.exitCode === 2) await poster.ephemeral(o.channel, o.user, problemReply(`run ${(o.argv ?? ['--plan', o.hash.slice(0, 12)]).join(' ')}`, result.text));
+        if (result.exitCode === 1 || result.exitCode === 2) {
+          await poster.ephemeral(o.channel, o.user, problemReply(`run ${(o.argv ?? ['--plan', o.hash.slice(0, 12)]).join(' ')}`, result.text));
+          await o.onRefused?.(result.text);
+        }
       })(),
     );
     return undefined;

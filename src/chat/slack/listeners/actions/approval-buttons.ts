@@ -49,7 +49,7 @@ export function approvalButtons(actions: Map<string, ButtonHandler>, ctx: SlackC
       count('accepted');
       await j.audit({ actor: click.user, action: 'approve-click', subject: req.id, detail: { outcome: 'accepted', planHash: req.planHash, action: req.action, runs: followUpLine(req) } });
       await ctx.settle(click, `:white_check_mark: approved by ${mention(click.user)} at ${at}`);
-      await ctx.poster.post(req.channel, noteReply(`:white_check_mark: ${req.action} of plan ${inlineCode(req.planHash.slice(0, 12))} approved by ${mention(click.user)} at ${at}; ${inlineCode(`/istio-migrate ${followUpLine(req)}`)} runs as ${mention(req.requester)}`), { threadTs: req.threadTs ?? req.ts });
+      await ctx.poster.post(req.channel, noteReply(`:white_check_mark: ${req.action} of plan ${inlineCode(req.planHash.slice(0, 12))} approved by ${mention(click.user)} at ${at}; ${inlineCode(`/istio-migrate ${followUpLine(req)}`)} is run now as ${mention(req.requester)}, which checks the plan once more (a refusal is told here)`), { threadTs: req.threadTs ?? req.ts });
     } finally {
       approving.delete(req.id);
     }
