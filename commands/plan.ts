@@ -34,18 +34,20 @@ function shellArg(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Runtimes predicted not to migrate that the plan text lists one by one. */
+const PREVIEW_LINES = 15;
+
 /**
  * The plan as text: what an SRE (and the on-call approver) reads before running it. `configFile`: the `--config`
  * it was planned with, repeated in the "run it:" hint (without it the hint would run on another landscape).
  */
 export function renderPlan(p: PlanDocument & { preview?: Prediction[] }, configFile?: string): string {
+  const notMigrated = p.preview?.filter((x) => x.outcome !== 'migrated') ?? [];
   const preview = p.preview
     ? [
         `  preview (read every SKR): ${top(summarisePredictions(p.preview), 12)}`,
-        ...p.preview
-          .filter((x) => x.outcome !== 'migrated')
-          .slice(0, 15)
-          .map((x) => `    ${x.runtimeId}: ${x.outcome}${x.reason ? `/${x.reason}` : ''}${x.detail ? ` — ${x.detail}` : ''}`),
+        ...notMigrated.slice(0, PREVIEW_LINES).map((x) => `    ${x.runtimeId}: ${x.outcome}${x.reason ? `/${x.reason}` : ''}${x.detail ? ` — ${x.detail}` : ''}`),
+        ...(notMigrated.length > PREVIEW_LINES ? [`    … (${notMigrated.length - PREVIEW_LINES} more not predicted migrated: plan … --preview --json lists every one)`] : []),
       ]
     : [];
   const skippedBy: Record<string, number> = {};

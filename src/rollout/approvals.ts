@@ -39,6 +39,8 @@ export class ApprovalNeededError extends Error {
 /** Whether an environment needs approvals (config `approval`; Prod by default). */
 export interface ApprovalPolicy {
   approvalRequired(env: EnvName): boolean;
+  /** A simulated landscape: approvals may also be recorded from the shell (`approve --as`); otherwise Slack only. */
+  readonly simulated?: boolean;
 }
 
 /** The journal calls the approval rules use. */
@@ -116,9 +118,11 @@ export async function findApproval(journal: ApprovalStore, policy: ApprovalPolic
   const { all, valid } = await approvalsFor(journal, hash, requester, action);
   if (!valid.length) {
     const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
-    const how = `istio-migrate approve ${hash.slice(0, 12)} --as <on-call user> --for ${requester}${action === 'run' ? '' : ` --action ${action}`}`;
+    const how = policy.simulated
+      ? `the Slack button, or on this simulated landscape istio-migrate approve ${hash.slice(0, 12)} --as <on-call user> --for ${requester}${action === 'run' ? '' : ` --action ${action}`}`
+      : 'the Request approval button in Slack (approvals on a real landscape come only through Slack)';
     throw new ApprovalNeededError(
-      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid${forOther} (each approval is good for one use; ask on-call to approve: ${how}, or the Slack button)`,
+      `${env} needs an on-call approval of plan ${hash.slice(0, 12)} for "${action}" by someone other than ${requester}; none is valid${forOther} (each approval is good for one use; ask on-call to approve: ${how})`,
       { env, planHash: hash, action, requester, ...ask },
     );
   }

@@ -28,7 +28,7 @@ describe('rollout/approvals.ts checkApproval — a Prod refusal for want of an a
     expect(forced.json).toEqual({ error: expect.stringContaining('needs an on-call approval') });
     const need = forced.approvalNeeded!;
     expect(forced.text).toContain(`run: prod needs an on-call approval of plan ${need.planHash.slice(0, 12)} for "force" by someone other than sre-1; none is valid`);
-    expect(forced.text).toContain(`istio-migrate approve ${need.planHash.slice(0, 12)} --as <on-call user> --for sre-1 --action force`);
+    expect(forced.text).toContain(`on this simulated landscape istio-migrate approve ${need.planHash.slice(0, 12)} --as <on-call user> --for sre-1 --action force`);
     expect(need).toMatchObject({ env: 'prod', action: 'force', requester: 'sre-1', subject: { kind: 'plan' }, command: { name: 'run', argv: ['--plan', need.planHash, '--yes', '--force'] } });
     expect(need.detail).toContain('runbook order: step 1 (a few SKRs of Kyma-Test/Kyma-Integration) not done and verified');
     expect((await journal.getPlan(need.planHash))?.target).toBe('plan=trial');
