@@ -6,7 +6,7 @@
  * secret as before, with the same messages. Kubeconfigs stay in memory only, at most two batches of them.
  */
 import { RemoteError } from '../clients/errors.js';
-import type { KubeClient } from '../clients/kube-client.js';
+import { KubeClient, RequestCounter, type Throttle } from '../clients/kube-client.js';
 import { KCP_SYSTEM, RUNTIME_ID_LABEL } from '../migration/resources.js';
 
 /** A valid label value, which is also safe inside the selector's `in (…)`. */
@@ -84,5 +84,17 @@ export class KubeconfigBatch {
       if (!id || !wanted.has(id) || s.metadata?.name !== `kubeconfig-${id}` || !data) continue;
       this.ready.set(id, { kubeconfig: Buffer.from(data, 'base64').toString('utf8'), at });
     }
+  }
+}
+
+/**
+ * A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it).
+ * `signal`: the wave's stop — its retries end there instead of backing off for seconds after a stop.
+ */
+export function kcpClient(kubeconfig: string, throttle?: Throttle, signal?: AbortSignal): KubeClient | undefined {
+  try {
+    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle, signal });
+  } catch {
+    return undefined;
   }
 }

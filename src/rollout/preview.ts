@@ -8,7 +8,8 @@
 import PQueue from 'p-queue';
 import { conflictingCrs, migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
-import { kcpClient, type EnvAccess } from './wave-runner.js';
+import { kcpClient } from './kubeconfig-batch.js';
+import type { EnvAccess } from './wave-runner.js';
 import { KcpSkipList } from './kcp-skip-list.js';
 import type { Throttle } from '../clients/kube-client.js';
 import type { PlanRuntime } from './plan-wave.js';

@@ -10,7 +10,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
-import { KubeClient, RequestCounter, type Throttle } from '../clients/kube-client.js';
+import type { Throttle } from '../clients/kube-client.js';
 import { migrateRuntime, type MigrateOptions } from '../migration/migrate-runtime.js';
 import type { MigrationResult } from '../migration/result.js';
 import { allowedInFlight, NO_PRIOR, type GuardDecision, type GuardPrior } from './budget-guard.js';
@@ -22,7 +22,7 @@ import { JournalUnavailableError, RuntimeWriteRefusedError } from '../journal/er
 import { newRunnerHolder } from './runner-identity.js';
 import { LeaseRenewal } from './lease-renewal.js';
 import { KcpSkipList } from './kcp-skip-list.js';
-import { KubeconfigBatch } from './kubeconfig-batch.js';
+import { kcpClient, KubeconfigBatch } from './kubeconfig-batch.js';
 import { ManifestWatch } from './manifest-watch.js';
 import { istioManifestName } from '../migration/resources.js';
 import { StartGate, type Schedule } from './start-gate.js';
@@ -131,18 +131,6 @@ export class LeaseHeldError extends Error {
     readonly expiresAt: string,
   ) {
     super(`wave ${waveId} is being run by ${holder} (lease until ${expiresAt}); not starting a second runner`);
-  }
-}
-
-/**
- * A KCP client for the wave's own reads; undefined when the kubeconfig is not usable (each runtime then reports it).
- * `signal`: the wave's stop — its retries end there instead of backing off for seconds after a stop.
- */
-export function kcpClient(kubeconfig: string, throttle?: Throttle, signal?: AbortSignal): KubeClient | undefined {
-  try {
-    return new KubeClient(kubeconfig, { system: 'kcp', counter: new RequestCounter(), throttle, signal });
-  } catch {
-    return undefined;
   }
 }
 
@@ -344,6 +332,16 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     // spent for the other waves); any other end frees its share.
     global?.leave(final === 'budget-stopped');
   }
+  function launch(next: WaveRuntime): void {
+    kubeconfigs?.expect(next.runtimeId);
+    global?.started(); // released by runOne's finally
+    inFlight++; // counted now so the loop sees it; runOne counts it again, so undone when it starts
+    void queue.add(() => (inFlight--, runOne(next)));
+  }
+  /** Paused or draining: the runtimes a crashed runner left in flight are in flight still, and finish (re-checked). */
+  function finishLeftInFlight(): void {
+    while (pending.length && IN_FLIGHT.has(pending[0].state)) launch(pending.shift()!);
+  }
   async function loop(): Promise<void> {
     let lastControl = 0;
     let frozen = false;
@@ -372,6 +370,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           await journal.setWaveState(waveId, (wave.state = 'draining'));
           emit({ type: 'state', waveId, state: 'draining' });
         }
+        finishLeftInFlight();
         if (inFlight === 0) {
           final = 'finished';
           break;
@@ -382,6 +381,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           await journal.setWaveState(waveId, (wave.state = 'paused'));
           emit({ type: 'state', waveId, state: 'paused' });
         }
+        finishLeftInFlight();
         await show({ inFlight, limit: shown?.limit ?? queue.concurrency, requested: queue.concurrency, cause: `${frozen ? 'frozen' : 'paused'}: nothing new starts; the runtimes in flight finish` });
       } else {
         if (wave.state !== 'running') {
@@ -394,16 +394,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         const g = guard(queue.concurrency);
         const limit = Math.min(queue.concurrency, g.limit, limiter?.limit ?? Infinity);
         let taken: WaveRuntime | undefined;
-        while (pending.length && inFlight < limit && (global?.canStart() ?? true) && (taken = gate.take(pending))) {
-          const next = taken;
-          kubeconfigs?.expect(next.runtimeId);
-          global?.started(); // released by runOne's finally
-          inFlight++; // counted now so the loop sees it; runOne counts it again and we undo this below
-          void queue.add(async () => {
-            inFlight--;
-            await runOne(next);
-          });
-        }
+        while (pending.length && inFlight < limit && (global?.canStart() ?? true) && (taken = gate.take(pending))) launch(taken);
         const waiting = pending.length && inFlight < limit ? gate.waiting(pending) : undefined;
         const now: WaveLimit = { inFlight, limit, requested: queue.concurrency, ...(waiting && { waiting: { runtimes: waiting.runtimes, nextStart: waiting.nextStart } }), cause: waiting?.text ?? limitCause({ requested: queue.concurrency, guard: g, limiter, globalHeld: !!pending.length && inFlight < limit && !!global && !global.canStart() }) };
         await show(now);
