@@ -236,18 +236,34 @@ export const retryFailed: CommandSpec = {
     if (!ctx.interactive && !args.values.yes) throw new CommandError('retry-failed changes clusters: confirm with --yes', 1, retryFailed.examples[0]);
     const runtimes = await journal.listWaveRuntimes(id);
     const platformFailures = runtimes.filter((r) => r.state === 'finished' && r.result?.class === 'platform');
-    const notStarted = runtimes.filter((r) => r.state !== 'finished').length;
+    const neverStarted = runtimes.filter((r) => r.state === 'pending').length;
+    const leftInFlight = runtimes.filter((r) => r.state !== 'finished' && r.state !== 'pending').length;
+    const unfinished = [...(neverStarted ? [`${neverStarted} never started`] : []), ...(leftInFlight ? [`${leftInFlight} left in flight (re-checked by state)`] : [])].join(' and ');
     // Nothing retryable: say so before anything (an approval, a confirmation, the wave) is touched.
     if (!platformFailures.length) {
       const customer = runtimes.filter((r) => r.result?.class === 'customer').length;
       const why = [
         `nothing to retry: ${id} has no runtimes that failed on the platform side`,
         ...(customer ? [`${customer} customer outcomes (more than one Istio CR) are customer-contact tasks: see tasks`] : []),
-        ...(notStarted ? [`${notStarted} runtimes never started: resume ${id}`] : []),
+        ...(unfinished ? [`of its runtimes ${unfinished}: resume ${id}`] : []),
       ].join('; ');
       return ok(why, { ...status, retried: 0 });
     }
-    await checkApproval(journal, ctx.services, wave.env as EnvName, wave.planHash, ctx.user, 'retry-failed', {
+    // Whether it can run here at all, before anything is used up or reset (a refusal changes nothing): a live runner
+    // (an `interrupted` wave's dead runner can still hold an unexpired lease: taken over), another wave of the
+    // environment, a freeze.
+    let takeOverFrom: string | undefined;
+    const lease = await journal.getLease(id);
+    if (lease && Date.parse(lease.expiresAt) > Date.now()) {
+      const runner = await liveRunner(ctx, id);
+      if (runner.alive) throw new CommandError(`wave ${id} is being run by ${runner.holder} (${runner.evidence}): retry when it has ended; nothing was changed`, 1, `status ${id}`);
+      takeOverFrom = runner.holder;
+    }
+    const env = wave.env as EnvName;
+    const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== id);
+    if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end, then retry-failed ${id}; nothing was changed`, 1, `status ${other.waveId}`);
+    if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: the retry would only pause. unfreeze ${env} first; nothing was changed`, 1, `unfreeze ${env}`);
+    await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, 'retry-failed', {
       command: { name: 'retry-failed', argv: [id, '--yes'] },
       subject: { kind: 'wave', waveId: id },
       detail: [
@@ -257,14 +273,14 @@ export const retryFailed: CommandSpec = {
       ].join('\n'),
     });
     const failed = platformFailures.map((r) => r.runtimeId);
-    const also = notStarted ? ` (and the ${notStarted} runtimes of the ${status.state} wave that never started)` : '';
+    const also = unfinished ? ` (and of the ${status.state} wave's other runtimes, ${unfinished})` : '';
     await confirmChange(ctx, !!args.values.yes, `retry-failed ${id} (${wave.env}, ${wave.target}): ${failed.length} runtimes that failed on the platform side run again${also}`, 'retry-failed changes clusters: confirm with --yes', retryFailed.examples[0]);
     await journal.resetRuntimes(id, failed);
     await journal.setWaveControl(id, 'none');
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
     ctx.progress?.(`retrying ${failed.length} of ${runtimes.length} runtimes of ${id}${also}`);
     const wave2 = (await journal.getWave(id))!;
-    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true }));
+    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true, takeOverFrom }));
     // What the retry did, then where the wave stands: never as if the whole wave ran again.
     const retried = new Set(failed);
     const outcomes: Record<string, number> = {};
