@@ -72,7 +72,7 @@ async function loadTask(ctx: CommandContext, id: string | undefined) {
   if (!id) throw new CommandError('name a task, e.g. task-3 (see `tasks`)', 2, task.examples[0]);
   const journal = await ctx.services.journal();
   const t = await journal.getTask(id);
-  if (!t) throw new CommandError(`no task ${id} (see tasks all)`, 1);
+  if (!t) throw new CommandError(`no task ${id}: task ids look like task-3 (see tasks all)`, 1, 'tasks all');
   return { journal, t };
 }
 

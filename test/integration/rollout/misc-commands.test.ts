@@ -83,6 +83,10 @@ describe('commands export, show, tasks, freeze/unfreeze', () => {
     expect(allTasks.map((t) => t.taskId).sort()).toEqual(open.tasks.map((t) => t.taskId).sort());
     expect(allTasks.find((t) => t.taskId === closed)!.state).toBe('resolved');
     expect(all.text).toContain(`${closed} resolved`);
+    const unknown = await dispatch(ctx, 'task', ['nope', 'rename']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.text).toContain('no task nope: task ids look like task-3');
+    expect(unknown.text).toContain('tasks all');
   });
 
   it('freeze <env> makes run refuse there and not elsewhere; unfreeze without argument lifts every freeze', async () => {
