@@ -6,9 +6,13 @@
 
 export interface IstioCrSeen {
   name: string;
+  /** Absent: kyma-system (a task keeps the CRs there only). */
+  namespace?: string;
   createdAt?: string | null;
   state?: string | null;
 }
+
+import { KYMA_SYSTEM } from './resources.js';
 
 const code = (s: string) => `\`${s}\``;
 
@@ -18,8 +22,18 @@ export function describeIstioConflict(crs: readonly IstioCrSeen[]): string {
   if (!customer.length) return crs.length ? 'only the Istio CR `default` exists: nothing left to rename' : 'no Istio CR exists';
   if (crs.length === 1) return `a customer Istio CR ${code(customer[0].name)} exists; migrating would add ${code('default')}, which would not reconcile while the older customer CR exists`;
   const oldest = [...crs].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.name.localeCompare(b.name))[0];
-  if (oldest.name === 'default' && customer.every((c) => (c.createdAt ?? '') > (oldest.createdAt ?? ''))) {
+  if (crs.some((c) => c.name === 'default') && !conflictingCrs(crs).length) {
     return `${code('default')} is the oldest of ${crs.length} Istio CRs and the one that reconciles; the newer ${customer.map((c) => code(c.name)).join(', ')} ${customer.length === 1 ? 'is' : 'are'} not in use, and LM takes ${code('default')} over: nothing to rename (the customer may delete ${customer.length === 1 ? 'it' : 'them'})`;
   }
   return `${crs.length} Istio CRs exist (${crs.map((c) => code(c.name)).join(', ')}): only the oldest, ${code(oldest.name)}, reconciles, so LM's ${code('default')} cannot take over`;
+}
+
+/**
+ * The customer Istio CRs in kyma-system that LM's `default` would lose to: all of them when there is no `default`
+ * yet, else those not strictly newer than it (the operator reconciles the oldest CR; a tie is not a safe bet).
+ */
+export function conflictingCrs<T extends IstioCrSeen>(crs: readonly T[]): T[] {
+  const inNs = crs.filter((c) => (c.namespace ?? KYMA_SYSTEM) === KYMA_SYSTEM);
+  const def = inNs.find((c) => c.name === 'default');
+  return inNs.filter((c) => c.name !== 'default' && (!def || !def.createdAt || !c.createdAt || c.createdAt <= def.createdAt));
 }

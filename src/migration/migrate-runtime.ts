@@ -34,7 +34,8 @@ import {
 } from './resources.js';
 import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
-import { decide, istioInfo, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
+import { conflictingCrs } from './istio-conflict.js';
+import { decide, istioInfo, kymaEvidence, manifestEvidence, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
 
 export type ConflictPolicy = 'hold' | 'proceed';
 
@@ -372,28 +373,12 @@ async function checkSkipReconciliation(given: MigrateOptions['kcpSkipReconciliat
   return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
 }
 
-/**
- * The customer Istio CRs in kyma-system that LM's `default` would lose to: all of them when there is no `default`
- * yet, else those not strictly newer than it (the operator reconciles the oldest CR; a tie is not a safe bet).
- */
-export function conflictingCrs(crs: readonly IstioCrInfo[]): IstioCrInfo[] {
-  const inNs = crs.filter((c) => c.namespace === KYMA_SYSTEM);
-  const def = inNs.find((c) => c.name === 'default');
-  return inNs.filter((c) => c.name !== 'default' && (!def || !def.createdAt || !c.createdAt || c.createdAt <= def.createdAt));
-}
-
 /** The detail of an outcome of a runtime whose Kyma listed istio before this run. */
 const LISTED_BEFORE = 'istio was in spec.modules before this run (not patched by it); ';
 
 /** LM's evidence now, read once: the istio Manifest on KCP, else the SKR Kyma's `status.modules` entry. */
 async function currentEvidence(kcp: KubeClient | undefined, manifestName: string | null, kyma: KubeObject): Promise<Evidence> {
-  if (kcp && manifestName) {
-    const m = await kcp.get(MANIFESTS, KCP_SYSTEM, manifestName);
-    const st = (m?.status ?? {}) as { state?: string; lastOperation?: { operation?: string } };
-    return { state: m ? (st.state ?? null) : null, message: st.lastOperation?.operation ?? null };
-  }
-  const mod = ((kyma.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules?.find((x) => x.name === 'istio');
-  return { state: mod?.state ?? null, message: mod?.message ?? null };
+  return kcp && manifestName ? manifestEvidence(await kcp.get(MANIFESTS, KCP_SYSTEM, manifestName)) : kymaEvidence(kyma);
 }
 
 function evidenceText(manifest: MigrationResult['manifest'], evidence: Evidence | undefined): string {

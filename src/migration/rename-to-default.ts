@@ -10,6 +10,7 @@ import { RemoteError } from '../clients/errors.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from '../clients/retry.js';
 import { ISTIOS, KYMA_SYSTEM, OPERATOR_DEPLOYMENT } from './resources.js';
 import type { IstioCrInfo } from './result.js';
+import { conflictingCrs } from './istio-conflict.js';
 import { istioInfo } from './wait.js';
 
 export type RenameOutcome =
@@ -113,8 +114,7 @@ export async function renameToDefault(opts: RenameOptions): Promise<RenameResult
   // `default` older than every other CR is the one the operator reconciles: copying a newer, never-reconciled CR into
   // it would replace the configuration in use.
   const def = crs.find((c) => c.metadata.name === 'default');
-  const defCreated = def?.metadata.creationTimestamp;
-  if (defCreated && others.every((c) => (c.metadata.creationTimestamp ?? '') > defCreated)) {
+  if (def && !conflictingCrs(inventoryBefore).length) {
     return result(
       'refused',
       `Refusing: Istio CR default is the oldest and the one the operator reconciles (${istioInfo(def).state ?? 'no state'}); ${others.map((c) => c.metadata.name).join(', ')} ${others.length === 1 ? 'is' : 'are'} newer and not in use. Copying ${others.length === 1 ? 'it' : 'one'} into default would replace the configuration in use. Nothing was changed; the customer may delete ${others.length === 1 ? 'it' : 'them'}.`,

@@ -67,6 +67,18 @@ export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined): Deci
   return undefined;
 }
 
+/** LM's evidence in the istio Manifest on KCP (undefined: it does not exist). */
+export function manifestEvidence(m: KubeObject | undefined): Evidence {
+  const st = (m?.status ?? {}) as { state?: string; lastOperation?: { operation?: string } };
+  return m ? { state: st.state ?? null, message: st.lastOperation?.operation ?? null } : { state: null, message: null };
+}
+
+/** LM's evidence without KCP access: the istio entry of the SKR Kyma's `status.modules`. */
+export function kymaEvidence(kyma: KubeObject): Evidence {
+  const m = ((kyma.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules?.find((x) => x.name === 'istio');
+  return { state: m?.state ?? null, message: m?.message ?? null };
+}
+
 /**
  * A shared view of the istio Manifests on KCP (a wave watches them all with one stream). `subscribe` tells `on` the
  * Manifest's state now (when it exists) and at every change, and returns the unsubscribe; undefined when the view is
@@ -165,14 +177,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   };
 
   const onEvidence = (type: string, obj: KubeObject) => {
-    if (o.kcp) {
-      const st = (obj.status ?? {}) as { state?: string; lastOperation?: { operation?: string } };
-      setEvidence(type === 'DELETED' ? { state: null, message: null } : { state: st.state ?? null, message: st.lastOperation?.operation ?? null }, `manifest/${o.manifestName}`);
-    } else {
-      const mods = ((obj.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules ?? [];
-      const m = mods.find((x) => x.name === 'istio');
-      setEvidence({ state: m?.state ?? null, message: m?.message ?? null }, `kyma/${o.kymaName}`);
-    }
+    if (o.kcp) setEvidence(manifestEvidence(type === 'DELETED' ? undefined : obj), `manifest/${o.manifestName}`);
+    else setEvidence(kymaEvidence(obj), `kyma/${o.kymaName}`);
   };
 
   const istioPath = collectionPath(ISTIOS);

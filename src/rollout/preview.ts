@@ -6,7 +6,8 @@
  * runtime that passes every check is predicted `migrated`; what LM then does cannot be known in advance.
  */
 import PQueue from 'p-queue';
-import { conflictingCrs, migrateRuntime } from '../migration/migrate-runtime.js';
+import { conflictingCrs } from '../migration/istio-conflict.js';
+import { migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
 import { kcpClient } from './kubeconfig-batch.js';
 import type { EnvAccess } from './wave-runner.js';
