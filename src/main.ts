@@ -1,3 +1,4 @@
+import os from 'node:os';
 /**
  * Entry point of the `istio-migrate` binary: picks the mode from the command line.
  * Usage errors exit 2 with the reason (C3).
@@ -213,6 +214,19 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
     }
     throw e;
   }
+  // Ctrl-C or SIGTERM while a wave runs here stops it gracefully, as the bot's SIGTERM does: no new starts, in-flight
+  // runtimes stopped with their checkpoints kept, the wave `interrupted` and its lease released, so that `resume`
+  // continues it at once. With no wave running here, or at a second signal, the process leaves at once.
+  const terminal = terminalProgress();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy || services.events.runners.size === 0) process.exit(exitCodeOfSignal(signal));
+    stoppedBy = signal;
+    terminal.progress(`${signal}: stopping the wave gracefully (in-flight runtimes keep their checkpoints; resume continues it); ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again leaves at once`);
+    services.events.stopAll(new Error(`stopped by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const result = await dispatch(
       {
@@ -222,7 +236,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
         // Only at a terminal: C5 refuses a change with neither a TTY nor --yes.
         confirm: interactive ? (question) => askToProceed(question, process.stdin, process.stderr) : undefined,
         services,
-        ...terminalProgress(),
+        ...terminal,
       },
       name,
       args,
@@ -230,8 +244,11 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
     if (json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
     else if (result.output) process.stdout.write(result.output);
     else (result.exitCode === 0 || result.exitCode === 3 ? process.stdout : process.stderr).write(`${result.text}\n`);
-    return result.exitCode;
+    // A wave stopped by a signal did not end: the shell's convention (128 + the signal's number), whatever it counted.
+    return stoppedBy ? exitCodeOfSignal(stoppedBy) : result.exitCode;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await services.close();
   }
 }
@@ -269,6 +286,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** 130 for SIGINT, 143 for SIGTERM: 128 + the signal's number, as a shell reports a process ended by it. */
+function exitCodeOfSignal(signal: NodeJS.Signals): number {
+  return 128 + os.constants.signals[signal];
 }
 
 /** `migrate` and `rename-to-default` keep migrate.sh's exit codes: 0 done, 2 timeout, 1 anything else (C3). */

@@ -70,10 +70,10 @@ export interface BinRunOptions {
   env?: Record<string, string>;
   /** Written to stdin, which is then closed; without it stdin is ignored. */
   stdin?: string;
-  /** Called with all stdout so far on each chunk; `kill` sends SIGTERM. */
-  onStdout?: (text: string, kill: () => void) => void;
-  /** Called with all stderr so far on each chunk; `kill` sends SIGTERM. */
-  onStderr?: (text: string, kill: () => void) => void;
+  /** Called with all stdout so far on each chunk; `kill` sends a signal (default SIGTERM). */
+  onStdout?: (text: string, kill: (signal?: NodeJS.Signals) => void) => void;
+  /** Called with all stderr so far on each chunk; `kill` sends a signal (default SIGTERM). */
+  onStderr?: (text: string, kill: (signal?: NodeJS.Signals) => void) => void;
 }
 
 let checkedBin: string | undefined;
@@ -84,7 +84,7 @@ export function runBin(args: string[], o: BinRunOptions = {}): Promise<BinRun> {
   const bin = checkedBin;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: o.cwd ?? ROOT, env: cleanEnv(o.env), stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const kill = () => child.kill('SIGTERM');
+    const kill = (signal: NodeJS.Signals = 'SIGTERM') => child.kill(signal);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => {
