@@ -4,7 +4,7 @@
  * the wave here when no runner holds it (after a crash: C5 resume).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Journal, WaveControl, WaveState } from '../src/journal/journal.js';
+import type { Journal, Wave, WaveControl, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { isFrozen } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
@@ -36,6 +36,18 @@ async function loadWave(ctx: CommandContext, id: string) {
   const wave = await journal.getWave(id);
   if (!wave) throw new CommandError(`no wave ${id} (see status)`, 1);
   return { journal, wave };
+}
+
+/**
+ * What a wave that runs here again (`resume`, `retry-failed`) needs of its environment, checked before anything is
+ * used up or changed: no freeze (it would only pause), and no other active wave (one wave per environment: an ended
+ * or interrupted wave comes back only while no other holds it). `then` is the command to give once it is free.
+ */
+async function refuseUnlessEnvironmentFree(journal: Journal, wave: Wave, then: string): Promise<void> {
+  const env = wave.env as EnvName;
+  if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: ${wave.waveId} would only pause. unfreeze ${env} first, then ${then}; nothing was changed`, 1, `unfreeze ${env}`);
+  const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== wave.waveId);
+  if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then ${then}; nothing was changed`, 1, `status ${other.waveId}`);
 }
 
 /** How long a control's answer waits for a live runner to act on it (runners read controls every 250 ms). */
@@ -130,10 +142,7 @@ export const resume: CommandSpec = {
     const budgetNow = await waveBudget(journal, ctx.services, wave, all.length);
     if (!live) {
       if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
-      if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: ${id} would only pause. unfreeze ${env} first`, 1, `unfreeze ${env}`);
-      // One wave per environment: an ended wave comes back only while no other wave holds the environment.
-      const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== id);
-      if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then resume ${id}`, 1, `status ${other.waveId}`);
+      await refuseUnlessEnvironmentFree(journal, wave, `resume ${id}`);
       if (newBudget !== undefined && newBudget <= failures) {
         throw new CommandError(`--budget ${newBudget} would stop ${id} again at once: it has ${failures} platform failures already; give more than ${failures}`, 1, `resume ${id} --budget ${failures + 1} --yes`);
       }
@@ -260,9 +269,7 @@ export const retryFailed: CommandSpec = {
       takeOverFrom = runner.holder;
     }
     const env = wave.env as EnvName;
-    const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== id);
-    if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end, then retry-failed ${id}; nothing was changed`, 1, `status ${other.waveId}`);
-    if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: the retry would only pause. unfreeze ${env} first; nothing was changed`, 1, `unfreeze ${env}`);
+    await refuseUnlessEnvironmentFree(journal, wave, `retry-failed ${id}`);
     await checkApproval(journal, ctx.services, env, wave.planHash, ctx.user, 'retry-failed', {
       command: { name: 'retry-failed', argv: [id, '--yes'] },
       subject: { kind: 'wave', waveId: id },
