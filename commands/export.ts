@@ -3,9 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { waveArg } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
-function csvCell(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell. Text from the landscape (account ids, messages, a cluster's error text) that a spreadsheet would
+ * read as a formula — it starts with = + - @, a tab or a carriage return — is prefixed with ' (OWASP's CSV
+ * injection advice), so that opening the change record's file runs nothing; numbers stay numbers.
+ */
+export function csvCell(v: string | number | null | undefined): string {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export const exportWave: CommandSpec = {

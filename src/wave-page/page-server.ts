@@ -144,7 +144,14 @@ export async function handleWavePage(req: http.IncomingMessage, res: http.Server
     send(res, 405, 'text/plain', 'read only\n');
     return true;
   }
-  const parts = url.pathname.slice('/waves/'.length).split('/').map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname.slice('/waves/'.length).split('/').map(decodeURIComponent);
+  } catch {
+    // A malformed %-escape: answered like every other refusal here (with the security headers), not as a crash.
+    send(res, 400, 'text/plain; charset=utf-8', 'bad request: the path has a malformed %-escape. Open the page through the link the bot posted\n');
+    return true;
+  }
   if (parts[0] === 'assets') {
     const name = parts[1];
     if (name === 'uPlot.iife.min.js') send(res, 200, 'text/javascript; charset=utf-8', uplotAssets().js);

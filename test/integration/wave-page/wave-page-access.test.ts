@@ -76,6 +76,16 @@ describe('src/wave-page/page-server.ts — signed links only; no secret on a pag
     expect(await res.text()).not.toContain(waveId === '' ? 'x' : '"counts"');
   });
 
+  it.each(['/waves/%E0%A4%A', '/waves/index/%', '/waves/assets/%zz'])('a malformed %%-escape (%s) → 400 with the security headers, not a crash', async (url) => {
+    const res = await fetch(base() + url);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await res.text()).toContain('malformed %-escape');
+    // The server still answers.
+    expect((await fetch(`${base()}/waves/${waveId}`)).status).toBe(403);
+  });
+
   it('export --format svg prints the timeline chart; --format png --out writes a PNG', async () => {
     const svg = await dispatch(ctx, 'export', [waveId, '--format', 'svg']);
     expect(svg.exitCode).toBe(0);
