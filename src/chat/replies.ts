@@ -37,8 +37,9 @@ function echo(commandLine: string): string {
   return inlineCode(line.length > 120 ? `${line.slice(0, 119)}…` : line);
 }
 
+/** A command's first line as a notification's fallback: its text is escaped, as everything from a command is. */
 function firstLine(text: string): string {
-  return text.split('\n', 1)[0].slice(0, 300);
+  return plain(text.split('\n', 1)[0].slice(0, 300));
 }
 
 /** A command's answer, shown to the channel: its output and who asked. */

@@ -125,16 +125,21 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     const hash = actionsOf(plan)[0].value as string;
     expect(await click(plan, `im:request-approval:${hash}`, 'U-REQ')).toEqual([]);
     const request = structuredClone([...s.fake.messages.values()].find((m) => m.threadTs === plan.ts && m.text.startsWith('Approval needed'))!);
-    // The landscape changes between the request and the click: LM's regular template gets a new version.
+    // The landscape changes between the request and the click: LM's regular template gets a new version — one that
+    // carries Slack markup, which the thread must show as text (no @channel, no disguised link in a Prod channel).
+    const version = '9.9.9 <!channel> <http://evil.example/approve|click here to re-approve>';
     const store = s.sim.sim.cluster('prod-kcp')!.store;
     const TEMPLATE = findResource('operator.kyma-project.io', 'v1beta2', 'moduletemplates')!;
     const regular = store.list(TEMPLATE, 'kcp-system').find((t) => t.metadata.name === 'istio-regular')!;
-    const bumped = { ...regular, metadata: { ...regular.metadata, annotations: { ...regular.metadata.annotations, 'operator.kyma-project.io/module-version': '9.9.9' } }, spec: { ...(regular.spec as object), version: '9.9.9' } };
+    const bumped = { ...regular, metadata: { ...regular.metadata, annotations: { ...regular.metadata.annotations, 'operator.kyma-project.io/module-version': version } }, spec: { ...(regular.spec as object), version } };
     store.update(TEMPLATE, bumped);
     try {
       expect(await click(request, actionsOf(request)[0].action_id as string, 'U-ONCALL')).toEqual([]);
       const thread = s.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === plan.ts).map((c) => String(c.body.text));
       expect(thread).toEqual(expect.arrayContaining([expect.stringContaining('approved by <@U-ONCALL>'), expect.stringContaining(':no_entry: the approved run did not start')]));
+      const refusal = s.fake.callsTo('chat.postMessage').find((c) => c.body.thread_ts === plan.ts && String(c.body.text).includes('did not start'))!;
+      expect(JSON.stringify(refusal.body.blocks)).toContain('9.9.9 &lt;!channel&gt; &lt;http://evil.example/approve|click here to re-approve&gt;');
+      expect(JSON.stringify([refusal.body.blocks, refusal.body.text])).not.toMatch(/<!channel>|<http:/);
       expect((await (await s.t.services.journal()).listWaves({ env: 'prod' })).filter((w) => w.planHash === hash)).toEqual([]);
     } finally {
       const now = store.list(TEMPLATE, 'kcp-system').find((t) => t.metadata.name === 'istio-regular')!;

@@ -12,8 +12,8 @@ import type { EnvName } from '../../config/config.js';
 import { requestOpen } from '../../rollout/approval-requests.js';
 import type { ApprovalNeed } from '../../rollout/approvals.js';
 import { approvalRequestId, followUpLine, followUpOf, subjectText, type ApprovalRequest, type FollowUp } from '../approval-request.js';
-import { inlineCode, mention } from '../message.js';
-import { commandReply, noteReply, problemReply } from '../replies.js';
+import { inlineCode, mention, plain } from '../message.js';
+import { commandReply, noteReply, outputSections, problemReply } from '../replies.js';
 import { approvalRequestMessage } from '../wave-message.js';
 import type { SlackContext } from './context.js';
 import { planRefKey, readApprovalRequest, readRef, saveApprovalRequest, taskRefKey, waveRefKey } from './message-store.js';
@@ -99,7 +99,7 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
           : `:hourglass_flowing_sand: ${r.refused}`;
     } catch (e) {
       ctx.log.error({ channel, err: (e as Error).message }, 'slack: could not post an approval request');
-      said = `:warning: the approval request could not be posted in <#${channel}> (${(e as { data?: { error?: string } }).data?.error ?? (e as Error).message}); invite the bot there, or ask on-call directly`;
+      said = `:warning: the approval request could not be posted in <#${channel}> (${plain((e as { data?: { error?: string } }).data?.error ?? (e as Error).message)}); invite the bot there, or ask on-call directly`;
     }
     const refusal = problemReply(from.commandLine, from.problem);
     await poster.ephemeral(from.channel, from.user, { text: refusal.text, blocks: [...refusal.blocks, { type: 'section', markdown: said }] });
@@ -122,7 +122,8 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
       // A refusal of the run itself (the landscape changed since the plan, …) goes to the thread that announced the
       // approval, not only to the requester: on-call must not believe a Prod wave started.
       const onRefused = async (text: string) => {
-        await poster.post(req.channel, noteReply(`:no_entry: the approved run did not start: ${text}`), { threadTs: thread });
+        // The refusal's text holds landscape data (template versions, KEB states): shown as text, never as markup.
+        await poster.post(req.channel, { text: ':no_entry: the approved run did not start', blocks: [{ type: 'section', markdown: ':no_entry: the approved run did not start:' }, ...outputSections(text)] }, { threadTs: thread });
       };
       const refused = await startWave({ hash: req.planHash, user: req.requester, channel: req.channel, argv, onRefused });
       if (refused) await poster.post(req.channel, noteReply(`could not start: ${refused}`), { threadTs: thread });
