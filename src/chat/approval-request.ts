@@ -55,6 +55,8 @@ export function clickVerdictText(v: ClickVerdict, req: ApprovalRequest | undefin
   switch (v.result) {
     case 'unknown':
       return 'this approval request is unknown (request it again)';
+    case 'superseded':
+      return `this request was replaced by a later one${req ? ` from ${mention(req.requester)}, requested at ${req.requestedAt}` : ''}: its own message (in <#${req?.channel ?? '?'}>) is the one to approve, if at all`;
     case 'duplicate':
       return v.recording ? 'this approval is being recorded right now' : `already approved by ${mention(req?.approvedBy ?? '?')} at ${req?.approvedAt ?? '?'}`;
     case 'expired':

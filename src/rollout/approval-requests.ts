@@ -16,6 +16,9 @@ export interface RequestedApproval {
   /** What it is about (absent in requests of earlier versions: the plan). */
   subject?: ApprovalNeed['subject'];
   expiresAt: string;
+  /** Where the request's message is (a later request of the same plan and action replaces the record, not the message). */
+  channel?: string;
+  ts?: string;
   state: 'pending' | 'approved';
   approvedBy?: string;
   approvedAt?: string;
@@ -63,6 +66,11 @@ export type ApprovalClickResult =
   | 'stale-plan'
   /** No such request (never made, or the journal was replaced). */
   | 'unknown'
+  /**
+   * The clicked message asked for an earlier request of the same plan and action, since replaced by a later one
+   * (after it lapsed, perhaps by another requester): the click approves nothing, the later message has its own button.
+   */
+  | 'superseded'
   /** The `approve` command refused for another reason (e.g. the approver made the plan). */
   | 'refused';
 
@@ -74,10 +82,12 @@ export interface ClickFacts {
   inFlight: boolean;
   /** Why the request's plan is stale (`requestStaleness`), if it is. */
   stale?: Staleness;
+  /** The message whose button was clicked; unset when the adapter cannot tell (then it is taken as the request's). */
+  clicked?: { channel: string; ts: string };
 }
 
 /** The answer to a click that goes no further: `duplicate` says whether it is being recorded right now. */
-export type ClickVerdict = { result: 'unknown' | 'expired' | 'requester' } | { result: 'duplicate'; recording: boolean } | { result: 'stale-plan'; stale: Staleness };
+export type ClickVerdict = { result: 'unknown' | 'expired' | 'requester' | 'superseded' } | { result: 'duplicate'; recording: boolean } | { result: 'stale-plan'; stale: Staleness };
 
 /**
  * The checks of an Approve click that need nothing but the journal, in order; `undefined` means go on (the on-call
@@ -87,6 +97,7 @@ export type ClickVerdict = { result: 'unknown' | 'expired' | 'requester' } | { r
 export function judgeApprovalClick(f: ClickFacts): ClickVerdict | undefined {
   const { req } = f;
   if (!req) return { result: 'unknown' };
+  if (f.clicked && req.ts && (f.clicked.ts !== req.ts || (req.channel !== undefined && f.clicked.channel !== req.channel))) return { result: 'superseded' };
   if (req.state === 'approved') return { result: 'duplicate', recording: false };
   if (f.inFlight) return { result: 'duplicate', recording: true };
   if (Date.parse(req.expiresAt) <= f.now) return { result: 'expired' };

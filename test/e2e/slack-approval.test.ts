@@ -116,6 +116,36 @@ describe('src/chat/slack/listeners/actions + approvals.ts — Prod approval by b
     expect(s.fake.unexpected).toEqual([]);
   });
 
+  it('the Approve button of a lapsed request approves nothing once a later request of the same plan replaced it (another requester)', async () => {
+    const rt = runtimeOf(s.sim.out, 'prod', 'existing-default');
+    const journal = await s.t.services.journal();
+    const planAndRequest = async (user: string) => {
+      s.fake.reset();
+      await postSigned(s.t.eventsUrl, slashPayload(`prod runtime-id=${rt.runtimeId}`, { user }), SECRET);
+      await s.t.bot.idle();
+      const plan = structuredClone([...s.fake.messages.values()].filter((m) => m.channel === PROD && m.text.startsWith('Plan ') && texts(m.blocks).includes(rt.runtimeId.slice(0, 8))).at(-1)!);
+      const hash = actionsOf(plan)[0].value as string;
+      expect(await click(plan, `im:request-approval:${hash}`, user)).toEqual([]);
+      const request = structuredClone([...s.fake.messages.values()].filter((m) => m.threadTs === plan.ts && m.text.startsWith('Approval needed')).at(-1)!);
+      expect(texts(request.blocks)).toContain(`<@${user}> asks for an approval`);
+      return { hash, request };
+    };
+    const first = await planAndRequest('U-REQ');
+    // The first request lapses unanswered; U-X asks for the same plan and action.
+    const id = actionsOf(first.request)[0].value as string;
+    await journal.saveApprovalRequest({ ...(await journal.approvalRequest(id))!, expiresAt: '2020-01-01T00:00:00.000Z' });
+    const second = await planAndRequest('U-X');
+    expect(second.hash).toBe(first.hash);
+    // On-call clicks the old message, which names U-REQ: nothing is approved for U-X, no wave runs.
+    expect(await click(first.request, actionsOf(first.request)[0].action_id as string, 'U-ONCALL')).toEqual([expect.stringContaining('this request was replaced by a later one from <@U-X>')]);
+    expect((await journal.listApprovals(first.hash)).filter((a) => Date.parse(a.expiresAt) > Date.now())).toEqual([]);
+    expect((await journal.listWaves({ env: 'prod' })).filter((w) => w.planHash === first.hash)).toEqual([]);
+    // The later message's own button still works.
+    expect(await click(second.request, actionsOf(second.request)[0].action_id as string, 'U-ONCALL')).toEqual([]);
+    await s.t.bot.idle();
+    expect((await journal.listApprovals(first.hash)).find((a) => a.approver === 'U-ONCALL' && Date.parse(a.expiresAt) > Date.now())).toMatchObject({ requestedBy: 'U-X' });
+  });
+
   it('an approved run that the run itself refuses (the landscape changed) says so in the thread that announced the approval', async () => {
     const rt = runtimeOf(s.sim.out, 'prod', 'with-keda');
     s.fake.reset();

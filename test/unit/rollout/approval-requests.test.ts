@@ -24,12 +24,17 @@ describe('judgeApprovalClick', () => {
     ['approved, clicked by the requester after expiry', { result: 'duplicate', recording: false }, facts({ clicker: 'U-REQ', now: NOW + 86_400_000, req: { ...pending, state: 'approved' } })],
     // The requester hears that they cannot approve before that the plan went stale.
     ['the requester, on a stale plan', { result: 'requester' }, facts({ clicker: 'U-REQ', stale: { kind: 'gone' } })],
+    // The clicked message is not the request's: a later request (same plan and action) replaced the record.
+    ['a button of a replaced request', { result: 'superseded' }, facts({ req: { ...pending, channel: 'C-PROD', ts: '2.0' }, clicked: { channel: 'C-PROD', ts: '1.0' } })],
+    ['a button of a replaced request, even if that one was approved', { result: 'superseded' }, facts({ req: { ...pending, state: 'approved', channel: 'C-PROD', ts: '2.0' }, clicked: { channel: 'C-PROD', ts: '1.0' } })],
+    ['the same ts in another channel', { result: 'superseded' }, facts({ req: { ...pending, channel: 'C-PROD', ts: '2.0' }, clicked: { channel: 'C-OTHER', ts: '2.0' } })],
   ])('%s', (_name, verdict, f) => {
     expect(judgeApprovalClick(f)).toEqual(verdict);
   });
 
   it('leaves a valid click to the on-call check and the approve command', () => {
     expect(judgeApprovalClick(facts({}))).toBeUndefined();
+    expect(judgeApprovalClick(facts({ req: { ...pending, channel: 'C-PROD', ts: '2.0' }, clicked: { channel: 'C-PROD', ts: '2.0' } }))).toBeUndefined();
   });
 
   it('keeps a request open while it is pending and unexpired', () => {

@@ -33,7 +33,7 @@ export function approvalButtons(actions: Map<string, ButtonHandler>, ctx: SlackC
       await j.audit({ actor: click.user, action: 'approve-click', subject: click.value, detail: { outcome: result, reason } });
       await ctx.tell(click.channel, click.user, result === 'duplicate' ? reason : `:no_entry: not approved: ${reason}`);
     };
-    const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), stale: req && req.state === 'pending' ? await requestStaleness(j, req) : undefined });
+    const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), clicked: { channel: click.channel, ts: click.messageTs }, stale: req && req.state === 'pending' ? await requestStaleness(j, req) : undefined });
     if (verdict) return answer(verdict.result, clickVerdictText(verdict, req));
     if (!req) return; // judgeApprovalClick answered 'unknown'
     const why = await ctx.refusal('approve', [req.planHash], click.user, [req.env as EnvName]);
