@@ -316,6 +316,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       kymaName,
       istioResourceVersion: istios.metadata.resourceVersion,
       initialCrs: inventoryBefore,
+      // Patched by this run (or maybe by the attempt it resumes): the states read before the patch prove nothing for
+      // as long as the script's initial wait, in proportion to the deadline (15 s of its ≈ 8.5 min).
+      staleGraceMs: patched ? Math.round(((opts.deadlineMs ?? DEFAULT_DEADLINE_MS) * 15) / 510) : 0,
       deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS,
       pollIntervalMs: opts.pollIntervalMs ?? 5000,
       signal: opts.signal,

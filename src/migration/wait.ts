@@ -10,6 +10,7 @@ import { RemoteError } from '../clients/errors.js';
 import { sleep } from '../clients/retry.js';
 import { followStop } from '../clients/stop-followers.js';
 import type { IstioCrInfo, Transition } from './result.js';
+import { conflictingCrs } from './istio-conflict.js';
 import { collectionPath, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
 
 export interface Evidence {
@@ -40,27 +41,41 @@ export function istioInfo(o: KubeObject): IstioCrInfo {
 /** The operator's words for "not the oldest CR" (≤ 1.3 sets only this description). */
 const ONLY_CR_RECONCILES = 'only Istio CR';
 
+/** Whether two readings of a CR say the same about its state. */
+const sameStatus = (a: IstioCrInfo, b: IstioCrInfo) => a.state === b.state && a.description === b.description && a.reason === b.reason;
+
+/** The key of an Istio CR in the wait's bookkeeping. */
+const crKey = (c: Pick<IstioCrInfo, 'namespace' | 'name'>) => `${c.namespace}/${c.name}`;
+
 /**
  * The decision rule (DESIGN.md §4, DOMAIN.md §9.3 step 7), given what has been observed so far. Pure, so it is
  * tested by tables.
+ *
+ * `stale`: the CRs (`namespace/name`) whose status is still the one read before the patch. Like a Ready `default`
+ * before the patch, an Error or Warning then proves nothing about LM's takeover, and neither does a Manifest in Error
+ * beside such a CR (LM 2023 mirrors the CR's state). They decide nothing while stale; the wait lets them count after
+ * a grace period (`WaitOptions.staleGraceMs`). A reason that says `default` is not the oldest CR (OlderCRExists,
+ * the operator's description) is about ages, which no takeover changes: it decides at once.
  */
-export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined): Decision | undefined {
+export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined, stale?: ReadonlySet<string>): Decision | undefined {
   const inNs = crs.filter((c) => c.namespace === KYMA_SYSTEM);
   const def = inNs.find((c) => c.name === 'default');
-  const troubled = (c: IstioCrInfo) => c.state === 'Error' || c.state === 'Warning';
-  // What migrate.sh reads is `default`: a NEWER customer CR beside a reconciling `default` is left in Warning by the
-  // operator (OlderCRExists on it), which does not stop LM taking `default` over.
+  const badState = (c: IstioCrInfo) => c.state === 'Error' || c.state === 'Warning';
+  const troubled = (c: IstioCrInfo) => badState(c) && !stale?.has(crKey(c));
+  // What migrate.sh reads is `default`. Its Error or Warning beside other CRs is a conflict only when it is not the
+  // oldest: a NEWER customer CR beside a reconciling `default` is left in Warning by the operator (OlderCRExists on
+  // it), which does not stop LM taking `default` over, and `default`'s own Warning then has another cause.
   const conflict = def
-    ? def.reason === 'OlderCRExists' || (def.description ?? '').includes(ONLY_CR_RECONCILES) || (inNs.length > 1 && troubled(def))
+    ? def.reason === 'OlderCRExists' || (def.description ?? '').includes(ONLY_CR_RECONCILES) || (conflictingCrs(inNs).length > 0 && troubled(def))
     : inNs.length > 1 && inNs.some(troubled);
   if (conflict) {
     const names = inNs.map((c) => `${c.name} (${c.state ?? 'no state'})`).join(', ');
     return { outcome: 'multiple-istio-crs', detail: `Istio CRs in ${KYMA_SYSTEM}: ${names}` };
   }
-  if (def?.state === 'Error' && inNs.length === 1) {
+  if (def?.state === 'Error' && inNs.length === 1 && troubled(def)) {
     return { outcome: 'error', reason: 'istio-error', detail: `Istio CR default is in Error: ${def.description ?? 'no description'}${def.reason ? ` (${def.reason})` : ''}` };
   }
-  if (evidence?.state === 'Error') {
+  if (evidence?.state === 'Error' && !inNs.some((c) => badState(c) && stale?.has(crKey(c)))) {
     return { outcome: 'error', reason: 'manifest-error', detail: evidence.message ?? 'the istio module is in Error' };
   }
   if (def?.state === 'Ready' && evidence?.state === 'Ready') return { outcome: 'migrated' };
@@ -99,6 +114,12 @@ export interface WaitOptions {
   /** resourceVersion of the pre-patch Istio list, so no change after it is missed. */
   istioResourceVersion?: string;
   initialCrs: IstioCrInfo[];
+  /**
+   * How long the pre-patch states of `initialCrs` that have not changed since decide nothing (see `decide`); after
+   * it they count as they are. 0 or unset: they count at once (a runtime not patched by this run: LM's state is the
+   * truth).
+   */
+  staleGraceMs?: number;
   deadlineMs: number;
   pollIntervalMs: number;
   signal?: AbortSignal;
@@ -114,7 +135,13 @@ export interface WaitResult {
 type Source = 'istio' | 'evidence';
 
 export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
-  const crs = new Map<string, IstioCrInfo>(o.initialCrs.map((c) => [`${c.namespace}/${c.name}`, c]));
+  const crs = new Map<string, IstioCrInfo>(o.initialCrs.map((c) => [crKey(c), c]));
+  /**
+   * The CRs whose status is still the one read before the patch (see `decide`). Another change (LM labelling the CR
+   * it takes over) is no news about its state: only a new state, description or reason is.
+   */
+  const stale = new Set<string>(o.staleGraceMs ? crs.keys() : []);
+  const initial = new Map(crs);
   let evidence: Evidence | undefined;
   let settle!: (d: Decision) => void;
   const decided = new Promise<Decision>((resolve) => (settle = resolve));
@@ -126,9 +153,13 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   // open) before this runtime's own Istio watch tells why. Before blaming the Manifest, the CRs are read once.
   let confirming = false;
   let confirmed = false;
+  // A Manifest Error reported before a CR in kyma-system changed its state is not LM's verdict on the new state yet
+  // (LM 2023 mirrors the CR: the operator may just have repaired it): it waits for LM's next word, or a grace period.
+  let evidenceOutdated = false;
+  const timers: NodeJS.Timeout[] = [];
   const evaluate = () => {
     if (finished || confirming) return;
-    const d = decide([...crs.values()], evidence);
+    const d = decide([...crs.values()], evidenceOutdated && evidence ? { ...evidence, state: 'Processing' } : evidence, stale);
     if (!d) return;
     if (d.outcome === 'error' && d.reason === 'manifest-error' && !confirmed) {
       confirming = confirmed = true;
@@ -151,6 +182,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   const onIstio = (type: string, obj: KubeObject) => {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     const prev = crs.get(key);
+    const was = initial.get(key);
+    if (type === 'DELETED' || !was || !sameStatus(was, istioInfo(obj))) stale.delete(key);
     if (key === `${KYMA_SYSTEM}/default` && type !== 'DELETED' && istioInfo(obj).state === 'Ready' && prev?.state !== 'Ready') defaultReadyAfterPatch = true;
     if (type === 'DELETED') {
       crs.delete(key);
@@ -158,7 +191,18 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     } else {
       const info = istioInfo(obj);
       crs.set(key, info);
-      if (!prev || prev.state !== info.state) o.record({ object: `istio/${key}`, state: info.state ?? 'no state', detail: info.description ?? undefined });
+      if (!prev || prev.state !== info.state) {
+        o.record({ object: `istio/${key}`, state: info.state ?? 'no state', detail: info.description ?? undefined });
+        if (prev && evidence?.state === 'Error' && info.namespace === KYMA_SYSTEM && info.state !== 'Error' && o.staleGraceMs) {
+          evidenceOutdated = true;
+          timers.push(
+            setTimeout(() => {
+              evidenceOutdated = false;
+              evaluate();
+            }, o.staleGraceMs),
+          );
+        }
+      }
     }
     evaluate();
   };
@@ -171,6 +215,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   };
 
   const setEvidence = (next: Evidence, object: string) => {
+    // LM's next word (not the same one read again by a poll).
+    if (!evidence || evidence.state !== next.state || evidence.message !== next.message) evidenceOutdated = false;
     if (!evidence || evidence.state !== next.state) o.record({ object, state: next.state ?? 'absent', detail: next.message ?? undefined });
     evidence = next;
     evaluate();
@@ -291,6 +337,13 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
     settle({ outcome: 'timeout', detail: `after ${Math.round(o.deadlineMs / 1000)} s: ${states}; ${o.kcp ? 'Manifest' : 'Kyma istio module'}=${evidence?.state ?? 'absent'}` });
   };
   const deadline = setTimeout(() => void atDeadline(), o.deadlineMs);
+  // Past the grace period, what was read before the patch and never changed counts as it is.
+  const graceEnd = stale.size
+    ? setTimeout(() => {
+        stale.clear();
+        evaluate();
+      }, o.staleGraceMs)
+    : undefined;
 
   const onAbort = () => {
     finished = true;
@@ -311,6 +364,8 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   );
   const decision = await decided;
   clearTimeout(deadline);
+  clearTimeout(graceEnd);
+  for (const t of timers) clearTimeout(t);
   unfollow();
   for (const h of handles) h.stop();
   release();

@@ -191,9 +191,16 @@ export class LifecycleManager {
     this.c.skr.store.update(KYMA, { ...k, metadata: { ...k.metadata, annotations } }, { actor: 'controller' });
   }
 
+  /** The istio entry of the Kyma's `spec.modules`. */
+  private moduleEntry(): { channel?: string; customResourcePolicy?: string } | undefined {
+    const spec = (this.c.kyma()?.spec ?? {}) as { modules?: { name?: string; channel?: string; customResourcePolicy?: string }[] | null };
+    return spec.modules?.find((m) => m.name === 'istio');
+  }
+
+  /** The module's channel: its own entry's `channel` overrides the Kyma's `spec.channel` (DOMAIN.md §6.1). */
   private channel(): string {
     const k = this.c.kyma();
-    return (k?.spec as { channel?: string } | undefined)?.channel || 'regular';
+    return this.moduleEntry()?.channel || (k?.spec as { channel?: string } | undefined)?.channel || 'regular';
   }
 
   /**
@@ -263,8 +270,11 @@ export class LifecycleManager {
     const version = this.c.runtime.operatorVersion;
     const labels = { 'kyma-project.io/module': 'istio', 'app.kubernetes.io/name': 'istio-operator', 'operator.kyma-project.io/managed-by': 'declarative-v2', 'operator.kyma-project.io/watched-by': 'module-manager' };
     if (d) {
-      if (sameJson({ ...(d.metadata.labels ?? {}), ...labels }, d.metadata.labels)) return;
-      this.c.skr.store.update(DEPLOYMENT, { ...d, metadata: { ...d.metadata, labels: { ...(d.metadata.labels ?? {}), ...labels } } }, { actor: 'controller' });
+      // LM applies the module's Deployment (replicas 1) with server-side apply and forced ownership: an operator
+      // someone scaled to 0 runs again.
+      const replicas = ((d.spec ?? {}) as { replicas?: number }).replicas;
+      if (sameJson({ ...(d.metadata.labels ?? {}), ...labels }, d.metadata.labels) && replicas === 1) return;
+      this.c.skr.store.update(DEPLOYMENT, { ...d, metadata: { ...d.metadata, labels: { ...(d.metadata.labels ?? {}), ...labels } }, spec: { ...(d.spec ?? {}), replicas: 1 } }, { actor: 'controller' });
       return;
     }
     const selector = { 'app.kubernetes.io/name': 'istio-operator', 'control-plane': 'controller-manager' };
@@ -289,7 +299,8 @@ export class LifecycleManager {
 
   /** CreateAndDelete: LM creates the default CR from the template's `spec.data` when there is none. */
   private ensureDefaultCr(): void {
-    if (!this.tracking || this.c.skr.store.get(ISTIO, KYMA_SYSTEM, 'default')) {
+    // customResourcePolicy Ignore: LM installs the module but creates and manages no default CR.
+    if (!this.tracking || this.c.skr.store.get(ISTIO, KYMA_SYSTEM, 'default') || this.moduleEntry()?.customResourcePolicy === 'Ignore') {
       this.mirror();
       return;
     }
@@ -322,8 +333,8 @@ export class LifecycleManager {
     if (!m || (statusOf(m).state === 'Error' && this.c.scenario === 'manifest-error')) return;
     let state: State = 'Processing';
     let operation = 'module operator deployment is not ready';
-    if (this.c.sim.kcpGeneration === 'current') {
-      // Today's LM: the manager Deployment's state, whatever the Istio CR's.
+    if (this.c.sim.kcpGeneration === 'current' || this.moduleEntry()?.customResourcePolicy === 'Ignore') {
+      // Today's LM, and any LM told to ignore the module's CR: the manager Deployment's state, whatever the Istio CR's.
       state = deploymentState(this.c.deployment());
       operation = state === 'Ready' ? 'installation is ready and resources can be used' : state === 'Error' ? 'manager is in error state' : operation;
     } else if (this.c.operatorActive()) {

@@ -190,6 +190,35 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
       expect(crs.map((c) => [c.metadata.name, c.metadata.uid, stateOf(c)])).toEqual([['default', cr0.metadata.uid, 'Ready']]);
     });
 
+    it('existing-default with the operator scaled to 0: LM applies the module Deployment (replicas 1), so the operator runs again and everything goes Ready', async () => {
+      const rt = runtimeOf('existing-default', 'stage');
+      const d0 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+      skr(rt.runtimeId).update(DEPLOYMENT, { ...d0, spec: { ...(d0.spec ?? {}), replicas: 0 } });
+      await enableIstio(rt.runtimeId);
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId, 'stage')) === 'Ready');
+      const d1 = skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+      expect((d1.spec as { replicas?: number }).replicas).toBe(1);
+      expect(stateOf(skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default'))).toBe('Ready');
+    });
+
+    it("a module entry's own channel overrides the Kyma's; customResourcePolicy Ignore: LM installs the operator but creates no default CR", async () => {
+      const rt = runtimeOf('fresh', 'stage');
+      expect(rt.channel).not.toBe('fast');
+      const res = await request(rt.runtimeId, 'PATCH', KYMA_PATH, { spec: { modules: [{ name: 'istio', channel: 'fast', customResourcePolicy: 'Ignore' }] } }, 'application/merge-patch+json');
+      expect(res.status).toBe(200);
+      await until('Manifest Ready', () => stateOf(manifestOf(rt.runtimeId, 'stage')) === 'Ready');
+      // Past the moment LM would have created `default` (its delay, scaled, several times over): still none. (A slow
+      // machine can only make this pass without proving much, never fail.)
+      await new Promise((r) => setTimeout(r, 5 * (DEFAULT_TIMINGS.lmDeployMs + DEFAULT_TIMINGS.lmCreateCrMs) * TIME_SCALE + 200));
+      expect(skr(rt.runtimeId).list(ISTIO)).toEqual([]);
+      expect(skr(rt.runtimeId).get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')).toBeDefined();
+      const mod = moduleStatus(kcp('stage').get(KYMA, 'kcp-system', rt.runtimeId)) as ModuleStatus & { channel?: string; template?: { metadata: { name: string } } };
+      expect(mod).toMatchObject({ name: 'istio', state: 'Ready', channel: 'fast' });
+      const mrm = kcp('stage').get(RELEASE_META, 'kcp-system', 'istio');
+      const version = (mrm?.spec as { channels?: { channel: string; version: string }[] } | undefined)?.channels?.find((c) => c.channel === 'fast')?.version;
+      expect(mod.template?.metadata.name).toBe(`istio-${gen === '2023' ? 'fast' : version}`);
+    });
+
     it('skip-reconciliation: LM leaves the runtime alone until the label goes from the KCP Kyma', async () => {
       const rt = runtimeOf('skip-reconciliation');
       expect(kcp().get(KYMA, 'kcp-system', rt.runtimeId)!.metadata.labels?.['operator.kyma-project.io/skip-reconciliation']).toBe('true');

@@ -34,8 +34,29 @@ describe('src/migration/wait decide', () => {
     ['two CRs both Ready', [cr('custom', 'Ready'), cr('default', 'Ready')], ev('Processing'), undefined],
     ['a newer customer CR beside the oldest default, Ready', [cr('default', 'Ready'), cr('extra', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Ready'), 'migrated'],
     ['two customer CRs, no default yet, one in Warning', [cr('a', 'Ready'), cr('b', 'Warning', { reason: 'OlderCRExists' })], ev('Processing'), 'multiple-istio-crs'],
+    // `default` in Warning for a cause of its own, beside a newer customer CR (OlderCRExists on that one): no conflict.
+    ['default Warning for another cause, a newer customer CR beside it', [cr('default', 'Warning', { reason: 'IngressTargetingUserResourceFound' }), cr('mine', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Processing'), undefined],
   ])('%s', (_name, crs, evidence, expected) => {
     const d = decide(crs, evidence);
+    const got = d ? ('reason' in d ? `${d.outcome}/${d.reason}` : d.outcome) : undefined;
+    expect(got).toBe(expected);
+  });
+
+  // States read before the patch and unchanged since (`stale`) prove nothing (DESIGN.md §4); the wait lets them count
+  // after a grace period (then `stale` is empty).
+  const STALE = new Set(['kyma-system/default', 'kyma-system/custom']);
+  it.each<[string, IstioCrInfo[], Evidence | undefined, ReadonlySet<string>, string | undefined]>([
+    ['default in Error before the patch, LM not there yet', [cr('default', 'Error', { description: 'transient' })], ev(null), STALE, undefined],
+    ['default in Error before the patch, LM processing', [cr('default', 'Error')], ev('Processing'), STALE, undefined],
+    ['default in Error before the patch, the Manifest mirroring it (LM 2023)', [cr('default', 'Error')], ev('Error', 'module CR state: Error'), STALE, undefined],
+    ['default in Error again after the patch (or past the grace period)', [cr('default', 'Error')], ev(null), new Set<string>(), 'error/istio-error'],
+    ['a Manifest Error beside a stale CR that is Ready: LM\'s own verdict', [cr('default', 'Ready')], ev('Error', 'SSA conflict'), STALE, 'error/manifest-error'],
+    ['an older customer CR and default in Warning, both before the patch', [cr('custom', 'Ready', { createdAt: '2025-01-01T00:00:00Z' }), cr('default', 'Warning')], ev('Warning'), STALE, undefined],
+    ['the same once default changed after the patch', [cr('custom', 'Ready', { createdAt: '2025-01-01T00:00:00Z' }), cr('default', 'Warning')], ev('Warning'), new Set(['kyma-system/custom']), 'multiple-istio-crs'],
+    ['OlderCRExists on default read before the patch: ages do not change', [cr('default', 'Warning', { reason: 'OlderCRExists' })], ev(null), STALE, 'multiple-istio-crs'],
+    ['default Ready before the patch and LM Ready: migrated (a Ready state is never trusted without LM anyway)', [cr('default', 'Ready')], ev('Ready'), STALE, 'migrated'],
+  ])('%s', (_name, crs, evidence, stale, expected) => {
+    const d = decide(crs, evidence, stale);
     const got = d ? ('reason' in d ? `${d.outcome}/${d.reason}` : d.outcome) : undefined;
     expect(got).toBe(expected);
   });
