@@ -239,9 +239,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
 
     // Step: skip-reconciliation, on the KCP Kyma — LM would not act, so patching would only leave a module entry
     // that LM takes up whenever the freeze is lifted.
-    if (!patched && !listedBefore) {
+    if (!patched) {
       skipCheck = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
-      if (skipCheck === 'labelled') {
+      if (skipCheck === 'labelled' && !listedBefore) {
         throw new Finish(
           'skipped',
           'skip-reconciliation',
@@ -256,6 +256,29 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     inventoryBefore = istios.items.map(istioInfo);
     inventoryAfter = inventoryBefore;
     for (const c of inventoryBefore) record({ object: `istio/${c.namespace}/${c.name}`, state: c.state ?? 'no state', detail: 'before patch' });
+
+    // Listed before, but LM does not reconcile this Kyma now: its states are what they are, and nothing will change
+    // them while the label stays. Migrated only if LM's evidence says so already; otherwise skipped, not waited for.
+    if (listedBefore && skipCheck === 'labelled') {
+      const evidence = await currentEvidence(kcp, manifestName, kyma);
+      if (kcp && manifestName) manifest = manifestRecord(manifestName, evidence);
+      const frozen = `the KCP Kyma ${KCP_SYSTEM}/${runtimeId} is labelled ${SKIP_RECONCILIATION_LABEL}=true: LM does not reconcile it now`;
+      if (decide(inventoryBefore, evidence)?.outcome === 'migrated') return finish('already-migrated', null, SCRIPT_MESSAGES.alreadyPresent, `${evidenceText(manifest, evidence)}; ${frozen}`);
+      const states = inventoryBefore.map((c) => `${c.name}=${c.state ?? 'no state'}`).join(', ') || 'no Istio CR';
+      throw new Finish('skipped', 'skip-reconciliation', `Kyma CR ${KCP_SYSTEM}/${runtimeId} on KCP is labelled ${SKIP_RECONCILIATION_LABEL}=true, skipping migration`, `${LISTED_BEFORE}${frozen}, so it was not waited for; now ${states}, ${evidenceText(manifest, evidence)}`);
+    }
+
+    // Step: an Istio CR in kyma-system being deleted means Istio is being uninstalled. LM creates default whenever
+    // there is none (DOMAIN.md §6.3), so a patch would install Istio again once the deletion is through: held.
+    const deleting = inventoryBefore.filter((c) => c.namespace === KYMA_SYSTEM && (c.deleting || c.state === 'Deleting'));
+    if (!patched && !listedBefore && deleting.length) {
+      throw new Finish(
+        'error',
+        'istio-error',
+        `Istio CR ${deleting.map((c) => c.name).join(', ')} in ${KYMA_SYSTEM} is being deleted, skipping migration`,
+        `held before the patch: Istio CR ${deleting.map((c) => `${c.name} (${c.deleting ? 'deletionTimestamp set' : 'state Deleting'})`).join(', ')} is being deleted, so Istio is being uninstalled; LM would create default again and reinstall it. Not patched: find out who removes Istio, and run again once the deletion is through (or stopped)`,
+      );
+    }
 
     // Step: conflict — a CR not named default means LM's default would be the newer one and never reconcile; unless
     // `default` exists and is older than every other CR: the operator reconciles it, and LM takes it over.

@@ -13,6 +13,8 @@ export const istioCrInfoSchema = z.object({
   description: z.string().nullable(),
   /** Reason of the Ready condition, when there is one (`OlderCRExists`, …). */
   reason: z.string().nullable(),
+  /** Set when the CR has a deletionTimestamp: it is being deleted (Istio uninstalls), whatever its state says. */
+  deleting: z.literal(true).optional(),
 });
 export type IstioCrInfo = z.infer<typeof istioCrInfoSchema>;
 

@@ -35,6 +35,7 @@ export function istioInfo(o: KubeObject): IstioCrInfo {
     state: status.state ?? null,
     description: status.description ?? null,
     reason: ready?.reason ?? null,
+    ...(o.metadata.deletionTimestamp ? { deleting: true as const } : {}),
   };
 }
 

@@ -9,6 +9,8 @@ import PQueue from 'p-queue';
 import { conflictingCrs } from '../migration/istio-conflict.js';
 import { migrateRuntime } from '../migration/migrate-runtime.js';
 import type { Outcome, Reason } from '../migration/outcomes.js';
+import type { IstioCrInfo } from '../migration/result.js';
+import { KYMA_SYSTEM } from '../migration/resources.js';
 import { kcpClient } from './kubeconfig-batch.js';
 import type { EnvAccess } from './wave-runner.js';
 import { KcpSkipList } from './kcp-skip-list.js';
@@ -47,7 +49,7 @@ export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess
             out.push(
               foreign.length
                 ? { runtimeId: rt.runtimeId, outcome: 'multiple-istio-crs', reason: null, detail: `would be patched; Istio CR ${foreign.map((c) => c.name).join(', ')} is not named default` }
-                : { runtimeId: rt.runtimeId, outcome: 'migrated', reason: null, detail: r.inventoryBefore.length ? `Istio CR default ${r.inventoryBefore[0].state ?? ''} exists; LM takes it over` : 'LM creates the default Istio CR' },
+                : { runtimeId: rt.runtimeId, outcome: 'migrated', reason: null, detail: takeoverText(r.inventoryBefore) },
             );
           } else out.push({ runtimeId: rt.runtimeId, outcome: r.outcome, reason: r.reason, detail: r.detail });
         }),
@@ -57,6 +59,14 @@ export async function previewRuntimes(runtimes: PlanRuntime[], access: EnvAccess
     await skipList.stop();
   }
   return out.sort((a, b) => a.runtimeId.localeCompare(b.runtimeId));
+}
+
+/** What LM will do with the Istio CRs of a runtime predicted to migrate: take `default` over, or create it. */
+function takeoverText(crs: readonly IstioCrInfo[]): string {
+  const def = crs.find((c) => c.namespace === KYMA_SYSTEM && c.name === 'default');
+  const others = crs.filter((c) => c !== def);
+  const rest = others.length ? `; ${others.map((c) => `${c.namespace}/${c.name}`).join(', ')} ${others.length === 1 ? 'stays' : 'stay'} as ${others.length === 1 ? 'it is' : 'they are'}, not reconciled` : '';
+  return `${def ? `Istio CR default (${def.state ?? 'no state'}) exists; LM takes it over` : 'LM creates the default Istio CR'}${rest}`;
 }
 
 /** Counts per predicted outcome, for the plan message. */

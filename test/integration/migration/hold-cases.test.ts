@@ -1,0 +1,74 @@
+/**
+ * Runtimes the migration must not patch, or must not wait for, beyond the C2 scenarios (DOMAIN.md §6.3, §9.3):
+ * - an Istio CR in kyma-system being deleted (Istio uninstalls; LM would create `default` again and reinstall it):
+ *   held, `error/istio-error`, not patched — and `plan --preview` predicts it;
+ * - a Kyma that lists istio before the run while its KCP Kyma is labelled skip-reconciliation: LM will not act, so
+ *   it is `skipped/skip-reconciliation` at once rather than a platform `timeout` at the deadline;
+ * - the preview's words for a runtime LM takes over name `default` only when there is one.
+ * Through the commands (`plan --preview`, `run`) against the simulator, the cluster read back from its stores.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { dispatch } from '../../../commands/index.js';
+import type { Prediction } from '../../../src/rollout/preview.js';
+import type { WaveStatus } from '../../../src/rollout/wave-status.js';
+import { DEPLOYMENT, findResource, ISTIO, KYMA } from '../../../src/sim/k8s/resources.js';
+import { simServices } from '../../helpers/sim-services.js';
+import { outsideRunbook, runtimeOf } from '../../helpers/sim.js';
+
+describe('src/migration/migrate-runtime: held and not waited for', () => {
+  const f = simServices({ profile: 'scenarios', timeScale: 0.01 }, 'hold-cases', (cfg) => {
+    outsideRunbook(cfg);
+    cfg.environments.stage.budgets = { wave: 100 };
+  });
+  const writes = (id: string) => f.sim.sim.getStats().kymaWrites[id] ?? 0;
+  const preview = async (id: string) => {
+    const planned = await dispatch(f.ctx, 'plan', ['stage', `runtime-id=${id}`, '--preview']);
+    expect(planned.exitCode).toBe(0);
+    return (planned.json as { preview: Prediction[] }).preview[0];
+  };
+  const run = async (id: string) => {
+    const res = await dispatch(f.ctx, 'run', ['stage', `runtime-id=${id}`, '--yes']);
+    const journal = await f.ctx.services.journal();
+    return (await journal.listWaveRuntimes((res.json as WaveStatus).waveId))[0].result!;
+  };
+
+  it('default being deleted: predicted and held (error/istio-error), never patched', async () => {
+    const id = runtimeOf(f.sim.out, 'stage', 'existing-default').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    const operator = store.get(DEPLOYMENT, 'kyma-system', 'istio-controller-manager')!;
+    store.update(DEPLOYMENT, { ...operator, spec: { ...(operator.spec ?? {}), replicas: 0 } });
+    const def = store.get(ISTIO, 'kyma-system', 'default')!;
+    // `kubectl delete istio default --wait=false` with the operator stopped: its finalizer holds the CR, Deleting.
+    store.update(ISTIO, { ...def, metadata: { ...def.metadata, finalizers: ['istios.operator.kyma-project.io/istio-installation'] } });
+    store.delete(ISTIO, 'kyma-system', 'default');
+    expect(store.get(ISTIO, 'kyma-system', 'default')!.metadata.deletionTimestamp).toBeDefined();
+    const p = await preview(id);
+    expect({ outcome: p.outcome, reason: p.reason }).toEqual({ outcome: 'error', reason: 'istio-error' });
+    const r = await run(id);
+    expect({ outcome: r.outcome, reason: r.reason, patched: r.patched }).toEqual({ outcome: 'error', reason: 'istio-error', patched: false });
+    expect(r.detail).toContain('is being deleted, so Istio is being uninstalled');
+    expect(writes(id)).toBe(0);
+    expect(((store.get(KYMA, 'kyma-system', 'default')!.spec as { modules?: { name: string }[] }).modules ?? []).map((m) => m.name)).not.toContain('istio');
+  });
+
+  it('istio listed before the run, KCP Kyma labelled skip-reconciliation: skipped at once, not a timeout', async () => {
+    const id = runtimeOf(f.sim.out, 'stage', 'skip-reconciliation').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    const kyma = store.get(KYMA, 'kyma-system', 'default')!;
+    store.update(KYMA, { ...kyma, spec: { ...(kyma.spec as object), modules: [{ name: 'istio' }] } });
+    const r = await run(id);
+    expect({ outcome: r.outcome, reason: r.reason, class: r.class, patched: r.patched, skip: r.skipReconciliation }).toEqual({ outcome: 'skipped', reason: 'skip-reconciliation', class: 'not-eligible', patched: false, skip: 'labelled' });
+    expect(r.detail).toMatch(/^istio was in spec\.modules before this run \(not patched by it\); the KCP Kyma kcp-system\/\S+ is labelled operator\.kyma-project\.io\/skip-reconciliation=true: LM does not reconcile it now, so it was not waited for/);
+    // Far from the deadline: nothing was waited for.
+    expect(r.durationMs).toBeLessThan((await f.ctx.services.access('stage')).deadlineMs);
+  });
+
+  it("the preview names default only when there is one, and a CR outside kyma-system as not reconciled", async () => {
+    const id = runtimeOf(f.sim.out, 'stage', 'fresh').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    store.create(findResource('', 'v1', 'namespaces')!, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    store.create(ISTIO, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'leftover', namespace: 'team-a' }, spec: {} });
+    const p = await preview(id);
+    expect(p).toMatchObject({ outcome: 'migrated', detail: 'LM creates the default Istio CR; team-a/leftover stays as it is, not reconciled' });
+  });
+});
