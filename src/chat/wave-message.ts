@@ -10,7 +10,7 @@ import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
 import { codeBlock, inlineCode, mention, plain } from './message.js';
 import { outputSections } from './replies.js';
-import { describeIstioConflict } from '../migration/istio-conflict.js';
+import { describeIstioConflict, istioCrLabel } from '../migration/istio-conflict.js';
 
 export const WAVE_ACTION = {
   pause: 'im:wave-pause:',
@@ -205,7 +205,7 @@ function age(createdAt: string | null, now: number): string {
 
 /** A customer-contact task (DESIGN.md §4): what to tell the customer, and buttons for their answer. */
 export function taskMessage(t: TaskView, approvalRequired: boolean, now = Date.now()): ChatMessage {
-  const crs = t.istioCrs.map((c) => `${c.name}  ${c.state ?? 'no state'}  ${age(c.createdAt, now)}  (created ${c.createdAt ?? '?'})`).join('\n') || '(none seen)';
+  const crs = t.istioCrs.map((c) => `${istioCrLabel(c)}  ${c.state ?? 'no state'}  ${age(c.createdAt, now)}  (created ${c.createdAt ?? '?'})`).join('\n') || '(none seen)';
   const buttons: ChatButton[] = [];
   const agreed: ChatButton = {
     actionId: `${TASK_ACTION.agreed}${t.taskId}`,

@@ -99,7 +99,7 @@ export interface CustomerTask {
   subaccountId: string;
   shootName: string;
   /** The Istio CRs with names, ages and states, as the migration saw them. */
-  istioCrs: { name: string; createdAt: string | null; state: string | null }[];
+  istioCrs: { name: string; /** Absent in tasks raised before it was kept: kyma-system. */ namespace?: string; createdAt: string | null; state: string | null }[];
   message: string;
   state: TaskState;
   updatedBy: string | null;

@@ -6,7 +6,7 @@
 
 export interface IstioCrSeen {
   name: string;
-  /** Absent: kyma-system (a task keeps the CRs there only). */
+  /** Absent: kyma-system (tasks raised before the namespace was kept). */
   namespace?: string;
   createdAt?: string | null;
   state?: string | null;
@@ -16,8 +16,24 @@ import { KYMA_SYSTEM } from './resources.js';
 
 const code = (s: string) => `\`${s}\``;
 
-/** One sentence: why this runtime needs the customer, or that it no longer does. */
-export function describeIstioConflict(crs: readonly IstioCrSeen[]): string {
+const inKymaSystem = (c: IstioCrSeen) => (c.namespace ?? KYMA_SYSTEM) === KYMA_SYSTEM;
+
+/** A CR's name as tasks show it: `name` in kyma-system, `namespace/name` elsewhere. */
+export function istioCrLabel(c: IstioCrSeen): string {
+  return inKymaSystem(c) ? c.name : `${c.namespace}/${c.name}`;
+}
+
+/**
+ * One sentence: why this runtime needs the customer, or that it no longer does. Only the CRs in kyma-system count
+ * (the operator reads no other namespace); those elsewhere are named as never reconciled.
+ */
+export function describeIstioConflict(all: readonly IstioCrSeen[]): string {
+  const elsewhere = all.filter((c) => !inKymaSystem(c));
+  const outside = elsewhere.length ? ` (outside ${KYMA_SYSTEM}, never reconciled: ${elsewhere.map((c) => code(istioCrLabel(c))).join(', ')})` : '';
+  return `${kymaSystemConflict(all.filter(inKymaSystem))}${outside}`;
+}
+
+function kymaSystemConflict(crs: readonly IstioCrSeen[]): string {
   const customer = crs.filter((c) => c.name !== 'default');
   if (!customer.length) return crs.length ? 'only the Istio CR `default` exists: nothing left to rename' : 'no Istio CR exists';
   if (crs.length === 1) return `a customer Istio CR ${code(customer[0].name)} exists; migrating would add ${code('default')}, which would not reconcile while the older customer CR exists`;
@@ -33,7 +49,7 @@ export function describeIstioConflict(crs: readonly IstioCrSeen[]): string {
  * yet, else those not strictly newer than it (the operator reconciles the oldest CR; a tie is not a safe bet).
  */
 export function conflictingCrs<T extends IstioCrSeen>(crs: readonly T[]): T[] {
-  const inNs = crs.filter((c) => (c.namespace ?? KYMA_SYSTEM) === KYMA_SYSTEM);
+  const inNs = crs.filter(inKymaSystem);
   const def = inNs.find((c) => c.name === 'default');
   return inNs.filter((c) => c.name !== 'default' && (!def || !def.createdAt || !c.createdAt || c.createdAt <= def.createdAt));
 }

@@ -5,6 +5,7 @@
  */
 import type { EnvName } from '../config/config.js';
 import type { Approval, CustomerTask, Journal, Wave } from '../journal/journal.js';
+import { istioCrLabel } from '../migration/istio-conflict.js';
 
 /** What an approval-gated command (run, resume, retry-failed, run --force, task rename) lacks in Prod. */
 export interface ApprovalNeed {
@@ -82,7 +83,7 @@ export function renameApprovalNeed(t: CustomerTask, planHash: string, requester:
     requester,
     command: { name: 'task', argv: [t.taskId, 'rename', '--yes'] },
     subject: { kind: 'task', taskId: t.taskId, runtimeId: t.runtimeId },
-    detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ')}`,
+    detail: `rename-to-default on ${t.runtimeId} (${t.shootName}, task ${t.taskId}): the configuration of the customer's Istio CR moves into default, the other Istio CRs in kyma-system are removed.\nIstio CRs: ${t.istioCrs.map((c) => `${istioCrLabel(c)}=${c.state ?? '?'}`).join(', ')}`,
   };
 }
 

@@ -278,7 +278,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
           globalAccountId: r.runtime.globalAccountId,
           subaccountId: r.runtime.subaccountId,
           shootName: r.runtime.shootName,
-          istioCrs: (result.inventoryAfter.length ? result.inventoryAfter : result.inventoryBefore).map((c) => ({ name: c.name, createdAt: c.createdAt, state: c.state })),
+          istioCrs: (result.inventoryAfter.length ? result.inventoryAfter : result.inventoryBefore).map((c) => ({ name: c.name, namespace: c.namespace, createdAt: c.createdAt, state: c.state })),
           message: result.message,
         });
       }

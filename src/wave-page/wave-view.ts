@@ -10,6 +10,7 @@ import type { Approval, Journal, WaveState } from '../journal/journal.js';
 import { etaPaceStart, liveEtaSeconds } from '../rollout/eta.js';
 import { waveBudget, type BudgetPolicy } from '../rollout/wave-budget.js';
 import type { Outcome } from '../migration/outcomes.js';
+import { istioCrLabel } from '../migration/istio-conflict.js';
 import { patchToReadyMs, readLimit, readLimitHistory, type LimitPoint, type WaveLimit } from '../rollout/limit.js';
 import { countRuntimes, effectiveState, waveSummary, type WaveSummary } from '../rollout/wave-status.js';
 
@@ -235,7 +236,7 @@ export async function buildWaveView(deps: WaveViewDeps, waveId: string): Promise
     notReady,
     tasks: tasks
       .filter((t) => t.waveId === waveId || (t.waveId === null && ids.has(t.runtimeId)))
-      .map((t) => ({ taskId: t.taskId, runtimeId: t.runtimeId, shootName: t.shootName, state: t.state, globalAccountId: t.globalAccountId, istioCrs: t.istioCrs.map((c) => `${c.name}=${c.state ?? '?'}`).join(', ') })),
+      .map((t) => ({ taskId: t.taskId, runtimeId: t.runtimeId, shootName: t.shootName, state: t.state, globalAccountId: t.globalAccountId, istioCrs: t.istioCrs.map((c) => `${istioCrLabel(c)}=${c.state ?? '?'}`).join(', ') })),
     approvals: approvals.map((a: Approval) => ({ approver: a.approver, requestedBy: a.requestedBy, action: a.action, planHash: a.planHash, createdAt: a.createdAt, expiresAt: a.expiresAt, usedAt: a.usedAt ?? null, usedBy: a.usedBy ?? null })),
     generatedAt: new Date(now).toISOString(),
   };

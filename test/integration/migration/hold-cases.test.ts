@@ -63,6 +63,23 @@ describe('src/migration/migrate-runtime: held and not waited for', () => {
     expect(r.durationMs).toBeLessThan((await f.ctx.services.access('stage')).deadlineMs);
   });
 
+  it('a held runtime\'s task counts the Istio CRs in kyma-system only, and names one elsewhere with its namespace', async () => {
+    const id = runtimeOf(f.sim.out, 'stage', 'with-keda').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    store.create(findResource('', 'v1', 'namespaces')!, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } });
+    store.create(ISTIO, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'aaa-old', namespace: 'team-b' }, spec: {} });
+    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have 1 s resolution: never let them tie
+    store.create(ISTIO, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'customer', namespace: 'kyma-system' }, spec: {} });
+    const r = await run(id);
+    expect({ outcome: r.outcome, patched: r.patched }).toEqual({ outcome: 'multiple-istio-crs', patched: false });
+    const task = (await (await f.ctx.services.journal()).listTasks()).find((t) => t.runtimeId === id)!;
+    expect(task.istioCrs.map((c) => `${c.namespace}/${c.name}`).sort()).toEqual(['kyma-system/customer', 'team-b/aaa-old']);
+    const shown = await dispatch(f.ctx, 'task', [task.taskId]);
+    expect(shown.text).toContain('a customer Istio CR `customer` exists');
+    expect(shown.text).toContain('(outside kyma-system, never reconciled: `team-b/aaa-old`)');
+    expect(shown.text).not.toContain('only the oldest, `aaa-old`');
+  });
+
   it("the preview names default only when there is one, and a CR outside kyma-system as not reconciled", async () => {
     const id = runtimeOf(f.sim.out, 'stage', 'fresh').runtimeId;
     const store = f.sim.sim.cluster(id)!.store;
