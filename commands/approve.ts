@@ -6,12 +6,13 @@
 import type { EnvName } from '../src/config/config.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
 import { count } from '../src/text/words.js';
+import { APPROVAL_ACTION_FORMS, isApprovalAction } from '../src/rollout/approvals.js';
 
 export const approve: CommandSpec = {
   name: 'approve',
   summary: 'record an on-call approval of a plan hash (shell/console: simulated landscapes only; Slack otherwise)',
-  usage: 'approve HASH [--as USER] [--for USER] [--action run|force|resume|retry-failed|rename:<runtime-id>|set-concurrency:<wave>:<n>]',
-  examples: ['approve 3f2a9c1b7d4e --as oncall-1', 'approve 3f2a9c1b7d4e --as oncall-1 --for sre-2'],
+  usage: `approve HASH [--as USER] [--for USER] [--action ${APPROVAL_ACTION_FORMS.join('|')}]`,
+  examples: ['approve 3f2a9c1b7d4e --as oncall-1', 'approve 3f2a9c1b7d4e --as oncall-1 --for sre-2', 'approve 3f2a9c1b7d4e --as oncall-1 --action budget:prod-20261125-1:5'],
   permission: 'approve',
   mutates: false,
   options: { as: { type: 'string' }, for: { type: 'string' }, action: { type: 'string' }, json: { type: 'boolean' } },
@@ -20,6 +21,8 @@ export const approve: CommandSpec = {
     if (ctx.via !== 'slack' && !services.simulated) throw new CommandError('approvals for a real landscape come only through Slack, where identity is authenticated', 1);
     const hash = args.positionals[0];
     if (!hash) throw new CommandError('name the plan hash to approve', 2, approve.examples[0]);
+    const action = (args.values.action as string | undefined) ?? 'run';
+    if (!isApprovalAction(action)) throw new CommandError(`--action "${action}" is no approval action: give one of ${APPROVAL_ACTION_FORMS.join(', ')} (the refusal that asked for an approval names the action)`, 2, approve.examples[2]);
     const journal = await services.journal();
     const plan = await journal.getPlan(hash);
     if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
@@ -39,7 +42,6 @@ export const approve: CommandSpec = {
       throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${[...cfg.approvers, ...(cfg.approverGroup ? [`members of ${cfg.approverGroup}`] : [])].join(', ')})`, 1);
     }
     const now = new Date();
-    const action = (args.values.action as string | undefined) ?? 'run';
     await journal.recordApproval({ planHash: plan.hash, approver, requestedBy: requester, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + cfg.expiryMinutes * 60_000).toISOString(), action });
     await journal.audit({ actor: approver, action: 'approve', subject: plan.hash, detail: { action, via: ctx.via, for: requester } });
     return ok(`plan ${plan.hash.slice(0, 12)} approved by ${approver} for ${action} by ${requester}, once (valid ${cfg.expiryMinutes} min)`, { planHash: plan.hash, approver, action, requestedBy: requester });

@@ -11,7 +11,7 @@ import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
 import { count, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, planFromArgs } from './shared.js';
+import { confirmChange, envArg, intOption, planFromArgs } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -153,7 +153,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
 export const run: CommandSpec = {
   name: 'run',
   summary: 'run a plan as a wave (Prod: needs an on-call approval of the plan hash)',
-  usage: 'run <env> <target>… [--exclude SPEC]… [--sample N] [--concurrency N] [--yes] [--json] | run --plan HASH [--yes]',
+  usage: 'run <env> <target>… [--exclude SPEC]… [--sample N] [--concurrency N] [--force] [--yes] [--json] | run --plan HASH [--force] [--yes] [--json]',
   examples: ['run stage kyma-test --sample 5 --yes', 'run --plan 3f2a9c1b7d4e --yes', 'run dev all --yes'],
   permission: 'operate',
   mutates: true,
@@ -169,6 +169,23 @@ export const run: CommandSpec = {
   async run(ctx, args) {
     const services = ctx.services;
     const journal = await services.journal();
+    // The two forms (the usage's `|`), told apart before anything else: a usage error is exit 2 whether or not a
+    // terminal could have asked for confirmation.
+    if (args.values.plan) {
+      const extra = [...args.positionals.map((p) => JSON.stringify(p)), ...(['exclude', 'sample', 'concurrency'] as const).filter((k) => args.values[k] !== undefined).map((k) => `--${k}`)];
+      if (extra.length) {
+        throw new CommandError(
+          `run --plan runs the stored plan as it was planned and reviewed: ${extra.join(', ')} cannot be given with it. To change the environment, targets, excludes, sample or concurrency, plan again with them and run the new hash`,
+          2,
+          'run --plan 3f2a9c1b7d4e --yes',
+        );
+      }
+    } else {
+      envArg(args.positionals[0], run);
+      if (args.positionals.length < 2) throw new CommandError('name a target: a set from the config or a selector', 2, run.examples[0]);
+      intOption(args.values.sample, '--sample', run);
+      intOption(args.values.concurrency, '--concurrency', run);
+    }
     if (!ctx.interactive && !args.values.yes) {
       throw new CommandError('run changes clusters: confirm with --yes (no terminal to ask)', 1, run.examples[0]);
     }

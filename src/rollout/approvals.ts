@@ -56,6 +56,13 @@ export type ApprovalAsk = Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>;
  */
 const RUN_ACTIONS: readonly string[] = ['run', 'force'];
 
+/** The actions an approval can be of: what `approve --action` accepts (the commands ask for exactly these). */
+export const APPROVAL_ACTION_FORMS = ['run', 'force', 'resume', 'retry-failed', 'rename:<runtime-id>', 'budget:<wave>:<n>', 'set-concurrency:<wave>:<n>'] as const;
+
+export function isApprovalAction(action: string): boolean {
+  return /^(run|force|resume|retry-failed)$/.test(action) || /^rename:[^\s:]+$/.test(action) || /^(budget|set-concurrency):[^\s:]+:[1-9]\d*$/.test(action);
+}
+
 /** The approval action of raising wave `waveId`'s budget to `n` (Prod): on-call approves exactly that wave and number. */
 export function budgetAction(waveId: string, n: number): string {
   return `budget:${waveId}:${n}`;

@@ -1,0 +1,63 @@
+/**
+ * Usage errors of the shell before anything else (C3: exit 2 with the problem and an example, one JSON line with
+ * --json), through the built binary against the simulator:
+ * - `run --plan HASH` with a target, an environment, --exclude, --sample or --concurrency: the stored plan runs as it
+ *   was planned, so the extra input is refused rather than silently ignored (it ran the plan's environment at the
+ *   plan's concurrency);
+ * - `run` without a terminal checks its arguments before asking for --yes (a typo is exit 2, not "confirm");
+ * - `approve --action` takes only the actions approvals are asked for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runBin } from '../helpers/built-bin.js';
+import { outsideRunbook, startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
+
+describe('istio-migrate run / approve: usage errors first (commands/run.ts, approve.ts)', () => {
+  let sim: TestSim;
+  let cfg: string;
+  let hash: string;
+  const cli = (args: string[]) => runBin([...args, '--config', cfg], { env: { ISTIO_MIGRATE_USER: 'sre-usage' } });
+  beforeAll(async () => {
+    sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
+    cfg = writeSimConfig(sim, 'shell-usage', outsideRunbook);
+    const planned = await cli(['plan', 'stage', 'all', '--json']);
+    expect(planned.code).toBe(0);
+    hash = (JSON.parse(planned.stdout) as { hash: string }).hash.slice(0, 12);
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it.each([
+    ['an environment and a target', ['run', 'dev', 'all', '--plan', 'HASH', '--yes', '--json'], '"dev", "all"'],
+    ['--concurrency', ['run', '--plan', 'HASH', '--concurrency', '1', '--yes', '--json'], '--concurrency'],
+    ['--exclude and --sample', ['run', '--plan', 'HASH', '--exclude', 'region=.*', '--sample', '1', '--yes', '--json'], '--exclude, --sample'],
+  ])('run --plan with %s: exit 2, nothing runs', async (_what, args, named) => {
+    const r = await cli(args.map((a) => (a === 'HASH' ? hash : a)));
+    expect(r.code).toBe(2);
+    const error = (JSON.parse(r.stdout) as { error: string }).error;
+    expect(error).toContain(`run --plan runs the stored plan as it was planned and reviewed: ${named}`);
+    expect(error).toContain('plan again with them');
+    const status = await cli(['status', '--json']);
+    expect((JSON.parse(status.stdout) as { waves: unknown[] }).waves).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown environment', ['run', 'qa', 'all'], 'unknown environment "qa"'],
+    ['no environment', ['run', '--json'], 'name an environment'],
+    ['no target', ['run', 'dev'], 'name a target'],
+    ['a bad --sample', ['run', 'dev', 'all', '--sample', 'x'], '--sample must be a whole number'],
+  ])('run with %s and no terminal: exit 2 (the usage error), not the --yes refusal', async (_what, args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).toContain(message);
+    expect(r.stdout + r.stderr).not.toContain('confirm with --yes');
+  });
+
+  it('approve --action takes only approval actions', async () => {
+    const bad = await cli(['approve', hash, '--as', 'oncall-1', '--action', 'bogus', '--json']);
+    expect(bad.code).toBe(2);
+    expect((JSON.parse(bad.stdout) as { error: string }).error).toContain('--action "bogus" is no approval action: give one of run, force, resume, retry-failed, rename:<runtime-id>, budget:<wave>:<n>, set-concurrency:<wave>:<n>');
+    const good = await cli(['approve', hash, '--as', 'oncall-1', '--action', 'budget:stage-20261207-1:5', '--json']);
+    expect(good.code).toBe(0);
+  });
+});
