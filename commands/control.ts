@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Journal, Wave, WaveControl, WaveState } from '../src/journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
-import { isFrozen } from '../src/rollout/freeze.js';
+import { frozenBy, frozenText } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { count, waveStateWords } from '../src/text/words.js';
@@ -45,7 +45,8 @@ async function loadWave(ctx: CommandContext, id: string) {
  */
 async function refuseUnlessEnvironmentFree(journal: Journal, wave: Wave, then: string): Promise<void> {
   const env = wave.env as EnvName;
-  if (await isFrozen(journal, env)) throw new CommandError(`${env} is frozen: ${wave.waveId} would only pause. unfreeze ${env} first, then ${then}; nothing was changed`, 1, `unfreeze ${env}`);
+  const freeze = await frozenBy(journal, env);
+  if (freeze) throw new CommandError(`${frozenText(env, freeze)}: ${wave.waveId} would only pause. unfreeze ${freeze} first, then ${then}; nothing was changed`, 1, `unfreeze ${freeze}`);
   const other = (await journal.listWaves({ env, states: [...ACTIVE_WAVE_STATES] })).find((w) => w.waveId !== wave.waveId);
   if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then ${then}; nothing was changed`, 1, `status ${other.waveId}`);
 }
@@ -248,13 +249,15 @@ export const retryFailed: CommandSpec = {
     const neverStarted = runtimes.filter((r) => r.state === 'pending').length;
     const leftInFlight = runtimes.filter((r) => r.state !== 'finished' && r.state !== 'pending').length;
     const unfinished = [...(neverStarted ? [`${neverStarted} never started`] : []), ...(leftInFlight ? [`${leftInFlight} left in flight (re-checked by state)`] : [])].join(' and ');
+    // A finished (drained) wave is not resumed: what never started is planned again.
+    const forUnfinished = status.state === 'finished' ? `plan ${wave.env} ${wave.target} again for them` : `resume ${id}`;
     // Nothing retryable: say so before anything (an approval, a confirmation, the wave) is touched.
     if (!platformFailures.length) {
       const customer = runtimes.filter((r) => r.result?.class === 'customer').length;
       const why = [
         `nothing to retry: ${id} has no runtimes that failed on the platform side`,
         ...(customer ? [`${customer} customer outcomes (more than one Istio CR) are customer-contact tasks: see tasks`] : []),
-        ...(unfinished ? [`of its runtimes ${unfinished}: resume ${id}`] : []),
+        ...(unfinished ? [`of its runtimes ${unfinished}: ${forUnfinished}`] : []),
       ].join('; ');
       return ok(why, { ...status, retried: 0 });
     }

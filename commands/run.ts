@@ -3,7 +3,7 @@ import type { Wave, WaveRuntime, WaveState } from '../src/journal/journal.js';
 import { ApprovalUsedError, WaveActiveError } from '../src/journal/errors.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
-import { isFrozen } from '../src/rollout/freeze.js';
+import { frozenBy, frozenText } from '../src/rollout/freeze.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
@@ -61,16 +61,21 @@ function renderStatus(s: WaveStatus): string {
   return `${s.waveId} ${state} — ${parts.join(', ') || 'no runtimes'}`;
 }
 
+/** 3 when the wave ended with failures or before its end (budget spent, aborted, drained with runtimes never started). */
 export function exitCodeOfWave(s: WaveStatus): 0 | 3 {
   const c = s.counts;
   const failures = c['multiple-istio-crs'] + c['kyma-cr-missing'] + c['kyma-cr-ambiguous'] + c['module-template-missing'] + c.timeout + c.error;
-  return failures > 0 || s.state === 'aborted' || s.state === 'budget-stopped' ? 3 : 0;
+  return failures > 0 || s.state === 'aborted' || s.state === 'budget-stopped' || (s.state === 'finished' && c.pending > 0) ? 3 : 0;
 }
 
-/** What to do after a wave that ended: the next command for each kind of leftover. */
+/** What to do after a wave that ended: the next command for each kind of leftover, as the command will take it. */
 function nextSteps(s: WaveStatus, platformFailures: number, customer: number): string[] {
   const out: string[] = [];
-  if (s.state === 'budget-stopped' || s.state === 'interrupted' || s.state === 'aborted') out.push(`resume ${s.waveId} continues it`);
+  // A budget-stopped wave would stop again at once: only a larger budget continues it.
+  if (s.state === 'budget-stopped') out.push(`resume ${s.waveId} --budget ${platformFailures + 1} --yes continues it with a larger error budget (more than its ${count(platformFailures, 'platform failure')})`);
+  if (s.state === 'interrupted' || s.state === 'aborted') out.push(`resume ${s.waveId} continues it`);
+  // Drained: the wave has ended; what never started is planned again.
+  if (s.state === 'finished' && s.counts.pending > 0) out.push(`its ${count(s.counts.pending, 'runtime')} never started (drained): plan ${s.env} ${s.target} again for them`);
   if (platformFailures) out.push(`retry-failed ${s.waveId} runs the ${count(platformFailures, 'platform failure')} again`);
   if (customer) out.push(`tasks lists the customer-contact ${customer === 1 ? 'task' : 'tasks'}`);
   return out;
@@ -223,7 +228,8 @@ export const run: CommandSpec = {
     if (!doc.preflight.ok && !args.values.force) {
       throw new CommandError(`preflight failed: ${doc.preflight.problems.join('; ')} (--force overrides; it is recorded)`, 1);
     }
-    if (await isFrozen(journal, doc.env)) throw new CommandError(`${doc.env} is frozen: no new waves (unfreeze ${doc.env} first)`, 1);
+    const freeze = await frozenBy(journal, doc.env);
+    if (freeze) throw new CommandError(`${frozenText(doc.env, freeze)}: no new waves (unfreeze ${freeze} first)`, 1, `unfreeze ${freeze}`);
     // One wave per environment; an interrupted wave counts (the bot resumes it). Checked early for a quick answer,
     // and again atomically by createWave below (two concurrent runs, or another process, pass this check together).
     const [active] = await journal.listWaves({ env: doc.env, states: [...ACTIVE_WAVE_STATES] });

@@ -18,3 +18,8 @@ export async function frozenBy(journal: Pick<Journal, 'frozenScopes'>, env: stri
 export async function isFrozen(journal: Pick<Journal, 'frozenScopes'>, env: string): Promise<boolean> {
   return (await frozenBy(journal, env)) !== undefined;
 }
+
+/** How a refusal names the freeze that holds `env`: its own, or the one of every environment. */
+export function frozenText(env: string, scope: string): string {
+  return scope === 'all' ? `${env} is frozen by a freeze of all environments (freeze all)` : `${env} is frozen`;
+}

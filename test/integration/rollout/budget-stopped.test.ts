@@ -45,6 +45,8 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     expect(stopped.state).toBe('budget-stopped');
     expect(first.exitCode).toBe(3);
     expect(stopped.counts.pending).toBeGreaterThan(0);
+    // The hint is a command that is taken (a plain `resume` would stop again at once and is refused below).
+    expect(first.text).toContain(`next: resume ${stopped.waveId} --budget 2 --yes continues it with a larger error budget`);
 
     const refused = await dispatch(ctx, 'resume', [stopped.waveId, '--yes']);
     expect(refused.exitCode).toBe(1);

@@ -183,12 +183,19 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
       await w.until('a first runtime finished', () => finishedCount(w.events) >= 1);
       await control(cfg, 'drain', w.waveId());
       await w.until('state draining', () => w.indexOf(isState('draining')) >= 0);
-      const res = (await w.done).json as WaveStatus;
+      const ended = await w.done;
+      const res = ended.json as WaveStatus;
       expect(startsAfter(w.events, w.indexOf(isState('draining')))).toBe(0);
       expect(res.state).toBe('finished');
       expect(res.counts.running).toBe(0);
       expect(res.counts.pending).toBeGreaterThan(0);
       expect(res.counts.migrated + res.counts.pending).toBe(30);
+      // Ended before its end: exit 3, and the hints are ones the commands take (a drained wave is not resumed).
+      expect(ended.exitCode).toBe(3);
+      expect(ended.text).toContain(`its ${res.counts.pending} runtimes never started (drained): plan stage all again for them`);
+      const retry = await dispatch(w.ctx, 'retry-failed', [w.waveId(), '--yes']);
+      expect(retry.text).toContain(`of its runtimes ${res.counts.pending} never started: plan stage all again for them`);
+      expect((await dispatch(w.ctx, 'resume', [w.waveId(), '--yes'])).exitCode).toBe(1);
     } finally {
       await w.done.catch(() => undefined);
       await w.ctx.services.close();

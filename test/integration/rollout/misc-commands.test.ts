@@ -106,6 +106,9 @@ describe('commands export, show, tasks, freeze/unfreeze', () => {
     await dispatch(ctx, 'freeze', ['all']);
     const partial = await dispatch(ctx, 'unfreeze', ['prod']);
     expect(partial.text).toContain('still frozen: all');
+    // The refusal names the freeze that holds, so its hint is one that helps.
+    const held = await dispatch(ctx, 'run', ['prod', `runtime-id=${prodId}`, '--yes']);
+    expect(held.text).toContain('prod is frozen by a freeze of all environments (freeze all): no new waves (unfreeze all first)');
     await dispatch(ctx, 'freeze', ['prod']);
     await dispatch(ctx, 'freeze', ['stage']);
     const res = await dispatch(ctx, 'unfreeze', []);
