@@ -46,7 +46,7 @@ Simulated durations (multiplied by --time-scale; 0.01 makes a minute 0.6 s):
   the Istio CR reconciles to Ready                    ~35 s (about a minute in all)
   scenario "slow": LM takes longer than the 510 s deadline
 
-Files written to --out (C1): config.yaml, kubeconfigs/<env>/{kcp,gardener,<runtimeId>}.yaml, runtimes.json.
+Files written to --out: config.yaml (with a journal in DIR), kubeconfigs/<env>/{kcp,gardener,<runtimeId>}.yaml, tokens/<env>-keb.token, runtimes.json.
 Point kubectl at a cluster:  kubectl --kubeconfig DIR/kubeconfigs/dev/kcp.yaml get kymas -A`;
 
 /** The package's version (package.json sits two levels above dist/src/main.js, one above src/main.ts). */

@@ -12,7 +12,7 @@
  * kept (a watch from before a restart answers 410 Gone, and clients relist).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Cluster, ClusterSnapshot, Simulator, SimulatorOptions } from './simulator.js';
 
@@ -36,9 +36,11 @@ export interface LoadedState {
 
 const DEBOUNCE_MS = 250;
 
+/** Written 0600: the clusters' state holds the SKRs' kubeconfig Secrets (bearer tokens), like the kubeconfig files. */
 function writeAtomically(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600); // a leftover tmp file of another mode keeps its mode on writeFileSync
   renameSync(tmp, file);
 }
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { landscapeConfigSchema } from '../../src/config/environments.js';
+import { configSchema } from '../../src/config/config.js';
 import { listShoots } from '../../src/clients/gardener.js';
 import { KebClient } from '../../src/clients/keb-client.js';
 import { KubeClient, RequestCounter } from '../../src/clients/kube-client.js';
@@ -25,13 +25,13 @@ describe.each(KCP_GENERATIONS)('KEB and Gardener (KCP %s)', (kcp: KcpGeneration)
   let sim: TestSim;
   let all: RuntimeFileEntry[];
   let dir: string;
-  let config: ReturnType<typeof landscapeConfigSchema.parse>;
+  let config: ReturnType<typeof configSchema.parse>;
 
   beforeAll(async () => {
     // Enough runtimes that every KEB state and plan the simulator generates is there.
     sim = await startTestSim({ profile: 'scenarios', runtimes: 900, seed: 2, timeScale: 0.01, kcp });
     all = runtimesOf(sim.out);
-    config = landscapeConfigSchema.parse(YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')));
+    config = configSchema.parse(YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')));
     dir = mkdtempSync(path.join(os.tmpdir(), `contract-keb-${kcp}-`));
   });
   afterAll(async () => {

@@ -6,8 +6,6 @@
  * piped, plain `[N/M]` lines instead.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeWith, requireCommand } from '../helpers/needs.js';
@@ -42,8 +40,7 @@ describeWith(requireCommand('script', ['--version'], 'install util-linux (apt-ge
   let cfg: string;
   beforeAll(async () => {
     sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-    cfg = path.join(sim.out, 'config.yaml');
-    appendFileSync(cfg, `\njournal: {sqlite: {file: ${JSON.stringify(path.join(mkdtempSync(path.join(os.tmpdir(), 'confirm-')), 'journal.db'))}}}\n`);
+    cfg = path.join(sim.out, 'config.yaml'); // with the landscape's own journal beside it
   });
   afterAll(async () => {
     await sim.close();

@@ -82,7 +82,8 @@ export async function writeSimFiles(dir: string, landscape: Landscape, ctx: SimF
   await mkdir(path.join(root, 'tokens'), { recursive: true });
   await Promise.all(ENVS.map((env) => mkdir(path.join(root, 'kubeconfigs', env), { recursive: true })));
 
-  const files: Array<[string, string]> = [[path.join(root, 'config.yaml'), YAML.stringify(config)]];
+  // With a journal of this landscape's own, beside its files: a journal belongs to one landscape (it refuses another).
+  const files: Array<[string, string]> = [[path.join(root, 'config.yaml'), YAML.stringify({ ...config, journal: { sqlite: { file: path.join(root, 'journal.db') } } })]];
   for (const env of ENVS) {
     const d = path.join(root, 'kubeconfigs', env);
     files.push([path.join(d, 'kcp.yaml'), kubeconfigYaml(`${env}-kcp`, ctx)]);

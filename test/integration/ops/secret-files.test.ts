@@ -6,10 +6,10 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startTestSim } from '../../helpers/sim.js';
+import { simJson, startTestSim } from '../../helpers/sim.js';
 import { builtBin } from '../../helpers/built-bin.js';
 
 const BIN = builtBin();
@@ -81,5 +81,20 @@ describe('src/sim/landscape/files.ts — sim --out into an existing folder', () 
     } finally {
       await sim.close();
     }
+  });
+
+  it("the kept state of a landscape (its clusters, KCP's kubeconfig Secrets with bearer tokens among them) is written 0600", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secret-files-state-'));
+    dirs.push(dir);
+    const stateDir = path.join(dir, 'state');
+    const sim = await startTestSim({ out: path.join(dir, 'out'), stateDir });
+    // A cluster is kept once it changed: a write to a KCP (which holds the SKRs' kubeconfig Secrets).
+    const res = await simJson(sim, 'dev-kcp', 'POST', '/api/v1/namespaces/kcp-system/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'touched' }, data: { a: 'b' } });
+    expect(res.status).toBe(201);
+    await sim.close();
+    const files = readdirSync(path.join(stateDir, 'clusters')).map((f) => path.join(stateDir, 'clusters', f));
+    expect(files.length).toBeGreaterThanOrEqual(1);
+    expect(files.some((f) => readFileSync(f, 'utf8').includes('kubeconfig-'))).toBe(true);
+    expect(files.filter((f) => (statSync(f).mode & 0o777) !== 0o600).map((f) => `${path.basename(f)} ${(statSync(f).mode & 0o777).toString(8)}`)).toEqual([]);
   });
 });

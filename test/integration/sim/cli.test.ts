@@ -70,7 +70,10 @@ describe('src/main.ts sim (the C1 process contract)', () => {
       const count = (env: Env) => runtimesOf(dir).filter((r) => r.env === env).length;
       expect([count('dev'), count('stage'), count('prod')]).toEqual([6, 18, 36]);
       // config.yaml carries time scale 1 (the default) and unscaled deadlines.
-      expect(YAML.parse(readFileSync(path.join(dir, 'config.yaml'), 'utf8'))).toMatchObject({ simulated: true, timeScale: 1, timing: { deadlineSeconds: 510 } });
+      // With a journal of its own beside it: `plan … --config DIR/config.yaml` from any folder (the repository's,
+      // where `npm start` keeps the embedded landscape's journal under data/) neither meets another landscape's
+      // journal nor leaves one in the working folder.
+      expect(YAML.parse(readFileSync(path.join(dir, 'config.yaml'), 'utf8'))).toMatchObject({ simulated: true, timeScale: 1, timing: { deadlineSeconds: 510 }, journal: { sqlite: { file: path.join(path.resolve(dir), 'journal.db') } } });
     });
 
     it('exits 0 on SIGTERM, having printed nothing else on stdout', async () => {

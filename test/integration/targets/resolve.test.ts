@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { landscapeConfigSchema, type EnvironmentConfig, type LandscapeConfig } from '../../../src/config/environments.js';
+import { type EnvironmentConfig, type LandscapeConfig } from '../../../src/config/environments.js';
+import { configSchema } from '../../../src/config/config.js';
 import { KebClient } from '../../../src/clients/keb-client.js';
 import { KubeClient, RequestCounter } from '../../../src/clients/kube-client.js';
 import { resolveTargets, type Resolution } from '../../../src/targets/resolve.js';
@@ -47,7 +48,7 @@ async function stats(): Promise<{ byCluster: Record<string, number> }> {
 
 beforeAll(async () => {
   sim = await startTestSim({ profile: 'scenarios', timeScale: 0.01 });
-  config = landscapeConfigSchema.parse(YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')));
+  config = configSchema.parse(YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')));
   all = runtimesOf(sim.out);
 });
 

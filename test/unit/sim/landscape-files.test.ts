@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { landscapeConfigSchema } from '../../../src/config/environments.js';
+import { configSchema } from '../../../src/config/config.js';
 import { writeSimFiles, type RuntimeFileEntry, type SimFilesContext } from '../../../src/sim/landscape/files.js';
 import { generateLandscape } from '../../../src/sim/landscape/generate.js';
 import { ENVS } from '../../../src/sim/types.js';
@@ -28,7 +29,9 @@ describe('src/sim/landscape/files', () => {
   it('writes a config.yaml the schema accepts, with scaled timing and the doc target sets', async () => {
     const dir = path.join(tmp, 'scenarios');
     await writeSimFiles(dir, landscape, context(4242, 0.01));
-    const config = landscapeConfigSchema.parse(YAML.parse(readFileSync(path.join(dir, 'config.yaml'), 'utf8')));
+    // The whole bot configuration (a landscape, and a journal of its own beside the files).
+    const config = configSchema.parse(YAML.parse(readFileSync(path.join(dir, 'config.yaml'), 'utf8')));
+    expect(config.journal).toEqual({ sqlite: { file: path.join(path.resolve(dir), 'journal.db') } });
 
     expect(config.simulated).toBe(true);
     expect(config.timeScale).toBe(0.01);
