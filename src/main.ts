@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { registerConsoleCommand } from './chat/console/console-command.js';
 import { registerBotCommand } from './chat/slack/bot-command.js';
 import { askToProceed } from './cli/confirm.js';
+import { terminalSafe } from './text/terminal-safe.js';
 import { registerMigrationCommands, UsageError } from './cli/migration-commands.js';
 import { ProfileError, parseProfile } from './sim/landscape/profile.js';
 import type * as RunSim from './sim/run-sim.js';
@@ -168,13 +169,13 @@ async function closeOnTermination(signalled: Promise<void>, close: () => Promise
  */
 function terminalProgress(): { progress: (line: string) => void; status?: (line: string) => void } {
   const err = process.stderr;
-  if (!err.isTTY) return { progress: (l) => err.write(`${l}\n`) };
+  if (!err.isTTY) return { progress: (l) => err.write(`${terminalSafe(l)}\n`) };
   let shown = '';
   const fit = (l: string) => (err.columns && l.length >= err.columns ? `${l.slice(0, err.columns - 2)}…` : l);
   return {
-    progress: (l) => err.write(`${shown ? '\r\x1b[K' : ''}${l}\n${shown ? fit(shown) : ''}`),
+    progress: (l) => err.write(`${shown ? '\r\x1b[K' : ''}${terminalSafe(l)}\n${shown ? fit(shown) : ''}`),
     status: (l) => {
-      shown = l;
+      shown = terminalSafe(l);
       err.write(`\r\x1b[K${fit(l)}`);
     },
   };
@@ -243,7 +244,7 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
     );
     if (json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
     else if (result.output) process.stdout.write(result.output);
-    else (result.exitCode === 0 || result.exitCode === 3 ? process.stdout : process.stderr).write(`${result.text}\n`);
+    else (result.exitCode === 0 || result.exitCode === 3 ? process.stdout : process.stderr).write(`${terminalSafe(result.text)}\n`);
     // A wave stopped by a signal did not end: the shell's convention (128 + the signal's number), whatever it counted.
     return stoppedBy ? exitCodeOfSignal(stoppedBy) : result.exitCode;
   } finally {

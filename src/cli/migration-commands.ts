@@ -9,6 +9,7 @@ import { ConfigError, configFileFrom, loadConfigFile } from '../config/load-conf
 import { exitCodeOf } from '../migration/outcomes.js';
 import { migrateRuntime, type ConflictPolicy } from '../migration/migrate-runtime.js';
 import { renameExitCode, renameToDefault } from '../migration/rename-to-default.js';
+import { terminalSafe } from '../text/terminal-safe.js';
 
 export class UsageError extends Error {
   readonly code = 'usage';
@@ -89,12 +90,12 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
         onConflict: f.onConflict,
         deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : timing?.deadlineMs,
         pollIntervalMs: timing?.pollIntervalMs,
-        log: (line) => out.write(`${line}\n`),
+        log: (line) => out.write(`${terminalSafe(line)}\n`),
       });
       if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
-        if (result.detail) process.stderr.write(`${result.outcome}${result.reason ? `/${result.reason}` : ''}: ${result.detail}\n`);
-        for (const note of result.notes ?? []) process.stderr.write(`note: ${note}\n`);
+        if (result.detail) process.stderr.write(`${result.outcome}${result.reason ? `/${result.reason}` : ''}: ${terminalSafe(result.detail)}\n`);
+        for (const note of result.notes ?? []) process.stderr.write(`note: ${terminalSafe(note)}\n`);
       }
       setExit(exitCodeOf(result.outcome, result.reason));
     });
@@ -117,7 +118,7 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
         customerAgreed: !!f.customerAgreed,
         dryRun: f.dryRun,
         deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : undefined,
-        log: (line) => out.write(`${line}\n`),
+        log: (line) => out.write(`${terminalSafe(line)}\n`),
       });
       if (f.json) process.stdout.write(`${JSON.stringify(result)}\n`);
       setExit(renameExitCode(result.outcome));

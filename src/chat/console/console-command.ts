@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import type { Services } from '../../app/services.js';
+import { terminalSafe } from '../../text/terminal-safe.js';
 
 export interface ConsoleFlags {
   config?: string;
@@ -81,7 +82,7 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
       if (interactive && prompting) io.stdout.write('\r\x1b[K');
       // At a terminal the progress bar is redrawn in place: a new bar replaces the one printed just before it.
       if (interactive && kind === 'progress' && barShown) io.stdout.write('\x1b[1A\r\x1b[K');
-      io.stdout.write(`${text}\n`);
+      io.stdout.write(`${terminalSafe(text)}\n`);
       barShown = interactive && kind === 'progress';
       if (interactive && prompting) rl?.prompt(true);
     },
