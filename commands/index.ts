@@ -27,7 +27,7 @@ export { asksForHelp, commandHelp } from './help-text.js';
 const help: CommandSpec = {
   name: 'help',
   summary: 'this list, or one command in detail',
-  usage: 'help [command]',
+  usage: 'help [command] [--json]',
   examples: ['help', 'help run'],
   permission: 'read',
   mutates: false,
@@ -44,6 +44,21 @@ const help: CommandSpec = {
   },
 };
 
+/**
+ * `help [command] [--json]` without a context (it reads nothing): the shell answers it before loading a landscape.
+ * An unknown command is a usage error naming it, with the nearest one.
+ */
+export async function helpAnswer(argv: string[]): Promise<CommandResult> {
+  const parsed = parseArguments(help, argv);
+  if ('exitCode' in parsed) return parsed;
+  try {
+    return await help.run(undefined as never, parsedArgs(parsed));
+  } catch (e) {
+    if (e instanceof CommandError) return { exitCode: e.exitCode, text: `help: ${e.message}${e.example ? `\nexample: ${e.example}` : ''}`, json: { error: e.message } };
+    throw e;
+  }
+}
+
 /** `--help` as JSON: what the command takes. */
 function helpJson(spec: CommandSpec) {
   return { name: spec.name, usage: spec.usage, summary: spec.summary, options: Object.keys(spec.options).map((o) => `--${o}`), examples: spec.examples, permission: spec.permission, mutates: spec.mutates };
@@ -59,6 +74,13 @@ export function findCommand(name: string): CommandSpec | undefined {
 
 /** node:util parseArgs' message, shorter, with the nearest option for an unknown one. */
 function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): string {
+  // `--sample -1`: node calls the value ambiguous and suggests `--sample=-1`, which is refused all the same.
+  const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
+  if (ambiguous) return `${ambiguous[1]} takes a value, and none starts with "-" (numbers here are whole numbers ≥ 1)`;
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /option '-\d/.test(e.message)) {
+    const value = /option '([^']+)'/.exec(e.message)?.[1] ?? '';
+    return `"${value}" is no valid value: numbers here are whole numbers ≥ 1`;
+  }
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const opt = /option '([^']+)'/.exec(e.message)?.[1] ?? '';
     const names = Object.keys(spec.options).map((o) => `--${o}`);
@@ -72,7 +94,9 @@ export function parseArguments(spec: CommandSpec, argv: string[]): ReturnType<ty
   try {
     return parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
   } catch (e) {
-    return { exitCode: 2, text: `${spec.name}: ${argumentProblem(e as Error & { code?: string }, spec)}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: (e as Error).message } };
+    const problem = argumentProblem(e as Error & { code?: string }, spec);
+    // --json gets the same words as the text (not node's parser message), the example included.
+    return { exitCode: 2, text: `${spec.name}: ${problem}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: `${problem} (example: ${spec.examples[0]})` } };
   }
 }
 

@@ -255,8 +255,17 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { COMMANDS, asksForHelp, commandHelp, findCommand } = await import('../commands/index.js');
+  const { COMMANDS, asksForHelp, commandHelp, findCommand, helpAnswer } = await import('../commands/index.js');
   const [first, ...rest] = argv.slice(2);
+  // `help --json`, `help <chat command> [--json]` and `help <unknown>`: the chat help, without a landscape. `help`
+  // alone and `help <mode>` (sim, bot, …) are commander's, which lists the modes too.
+  const helpTopic = first === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
+  if (first === 'help' && (helpTopic ? !MODES.has(helpTopic) : rest.includes('--json'))) {
+    const answer = await helpAnswer(rest);
+    if (rest.includes('--json')) process.stdout.write(`${JSON.stringify(answer.json)}\n`);
+    else (answer.exitCode === 0 ? process.stdout : process.stderr).write(`${answer.text}\n`);
+    return answer.exitCode;
+  }
   // `istio-migrate help plan` and `istio-migrate plan --help`: the command's help, without loading a landscape.
   const helpOf = first === 'help' && rest[0] ? findCommand(rest[0]) : first !== 'help' && first && asksForHelp(rest) ? findCommand(first) : undefined;
   if (helpOf) {
@@ -293,6 +302,9 @@ export async function main(argv: string[]): Promise<number> {
 function exitCodeOfSignal(signal: NodeJS.Signals): number {
   return 128 + os.constants.signals[signal];
 }
+
+/** The binary's own modes (commander's commands), beside the chat commands. */
+const MODES: ReadonlySet<string> = new Set(['sim', 'serve', 'bot', 'console', 'migrate', 'rename-to-default']);
 
 /** `migrate` and `rename-to-default` keep migrate.sh's exit codes: 0 done, 2 timeout, 1 anything else (C3). */
 const SCRIPT_COMMANDS: ReadonlySet<string> = new Set(['migrate', 'rename-to-default']);

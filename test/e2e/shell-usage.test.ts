@@ -53,6 +53,35 @@ describe('istio-migrate run / approve: usage errors first (commands/run.ts, appr
     expect(r.stdout + r.stderr).not.toContain('confirm with --yes');
   });
 
+  it.each([
+    ['a mistyped option, --json', ['plan', 'stage', 'kyma-test', '--smaple', '3', '--json'], 'unknown option \'--smaple\' (did you mean "--sample"?)'],
+    ['a negative --sample', ['plan', 'dev', 'all', '--sample', '-1', '--json'], '--sample takes a value, and none starts with "-"'],
+    ['a negative N', ['set-concurrency', 'stage-20261207-1', '-2', '--json'], '"-2" is no valid value: numbers here are whole numbers ≥ 1'],
+  ])('%s: exit 2, the readable problem and an example in the JSON', async (_what, args, problem) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    const error = (JSON.parse(r.stdout) as { error: string }).error;
+    expect(error).toContain(problem);
+    expect(error).toContain('(example: ');
+    expect(error).not.toMatch(/ambiguous|To specify/);
+  });
+
+  it('help --json, help <command> --json and help <unknown>', async () => {
+    const all = await runBin(['help', '--json']);
+    expect(all.code).toBe(0);
+    expect((JSON.parse(all.stdout) as { name: string }[]).map((c) => c.name)).toContain('run');
+    const one = await runBin(['help', 'run', '--json']);
+    expect(JSON.parse(one.stdout)).toMatchObject({ name: 'run', examples: expect.arrayContaining(['run stage kyma-test --sample 5 --yes']) });
+    const unknown = await runBin(['help', 'nosuch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "nosuch"');
+    const near = await runBin(['help', 'statsu', '--json']);
+    expect(near.code).toBe(2);
+    expect((JSON.parse(near.stdout) as { error: string }).error).toContain('did you mean "status"');
+    // The modes' help is commander's, as before.
+    expect((await runBin(['help', 'sim'])).stdout).toContain('Usage: istio-migrate sim');
+  });
+
   it('approve --action takes only approval actions', async () => {
     const bad = await cli(['approve', hash, '--as', 'oncall-1', '--action', 'bogus', '--json']);
     expect(bad.code).toBe(2);
