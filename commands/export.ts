@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { waveArg } from './shared.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
+import { count } from '../src/text/words.js';
 
 /**
  * One CSV cell. Text from the landscape (account ids, messages, a cluster's error text) that a spreadsheet would
@@ -45,10 +46,14 @@ export const exportWave: CommandSpec = {
       detail: r.result?.detail ?? null,
       finishedAt: r.result?.finishedAt ?? null,
     }));
-    if (format === 'json') return ok(JSON.stringify(records, null, 2), records);
     const cols = Object.keys(records[0] ?? { waveId: '' }) as (keyof (typeof records)[number])[];
-    const csv = [cols.join(','), ...records.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n');
-    return ok(csv, records);
+    const text = format === 'json' ? JSON.stringify(records, null, 2) : [cols.join(','), ...records.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n');
+    const out = args.values.out as string | undefined;
+    if (out) {
+      await writeFile(out, `${text}\n`);
+      return ok(`wrote the results of ${id} to ${out} (${format}, ${count(records.length, 'runtime')})`, records);
+    }
+    return ok(text, records);
   },
 };
 

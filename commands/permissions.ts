@@ -113,6 +113,11 @@ export async function authorize(ctx: CommandContext, spec: CommandSpec, args: Pa
   if (ctx.via === 'slack' && 'as' in spec.options && args.values.as !== undefined) {
     return `--as is not available in Slack: here you act as yourself (<@${ctx.user}>). Example: \`/istio-migrate ${spec.name} <plan hash>\``;
   }
+  // `--out FILE` writes on the host the command runs on: the SRE's own in the shell and the console, the bot's in
+  // Slack — where any user could overwrite its journal or anything else it may write.
+  if (ctx.via === 'slack' && 'out' in spec.options && args.values.out !== undefined) {
+    return `--out writes a file on the bot's host: only in the shell. Here the answer comes as a message (the wave's CSV is also the file in its thread). Example: \`/istio-migrate ${spec.name} ${spec.name === 'export' ? 'prod-20261125-1 --format csv' : '…'}\``;
+  }
   const user = ctx.via !== 'slack' && typeof args.values.as === 'string' ? args.values.as : ctx.user;
   if (spec.permission === 'read') return undefined;
   const services = ctx.services;

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { FakeSlack, buttonPayload, postSigned, slashPayload, type Json } from '../helpers/fake-slack.js';
 import { SECRET, startBot, writeBotConfig, slackSetup } from './harness.js';
@@ -91,5 +94,24 @@ describe('src/chat/permissions.ts — refusals through Slack', () => {
     expect(eph[0].body.user).toBe('U1');
     expect(eph[0].body.text).toMatch(/may not run `run` in stage/);
     expect(await (await s.t.services.journal()).listWaves()).toEqual([]);
+  });
+
+  it('refuses export --out in Slack: a file written on the bot\'s host (its journal, say) is not a Slack user\'s to choose', async () => {
+    const journal = await s.t.services.journal();
+    const wave = await journal.createWave({ env: 'dev', target: 'all', planHash: 'f'.repeat(64), state: 'finished', concurrency: 1, requestedBy: 'U-OP', approvedBy: null }, []);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'export-out-'));
+    try {
+      for (const format of ['svg', 'png', 'csv']) {
+        const target = path.join(dir, `pwned.${format}`);
+        const { posts, eph } = await say(`export ${wave.waveId} --format ${format} --out ${target}`, 'U1');
+        expect(existsSync(target)).toBe(false);
+        expect(posts).toHaveLength(0);
+        expect(JSON.stringify(eph[0].body.blocks)).toMatch(/--out writes a file on the bot's host: only in the shell/);
+      }
+      // Without --out it answers as before.
+      expect((await say(`export ${wave.waveId} --format csv`, 'U1')).posts).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,9 @@
  * value KEB answers that a spreadsheet would read as a formula (= + - @, a tab) is neutralised with a leading ',
  * and quoting keeps commas, quotes and line breaks inside their cell.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dispatch } from '../../../commands/index.js';
 import type { CommandContext } from '../../../commands/types.js';
@@ -61,6 +64,18 @@ describe('commands/export.ts — CSV cells from the landscape', () => {
     expect(row).toMatchObject({ runtimeId: rt.runtimeId, outcome: 'migrated', globalAccountId: `'${hostile.globalAccountId}`, subaccountId: `'${hostile.subaccountId}` });
     // No cell a spreadsheet would evaluate.
     expect(rows[0].filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
+    // --out writes the same file (the shell's; Slack refuses --out).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'export-out-'));
+    try {
+      for (const format of ['csv', 'json']) {
+        const file = path.join(dir, `wave.${format}`);
+        const wrote = await dispatch(ctx, 'export', [waveId, '--format', format, '--out', file]);
+        expect(wrote.text).toBe(`wrote the results of ${waveId} to ${file} (${format}, 1 runtime)`);
+        expect(readFileSync(file, 'utf8')).toBe(`${(await dispatch(ctx, 'export', [waveId, '--format', format])).text}\n`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
