@@ -369,7 +369,10 @@ export const status: CommandSpec = {
     const shown = args.values.all ? all : [...all.filter((w) => active.has(w.state)), ...all.filter((w) => !active.has(w.state)).slice(0, RECENT_WAVES)];
     const waves = await Promise.all(shown.map((w) => waveStatus(journal, w)));
     const hidden = all.length - shown.length;
-    const text = waves.length ? [...waves.map(statusLine), ...(hidden ? [`(${count(hidden, 'older wave')} not shown: status --all)`] : [])].join('\n') : 'no waves yet';
-    return ok(text, { waves });
+    // A freeze holds every start, with or without a wave: said first.
+    const frozen = await journal.frozenScopes();
+    const freezeLine = frozen.length ? [`frozen: ${frozen.join(', ')} — no new waves or runtime starts there (unfreeze ${frozen.includes('all') ? 'all' : frozen[0]})`] : [];
+    const text = [...freezeLine, ...(waves.length ? [...waves.map(statusLine), ...(hidden ? [`(${count(hidden, 'older wave')} not shown: status --all)`] : [])] : ['no waves yet'])].join('\n');
+    return ok(text, { waves, frozen });
   },
 };

@@ -136,7 +136,11 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
         live(tracker.line(Date.now()));
       } else ctx.progress?.(`[${tracker.fraction}] ${line}`);
     } else if (e.type === 'budget-stopped') ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${count(e.failures, 'platform failure')}, budget ${e.budget}; the wave stops starting runtimes`);
-    else if (e.type === 'state') ctx.progress?.(`wave ${e.waveId} is ${e.state}`);
+    else if (e.type === 'state') {
+      tracker.stateChanged(e.state);
+      ctx.progress?.(`wave ${e.waveId} is ${e.state}`);
+      live?.(tracker.line(Date.now()));
+    }
   };
   services.events.on('event', onEvent);
   try {

@@ -26,6 +26,8 @@ export class WaveProgress {
   /** When the runtimes that finished in this run did, oldest first (those older than the pace window dropped). */
   private readonly finishTimes: number[] = [];
   private readonly startedAt: number;
+  /** The wave's state as the stream last told it (the ETA rule has none while it is not running). */
+  private state = 'running';
 
   constructor(private readonly s: WaveProgressStart) {
     this.done = s.done;
@@ -45,6 +47,11 @@ export class WaveProgress {
     if (platformFailure) this.failures++;
   }
 
+  /** The wave's state changed (paused, draining, running again, …). */
+  stateChanged(state: string): void {
+    this.state = state;
+  }
+
   /** `12/48` */
   get fraction(): string {
     return `${this.done}/${this.s.total}`;
@@ -54,7 +61,7 @@ export class WaveProgress {
   etaSeconds(now: number): number | null {
     const paceStart = etaPaceStart(now, this.startedAt);
     while (this.finishTimes.length && this.finishTimes[0] < paceStart) this.finishTimes.shift();
-    return liveEtaSeconds({ state: 'running', left: this.s.total - this.done, finishedInPace: this.finishTimes.length, now, paceStart });
+    return liveEtaSeconds({ state: this.state, left: this.s.total - this.done, finishedInPace: this.finishTimes.length, now, paceStart });
   }
 
   line(now: number): string {

@@ -91,7 +91,7 @@ describe('src/chat/slack/app.ts — malformed commands', () => {
     expect(s.fake.unexpected).toEqual([]);
     // Not in a test of its own after the corpus (that would pass alone, and depend on the order): each case.
     const status = await dispatch({ user: 'test', via: 'shell', interactive: false, services: s.t.services }, 'status', ['--json']);
-    expect(status.json).toEqual({ waves: [] });
+    expect(status.json).toEqual({ waves: [], frozen: [] });
   });
 
   // Signed (only Slack or a holder of the secret can send them), yet no object: Bolt read `.ssl_check` of null and the

@@ -107,6 +107,9 @@ describe('commands export, show, tasks, freeze/unfreeze', () => {
     const partial = await dispatch(ctx, 'unfreeze', ['prod']);
     expect(partial.text).toContain('still frozen: all');
     // The refusal names the freeze that holds, so its hint is one that helps.
+    const st = await dispatch(ctx, 'status', []);
+    expect(st.text.split('\n')[0]).toBe('frozen: all — no new waves or runtime starts there (unfreeze all)');
+    expect(st.json).toMatchObject({ frozen: ['all'] });
     const held = await dispatch(ctx, 'run', ['prod', `runtime-id=${prodId}`, '--yes']);
     expect(held.text).toContain('prod is frozen by a freeze of all environments (freeze all): no new waves (unfreeze all first)');
     await dispatch(ctx, 'freeze', ['prod']);

@@ -72,6 +72,11 @@ describe('the live progress line', () => {
     p.finished(true, 3900);
     // 2 finished here in 4 s: 2 s each, 6 left → 12 s.
     expect(p.line(4000)).toBe('stage-20261125-1 4/10 done · 0 in flight · ETA ~12 s · budget 1 of 2 left');
+    // Paused (or draining): no ETA, as on the Slack message and the wave page; running again, the pace counts again.
+    p.stateChanged('paused');
+    expect(p.line(4000)).toBe('stage-20261125-1 4/10 done · 0 in flight · ETA … · budget 1 of 2 left');
+    p.stateChanged('running');
+    expect(p.line(4000)).toBe('stage-20261125-1 4/10 done · 0 in flight · ETA ~12 s · budget 1 of 2 left');
   });
 
   it('goes by the last ten minutes of the run, as the Slack message and the wave page do, and says … without a pace', () => {
