@@ -92,6 +92,13 @@ export const errors = {
       'UnsupportedMediaType',
       `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType || 'none'})`,
     ),
+  /** A create or update body in a format the simulator does not read (protobuf). */
+  unsupportedBody: (contentType: string) =>
+    new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${contentType}; this simulator reads no protobuf, which kubectl sends for built-in kinds in 'kubectl create namespace|configmap|secret': write the object as YAML and 'kubectl apply -f' it)`,
+    ),
   unauthorized: () => new ApiError(401, 'Unauthorized', 'Unauthorized'),
   gone: (message: string) => new ApiError(410, 'Expired', message),
   tooManyRequests: (retryAfterSeconds: number) =>

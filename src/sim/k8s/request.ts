@@ -63,6 +63,9 @@ export function parseBody(req: ApiRequest): unknown {
   const text = req.body.toString('utf8');
   if (!text.trim()) throw errors.badRequest('the body of the request was empty');
   const ct = (req.headers['content-type'] ?? '').toLowerCase();
+  // Protobuf (kubectl's typed requests for built-in kinds, e.g. `create namespace`): the simulator reads JSON and
+  // YAML only, and says so with the status an API server gives a body type it does not take.
+  if (ct.includes('protobuf')) throw errors.unsupportedBody(ct);
   try {
     if (ct.includes('yaml')) return YAML.parse(text) as unknown;
     return JSON.parse(text) as unknown;

@@ -39,6 +39,15 @@ describeWith(requireKubectl(), 'src/sim/k8s with the real kubectl', () => {
     return r.stdout;
   };
 
+  it('create namespace (a protobuf body, which the simulator does not read) fails with 415 saying what works instead; apply -f of the same object works', async () => {
+    const created = await onKcp('dev', ['create', 'namespace', 'team-proto']);
+    expect(created.code).not.toBe(0);
+    expect(created.stderr).toContain('Error from server (UnsupportedMediaType)');
+    expect(created.stderr).toContain("'kubectl apply -f' it");
+    const applied = await kubectl(['apply', '-f', '-'], { kubeconfig: kubeconfigOf(sim.out, 'dev', 'kcp'), cacheDir, input: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-proto\n' });
+    expect(ok(applied)).toContain('namespace/team-proto created');
+  });
+
   it('get moduletemplates.operator.kyma-project.io -A -o json lists the SKR catalog', async () => {
     const list = JSON.parse(ok(await onSkr('dev', 'existing-default', ['get', 'moduletemplates.operator.kyma-project.io', '-A', '-o', 'json'])));
     expect(list.kind).toBe('List');
