@@ -49,7 +49,8 @@ export const verify: CommandSpec = {
       `  without a Manifest: ${report.missing.length}${report.missing.length ? ` — ${report.missing.slice(0, 10).join(' ')}${report.missing.length > 10 ? ' …' : ''}` : ''}`,
       `  not Ready: ${report.nonReady.length}${report.nonReady.length ? `\n${report.nonReady.slice(0, 20).map((n) => `    ${n.manifest} ${n.state}`).join('\n')}` : ''}`,
       `  Istio CR on a sample of SKRs: ${report.sample.map((s) => `${s.runtimeId.slice(0, 8)} ${s.istio}`).join(', ') || 'none'}`,
-      ...(marked.length ? [`  waves: ${marked.join(', ')}`] : []),
+      // A wave's verdict is about the runtimes it migrated; the ATTENTION above is about the whole target.
+      ...(marked.length ? [`  waves (the runtimes each migrated): ${marked.join(', ')}`] : []),
     ].join('\n');
     return ok(text, report);
   },

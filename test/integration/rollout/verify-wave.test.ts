@@ -34,7 +34,7 @@ describe('verify of one wave', () => {
     const mine = res.json as VerifyJson;
     expect(res.exitCode).toBe(0);
     expect({ target: mine.target, ids: [...mine.runtimeIds].sort(), missing: mine.missing }).toEqual({ target: `wave ${wave.waveId}`, ids, missing: [] });
-    expect(res.text).toContain(`waves: ${wave.waveId}=ok`);
+    expect(res.text).toContain(`waves (the runtimes each migrated): ${wave.waveId}=ok`);
 
     const w = (await (await f.services.journal()).getWave(wave.waveId))!;
     const final = await finalViewOf(f.services, w, (name, argv) => dispatch(f.ctx, name, argv));
