@@ -31,9 +31,9 @@ export function outputSections(text: string): ChatBlock[] {
   return blocks;
 }
 
-/** The command as the caller wrote it, cut for echoing. */
+/** The command as the caller wrote it, cut for echoing; a console directive (`/click 1`) is no slash command. */
 function echo(commandLine: string): string {
-  const line = `/istio-migrate ${commandLine}`.trim();
+  const line = (commandLine.startsWith('/') ? commandLine : `/istio-migrate ${commandLine}`).trim();
   return inlineCode(line.length > 120 ? `${line.slice(0, 119)}…` : line);
 }
 

@@ -118,7 +118,7 @@ export function immediateLine(e: WaveEvent, what: ImmediateEvent, actor?: string
     case 'aborted':
       return `:x: aborted${by}`;
     case 'interrupted':
-      return ':warning: interrupted: this bot process stopped; the wave continues when it is resumed';
+      return ':warning: interrupted: the process running it stopped; the wave continues when it is resumed';
     case 'ended':
       return `wave ${inlineCode(e.waveId)} ended`;
   }

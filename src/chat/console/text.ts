@@ -5,10 +5,34 @@
  */
 import { buttonsOf, unescapeMarkdown, type ChatMessage } from '../message.js';
 
-/** mrkdwn to terminal text: fences dropped, mentions as @user, escapes undone. */
+/** The Slack emoji the bot's messages use, as a terminal shows them. */
+const EMOJI: Readonly<Record<string, string>> = {
+  warning: '⚠',
+  no_entry: '⛔',
+  white_check_mark: '✔',
+  x: '✘',
+  arrow_forward: '▶',
+  double_vertical_bar: '⏸',
+  octagonal_sign: '■',
+  repeat: '↻',
+  hourglass_flowing_sand: '⏳',
+  raising_hand: '✋',
+  hammer_and_wrench: '⚒',
+  busts_in_silhouette: '👥',
+};
+
+/** Emoji codes outside code blocks (command output is shown as it is). */
+function emojiToText(md: string): string {
+  return md
+    .split('```')
+    .map((part, i) => (i % 2 ? part : part.replace(/:([a-z_]+):/g, (code, name: string) => EMOJI[name] ?? code)))
+    .join('```');
+}
+
+/** mrkdwn to terminal text: fences dropped, mentions as @user, Slack's emoji codes as characters, escapes undone. */
 export function markdownToText(md: string): string {
   return unescapeMarkdown(
-    md
+    emojiToText(md)
       .replace(/```\n?/g, '')
       .replace(/<@([A-Za-z0-9._-]+)>/g, '@$1')
       .replace(/<!subteam\^([A-Za-z0-9]+)(\|[^>]*)?>/g, '@$1')

@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCommandLine, tokenize } from '../../../src/chat/command-line.js';
-import { renderText } from '../../../src/chat/console/text.js';
+import { markdownToText, renderText } from '../../../src/chat/console/text.js';
 import type { ChatMessage } from '../../../src/chat/message.js';
 import { GroupMembersCache } from '../../../src/chat/permissions.js';
 import { decidePermission, envsNamedIn } from '../../../commands/permissions.js';
-import { planMessage } from '../../../src/chat/replies.js';
+import { planMessage, problemReply } from '../../../src/chat/replies.js';
 import { BLOCK_KIT_LIMITS, toBlockKit, truncateMarkdown } from '../../../src/chat/slack/blocks.js';
 
 describe('src/chat/slack/blocks.ts', () => {
@@ -37,6 +37,17 @@ describe('src/chat/slack/blocks.ts', () => {
 });
 
 describe('src/chat/console/text.ts', () => {
+  it("shows Slack's emoji codes as characters, but not inside code blocks (command output stays as it is)", () => {
+    expect(markdownToText(':warning: `/istio-migrate run` was not run')).toBe('⚠ `/istio-migrate run` was not run');
+    expect(markdownToText(':no_entry: not approved\n```im:x: stays :x:```')).toBe('⛔ not approved\nim:x: stays :x:');
+    expect(markdownToText(':unknown_code: kept')).toBe(':unknown_code: kept');
+  });
+
+  it('echoes a console directive as typed, not as a slash command', () => {
+    expect(renderText(problemReply('/click 9', 'no button "9"'))).toContain('⚠ `/click 9` was not run');
+    expect(renderText(problemReply('plan qa all', 'unknown environment'))).toContain('`/istio-migrate plan qa all` was not run');
+  });
+
   it('renders buttons as numbered choices', () => {
     const text = renderText(planMessage({ hash: 'a'.repeat(64), env: 'stage', target: 'kyma-test', runtimes: 3 }, 'Plan … <x> & y', 'U1', false));
     expect(text).toContain('[1] Run  [2] Cancel');
