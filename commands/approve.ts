@@ -5,6 +5,7 @@
  */
 import type { EnvName } from '../src/config/config.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
+import { noStoredPlan } from './shared.js';
 import { count } from '../src/text/words.js';
 import { APPROVAL_ACTION_FORMS, isApprovalAction } from '../src/rollout/approvals.js';
 
@@ -25,7 +26,7 @@ export const approve: CommandSpec = {
     if (!isApprovalAction(action)) throw new CommandError(`--action "${action}" is no approval action: give one of ${APPROVAL_ACTION_FORMS.join(', ')} (the refusal that asked for an approval names the action)`, 2, approve.examples[2]);
     const journal = await services.journal();
     const plan = await journal.getPlan(hash);
-    if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
+    if (!plan) throw noStoredPlan(hash);
     // In Slack the identity is Slack's, authenticated; `--as` exists only to try approvals on a simulated landscape.
     if (ctx.via === 'slack' && args.values.as !== undefined) throw new CommandError('--as is not accepted in Slack: you approve as yourself', 1);
     const approver = ctx.via === 'slack' ? ctx.user : ((args.values.as as string | undefined) ?? ctx.user);
@@ -61,7 +62,7 @@ export const cancel: CommandSpec = {
     if (!hash) throw new CommandError('name the plan hash to cancel', 2, cancel.examples[0]);
     const journal = await ctx.services.journal();
     const plan = await journal.getPlan(hash);
-    if (!plan) throw new CommandError(`no stored plan ${hash}`, 1);
+    if (!plan) throw noStoredPlan(hash);
     const voided = await journal.cancelPlan(plan.hash, ctx.user);
     const c = await journal.planCancellation(plan.hash);
     await journal.audit({ actor: ctx.user, action: 'cancel', subject: plan.hash, detail: { env: plan.env, target: plan.target, approvalsVoided: voided } });

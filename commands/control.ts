@@ -13,7 +13,7 @@ import { count, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
-import { confirmChange, intOption, waveArg } from './shared.js';
+import { confirmChange, intOption, MAX_CONCURRENCY, waveArg } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
@@ -314,8 +314,8 @@ export const setConcurrency: CommandSpec = {
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], setConcurrency);
-    const n = intOption(args.positionals[1], 'N', setConcurrency);
-    if (n === undefined || n > 1000) throw new CommandError('give a concurrency between 1 and 1000', 2, setConcurrency.examples[0]);
+    const n = intOption(args.positionals[1], 'N', setConcurrency, 1, MAX_CONCURRENCY);
+    if (n === undefined) throw new CommandError(`give a concurrency between 1 and ${MAX_CONCURRENCY}`, 2, setConcurrency.examples[0]);
     const { journal, wave } = await loadWave(ctx, id);
     const env = wave.env as EnvName;
     let approvedBy: string | null = null;

@@ -50,12 +50,21 @@ export const exportWave: CommandSpec = {
     const text = format === 'json' ? JSON.stringify(records, null, 2) : [cols.join(','), ...records.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n');
     const out = args.values.out as string | undefined;
     if (out) {
-      await writeFile(out, `${text}\n`);
+      await writeOut(out, `${text}\n`);
       return ok(`wrote the results of ${id} to ${out} (${format}, ${count(records.length, 'runtime')})`, records);
     }
     return ok(text, records);
   },
 };
+
+/** Writes `--out`; a path that cannot be written is a refusal naming it, not a crash. */
+async function writeOut(file: string, content: string | Buffer): Promise<void> {
+  try {
+    await writeFile(file, content);
+  } catch (e) {
+    throw new CommandError(`cannot write ${file}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`, 1, 'export prod-20261125-1 --format png --out wave.png');
+  }
+}
 
 /** The wave's timeline chart (src/wave-page/timeline-chart.ts), rendered here from the journal. */
 async function exportChart(ctx: CommandContext, id: string, format: 'svg' | 'png', out: string | undefined): Promise<CommandResult> {
@@ -66,7 +75,7 @@ async function exportChart(ctx: CommandContext, id: string, format: 'svg' | 'png
   const bytes = format === 'svg' ? Buffer.from(timelineSvg(view)) : await timelinePng(view);
   const json = { waveId: id, format, bytes: bytes.length, file: out ?? null };
   if (out) {
-    await writeFile(out, bytes);
+    await writeOut(out, bytes);
     return ok(`wrote the timeline chart of ${id} to ${out} (${format}, ${bytes.length} bytes)`, json);
   }
   return { ...ok(format === 'svg' ? bytes.toString('utf8') : `${format} chart of ${id}`, json), output: bytes };

@@ -11,7 +11,7 @@ import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
 import { count, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, envArg, intOption, planFromArgs } from './shared.js';
+import { confirmChange, envArg, intOption, MAX_CONCURRENCY, noStoredPlan, planFromArgs } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -193,7 +193,7 @@ export const run: CommandSpec = {
       envArg(args.positionals[0], run);
       if (args.positionals.length < 2) throw new CommandError('name a target: a set from the config or a selector', 2, run.examples[0]);
       intOption(args.values.sample, '--sample', run);
-      intOption(args.values.concurrency, '--concurrency', run);
+      intOption(args.values.concurrency, '--concurrency', run, 1, MAX_CONCURRENCY);
     }
     if (!ctx.interactive && !args.values.yes) {
       throw new CommandError('run changes clusters: confirm with --yes (no terminal to ask)', 1, run.examples[0]);
@@ -202,7 +202,7 @@ export const run: CommandSpec = {
     if (args.values.plan) {
       const prefix = String(args.values.plan);
       const stored = (await journal.getPlan(prefix)) ?? undefined;
-      if (!stored) throw new CommandError(`no stored plan ${prefix}: plan first (istio-migrate plan …) and pass its full hash`, 1, 'plan stage kyma-test');
+      if (!stored) throw noStoredPlan(prefix);
       const saved = stored.document as PlanDocument & { input: StoredInput };
       doc = await planWave(services, {
         env: saved.env,

@@ -22,10 +22,15 @@ export function envArg(v: string | undefined, spec: CommandSpec): EnvName {
   return v as EnvName;
 }
 
-export function intOption(v: string | boolean | string[] | undefined, name: string, spec: CommandSpec, min = 1): number | undefined {
+/** The most runtimes one wave runs at once (plan, run, set-concurrency). */
+export const MAX_CONCURRENCY = 1000;
+
+export function intOption(v: string | boolean | string[] | undefined, name: string, spec: CommandSpec, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (v === undefined) return undefined;
   const s = Array.isArray(v) ? v.join(' ') : String(v);
-  if (!/^\d+$/.test(s) || Number(s) < min) throw new CommandError(`${name} must be a whole number ≥ ${min}, got "${s}"`, 2, spec.examples.find((e) => e.includes(name)) ?? spec.examples[0]);
+  const example = spec.examples.find((e) => e.includes(name)) ?? spec.examples[0];
+  if (!/^\d+$/.test(s) || Number(s) < min) throw new CommandError(`${name} must be a whole number ≥ ${min}, got "${s}"`, 2, example);
+  if (Number(s) > max) throw new CommandError(`${name} must be at most ${max}, got ${s}`, 2, example);
   return Number(s);
 }
 
@@ -66,7 +71,7 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
     specs,
     excludes,
     sample: intOption(args.values.sample, '--sample', spec),
-    concurrency: intOption(args.values.concurrency, '--concurrency', spec),
+    concurrency: intOption(args.values.concurrency, '--concurrency', spec, 1, MAX_CONCURRENCY),
   });
   if (!doc.runtimes.length) throw emptySelection(doc, spec);
   if (extend) doc = await extend(doc);
@@ -76,4 +81,10 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
   // Planned again: a cancellation of this plan is lifted (the record stays, with who lifted it).
   if (await journal.clearPlanCancellation(doc.hash, ctx.user)) await journal.audit({ actor: ctx.user, action: 'cancel-lifted', subject: doc.hash, detail: { by: 'plan' } });
   return doc;
+}
+
+/** No stored plan by that hash: what names a plan, and how to get one. */
+export function noStoredPlan(hash: string): CommandError {
+  const short = hash.length < 8 ? ` (${hash.length} characters: too short to name one)` : '';
+  return new CommandError(`no stored plan ${hash}${short}: a plan is named by its hash or a unique prefix of at least 8 characters (messages show 12); plan first if there is none`, 1, 'plan stage kyma-test');
 }

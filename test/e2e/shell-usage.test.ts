@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runBin } from '../helpers/built-bin.js';
-import { outsideRunbook, startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
+import { outsideRunbook, runtimeOf, startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
 
 describe('istio-migrate run / approve: usage errors first (commands/run.ts, approve.ts)', () => {
   let sim: TestSim;
@@ -64,6 +64,22 @@ describe('istio-migrate run / approve: usage errors first (commands/run.ts, appr
     expect(error).toContain(problem);
     expect(error).toContain('(example: ');
     expect(error).not.toMatch(/ambiguous|To specify/);
+  });
+
+  it('one concurrency limit for plan, run and set-concurrency; a too short plan hash; an --out that cannot be written', async () => {
+    for (const args of [['plan', 'dev', 'all', '--concurrency', '100000'], ['run', 'dev', 'all', '--concurrency', '100000', '--yes']]) {
+      const r = await cli([...args, '--json']);
+      expect(r.code).toBe(2);
+      expect((JSON.parse(r.stdout) as { error: string }).error).toBe('--concurrency must be at most 1000, got 100000');
+    }
+    const short = await cli(['run', '--plan', hash.slice(0, 4), '--yes', '--json']);
+    expect(short.code).toBe(1);
+    expect((JSON.parse(short.stdout) as { error: string }).error).toContain('(4 characters: too short to name one): a plan is named by its hash or a unique prefix of at least 8 characters');
+    const ran = await cli(['run', 'dev', `runtime-id=${runtimeOf(sim.out, 'dev', 'fresh').runtimeId}`, '--yes', '--json']);
+    const waveId = (JSON.parse(ran.stdout) as { waveId: string }).waveId;
+    const out = await cli(['export', waveId, '--format', 'csv', '--out', '/nonexistent-dir/x.csv']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('export: cannot write /nonexistent-dir/x.csv: no such file or directory');
   });
 
   it('help --json, help <command> --json and help <unknown>', async () => {
