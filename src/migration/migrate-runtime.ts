@@ -239,7 +239,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
 
     // Step: skip-reconciliation, on the KCP Kyma — LM would not act, so patching would only leave a module entry
     // that LM takes up whenever the freeze is lifted.
-    if (!patched) {
+    // Listed before the run, it is checked only where it can be (without KCP access the verification goes on, as
+    // it did, with no note about a label it would not act on anyway).
+    if (!patched && (!listedBefore || opts.kcpSkipReconciliation !== undefined || (kcp && runtimeId))) {
       skipCheck = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
       if (skipCheck === 'labelled' && !listedBefore) {
         throw new Finish(
