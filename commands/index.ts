@@ -76,7 +76,8 @@ export function findCommand(name: string): CommandSpec | undefined {
 function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): string {
   // `--sample -1`: node calls the value ambiguous and suggests `--sample=-1`, which is refused all the same.
   const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
-  if (ambiguous) return `${ambiguous[1]} takes a value, and none starts with "-" (numbers here are whole numbers ≥ 1)`;
+  if (ambiguous && NUMERIC_OPTIONS.has(ambiguous[1])) return `${ambiguous[1]} takes a whole number ≥ 1, not a negative one`;
+  if (ambiguous) return `${ambiguous[1]} got a value starting with "-": write it as ${ambiguous[1]}=VALUE if that is meant`;
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /option '-\d/.test(e.message)) {
     const value = /option '([^']+)'/.exec(e.message)?.[1] ?? '';
     return `"${value}" is no valid value: numbers here are whole numbers ≥ 1`;
@@ -88,6 +89,9 @@ function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): strin
   }
   return e.message;
 }
+
+/** The options that take numbers (their values are whole numbers ≥ 1). */
+const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['--sample', '--concurrency', '--budget']);
 
 /** The arguments parsed with the spec's options, or the usage error (exit 2) with the nearest option and an example. */
 export function parseArguments(spec: CommandSpec, argv: string[]): ReturnType<typeof parseArgs> | CommandResult {

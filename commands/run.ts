@@ -69,20 +69,22 @@ export function exitCodeOfWave(s: WaveStatus): 0 | 3 {
 }
 
 /** What to do after a wave that ended: the next command for each kind of leftover, as the command will take it. */
-function nextSteps(s: WaveStatus, platformFailures: number, customer: number): string[] {
+function nextSteps(s: WaveStatus, platformFailures: number, customer: number, stoppedBy?: 'wave' | 'global'): string[] {
   const out: string[] = [];
-  // A budget-stopped wave would stop again at once: only a larger budget continues it.
-  if (s.state === 'budget-stopped') out.push(`resume ${s.waveId} --budget ${platformFailures + 1} --yes continues it with a larger error budget (more than its ${count(platformFailures, 'platform failure')})`);
+  // Stopped by its own budget, it would stop again at once: only a larger budget continues it. Stopped by the global
+  // budget (the failures of all running waves), its own budget is not what holds it.
+  if (s.state === 'budget-stopped' && stoppedBy === 'global') out.push(`resume ${s.waveId} continues it once the global error budget has room again (it counts the platform failures of all running waves: retry-failed or abort the waves that spent it)`);
+  else if (s.state === 'budget-stopped') out.push(`resume ${s.waveId} --budget ${platformFailures + 1} --yes continues it with a larger error budget (more than its ${count(platformFailures, 'platform failure')})`);
   if (s.state === 'interrupted' || s.state === 'aborted') out.push(`resume ${s.waveId} continues it`);
   // Drained: the wave has ended; what never started is planned again.
-  if (s.state === 'finished' && s.counts.pending > 0) out.push(`its ${count(s.counts.pending, 'runtime')} never started (drained): plan ${s.env} ${s.target} again for them`);
+  if (s.state === 'finished' && s.counts.pending > 0) out.push(`its ${count(s.counts.pending, 'runtime')} never started (drained): plan ${s.env} ${s.target} again for them (with the wave's --exclude and --sample, if it had them)`);
   if (platformFailures) out.push(`retry-failed ${s.waveId} runs the ${count(platformFailures, 'platform failure')} again`);
   if (customer) out.push(`tasks lists the customer-contact ${customer === 1 ? 'task' : 'tasks'}`);
   return out;
 }
 
 /** The end of a wave run here: its status line, then what needs attention and what to do next. */
-function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): string {
+function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number, stoppedBy?: 'wave' | 'global'): string {
   const attention = runtimes.filter((r) => r.state === 'finished' && r.result && r.result.class !== 'none' && r.result.class !== 'not-eligible').sort((a, b) => a.runtimeId.localeCompare(b.runtimeId));
   const platform = attention.filter((r) => r.result!.class === 'platform').length;
   const lines = [`${renderStatus(s)} (${count(runtimes.length, 'runtime')}, ${duration(seconds)} here)`];
@@ -91,7 +93,7 @@ function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number): s
     for (const r of attention.slice(0, 20)) lines.push(`  ${r.runtimeId} (${r.runtime.shootName}) ${r.result!.outcome}${r.result!.reason ? `/${r.result!.reason}` : ''}: ${r.result!.message}`);
     if (attention.length > 20) lines.push(`  … ${attention.length - 20} more: status ${s.waveId}, export ${s.waveId}`);
   }
-  const next = nextSteps(s, platform, attention.length - platform);
+  const next = nextSteps(s, platform, attention.length - platform, stoppedBy);
   if (next.length) lines.push(`next: ${next.join('; ')}`);
   return lines.join('\n');
 }
@@ -123,6 +125,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   // At a terminal: one live line (counts, in flight, ETA, budget left) and a line for each runtime that needs
   // attention. Elsewhere: a plain line per runtime, prefixed with the counts.
   const live = ctx.status;
+  let stoppedBy: 'wave' | 'global' | undefined;
   const onEvent = (e: WaveEvent) => {
     if (e.waveId !== wave.waveId) return;
     if (e.type === 'runtime-started') {
@@ -135,8 +138,10 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
         if (e.result.class !== 'none') ctx.progress?.(line);
         live(tracker.line(Date.now()));
       } else ctx.progress?.(`[${tracker.fraction}] ${line}`);
-    } else if (e.type === 'budget-stopped') ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${count(e.failures, 'platform failure')}, budget ${e.budget}; the wave stops starting runtimes`);
-    else if (e.type === 'state') {
+    } else if (e.type === 'budget-stopped') {
+      stoppedBy = e.scope === 'global' ? 'global' : 'wave';
+      ctx.progress?.(`${e.scope === 'global' ? 'global error budget (over all running waves)' : 'error budget'} spent: ${count(e.failures, 'platform failure')}, budget ${e.budget}; the wave stops starting runtimes`);
+    } else if (e.type === 'state') {
       tracker.stateChanged(e.state);
       ctx.progress?.(`wave ${e.waveId} is ${e.state}`);
       live?.(tracker.line(Date.now()));
@@ -151,7 +156,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
     live?.('');
     const status = await waveStatus(journal, finished);
     await journal.audit({ actor: ctx.user, action: 'wave-ended', subject: wave.waveId, detail: { state: status.state, counts: status.counts } });
-    const text = waveSummary(status, await journal.listWaveRuntimes(wave.waveId), (Date.now() - startedAt) / 1000);
+    const text = waveSummary(status, await journal.listWaveRuntimes(wave.waveId), (Date.now() - startedAt) / 1000, stoppedBy);
     return { exitCode: exitCodeOfWave(status), text, json: status };
   } finally {
     live?.('');

@@ -176,7 +176,7 @@ function terminalProgress(): { progress: (line: string) => void; status?: (line:
     progress: (l) => err.write(`${shown ? '\r\x1b[K' : ''}${terminalSafe(l)}\n${shown ? fit(shown) : ''}`),
     status: (l) => {
       shown = terminalSafe(l);
-      err.write(`\r\x1b[K${fit(l)}`);
+      err.write(`\r\x1b[K${fit(shown)}`);
     },
   };
 }

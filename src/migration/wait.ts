@@ -73,7 +73,8 @@ export function decide(crs: IstioCrInfo[], evidence: Evidence | undefined, stale
     const names = inNs.map((c) => `${c.name} (${c.state ?? 'no state'})`).join(', ');
     return { outcome: 'multiple-istio-crs', detail: `Istio CRs in ${KYMA_SYSTEM}: ${names}` };
   }
-  if (def?.state === 'Error' && inNs.length === 1 && troubled(def)) {
+  // `default` in Error with no older CR beside it (newer strays are not reconciled and change nothing): its own error.
+  if (def?.state === 'Error' && !conflictingCrs(inNs).length && troubled(def)) {
     return { outcome: 'error', reason: 'istio-error', detail: `Istio CR default is in Error: ${def.description ?? 'no description'}${def.reason ? ` (${def.reason})` : ''}` };
   }
   if (evidence?.state === 'Error' && !inNs.some((c) => badState(c) && stale?.has(crKey(c)))) {
@@ -157,7 +158,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   // A Manifest Error reported before a CR in kyma-system changed its state is not LM's verdict on the new state yet
   // (LM 2023 mirrors the CR: the operator may just have repaired it): it waits for LM's next word, or a grace period.
   let evidenceOutdated = false;
-  const timers: NodeJS.Timeout[] = [];
+  let outdatedTimer: NodeJS.Timeout | undefined;
   const evaluate = () => {
     if (finished || confirming) return;
     const d = decide([...crs.values()], evidenceOutdated && evidence ? { ...evidence, state: 'Processing' } : evidence, stale);
@@ -194,14 +195,14 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
       crs.set(key, info);
       if (!prev || prev.state !== info.state) {
         o.record({ object: `istio/${key}`, state: info.state ?? 'no state', detail: info.description ?? undefined });
-        if (prev && evidence?.state === 'Error' && info.namespace === KYMA_SYSTEM && info.state !== 'Error' && o.staleGraceMs) {
+        if (prev && !finished && evidence?.state === 'Error' && info.namespace === KYMA_SYSTEM && info.state !== 'Error' && o.staleGraceMs) {
+          // The grace runs from the latest change: one timer, restarted.
           evidenceOutdated = true;
-          timers.push(
-            setTimeout(() => {
-              evidenceOutdated = false;
-              evaluate();
-            }, o.staleGraceMs),
-          );
+          clearTimeout(outdatedTimer);
+          outdatedTimer = setTimeout(() => {
+            evidenceOutdated = false;
+            evaluate();
+          }, o.staleGraceMs);
         }
       }
     }
@@ -366,7 +367,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   const decision = await decided;
   clearTimeout(deadline);
   clearTimeout(graceEnd);
-  for (const t of timers) clearTimeout(t);
+  clearTimeout(outdatedTimer);
   unfollow();
   for (const h of handles) h.stop();
   release();

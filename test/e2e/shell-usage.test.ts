@@ -55,7 +55,8 @@ describe('istio-migrate run / approve: usage errors first (commands/run.ts, appr
 
   it.each([
     ['a mistyped option, --json', ['plan', 'stage', 'kyma-test', '--smaple', '3', '--json'], 'unknown option \'--smaple\' (did you mean "--sample"?)'],
-    ['a negative --sample', ['plan', 'dev', 'all', '--sample', '-1', '--json'], '--sample takes a value, and none starts with "-"'],
+    ['a negative --sample', ['plan', 'dev', 'all', '--sample', '-1', '--json'], '--sample takes a whole number ≥ 1, not a negative one'],
+    ['an --exclude starting with -', ['plan', 'dev', 'all', '--exclude', '-canary', '--json'], '--exclude got a value starting with "-": write it as --exclude=VALUE if that is meant'],
     ['a negative N', ['set-concurrency', 'stage-20261207-1', '-2', '--json'], '"-2" is no valid value: numbers here are whole numbers ≥ 1'],
   ])('%s: exit 2, the readable problem and an example in the JSON', async (_what, args, problem) => {
     const r = await cli(args);

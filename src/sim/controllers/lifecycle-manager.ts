@@ -54,6 +54,8 @@ export function deploymentState(d: K8sObject | undefined): State {
 export class LifecycleManager {
   /** LM has taken this runtime's istio module on (Manifest exists or is being created). */
   private tracking: boolean;
+  /** The module was added with customResourcePolicy Ignore (LM manages no CR of it). */
+  private ignoresCr = false;
   /** This runtime's Manifest counts in LM's load (taken on, not yet Ready, Warning or Error). */
   private busy = false;
   /** LM steps submitted to LM's workers (cancelled on stop), and the debounced ones by key. */
@@ -145,6 +147,7 @@ export class LifecycleManager {
     if (!kcpKyma || skipLabelled(kcpKyma)) return;
     if (this.c.kymaHasIstio() && !this.tracking) {
       this.tracking = true;
+      this.ignoresCr = this.moduleEntry()?.customResourcePolicy === 'Ignore';
       this.setBusy(true);
       this.syncSkrKymaMetadata();
       this.createManifest();
@@ -158,9 +161,10 @@ export class LifecycleManager {
       });
     } else if (!this.c.kymaHasIstio() && this.tracking) {
       // Module removed with policy CreateAndDelete: LM deletes the default CR (Istio uninstalls) and the Manifest.
+      // With Ignore (remembered from when it was added: the entry is gone now) LM managed no CR and deletes none.
       this.tracking = false;
       this.setBusy(false);
-      const cr = this.c.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
+      const cr = this.ignoresCr ? undefined : this.c.skr.store.get(ISTIO, KYMA_SYSTEM, 'default');
       if (cr) this.c.skr.store.delete(ISTIO, KYMA_SYSTEM, 'default', { actor: 'controller' });
       this.deleteManifest();
       this.writeModuleStatus(undefined);

@@ -50,14 +50,19 @@ describe('global error budget and one wave per environment', () => {
     const [a, b] = await Promise.all([dispatch(ctx, 'run', ['dev', ...dev, '--concurrency', '2', '--yes']), dispatch(ctx, 'run', ['stage', ...stage, '--concurrency', '2', '--yes'])]);
     expect(a.exitCode).toBe(3);
     expect(b.exitCode).toBe(3);
-    return { statuses: [a.json as WaveStatus, b.json as WaveStatus], events };
+    return { statuses: [a.json as WaveStatus, b.json as WaveStatus], events, texts: [a.text, b.text] };
   }
 
   it('stops new starts over both running waves exactly at the global budget, never overshooting it', async () => {
     const ctx = await ctxFor(writeConfig(sim, 100, 3));
     try {
-      const { statuses, events } = await twoWaves(ctx);
+      const { statuses, events, texts } = await twoWaves(ctx);
       expect(statuses.map((s) => s.state)).toEqual(['budget-stopped', 'budget-stopped']);
+      // The hint names the budget that stopped it: raising the wave's own would not help.
+      for (const [i, t] of texts.entries()) {
+        expect(t).toContain(`next: resume ${statuses[i].waveId} continues it once the global error budget has room again`);
+        expect(t).not.toContain('--budget');
+      }
       // Every start fails on the platform side: exactly 3 runtimes started over both waves, the rest stay pending.
       expect(statuses.reduce((n, s) => n + started(s), 0)).toBe(3);
       expect(statuses.reduce((n, s) => n + s.counts.pending, 0)).toBe(2 * FAILING.length - 3);
@@ -79,8 +84,9 @@ describe('global error budget and one wave per environment', () => {
     const ctx = await ctxFor(writeConfig(sim, 2));
     try {
       expect(ctx.services.globalBudget).toBeUndefined();
-      const { statuses, events } = await twoWaves(ctx);
+      const { statuses, events, texts } = await twoWaves(ctx);
       expect(statuses.map((s) => s.state)).toEqual(['budget-stopped', 'budget-stopped']);
+      expect(texts.map((t, i) => t.includes(`next: resume ${statuses[i].waveId} --budget 3 --yes`))).toEqual([true, true]);
       expect(statuses.map(started)).toEqual([2, 2]);
       expect(statuses.map((s) => s.counts.pending)).toEqual([FAILING.length - 2, FAILING.length - 2]);
       expect(events.map((e) => [e.scope, e.failures, e.budget])).toEqual([

@@ -217,6 +217,14 @@ describe.each(KCP_GENERATIONS)('simulated Lifecycle Manager (KCP %s)', (gen: Kcp
       const mrm = kcp('stage').get(RELEASE_META, 'kcp-system', 'istio');
       const version = (mrm?.spec as { channels?: { channel: string; version: string }[] } | undefined)?.channels?.find((c) => c.channel === 'fast')?.version;
       expect(mod.template?.metadata.name).toBe(`istio-${gen === '2023' ? 'fast' : version}`);
+      // A default CR the customer manages: removing the module does not delete it (LM managed none).
+      skr(rt.runtimeId).create(ISTIO, { apiVersion: 'operator.kyma-project.io/v1alpha2', kind: 'Istio', metadata: { name: 'default', namespace: 'kyma-system' }, spec: {} });
+      const removed = await request(rt.runtimeId, 'PATCH', KYMA_PATH, { spec: { modules: [] } }, 'application/merge-patch+json');
+      expect(removed.status).toBe(200);
+      await until('Manifest gone', () => !manifestOf(rt.runtimeId, 'stage'));
+      const kept = skr(rt.runtimeId).get(ISTIO, 'kyma-system', 'default');
+      expect(kept).toBeDefined();
+      expect(kept!.metadata.deletionTimestamp).toBeUndefined();
     });
 
     it('skip-reconciliation: LM leaves the runtime alone until the label goes from the KCP Kyma', async () => {

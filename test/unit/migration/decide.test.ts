@@ -34,6 +34,9 @@ describe('src/migration/wait decide', () => {
     ['two CRs both Ready', [cr('custom', 'Ready'), cr('default', 'Ready')], ev('Processing'), undefined],
     ['a newer customer CR beside the oldest default, Ready', [cr('default', 'Ready'), cr('extra', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Ready'), 'migrated'],
     ['two customer CRs, no default yet, one in Warning', [cr('a', 'Ready'), cr('b', 'Warning', { reason: 'OlderCRExists' })], ev('Processing'), 'multiple-istio-crs'],
+    // `default` in Error beside a newer customer CR (not reconciled, changes nothing): default's own error.
+    ['default Error beside a newer customer CR, Manifest Ready (current LM)', [cr('default', 'Error', { description: 'istio install failed' }), cr('mine', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Ready'), 'error/istio-error'],
+    ['the same, the Manifest mirroring it (LM 2023)', [cr('default', 'Error', { description: 'istio install failed' }), cr('mine', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Error', 'module CR state: Error'), 'error/istio-error'],
     // `default` in Warning for a cause of its own, beside a newer customer CR (OlderCRExists on that one): no conflict.
     ['default Warning for another cause, a newer customer CR beside it', [cr('default', 'Warning', { reason: 'IngressTargetingUserResourceFound' }), cr('mine', 'Warning', { reason: 'OlderCRExists', createdAt: '2026-02-01T00:00:00Z' })], ev('Processing'), undefined],
   ])('%s', (_name, crs, evidence, expected) => {
