@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { alphaOf, approvalRequired, concurrencyOf, historyWeightOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
 import { ConfigError, configFileFrom, loadConfigFile, type ConfigProblem } from '../config/load-config.js';
 import type { Journal } from '../journal/journal.js';
@@ -89,8 +90,7 @@ export class Services {
   static async create(opts: ServicesOptions = {}): Promise<Services> {
     const file = configFileFrom(opts.configFile, opts.env ?? process.env);
     if (file) {
-      const config = await loadConfigFile(file);
-      await checkConfigFiles(config, file);
+      const config = await loadCheckedConfig(file);
       return new Services(config, file, landscapeOfConfig(config, file), undefined, file);
     }
     const dataDir = path.resolve(opts.dataDir ?? 'data');
@@ -257,21 +257,35 @@ export class LandscapeMismatchError extends Error {
   }
 }
 
+/** A file a configuration names, where it names it, and what it is. */
+interface FileRef {
+  path: string;
+  file: string;
+  what: string;
+}
+
 /**
- * Every file a configuration names must be readable before anything runs: one ConfigError listing each missing or
- * unreadable file with its path in the configuration and a hint (exit 2), instead of a raw ENOENT later.
+ * The files a configuration names: read off the validated configuration, or off the raw document when it did not
+ * validate (then whatever is a string where a file belongs), so that missing files are told with the other problems.
  */
-export async function checkConfigFiles(config: Config, file: string): Promise<void> {
-  const refs: { path: string; file: string; what: string }[] = [];
+function fileRefs(doc: unknown): FileRef[] {
+  type Raw = { environments?: Record<string, { kcp?: { kubeconfig?: unknown }; gardener?: { kubeconfig?: unknown }; keb?: { tokenFile?: unknown } } | undefined>; journal?: { postgres?: { urlFile?: unknown } } };
+  const o = (doc ?? {}) as Raw;
+  const refs: FileRef[] = [];
+  const add = (path: string, file: unknown, what: string) => {
+    if (typeof file === 'string' && file) refs.push({ path, file, what });
+  };
   for (const env of ['dev', 'stage', 'prod'] as const) {
-    const e = config.environments[env];
-    if (!e) continue;
-    refs.push({ path: `environments.${env}.kcp.kubeconfig`, file: e.kcp.kubeconfig, what: `the KCP kubeconfig of ${env}` });
-    refs.push({ path: `environments.${env}.gardener.kubeconfig`, file: e.gardener.kubeconfig, what: `the Gardener kubeconfig of ${env}` });
-    refs.push({ path: `environments.${env}.keb.tokenFile`, file: e.keb.tokenFile, what: `the KEB token file of ${env}` });
+    const e = o.environments?.[env];
+    add(`environments.${env}.kcp.kubeconfig`, e?.kcp?.kubeconfig, `the KCP kubeconfig of ${env}`);
+    add(`environments.${env}.gardener.kubeconfig`, e?.gardener?.kubeconfig, `the Gardener kubeconfig of ${env}`);
+    add(`environments.${env}.keb.tokenFile`, e?.keb?.tokenFile, `the KEB token file of ${env}`);
   }
-  const j = config.journal;
-  if ('postgres' in j && j.postgres.urlFile) refs.push({ path: 'journal.postgres.urlFile', file: j.postgres.urlFile, what: 'the PostgreSQL URL file' });
+  add('journal.postgres.urlFile', o.journal?.postgres?.urlFile, 'the PostgreSQL URL file');
+  return refs;
+}
+
+async function fileProblems(refs: FileRef[], simulated: boolean): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
   for (const r of refs) {
     try {
@@ -281,11 +295,44 @@ export async function checkConfigFiles(config: Config, file: string): Promise<vo
       problems.push({
         path: r.path,
         message: `${r.what} ${r.file} ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? (e as Error).message})`}`,
-        hint: config.simulated
+        hint: simulated
           ? 'a simulated landscape writes its files while it runs: start it again (istio-migrate sim --out DIR) and use DIR/config.yaml'
           : 'check the path; mounted Secrets appear under their mount path, e.g. /etc/istio-migrate/landscape/kcp-prod.yaml',
       });
     }
   }
+  return problems;
+}
+
+/**
+ * Every file a configuration names must be readable before anything runs: one ConfigError listing each missing or
+ * unreadable file with its path in the configuration and a hint (exit 2), instead of a raw ENOENT later.
+ */
+export async function checkConfigFiles(config: Config, file: string): Promise<void> {
+  const problems = await fileProblems(fileRefs(config), config.simulated);
   if (problems.length) throw new ConfigError(file, problems);
+}
+
+/**
+ * Loads a configuration file, reporting every problem at once: when it does not validate, the files it names are
+ * checked too (read off the raw document), so that fixing the schema problems does not reveal a second round.
+ */
+async function loadCheckedConfig(file: string): Promise<Config> {
+  let config: Config;
+  try {
+    config = await loadConfigFile(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    let raw: unknown;
+    try {
+      raw = YAML.parse(await readFile(file, 'utf8'));
+    } catch {
+      throw e; // unreadable, or not YAML: nothing to read paths from
+    }
+    const told = new Set(e.problems.map((p) => p.path));
+    const more = (await fileProblems(fileRefs(raw), (raw as { simulated?: unknown } | null)?.simulated === true)).filter((p) => !told.has(p.path));
+    throw more.length ? new ConfigError(file, [...e.problems, ...more]) : e;
+  }
+  await checkConfigFiles(config, file);
+  return config;
 }

@@ -78,7 +78,7 @@ describe('src/main.ts and src/app/services.ts: the configuration in the shell', 
     const r = await cli(['status', '--json'], { cwd });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/embedded simulated landscape/);
-    expect(r.stdout).toBe('{"waves":[]}\n');
+    expect(r.stdout).toBe('{"waves":[],"frozen":[]}\n');
     expect(readdirSync(cwd)).toEqual(['data']);
     expect(readdirSync(path.join(cwd, 'data'))).toEqual(expect.arrayContaining(['journal.db', 'sim']));
   });
@@ -103,7 +103,7 @@ describe('src/main.ts and src/app/services.ts: the configuration in the shell', 
       const r = await cli(['status', '--json', '--config', configFile], { cwd, env: { ISTIO_MIGRATE_CONFIG: path.join(FIXTURES, 'many-problems.yaml') } });
       expect(r.stderr).not.toMatch(/invalid configuration/);
       expect(r.code).toBe(0);
-      expect(r.stdout).toBe('{"waves":[]}\n');
+      expect(r.stdout).toBe('{"waves":[],"frozen":[]}\n');
     });
 
     it('never prints a secret: neither the KEB token nor a kubeconfig token appears in a plan --json run', async () => {

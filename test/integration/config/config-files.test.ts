@@ -40,6 +40,17 @@ describe('src/app/services.ts: files a configuration names', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
   });
 
+  it('a schema problem and a missing file: both in the one report (not the file only after the schema is fixed)', async () => {
+    const file = writeSimConfig(sim, 'config-files-both', (cfg, dir) => {
+      (cfg.environments.dev.kcp as { kubeconfig: string }).kubeconfig = path.join(dir, 'nowhere', 'kcp.yaml');
+      cfg.environments.stage.budgets = { wave: 'many' };
+    });
+    const r = await cli(['plan', 'dev', 'all', '--config', file], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('environments.stage.budgets.wave');
+    expect(r.stderr).toMatch(/environments\.dev\.kcp\.kubeconfig: the KCP kubeconfig of dev \S+nowhere\/kcp\.yaml does not exist/);
+  });
+
   it('with --json, the same problems also as the one JSON line on stdout (C3)', async () => {
     const file = writeSimConfig(sim, 'config-files-json', (cfg, dir) => {
       (cfg.environments.dev.kcp as { kubeconfig: string }).kubeconfig = path.join(dir, 'nowhere', 'kcp.yaml');
