@@ -182,7 +182,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
   // Manifest at the deadline mean "manifest-missing" rather than "LM never came" (timeout).
   let defaultReadyAfterPatch = false;
   const onIstio = (type: string, obj: KubeObject) => {
-    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    const key = crKey({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
     const prev = crs.get(key);
     const was = initial.get(key);
     if (type === 'DELETED' || !was || !sameStatus(was, istioInfo(obj))) stale.delete(key);
@@ -211,7 +211,7 @@ export async function waitForDecision(o: WaitOptions): Promise<WaitResult> {
 
   /** A fresh list of the Istio CRs: what is gone is deleted, the rest as modified. */
   const applyIstioList = (items: KubeObject[]) => {
-    const seen = new Set(items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`));
+    const seen = new Set(items.map((i) => crKey({ namespace: i.metadata.namespace ?? '', name: i.metadata.name })));
     for (const key of [...crs.keys()]) if (!seen.has(key)) onIstio('DELETED', { metadata: { name: key.split('/')[1], namespace: key.split('/')[0] } });
     for (const i of items) onIstio('MODIFIED', i);
   };
