@@ -7,7 +7,7 @@ import type { EnvName } from '../src/config/config.js';
 import { CommandError, ok, type CommandSpec } from './types.js';
 import { noStoredPlan } from './shared.js';
 import { count } from '../src/text/words.js';
-import { APPROVAL_ACTION_FORMS, isApprovalAction } from '../src/rollout/approvals.js';
+import { APPROVAL_ACTION_FORMS, heldApproval, isApprovalAction } from '../src/rollout/approvals.js';
 
 export const approve: CommandSpec = {
   name: 'approve',
@@ -21,7 +21,8 @@ export const approve: CommandSpec = {
     const services = ctx.services;
     if (ctx.via !== 'slack' && !services.simulated) throw new CommandError('approvals for a real landscape come only through Slack, where identity is authenticated', 1);
     const hash = args.positionals[0];
-    if (!hash) throw new CommandError('name the plan hash to approve', 2, approve.examples[0]);
+    // Slack refuses `--as` (identity is Slack's there): its example names the hash alone.
+    if (!hash) throw new CommandError('name the plan hash to approve', 2, ctx.via === 'slack' ? 'approve 3f2a9c1b7d4e' : approve.examples[0]);
     const action = (args.values.action as string | undefined) ?? 'run';
     if (!isApprovalAction(action)) throw new CommandError(`--action "${action}" is no approval action: give one of ${APPROVAL_ACTION_FORMS.join(', ')} (the refusal that asked for an approval names the action)`, 2, approve.examples[2]);
     const journal = await services.journal();
@@ -33,8 +34,10 @@ export const approve: CommandSpec = {
     const env = plan.env as EnvName;
     const cfg = services.envConfig(env).approval;
     // The approval names who may use it (to run a plan: only they): `--for`, else whoever planned it last.
+    // Four eyes: the one who uses the approval never gives it. Who planned it last does not matter when the approval
+    // names its user (an approver who planned the same hash to review a request still approves that request).
     const requester = (args.values.for as string | undefined) ?? plan.createdBy;
-    if (plan.createdBy === approver || requester === approver) throw new CommandError(`${approver} requested plan ${plan.hash.slice(0, 12)} and cannot approve it`, 1);
+    if (requester === approver) throw new CommandError(`${approver} requested plan ${plan.hash.slice(0, 12)} and cannot approve it`, 1);
     const byId = cfg.approvers.includes(approver);
     const byGroup = !byId && cfg.approverGroup && ctx.isInApproverGroup ? await ctx.isInApproverGroup(approver, cfg.approverGroup) : false;
     // Nobody named: open only on a simulated landscape (a real configuration is refused at load, configProblems).
@@ -43,6 +46,18 @@ export const approve: CommandSpec = {
       throw new CommandError(`${approver} is not an approver for ${env} (approvers: ${[...cfg.approvers, ...(cfg.approverGroup ? [`members of ${cfg.approverGroup}`] : [])].join(', ')})`, 1);
     }
     const now = new Date();
+    // One valid approval per plan, action and user: a second click, a second replica or a retyped command hears the
+    // first one, and records nothing that could be used later.
+    const given = await heldApproval(journal, env, plan.hash, requester, action);
+    if (given) {
+      return ok(`plan ${plan.hash.slice(0, 12)} is already approved by ${given.approver} for ${action} by ${requester} (valid until ${given.expiresAt}): nothing new recorded`, {
+        planHash: plan.hash,
+        approver: given.approver,
+        action,
+        requestedBy: requester,
+        alreadyApproved: true,
+      });
+    }
     await journal.recordApproval({ planHash: plan.hash, approver, requestedBy: requester, createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + cfg.expiryMinutes * 60_000).toISOString(), action });
     await journal.audit({ actor: approver, action: 'approve', subject: plan.hash, detail: { action, via: ctx.via, for: requester } });
     return ok(`plan ${plan.hash.slice(0, 12)} approved by ${approver} for ${action} by ${requester}, once (valid ${cfg.expiryMinutes} min)`, { planHash: plan.hash, approver, action, requestedBy: requester });

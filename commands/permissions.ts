@@ -93,7 +93,7 @@ export function envsNamedIn(positionals: readonly string[], known: readonly EnvN
  * The environments a parsed command acts on: named (env, wave id), the stored plan's (`--plan H`; `approve H`,
  * `cancel H`), the task's (`task ID …`), else every configured one.
  */
-export async function envsOfCommand(ctx: CommandContext, spec: CommandSpec, args: ParsedArgs): Promise<EnvName[]> {
+export async function envsOfCommand(ctx: CommandContext, spec: Pick<CommandSpec, 'name'>, args: ParsedArgs): Promise<EnvName[]> {
   const configured = ctx.services.envs();
   const named = envsNamedIn(args.positionals, configured);
   if (named) return named;
@@ -107,7 +107,7 @@ export async function envsOfCommand(ctx: CommandContext, spec: CommandSpec, args
  * Why `ctx.user` may not run this command (or undefined): the dispatcher's check, and the adapters' before they do
  * work of their own for a button (post an approval request, start a run in the background).
  */
-export async function authorize(ctx: CommandContext, spec: CommandSpec, args: ParsedArgs, envs?: readonly EnvName[]): Promise<string | undefined> {
+export async function authorize(ctx: CommandContext, spec: Pick<CommandSpec, 'name' | 'permission' | 'options'>, args: ParsedArgs, envs?: readonly EnvName[]): Promise<string | undefined> {
   // In Slack the identity is Slack's, authenticated: nobody acts as someone else there. Elsewhere `--as` (approve on
   // a simulated landscape) names who acts.
   if (ctx.via === 'slack' && 'as' in spec.options && args.values.as !== undefined) {

@@ -92,6 +92,9 @@ export const plan: CommandSpec = {
       ctx.via === 'shell' && ctx.services.approvalRequired(doc.env)
         ? `\n  ${doc.env} needs an on-call approval of this plan before it runs: ask on-call to approve hash ${doc.hash.slice(0, 12)} (in Slack: the plan's Request approval button${ctx.services.simulated ? `; on this simulated landscape: istio-migrate approve ${doc.hash.slice(0, 12)} --as oncall-1` : ''}), then run --plan ${doc.hash.slice(0, 12)}`
         : '';
-    return ok(`${renderPlan(doc, ctx.services.configFile)}${approval}`, doc);
+    // Planning lifts a cancellation only for someone who may cancel (planFromArgs): say so when it stays.
+    const cancelled = await journal.planCancellation(doc.hash);
+    const still = cancelled ? `\n  cancelled by ${cancelled.cancelledBy} at ${cancelled.cancelledAt}: it does not run until someone who may cancel it in ${doc.env} plans it again` : '';
+    return ok(`${renderPlan(doc, ctx.services.configFile)}${approval}${still}`, doc);
   },
 };

@@ -2,6 +2,7 @@
 import type { EnvName } from '../src/config/config.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { CommandError, type CommandContext, type CommandSpec, type ParsedArgs } from './types.js';
+import { authorize } from './permissions.js';
 
 const ENVS = ['dev', 'stage', 'prod'] as const;
 
@@ -78,10 +79,16 @@ export async function planFromArgs(ctx: CommandContext, args: ParsedArgs, spec: 
   const journal = await ctx.services.journal();
   const input = { specs, excludes, sample: args.values.sample, concurrency: args.values.concurrency };
   await journal.savePlan({ hash: doc.hash, env, target: doc.target, document: { ...doc, input }, createdBy: ctx.user, createdAt: new Date().toISOString() });
-  // Planned again: a cancellation of this plan is lifted (the record stays, with who lifted it).
-  if (await journal.clearPlanCancellation(doc.hash, ctx.user)) await journal.audit({ actor: ctx.user, action: 'cancel-lifted', subject: doc.hash, detail: { by: 'plan' } });
+  // Planned again: a cancellation of this plan is lifted (the record stays, with who lifted it) — by someone who
+  // may cancel it. Anyone may plan; undoing an operator's decision is steering.
+  if ((await journal.planCancellation(doc.hash)) && !(await authorize(ctx, LIFTS_CANCELLATION, { positionals: [], values: {} }, [env]))) {
+    if (await journal.clearPlanCancellation(doc.hash, ctx.user)) await journal.audit({ actor: ctx.user, action: 'cancel-lifted', subject: doc.hash, detail: { by: 'plan' } });
+  }
   return doc;
 }
+
+/** Lifting a cancellation by planning again needs what `cancel` needs. */
+const LIFTS_CANCELLATION = { name: 'plan (lifting a cancellation)', permission: 'operate', options: {} } as const;
 
 /** No stored plan by that hash: what names a plan, and how to get one. */
 export function noStoredPlan(hash: string): CommandError {

@@ -146,5 +146,8 @@ export function isPlanDocument(j: unknown): j is { hash: string; env: string; ta
 export function planRanText(hash: string, ran: { wave: { waveId: string; state: string }; active: boolean }): string {
   const w = inlineCode(ran.wave.waveId);
   const plan = `plan ${inlineCode(hash.slice(0, 12))}`;
-  return ran.active ? `${plan} already started ${w}, still ${ran.wave.state}` : `${plan} already ran as ${w} (${ran.wave.state}); plan again for a new wave`;
+  // Planning again gives the same hash while the landscape is the same: say how to run it again, and how to carry on.
+  return ran.active
+    ? `${plan} already started ${w}, still ${ran.wave.state}`
+    : `${plan} already ran as ${w} (${ran.wave.state}): carry that wave on (${inlineCode(`/istio-migrate retry-failed ${ran.wave.waveId}`)}, ${inlineCode(`/istio-migrate resume ${ran.wave.waveId}`)}), or run the plan again as a new wave with ${inlineCode(`/istio-migrate run --plan ${hash.slice(0, 12)} --yes`)}`;
 }

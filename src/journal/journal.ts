@@ -193,6 +193,8 @@ export interface Journal extends TypedRecords {
   cancelPlan(planHash: string, by: string, now?: Date): Promise<number>;
   /** The cancellation of a plan still in force (not lifted by a new plan), if any. */
   planCancellation(planHash: string): Promise<PlanCancellation | undefined>;
+  /** The first cancellation of a plan made at or after `since` (ISO), lifted since or not. */
+  planCancelledSince(planHash: string, since: string): Promise<PlanCancellation | undefined>;
   /** Lifts a plan's cancellation (a new `plan` of the same hash); true when there was one. The record stays. */
   clearPlanCancellation(planHash: string, by: string, now?: Date): Promise<boolean>;
 

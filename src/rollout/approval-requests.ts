@@ -16,6 +16,8 @@ export interface RequestedApproval {
   /** What it is about (absent in requests of earlier versions: the plan). */
   subject?: ApprovalNeed['subject'];
   expiresAt: string;
+  /** When it was asked (absent in requests of earlier versions). */
+  requestedAt?: string;
   /** Where the request's message is (a later request of the same plan and action replaces the record, not the message). */
   channel?: string;
   ts?: string;
@@ -36,8 +38,13 @@ export function requestOpen(req: Pick<RequestedApproval, 'state' | 'expiresAt'>,
 export type Staleness = { kind: 'cancelled'; by: string } | { kind: 'gone' } | { kind: 'moved' };
 
 /** Why the request's plan is stale, read from the journal; undefined while it is still the one requested. */
-export async function requestStaleness(journal: Pick<Journal, 'planCancellation' | 'getPlan' | 'getTask' | 'getWave'>, req: Pick<RequestedApproval, 'planHash' | 'subject'>): Promise<Staleness | undefined> {
-  const cancelled = await journal.planCancellation(req.planHash);
+export async function requestStaleness(
+  journal: Pick<Journal, 'planCancellation' | 'planCancelledSince' | 'getPlan' | 'getTask' | 'getWave'>,
+  req: Pick<RequestedApproval, 'planHash' | 'subject' | 'requestedAt'>,
+): Promise<Staleness | undefined> {
+  // A cancellation after the request ends it for good: planning again lifts the cancellation, not the decision, so
+  // the request's button does not come back to life (on-call is asked anew).
+  const cancelled = (await journal.planCancellation(req.planHash)) ?? (req.requestedAt ? await journal.planCancelledSince(req.planHash, req.requestedAt) : undefined);
   if (cancelled) return { kind: 'cancelled', by: cancelled.cancelledBy };
   if (!(await journal.getPlan(req.planHash))) return { kind: 'gone' };
   const s = req.subject;

@@ -45,7 +45,7 @@ export interface ApprovalPolicy {
 }
 
 /** The journal calls the approval rules use. */
-export type ApprovalStore = Pick<Journal, 'listApprovals' | 'consumeApproval'>;
+export type ApprovalStore = Pick<Journal, 'listApprovals' | 'consumeApproval' | 'listWaves'>;
 
 /** What a refused command asks on-call for, besides the env, plan, action and requester. */
 export type ApprovalAsk = Pick<ApprovalNeed, 'command' | 'subject' | 'detail'>;
@@ -99,10 +99,20 @@ export function renameApprovalNeed(t: CustomerTask, planHash: string, requester:
  * and for a plan run (`run`, `force`) naming the requester. `all` leaves out that last condition (to say whom the
  * approval names instead).
  */
-async function approvalsFor(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string): Promise<{ all: Approval[]; valid: Approval[] }> {
+async function approvalsFor(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string, lastWaveAt?: string): Promise<{ all: Approval[]; valid: Approval[] }> {
   const now = Date.now();
-  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt);
+  // An approval to run a plan is for its next wave: once a wave of the plan started after it was given, it is spent
+  // whether that wave used it or another (a second click, a second replica, a request answered twice).
+  const after = lastWaveAt && RUN_ACTIONS.includes(action) ? Date.parse(lastWaveAt) : -Infinity;
+  const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt && Date.parse(a.createdAt) > after);
   return { all, valid: RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all };
+}
+
+/** When the plan's latest wave was created (undefined when it never ran). */
+async function lastWaveOf(journal: Pick<Journal, 'listWaves'>, env: EnvName, hash: string): Promise<string | undefined> {
+  let last: string | undefined;
+  for (const w of await journal.listWaves({ env })) if (w.planHash === hash && (!last || w.createdAt > last)) last = w.createdAt;
+  return last;
 }
 
 /**
@@ -115,6 +125,15 @@ export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprova
 }
 
 /**
+ * The valid approval `requester` already holds for this plan and action, by the rule of `findApproval` (`approve`
+ * records no second one beside it).
+ */
+export async function heldApproval(journal: Pick<Journal, 'listApprovals' | 'listWaves'>, env: EnvName, hash: string, requester: string, action: string): Promise<Approval | undefined> {
+  const lastWaveAt = RUN_ACTIONS.includes(action) ? await lastWaveOf(journal, env, hash) : undefined;
+  return (await approvalsFor(journal, hash, requester, action, lastWaveAt)).valid.find((a) => a.requestedBy === requester);
+}
+
+/**
  * Prod (or a configured environment) needs a valid approval of exactly this plan hash and action, by someone other
  * than the requester, not used yet and not expired; to run a plan (`run`, `force`) it must also name the requester
  * (`Approval.requestedBy`). Without one: an ApprovalNeededError carrying what to ask on-call for and the command to
@@ -123,7 +142,7 @@ export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprova
  */
 export async function findApproval(journal: ApprovalStore, policy: ApprovalPolicy, env: EnvName, hash: string, requester: string, action: string, ask: ApprovalAsk): Promise<Approval[] | null> {
   if (!policy.approvalRequired(env)) return null;
-  const { all, valid } = await approvalsFor(journal, hash, requester, action);
+  const { all, valid } = await approvalsFor(journal, hash, requester, action, RUN_ACTIONS.includes(action) ? await lastWaveOf(journal, env, hash) : undefined);
   if (!valid.length) {
     const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
     const how = policy.simulated

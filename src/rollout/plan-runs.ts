@@ -1,7 +1,9 @@
 /**
  * A stored plan starts one wave from chat: its Run and Request-approval buttons, and the bot's `run --plan` of a
- * plan, refuse once a wave of that plan exists (plan again for a new wave: the landscape moved on). One rule for the
- * Slack and console adapters; the journal's one-wave-per-plan-hash check holds across replicas.
+ * plan, refuse once a wave of that plan exists — a second click is not a second wave. Running the plan again as a
+ * new wave is a deliberate `run --plan HASH` (in Prod with an approval of its own: one given before the plan's
+ * latest wave is spent, rollout/approvals.ts), and an approved request's run. One rule for the Slack and console
+ * adapters.
  */
 import type { Journal, Wave } from '../journal/journal.js';
 import { ACTIVE_WAVE_STATES } from '../journal/ids-and-states.js';

@@ -125,7 +125,7 @@ export function slackApprovals(ctx: SlackContext, startWave: StartWave, tasks: S
         // The refusal's text holds landscape data (template versions, KEB states): shown as text, never as markup.
         await poster.post(req.channel, { text: ':no_entry: the approved run did not start', blocks: [{ type: 'section', markdown: ':no_entry: the approved run did not start:' }, ...outputSections(text)] }, { threadTs: thread });
       };
-      const refused = await startWave({ hash: req.planHash, user: req.requester, channel: req.channel, argv, onRefused });
+      const refused = await startWave({ hash: req.planHash, user: req.requester, channel: req.channel, argv, onRefused, approved: true });
       if (refused) await poster.post(req.channel, noteReply(`could not start: ${refused}`), { threadTs: thread });
     };
     if (t.kind === 'run') return start();

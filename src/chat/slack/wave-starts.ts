@@ -18,6 +18,12 @@ export interface StartRun {
   /** The run's arguments (default `--plan HASH --yes`; an approved forced run adds `--force`). */
   argv?: string[];
   onStarted?: (waveId: string) => Promise<void>;
+  /**
+   * An approved request's run: on-call approved running the plan again as a new wave (the approval, used up as the
+   * wave is created, is what keeps it to one), so a wave the plan already had does not refuse it, as a Run click's
+   * second wave would be.
+   */
+  approved?: boolean;
   /** Told the refusal (exit 1 or 2) besides the user: an approved run's thread, where the approval was announced. */
   onRefused?: (text: string) => Promise<void>;
 }
@@ -34,7 +40,7 @@ export function waveStarter(ctx: SlackContext): StartWave {
     const short = inlineCode(o.hash.slice(0, 12));
     if (!plan) return `no stored plan ${short}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`;
     if (startingPlans.has(plan.hash)) return `plan ${short} is already starting`;
-    const ran = await waveOfPlan(j, plan);
+    const ran = o.approved ? undefined : await waveOfPlan(j, plan);
     if (ran) return planRanText(plan.hash, ran);
     startingPlans.add(plan.hash);
     reporter.expectWave(o.user, o.channel);

@@ -29,6 +29,9 @@ export interface RuntimeWrite {
   holder: string | null;
 }
 
+/** What names a plan by prefix: 8 to 63 hex digits (a whole hash is 64). */
+const PLAN_PREFIX = /^[0-9a-f]{8,63}$/;
+
 type NewWave = Omit<Wave, 'waveId' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'control'>;
 
 export abstract class SqlJournal extends SqlTypedRecords implements Journal {
@@ -80,11 +83,13 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
   }
 
   async getPlan(hash: string): Promise<StoredPlan | undefined> {
-    // A unique prefix of at least 8 characters names a plan too (messages show 12).
-    const prefix = hash.length >= 8 && hash.length < 64;
-    const { rows: found } = prefix
-      ? await this.db.query<rows.PlanRow>('get-plan-by-prefix', `SELECT ${PLAN_COLUMNS} FROM plans WHERE hash LIKE $1 || '%' LIMIT 2`, [hash.replace(/[^0-9a-f]/g, '')])
-      : await this.db.query<rows.PlanRow>('get-plan', `SELECT ${PLAN_COLUMNS} FROM plans WHERE hash = $1`, [hash]);
+    const exact = await this.db.query<rows.PlanRow>('get-plan', `SELECT ${PLAN_COLUMNS} FROM plans WHERE hash = $1`, [hash]);
+    if (exact.rows.length) return rows.toPlan(exact.rows[0]);
+    // A unique prefix of at least 8 hex digits names a plan too (messages show 12), in either case. Anything else names
+    // none: a typo must not resolve to whichever plan its hex digits happen to prefix.
+    const prefix = hash.toLowerCase();
+    if (!PLAN_PREFIX.test(prefix)) return undefined;
+    const { rows: found } = await this.db.query<rows.PlanRow>('get-plan-by-prefix', `SELECT ${PLAN_COLUMNS} FROM plans WHERE hash LIKE $1 || '%' LIMIT 2`, [prefix]);
     return found.length === 1 ? rows.toPlan(found[0]) : undefined;
   }
 
@@ -299,6 +304,16 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
       'plan-cancellation',
       'SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = $1 AND cleared_at IS NULL ORDER BY id LIMIT 1',
       [planHash],
+    );
+    const r = found[0];
+    return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: rows.isoOf(r.cancelled_at) };
+  }
+
+  async planCancelledSince(planHash: string, since: string): Promise<PlanCancellation | undefined> {
+    const { rows: found } = await this.db.query<{ plan_hash: string; cancelled_by: string; cancelled_at: Stamp }>(
+      'plan-cancelled-since',
+      'SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = $1 AND cancelled_at >= $2 ORDER BY id LIMIT 1',
+      [planHash, since],
     );
     const r = found[0];
     return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: rows.isoOf(r.cancelled_at) };

@@ -28,6 +28,11 @@ export function waveContract(journal: MakeJournal): void {
     expect((await j.getPlan('abcdef012345'))?.hash).toBe('abcdef0123456789');
     expect(await j.getPlan('abcdef01')).toBeUndefined();
     expect(await j.getPlan('nope')).toBeUndefined();
+    // Only hex digits name a plan by prefix: a typo is not stripped down to a prefix that happens to match.
+    expect((await j.getPlan('ABCDEF012345'))?.hash).toBe('abcdef0123456789');
+    expect(await j.getPlan('zzzzzzzz')).toBeUndefined();
+    expect(await j.getPlan('abcdef01-2345')).toBeUndefined();
+    expect(await j.getPlan('abcdef0x12345')).toBeUndefined();
   });
 
   it('numbers waves <env>-<yyyymmdd>-<n> from 1, per environment and day', async () => {

@@ -64,9 +64,15 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
     expect(wave1).toMatchObject({ state: 'finished', requestedBy: 'sre-1', approvedBy: 'oncall-1', planHash: hash });
     expect((await journal.listApprovals(hash))[0]).toMatchObject({ usedBy: 'sre-1', usedAt: expect.any(String) });
 
-    // The same hash again (planned again: the same hash) needs a new approval.
+    // The same hash again (planned again: the same hash) needs a new approval. One given before that wave started
+    // and left unused (a second click on another replica, recorded in the same moment) is spent with it.
     expect(await planned('sre-1', runtimeOf(sim.out, 'prod', 'fresh').runtimeId)).toBe(hash);
+    const before = new Date(Date.parse(wave1.createdAt) - 1000);
+    await journal.recordApproval({ planHash: hash, approver: 'oncall-1', requestedBy: 'sre-1', createdAt: before.toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString(), action: 'run' });
     refusedForApproval(await run('sre-1', '--plan', hash, '--yes'));
+    // `approve` does not take that spent one for a valid approval: it records a new one.
+    expect((await approve(hash)).json).not.toMatchObject({ alreadyApproved: true });
+    await journal.consumeApproval((await journal.listApprovals(hash)).find((a) => !a.usedAt && a.createdAt !== before.toISOString())!.id!, 'test');
     expect(await journal.listWaves({ env: 'prod' })).toHaveLength(1);
 
     // A new approval for sre-2 (named with --for): sre-2 runs one wave on it, once.

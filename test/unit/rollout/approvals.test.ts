@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApprovalNeededError, findApproval } from '../../../src/rollout/approvals.js';
 
-const journal = { listApprovals: () => Promise.resolve([]), consumeApproval: () => Promise.resolve(false) };
+const journal = { listApprovals: () => Promise.resolve([]), consumeApproval: () => Promise.resolve(false), listWaves: () => Promise.resolve([]) };
 const ask = { command: { name: 'run', argv: ['--plan', 'h'] }, subject: { kind: 'plan' as const }, detail: 'd' };
 
 async function refusal(simulated: boolean): Promise<string> {

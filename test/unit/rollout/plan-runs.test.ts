@@ -22,7 +22,7 @@ describe('src/rollout/plan-runs.ts waveOfPlan', () => {
         await journal.setWaveState(w.waveId, state);
         const ran = await waveOfPlan(journal, plan);
         expect({ state, waveId: ran?.wave.waveId, active: ran?.active }).toEqual({ state, waveId: w.waveId, active });
-        expect(planRanText(plan.hash, ran!)).toBe(active ? `plan \`aaaaaaaaaaaa\` already started \`${w.waveId}\`, still ${state}` : `plan \`aaaaaaaaaaaa\` already ran as \`${w.waveId}\` (${state}); plan again for a new wave`);
+        expect(planRanText(plan.hash, ran!)).toBe(active ? `plan \`aaaaaaaaaaaa\` already started \`${w.waveId}\`, still ${state}` : `plan \`aaaaaaaaaaaa\` already ran as \`${w.waveId}\` (${state}): carry that wave on (\`/istio-migrate retry-failed ${w.waveId}\`, \`/istio-migrate resume ${w.waveId}\`), or run the plan again as a new wave with \`/istio-migrate run --plan aaaaaaaaaaaa --yes\``);
       }
     } finally {
       await journal.close();

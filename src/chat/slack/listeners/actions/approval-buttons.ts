@@ -36,13 +36,17 @@ export function approvalButtons(actions: Map<string, ButtonHandler>, ctx: SlackC
     const verdict = judgeApprovalClick({ req, clicker: click.user, now: Date.now(), inFlight: !!req && approving.has(req.id), clicked: { channel: click.channel, ts: click.messageTs }, stale: req && req.state === 'pending' ? await requestStaleness(j, req) : undefined });
     if (verdict) return answer(verdict.result, clickVerdictText(verdict, req));
     if (!req) return; // judgeApprovalClick answered 'unknown'
-    const why = await ctx.refusal('approve', [req.planHash], click.user, [req.env as EnvName]);
-    if (why) return answer('not-on-call', why);
+    // Claimed before the next await (the on-call lookup can take a Slack call): a second click arriving meanwhile is
+    // judged in flight, not approved again.
     approving.add(req.id);
     try {
+      const why = await ctx.refusal('approve', [req.planHash], click.user, [req.env as EnvName]);
+      if (why) return await answer('not-on-call', why);
       // The approval names the requester: only they run what it approves (to run a plan: the one wave it is good for).
       const res = await ctx.dispatchAs(click.user, 'approve', [req.planHash, '--action', req.action, '--for', req.requester]);
       if (res.exitCode !== 0) return await answer('refused', res.text);
+      // Approved already (another replica took the other click): nothing new was recorded, nothing runs again.
+      if ((res.json as { alreadyApproved?: boolean } | null)?.alreadyApproved) return await answer('duplicate', res.text);
       const at = new Date().toISOString();
       const done: ApprovalRequest = { ...req, state: 'approved', approvedBy: click.user, approvedAt: at };
       await saveApprovalRequest(j, done);

@@ -9,6 +9,7 @@ import { waveOfPlan } from '../../../../rollout/plan-runs.js';
 import type { SlackApprovals } from '../../approvals.js';
 import type { ButtonHandler, SlackContext } from '../../context.js';
 import type { StartWave } from '../../wave-starts.js';
+import type { StoredPlan } from '../../../../journal/journal.js';
 
 export function planButtons(actions: Map<string, ButtonHandler>, ctx: SlackContext, startWave: StartWave, approvals: SlackApprovals): void {
   const { services, poster } = ctx;
@@ -30,10 +31,26 @@ export function planButtons(actions: Map<string, ButtonHandler>, ctx: SlackConte
     if (refused) await ctx.tell(click.channel, click.user, refused);
   });
 
+  // Plans whose approval request is being prepared (the preview takes seconds): a second click meanwhile would ping
+  // on-call twice. Per process; the journal's open request refuses a later one (approvals.ts).
+  const requesting = new Set<string>();
   actions.set(ACTION.requestApproval, async (click) => {
     const j = await services.journal();
     const plan = await j.getPlan(click.value);
-    if (!plan) return ctx.tell(click.channel, click.user, `no stored plan ${inlineCode(click.value.slice(0, 12))}`);
+    if (!plan) return ctx.tell(click.channel, click.user, `no stored plan ${inlineCode(click.value.slice(0, 12))}: plan again (e.g. ${inlineCode('/istio-migrate prod kyma-test')})`);
+    if (requesting.has(plan.hash)) return ctx.tell(click.channel, click.user, `the approval request of plan ${inlineCode(plan.hash.slice(0, 12))} is being prepared (a click a moment ago): it appears in the thread`);
+    requesting.add(plan.hash);
+    try {
+      await requestApproval(click, plan);
+    } finally {
+      requesting.delete(plan.hash);
+    }
+  });
+
+  async function requestApproval(click: Parameters<ButtonHandler>[0], plan: StoredPlan): Promise<void> {
+    const j = await services.journal();
+    const cancelled = await j.planCancellation(plan.hash);
+    if (cancelled) return ctx.tell(click.channel, click.user, `plan ${inlineCode(plan.hash.slice(0, 12))} was cancelled by ${mention(cancelled.cancelledBy)} at ${cancelled.cancelledAt}: it is not for approval until someone who may cancel it plans it again`);
     const env = plan.env as EnvName;
     const why = await ctx.refusal('run', [], click.user, [env]);
     if (why) return ctx.tell(click.channel, click.user, why);
@@ -51,5 +68,5 @@ export function planButtons(actions: Map<string, ButtonHandler>, ctx: SlackConte
     const r = await approvals.request({ planHash: plan.hash, action: 'run', env, target: plan.target, requester: click.user, channel: click.channel, threadTs: click.messageTs, then: { kind: 'run' }, subject: { kind: 'plan' }, detail: preview.text });
     if ('refused' in r) return ctx.tell(click.channel, click.user, r.refused);
     await ctx.settle(click, `approval requested by ${mention(click.user)}: see the thread`);
-  });
+  }
 }
