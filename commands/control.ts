@@ -9,7 +9,7 @@ import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { frozenBy, frozenText } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
 import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
-import { count, waveStateWords } from '../src/text/words.js';
+import { count, countsWords, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
@@ -339,12 +339,7 @@ export const setConcurrency: CommandSpec = {
 export const RECENT_WAVES = 10;
 
 function statusLine(s: WaveStatus): string {
-  const state = waveStateWords(s.state, s.counts.pending);
-  const counts = Object.entries(s.counts)
-    .filter(([k, n]) => n > 0 && !(k === 'pending' && state !== s.state))
-    .map(([k, n]) => `${k} ${n}`)
-    .join(', ');
-  return `${s.waveId} ${state} ${s.target}: ${counts || 'no runtimes'}${s.limit ? ` — ${limitText(s.limit)}` : ''}`;
+  return `${s.waveId} ${waveStateWords(s.state, s.counts.pending)} ${s.target}: ${countsWords(s.state, s.counts) || 'no runtimes'}${s.limit ? ` — ${limitText(s.limit)}` : ''}`;
 }
 
 export const status: CommandSpec = {
@@ -361,8 +356,7 @@ export const status: CommandSpec = {
       const id = waveArg(args.positionals[0], status);
       const { wave } = await loadWave(ctx, id);
       const s = await waveStatus(journal, wave);
-      const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-      return ok(`${s.waveId} (${s.env}, ${s.target}) ${waveStateWords(s.state, s.counts.pending)}: ${counts || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);
+      return ok(`${s.waveId} (${s.env}, ${s.target}) ${waveStateWords(s.state, s.counts.pending)}: ${countsWords(s.state, s.counts) || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);
     }
     const all = await journal.listWaves(); // newest first
     const active = new Set<string>(ACTIVE_WAVE_STATES);

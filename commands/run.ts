@@ -9,7 +9,7 @@ import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
 import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
-import { count, duration, waveStateWords } from '../src/text/words.js';
+import { count, countsWords, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
 import { confirmChange, envArg, intOption, MAX_CONCURRENCY, noStoredPlan, planFromArgs } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
@@ -53,12 +53,7 @@ function activeWaveRefusal(env: string, waveId: string, state: WaveState): Comma
 }
 
 function renderStatus(s: WaveStatus): string {
-  const c = s.counts;
-  const state = waveStateWords(s.state, c.pending);
-  const parts = Object.entries(c)
-    .filter(([k, n]) => n > 0 && !(k === 'pending' && state !== s.state))
-    .map(([k, n]) => `${k} ${n}`);
-  return `${s.waveId} ${state} — ${parts.join(', ') || 'no runtimes'}`;
+  return `${s.waveId} ${waveStateWords(s.state, s.counts.pending)} — ${countsWords(s.state, s.counts) || 'no runtimes'}`;
 }
 
 /** 3 when the wave ended with failures or before its end (budget spent, aborted, drained with runtimes never started). */

@@ -4,7 +4,7 @@
  * digests, the customer-contact task and the on-call approval request. Pure functions of views the reporter
  * reads from the journal (and of `verify`'s report for the final summary): nothing here learns a cluster fact.
  */
-import { count, waveStateWords } from '../text/words.js';
+import { count, runningWord, waveStateWords } from '../text/words.js';
 import type { CustomerTask } from '../journal/journal.js';
 import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
 import type { ChatBlock, ChatButton, ChatMessage } from './message.js';
@@ -91,8 +91,8 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function countsLine(counts: Record<string, number>): string {
-  const parts = [...OUTCOME_ORDER, 'running', 'pending'].filter((k) => (counts[k] ?? 0) > 0).map((k) => `${k} *${counts[k]}*`);
+function countsLine(counts: Record<string, number>, state: string): string {
+  const parts = [...OUTCOME_ORDER, 'running', 'pending'].filter((k) => (counts[k] ?? 0) > 0).map((k) => `${k === 'running' ? runningWord(state) : k} *${counts[k]}*`);
   return parts.join(' · ') || 'no runtimes';
 }
 
@@ -143,7 +143,7 @@ export function waveParentMessage(v: WaveView, final?: FinalView): ChatMessage {
   const blocks: ChatBlock[] = [
     { type: 'header', text: `Wave ${v.waveId} — ${v.env}, ${v.target}` },
     { type: 'section', markdown: `${icon} *${ended ? waveStateWords(v.state, v.counts.pending ?? 0) : v.state}*  ${inlineCode(progressBar(done, v.total))}` },
-    { type: 'section', markdown: countsLine(v.counts) },
+    { type: 'section', markdown: countsLine(v.counts, v.state) },
     ...(v.failureGroups?.length ? [{ type: 'context' as const, elements: [`failures by reason: ${v.failureGroups.map((g) => `${g.group} ${g.count}`).join(' · ')}`] }] : []),
     {
       type: 'context',
@@ -187,7 +187,7 @@ export function waveEndedMessage(v: WaveView, mentions: string[]): ChatMessage {
   const icon = STATE_ICON[v.state] ?? '';
   return {
     text: `Wave ${v.waveId} ${v.state}`,
-    blocks: [{ type: 'section', markdown: `${icon} Wave ${inlineCode(v.waveId)} *${v.state}*: ${countsLine(v.counts)}\n${mentions.join(' ')}` }],
+    blocks: [{ type: 'section', markdown: `${icon} Wave ${inlineCode(v.waveId)} *${v.state}*: ${countsLine(v.counts, v.state)}\n${mentions.join(' ')}` }],
   };
 }
 

@@ -28,6 +28,7 @@ import { istioManifestName } from '../migration/resources.js';
 import { StartGate, type Schedule } from './start-gate.js';
 import { systemClock, type Clock } from './clock.js';
 import { waveStart, type WaveStart } from './wave-status.js';
+import { withEarlierPatch } from './earlier-patch.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; start: WaveStart }
@@ -245,7 +246,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
       if (abort.signal.aborted) return; // stopped between queueing and starting: it stays pending
       await journal.startRuntime(waveId, r.runtimeId, holder);
       emit({ type: 'runtime-started', waveId, runtimeId: r.runtimeId });
-      const result = await migrate({
+      const migrated = await migrate({
         runtimeId: r.runtimeId,
         kcpKubeconfig: deps.access.kcpKubeconfig,
         kcpSkipReconciliation: () => skipList.labelled(r.runtimeId),
@@ -261,6 +262,7 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
         resumeAfterPatch,
         onCheckpoint: (c) => journal.checkpoint(waveId, r.runtimeId, c, holder),
       });
+      const result = await withEarlierPatch(journal, waveId, migrated);
       await journal.finishRuntime(waveId, r.runtimeId, result, holder);
       if (result.class === 'platform') {
         failures++;

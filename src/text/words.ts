@@ -26,3 +26,24 @@ export function duration(s: number): string {
 export function waveStateWords(state: string, pending: number): string {
   return state === 'finished' && pending > 0 ? `drained (${count(pending, 'runtime')} not started)` : state;
 }
+
+/**
+ * What the `running` count of a wave's counts (C5) is, in words: runtimes in flight while a runner has the wave
+ * (running, paused, draining); once it stopped (aborted, interrupted, budget-stopped), runtimes it left unfinished —
+ * some perhaps past their patch — that `resume` re-checks by state. Not "running": nothing runs them.
+ */
+export function runningWord(state: string): string {
+  return state === 'running' || state === 'paused' || state === 'draining' ? 'running' : 'left unfinished';
+}
+
+/**
+ * A wave's counts as words (`migrated 3, error 1, left unfinished 1`): the non-zero ones, `running` as
+ * {@link runningWord} says, and `pending` left out where {@link waveStateWords} already names it (drained).
+ */
+export function countsWords(state: string, counts: Readonly<Record<string, number>>): string {
+  const drained = waveStateWords(state, counts.pending ?? 0) !== state;
+  return Object.entries(counts)
+    .filter(([k, n]) => n > 0 && !(k === 'pending' && drained))
+    .map(([k, n]) => `${k === 'running' ? runningWord(state) : k} ${n}`)
+    .join(', ');
+}

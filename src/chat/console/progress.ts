@@ -8,7 +8,7 @@ import type { WaveRuntime } from '../../journal/journal.js';
 import type { WaveStatus } from '../../rollout/wave-status.js';
 import type { ChatBlock, ChatMessage } from '../message.js';
 import { codeBlock, inlineCode, plain } from '../message.js';
-import { count, waveStateWords } from '../../text/words.js';
+import { count, runningWord, waveStateWords } from '../../text/words.js';
 
 /** Failures listed in the final summary at most; the rest are counted (`status`/`export` has them all). */
 export const SUMMARY_LIST_MAX = 25;
@@ -62,7 +62,7 @@ export function finalSummary(s: WaveStatus, runtimes: WaveRuntime[], openTasks: 
     { type: 'header', text: `Wave ${s.waveId} ${state} — ${s.env}, ${s.target}` },
     {
       type: 'section',
-      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending && !drained ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} in flight` : ''}`),
+      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending && !drained ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} ${runningWord(s.state) === 'running' ? 'in flight' : 'left unfinished'}` : ''}`),
     },
   ];
   if (attention.length) {
