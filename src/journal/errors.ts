@@ -66,11 +66,12 @@ export class JournalUnavailableError extends Error {
     readonly reason: string,
     cause: unknown,
     readonly waveId?: string,
+    readonly store: JournalStore = POSTGRES_STORE,
   ) {
     super(
       waveId
-        ? `the journal (PostgreSQL) is unreachable (${reason}): wave ${waveId} stopped — it started nothing more, and its runtimes in flight were left at their last checkpoints (re-checked by state on resume, never patched twice). Once the journal answers again: istio-migrate resume ${waveId} --yes`
-        : `the journal (PostgreSQL) is unreachable (${reason}); check the database and the network to it, then try again`,
+        ? `the journal (${store.name}) ${store.trouble} (${reason}): wave ${waveId} stopped — it started nothing more, and its runtimes in flight were left at their last checkpoints (re-checked by state on resume, never patched twice). Once the journal ${store.again}: istio-migrate resume ${waveId} --yes`
+        : `the journal (${store.name}) ${store.trouble} (${reason}); ${store.check}, then try again`,
       { cause },
     );
     this.name = 'JournalUnavailableError';
@@ -78,6 +79,34 @@ export class JournalUnavailableError extends Error {
 
   /** The same failure, as the reason wave `waveId` stopped. */
   forWave(waveId: string): JournalUnavailableError {
-    return new JournalUnavailableError(this.reason, this.cause, waveId);
+    return new JournalUnavailableError(this.reason, this.cause, waveId, this.store);
+  }
+}
+
+/** How a JournalUnavailableError names its store and what is wrong with it. */
+export interface JournalStore {
+  name: string;
+  trouble: string;
+  /** "Once the journal …" */
+  again: string;
+  check: string;
+}
+
+const POSTGRES_STORE: JournalStore = { name: 'PostgreSQL', trouble: 'is unreachable', again: 'answers again', check: 'check the database and the network to it' };
+
+/** A SQLite journal file that stopped taking writes (disk full, read-only, I/O error, locked too long). */
+export function sqliteStore(file: string): JournalStore {
+  return { name: `SQLite file ${file}`, trouble: 'cannot be written', again: 'can be written again', check: 'free disk space or fix the file and its directory' };
+}
+
+/**
+ * The journal's file cannot serve as a journal (code `config`: exit 2): not a database, another program's database,
+ * read-only, or not creatable. The message names the file and what to do.
+ */
+export class JournalFileError extends Error {
+  readonly code = 'config';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'JournalFileError';
   }
 }

@@ -11,6 +11,26 @@
 import type Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Driver, Rows, Session } from '../sql/dialect.js';
+import { JournalUnavailableError, sqliteStore } from '../errors.js';
+
+/** SQLite's answers that mean the file stopped taking writes, in a few words (never the driver's message). */
+const STORE_TROUBLE: [prefix: string, words: string][] = [
+  ['SQLITE_FULL', 'the disk is full'],
+  ['SQLITE_READONLY', 'it became read-only'],
+  ['SQLITE_IOERR', 'an I/O error'],
+  ['SQLITE_BUSY', 'another process held its lock for over 5 s'],
+  ['SQLITE_CANTOPEN', 'it cannot be opened any more'],
+];
+
+/**
+ * A failed statement: the file's trouble as a JournalUnavailableError (the wave that meets it stops and says how to
+ * resume), anything else (a constraint, a bug) as it is.
+ */
+export function sqliteFailure(file: string, e: unknown): unknown {
+  const code = (e as { code?: string }).code ?? '';
+  const trouble = STORE_TROUBLE.find(([prefix]) => code.startsWith(prefix));
+  return trouble ? new JournalUnavailableError(trouble[1], e, undefined, sqliteStore(file)) : e;
+}
 
 /** The transaction open on each file in this process (its end), keyed by the file's absolute path. */
 const openOnFile = new Map<string, Promise<void>>();
@@ -43,13 +63,25 @@ export class SqliteDriver implements Driver {
   }
 
   private run<R>(name: string | undefined, sql: string, params: readonly unknown[] = []): Rows<R> {
-    const { stmt, order } = this.prepare(name, sql);
-    const args = order.map((n) => params[n - 1]);
-    if (stmt.reader) {
-      const rows = stmt.all(...args) as R[];
-      return { rows, changes: rows.length };
+    try {
+      const { stmt, order } = this.prepare(name, sql);
+      const args = order.map((n) => params[n - 1]);
+      if (stmt.reader) {
+        const rows = stmt.all(...args) as R[];
+        return { rows, changes: rows.length };
+      }
+      return { rows: [], changes: stmt.run(...args).changes };
+    } catch (e) {
+      throw sqliteFailure(this.file, e);
     }
-    return { rows: [], changes: stmt.run(...args).changes };
+  }
+
+  private exec(sql: string): void {
+    try {
+      this.db.exec(sql);
+    } catch (e) {
+      throw sqliteFailure(this.file, e);
+    }
   }
 
   /** Synchronous work as a promise: a throw becomes a rejection. */
@@ -68,13 +100,13 @@ export class SqliteDriver implements Driver {
     let end!: () => void;
     openOnFile.set(this.file, new Promise((resolve) => (end = resolve)));
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.exec('BEGIN IMMEDIATE');
       try {
         const out = await fn(this.inside);
-        this.db.exec('COMMIT');
+        this.exec('COMMIT');
         return out;
       } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.exec('ROLLBACK');
         throw e;
       }
     } finally {

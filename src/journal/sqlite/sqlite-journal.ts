@@ -13,7 +13,8 @@ import path from 'node:path';
 import type { Lease, PlannedRuntime } from '../journal.js';
 import type { DdlTypes, Dialect, Session } from '../sql/dialect.js';
 import { SqlJournal } from '../sql/store.js';
-import { SqliteDriver } from './sqlite-driver.js';
+import { SqliteDriver, sqliteFailure } from './sqlite-driver.js';
+import { JournalFileError } from '../errors.js';
 
 const SQLITE: Dialect = {
   now: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
@@ -37,8 +38,26 @@ const TYPES: DdlTypes = {
   expiry: { column: 'expires_at_ms', type: 'INTEGER' },
 };
 
+/** Why a file cannot be opened as the journal, in words, naming it (errors.ts JournalFileError: exit 2). */
+function unusableFile(file: string, e: unknown): Error {
+  const code = (e as { code?: string }).code ?? '';
+  const said = (e as Error).message;
+  if (code === 'SQLITE_NOTADB') return new JournalFileError(`the journal file ${file} is not a SQLite database: point journal.sqlite.file at the bot's journal (e.g. ./data/journal.db), or move this file away to start a new journal`, e);
+  if (code === 'SQLITE_CORRUPT') return new JournalFileError(`the journal file ${file} is damaged (${said}): restore it from a backup, or move it away to start a new journal`, e);
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new JournalFileError(`the journal file ${file} is read-only (${said}): the bot writes to its journal even to answer status (leases, the landscape it belongs to); give it a writable copy`, e);
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || ['EACCES', 'EROFS', 'ENOENT', 'ENOTDIR', 'EPERM'].includes(code)) {
+    return new JournalFileError(`the journal file ${file} cannot be opened or created (${said}): check that its directory exists and that this user may write there`, e);
+  }
+  return sqliteFailure(file, e) as Error;
+}
+
 export class SqliteJournal extends SqlJournal {
-  private constructor(private readonly sqlite: SqliteDriver) {
+  private constructor(
+    private readonly sqlite: SqliteDriver,
+    private readonly file: string,
+  ) {
     super(sqlite, SQLITE, TYPES);
   }
 
@@ -48,13 +67,35 @@ export class SqliteJournal extends SqlJournal {
    */
   static open(file: string): SqliteJournal {
     const inMemory = file === ':memory:' || file === '';
-    if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new Database(file);
-    db.pragma('busy_timeout = 5000');
-    if (!inMemory) db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    return new SqliteJournal(new SqliteDriver(db));
+    let db: Database.Database | undefined;
+    try {
+      if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      db = new Database(file);
+      db.pragma('busy_timeout = 5000');
+      if (!inMemory) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      return new SqliteJournal(new SqliteDriver(db), file);
+    } catch (e) {
+      db?.close();
+      throw unusableFile(file, e);
+    }
+  }
+
+  /** Refuses another program's database (tables, none of them a journal's) before writing a schema into it. */
+  override async migrate(upTo = Infinity): Promise<void> {
+    try {
+      const { rows: tables } = await this.sqlite.query<{ name: string }>(undefined, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+      const names = tables.map((t) => t.name);
+      if (names.length && !names.includes('schema_version')) {
+        throw new JournalFileError(
+          `the journal file ${this.file} is another program's SQLite database (tables ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}), not an istio-migrate journal: nothing was written to it. Point journal.sqlite.file at the bot's journal or at a new file (e.g. ./data/journal.db)`,
+        );
+      }
+      await super.migrate(upTo);
+    } catch (e) {
+      throw e instanceof JournalFileError ? e : unusableFile(this.file, e);
+    }
   }
 
   /** The schema version this store is at (0 before the first migration). */

@@ -4,9 +4,11 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { JournalUnavailableError } from '../../../src/journal/errors.js';
 import { MIGRATIONS } from '../../../src/journal/migrations/index.js';
 import { openJournal } from '../../../src/journal/open-journal.js';
 import { SqliteJournal } from '../../../src/journal/sqlite/sqlite-journal.js';
@@ -59,5 +61,37 @@ describe('src/journal/sqlite-journal.ts', () => {
 
     await a.close();
     await b.close();
+  });
+
+  // A crash-survival review: SQLite's own words ("file is not a database", "database or disk is full") named no
+  // file and no wave, and a read-only command wrote a journal's schema into another program's database.
+  it('refuses a file that is not a journal, naming it (exit 2: code config), and writes nothing into a foreign database', async () => {
+    const garbage = path.join(dir, 'garbage.db');
+    writeFileSync(garbage, randomBytes(100_000));
+    await expect(openJournal({ kind: 'sqlite', file: garbage })).rejects.toMatchObject({ code: 'config', message: expect.stringContaining(`the journal file ${garbage} is not a SQLite database`) });
+
+    const foreign = path.join(dir, 'customers.db');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)');
+    other.close();
+    await expect(openJournal({ kind: 'sqlite', file: foreign })).rejects.toMatchObject({ code: 'config', message: expect.stringContaining("another program's SQLite database (tables customers)") });
+    const after = new Database(foreign, { readonly: true });
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'customers' }]);
+    after.close();
+  });
+
+  it('a write the file cannot take (disk full) is the journal unavailable: the wave it stops is named with its resume', async () => {
+    const file = path.join(dir, 'full.db');
+    const j = await openJournal({ kind: 'sqlite', file });
+    const wave = await j.createWave({ env: 'stage', target: 't', planHash: 'p', state: 'running', concurrency: 4, requestedBy: 'sre-1', approvedBy: null }, [plannedRuntime(1)]);
+    // SQLite's own limit on the file's size: the next page it needs is refused as SQLITE_FULL, as on a full disk.
+    const db = (j as unknown as { sqlite: { db: Database.Database } }).sqlite.db;
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const failed = await j.finishRuntime(wave.waveId, plannedRuntime(1).runtimeId, { outcome: 'migrated', message: 'x'.repeat(20_000) } as never).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(JournalUnavailableError);
+    expect((failed as JournalUnavailableError).forWave(wave.waveId).message).toBe(
+      `the journal (SQLite file ${file}) cannot be written (the disk is full): wave ${wave.waveId} stopped — it started nothing more, and its runtimes in flight were left at their last checkpoints (re-checked by state on resume, never patched twice). Once the journal can be written again: istio-migrate resume ${wave.waveId} --yes`,
+    );
+    await j.close();
   });
 });
