@@ -149,4 +149,18 @@ describe('src/chat/slack/app.ts — HTTP receiver', () => {
     expect((await journal.listWaves()).filter((w) => w.planHash === hash)).toHaveLength(1);
     expect(s.fake.unexpected).toEqual([]);
   });
+
+  it('two Run clicks at once: one wave, the other click hears that it is already starting', async () => {
+    s.fake.reset();
+    await postSigned(s.t.eventsUrl, slashPayload(`dev runtime-id=${runtimeOf(s.sim.out, 'dev', 'with-keda').runtimeId}`, { user: 'U3' }), SECRET);
+    await s.t.bot.idle();
+    const plan = structuredClone([...s.fake.messages.values()].at(-1)!);
+    const runId = plan.blocks.find((b: Json) => b.type === 'actions').elements[0].action_id as string;
+    s.fake.reset();
+    await Promise.all(['U3', 'U4'].map((u) => postSigned(s.t.eventsUrl, { payload: JSON.stringify(buttonPayload(plan, runId, u)) }, SECRET)));
+    await s.t.bot.idle();
+    const journal = await s.t.services.journal();
+    expect((await journal.listWaves()).filter((w) => w.planHash === runId.slice('im:run:'.length))).toHaveLength(1);
+    expect(s.fake.callsTo('chat.postEphemeral').map((c) => c.body.text)).toEqual([expect.stringContaining('is already starting')]);
+  });
 });

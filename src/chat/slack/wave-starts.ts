@@ -40,9 +40,14 @@ export function waveStarter(ctx: SlackContext): StartWave {
     const short = inlineCode(o.hash.slice(0, 12));
     if (!plan) return `no stored plan ${short}: plan again (e.g. ${inlineCode('/istio-migrate stage kyma-test')})`;
     if (startingPlans.has(plan.hash)) return `plan ${short} is already starting`;
-    const ran = o.approved ? undefined : await waveOfPlan(j, plan);
-    if (ran) return planRanText(plan.hash, ran);
+    // Claimed before the next await: a second click arriving meanwhile hears "already starting", not the one-wave-
+    // per-environment refusal of a run that raced this one.
     startingPlans.add(plan.hash);
+    const ran = o.approved ? undefined : await waveOfPlan(j, plan).catch((e: unknown) => (startingPlans.delete(plan.hash), Promise.reject(e)));
+    if (ran) {
+      startingPlans.delete(plan.hash);
+      return planRanText(plan.hash, ran);
+    }
     reporter.expectWave(o.user, o.channel);
     const onEvent = (e: WaveEvent) => {
       if (e.type !== 'wave-started' || e.start !== 'new' || !o.onStarted) return;
