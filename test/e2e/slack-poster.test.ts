@@ -26,6 +26,18 @@ describe('src/chat/slack/poster.ts', () => {
     expect(seen).toEqual(['chat.postMessage', 'chat.update', 'chat.update 429', 'chat.update']);
   });
 
+  // A Slack review: twenty `status` replies from one user held an approval request back by 30 s in the channel's
+  // one queue. Replies to commands (`later`) now wait behind the bot's own posts.
+  it("posts the bot's own messages before replies to commands that wait for the channel's budget", async () => {
+    const client = new bolt.webApi.WebClient('xoxb-t', { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    const poster = new SlackPoster(client, { budgets: { 'chat.postMessage': { burst: 1, perMinute: 300 } } });
+    const replies = [1, 2, 3, 4].map((n) => poster.post('C-FLOOD', { text: `reply ${n}`, blocks: [] }, { later: true }));
+    const request = poster.post('C-FLOOD', { text: 'Approval needed', blocks: [] });
+    await Promise.all([...replies, request]);
+    const order = fake.calls.filter((c) => c.method === 'chat.postMessage' && c.body.channel === 'C-FLOOD').map((c) => String(c.body.text));
+    expect(order).toEqual(['reply 1', 'Approval needed', 'reply 2', 'reply 3', 'reply 4']);
+  });
+
   it('spends its own budget before Slack has to refuse', async () => {
     const own = await FakeSlack.start({ limits: { 'chat.update': { max: 1, windowMs: 800 } } });
     try {

@@ -66,7 +66,10 @@ export interface SlackContext extends SlackCommands {
   busy(): boolean;
   /** A note only `user` sees. */
   tell(channel: string, user: string, markdown: string, threadTs?: string): Promise<void>;
-  /** Posts to the channel; where the bot is not a member, tells the caller instead (and returns undefined). */
+  /**
+   * Posts a reply to a user's command to the channel; where the bot is not a member, tells the caller instead (and
+   * returns undefined). Replies wait behind the bot's own posts for the channel's budget (poster.ts `later`).
+   */
   share(channel: string, user: string, msg: ChatMessage, threadTs?: string): Promise<PostedMessage | undefined>;
   /** The clicked message without its buttons and with a note (after Cancel, an approval, or once its wave started). */
   settle(click: ButtonClick, note: string): Promise<void>;
@@ -98,7 +101,7 @@ export function createSlackContext(o: Pick<SlackContext, 'services' | 'poster' |
     tell: (channel, user, markdown, threadTs) => poster.ephemeral(channel, user, noteReply(markdown), { threadTs }),
     async share(channel, user, msg, threadTs) {
       try {
-        return await poster.post(channel, msg, { threadTs });
+        return await poster.post(channel, msg, { threadTs, later: true });
       } catch (e) {
         const code = slackErrorCode(e);
         if (code !== 'not_in_channel' && code !== 'channel_not_found') throw e;

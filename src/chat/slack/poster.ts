@@ -48,7 +48,9 @@ class TokenBucket {
   private tokens: number;
   private last: number;
   private blockedUntil = 0;
-  private queue: Promise<void> = Promise.resolve();
+  /** Callers waiting for a token, in the order they are served: every normal one before any `later` one. */
+  private readonly waiting: { later: boolean; go: () => void }[] = [];
+  private serving = false;
 
   constructor(
     private readonly budget: Budget,
@@ -59,23 +61,34 @@ class TokenBucket {
     this.last = now();
   }
 
-  /** Waits for a token; callers are served in order. */
-  take(): Promise<void> {
-    const turn = this.queue.then(async () => {
-      for (;;) {
+  /** Waits for a token; callers are served in order, those that can wait (`later`) after all others. */
+  take(later = false): Promise<void> {
+    return new Promise((go) => {
+      const at = later ? this.waiting.length : this.waiting.findIndex((w) => w.later);
+      this.waiting.splice(at < 0 ? this.waiting.length : at, 0, { later, go });
+      void this.serve();
+    });
+  }
+
+  private async serve(): Promise<void> {
+    if (this.serving) return;
+    this.serving = true;
+    try {
+      while (this.waiting.length) {
         const t = this.now();
         this.tokens = Math.min(this.budget.burst, this.tokens + ((t - this.last) * this.budget.perMinute) / 60_000);
         this.last = t;
         const wait = Math.max(this.blockedUntil - t, this.tokens >= 1 ? 0 : ((1 - this.tokens) * 60_000) / this.budget.perMinute);
-        if (wait <= 0) {
-          this.tokens -= 1;
-          return;
+        if (wait > 0) {
+          await this.sleep(Math.ceil(wait));
+          continue;
         }
-        await this.sleep(Math.ceil(wait));
+        this.tokens -= 1;
+        this.waiting.shift()!.go();
       }
-    });
-    this.queue = turn.catch(() => undefined);
-    return turn;
+    } finally {
+      this.serving = false;
+    }
   }
 
   block(ms: number): void {
@@ -109,9 +122,13 @@ export class SlackPoster {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Posts a message to a channel (or into a thread); returns where it landed, for later `update`s. */
-  async post(channel: string, msg: ChatMessage, opts: { threadTs?: string } = {}): Promise<PostedMessage> {
-    const res = await this.call('chat.postMessage', channel, () =>
+  /**
+   * Posts a message to a channel (or into a thread); returns where it landed, for later `update`s. `later`: a reply
+   * to someone's command, which waits behind the bot's own posts for the channel's budget (approval requests, wave
+   * threads, tasks): a user typing commands in a loop cannot hold up what needs on-call.
+   */
+  async post(channel: string, msg: ChatMessage, opts: { threadTs?: string; later?: boolean } = {}): Promise<PostedMessage> {
+    const res = await this.call('chat.postMessage', channel, opts.later ?? false, () =>
       this.client.chat.postMessage({ channel, ...toBlockKit(msg), ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}), unfurl_links: false, unfurl_media: false }),
     );
     return { channel: res.channel ?? channel, ts: res.ts ?? '' };
@@ -119,12 +136,12 @@ export class SlackPoster {
 
   /** Replaces a message the bot posted (a wave's live message, a plan whose buttons were used). */
   async update(channel: string, ts: string, msg: ChatMessage): Promise<void> {
-    await this.call('chat.update', 'workspace', () => this.client.chat.update({ channel, ts, ...toBlockKit(msg) }));
+    await this.call('chat.update', 'workspace', false, () => this.client.chat.update({ channel, ts, ...toBlockKit(msg) }));
   }
 
   /** Replaces a message with Block Kit as it came from Slack (a clicked message, its buttons removed). */
   async updateBlockKit(channel: string, ts: string, msg: BlockKitMessage): Promise<void> {
-    await this.call('chat.update', 'workspace', () => this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }));
+    await this.call('chat.update', 'workspace', false, () => this.client.chat.update({ channel, ts, text: msg.text, blocks: msg.blocks }));
   }
 
   /**
@@ -134,7 +151,7 @@ export class SlackPoster {
   async upload(channel: string, file: { filename: string; title: string; content: string | Buffer; threadTs?: string; comment?: string }): Promise<void> {
     // Text goes as `content`; bytes (the wave's chart image) as `file`.
     const body = typeof file.content === 'string' ? { content: file.content } : { file: file.content };
-    await this.call('files.uploadV2', 'workspace', () =>
+    await this.call('files.uploadV2', 'workspace', false, () =>
       file.threadTs
         ? this.client.filesUploadV2({ channel_id: channel, thread_ts: file.threadTs, filename: file.filename, title: file.title, ...body, initial_comment: file.comment ?? '' })
         : this.client.filesUploadV2({ channel_id: channel, filename: file.filename, title: file.title, ...body, initial_comment: file.comment ?? '' }),
@@ -143,7 +160,7 @@ export class SlackPoster {
 
   /** A message only `user` sees: refusals, usage errors, "already running". */
   async ephemeral(channel: string, user: string, msg: ChatMessage, opts: { threadTs?: string } = {}): Promise<void> {
-    await this.call('chat.postEphemeral', 'workspace', () =>
+    await this.call('chat.postEphemeral', 'workspace', false, () =>
       this.client.chat.postEphemeral({ channel, user, ...toBlockKit(msg), ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) }),
     );
   }
@@ -158,11 +175,11 @@ export class SlackPoster {
     return b;
   }
 
-  private async call<T>(method: PosterMethod, key: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(method: PosterMethod, key: string, later: boolean, fn: () => Promise<T>): Promise<T> {
     const bucket = this.bucket(method, key);
     const max = this.opts.maxRateLimitRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      await bucket.take();
+      await bucket.take(later);
       try {
         const out = await fn();
         this.opts.onCall?.(method, false);
