@@ -28,6 +28,10 @@ export const approve: CommandSpec = {
     const journal = await services.journal();
     const plan = await journal.getPlan(hash);
     if (!plan) throw noStoredPlan(hash);
+    // A cancelled plan is not for approval: the approval would outlive the cancellation (only those given before it
+    // are void) and run the plan once someone lifts it.
+    const cancelled = await journal.planCancellation(plan.hash);
+    if (cancelled) throw new CommandError(`plan ${plan.hash.slice(0, 12)} was cancelled by ${cancelled.cancelledBy} at ${cancelled.cancelledAt}: it is not for approval until someone who may cancel it plans it again`, 1);
     // In Slack the identity is Slack's, authenticated; `--as` exists only to try approvals on a simulated landscape.
     if (ctx.via === 'slack' && args.values.as !== undefined) throw new CommandError('--as is not accepted in Slack: you approve as yourself', 1);
     const approver = ctx.via === 'slack' ? ctx.user : ((args.values.as as string | undefined) ?? ctx.user);

@@ -100,6 +100,10 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
     expect((await journal.listWaves({ env: 'prod' })).filter((w) => w.planHash === hash)).toEqual([]);
     // The cancel voided the approval given before it: a decision not to run, which planning again does not undo.
     expect(await journal.listApprovals(hash)).toEqual([expect.objectContaining({ approver: 'oncall-1', usedBy: 'cancelled-by:sre-2', usedAt: expect.any(String) })]);
+    // Nor is a cancelled plan approved anew: that approval would outlive the cancellation.
+    const during = await approve(hash);
+    expect({ exitCode: during.exitCode, text: during.text }).toEqual({ exitCode: 1, text: expect.stringContaining(`plan ${hash.slice(0, 12)} was cancelled by sre-2`) });
+    expect(await journal.listApprovals(hash)).toHaveLength(1);
 
     expect(await planned('sre-1', runtimeId)).toBe(hash); // planned again: the cancellation is lifted
     expect(await journal.planCancellation(hash)).toBeUndefined();
