@@ -43,7 +43,13 @@ export function waveStarter(ctx: SlackContext): StartWave {
     // Claimed before the next await: a second click arriving meanwhile hears "already starting", not the one-wave-
     // per-environment refusal of a run that raced this one.
     startingPlans.add(plan.hash);
-    const ran = o.approved ? undefined : await waveOfPlan(j, plan).catch((e: unknown) => (startingPlans.delete(plan.hash), Promise.reject(e)));
+    let ran: Awaited<ReturnType<typeof waveOfPlan>>;
+    try {
+      ran = o.approved ? undefined : await waveOfPlan(j, plan);
+    } catch (e) {
+      startingPlans.delete(plan.hash);
+      throw e;
+    }
     if (ran) {
       startingPlans.delete(plan.hash);
       return planRanText(plan.hash, ran);
