@@ -99,11 +99,12 @@ export function renameApprovalNeed(t: CustomerTask, planHash: string, requester:
  * and for a plan run (`run`, `force`) naming the requester. `all` leaves out that last condition (to say whom the
  * approval names instead).
  */
-async function approvalsFor(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string, lastWaveAt?: string): Promise<{ all: Approval[]; valid: Approval[] }> {
+async function approvalsFor(journal: Pick<ApprovalStore, 'listApprovals' | 'listWaves'>, env: EnvName, hash: string, requester: string, action: string): Promise<{ all: Approval[]; valid: Approval[] }> {
   const now = Date.now();
   // An approval to run a plan is for its next wave: once a wave of the plan started after it was given, it is spent
   // whether that wave used it or another (a second click, a second replica, a request answered twice).
-  const after = lastWaveAt && RUN_ACTIONS.includes(action) ? Date.parse(lastWaveAt) : -Infinity;
+  const lastWaveAt = RUN_ACTIONS.includes(action) ? await lastWaveOf(journal, env, hash) : undefined;
+  const after = lastWaveAt ? Date.parse(lastWaveAt) : -Infinity;
   const all = (await journal.listApprovals(hash)).filter((a) => a.action === action && a.approver !== requester && Date.parse(a.expiresAt) > now && !a.usedAt && Date.parse(a.createdAt) > after);
   return { all, valid: RUN_ACTIONS.includes(action) ? all.filter((a) => a.requestedBy === requester) : all };
 }
@@ -120,8 +121,8 @@ async function lastWaveOf(journal: Pick<Journal, 'listWaves'>, env: EnvName, has
  * using it up: an adapter asks before it posts an approval request for something already approved (Slack's
  * Customer agreed); the command that runs it then uses it (`checkApproval`).
  */
-export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprovals'>, hash: string, requester: string, action: string): Promise<boolean> {
-  return (await approvalsFor(journal, hash, requester, action)).valid.length > 0;
+export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprovals' | 'listWaves'>, env: EnvName, hash: string, requester: string, action: string): Promise<boolean> {
+  return (await approvalsFor(journal, env, hash, requester, action)).valid.length > 0;
 }
 
 /**
@@ -129,8 +130,7 @@ export async function hasValidApproval(journal: Pick<ApprovalStore, 'listApprova
  * records no second one beside it).
  */
 export async function heldApproval(journal: Pick<Journal, 'listApprovals' | 'listWaves'>, env: EnvName, hash: string, requester: string, action: string): Promise<Approval | undefined> {
-  const lastWaveAt = RUN_ACTIONS.includes(action) ? await lastWaveOf(journal, env, hash) : undefined;
-  return (await approvalsFor(journal, hash, requester, action, lastWaveAt)).valid.find((a) => a.requestedBy === requester);
+  return (await approvalsFor(journal, env, hash, requester, action)).valid.find((a) => a.requestedBy === requester);
 }
 
 /**
@@ -142,7 +142,7 @@ export async function heldApproval(journal: Pick<Journal, 'listApprovals' | 'lis
  */
 export async function findApproval(journal: ApprovalStore, policy: ApprovalPolicy, env: EnvName, hash: string, requester: string, action: string, ask: ApprovalAsk): Promise<Approval[] | null> {
   if (!policy.approvalRequired(env)) return null;
-  const { all, valid } = await approvalsFor(journal, hash, requester, action, RUN_ACTIONS.includes(action) ? await lastWaveOf(journal, env, hash) : undefined);
+  const { all, valid } = await approvalsFor(journal, env, hash, requester, action);
   if (!valid.length) {
     const forOther = all.length > valid.length ? `; the valid approval names ${[...new Set(all.map((a) => a.requestedBy))].join(', ')}, not ${requester} (only the one an approval names runs the plan)` : '';
     const how = policy.simulated

@@ -30,10 +30,11 @@ export function waveStateWords(state: string, pending: number): string {
 /**
  * What the `running` count of a wave's counts (C5) is, in words: runtimes in flight while a runner has the wave
  * (running, paused, draining); once it stopped (aborted, interrupted, budget-stopped), runtimes it left unfinished —
- * some perhaps past their patch — that `resume` re-checks by state. Not "running": nothing runs them.
+ * some perhaps past their patch — that `resume` re-checks by state. Not "running": nothing runs them. `active`: the
+ * word while a runner has it (`running`, or `in flight` where the sentence needs it).
  */
-export function runningWord(state: string): string {
-  return state === 'running' || state === 'paused' || state === 'draining' ? 'running' : 'left unfinished';
+export function runningWord(state: string, active = 'running'): string {
+  return state === 'running' || state === 'paused' || state === 'draining' ? active : 'left unfinished';
 }
 
 /**

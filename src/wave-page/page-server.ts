@@ -84,7 +84,7 @@ export function renderSections(v: WaveView): string {
     .join('\n');
   const nr = v.notReady.slice(0, 500);
   return `<section aria-labelledby="h-progress"><h2 id="h-progress">Progress</h2>
-<p>State <strong data-field="state">${esc(v.state)}</strong>. <span data-field="finished">${v.finished}</span> of <span data-field="total">${v.total}</span> runtimes done; ${v.counts.running} ${runningWord(v.state) === 'running' ? 'in flight' : 'left unfinished'}; ${limitText};
+<p>State <strong data-field="state">${esc(v.state)}</strong>. <span data-field="finished">${v.finished}</span> of <span data-field="total">${v.total}</span> runtimes done; ${v.counts.running} ${runningWord(v.state, 'in flight')}; ${limitText};
 platform failures <span data-field="platformFailures">${v.platformFailures}</span> of a budget of <span data-field="budget">${v.budget}</span>${v.platformFailures >= v.budget ? ' — budget reached: no new starts' : ''}; ETA ${esc(fmtDuration(v.etaSeconds))}.</p>
 <dl class="counts" aria-label="counts by outcome">${count('total', 'total', v.total)}${counts}</dl>
 <table><caption>Progress every ${v.bucketSeconds} s (last 30 intervals; the charts' text equivalent)</caption><thead><tr><th scope="col">time (UTC)</th><th class="n" scope="col">done</th><th class="n" scope="col">done per minute</th><th class="n" scope="col">in flight</th><th class="n" scope="col">platform failures</th><th class="n" scope="col">patch to Ready p50 s</th><th class="n" scope="col">patch to Ready p90 s</th><th class="n" scope="col">start to result p50 s (not patched)</th><th class="n" scope="col">start to result p90 s (not patched)</th></tr></thead><tbody>

@@ -62,7 +62,7 @@ export function finalSummary(s: WaveStatus, runtimes: WaveRuntime[], openTasks: 
     { type: 'header', text: `Wave ${s.waveId} ${state} — ${s.env}, ${s.target}` },
     {
       type: 'section',
-      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending && !drained ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} ${runningWord(s.state) === 'running' ? 'in flight' : 'left unfinished'}` : ''}`),
+      markdown: plain(`${progressBar(done, total)} ${done}/${total} · ${countsText(s.counts) || 'nothing finished'}${s.counts.pending && !drained ? ` · ${s.counts.pending} pending` : ''}${s.counts.running ? ` · ${s.counts.running} ${runningWord(s.state, 'in flight')}` : ''}`),
     },
   ];
   if (attention.length) {

@@ -29,6 +29,11 @@ export interface RuntimeWrite {
   holder: string | null;
 }
 
+/** A plan_cancellations row as the journal answers it. */
+function toCancellation(r: { plan_hash: string; cancelled_by: string; cancelled_at: Stamp }): PlanCancellation {
+  return { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: rows.isoOf(r.cancelled_at) };
+}
+
 /** What names a plan by prefix: 8 to 63 hex digits (a whole hash is 64). */
 const PLAN_PREFIX = /^[0-9a-f]{8,63}$/;
 
@@ -305,8 +310,7 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
       'SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = $1 AND cleared_at IS NULL ORDER BY id LIMIT 1',
       [planHash],
     );
-    const r = found[0];
-    return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: rows.isoOf(r.cancelled_at) };
+    return found[0] && toCancellation(found[0]);
   }
 
   async planCancelledSince(planHash: string, since: string): Promise<PlanCancellation | undefined> {
@@ -315,8 +319,7 @@ export abstract class SqlJournal extends SqlTypedRecords implements Journal {
       'SELECT plan_hash, cancelled_by, cancelled_at FROM plan_cancellations WHERE plan_hash = $1 AND cancelled_at >= $2 ORDER BY id LIMIT 1',
       [planHash, since],
     );
-    const r = found[0];
-    return r && { planHash: r.plan_hash, cancelledBy: r.cancelled_by, cancelledAt: rows.isoOf(r.cancelled_at) };
+    return found[0] && toCancellation(found[0]);
   }
 
   async clearPlanCancellation(planHash: string, by: string, now = new Date()): Promise<boolean> {

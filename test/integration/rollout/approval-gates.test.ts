@@ -73,18 +73,18 @@ describe('rollout/approvals.ts checkApproval — a Prod refusal for want of an a
     await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'rename:rt-1' });
     await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'run', expiresAt: at.toISOString() }); // expired
     await journal.recordApproval({ ...approval, approver: 'oncall-1', action: 'force' }); // names sre-1: only sre-1 runs the plan with it
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(true);
-    expect(await hasValidApproval(journal, hash, 'sre-2', 'rename:rt-1')).toBe(true);
-    expect(await hasValidApproval(journal, hash, 'oncall-1', 'rename:rt-1')).toBe(true);
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'run')).toBe(false);
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'force')).toBe(true);
-    expect(await hasValidApproval(journal, hash, 'sre-2', 'force')).toBe(false);
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-2')).toBe(false);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-2', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, 'prod', hash, 'oncall-1', 'rename:rt-1')).toBe(true);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'run')).toBe(false);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'force')).toBe(true);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-2', 'force')).toBe(false);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'rename:rt-2')).toBe(false);
     expect((await journal.listApprovals(hash)).filter((a) => a.usedAt)).toEqual([]);
     const ask = { command: { name: 'task', argv: ['task-1', 'rename', '--yes'] }, subject: { kind: 'task' as const, taskId: 'task-1', runtimeId: 'rt-1' }, detail: 'rename' };
     const first = await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'rename:rt-1', ask);
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(true); // the other one is left
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'rename:rt-1')).toBe(true); // the other one is left
     expect([first, await checkApproval(journal, ctx.services, 'prod', hash, 'sre-1', 'rename:rt-1', ask)].sort()).toEqual(['oncall-1', 'sre-2']);
-    expect(await hasValidApproval(journal, hash, 'sre-1', 'rename:rt-1')).toBe(false);
+    expect(await hasValidApproval(journal, 'prod', hash, 'sre-1', 'rename:rt-1')).toBe(false);
   });
 });

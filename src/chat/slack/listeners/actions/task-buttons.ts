@@ -36,7 +36,7 @@ export function taskButtons(actions: Map<string, ButtonHandler>, ctx: SlackConte
     const wave = t.waveId ? await j.getWave(t.waveId) : undefined;
     if (!wave) return ctx.tell(click.channel, click.user, `${t.taskId} belongs to no wave, so there is no plan hash to approve`);
     const need = renameApprovalNeed(t, wave.planHash, click.user);
-    if (await hasValidApproval(j, wave.planHash, click.user, need.action)) return ctx.track(tasks.rename(t.taskId, click.user));
+    if (await hasValidApproval(j, env, wave.planHash, click.user, need.action)) return ctx.track(tasks.rename(t.taskId, click.user));
     const r = await approvals.request({ planHash: need.planHash, action: need.action, env, target: wave.target, requester: click.user, channel: where?.channel ?? click.channel, threadTs: where?.ts, then: followUpOf(need), subject: need.subject, detail: need.detail });
     if ('refused' in r) await ctx.tell(click.channel, click.user, r.refused);
   };
