@@ -9,7 +9,7 @@ import { createSecureContext } from 'node:tls';
 import { Agent } from 'undici';
 import { exchange } from '../src/clients/exchange.js';
 import { KubeClient, RequestCounter, type WatchEvent } from '../src/clients/kube-client.js';
-import { istioPatch } from '../src/migration/migrate-runtime.js';
+import { istioPatch } from '../src/migration/kyma-checks.js';
 import { collectionPath, ISTIOS, KYMA_SYSTEM, KYMAS, MODULE_TEMPLATES } from '../src/migration/resources.js';
 import YAML from 'yaml';
 

@@ -78,6 +78,9 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
       if (!skrFile && !(f.kcpKubeconfig && runtimeId)) {
         throw new UsageError('give the SKR kubeconfig (--kubeconfig F or $KUBECONFIG), or --kcp-kubeconfig F with --runtime-id ID; e.g. istio-migrate migrate --kubeconfig skr.yaml');
       }
+      if (f.kcpKubeconfig && !runtimeId) {
+        throw new UsageError('--kcp-kubeconfig needs the runtime id (--runtime-id ID or $RUNTIME_ID): the KCP Kyma, its skip-reconciliation label and the Manifest are found by it; e.g. istio-migrate migrate --kubeconfig skr.yaml --kcp-kubeconfig kcp.yaml --runtime-id 5a7f…');
+      }
       const skrKubeconfig = skrFile ? await readKubeconfig(skrFile, 'SKR') : undefined;
       const kcpKubeconfig = f.kcpKubeconfig ? await readKubeconfig(f.kcpKubeconfig, 'KCP') : undefined;
       const timing = await configTiming(f.config);
@@ -85,7 +88,7 @@ export function registerMigrationCommands(program: Command, setExit: (code: numb
       const result = await migrateRuntime({
         runtimeId,
         skrKubeconfig,
-        kcpKubeconfig: runtimeId ? kcpKubeconfig : undefined,
+        kcpKubeconfig,
         dryRun: f.dryRun,
         onConflict: f.onConflict,
         deadlineMs: f.timeout !== undefined ? f.timeout * 1000 : timing?.deadlineMs,

@@ -2,7 +2,8 @@
  * `migrateRuntime`: what happens to ONE Kyma runtime (DESIGN.md §4, DOMAIN.md §2 and §9.3). The steps of
  * migrate.sh, in its order and with its messages, made safe:
  *
- *   access → template → kyma → already-migrated → skip-reconciliation → inventory → conflict → patch → wait
+ *   access → template → kyma (the runtime's? being deleted?) → already-migrated → skip-reconciliation → inventory →
+ *   conflict → patch → wait
  *
  * As LM does, it addresses the SKR Kyma `kyma-system/default` by name (lifecycle-manager `api/shared/operator_labels.go`
  * DefaultRemoteKymaName, `internal/remote/skr_context.go`): other Kymas there are listed, never patched. It reads
@@ -19,20 +20,20 @@ import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from '../clients
 import { classOf, SCRIPT_MESSAGES, type ErrorReason, type Outcome, type Reason } from './outcomes.js';
 import { isIstioTemplate, isVersionedTemplate, resolveIstioTemplates } from './module-templates.js';
 import {
+  ISTIO_FQDN,
   ISTIOS,
-  istioManifestName,
   KCP_SYSTEM,
   KYMA_SYSTEM,
   KYMAS,
   MANIFESTS,
   MODULE_RELEASE_METAS,
+  manifestName as lmManifestName,
   MODULE_TEMPLATES,
   SKIP_RECONCILIATION_LABEL,
-  skipReconciliationSet,
   SKR_KYMA_NAME,
-  RUNTIME_ID_LABEL,
 } from './resources.js';
 import type { IstioCrInfo, MigrationResult, SkipReconciliationCheck, Transition } from './result.js';
+import { beingDeleted, checkSkipReconciliation, istioEntry, istioPatch, istioReferences, modulesOf, ownerMismatch } from './kyma-checks.js';
 import { KubeconfigUnavailableError, resolveSkrAccess } from './skr-access.js';
 import { conflictingCrs } from './istio-conflict.js';
 import { decide, istioInfo, kymaEvidence, manifestEvidence, waitForDecision, type Evidence, type ManifestSource } from './wait.js';
@@ -97,30 +98,6 @@ class Finish extends Error {
   ) {
     super(message);
   }
-}
-
-function modulesOf(kyma: KubeObject): { name?: string }[] | null | undefined {
-  return (kyma.spec as { modules?: { name?: string }[] | null } | undefined)?.modules;
-}
-
-function hasIstio(kyma: KubeObject): boolean {
-  const m = modulesOf(kyma);
-  return Array.isArray(m) && m.some((x) => x?.name === 'istio');
-}
-
-/** One JSON patch: `test` that the modules are what we read, then add istio (initialising the list when absent). */
-export function istioPatch(kyma: KubeObject): unknown[] {
-  const modules = modulesOf(kyma);
-  if (modules === undefined || modules === null) {
-    return [
-      { op: 'test', path: '/spec/modules', value: null },
-      { op: 'add', path: '/spec/modules', value: [{ name: 'istio' }] },
-    ];
-  }
-  return [
-    { op: 'test', path: '/spec/modules', value: modules },
-    { op: 'add', path: '/spec/modules/-', value: { name: 'istio' } },
-  ];
 }
 
 export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationResult> {
@@ -194,12 +171,14 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       }
     }
     const skr = client(skrKubeconfig, 'skr');
-    const manifestName = runtimeId ? istioManifestName(runtimeId) : null;
+    // LM's Manifest of the module entry (its name is part of it): `<kyma>-istio-<hash>` for the `istio` entry.
+    let manifestName = runtimeId ? lmManifestName(runtimeId, 'istio', ISTIO_FQDN) : null;
 
     // Step: the SKR catalog has an Istio ModuleTemplate (the script's test, both generations).
     const templates = await skr.listOrEmpty(MODULE_TEMPLATES, undefined);
     const istioTemplates = templates.items.filter(isIstioTemplate);
     if (!istioTemplates.length) throw new Finish('module-template-missing', null, SCRIPT_MESSAGES.templateMissing, `no ModuleTemplate with spec.data.kind Istio among ${templates.items.length} on the SKR`);
+    const istioRefs = istioReferences(istioTemplates);
     // Today's catalog (templates named by version, no channel) is reached through the synced ModuleReleaseMeta:
     // one more read, only on such an SKR.
     const releaseMetas = istioTemplates.some(isVersionedTemplate) ? (await skr.listIfServed(MODULE_RELEASE_METAS, KYMA_SYSTEM))?.items : undefined;
@@ -219,6 +198,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     }
     let kyma = found;
     kymaName = kyma.metadata.name;
+    // Step: the SKR is the runtime's (a stale $RUNTIME_ID beside another SKR's kubeconfig would patch the wrong one).
+    const mismatch = await ownerMismatch(kyma, runtimeId, kcp);
+    if (mismatch) throw new Finish('error', 'kubeconfig-unavailable', SCRIPT_MESSAGES.failed, mismatch);
 
     // The template LM would resolve for the Kyma's channel (module-templates.ts: release meta or channel templates).
     const channel = ((kyma.spec ?? {}) as { channel?: string }).channel || 'regular';
@@ -229,20 +211,33 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
     // run, it is verified read-only (DOMAIN.md §9.3 step 4): `already-migrated` only when the wait below finds the
     // Istio CR and LM's evidence Ready; a broken runtime ends with what is wrong (error, multiple-istio-crs, timeout).
     let listedBefore = false;
-    if (hasIstio(kyma)) {
+    const entry = istioEntry(kyma, istioRefs);
+    if (entry) {
       if (opts.resumeAfterPatch) patched = true;
       else {
         listedBefore = true;
         log(SCRIPT_MESSAGES.alreadyPresent);
       }
+      if (entry.name !== 'istio') {
+        // Listed by another reference LM resolves to the same module (its FQDN, a template's name): never a second entry.
+        notes.push(`istio is listed in spec.modules as ${entry.name}, which LM resolves to the istio module`);
+        if (runtimeId) manifestName = lmManifestName(runtimeId, entry.name, ISTIO_FQDN);
+      }
     }
+
+    // Step: a Kyma being deleted (the runtime is going away): LM removes its modules rather than installing one. Held.
+    const going = beingDeleted(kyma);
+    if (!patched && !listedBefore && going) throw kymaDeleting(`${KYMA_SYSTEM}/${kymaName}`, going);
 
     // Step: skip-reconciliation, on the KCP Kyma — LM would not act, so patching would only leave a module entry
     // that LM takes up whenever the freeze is lifted.
     // Listed before the run, it is checked only where it can be (without KCP access the verification goes on, as
     // it did, with no note about a label it would not act on anyway).
     if (!patched && (!listedBefore || opts.kcpSkipReconciliation !== undefined || (kcp && runtimeId))) {
-      skipCheck = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
+      const checked = await checkSkipReconciliation(opts.kcpSkipReconciliation, kcp, runtimeId, notes);
+      skipCheck = checked.check;
+      const kcpDeleting = checked.kcpKymas?.map((k) => [k, beingDeleted(k)] as const).find(([, d]) => d);
+      if (kcpDeleting && !listedBefore) throw kymaDeleting(`${KCP_SYSTEM}/${kcpDeleting[0].metadata.name} on KCP`, kcpDeleting[1]!);
       if (skipCheck === 'labelled' && !listedBefore) {
         throw new Finish(
           'skipped',
@@ -321,7 +316,7 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
       await opts.onCheckpoint?.('before-patch');
       if (modulesOf(kyma) === undefined || modulesOf(kyma) === null) log(SCRIPT_MESSAGES.initModules);
       log(SCRIPT_MESSAGES.proceeding(kymaName));
-      const r = await patchOnce(skr, kyma, retry, opts.signal);
+      const r = await patchOnce(skr, kyma, istioRefs, retry, opts.signal);
       kyma = r.kyma;
       if (r.outcome === 'already-migrated') {
         log(SCRIPT_MESSAGES.alreadyPresent);
@@ -383,22 +378,9 @@ export async function migrateRuntime(opts: MigrateOptions): Promise<MigrationRes
   }
 }
 
-/**
- * skip-reconciliation of the runtime's KCP Kyma: known from the caller, read with one request, or not checked
- * without KCP access. The Kyma is found by KEB's `kyma-project.io/runtime-id` label, not by name: KEB names it
- * `strings.ToLower(runtimeID)` today, but keeps an older instance's recorded name (the shoot name in early
- * versions; kyma-environment-broker `internal/process/steps` KymaName).
- */
-async function checkSkipReconciliation(given: MigrateOptions['kcpSkipReconciliation'], kcp: KubeClient | undefined, runtimeId: string | null, notes: string[]): Promise<SkipReconciliationCheck> {
-  const known = typeof given === 'function' ? await given() : given;
-  if (known !== undefined) return known ? 'labelled' : 'not-labelled';
-  if (!kcp || !runtimeId) {
-    notes.push(`skip-reconciliation not checked: LM reads it on the KCP Kyma ${KCP_SYSTEM}/<runtime-id>, and there is no KCP access (give --kcp-kubeconfig and --runtime-id)`);
-    return 'not-checked';
-  }
-  const kymas = (await kcp.list(KYMAS, KCP_SYSTEM, { labelSelector: `${RUNTIME_ID_LABEL}=${runtimeId}` })).items;
-  if (!kymas.length) notes.push(`no Kyma labelled ${RUNTIME_ID_LABEL}=${runtimeId} in ${KCP_SYSTEM} on KCP: LM has nothing to reconcile for this runtime`);
-  return kymas.some((k) => skipReconciliationSet(k.metadata.labels)) ? 'labelled' : 'not-labelled';
+/** The end of a runtime whose SKR or KCP Kyma is being deleted: `kyma-cr-missing` (it is going), never patched. */
+function kymaDeleting(which: string, how: string): Finish {
+  return new Finish('kyma-cr-missing', null, `Kyma CR ${which} is being deleted, skipping migration`, `held before the patch: the Kyma ${which} is being deleted (${how}), so the runtime is going away and LM removes its modules rather than installing one. Not patched`);
 }
 
 /** The detail of an outcome of a runtime whose Kyma listed istio before this run. */
@@ -422,7 +404,7 @@ function manifestRecord(name: string, evidence: Evidence | undefined): Migration
  * re-reads and retries; a lost answer re-reads to learn whether the patch landed — if istio is then present,
  * it was ours.
  */
-async function patchOnce(skr: KubeClient, kyma: KubeObject, retry: RetryPolicy, signal?: AbortSignal): Promise<{ kyma: KubeObject; outcome: 'patched' | 'already-migrated' }> {
+async function patchOnce(skr: KubeClient, kyma: KubeObject, istioRefs: Set<string>, retry: RetryPolicy, signal?: AbortSignal): Promise<{ kyma: KubeObject; outcome: 'patched' | 'already-migrated' }> {
   let current = kyma;
   let maybeLanded = false;
   for (let attempt = 0; attempt < retry.attempts + 4; attempt++) {
@@ -441,7 +423,9 @@ async function patchOnce(skr: KubeClient, kyma: KubeObject, retry: RetryPolicy, 
       }
       const fresh = await skr.get(KYMAS, KYMA_SYSTEM, current.metadata.name);
       if (!fresh) throw new Finish('kyma-cr-missing', null, `No Kyma CR found in ${KYMA_SYSTEM}`, `Kyma ${current.metadata.name} disappeared during the migration`);
-      if (hasIstio(fresh)) return { kyma: fresh, outcome: maybeLanded ? 'patched' : 'already-migrated' };
+      if (istioEntry(fresh, istioRefs)) return { kyma: fresh, outcome: maybeLanded ? 'patched' : 'already-migrated' };
+      const deleting = beingDeleted(fresh);
+      if (deleting) throw kymaDeleting(`${KYMA_SYSTEM}/${fresh.metadata.name}`, deleting);
       current = fresh;
     }
   }

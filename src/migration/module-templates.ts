@@ -36,7 +36,7 @@ export interface IstioCatalog {
 interface TemplateSpec {
   channel?: string;
   version?: string;
-  data?: { kind?: string };
+  data?: { kind?: string; metadata?: { name?: string; namespace?: string } };
 }
 
 const specOf = (t: KubeObject): TemplateSpec => (t.spec ?? {});
@@ -44,6 +44,16 @@ const specOf = (t: KubeObject): TemplateSpec => (t.spec ?? {});
 /** A template whose default CR is an Istio (the script's test, `spec.data.kind == "Istio"`). */
 export function isIstioTemplate(t: KubeObject): boolean {
   return specOf(t).data?.kind === 'Istio';
+}
+
+/**
+ * Why a template's default CR is not the Istio CR LM and the migration expect, `kyma-system/default` (DOMAIN.md §9.2:
+ * another name would make LM create a second Istio CR beside `default`, which the operator never reconciles), or null.
+ */
+export function defaultCrProblem(t: KubeObject, where: string): string | null {
+  const m = specOf(t).data?.metadata;
+  const at = `${m?.namespace ?? '(no namespace)'}/${m?.name ?? '(no name)'}`;
+  return m?.name === 'default' && m.namespace === 'kyma-system' ? null : `ModuleTemplate ${where}/${t.metadata.name} has the default Istio CR ${at}, not kyma-system/default: LM would create a second Istio CR`;
 }
 
 /** A template of today's shape: no channel of its own (it is reached through a ModuleReleaseMeta). */
@@ -81,6 +91,7 @@ export function resolveIstioTemplates(templates: KubeObject[], releaseMetas: Kub
       const t = templates.find((x) => x.metadata.name === name);
       if (!t) problems.push(`ModuleReleaseMeta ${where}/istio assigns ${version} to channel ${channel}, but there is no ModuleTemplate ${where}/${name}`);
       else if (!isIstioTemplate(t)) problems.push(`ModuleTemplate ${where}/${name} has no Istio default CR (spec.data.kind is not Istio)`);
+      else if (defaultCrProblem(t, where)) problems.push(defaultCrProblem(t, where)!);
       else found.push({ channel, name, version });
     }
     return { kind: 'release-meta', templates: found, problems };
@@ -92,6 +103,7 @@ export function resolveIstioTemplates(templates: KubeObject[], releaseMetas: Kub
         `no Istio ModuleTemplate for channel ${channel} in ${where} (LM would answer "no templates were found")${releaseMetas ? ', and no ModuleReleaseMeta istio' : ''}`,
       );
     } else if (inChannel.length > 1) problems.push(`${inChannel.length} Istio ModuleTemplates for channel ${channel} in ${where} (${inChannel.map((t) => t.metadata.name).join(', ')}): LM cannot pick one`);
+    else if (defaultCrProblem(inChannel[0], where)) problems.push(defaultCrProblem(inChannel[0], where)!);
     else found.push({ channel, name: inChannel[0].metadata.name, version: versionOf(inChannel[0]) });
   }
   return { kind: 'channel-templates', templates: found, problems };

@@ -11,7 +11,7 @@ import { sleep } from '../clients/retry.js';
 import { followStop } from '../clients/stop-followers.js';
 import type { IstioCrInfo, Transition } from './result.js';
 import { conflictingCrs } from './istio-conflict.js';
-import { collectionPath, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
+import { collectionPath, ISTIO_FQDN, ISTIOS, KCP_SYSTEM, KYMA_SYSTEM, KYMAS, MANIFESTS } from './resources.js';
 
 export interface Evidence {
   /** `Ready`, `Error`, … or null while the object does not exist (yet). */
@@ -92,7 +92,7 @@ export function manifestEvidence(m: KubeObject | undefined): Evidence {
 
 /** LM's evidence without KCP access: the istio entry of the SKR Kyma's `status.modules`. */
 export function kymaEvidence(kyma: KubeObject): Evidence {
-  const m = ((kyma.status ?? {}) as { modules?: { name?: string; state?: string; message?: string }[] }).modules?.find((x) => x.name === 'istio');
+  const m = ((kyma.status ?? {}) as { modules?: { name?: string; fqdn?: string; state?: string; message?: string }[] }).modules?.find((x) => x.name === 'istio' || x.fqdn === ISTIO_FQDN);
   return { state: m?.state ?? null, message: m?.message ?? null };
 }
 

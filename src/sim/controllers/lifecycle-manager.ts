@@ -16,7 +16,7 @@
  * Every step holds one of LM's workers for its delay (lm-load.ts). Controller writes use the store directly: they
  * are not HTTP requests and never count in `/sim/stats`.
  */
-import { ISTIO_FQDN, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, OPERATOR_DEPLOYMENT, skipReconciliationSet } from '../../migration/resources.js';
+import { ISTIO_FQDN, KCP_SYSTEM, manifestName, KYMA_SYSTEM, OPERATOR_DEPLOYMENT, skipReconciliationSet } from '../../migration/resources.js';
 import { DEPLOYMENT, ISTIO, KYMA, KYMA_GROUP, MANIFEST, RELEASE_META, TEMPLATE } from '../k8s/resources.js';
 import { nowTimestamp, type StoreEvent } from '../k8s/store.js';
 import type { Cluster } from '../simulator.js';
@@ -32,6 +32,7 @@ export const SSA_CONFLICT_MESSAGE =
   'failed to install raw manifest CRDs: Apply failed with 2 conflicts: conflicts with "reconciler" using apiextensions.k8s.io/v1:\n- .spec.versions\n- .spec.conversion.strategy';
 
 const skipLabelled = (o: K8sObject | undefined): boolean => skipReconciliationSet(o?.metadata.labels);
+const deleting = (o: K8sObject | undefined): boolean => !!o?.metadata.deletionTimestamp;
 
 /**
  * Today's LM's state of a manager Deployment (lifecycle-manager `internal/manifest/statecheck/deployment_state_check.go`
@@ -56,6 +57,8 @@ export class LifecycleManager {
   private tracking: boolean;
   /** The module was added with customResourcePolicy Ignore (LM manages no CR of it). */
   private ignoresCr = false;
+  /** The name of the istio entry LM took on (its Manifest is named after it). */
+  private trackedName: string | undefined;
   /** This runtime's Manifest counts in LM's load (taken on, not yet Ready, Warning or Error). */
   private busy = false;
   /** LM steps submitted to LM's workers (cancelled on stop), and the debounced ones by key. */
@@ -67,6 +70,8 @@ export class LifecycleManager {
     private readonly load: LmLoad = NO_LM_LOAD,
   ) {
     this.tracking = c.kymaHasIstio() && !!c.kcp().store.get(MANIFEST, KCP_SYSTEM, this.manifestName());
+    // A cluster materialised after its Kyma's deletion began: LM's deletion flow has begun too.
+    if (deleting(c.kcp().store.get(KYMA, KCP_SYSTEM, c.runtimeId)) || deleting(c.kyma())) this.notice();
   }
 
   /** Whether LM has taken the istio module on. */
@@ -89,7 +94,7 @@ export class LifecycleManager {
   /** The SKR Kyma `default` changed: LM reacts to spec changes, not to its own status and annotation writes. */
   onKyma(e: StoreEvent): void {
     if (e.object.metadata.name !== 'default') return;
-    if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec)) this.notice();
+    if (e.type !== 'MODIFIED' || !sameJson(e.previous?.spec, e.object.spec) || deleting(e.object) !== deleting(e.previous)) this.notice();
   }
 
   /** The operator's Deployment or an Istio CR changed: mirror the state soon, if LM tracks the module. */
@@ -101,13 +106,19 @@ export class LifecycleManager {
     this.step(this.delay(this.c.t.lmNoticeMs), () => this.reconcile(), 'lm');
   }
 
+  /** The Manifest of the istio entry: LM's name for it includes the entry's name (`istio`, the FQDN, …). */
   private manifestName(): string {
-    return istioManifestName(this.c.runtimeId);
+    return manifestName(this.c.runtimeId, this.entryName(), ISTIO_FQDN);
+  }
+
+  /** The istio entry's name: the one LM took on while it tracks the module, else the Kyma's now. */
+  private entryName(): string {
+    return (this.tracking && this.trackedName) || this.c.istioEntry()?.name || 'istio';
   }
 
   /** A change of this runtime's KCP Kyma (index.ts routes it here): skip-reconciliation coming or going. */
   onKcpKyma(e: StoreEvent): void {
-    if (e.type === 'MODIFIED' && skipLabelled(e.previous) === skipLabelled(e.object)) return;
+    if (e.type === 'MODIFIED' && skipLabelled(e.previous) === skipLabelled(e.object) && deleting(e.previous) === deleting(e.object)) return;
     this.notice();
   }
 
@@ -145,7 +156,13 @@ export class LifecycleManager {
     // LM reconciles the KCP Kyma and honours skip-reconciliation there; without a KCP Kyma there is nothing to do.
     const kcpKyma = this.c.kcp().store.get(KYMA, KCP_SYSTEM, this.c.runtimeId);
     if (!kcpKyma || skipLabelled(kcpKyma)) return;
+    // A Kyma being deleted: LM's deletion flow (state Deleting on both Kymas) instead of taking modules on.
+    if (deleting(kcpKyma) || deleting(kyma)) {
+      this.markDeleting();
+      return;
+    }
     if (this.c.kymaHasIstio() && !this.tracking) {
+      this.trackedName = this.c.istioEntry()?.name;
       this.tracking = true;
       this.ignoresCr = this.moduleEntry()?.customResourcePolicy === 'Ignore';
       this.setBusy(true);
@@ -168,6 +185,15 @@ export class LifecycleManager {
       if (cr) this.c.skr.store.delete(ISTIO, KYMA_SYSTEM, 'default', { actor: 'controller' });
       this.deleteManifest();
       this.writeModuleStatus(undefined);
+    }
+  }
+
+  /** LM's state of a Kyma being deleted, on the KCP Kyma and the SKR's (a status write; LM's own). */
+  private markDeleting(): void {
+    const kcp = this.c.kcp();
+    for (const [cluster, kyma] of [[kcp, kcp.store.get(KYMA, KCP_SYSTEM, this.c.runtimeId)], [this.c.skr, this.c.kyma()]] as const) {
+      if (!kyma || statusOf(kyma).state === 'Deleting') continue;
+      cluster.store.update(KYMA, { ...kyma, status: { ...statusOf(kyma), state: 'Deleting', lastOperation: { operation: 'waiting for modules to be deleted', lastUpdateTime: nowTimestamp() } } }, { subresource: 'status', actor: 'controller' });
     }
   }
 
@@ -197,8 +223,7 @@ export class LifecycleManager {
 
   /** The istio entry of the Kyma's `spec.modules`. */
   private moduleEntry(): { channel?: string; customResourcePolicy?: string } | undefined {
-    const spec = (this.c.kyma()?.spec ?? {}) as { modules?: { name?: string; channel?: string; customResourcePolicy?: string }[] | null };
-    return spec.modules?.find((m) => m.name === 'istio');
+    return this.c.istioEntry();
   }
 
   /** The module's channel: its own entry's `channel` overrides the Kyma's `spec.channel` (DOMAIN.md §6.1). */
@@ -359,7 +384,7 @@ export class LifecycleManager {
     const template = this.template();
     const entry = state
       ? {
-          name: 'istio',
+          name: this.entryName(),
           fqdn: ISTIO_FQDN,
           channel: this.channel(),
           version: this.templateVersion(template),
@@ -372,7 +397,7 @@ export class LifecycleManager {
     const update = (cluster: Cluster, kyma: K8sObject | undefined) => {
       if (!kyma) return;
       const st = statusOf(kyma) as Status & { modules?: { name: string; state?: string }[] };
-      const modules = (st.modules ?? []).filter((x) => x.name !== 'istio');
+      const modules = (st.modules ?? []).filter((x) => x.name !== 'istio' && (x as { fqdn?: string }).fqdn !== ISTIO_FQDN);
       if (entry) modules.push(entry);
       const worst = modules.some((x) => x.state === 'Error') ? 'Error' : modules.some((x) => x.state === 'Warning') ? 'Warning' : modules.some((x) => x.state !== 'Ready') ? 'Processing' : 'Ready';
       const next = { ...st, modules, state: worst, lastOperation: { operation: worst === 'Ready' ? 'kyma is ready' : 'waiting for modules to be ready', lastUpdateTime: nowTimestamp() } };

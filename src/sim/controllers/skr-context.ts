@@ -3,9 +3,9 @@
  * timers. Every reaction is scheduled with a delay and never runs inside a store event, so controllers see the
  * same interleavings a client would; a conflict with a client write is retried, as real controllers requeue.
  */
-import { KYMA_SYSTEM, OPERATOR_DEPLOYMENT, SKR_KYMA_NAME } from '../../migration/resources.js';
+import { ISTIO_FQDN, KYMA_SYSTEM, OPERATOR_DEPLOYMENT, SKR_KYMA_NAME } from '../../migration/resources.js';
 import { ApiError } from '../k8s/errors.js';
-import { DEPLOYMENT, ISTIO, KYMA } from '../k8s/resources.js';
+import { DEPLOYMENT, ISTIO, KYMA, TEMPLATE } from '../k8s/resources.js';
 import type { Cluster, Simulator } from '../simulator.js';
 import type { K8sObject, RuntimeSpec } from '../types.js';
 import type { Timings } from './timings.js';
@@ -94,8 +94,25 @@ export class SkrContext {
   }
 
   kymaHasIstio(): boolean {
+    return !!this.istioEntry();
+  }
+
+  /**
+   * The SKR Kyma's `spec.modules` entry LM resolves to the istio module: by its name `istio`, its FQDN, or the name
+   * (or namespace/name) of an Istio ModuleTemplate on KCP (DOMAIN.md §6.1).
+   */
+  istioEntry(): { name: string; channel?: string; customResourcePolicy?: string } | undefined {
     const modules = (this.kyma()?.spec as { modules?: { name?: string }[] | null } | undefined)?.modules;
-    return Array.isArray(modules) && modules.some((m) => m?.name === 'istio');
+    if (!Array.isArray(modules)) return undefined;
+    const refs = new Set(['istio', ISTIO_FQDN]);
+    if (modules.some((m) => m?.name && !refs.has(m.name))) {
+      for (const t of this.kcp().store.list(TEMPLATE)) {
+        if ((t.spec as { data?: { kind?: string } } | undefined)?.data?.kind !== 'Istio') continue;
+        if (t.metadata.name) refs.add(t.metadata.name);
+        if (t.metadata.namespace) refs.add(`${t.metadata.namespace}/${t.metadata.name}`);
+      }
+    }
+    return modules.find((m): m is { name: string } => typeof m?.name === 'string' && refs.has(m.name));
   }
 
   istios(): K8sObject[] {

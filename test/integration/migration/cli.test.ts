@@ -194,6 +194,16 @@ beforeAll(async () => {
   jobs.push(run('usage/rename-no-kubeconfig', ['rename-to-default', '--customer-agreed']));
   jobs.push(run('usage/json-missing-file', ['migrate', '--kubeconfig', path.join(tmp, 'no-such-kubeconfig.yaml'), '--json']));
   jobs.push(run('usage/rename-json-unknown-option', ['rename-to-default', '--kubeconfig', anySkr, '--bogus', '--json']));
+  // A KCP kubeconfig without the runtime id: the skip-reconciliation check would silently not be done.
+  const frozen = one('stage', 'skip-reconciliation', 0);
+  jobs.push(run('usage/kcp-without-runtime-id', ['migrate', '--kubeconfig', skr(frozen), '--kcp-kubeconfig', stageKcp]));
+  // A stale $RUNTIME_ID beside another SKR's kubeconfig: refused before anything is read on KCP or patched.
+  const wrongSkr = one('stage', 'fresh', 2);
+  const otherId = one('stage', 'existing-default', 0).runtimeId;
+  jobs.push(async () => {
+    await run('mismatch', ['migrate', '--kcp-kubeconfig', stageKcp, '--json', '--timeout', TIMEOUT_S], { KUBECONFIG: skr(wrongSkr), RUNTIME_ID: otherId })();
+    seen.set('mismatch/stats', await stats());
+  });
 
   // rename-to-default on three custom-cr runtimes of Prod: refused, renamed, dry run.
   const refused = one('prod', 'custom-cr', 0);
@@ -323,6 +333,20 @@ describe('src/cli/migration-commands', () => {
     });
   });
 
+  describe('migrate with a runtime id that is not the SKR\'s', () => {
+    it('refuses before the patch: exit 1, error/kubeconfig-unavailable naming both, no Kyma written on either', () => {
+      const r = got('mismatch');
+      const wrong = one('stage', 'fresh', 2).runtimeId;
+      const other = one('stage', 'existing-default', 0).runtimeId;
+      expect(r.code).toBe(1);
+      const result = parseJsonLine(r);
+      expect(result).toMatchObject({ runtimeId: other, outcome: 'error', reason: 'kubeconfig-unavailable', patched: false });
+      expect(result.detail).toContain(`belongs to the KCP Kyma kcp-system/${wrong}, not to runtime ${other}`);
+      const s = seen.get('mismatch/stats') as Awaited<ReturnType<typeof stats>>;
+      expect([s.kymaWrites[wrong] ?? 0, s.kymaWrites[other] ?? 0]).toEqual([0, 0]);
+    });
+  });
+
   describe('migrate --dry-run', () => {
     it('exits 0, says what it would do, and writes no Kyma', () => {
       const text = got('dry-run/text');
@@ -347,6 +371,7 @@ describe('src/cli/migration-commands', () => {
       ['usage/missing-file', /no-such-kubeconfig\.yaml/],
       ['usage/directory', /kubeconfig/],
       ['usage/rename-no-kubeconfig', /--kubeconfig/],
+      ['usage/kcp-without-runtime-id', /--kcp-kubeconfig needs the runtime id[\s\S]*--runtime-id/],
     ])('%s', (key, message) => {
       const r = got(key);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: expect.stringMatching(message) });

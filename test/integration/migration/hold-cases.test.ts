@@ -89,3 +89,59 @@ describe('src/migration/migrate-runtime: held and not waited for', () => {
     expect(p).toMatchObject({ outcome: 'migrated', detail: 'LM creates the default Istio CR; team-a/leftover stays as it is, not reconciled' });
   });
 });
+
+describe('src/migration/migrate-runtime: a Kyma being deleted, istio listed by another reference', () => {
+  const f = simServices({ profile: 'scenarios', timeScale: 0.01 }, 'hold-kymas', (cfg) => outsideRunbook(cfg));
+  const writes = (id: string) => f.sim.sim.getStats().kymaWrites[id] ?? 0;
+  const run = async (id: string) => {
+    const res = await dispatch(f.ctx, 'run', ['dev', `runtime-id=${id}`, '--yes']);
+    const journal = await f.ctx.services.journal();
+    return (await journal.listWaveRuntimes((res.json as WaveStatus).waveId))[0].result!;
+  };
+  const modules = (id: string) => ((f.sim.sim.cluster(id)!.store.get(KYMA, 'kyma-system', 'default')!.spec as { modules?: { name: string }[] }).modules ?? []).map((m) => m.name);
+
+  it("the SKR's Kyma being deleted: held (kyma-cr-missing), never patched", async () => {
+    const id = runtimeOf(f.sim.out, 'dev', 'fresh').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    const kyma = store.get(KYMA, 'kyma-system', 'default')!;
+    // `kubectl delete kyma default --wait=false` while a finalizer holds it.
+    store.update(KYMA, { ...kyma, metadata: { ...kyma.metadata, finalizers: ['operator.kyma-project.io/Kyma'] } });
+    store.delete(KYMA, 'kyma-system', 'default');
+    const before = writes(id);
+    const r = await run(id);
+    expect({ outcome: r.outcome, patched: r.patched }).toEqual({ outcome: 'kyma-cr-missing', patched: false });
+    expect(r.detail).toContain('is being deleted (deletionTimestamp');
+    expect(writes(id)).toBe(before);
+    expect(modules(id)).not.toContain('istio');
+  });
+
+  it('the KCP Kyma being deleted: LM marks both Kymas Deleting, and the runtime is held, never patched', async () => {
+    const id = runtimeOf(f.sim.out, 'dev', 'existing-default').runtimeId;
+    const kcp = f.sim.sim.cluster('dev-kcp')!.store;
+    const kcpKyma = kcp.get(KYMA, 'kcp-system', id)!;
+    if (!kcpKyma.metadata.finalizers?.length) kcp.update(KYMA, { ...kcpKyma, metadata: { ...kcpKyma.metadata, finalizers: ['operator.kyma-project.io/Kyma'] } });
+    kcp.delete(KYMA, 'kcp-system', id);
+    expect(kcp.get(KYMA, 'kcp-system', id)!.metadata.deletionTimestamp).toBeDefined();
+    const skr = f.sim.sim.cluster(id)!.store;
+    const state = () => (skr.get(KYMA, 'kyma-system', 'default')!.status as { state?: string } | undefined)?.state;
+    for (let i = 0; i < 200 && state() !== 'Deleting'; i++) await new Promise((res) => setTimeout(res, 25));
+    expect(state()).toBe('Deleting');
+    const r = await run(id);
+    expect({ outcome: r.outcome, patched: r.patched }).toEqual({ outcome: 'kyma-cr-missing', patched: false });
+    expect(r.detail).toContain('is being deleted (state Deleting)');
+    expect(modules(id)).not.toContain('istio');
+  });
+
+  it('istio listed by its FQDN: no second entry; LM takes that entry on, and the runtime is already-migrated', async () => {
+    const id = runtimeOf(f.sim.out, 'dev', 'with-keda').runtimeId;
+    const store = f.sim.sim.cluster(id)!.store;
+    const kyma = store.get(KYMA, 'kyma-system', 'default')!;
+    store.update(KYMA, { ...kyma, spec: { ...(kyma.spec as object), modules: [{ name: 'keda' }, { name: 'kyma-project.io/module/istio' }] } });
+    const before = writes(id);
+    const r = await run(id);
+    expect({ outcome: r.outcome, patched: r.patched }).toEqual({ outcome: 'already-migrated', patched: false });
+    expect(r.notes).toContain('istio is listed in spec.modules as kyma-project.io/module/istio, which LM resolves to the istio module');
+    expect(writes(id)).toBe(before);
+    expect(modules(id)).toEqual(['keda', 'kyma-project.io/module/istio']);
+  });
+});

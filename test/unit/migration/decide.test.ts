@@ -4,7 +4,7 @@ import { C4_OUTCOMES } from '../../helpers/outcomes.js';
 import { istioManifestName } from '../../../src/migration/resources.js';
 import type { IstioCrInfo } from '../../../src/migration/result.js';
 import { decide, type Evidence } from '../../../src/migration/wait.js';
-import { istioPatch } from '../../../src/migration/migrate-runtime.js';
+import { istioPatch } from '../../../src/migration/kyma-checks.js';
 
 const cr = (name: string, state: string | null, extra: Partial<IstioCrInfo> = {}): IstioCrInfo => ({
   name,
