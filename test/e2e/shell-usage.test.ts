@@ -67,6 +67,16 @@ describe('istio-migrate run / approve: usage errors first (commands/run.ts, appr
     expect(error).not.toMatch(/ambiguous|To specify/);
   });
 
+  it.each(['0', 'abc', '1.5'])('verify --sample %s: exit 2 with an example, as plan --sample (0 would check no SKR and pass every wave)', async (n) => {
+    const r = await cli(['verify', 'dev', '--sample', n]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`--sample must be a whole number ≥ 1, got "${n}"`);
+    expect(r.stderr).toContain('example: verify stage canary --sample 10');
+    const json = await cli(['verify', 'dev', '--sample', n, '--json']);
+    expect(json.code).toBe(2);
+    expect((JSON.parse(json.stdout) as { error: string }).error).toBe(`--sample must be a whole number ≥ 1, got "${n}"`);
+  });
+
   it('one concurrency limit for plan, run and set-concurrency; a too short plan hash; an --out that cannot be written', async () => {
     for (const args of [['plan', 'dev', 'all', '--concurrency', '100000'], ['run', 'dev', 'all', '--concurrency', '100000', '--yes']]) {
       const r = await cli([...args, '--json']);

@@ -196,6 +196,14 @@ describe('test/integration/rollout/controls (src/rollout/wave-runner, commands/c
       const retry = await dispatch(w.ctx, 'retry-failed', [w.waveId(), '--yes']);
       expect(retry.text).toContain(`of its runtimes ${res.counts.pending} never started: plan stage all again for them`);
       expect((await dispatch(w.ctx, 'resume', [w.waveId(), '--yes'])).exitCode).toBe(1);
+      // A drained wave is no done runbook step (Canary = all of Stage here): verify records it failed and says why,
+      // in the same report that says ATTENTION; the runbook names it drained, not done (the shell, another process).
+      const verify = await control(cfg, 'verify', 'stage');
+      expect(verify.stdout).toContain('ATTENTION');
+      expect(verify.stdout).toContain(`${w.waveId()}=failed (${res.counts.pending} runtimes never started (drained))`);
+      const book = await control(cfg, 'runbook', 'stage');
+      expect(book.stdout).toContain(`… 3. the whole Canary landscape — ${w.waveId()} drained, not done: ${res.counts.pending} runtimes never started (drained)`);
+      expect(book.stdout).not.toContain('✓');
     } finally {
       await w.done.catch(() => undefined);
       await w.ctx.services.close();
