@@ -82,6 +82,9 @@ export const cancel: CommandSpec = {
     const journal = await ctx.services.journal();
     const plan = await journal.getPlan(hash);
     if (!plan) throw noStoredPlan(hash);
+    // Cancelled already: say since when and by whom; a second cancellation records nothing (no audit, no record).
+    const already = await journal.planCancellation(plan.hash);
+    if (already) return ok(`plan ${plan.hash.slice(0, 12)} is cancelled already, since ${already.cancelledAt} by ${already.cancelledBy}: nothing changed`, { planHash: plan.hash, cancelled: already, approvalsVoided: 0 });
     const voided = await journal.cancelPlan(plan.hash, ctx.user);
     const c = await journal.planCancellation(plan.hash);
     await journal.audit({ actor: ctx.user, action: 'cancel', subject: plan.hash, detail: { env: plan.env, target: plan.target, approvalsVoided: voided } });

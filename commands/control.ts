@@ -8,7 +8,8 @@ import type { Journal, Wave, WaveControl, WaveState } from '../src/journal/journ
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { frozenBy, frozenText } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
-import { effectiveState, limitText, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
+import { effectiveState, limitText, waveCounts, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
+import { platformFailuresOf } from '../src/rollout/runbook.js';
 import { count, countsWords, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
@@ -51,6 +52,16 @@ async function refuseUnlessEnvironmentFree(journal: Journal, wave: Wave, then: s
   if (other) throw new CommandError(`wave ${other.waveId} is ${await effectiveState(journal, other)} in ${env}: one wave per environment at a time — let it end (or abort ${other.waveId}), then ${then}; nothing was changed`, 1, `status ${other.waveId}`);
 }
 
+/**
+ * The resume command that continues a wave as it is, ready to paste: a wave stopped by its own budget needs a larger
+ * one (resume refuses without it), anything else only the confirmation a shell without a terminal needs.
+ */
+async function resumeHint(journal: Journal, wave: Wave, state: WaveState): Promise<string> {
+  if (state !== 'budget-stopped') return `resume ${wave.waveId} --yes`;
+  const { counts } = await waveCounts(journal, wave.waveId);
+  return `resume ${wave.waveId} --budget ${platformFailuresOf(counts) + 1} --yes`;
+}
+
 /** How long a control's answer waits for a live runner to act on it (runners read controls every 250 ms). */
 const OBEY_WAIT_MS = 5000;
 
@@ -91,7 +102,8 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
       if (before === 'finished' || before === 'aborted') throw new CommandError(`wave ${id} has ended (${before}): nothing to ${name}`, 1, `status ${id}`);
       // A budget-stopped wave runs nothing: pausing or draining it would change nothing. Say what would.
       if (before === 'budget-stopped' && name !== 'abort') {
-        throw new CommandError(`wave ${id} is budget-stopped: nothing runs, so there is nothing to ${name}. resume ${id} --budget N continues it with a larger error budget; abort ${id} gives it up`, 1, `resume ${id} --budget 5 --yes`);
+        const hint = await resumeHint(journal, wave, before);
+        throw new CommandError(`wave ${id} is budget-stopped: nothing runs, so there is nothing to ${name}. ${hint} continues it with a larger error budget; abort ${id} gives it up`, 1, hint);
       }
       await journal.setWaveControl(id, control);
       // No live runner to obey (interrupted, budget-stopped): abort ends the wave here, so that it stops holding its
@@ -101,7 +113,7 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
       if (name === 'abort') ctx.services.globalBudget?.release(id);
       await journal.audit({ actor: ctx.user, action: name, subject: id, detail: {} });
       const { status, acted } = await statusAfterControl(journal, id, ACTED[name]);
-      if (status.state === 'aborted') return ok(`${id} aborted (it was ${before}); unfinished runtimes stay as they are (resume ${id} --yes would continue it)`, status);
+      if (status.state === 'aborted') return ok(`${id} aborted (it was ${before}); unfinished runtimes stay as they are (${await resumeHint(journal, wave, before)} would continue it)`, status);
       if (acted && status.state !== before) return ok(`${id} is ${status.state} (it was ${before})`, status);
       return ok(`${name} requested for ${id} (now ${status.state}); the runner obeys within a second`, status);
     },
@@ -317,6 +329,9 @@ export const setConcurrency: CommandSpec = {
     const n = intOption(args.positionals[1], 'N', setConcurrency, 1, MAX_CONCURRENCY);
     if (n === undefined) throw new CommandError(`give a concurrency between 1 and ${MAX_CONCURRENCY}`, 2, setConcurrency.examples[0]);
     const { journal, wave } = await loadWave(ctx, id);
+    const before = await effectiveState(journal, wave);
+    // As pause and drain: an ended wave runs nothing, so its concurrency would change nothing.
+    if (before === 'finished' || before === 'aborted') throw new CommandError(`wave ${id} has ended (${before}): nothing to set-concurrency`, 1, `status ${id}`);
     const env = wave.env as EnvName;
     let approvedBy: string | null = null;
     if (ctx.services.approvalRequired(env)) {
@@ -354,6 +369,7 @@ export const status: CommandSpec = {
     const journal = await ctx.services.journal();
     if (args.positionals[0]) {
       const id = waveArg(args.positionals[0], status);
+      if (args.values.all) throw new CommandError(`status ${id} shows one wave; --all lists every wave: give one of them`, 2, status.examples[2]);
       const { wave } = await loadWave(ctx, id);
       const s = await waveStatus(journal, wave);
       return ok(`${s.waveId} (${s.env}, ${s.target}) ${waveStateWords(s.state, s.counts.pending)}: ${countsWords(s.state, s.counts) || 'no runtimes'}; requested by ${s.requestedBy}${s.approvedBy ? `, approved by ${s.approvedBy}` : ''}${s.limit ? `\n  ${limitText(s.limit)}` : ''}`, s);

@@ -27,6 +27,8 @@ export const exportWave: CommandSpec = {
     const id = waveArg(args.positionals[0], exportWave);
     const format = (args.values.format as string | undefined) ?? 'csv';
     if (!['csv', 'json', 'svg', 'png'].includes(format)) throw new CommandError(`--format must be csv, json, svg or png, got "${format}"`, 2, exportWave.examples[0]);
+    // --json prints the records as one JSON line; with another --format one of the two would be ignored.
+    if (args.values.json && args.values.format !== undefined && format !== 'json') throw new CommandError(`--json prints JSON, --format ${format} asks for ${format}: give one of them`, 2, exportWave.examples[0]);
     const journal = await ctx.services.journal();
     if (format === 'svg' || format === 'png') return exportChart(ctx, id, format, args.values.out as string | undefined);
     const rows = await journal.listWaveRuntimes(id);

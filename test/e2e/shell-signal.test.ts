@@ -49,7 +49,7 @@ describe('test/e2e/shell-signal (src/main.ts: signals during a shell run)', () =
     expect(r.stderr).toContain(`${signal}: stopping the wave gracefully`);
     // The summary names the state and the next command.
     expect(r.stdout).toMatch(new RegExp(`${waveId} interrupted`));
-    expect(r.stdout).toContain(`resume ${waveId} continues it`);
+    expect(r.stdout).toContain(`resume ${waveId} --yes continues it`);
 
     const journal = SqliteJournal.open(journalFile);
     try {

@@ -57,6 +57,8 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     const pause = await dispatch(ctx, 'pause', [stopped.waveId]);
     expect(pause.exitCode).toBe(1);
     expect(pause.text).toContain('budget-stopped: nothing runs');
+    // Its hint is a command resume takes (not a placeholder N).
+    expect(pause.text).toContain(`resume ${stopped.waveId} --budget 2 --yes continues it with a larger error budget`);
 
     const tooSmall = await dispatch(ctx, 'resume', [stopped.waveId, '--budget', '1', '--yes']);
     expect(tooSmall.exitCode).toBe(1);
@@ -79,7 +81,13 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
     expect(abort.exitCode).toBe(0);
     expect(abort.json).toMatchObject({ state: 'aborted' });
     expect(abort.text).toContain('aborted (it was budget-stopped)');
+    // The hint works when pasted: a plain `resume --yes` of a wave stopped by its budget is refused, --budget is not.
+    expect(abort.text).toContain(`resume ${second.waveId} --budget 2 --yes would continue it`);
     expect((await dispatch(ctx, 'abort', [second.waveId])).text).toContain('aborted already');
+    // An ended wave takes no concurrency, as it takes no pause or drain.
+    const conc = await dispatch(ctx, 'set-concurrency', [second.waveId, '4']);
+    expect(conc.exitCode).toBe(1);
+    expect(conc.text).toContain(`wave ${second.waveId} has ended (aborted): nothing to set-concurrency`);
   }, 120_000);
 
   it('retry-failed says so when nothing is retryable, and otherwise reports only what it retried', async () => {

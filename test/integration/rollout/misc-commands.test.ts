@@ -57,6 +57,25 @@ describe('commands export, show, tasks, freeze/unfreeze', () => {
     expect((await dispatch(ctx, 'export', ['dev-19990101-9'])).exitCode).toBe(1);
   });
 
+  it('a flag that would be ignored is refused (exit 2, with an example); an ended wave takes no concurrency; a second cancel records nothing', async () => {
+    const both = await dispatch(ctx, 'export', [waveId, '--format', 'csv', '--json']);
+    expect({ code: both.exitCode, text: both.text }).toEqual({ code: 2, text: expect.stringContaining('--json prints JSON, --format csv asks for csv: give one of them') });
+    expect((await dispatch(ctx, 'export', [waveId, '--format', 'json', '--json'])).exitCode).toBe(0);
+    const st = await dispatch(ctx, 'status', [waveId, '--all']);
+    expect({ code: st.exitCode, text: st.text }).toEqual({ code: 2, text: expect.stringContaining(`status ${waveId} shows one wave; --all lists every wave: give one of them`) });
+    const conc = await dispatch(ctx, 'set-concurrency', [waveId, '4']);
+    expect({ code: conc.exitCode, text: conc.text }).toEqual({ code: 1, text: expect.stringContaining(`wave ${waveId} has ended (finished): nothing to set-concurrency`) });
+
+    const hash = ((await dispatch(ctx, 'plan', ['dev', `runtime-id=${runtimeOf(sim.out, 'dev', 'fresh').runtimeId}`, '--json'])).json as { hash: string }).hash;
+    const journal = await ctx.services.journal();
+    expect((await dispatch(ctx, 'cancel', [hash])).text).toContain('cancelled by sre-1');
+    const audits = (await journal.listAudit({ subject: hash, limit: 20 })).length;
+    const again = await dispatch({ ...ctx, user: 'sre-2' }, 'cancel', [hash]);
+    expect(again.exitCode).toBe(0);
+    expect(again.text).toMatch(new RegExp(`^plan ${hash.slice(0, 12)} is cancelled already, since \\d{4}-\\d\\d-\\d\\dT[^ ]+ by sre-1: nothing changed$`));
+    expect((await journal.listAudit({ subject: hash, limit: 20 })).length).toBe(audits);
+  });
+
   it('show finds a runtime by runtime id, shoot and subaccount', async () => {
     const fresh = runtimeOf(sim.out, 'dev', 'fresh');
     for (const key of [fresh.runtimeId, fresh.shootName, fresh.subaccountId]) {

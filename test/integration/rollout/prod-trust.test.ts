@@ -126,6 +126,8 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
     expect(wave).toMatchObject({ planHash: hash, requestedBy: 'sre-1' });
     const approved = (await dispatch(as('sre-1'), 'status', [wave.waveId])).json as WaveStatus;
     const base = approved.concurrency;
+    // An ended wave takes no concurrency (as no pause or drain): the wave is left as a crash leaves it, interrupted.
+    await journal.setWaveState(wave.waveId, 'interrupted');
 
     const down = await dispatch(as('sre-1'), 'set-concurrency', [wave.waveId, String(Math.max(1, base - 1))]);
     expect(down.exitCode).toBe(0);
@@ -144,6 +146,7 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
     expect((await dispatch(as('sre-1'), 'set-concurrency', [wave.waveId, String(base + 2)])).exitCode).toBe(0);
     expect((await dispatch(as('sre-1'), 'set-concurrency', [wave.waveId, String(base + 4)])).exitCode).toBe(0);
     refusedForApproval(await dispatch(as('sre-1'), 'set-concurrency', [wave.waveId, String(base + 5)]));
+    expect((await dispatch(as('sre-1'), 'abort', [wave.waveId])).exitCode).toBe(0); // it holds Prod no longer
   });
 });
 
