@@ -73,7 +73,7 @@ export function findCommand(name: string): CommandSpec | undefined {
 }
 
 /** node:util parseArgs' message, shorter, with the nearest option for an unknown one. */
-function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): string {
+function argumentProblem(e: Error & { code?: string }, spec: CommandSpec, globals: readonly string[]): string {
   // `--sample -1`: node calls the value ambiguous and suggests `--sample=-1`, which is refused all the same.
   const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
   if (ambiguous && NUMERIC_OPTIONS.has(ambiguous[1])) return `${ambiguous[1]} takes a whole number ≥ 1, not a negative one`;
@@ -85,7 +85,8 @@ function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): strin
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const opt = /option '([^']+)'/.exec(e.message)?.[1] ?? '';
     const names = Object.keys(spec.options).map((o) => `--${o}`);
-    return `unknown option '${opt}'${didYouMean(opt, [...names, '--help'])}; ${spec.name} takes ${names.join(', ')}, --help`;
+    const global = globals.length ? ` (and everywhere: ${globals.join(', ')})` : '';
+    return `unknown option '${opt}'${didYouMean(opt, [...names, '--help', ...globals.map((g) => g.split(' ')[0])])}; ${spec.name} takes ${names.join(', ')}, --help${global}`;
   }
   return e.message;
 }
@@ -93,12 +94,16 @@ function argumentProblem(e: Error & { code?: string }, spec: CommandSpec): strin
 /** The options that take numbers (their values are whole numbers ≥ 1). */
 const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['--sample', '--concurrency', '--budget']);
 
-/** The arguments parsed with the spec's options, or the usage error (exit 2) with the nearest option and an example. */
-export function parseArguments(spec: CommandSpec, argv: string[]): ReturnType<typeof parseArgs> | CommandResult {
+/**
+ * The arguments parsed with the spec's options, or the usage error (exit 2) with the nearest option and an example.
+ * `globals`: options the caller takes before the command sees the line (the shell's `--config FILE`), named in the
+ * answer to an unknown option.
+ */
+export function parseArguments(spec: CommandSpec, argv: string[], globals: readonly string[] = []): ReturnType<typeof parseArgs> | CommandResult {
   try {
     return parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
   } catch (e) {
-    const problem = argumentProblem(e as Error & { code?: string }, spec);
+    const problem = argumentProblem(e as Error & { code?: string }, spec, globals);
     // --json gets the same words as the text (not node's parser message), the example included.
     return { exitCode: 2, text: `${spec.name}: ${problem}\nusage: ${spec.usage}\nexample: ${spec.examples[0]}`, json: { error: `${problem} (example: ${spec.examples[0]})` } };
   }

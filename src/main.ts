@@ -189,14 +189,27 @@ async function chatCommand(name: string, rest: string[]): Promise<number> {
   // `--config F` is global; everything else belongs to the command.
   let configFile: string | undefined;
   const args: string[] = [];
+  let noConfigValue = false;
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--config') configFile = rest[++i];
-    else if (rest[i].startsWith('--config=')) configFile = rest[i].slice('--config='.length);
-    else args.push(rest[i]);
+    if (rest[i] === '--config') {
+      // `--config` last, or followed by another option: no file named (it was dropped silently and the default used).
+      if (rest[i + 1] === undefined || rest[i + 1].startsWith('-')) noConfigValue = true;
+      else configFile = rest[++i];
+    } else if (rest[i].startsWith('--config=')) {
+      configFile = rest[i].slice('--config='.length);
+      if (!configFile) noConfigValue = true;
+    } else args.push(rest[i]);
   }
   const json = args.includes('--json');
+  if (noConfigValue) {
+    const problem = '--config needs a file: the configuration to use';
+    const example = 'istio-migrate status --config config.yaml';
+    if (json) process.stdout.write(`${JSON.stringify({ error: `${problem} (example: ${example})` })}\n`);
+    else process.stderr.write(`${name}: ${problem}\nexample: ${example}\n`);
+    return 2;
+  }
   // A usage error answers before the landscape is loaded.
-  const bad = parseArguments(findCommand(name)!, args);
+  const bad = parseArguments(findCommand(name)!, args, ['--config FILE']);
   if ('exitCode' in bad) {
     if (json) process.stdout.write(`${JSON.stringify(bad.json)}\n`);
     else process.stderr.write(`${bad.text}\n`);

@@ -77,6 +77,19 @@ describe('istio-migrate run / approve: usage errors first (commands/run.ts, appr
     expect((JSON.parse(json.stdout) as { error: string }).error).toBe(`--sample must be a whole number ≥ 1, got "${n}"`);
   });
 
+  it('--config with no file is refused (exit 2, an example), not dropped; an unknown option names the global --config too', async () => {
+    for (const args of [['status', '--config'], ['status', '--config', '--json'], ['status', '--config=']]) {
+      const r = await runBin(args, { env: { ISTIO_MIGRATE_USER: 'sre-usage' } });
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain('--config needs a file: the configuration to use');
+      expect(r.stdout + r.stderr).toContain('example: istio-migrate status --config config.yaml');
+    }
+    const typo = await cli(['plan', 'dev', 'all', '--confg', 'x']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown option \'--confg\' (did you mean "--config"?)');
+    expect(typo.stderr).toContain('(and everywhere: --config FILE)');
+  });
+
   it('one concurrency limit for plan, run and set-concurrency; a too short plan hash; an --out that cannot be written', async () => {
     for (const args of [['plan', 'dev', 'all', '--concurrency', '100000'], ['run', 'dev', 'all', '--concurrency', '100000', '--yes']]) {
       const r = await cli([...args, '--json']);
