@@ -1,5 +1,6 @@
 /** The journal's errors: what a caller may catch and tell apart by `code`. */
 import type { WaveState } from './journal.js';
+import path from 'node:path';
 
 /** `createWave({ exclusive: true })` refused: the environment already has an active wave. */
 export class WaveActiveError extends Error {
@@ -109,4 +110,53 @@ export class JournalFileError extends Error {
     super(message, { cause });
     this.name = 'JournalFileError';
   }
+}
+
+/** Where a journal was looked for, as the configuration names it. */
+export type JournalPlace =
+  /** A SQLite file (`journal.sqlite.file`), and whether its directory exists. */
+  | { kind: 'sqlite'; file: string; dirExists: boolean }
+  /** A PostgreSQL schema (`journal.postgres.schema`; none: the search path's, normally `public`), and whether it exists. */
+  | { kind: 'postgres'; schema?: string; schemaExists: boolean };
+
+/**
+ * No journal where the configuration says (code `config`: exit 2), met by a command that only reads or amends what a
+ * journal holds: nothing was created, so that a mistyped path or schema, or an unmounted volume, never starts a
+ * second, empty history beside the real one. `absent`: no file (or no schema); `empty`: the file or schema exists
+ * but holds no journal. `configFile`: the configuration that names the journal, when there is one.
+ */
+export class JournalMissingError extends Error {
+  readonly code = 'config';
+  constructor(
+    readonly place: JournalPlace,
+    readonly state: 'absent' | 'empty',
+    readonly configFile?: string,
+  ) {
+    super(`${missingWhat(place, state)}, and nothing was created. ${checkHint(place, configFile)}. A journal is created by the first plan or run`);
+    this.name = 'JournalMissingError';
+  }
+}
+
+function missingWhat(p: JournalPlace, state: 'absent' | 'empty'): string {
+  if (p.kind === 'sqlite') {
+    const dir = path.dirname(p.file);
+    if (state === 'empty') return `no journal at ${p.file}: the file exists but holds no journal`;
+    return `no journal at ${p.file}: the file does not exist (${p.dirExists ? `its directory ${dir} exists` : `its directory ${dir} does not exist either — a volume not mounted?`})`;
+  }
+  const schema = p.schema ? `PostgreSQL schema ${p.schema}` : 'the PostgreSQL search path (schema public)';
+  if (state === 'absent') return `no journal: ${schema} does not exist`;
+  return `no journal: ${schema} holds none (no schema_version table)`;
+}
+
+/** What to check: the configuration key (and file) that names the journal. */
+export function checkHint(p: JournalPlace, configFile?: string): string {
+  const where = configFile ? ` in ${configFile}` : ' in the configuration';
+  return p.kind === 'sqlite'
+    ? `Check journal.sqlite.file${where} (a relative path is read from the configuration file's directory)`
+    : `Check journal.postgres.schema${where} and the database its URL names`;
+}
+
+/** How a person finds a journal: `at FILE` or `in PostgreSQL schema S`. */
+export function journalPlaceText(p: JournalPlace): string {
+  return p.kind === 'sqlite' ? `at ${p.file}` : p.schema ? `in PostgreSQL schema ${p.schema}` : 'in the PostgreSQL search path (schema public)';
 }

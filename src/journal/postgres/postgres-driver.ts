@@ -10,6 +10,8 @@ import type { Driver, Rows, Session } from '../sql/dialect.js';
 export interface PostgresJournalOptions {
   /** A schema of its own (created if absent, first on every connection's search_path); tests isolate with it. */
   schema?: string;
+  /** Never create `schema`: a command that only reads a journal must not start one (open-journal.ts says what is missing). */
+  mustExist?: boolean;
   /** Pool size (default 20): the wave runner's concurrency is served by this many connections. */
   poolMax?: number;
   /** Errors of idle pooled connections (the pool drops such a connection); ignored unless given. */
@@ -74,7 +76,7 @@ export class PostgresDriver implements Driver {
 
   private constructor(private readonly pool: pg.Pool) {}
 
-  /** Connects a pool (and creates `opts.schema` if given); fails fast when the server cannot be reached. */
+  /** Connects a pool (and creates `opts.schema` if given, unless `mustExist`); fails fast when the server cannot be reached. */
   static async connect(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresDriver> {
     const { schema } = opts;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`invalid journal schema name ${JSON.stringify(schema)} (lower-case letters, digits, _)`);
@@ -96,7 +98,7 @@ export class PostgresDriver implements Driver {
     });
     pool.on('error', (err) => opts.onError?.(err));
     try {
-      if (schema) {
+      if (schema && !opts.mustExist) {
         try {
           await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
         } catch (e) {

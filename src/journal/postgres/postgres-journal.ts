@@ -61,7 +61,7 @@ export class PostgresJournal extends SqlJournal {
   }
 
   /**
-   * Connects a pool (and creates `opts.schema` if given); fails fast when the server cannot be reached.
+   * Connects a pool (and creates `opts.schema` if given, unless `opts.mustExist`); fails fast when the server cannot be reached.
    * Does not migrate: call `migrate()` (or use `openJournal`).
    */
   static async connect(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
@@ -71,6 +71,11 @@ export class PostgresJournal extends SqlJournal {
   /** Statements the group commit sent for start/checkpoint/finish so far (diagnostics and tests). */
   get runtimeWriteStatements(): number {
     return this.runtimeWrites.batches;
+  }
+
+  /** The schema the journal's tables live in: the first of the search path that exists (null: none does). */
+  async currentSchema(): Promise<string | null> {
+    return (await this.pg.query<{ s: string | null }>(undefined, 'SELECT current_schema() AS s')).rows[0].s;
   }
 
   /** The schema version this store is at (0 before the first migration). */

@@ -8,8 +8,6 @@
  * file lock; leases are advisory rows with a TTL judged by each process's clock (fine on one host).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Lease, PlannedRuntime } from '../journal.js';
 import type { DdlTypes, Dialect, Session } from '../sql/dialect.js';
 import { SqlJournal } from '../sql/store.js';
@@ -62,15 +60,14 @@ export class SqliteJournal extends SqlJournal {
   }
 
   /**
-   * Opens (creating it and its directory if needed) the journal file, or an in-memory one for `:memory:`.
-   * Does not migrate: call `migrate()` (or use `openJournal`).
+   * Opens the journal file (creating the file, never its directory, unless `mustExist`), or an in-memory one for
+   * `:memory:`. Does not migrate: call `migrate()` (or use `openJournal`, which also says what is missing and where).
    */
-  static open(file: string): SqliteJournal {
+  static open(file: string, opts: { mustExist?: boolean } = {}): SqliteJournal {
     const inMemory = file === ':memory:' || file === '';
     let db: Database.Database | undefined;
     try {
-      if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-      db = new Database(file);
+      db = new Database(file, { fileMustExist: !inMemory && !!opts.mustExist });
       db.pragma('busy_timeout = 5000');
       if (!inMemory) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -96,6 +93,12 @@ export class SqliteJournal extends SqlJournal {
     } catch (e) {
       throw e instanceof JournalFileError ? e : unusableFile(this.file, e);
     }
+  }
+
+  /** Whether the file holds any table (a journal's, or another program's). */
+  async hasTables(): Promise<boolean> {
+    const { rows } = await this.sqlite.query<{ n: number }>(undefined, "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    return rows[0].n > 0;
   }
 
   /** The schema version this store is at (0 before the first migration). */

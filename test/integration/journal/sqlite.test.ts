@@ -1,11 +1,11 @@
 /**
  * The SQLite journal: the shared contract on a fresh in-memory database per test, then what only a file gives —
- * its directory created, WAL mode, and two connections (as two processes would have) sharing waves and leases.
+ * never its directory created, a missing journal refused where one must exist, WAL mode, and two connections (as two processes would have) sharing waves and leases.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JournalUnavailableError } from '../../../src/journal/errors.js';
@@ -29,15 +29,41 @@ describe('src/journal/sqlite-journal.ts', () => {
     await j.close();
   });
 
-  it('creates the parent directory of its file and uses WAL mode', async () => {
+  // A black-box review: a path under an unmounted volume got its directories made and a new, empty journal.
+  it('never creates a missing directory (exit 2: code config, naming it); in an existing one it creates the file, says where, and uses WAL mode', async () => {
+    const missing = path.join(dir, 'unmounted', 'journal.db');
+    await expect(openJournal({ kind: 'sqlite', file: missing })).rejects.toMatchObject({ code: 'config', message: expect.stringContaining(`the journal's directory ${path.dirname(missing)} does not exist`) });
+    expect(existsSync(path.dirname(missing))).toBe(false);
+    mkdirSync(path.join(dir, 'nested', 'deeper'), { recursive: true });
     const file = path.join(dir, 'nested', 'deeper', 'journal.db');
-    const j = await openJournal({ kind: 'sqlite', file });
+    const created: string[] = [];
+    const j = await openJournal({ kind: 'sqlite', file }, { onCreated: (where) => created.push(where) });
+    expect(created).toEqual([`at ${file}`]);
     await j.freeze('all', 'sre-1');
     await j.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect((db.prepare('SELECT COUNT(*) AS n FROM schema_version').get() as { n: number }).n).toBe(MIGRATIONS.length);
     db.close();
+  });
+
+  it("use 'existing' never creates a file: a missing one or an empty one is JournalMissingError (code config) naming it; an existing journal opens without a notice", async () => {
+    const file = path.join(dir, 'typo.db');
+    await expect(openJournal({ kind: 'sqlite', file }, { use: 'existing', configFile: '/etc/im/config.yaml' })).rejects.toMatchObject({
+      code: 'config',
+      message: expect.stringContaining(`no journal at ${file}: the file does not exist (its directory ${dir} exists), and nothing was created. Check journal.sqlite.file in /etc/im/config.yaml`),
+    });
+    expect(existsSync(file)).toBe(false);
+    await expect(openJournal({ kind: 'sqlite', file: path.join(dir, 'gone', 'j.db') }, { use: 'existing' })).rejects.toMatchObject({ message: expect.stringContaining('does not exist either') });
+    const empty = path.join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    await expect(openJournal({ kind: 'sqlite', file: empty }, { use: 'existing' })).rejects.toMatchObject({ code: 'config', message: expect.stringContaining('the file exists but holds no journal') });
+    const real = path.join(dir, 'real.db');
+    await (await openJournal({ kind: 'sqlite', file: real })).close();
+    const created: string[] = [];
+    const j = await openJournal({ kind: 'sqlite', file: real }, { use: 'existing', onCreated: (w) => created.push(w) });
+    expect(created).toEqual([]);
+    await j.close();
   });
 
   it('shares one file between two connections: wave numbers, runtimes and leases', async () => {
