@@ -84,6 +84,9 @@ export const rolloutEnvSchema = environmentConfigSchema.extend({
     .default({ approvers: [], operators: [], expiryMinutes: 60 }),
 });
 
+/** The journal without a `journal:` key: beside the configuration file (relative paths are read from its directory). */
+export const DEFAULT_JOURNAL_FILE = 'data/journal.db';
+
 export const configSchema = landscapeConfigSchema.extend({
   environments: z
     .object({ dev: rolloutEnvSchema.optional(), stage: rolloutEnvSchema.optional(), prod: rolloutEnvSchema.optional() })
@@ -126,6 +129,12 @@ export const configSchema = landscapeConfigSchema.extend({
     .strict()
     .refine((p) => !(p.keyEnv && p.keyFile), { message: 'give at most one of keyEnv (an environment variable name) or keyFile (a file path, e.g. a mounted Secret)' })
     .optional(),
+  /**
+   * The journal: a SQLite file, or a PostgreSQL database (and schema). A relative `sqlite.file` is read from the
+   * configuration file's directory (load-config.ts), never from the current one; without this key it is
+   * `data/journal.db` there. Only plan, run and freeze (and the bot and console) create a journal that does not exist,
+   * never its directory (but that default `data/`); every other command refuses (docs/operating.md).
+   */
   journal: z
     .union([
       z.object({ sqlite: z.object({ file: z.string().min(1) }).strict() }).strict(),
@@ -138,7 +147,7 @@ export const configSchema = landscapeConfigSchema.extend({
         })
         .strict(),
     ])
-    .default({ sqlite: { file: 'data/journal.db' } }),
+    .default({ sqlite: { file: DEFAULT_JOURNAL_FILE } }),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,6 +3,7 @@
  * `ISTIO_MIGRATE_CONFIG`. An invalid file gives ONE error listing every problem with its path and a hint.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { configProblems, configSchema, isSimulatorUrl, type Config } from './config.js';
@@ -85,6 +86,8 @@ export async function loadConfigFile(file: string): Promise<Config> {
     throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${first}`, hint: 'check the indentation and quoting around that line' }]);
   }
   const config = validateConfig(raw, file);
+  // The journal is where the file says wherever the command runs: a relative path is read from the file's directory.
+  if ('sqlite' in config.journal && config.journal.sqlite.file !== ':memory:') config.journal.sqlite.file = path.resolve(path.dirname(path.resolve(file)), config.journal.sqlite.file);
   if (config.simulated) {
     const problems = await simulatedKubeconfigProblems(config);
     if (problems.length) throw new ConfigError(file, problems);

@@ -52,7 +52,8 @@ describe('src/config/load-config.ts', () => {
     expect(stage.approval).toEqual({ approvers: [], operators: [], expiryMinutes: 60 });
     expect(stage.targets).toEqual({ 'kyma-test': ['account=0c6b1b5e-kyma-test'], canary: ['all'] });
     expect(c.globalBudget).toBe(25);
-    expect(c.journal).toEqual({ sqlite: { file: 'data/journal.db' } });
+    // A relative journal file is read from the configuration file's directory, not the current one.
+    expect(c.journal).toEqual({ sqlite: { file: path.join(path.dirname(fixture('valid.yaml')), 'data', 'journal.db') } });
     expect(c.environments.dev).toBeUndefined();
   });
 
