@@ -31,7 +31,7 @@ export async function benchLandscape(o: { profile: string; runtimes: number; tim
   cfg.journal = { sqlite: { file: path.join(out, 'journal.db') } };
   const file = path.join(out, 'bench-config.yaml');
   writeFileSync(file, YAML.stringify(cfg), { mode: 0o600 });
-  const services = await Services.create({ configFile: file });
+  const services = await Services.create({ configFile: file, journalUse: 'create' }); // a fresh journal, as a first plan makes
   return {
     sim,
     services,

@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     const apiUrl = `http://127.0.0.1:${fakeProc.ready.port}/api/`;
 
     if (PRIORITY !== undefined) os.setPriority(PRIORITY);
-    const services = await Services.create({ configFile: writeConfig(sim.ready.out, dir), env: {} });
+    const services = await Services.create({ configFile: writeConfig(sim.ready.out, dir), env: {}, journalUse: 'create' }); // as the bot opens it
     const bot = await createSlackApp({ services, env: { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: apiUrl, PORT: '0', HEALTH_PORT: '0' } });
     const started = await bot.start();
     const events = `http://127.0.0.1:${started.port}/slack/events`;

@@ -283,7 +283,7 @@ async function main(): Promise<void> {
   const simArgs = ['--runtimes', String(LANDSCAPE_RUNTIMES), '--time-scale', String(TIME_SCALE)];
   const { child, ready } = await startSimProcess(out, simArgs, { nodeArgs: (process.env.BENCH_SIM_NODE_ARGS ?? '').split(' ').filter(Boolean) });
   log(`simulator ready in ${Math.round(performance.now() - t00)} ms: ${ready.runtimes} runtimes on port ${ready.port}`);
-  const services = await Services.create({ configFile: writeBenchConfig(out, dir) });
+  const services = await Services.create({ configFile: writeBenchConfig(out, dir), journalUse: 'create' }); // a fresh journal, as a first plan makes
   try {
     // Resolution: the call planWave makes, timed alone; then planWave itself.
     const prod = services.envConfig('prod');

@@ -16,6 +16,7 @@ export const approve: CommandSpec = {
   examples: ['approve 3f2a9c1b7d4e --as oncall-1', 'approve 3f2a9c1b7d4e --as oncall-1 --for sre-2', 'approve 3f2a9c1b7d4e --as oncall-1 --action budget:prod-20261125-1:5'],
   permission: 'approve',
   mutates: false,
+  journal: 'existing',
   options: { as: { type: 'string' }, for: { type: 'string' }, action: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const services = ctx.services;
@@ -75,6 +76,7 @@ export const cancel: CommandSpec = {
   examples: ['cancel 3f2a9c1b7d4e'],
   permission: 'operate',
   mutates: false,
+  journal: 'existing',
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const hash = args.positionals[0];

@@ -93,6 +93,7 @@ function controlCommand(name: 'pause' | 'drain' | 'abort', control: WaveControl,
     examples: [`${name} stage-20261125-1`],
     permission: 'operate',
     mutates: name === 'abort',
+    journal: 'existing',
     options: { json: { type: 'boolean' } },
     async run(ctx, args) {
       const id = waveArg(args.positionals[0], spec);
@@ -132,6 +133,7 @@ export const resume: CommandSpec = {
   examples: ['resume stage-20261125-1 --yes', 'resume dev-20261125-1 --budget 5 --yes'],
   permission: 'operate',
   mutates: true,
+  journal: 'existing',
   options: { yes: { type: 'boolean' }, budget: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], resume);
@@ -248,6 +250,7 @@ export const retryFailed: CommandSpec = {
   examples: ['retry-failed stage-20261125-1 --yes'],
   permission: 'operate',
   mutates: true,
+  journal: 'existing',
   options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], retryFailed);
@@ -323,6 +326,7 @@ export const setConcurrency: CommandSpec = {
   examples: ['set-concurrency stage-20261125-1 16'],
   permission: 'operate',
   mutates: false,
+  journal: 'existing',
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], setConcurrency);
@@ -364,6 +368,7 @@ export const status: CommandSpec = {
   examples: ['status', 'status stage-20261125-1 --json', 'status --all'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { all: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const journal = await ctx.services.journal();

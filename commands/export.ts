@@ -22,6 +22,7 @@ export const exportWave: CommandSpec = {
   examples: ['export prod-20261125-1 --format csv', 'export prod-20261125-1 --format png --out wave.png'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { format: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const id = waveArg(args.positionals[0], exportWave);

@@ -11,6 +11,7 @@ function freezeCommand(name: 'freeze' | 'unfreeze'): CommandSpec {
     examples: [`${name} prod`, `${name} all`],
     permission: 'operate',
     mutates: false,
+    journal: name === 'freeze' ? 'create' : 'existing',
     options: { json: { type: 'boolean' } },
     async run(ctx, args) {
       const scope = args.positionals[0] ?? 'all';

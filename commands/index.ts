@@ -31,6 +31,7 @@ const help: CommandSpec = {
   examples: ['help', 'help run'],
   permission: 'read',
   mutates: false,
+  journal: 'none',
   options: { json: { type: 'boolean' } },
   run(_ctx, args) {
     const name = args.positionals[0];
@@ -158,6 +159,9 @@ export async function dispatch(ctx: CommandContext, name: string, argv: string[]
   if (extra) return extra;
   const args = parsedArgs(parsed);
   try {
+    // The journal as the command declares it needs it (types.ts `journal`): only a command that records something new
+    // may start one where none exists; the others refuse (exit 2, naming the path or schema) and create nothing.
+    if (spec.journal !== 'none') await ctx.services.journal(spec.journal);
     // Who may run it where: decided here, once, for Slack, the console and the shell (permissions.ts). Inside the
     // try: deciding may read the journal (the environment of `run --plan H`), whose errors are classified below.
     const denied = await authorize(ctx, spec, args);

@@ -77,6 +77,7 @@ export const plan: CommandSpec = {
   examples: ['plan stage kyma-test --sample 5', 'plan prod trial --exclude region=.*us.* --preview', 'plan dev all'],
   permission: 'read',
   mutates: false,
+  journal: 'create',
   options: { exclude: { type: 'string', multiple: true }, sample: { type: 'string' }, concurrency: { type: 'string' }, preview: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const doc: PlanDocument & { preview?: Prediction[] } = await planFromArgs(ctx, args, plan, async (planned) => {

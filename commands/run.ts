@@ -166,6 +166,7 @@ export const run: CommandSpec = {
   examples: ['run stage kyma-test --sample 5 --yes', 'run --plan 3f2a9c1b7d4e --yes', 'run dev all --yes'],
   permission: 'operate',
   mutates: true,
+  journal: 'create',
   options: {
     exclude: { type: 'string', multiple: true },
     sample: { type: 'string' },

@@ -22,6 +22,7 @@ export const runbook: CommandSpec = {
   examples: ['runbook stage', 'runbook prod --json'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const env = envArg(args.positionals[0], runbook);

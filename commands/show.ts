@@ -8,6 +8,7 @@ export const show: CommandSpec = {
   examples: ['show c-3f2a9c1', 'show 5a7f0e12-…'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const key = args.positionals[0];

@@ -128,6 +128,7 @@ export const task: CommandSpec = {
   examples: ['task task-3 agreed', 'task task-3', 'task task-3 rename --yes', 'task task-3 resolved'],
   permission: 'operate',
   mutates: true,
+  journal: 'existing',
   options: { yes: { type: 'boolean' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const [id, verb] = args.positionals;
@@ -153,6 +154,7 @@ export const tasks: CommandSpec = {
   examples: ['tasks', 'tasks all --json'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { json: { type: 'boolean' } },
   async run(ctx, args) {
     const which = args.positionals[0] ?? 'open';

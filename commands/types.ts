@@ -6,6 +6,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Services } from '../src/app/services.js';
 import type { ApprovalNeed } from '../src/rollout/approvals.js';
+import type { JournalUse } from '../src/journal/open-journal.js';
 
 // The approval rules live in rollout (src/rollout/approvals.ts); adapters keep finding the need a refusal carries here.
 export { ApprovalNeededError, type ApprovalNeed } from '../src/rollout/approvals.js';
@@ -73,6 +74,13 @@ export interface CommandSpec {
   permission: Permission;
   /** Whether it can change clusters: `help` and docs/commands.md say so ("it changes clusters"). */
   mutates: boolean;
+  /**
+   * What it needs of the journal (src/journal/open-journal.ts `JournalUse`): `existing` — it reads or amends what a
+   * journal holds, so where none exists it refuses (exit 2, naming the path or schema) and creates nothing; `create`
+   * — it records something new (a plan, a wave, a freeze) and may start a new, empty journal, saying so; `none` — it
+   * never opens one. `dispatch` opens the journal this way before the command runs.
+   */
+  journal: JournalUse | 'none';
   options: NonNullable<ParseArgsConfig['options']>;
   run(ctx: CommandContext, args: ParsedArgs): Promise<CommandResult>;
 }

@@ -12,6 +12,7 @@ export const verify: CommandSpec = {
   examples: ['verify stage kyma-test', 'verify prod', 'verify stage --wave stage-20261207-1', 'verify stage canary --sample 10'],
   permission: 'read',
   mutates: false,
+  journal: 'existing',
   options: { wave: { type: 'string' }, sample: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx, args) {
     const env = envArg(args.positionals[0], verify);

@@ -120,7 +120,16 @@ export function buildProgram(setExit: (code: number) => void = () => undefined, 
     .action(async (o: { config?: string; port: number; host: string }) => {
       const signalled = terminationSignal();
       const { serveWavePages } = await import('./wave-page/serve.js');
-      const served = await serveWavePages({ configFile: o.config, port: o.port, host: o.host, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) });
+      let served;
+      try {
+        served = await serveWavePages({ configFile: o.config, port: o.port, host: o.host, out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) });
+      } catch (e) {
+        // A configuration error (an invalid file, no journal where it says): exit 2 with the reason (C3).
+        if ((e as { code?: string }).code !== 'config') throw e;
+        process.stderr.write(`istio-migrate serve: ${(e as Error).message}\n`);
+        setExit(2);
+        return;
+      }
       await closeOnTermination(signalled, () => served.close());
     });
 

@@ -8,10 +8,10 @@ import { access, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { alphaOf, approvalRequired, concurrencyOf, historyWeightOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
+import { alphaOf, approvalRequired, concurrencyOf, DEFAULT_JOURNAL_FILE, historyWeightOf, resolveBudget, type Config, type EnvName } from '../config/config.js';
 import { ConfigError, configFileFrom, loadConfigFile, type ConfigProblem } from '../config/load-config.js';
 import type { Journal } from '../journal/journal.js';
-import { openJournal } from '../journal/open-journal.js';
+import { openJournal, type JournalUse } from '../journal/open-journal.js';
 import { RateLimiter, type EnvThrottle, type RateCaps } from '../rollout/rate-limiter.js';
 import { WaveEvents, type EnvAccess } from '../rollout/wave-runner.js';
 import { priorOf, type GuardPrior } from '../rollout/budget-guard.js';
@@ -30,8 +30,16 @@ export interface ServicesOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the embedded default keeps its files (default ./data). */
   dataDir?: string;
-  /** Told when the embedded default is used (the CLI prints it on stderr). */
+  /** Told when the embedded default is used, and when a new journal was created (the CLI prints it on stderr). */
   notice?: (line: string) => void;
+  /**
+   * What `journal()` may do when no journal exists where the configuration says (open-journal.ts): `existing` (the
+   * default) refuses, `create` starts one. The bot and the console (long-running writers) open with `create`; the
+   * shell opens per command, as the command declares (commands/index.ts `dispatch`).
+   */
+  journalUse?: JournalUse;
+  /** Told where a new, empty journal was created, instead of `notice` (the bot logs it). */
+  onJournalCreated?: (where: string) => void;
 }
 
 /**
@@ -61,6 +69,9 @@ export class Services {
   /** `plan` (and the plan behind `run`) asked from chat, per user: see CHAT_PLANS_PER_MINUTE. */
   readonly chatPlans = new UserRateLimit(CHAT_PLANS_PER_MINUTE, 60_000);
 
+  private journalUse: JournalUse = 'existing';
+  private journalCreated?: (where: string) => void;
+
   private constructor(
     readonly config: Config,
     readonly configSource: string,
@@ -88,6 +99,13 @@ export class Services {
   }
 
   static async create(opts: ServicesOptions = {}): Promise<Services> {
+    const services = await Services.load(opts);
+    services.journalUse = opts.journalUse ?? 'existing';
+    services.journalCreated = opts.onJournalCreated ?? ((where) => opts.notice?.(`created a new, empty journal ${where} (the first plan or run on it): if earlier waves were expected here, check the configuration's journal`));
+    return services;
+  }
+
+  private static async load(opts: ServicesOptions): Promise<Services> {
     const file = configFileFrom(opts.configFile, opts.env ?? process.env);
     if (file) {
       const config = await loadCheckedConfig(file);
@@ -110,13 +128,20 @@ export class Services {
     return new Services(config, 'embedded simulated landscape', landscape, () => sim.close());
   }
 
-  journal(): Promise<Journal> {
+  /**
+   * The journal, opened once. `use` (default: this process's, ServicesOptions.journalUse) decides what happens when
+   * none exists where the configuration says: `existing` refuses (JournalMissingError, exit 2), `create` starts one
+   * and says so. Once open, `use` no longer matters.
+   */
+  journal(use: JournalUse = this.journalUse): Promise<Journal> {
     this.journalPromise ??= (async () => {
       const j = this.config.journal;
-      if ('sqlite' in j) return openJournal({ kind: 'sqlite', file: j.sqlite.file });
+      const opts = { use, onCreated: this.journalCreated, configFile: this.configFile };
+      // The default `data/` beside the configuration (or the embedded landscape's) may be made; no other directory.
+      if ('sqlite' in j) return openJournal({ kind: 'sqlite', file: j.sqlite.file }, { ...opts, createDir: this.isDefaultJournal(j.sqlite.file) });
       const url = j.postgres.urlEnv ? process.env[j.postgres.urlEnv] : (await readFile(j.postgres.urlFile!, 'utf8')).trim();
       if (!url) throw new Error(`the PostgreSQL URL variable ${j.postgres.urlEnv} is not set`);
-      return openJournal({ kind: 'postgres', url, schema: j.postgres.schema });
+      return openJournal({ kind: 'postgres', url, schema: j.postgres.schema }, opts);
     })().then(async (journal) => {
       try {
         await claimJournal(journal, this.landscape, this.journalName());
@@ -132,6 +157,11 @@ export class Services {
       if (this.journalPromise === opening) this.journalPromise = undefined;
     });
     return opening;
+  }
+
+  /** Whether `file` is the default journal: `data/journal.db` beside the configuration file, or the embedded landscape's. */
+  private isDefaultJournal(file: string): boolean {
+    return !this.configFile || path.resolve(file) === path.resolve(path.dirname(path.resolve(this.configFile)), DEFAULT_JOURNAL_FILE);
   }
 
   /** The journal, as a person would find it: its SQLite file or its PostgreSQL schema. */

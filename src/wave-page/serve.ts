@@ -11,7 +11,14 @@ import { loadPageKey } from './page-key.js';
 import { wavePages } from './wave-pages.js';
 
 export async function serveWavePages(opts: { configFile?: string; port: number; host: string; out: (line: string) => void; err: (line: string) => void }): Promise<{ port: number; close(): Promise<void> }> {
-  const services = await Services.create({ configFile: opts.configFile, notice: opts.err });
+  // Read-only: a journal that does not exist is refused (exit 2), never created.
+  const services = await Services.create({ configFile: opts.configFile, notice: opts.err, journalUse: 'existing' });
+  try {
+    await services.journal();
+  } catch (e) {
+    await services.close();
+    throw e;
+  }
   let key = await loadPageKey(services.config);
   if (!key) {
     opts.err('no page key configured (page.keyEnv or page.keyFile): links are signed with a key of this process and stop working when it ends');

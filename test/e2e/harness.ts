@@ -50,7 +50,8 @@ export async function startBot(
   /** More app options (hooks such as `onApproval`). */
   more: Partial<Pick<SlackAppOptions, 'onApproval' | 'onSlackCall'>> = {},
 ): Promise<TestBot> {
-  const services = await Services.create({ configFile, env: {} });
+  // As `istio-migrate bot` opens it (bot-command.ts): a long-running writer may start the journal.
+  const services = await Services.create({ configFile, env: {}, journalUse: 'create' });
   const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl.replace(/\/$/, ''), PORT: '0', HEALTH_PORT: '0', ...extraEnv };
   if (mode === 'http') env.SLACK_SIGNING_SECRET = SECRET;
   else env.SLACK_APP_TOKEN = APP_TOKEN;

@@ -6,7 +6,7 @@
  * Through the real path: the built binary (bin/istio-migrate.js), spawned.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestSim, writeSimConfig, type TestSim } from '../helpers/sim.js';
@@ -55,7 +55,18 @@ describe('a newcomer sitting (README only): plan → run → quit → restart �
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'newcomer-'));
     dirs.push(cwd);
 
-    // 1. The runbook says where to start.
+    // 1. Before anything created a journal, a command that only reads refuses (exit 2) and creates none, saying
+    // what creates it; the console (npm start, the README's first step) does, and says where.
+    const early = await cli(cwd, ['runbook', 'stage']);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain(`no journal at ${path.join(cwd, 'data', 'journal.db')}`);
+    expect(early.stderr).toMatch(/first plan or run/);
+    expect(existsSync(path.join(cwd, 'data', 'journal.db'))).toBe(false);
+    const opening = path.join(cwd, 'open.txt');
+    writeFileSync(opening, '/quit\n');
+    const opened = await cli(cwd, ['console', '--script', opening]);
+    expect(opened.stderr).toContain(`created a new, empty journal at ${path.join(cwd, 'data', 'journal.db')}`);
+    // The runbook says where to start.
     const runbook0 = await json<{ next: { command: string } | null }>(cwd, ['runbook', 'stage']);
     expect(runbook0.next?.command).toMatch(/^run stage kyma-test kyma-integration --sample \d+$/);
     const planLine = runbook0.next!.command.replace(/^run /, 'plan ');

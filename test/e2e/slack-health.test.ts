@@ -57,7 +57,7 @@ describe('src/chat/slack/app.ts + src/observability/health.ts — /healthz, /rea
 
   /** The app as the bot command builds it: its own metrics and a journal check of the caller's. */
   async function startApp(mode: 'http' | 'socket', journalOk: () => boolean = () => true): Promise<{ bot: SlackBot; started: StartedBot; metrics: Metrics }> {
-    const services = await Services.create({ configFile, env: {} });
+    const services = await Services.create({ configFile, env: {}, journalUse: 'create' });
     const metrics = new Metrics();
     const env: Record<string, string> = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_API_URL: fake.apiUrl, PORT: '0', HEALTH_PORT: '0' };
     if (mode === 'http') env.SLACK_SIGNING_SECRET = SECRET;
@@ -128,7 +128,7 @@ describe('src/chat/slack/app.ts + src/observability/health.ts — /healthz, /rea
 
   it('honours HEALTH_PORT: a port in use fails the start instead of moving elsewhere', async () => {
     const { started } = await startApp('http');
-    const services = await Services.create({ configFile, env: {} });
+    const services = await Services.create({ configFile, env: {}, journalUse: 'create' });
     try {
       const second = await createSlackApp({
         services,

@@ -4,6 +4,8 @@
  * key too short is refused without being printed.
  */
 import { describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { simAndSlack } from '../helpers/sim-services.js';
 import { runBin } from '../helpers/built-bin.js';
 import { BOT_TOKEN, SECRET, writeBotConfig } from './harness.js';
@@ -16,6 +18,13 @@ describe('src/wave-page/serve.ts and the bot — wave pages from the binary', ()
 
   it('serve prints one ready line with signed links, serves the index (403 unsigned), and exits 0 on SIGTERM', async () => {
     const config = writeBotConfig(f.sim, {}, (cfg) => (cfg.page = { keyEnv: 'PAGE_KEY_FOR_SERVE' }));
+    // serve only reads: without a journal it refuses (exit 2, naming it) and creates none; a first plan creates it.
+    const journalFile = path.join(path.dirname(config), 'journal.db');
+    const refused = await run(['serve', '--config', config, '--port', '0'], {});
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`no journal at ${journalFile}`);
+    expect(existsSync(journalFile)).toBe(false);
+    expect((await run(['plan', 'dev', 'all', '--json', '--config', config], {})).code).toBe(0);
     let checked: Error | undefined;
     let done = false;
     const r = await run(['serve', '--config', config, '--port', '0'], { PAGE_KEY_FOR_SERVE: 'serve-test-key-0123456789abcdef' }, (text, kill) => {

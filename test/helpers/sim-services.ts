@@ -28,6 +28,8 @@ export function simServices(simOptions: Parameters<typeof startTestSim>[0], pref
       edit(cfg);
     });
     f.services = await Services.create({ configFile: f.configFile });
+    // The journal of this config, created as a first `plan` would: commands that only read refuse a missing one.
+    await f.services.journal('create');
     f.ctx.services = f.services;
   });
   afterAll(async () => {

@@ -48,7 +48,8 @@ export async function runConsole(flags: ConsoleFlags, io: ConsoleIo): Promise<nu
   const { ConsoleBot } = await import('./console-adapter.js');
   let services: Services;
   try {
-    services = await Services.create({ configFile: flags.config, env: io.env, notice: err });
+    // A session that plans and runs: it may start a journal where none exists, and says so (docs/operating.md).
+    services = await Services.create({ configFile: flags.config, env: io.env, notice: err, journalUse: 'create' });
   } catch (e) {
     if (e instanceof ConfigError) {
       err(e.message);

@@ -113,11 +113,20 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
   const { Services } = await import('../../app/services.js');
   const { ConfigError } = await import('../../config/load-config.js');
   const { createSlackApp, SlackSettingsError } = await import('./app.js');
+  const { createLogger } = await import('../../observability/logger.js');
+  const secrets = [env.SLACK_BOT_TOKEN, env.SLACK_APP_TOKEN, env.SLACK_SIGNING_SECRET].filter((v): v is string => !!v);
+  const logger = createLogger({ extraSecrets: secrets }).child({ name: 'istio-migrate-bot' });
+  // The bot is a long-running writer (plans, waves, approvals from Slack): it may start a journal where none exists —
+  // a first deployment — and logs where, so that a mistyped path or schema is visible at once (docs/operating.md).
+  const journal = {
+    journalUse: 'create',
+    onJournalCreated: (where: string) => logger.warn({ journal: where }, 'created a new, empty journal: if this bot has run waves before, its configured journal is wrong'),
+  } as const;
   let services: Services;
   try {
     services = flags.simulated
-      ? await Services.create({ env: {}, notice: (l) => write(l) })
-      : await Services.create({ configFile: flags.config ?? env.ISTIO_MIGRATE_CONFIG, env });
+      ? await Services.create({ env: {}, notice: (l) => write(l), ...journal })
+      : await Services.create({ configFile: flags.config ?? env.ISTIO_MIGRATE_CONFIG, env, ...journal });
   } catch (e) {
     if (e instanceof ConfigError) {
       write(e.message);
@@ -125,10 +134,7 @@ export async function runBot(flags: BotFlags, env: Record<string, string | undef
     }
     throw e;
   }
-  const { createLogger } = await import('../../observability/logger.js');
   const { Metrics } = await import('../../observability/metrics.js');
-  const secrets = [env.SLACK_BOT_TOKEN, env.SLACK_APP_TOKEN, env.SLACK_SIGNING_SECRET].filter((v): v is string => !!v);
-  const logger = createLogger({ extraSecrets: secrets }).child({ name: 'istio-migrate-bot' });
   const shutdownMs = Number(env.SHUTDOWN_TIMEOUT_MS) > 0 ? Number(env.SHUTDOWN_TIMEOUT_MS) : DEFAULT_SHUTDOWN_TIMEOUT_MS;
   const metrics = new Metrics();
   metrics.follow(services.events, (waveId) => waveId.split('-')[0]);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { runtimesOf, startTestSim, type TestSim } from '../../helpers/sim.js';
 import { runBin } from '../../helpers/built-bin.js';
+import { openJournal } from '../../../src/journal/open-journal.js';
 
 // The configuration as the shell sees it (DESIGN.md §3, C3, C6), through the built binary (`npm test` builds
 // dist/ before jest runs).
@@ -73,13 +74,20 @@ describe('src/main.ts and src/app/services.ts: the configuration in the shell', 
     expect(r.stderr).toContain('globalBudget');
   });
 
-  it('without any configuration, says it uses the embedded simulated landscape and works in ./data', async () => {
+  it('without any configuration, says it uses the embedded simulated landscape and works in ./data (its journal made by the first plan, not by status)', async () => {
     const cwd = dir();
     const r = await cli(['status', '--json'], { cwd });
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/embedded simulated landscape/);
-    expect(r.stdout).toBe('{"waves":[],"frozen":[]}\n');
+    expect((JSON.parse(r.stdout) as { error: string }).error).toContain(`no journal at ${path.join(cwd, 'data', 'journal.db')}`);
     expect(readdirSync(cwd)).toEqual(['data']);
+    expect(readdirSync(path.join(cwd, 'data'))).toEqual(['sim']);
+    const planned = await cli(['plan', 'dev', 'all', '--json'], { cwd });
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toContain(`created a new, empty journal at ${path.join(cwd, 'data', 'journal.db')}`);
+    const again = await cli(['status', '--json'], { cwd });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('{"waves":[],"frozen":[]}\n');
     expect(readdirSync(path.join(cwd, 'data'))).toEqual(expect.arrayContaining(['journal.db', 'sim']));
   });
 
@@ -94,6 +102,8 @@ describe('src/main.ts and src/app/services.ts: the configuration in the shell', 
       cfg.journal = { sqlite: { file: path.join(cwd, 'journal.db') } };
       configFile = path.join(cwd, 'config.yaml');
       writeFileSync(configFile, YAML.stringify(cfg));
+      // The journal exists, as after a first plan: `status` reads an existing journal only.
+      await (await openJournal({ kind: 'sqlite', file: path.join(cwd, 'journal.db') })).close();
     });
     afterAll(async () => {
       await sim.close();

@@ -22,6 +22,8 @@ async function services(): Promise<Services> {
       for (const env of ['dev', 'stage', 'prod']) cfg.environments[env].budgets = { wave: 100 };
     }),
   });
+  // The journal of this config, created as a first plan would (commands that only read refuse a missing one).
+  await s.journal('create');
   open.push(s);
   return s;
 }

@@ -25,6 +25,7 @@ describe('commands/control.ts: resume --budget, abort and retry-failed of a budg
       cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
     });
     ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile: file }) };
+    await ctx.services.journal('create'); // as a first plan would: the tests read it directly
   });
   afterAll(async () => {
     await ctx.services.close();

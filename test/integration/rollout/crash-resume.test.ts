@@ -70,7 +70,7 @@ async function cliJson<T>(args: string[], configFile: string): Promise<T> {
   return JSON.parse(line) as T;
 }
 
-function writeConfig(sim: TestSim, dir: string): { configFile: string; journalFile: string } {
+async function writeConfig(sim: TestSim, dir: string): Promise<{ configFile: string; journalFile: string }> {
   const cfg = YAML.parse(readFileSync(path.join(sim.out, 'config.yaml'), 'utf8')) as { environments: Record<string, Record<string, unknown>>; journal?: unknown };
   const prod = cfg.environments.prod;
   prod.budgets = { wave: 1000 };
@@ -80,6 +80,10 @@ function writeConfig(sim: TestSim, dir: string): { configFile: string; journalFi
   cfg.journal = { sqlite: { file: journalFile } };
   const configFile = path.join(dir, 'config.yaml');
   writeFileSync(configFile, YAML.stringify(cfg));
+  // The journal exists before the first child runs: `status`, polled while it starts, never creates one.
+  const created = SqliteJournal.open(journalFile);
+  await created.migrate();
+  await created.close();
   return { configFile, journalFile };
 }
 
@@ -121,7 +125,7 @@ describe('test/integration/rollout/crash-resume (src/rollout/wave-runner, comman
         expect(eligible.length).toBeGreaterThanOrEqual(300);
         const N = eligible.length;
         const willPatch = eligible.filter((r) => EXPECTED(r.scenario).patched).length;
-        const { configFile, journalFile } = writeConfig(sim, dir);
+        const { configFile, journalFile } = await writeConfig(sim, dir);
         const rand = rng(1000 + w);
         // Cumulative progress points (fractions of runtimes patched) at which to kill; the first kill is by time
         // only, so it may land before the wave exists or while the first runtimes start.

@@ -22,7 +22,9 @@ function writeConfig(sim: TestSim, wave: number | string, globalBudget?: number 
 }
 
 async function ctxFor(configFile: string): Promise<CommandContext> {
-  return { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile }) };
+  const services = await Services.create({ configFile });
+  await services.journal('create'); // as a first plan would: the tests read it directly
+  return { user: 'sre-1', via: 'shell', interactive: false, services };
 }
 
 describe('global error budget and one wave per environment', () => {

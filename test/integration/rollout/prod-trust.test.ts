@@ -30,6 +30,7 @@ describe('commands/run.ts, commands/control.ts — an approval runs one wave, fo
       cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: ['sre-1', 'sre-2'] };
     });
     services = await Services.create({ configFile: file });
+    await services.journal('create'); // as a first plan would: the tests read it directly
   });
   afterAll(async () => {
     await services?.close();
@@ -171,6 +172,7 @@ describe('src/rollout/runbook.ts — the order is judged on the runtimes a wave 
       cfg.environments.prod.approval = { approvers: ['oncall-1'], operators: [] };
     });
     services = await Services.create({ configFile: file });
+    await services.journal('create'); // as a first plan would: the tests read it directly
     ctx = { user: 'sre-1', via: 'shell', interactive: false, services };
   });
   afterAll(async () => {

@@ -19,7 +19,7 @@ describe('a wave reads KCP once for all its runtimes', () => {
   });
 
   async function wave(env: 'dev' | 'stage', sharedManifestWatchFrom: number): Promise<{ results: MigrationResult[]; kcpRequests: number }> {
-    const services = await Services.create({ configFile: writeSimConfig(sim, 'shared-kcp', (cfg) => (cfg.environments[env].budgets = { wave: 100 })) });
+    const services = await Services.create({ configFile: writeSimConfig(sim, 'shared-kcp', (cfg) => (cfg.environments[env].budgets = { wave: 100 })), journalUse: 'create' });
     try {
       const doc = await planWave(services, { env, specs: ['all'], concurrency: 8 });
       const journal = await services.journal();

@@ -17,7 +17,9 @@ function writeConfig(sim: TestSim, budget: number | string): string {
 }
 
 async function ctxFor(configFile: string, user = 'sre-1'): Promise<CommandContext> {
-  return { user, via: 'shell', interactive: false, services: await Services.create({ configFile }) };
+  const services = await Services.create({ configFile });
+  await services.journal('create'); // as a first plan would: commands that only read refuse a missing journal
+  return { user, via: 'shell', interactive: false, services };
 }
 
 describe('commands run/plan/status through src/rollout/wave-runner', () => {

@@ -60,6 +60,7 @@ describeWith(requireChromium(), 'src/wave-page — a running wave seen in headle
       cfg.environments.dev.limits = { ...(cfg.environments.dev.limits as object), concurrency: 1 };
     });
     ctx = { user: 'sre-1', via: 'shell', interactive: false, services: await Services.create({ configFile }) };
+    await ctx.services.journal('create'); // serve only reads: the journal exists, as after a first plan
     served = await serveWavePages({ configFile, port: 0, host: '127.0.0.1', out: (l) => (links = (JSON.parse(l) as { links: Record<string, string> }).links), err: () => undefined });
     profileDir = mkdtempSync(path.join(os.tmpdir(), 'wave-page-chromium-'));
     browser = await chromium.launchPersistentContext(profileDir, {
