@@ -215,7 +215,7 @@ export const resume: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: 'resume', subject: id, detail: { from: status.state } });
     ctx.progress?.(`resuming ${id}: ${left} of ${all.length} runtimes left to run, error budget ${newBudget ?? budgetNow} (${failures} platform failures so far)`);
     const current = (await journal.getWave(id))!;
-    return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length, { takeOverFrom }));
+    return leaseHeldAsRefusal(() => driveWave(ctx, current, all.length, { takeOverFrom, recheck: true }));
   },
 };
 
@@ -305,7 +305,7 @@ export const retryFailed: CommandSpec = {
     await journal.audit({ actor: ctx.user, action: 'retry-failed', subject: id, detail: { runtimes: failed.length } });
     ctx.progress?.(`retrying ${failed.length} of ${runtimes.length} runtimes of ${id}${also}`);
     const wave2 = (await journal.getWave(id))!;
-    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true, takeOverFrom }));
+    const result = await leaseHeldAsRefusal(() => driveWave(ctx, wave2, runtimes.length, { retry: true, takeOverFrom, recheck: true }));
     // What the retry did, then where the wave stands: never as if the whole wave ran again.
     const retried = new Set(failed);
     const outcomes: Record<string, number> = {};

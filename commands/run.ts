@@ -4,6 +4,7 @@ import { ApprovalUsedError, WaveActiveError } from '../src/journal/errors.js';
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { planWave, type PlanDocument } from '../src/rollout/plan-wave.js';
 import { frozenBy, frozenText } from '../src/rollout/freeze.js';
+import { eligibilityRecheck } from '../src/rollout/eligibility-recheck.js';
 import { runWave, type WaveEvent } from '../src/rollout/wave-runner.js';
 import { effectiveState, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { outOfOrder, runbookState } from '../src/rollout/runbook.js';
@@ -94,7 +95,7 @@ function waveSummary(s: WaveStatus, runtimes: WaveRuntime[], seconds: number, st
 }
 
 /** Runs (or resumes) a wave in this process until it ends, reporting progress. */
-export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string; retry?: boolean } = {}): Promise<CommandResult> {
+export async function driveWave(ctx: CommandContext, wave: Wave, eligible: number, opts: { takeOverFrom?: string; retry?: boolean; recheck?: boolean } = {}): Promise<CommandResult> {
   const services = ctx.services;
   const journal = await services.journal();
   const env = wave.env as EnvName;
@@ -145,7 +146,7 @@ export async function driveWave(ctx: CommandContext, wave: Wave, eligible: numbe
   services.events.on('event', onEvent);
   try {
     const finished = await runWave(
-      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, retry: opts.retry, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
+      { journal, access: await services.access(env), budget, ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom: opts.takeOverFrom, retry: opts.retry, recheck: opts.recheck ? eligibilityRecheck(services, env) : undefined, stop: services.leadership?.signal, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined /* tests: a dead runner's lease lapses fast */ },
       wave.waveId,
     );
     live?.('');

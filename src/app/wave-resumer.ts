@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { EnvName } from '../config/config.js';
 import type { Wave } from '../journal/journal.js';
 import { runnerLiveness } from '../rollout/runner-identity.js';
+import { eligibilityRecheck } from '../rollout/eligibility-recheck.js';
 import { LeaseHeldError, runWave } from '../rollout/wave-runner.js';
 import { waveBudget } from '../rollout/wave-budget.js';
 import { effectiveState, waveStatus } from '../rollout/wave-status.js';
@@ -53,7 +54,7 @@ export class WaveResumer {
       const eligible = (await journal.listWaveRuntimes(wave.waveId)).length;
       await journal.audit({ actor: BOT_ACTOR, action: 'resume', subject: wave.waveId, detail: { from: 'interrupted', holder: services.holder, ...(takeOverFrom ? { takeOverFrom } : {}) } });
       const ended = await runWave(
-        { journal, access: await services.access(env), budget: await waveBudget(journal, services, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
+        { journal, access: await services.access(env), budget: await waveBudget(journal, services, wave, eligible), ...(await services.guardDeps(env, wave.waveId)), globalBudget: services.globalBudget, holder: services.holder, takeOverFrom, recheck: eligibilityRecheck(services, env), stop, events: services.events, throttle: services.throttle(env), leaseTtlMs: Number(process.env.ISTIO_MIGRATE_LEASE_TTL_MS) || undefined },
         wave.waveId,
       );
       const st = await waveStatus(journal, ended);

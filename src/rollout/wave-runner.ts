@@ -29,6 +29,7 @@ import { StartGate, type Schedule } from './start-gate.js';
 import { systemClock, type Clock } from './clock.js';
 import { waveStart, type WaveStart } from './wave-status.js';
 import { withEarlierPatch } from './earlier-patch.js';
+import { finishIneligible, type EligibilityRecheck } from './eligibility-recheck.js';
 
 export type WaveEvent =
   | { type: 'wave-started'; waveId: string; start: WaveStart }
@@ -100,6 +101,8 @@ export interface RunnerDeps {
   holder: string;
   /** Take the lease over from this holder even before it lapses: the caller found that runner dead. */
   takeOverFrom?: string;
+  /** Runtimes not started yet that are no longer eligible (a wave run again: eligibility-recheck.ts); unset: none asked. */
+  recheck?: EligibilityRecheck;
   /** `retry-failed` put the wave's failed runtimes back: its start is told as a retry (`WaveStart`), not as a resume. */
   retry?: boolean;
   events?: WaveEvents;
@@ -171,6 +174,11 @@ async function runHeld(deps: RunnerDeps, waveId: string, holder: string, ttl: nu
     ...all.filter((r) => IN_FLIGHT.has(r.state)),
     ...all.filter((r) => r.state === 'pending'),
   ];
+  // A wave run again: runtimes not started that are no longer eligible end skipped, never started.
+  for (const result of deps.recheck ? await finishIneligible(journal, waveId, holder, pending, deps.recheck) : []) {
+    pending.splice(pending.findIndex((r) => r.runtimeId === result.runtimeId), 1);
+    emit({ type: 'runtime-finished', waveId, runtimeId: result.runtimeId!, result });
+  }
   // KCP reads for the whole wave rather than per runtime: skip-reconciliation with one list and watch, the kubeconfig
   // secrets in batches of the runtimes next in line, the istio Manifests with one watch.
   // Aborted when the wave stops (a stop, abort, a lost lease, a failure): every runtime in flight and the wave's
