@@ -144,10 +144,14 @@ export class KebClient {
       const st = await stat(file);
       stamp = `${st.mtimeMs}/${st.size}`;
       if (force || stamp !== this.tokenStamp || this.token === undefined) {
-        this.token = (await readFile(file, 'utf8')).trim();
+        const token = (await readFile(file, 'utf8')).trim();
+        // A header value cannot carry it (undici refuses the request, which would read as a network failure).
+        if (!/^[\x21-\x7e]*$/.test(token)) throw new RemoteError(`KEB token file ${file} holds a character a bearer token cannot have (a line break, space or control character inside it): write the token alone, on one line`, 'keb', 'permanent');
+        this.token = token;
         this.tokenStamp = stamp;
       }
     } catch (e) {
+      if (e instanceof RemoteError) throw e;
       throw new RemoteError(`KEB token file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}): write the KEB bearer token into it, e.g. from the landscape secret's keb-prod.token`, 'keb', 'permanent');
     }
     return this.token;

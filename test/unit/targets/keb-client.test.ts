@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { KebClient, type KebRuntime } from '../../../src/clients/keb-client.js';
 import { RemoteError } from '../../../src/clients/errors.js';
@@ -67,6 +70,24 @@ describe('src/clients/keb-client.ts', () => {
     expect((err as Error).message).toMatch(/^list runtimes \(page 1\) on keb: KEB token expired or rejected \(HTTP 401\): configure a valid KEB bearer token \(keb.tokenFile\), e\.g\. /);
     expect((err as Error).message).not.toContain(TOKEN);
     expect(f.calls).toHaveLength(1);
+  });
+
+  it('a token file with a line break or control character inside: refused at once, naming the file, never sent', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keb-token-'));
+    try {
+      for (const content of [`${TOKEN}\r\nsecond-line`, `${TOKEN}\u0007`, `abc ${TOKEN}`]) {
+        const file = path.join(dir, 'keb.token');
+        writeFileSync(file, content);
+        const f = fakeFetch([]);
+        const err = await new KebClient({ url: 'http://keb.test', tokenFile: file, fetch: f.fn, retry: FAST }).listRuntimes().catch((e: unknown) => e);
+        expect(err).toMatchObject({ system: 'keb', kind: 'permanent' });
+        expect((err as Error).message).toContain(`KEB token file ${file} holds a character a bearer token cannot have`);
+        expect((err as Error).message).not.toContain(TOKEN);
+        expect(f.calls).toHaveLength(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives up after the policy attempts', async () => {
