@@ -29,6 +29,15 @@ describe('src/chat/slack/bot-command.ts — istio-migrate bot', () => {
     expect(r.stderr).not.toContain(SECRET);
   });
 
+  it('exits 2 when the Slack Web API cannot be reached: says so (not that the token was refused), never the URL\'s password', async () => {
+    // Port 1 on loopback answers nothing; the password in the URL must not reach any output.
+    const r = await run(['bot', '--simulated'], { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: 'http://bot:hunter2-pw@127.0.0.1:1/api/', PORT: '0', HEALTH_PORT: '0' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the Slack Web API at http://127.0.0.1:1/api/ could not be reached for auth.test (SLACK_API_URL carries a user name or password');
+    expect(r.stderr).not.toContain('was not accepted');
+    expect(r.stderr + r.stdout).not.toContain('hunter2-pw');
+  }, 60_000);
+
   describe('with a configured landscape', () => {
     const f = simAndSlack({ profile: 'scenarios', timeScale: 0.01 });
 

@@ -90,7 +90,16 @@ export async function connectSlack(
   try {
     await app.init(); // auth.test, once
   } catch (e) {
-    throw new SlackSettingsError([`the bot token was not accepted by auth.test: ${slackErrorCode(e) ?? (e as Error).message}`]);
+    const code = slackErrorCode(e);
+    // A request that never got an answer says nothing about the token: name the address instead (without credentials).
+    if (code === 'slack_webapi_request_error') {
+      // The cause's code only: its message may quote the URL, credentials and all.
+      let code: string | undefined;
+      for (let c = (e as { original?: unknown }).original, i = 0; c && typeof c === 'object' && !code && i < 4; c = (c as { cause?: unknown }).cause, i++) code = (c as { code?: string }).code;
+      const why = settings.apiUrl && /\/\/[^/]*@/.test(settings.apiUrl) ? 'SLACK_API_URL carries a user name or password, which a request cannot take' : (code ?? 'no answer');
+      throw new SlackSettingsError([`the Slack Web API${settings.apiUrl ? ` at ${withoutCredentials(settings.apiUrl)}` : ''} could not be reached for auth.test (${why}): check the network or proxy${settings.apiUrl ? ' and SLACK_API_URL' : ''}; the bot token was not tried`]);
+    }
+    throw new SlackSettingsError([`the bot token was not accepted by auth.test: ${code ?? (e as Error).message}`]);
   }
   return {
     app,
@@ -113,4 +122,14 @@ export async function connectSlack(
       connected = false;
     },
   };
+}
+
+/** A URL as it may be shown: origin and path, never a user or password in it. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return '(SLACK_API_URL, not a URL)';
+  }
 }
