@@ -8,13 +8,12 @@ import type { Journal, Wave, WaveControl, WaveState } from '../src/journal/journ
 import { ACTIVE_WAVE_STATES } from '../src/journal/ids-and-states.js';
 import { frozenBy, frozenText } from '../src/rollout/freeze.js';
 import { LeaseHeldError } from '../src/rollout/wave-runner.js';
-import { effectiveState, limitText, waveCounts, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
-import { platformFailuresOf } from '../src/rollout/runbook.js';
+import { effectiveState, limitText, platformFailuresOf, waveCounts, waveStatus, type WaveStatus } from '../src/rollout/wave-status.js';
 import { count, countsWords, waveStateWords } from '../src/text/words.js';
 import { runnerLiveness } from '../src/rollout/runner-identity.js';
 import { approvedConcurrency, budgetAction, checkApproval, concurrencyAction } from '../src/rollout/approvals.js';
 import { driveWave } from './run.js';
-import { confirmChange, intOption, MAX_CONCURRENCY, waveArg } from './shared.js';
+import { confirmChange, intOption, MAX_CONCURRENCY, resumeCommand, waveArg } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, ok, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 import type { EnvName } from '../src/config/config.js';
@@ -57,9 +56,7 @@ async function refuseUnlessEnvironmentFree(journal: Journal, wave: Wave, then: s
  * one (resume refuses without it), anything else only the confirmation a shell without a terminal needs.
  */
 async function resumeHint(journal: Journal, wave: Wave, state: WaveState): Promise<string> {
-  if (state !== 'budget-stopped') return `resume ${wave.waveId} --yes`;
-  const { counts } = await waveCounts(journal, wave.waveId);
-  return `resume ${wave.waveId} --budget ${platformFailuresOf(counts) + 1} --yes`;
+  return resumeCommand(wave.waveId, state === 'budget-stopped' ? platformFailuresOf((await waveCounts(journal, wave.waveId)).counts) : undefined);
 }
 
 /** How long a control's answer waits for a live runner to act on it (runners read controls every 250 ms). */
@@ -159,14 +156,14 @@ export const resume: CommandSpec = {
       if (!left) return ok(`${id} has nothing left to run (${status.state})`, status);
       await refuseUnlessEnvironmentFree(journal, wave, `resume ${id}`);
       if (newBudget !== undefined && newBudget <= failures) {
-        throw new CommandError(`--budget ${newBudget} would stop ${id} again at once: it has ${failures} platform failures already; give more than ${failures}`, 1, `resume ${id} --budget ${failures + 1} --yes`);
+        throw new CommandError(`--budget ${newBudget} would stop ${id} again at once: it has ${failures} platform failures already; give more than ${failures}`, 1, resumeCommand(id, failures));
       }
       if (newBudget === undefined && failures >= budgetNow) {
         throw new CommandError(
           `${id} is ${status.state}: its ${failures} platform failures reached its error budget of ${budgetNow}, so it would stop again at once. ` +
             `Continue with a larger budget: resume ${id} --budget ${failures + 1} (recorded${ctx.services.approvalRequired(env) ? '; needs an on-call approval' : ''}); retry-failed ${id} runs the failed runtimes again; abort ${id} gives it up`,
           1,
-          `resume ${id} --budget ${failures + 1} --yes`,
+          resumeCommand(id, failures),
         );
       }
     }

@@ -12,7 +12,7 @@ import { findApproval, type ApprovalAsk } from '../src/rollout/approvals.js';
 import { WaveProgress } from './wave-progress.js';
 import { count, countsWords, duration, waveStateWords } from '../src/text/words.js';
 import { renderPlan } from './plan.js';
-import { confirmChange, envArg, intOption, MAX_CONCURRENCY, noStoredPlan, planFromArgs } from './shared.js';
+import { confirmChange, envArg, intOption, MAX_CONCURRENCY, noStoredPlan, planFromArgs, resumeCommand } from './shared.js';
 import { waveBudget } from '../src/rollout/wave-budget.js';
 import { CommandError, type CommandContext, type CommandResult, type CommandSpec } from './types.js';
 
@@ -70,8 +70,8 @@ function nextSteps(s: WaveStatus, platformFailures: number, customer: number, st
   // Stopped by its own budget, it would stop again at once: only a larger budget continues it. Stopped by the global
   // budget (the failures of all running waves), its own budget is not what holds it.
   if (s.state === 'budget-stopped' && stoppedBy === 'global') out.push(`resume ${s.waveId} continues it once the global error budget has room again (it counts the platform failures of all running waves: retry-failed or abort the waves that spent it)`);
-  else if (s.state === 'budget-stopped') out.push(`resume ${s.waveId} --budget ${platformFailures + 1} --yes continues it with a larger error budget (more than its ${count(platformFailures, 'platform failure')})`);
-  if (s.state === 'interrupted' || s.state === 'aborted') out.push(`resume ${s.waveId} --yes continues it`);
+  else if (s.state === 'budget-stopped') out.push(`${resumeCommand(s.waveId, platformFailures)} continues it with a larger error budget (more than its ${count(platformFailures, 'platform failure')})`);
+  if (s.state === 'interrupted' || s.state === 'aborted') out.push(`${resumeCommand(s.waveId)} continues it`);
   // Drained: the wave has ended; what never started is planned again.
   if (s.state === 'finished' && s.counts.pending > 0) out.push(`its ${count(s.counts.pending, 'runtime')} never started (drained): plan ${s.env} ${s.target} again for them (with the wave's --exclude and --sample, if it had them)`);
   if (platformFailures) out.push(`retry-failed ${s.waveId} runs the ${count(platformFailures, 'platform failure')} again`);

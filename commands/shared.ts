@@ -35,6 +35,14 @@ export function intOption(v: string | boolean | string[] | undefined, name: stri
   return Number(s);
 }
 
+/**
+ * The resume command that continues a wave, ready to paste into a shell: with `failures` (a wave stopped by its own
+ * budget, which resume refuses without a larger one) a budget just above them, else only the confirmation.
+ */
+export function resumeCommand(waveId: string, failures?: number): string {
+  return failures === undefined ? `resume ${waveId} --yes` : `resume ${waveId} --budget ${failures + 1} --yes`;
+}
+
 export function waveArg(v: string | undefined, spec: CommandSpec): string {
   if (!v) throw new CommandError('name a wave, e.g. stage-20261125-1 (see `status`)', 2, spec.examples[0]);
   if (!/^(dev|stage|prod)-\d{8}-\d+$/.test(v)) throw new CommandError(`"${v}" is not a wave id: wave ids look like stage-20261125-1`, 2, spec.examples[0]);

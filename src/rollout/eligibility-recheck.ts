@@ -6,15 +6,13 @@
  * never started. Runtimes already in flight (a checkpoint before or after the patch) are left to the runner: they may
  * be patched, and their outcome comes from waiting.
  */
-import { readFile } from 'node:fs/promises';
 import type { EnvName } from '../config/config.js';
-import { KebClient } from '../clients/keb-client.js';
-import { KubeClient, RequestCounter } from '../clients/kube-client.js';
 import { classOf, SKIP_REASONS, type SkipReason } from '../migration/outcomes.js';
 import type { MigrationResult } from '../migration/result.js';
 import { resolveTargets } from '../targets/resolve.js';
 import { parseTargets } from '../targets/selector.js';
 import type { Journal, WaveRuntime } from '../journal/journal.js';
+import { landscapeReaders } from './landscape-readers.js';
 import type { EnvPorts } from './ports.js';
 
 /** Of the runtimes asked about, those no longer eligible, with the reason and what KEB or Gardener says now. */
@@ -32,11 +30,8 @@ export function eligibilityRecheck(ports: EnvPorts, env: EnvName): EligibilityRe
   return async (runtimeIds) => {
     const out = new Map<string, { reason: SkipReason; detail: string }>();
     if (!runtimeIds.length) return out;
-    const e = ports.envConfig(env);
-    const throttle = ports.throttle(env);
-    const gardener = new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter: new RequestCounter(), throttle });
-    const keb = new KebClient({ url: e.keb.url, tokenFile: e.keb.tokenFile, throttle });
-    const resolution = await resolveTargets({ env, spec: parseTargets({ specs: ['all'], namedSets: e.targets }), keb, gardener: { client: gardener, namespace: e.gardener.namespace } });
+    const spec = parseTargets({ specs: ['all'], namedSets: ports.envConfig(env).targets });
+    const resolution = await resolveTargets({ env, spec, ...(await landscapeReaders(ports, env)) });
     const eligible = new Set(resolution.runtimes.map((r) => r.runtimeId));
     const skipped = new Map(resolution.skipped.map((s) => [s.runtimeId, s]));
     for (const id of runtimeIds) {

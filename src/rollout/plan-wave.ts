@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KubeClient, RequestCounter } from '../clients/kube-client.js';
-import { KebClient } from '../clients/keb-client.js';
 import type { EnvName } from '../config/config.js';
 import type { PlannedRuntime } from '../journal/journal.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets } from '../targets/resolve.js';
 import { expectedConcurrency, type ExpectedConcurrency, type GuardPrior } from './budget-guard.js';
+import { landscapeReaders } from './landscape-readers.js';
 import type { PlanPorts } from './ports.js';
 import { preflight, type Preflight } from './preflight.js';
 import type { WindowsPolicy } from '../config/schedule.js';
@@ -148,14 +148,13 @@ export async function planWave(services: PlanPorts, input: PlanInput): Promise<P
   const spec = parseTargets({ specs: input.specs, excludes: input.excludes ?? [], namedSets: envCfg.targets });
   const counter = new RequestCounter();
   const throttle = services.throttle(input.env);
-  const gardener = new KubeClient(await readFile(envCfg.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
   const kcp = new KubeClient(await readFile(envCfg.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
-  const keb = new KebClient({ url: envCfg.keb.url, tokenFile: envCfg.keb.tokenFile, throttle });
+  const readers = await landscapeReaders(services, input.env, counter);
   const deadlineMs = input.deadlineMs ?? (Number(process.env.ISTIO_MIGRATE_PLAN_DEADLINE_MS) || PLAN_DEADLINE_MS);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PlanDeadlineError(input.env, deadlineMs)), deadlineMs)));
   const work = Promise.all([
-    resolveTargets({ env: input.env, spec, keb, gardener: { client: gardener, namespace: envCfg.gardener.namespace }, sample: input.only ? undefined : input.sample }),
+    resolveTargets({ env: input.env, spec, ...readers, sample: input.only ? undefined : input.sample }),
     preflight(kcp, envCfg.reconciliationDisabled),
   ]);
   work.catch(() => undefined); // given up on after the deadline: its late failure is not unhandled

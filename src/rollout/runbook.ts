@@ -10,10 +10,9 @@
  */
 import type { EnvName } from '../config/config.js';
 import type { Journal } from '../journal/journal.js';
-import { classOf, OUTCOMES } from '../migration/outcomes.js';
 import { matches, parseTargets, type SelectableRuntime, type TargetSpec } from '../targets/selector.js';
 import { count, runningWord } from '../text/words.js';
-import { waveCounts, type Counts } from './wave-status.js';
+import { platformFailuresOf, waveCounts, type Counts } from './wave-status.js';
 
 export interface RunbookStep {
   index: number;
@@ -88,10 +87,6 @@ export function leftoverOf(wave: { waveId: string; state: string }, counts: Read
   if (counts.running > 0) parts.push(`${count(counts.running, 'runtime')} ${runningWord(wave.state)}`);
   if (platform > 0) parts.push(`${count(platform, 'platform failure')} (retry-failed ${wave.waveId} --yes)`);
   return parts.length ? parts.join(', ') : null;
-}
-
-export function platformFailuresOf(counts: Readonly<Counts>): number {
-  return OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0);
 }
 
 /** The runbook step a wave belongs to: the latest step among its runtimes (as {@link outOfOrder} judges a run). */

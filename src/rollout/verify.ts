@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import type { EnvName } from '../config/config.js';
 import { KubeClient, RequestCounter } from '../clients/kube-client.js';
-import { KebClient } from '../clients/keb-client.js';
 import { ISTIOS, istioManifestName, KCP_SYSTEM, KYMA_SYSTEM, MANIFESTS } from '../migration/resources.js';
 import { resolveSkrAccess } from '../migration/skr-access.js';
 import { parseTargets } from '../targets/selector.js';
 import { resolveTargets, sampleSpread } from '../targets/resolve.js';
+import { landscapeReaders } from './landscape-readers.js';
 import type { EnvPorts } from './ports.js';
 
 export interface VerifyReport {
@@ -36,11 +36,11 @@ export async function verifyEnv(services: EnvPorts, env: EnvName, specs: string[
   const counter = new RequestCounter();
   const throttle = services.throttle(env);
   const kcp = new KubeClient(await readFile(e.kcp.kubeconfig, 'utf8'), { system: 'kcp', counter, throttle });
-  const gardener = new KubeClient(await readFile(e.gardener.kubeconfig, 'utf8'), { system: 'gardener', counter, throttle });
-  const keb = new KebClient({ url: e.keb.url, tokenFile: e.keb.tokenFile, throttle });
+  const readers = await landscapeReaders(services, env, counter);
+  const gardener = readers.gardener.client;
   const spec = parseTargets({ specs: specs.length ? specs : ['all'], namedSets: e.targets });
   const [resolution, manifests] = await Promise.all([
-    resolveTargets({ env, spec, keb, gardener: { client: gardener, namespace: e.gardener.namespace } }),
+    resolveTargets({ env, spec, ...readers }),
     kcp.listOrEmpty(MANIFESTS, KCP_SYSTEM),
   ]);
   if (scope) resolution.runtimes = resolution.runtimes.filter((rt) => scope.runtimeIds.has(rt.runtimeId));

@@ -5,11 +5,16 @@
  */
 import type { Journal, Wave, WaveRuntime, WaveState } from '../journal/journal.js';
 import { ENDED_WAVE_STATES } from '../journal/ids-and-states.js';
-import { OUTCOMES, type Outcome } from '../migration/outcomes.js';
+import { classOf, OUTCOMES, type Outcome } from '../migration/outcomes.js';
 import { readLimit, type WaveLimit } from './limit.js';
 import { holderProcessGone } from './runner-identity.js';
 
 export type Counts = Record<Outcome | 'pending' | 'running', number>;
+
+/** The runtimes of `counts` that failed on the platform side (C4 class `platform`): what the error budget counts. */
+export function platformFailuresOf(counts: Readonly<Counts>): number {
+  return OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0);
+}
 
 /** What status and the wave page show of a wave's record, with its effective state and counts. */
 export interface WaveSummary {

@@ -94,9 +94,9 @@ export async function connectSlack(
     // A request that never got an answer says nothing about the token: name the address instead (without credentials).
     if (code === 'slack_webapi_request_error') {
       // The cause's code only: its message may quote the URL, credentials and all.
-      let code: string | undefined;
-      for (let c = (e as { original?: unknown }).original, i = 0; c && typeof c === 'object' && !code && i < 4; c = (c as { cause?: unknown }).cause, i++) code = (c as { code?: string }).code;
-      const why = settings.apiUrl && /\/\/[^/]*@/.test(settings.apiUrl) ? 'SLACK_API_URL carries a user name or password, which a request cannot take' : (code ?? 'no answer');
+      let causeCode: string | undefined;
+      for (let c = (e as { original?: unknown }).original, i = 0; c && typeof c === 'object' && !causeCode && i < 4; c = (c as { cause?: unknown }).cause, i++) causeCode = (c as { code?: string }).code;
+      const why = settings.apiUrl && /\/\/[^/]*@/.test(settings.apiUrl) ? 'SLACK_API_URL carries a user name or password, which a request cannot take' : (causeCode ?? 'no answer');
       throw new SlackSettingsError([`the Slack Web API${settings.apiUrl ? ` at ${withoutCredentials(settings.apiUrl)}` : ''} could not be reached for auth.test (${why}): check the network or proxy${settings.apiUrl ? ' and SLACK_API_URL' : ''}; the bot token was not tried`]);
     }
     throw new SlackSettingsError([`the bot token was not accepted by auth.test: ${code ?? (e as Error).message}`]);

@@ -8,11 +8,10 @@ import type { CommandResult } from '../../../commands/index.js';
 import type { Services } from '../../app/services.js';
 import type { EnvName } from '../../config/config.js';
 import type { Wave } from '../../journal/journal.js';
-import { classOf, OUTCOMES } from '../../migration/outcomes.js';
 import { etaPaceStart, liveEtaSeconds } from '../../rollout/eta.js';
 import { readLimit } from '../../rollout/limit.js';
 import { waveBudget } from '../../rollout/wave-budget.js';
-import { effectiveState, waveCounts } from '../../rollout/wave-status.js';
+import { effectiveState, platformFailuresOf, waveCounts } from '../../rollout/wave-status.js';
 import { mention } from '../message.js';
 import { FINAL_LIST_MAX, type FinalCheck, type FinalView, type WaveView } from '../wave-message.js';
 
@@ -35,7 +34,7 @@ export async function waveViewOf(services: Services, waveId: string, extra: Pick
     state,
     counts,
     total,
-    platformFailures: OUTCOMES.filter((o) => classOf(o) === 'platform').reduce((n, o) => n + counts[o], 0),
+    platformFailures: platformFailuresOf(counts),
     budget: await waveBudget(journal, services, wave, total),
     concurrency: wave.concurrency,
     requestedBy: wave.requestedBy,
